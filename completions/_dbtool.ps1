@@ -1,0 +1,103 @@
+
+using namespace System.Management.Automation
+using namespace System.Management.Automation.Language
+
+Register-ArgumentCompleter -Native -CommandName 'dbtool' -ScriptBlock {
+    param($wordToComplete, $commandAst, $cursorPosition)
+
+    $commandElements = $commandAst.CommandElements
+    $command = @(
+        'dbtool'
+        for ($i = 1; $i -lt $commandElements.Count; $i++) {
+            $element = $commandElements[$i]
+            if ($element -isnot [StringConstantExpressionAst] -or
+                $element.StringConstantType -ne [StringConstantType]::BareWord -or
+                $element.Value.StartsWith('-') -or
+                $element.Value -eq $wordToComplete) {
+                break
+        }
+        $element.Value
+    }) -join ';'
+
+    $completions = @(switch ($command) {
+        'dbtool' {
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Connection URL [default: DATABASE_URL, then .env, then the application''s default]')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format; json prints exactly one JSON document on stdout')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is honoured with auto)')
+            [CompletionResult]::new('--env-file', '--env-file', [CompletionResultType]::ParameterName, 'Read settings from this file instead of ./.env')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more about what dbtool does (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more about what dbtool does (repeat for more)')
+            [CompletionResult]::new('--echo', '--echo', [CompletionResultType]::ParameterName, 'Print each SQL statement dbtool sends to stderr (the DB_ECHO setting)')
+            [CompletionResult]::new('--no-dotenv', '--no-dotenv', [CompletionResultType]::ParameterName, 'Do not read any .env file')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('settings', 'settings', [CompletionResultType]::ParameterValue, 'Show the effective settings and where each came from')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'dbtool;settings' {
+            [CompletionResult]::new('--pool-size', '--pool-size', [CompletionResultType]::ParameterName, 'Connections kept open (DB_POOL_SIZE)')
+            [CompletionResult]::new('--max-overflow', '--max-overflow', [CompletionResultType]::ParameterName, 'Extra connections under load, -1 for no limit (DB_MAX_OVERFLOW)')
+            [CompletionResult]::new('--pool-timeout', '--pool-timeout', [CompletionResultType]::ParameterName, 'Seconds a checkout waits for a connection (DB_POOL_TIMEOUT)')
+            [CompletionResult]::new('--pool-recycle', '--pool-recycle', [CompletionResultType]::ParameterName, 'Replace connections older than this, -1 never (DB_POOL_RECYCLE)')
+            [CompletionResult]::new('--statement-timeout', '--statement-timeout', [CompletionResultType]::ParameterName, 'Seconds a statement may run before the server cancels it, 0 for no limit (DB_STATEMENT_TIMEOUT)')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Connection URL [default: DATABASE_URL, then .env, then the application''s default]')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format; json prints exactly one JSON document on stdout')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is honoured with auto)')
+            [CompletionResult]::new('--env-file', '--env-file', [CompletionResultType]::ParameterName, 'Read settings from this file instead of ./.env')
+            [CompletionResult]::new('--pre-ping', '--pre-ping', [CompletionResultType]::ParameterName, 'Test each connection with SELECT 1 before checkout (DB_POOL_PRE_PING)')
+            [CompletionResult]::new('--no-pre-ping', '--no-pre-ping', [CompletionResultType]::ParameterName, 'Do not test connections before checkout')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more about what dbtool does (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more about what dbtool does (repeat for more)')
+            [CompletionResult]::new('--echo', '--echo', [CompletionResultType]::ParameterName, 'Print each SQL statement dbtool sends to stderr (the DB_ECHO setting)')
+            [CompletionResult]::new('--no-dotenv', '--no-dotenv', [CompletionResultType]::ParameterName, 'Do not read any .env file')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'dbtool;completions' {
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Connection URL [default: DATABASE_URL, then .env, then the application''s default]')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format; json prints exactly one JSON document on stdout')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is honoured with auto)')
+            [CompletionResult]::new('--env-file', '--env-file', [CompletionResultType]::ParameterName, 'Read settings from this file instead of ./.env')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more about what dbtool does (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more about what dbtool does (repeat for more)')
+            [CompletionResult]::new('--echo', '--echo', [CompletionResultType]::ParameterName, 'Print each SQL statement dbtool sends to stderr (the DB_ECHO setting)')
+            [CompletionResult]::new('--no-dotenv', '--no-dotenv', [CompletionResultType]::ParameterName, 'Do not read any .env file')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'dbtool;help' {
+            [CompletionResult]::new('settings', 'settings', [CompletionResultType]::ParameterValue, 'Show the effective settings and where each came from')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'dbtool;help;settings' {
+            break
+        }
+        'dbtool;help;completions' {
+            break
+        }
+        'dbtool;help;help' {
+            break
+        }
+    })
+
+    $completions.Where{ $_.CompletionText -like "$wordToComplete*" } |
+        Sort-Object -Property ListItemText
+}

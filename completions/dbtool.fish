@@ -1,0 +1,78 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_dbtool_global_optspecs
+    string join \n url= format= color= q/quiet v/verbose echo env-file= no-dotenv h/help V/version
+end
+
+function __fish_dbtool_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_dbtool_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_dbtool_using_subcommand
+    set -l cmd (__fish_dbtool_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c dbtool -n "__fish_dbtool_needs_command" -l url -d 'Connection URL [default: DATABASE_URL, then .env, then the application\'s default]' -r
+complete -c dbtool -n "__fish_dbtool_needs_command" -l format -d 'Output format; json prints exactly one JSON document on stdout' -r -f -a "table\t''
+json\t''"
+complete -c dbtool -n "__fish_dbtool_needs_command" -l color -d 'When to use colours (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c dbtool -n "__fish_dbtool_needs_command" -l env-file -d 'Read settings from this file instead of ./.env' -r -F
+complete -c dbtool -n "__fish_dbtool_needs_command" -s q -l quiet -d 'Print only results and errors'
+complete -c dbtool -n "__fish_dbtool_needs_command" -s v -l verbose -d 'Say more about what dbtool does (repeat for more)'
+complete -c dbtool -n "__fish_dbtool_needs_command" -l echo -d 'Print each SQL statement dbtool sends to stderr (the DB_ECHO setting)'
+complete -c dbtool -n "__fish_dbtool_needs_command" -l no-dotenv -d 'Do not read any .env file'
+complete -c dbtool -n "__fish_dbtool_needs_command" -s h -l help -d 'Print help'
+complete -c dbtool -n "__fish_dbtool_needs_command" -s V -l version -d 'Print version'
+complete -c dbtool -n "__fish_dbtool_needs_command" -f -a "settings" -d 'Show the effective settings and where each came from'
+complete -c dbtool -n "__fish_dbtool_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c dbtool -n "__fish_dbtool_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -l pool-size -d 'Connections kept open (DB_POOL_SIZE)' -r
+complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -l max-overflow -d 'Extra connections under load, -1 for no limit (DB_MAX_OVERFLOW)' -r
+complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -l pool-timeout -d 'Seconds a checkout waits for a connection (DB_POOL_TIMEOUT)' -r
+complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -l pool-recycle -d 'Replace connections older than this, -1 never (DB_POOL_RECYCLE)' -r
+complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -l statement-timeout -d 'Seconds a statement may run before the server cancels it, 0 for no limit (DB_STATEMENT_TIMEOUT)' -r
+complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -l url -d 'Connection URL [default: DATABASE_URL, then .env, then the application\'s default]' -r
+complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -l format -d 'Output format; json prints exactly one JSON document on stdout' -r -f -a "table\t''
+json\t''"
+complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -l color -d 'When to use colours (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -l env-file -d 'Read settings from this file instead of ./.env' -r -F
+complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -l pre-ping -d 'Test each connection with SELECT 1 before checkout (DB_POOL_PRE_PING)'
+complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -l no-pre-ping -d 'Do not test connections before checkout'
+complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -s q -l quiet -d 'Print only results and errors'
+complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -s v -l verbose -d 'Say more about what dbtool does (repeat for more)'
+complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -l echo -d 'Print each SQL statement dbtool sends to stderr (the DB_ECHO setting)'
+complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -l no-dotenv -d 'Do not read any .env file'
+complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -s h -l help -d 'Print help'
+complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -s V -l version -d 'Print version'
+complete -c dbtool -n "__fish_dbtool_using_subcommand completions" -l url -d 'Connection URL [default: DATABASE_URL, then .env, then the application\'s default]' -r
+complete -c dbtool -n "__fish_dbtool_using_subcommand completions" -l format -d 'Output format; json prints exactly one JSON document on stdout' -r -f -a "table\t''
+json\t''"
+complete -c dbtool -n "__fish_dbtool_using_subcommand completions" -l color -d 'When to use colours (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c dbtool -n "__fish_dbtool_using_subcommand completions" -l env-file -d 'Read settings from this file instead of ./.env' -r -F
+complete -c dbtool -n "__fish_dbtool_using_subcommand completions" -s q -l quiet -d 'Print only results and errors'
+complete -c dbtool -n "__fish_dbtool_using_subcommand completions" -s v -l verbose -d 'Say more about what dbtool does (repeat for more)'
+complete -c dbtool -n "__fish_dbtool_using_subcommand completions" -l echo -d 'Print each SQL statement dbtool sends to stderr (the DB_ECHO setting)'
+complete -c dbtool -n "__fish_dbtool_using_subcommand completions" -l no-dotenv -d 'Do not read any .env file'
+complete -c dbtool -n "__fish_dbtool_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c dbtool -n "__fish_dbtool_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c dbtool -n "__fish_dbtool_using_subcommand help; and not __fish_seen_subcommand_from settings completions help" -f -a "settings" -d 'Show the effective settings and where each came from'
+complete -c dbtool -n "__fish_dbtool_using_subcommand help; and not __fish_seen_subcommand_from settings completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c dbtool -n "__fish_dbtool_using_subcommand help; and not __fish_seen_subcommand_from settings completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

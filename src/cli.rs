@@ -1,0 +1,189 @@
+//! The command line: clap types only. Validation into a configuration happens in `lib.rs`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::settings::FlagValues;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "dbtool",
+    version,
+    about = "Check, ping, benchmark and lint the PostgreSQL databases behind FastAPI + SQLAlchemy services",
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every subcommand accepts, before or after its name.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Connection URL [default: DATABASE_URL, then .env, then the application's default]
+    #[arg(long, global = true, value_name = "URL")]
+    pub url: Option<String>,
+
+    /// Output format; json prints exactly one JSON document on stdout
+    #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+
+    /// When to use colours (NO_COLOR is honoured with auto)
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+
+    /// Print only results and errors
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Say more about what dbtool does (repeat for more)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Print each SQL statement dbtool sends to stderr (the DB_ECHO setting)
+    #[arg(long, global = true)]
+    pub echo: bool,
+
+    /// Read settings from this file instead of ./.env
+    #[arg(long, global = true, value_name = "PATH", conflicts_with = "no_dotenv")]
+    pub env_file: Option<PathBuf>,
+
+    /// Do not read any .env file
+    #[arg(long, global = true)]
+    pub no_dotenv: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show the effective settings and where each came from
+    Settings(SettingsArgs),
+
+    /// Print a shell completion script
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SettingsArgs {
+    #[command(flatten)]
+    pub pool: PoolFlags,
+}
+
+/// The pool settings as flags; each beats DB_* in the environment and in .env.
+#[derive(Debug, Args, Default)]
+pub struct PoolFlags {
+    /// Connections kept open (DB_POOL_SIZE)
+    #[arg(long, value_name = "N")]
+    pub pool_size: Option<String>,
+
+    /// Extra connections under load, -1 for no limit (DB_MAX_OVERFLOW)
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub max_overflow: Option<String>,
+
+    /// Seconds a checkout waits for a connection (DB_POOL_TIMEOUT)
+    #[arg(long, value_name = "SECONDS")]
+    pub pool_timeout: Option<String>,
+
+    /// Replace connections older than this, -1 never (DB_POOL_RECYCLE)
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
+    pub pool_recycle: Option<String>,
+
+    /// Test each connection with SELECT 1 before checkout (DB_POOL_PRE_PING)
+    #[arg(long, overrides_with = "no_pre_ping")]
+    pub pre_ping: bool,
+
+    /// Do not test connections before checkout
+    #[arg(long, overrides_with = "pre_ping")]
+    pub no_pre_ping: bool,
+
+    /// Seconds a statement may run before the server cancels it, 0 for no limit (DB_STATEMENT_TIMEOUT)
+    #[arg(long, value_name = "SECONDS")]
+    pub statement_timeout: Option<String>,
+}
+
+impl PoolFlags {
+    /// Adds the flags that were given to `values`, keyed by their environment variable.
+    pub fn collect_into(&self, values: &mut FlagValues) {
+        values.set("DB_POOL_SIZE", self.pool_size.clone());
+        values.set("DB_MAX_OVERFLOW", self.max_overflow.clone());
+        values.set("DB_POOL_TIMEOUT", self.pool_timeout.clone());
+        values.set("DB_POOL_RECYCLE", self.pool_recycle.clone());
+        let pre_ping = match (self.pre_ping, self.no_pre_ping) {
+            (true, _) => Some("true".to_string()),
+            (_, true) => Some("false".to_string()),
+            _ => None,
+        };
+        values.set("DB_POOL_PRE_PING", pre_ping);
+        values.set("DB_STATEMENT_TIMEOUT", self.statement_timeout.clone());
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to generate the script for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_flags_are_accepted_after_the_subcommand() {
+        let cli = Cli::try_parse_from([
+            "dbtool",
+            "settings",
+            "--format",
+            "json",
+            "--url",
+            "postgresql://h/d",
+        ])
+        .unwrap();
+        assert_eq!(cli.global.format, Format::Json);
+        assert_eq!(cli.global.url.as_deref(), Some("postgresql://h/d"));
+    }
+
+    #[test]
+    fn pre_ping_flags_become_setting_text() {
+        let cli = Cli::try_parse_from([
+            "dbtool",
+            "settings",
+            "--no-pre-ping",
+            "--max-overflow",
+            "-1",
+        ])
+        .unwrap();
+        let Command::Settings(args) = cli.command else {
+            panic!("not settings")
+        };
+        let mut values = FlagValues::default();
+        args.pool.collect_into(&mut values);
+        assert_eq!(values.get("DB_POOL_PRE_PING"), Some("false"));
+        assert_eq!(values.get("DB_MAX_OVERFLOW"), Some("-1"));
+        assert_eq!(values.get("DB_POOL_SIZE"), None);
+    }
+}

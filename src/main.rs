@@ -1,0 +1,46 @@
+//! The `dbtool` binary: parse, run, and map the outcome to the documented exit code.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use clap::error::ErrorKind;
+
+use dbtool::cli::{Cli, ColorChoice};
+use dbtool::exit::{Outcome, is_broken_pipe, outcome_of};
+use dbtool::output;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error)
+            if matches!(
+                error.kind(),
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+            ) =>
+        {
+            let _ = output::print_help(&error.render().to_string());
+            return ExitCode::from(Outcome::Ok.code());
+        }
+        Err(error) if error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            output::print_usage_error(&format!("error: no subcommand given\n\n{}", error.render()));
+            return ExitCode::from(Outcome::NoAttempt.code());
+        }
+        Err(error) => {
+            output::print_usage_error(&error.render().to_string());
+            return ExitCode::from(Outcome::NoAttempt.code());
+        }
+    };
+    let color = output::use_color(
+        cli.global.color,
+        std::io::IsTerminal::is_terminal(&std::io::stderr()),
+    ) && cli.global.color != ColorChoice::Never;
+    let outcome = match dbtool::run(cli) {
+        Ok(outcome) => outcome,
+        Err(error) if is_broken_pipe(&error) => Outcome::Ok,
+        Err(error) => {
+            output::print_error(&error, color);
+            outcome_of(&error)
+        }
+    };
+    ExitCode::from(outcome.code())
+}

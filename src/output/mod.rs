@@ -1,0 +1,150 @@
+//! The only place that knows output formats and writes to stdout or stderr.
+//!
+//! Each report has one function per format writing to a `&mut impl Write`, so every format is
+//! testable without a terminal. Diagnostics (errors, warnings, echoed SQL) go to stderr.
+
+mod settings;
+
+use std::io::{self, IsTerminal, Write};
+
+use crate::cli::{ColorChoice, Format};
+use crate::url::redact_text;
+
+pub use settings::write_settings;
+
+/// How and where to print, resolved from the global flags.
+#[derive(Debug, Clone, Copy)]
+pub struct Printer {
+    pub format: Format,
+    pub color: bool,
+    pub quiet: bool,
+    pub verbose: u8,
+    pub echo: bool,
+}
+
+impl Printer {
+    pub fn new(format: Format, color: ColorChoice, quiet: bool, verbose: u8) -> Printer {
+        Printer {
+            format,
+            color: use_color(color, io::stdout().is_terminal()),
+            quiet,
+            verbose,
+            echo: false,
+        }
+    }
+
+    /// Runs `write` against a locked, buffered stdout and flushes it.
+    pub fn stdout(&self, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> io::Result<()> {
+        let stdout = io::stdout();
+        let mut out = io::BufWriter::new(stdout.lock());
+        write(&mut out)?;
+        out.flush()
+    }
+
+    /// A warning on stderr, unless `--quiet`.
+    pub fn warn(&self, message: &str) {
+        if !self.quiet {
+            eprintln!("dbtool: warning: {}", redact_text(message));
+        }
+    }
+
+    /// A progress note on stderr, only with `-v`.
+    pub fn info(&self, message: &str) {
+        if self.verbose > 0 {
+            eprintln!("dbtool: {}", redact_text(message));
+        }
+    }
+
+    /// An SQL statement about to be sent, on stderr, with `--echo` / DB_ECHO.
+    pub fn echo_sql(&self, sql: &str) {
+        if self.echo {
+            eprintln!("dbtool: sql: {}", redact_text(sql.trim()));
+        }
+    }
+}
+
+/// Whether to colour output: `--color`, then NO_COLOR, then whether stdout is a terminal.
+pub fn use_color(choice: ColorChoice, is_terminal: bool) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    }
+}
+
+/// Prints an error once, to stderr, with its whole context chain and any password masked.
+pub fn print_error(error: &anyhow::Error, color: bool) {
+    let prefix = if color {
+        "\x1b[1;31merror:\x1b[0m"
+    } else {
+        "error:"
+    };
+    eprintln!("dbtool: {prefix} {}", redact_text(&format!("{error:#}")));
+}
+
+/// Prints a command-line usage error as clap rendered it, under dbtool's prefix.
+pub fn print_usage_error(rendered: &str) {
+    let text = redact_text(rendered);
+    eprint!("dbtool: {}", text.trim_start());
+    if !text.ends_with('\n') {
+        eprintln!();
+    }
+}
+
+/// Prints `--help` or `--version` text to stdout.
+pub fn print_help(rendered: &str) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    out.write_all(rendered.as_bytes())?;
+    out.flush()
+}
+
+/// Writes a completion script to stdout.
+pub fn write_completions(
+    shell: clap_complete::Shell,
+    command: &mut clap::Command,
+) -> io::Result<()> {
+    let mut buffer = Vec::new();
+    clap_complete::generate(shell, command, "dbtool", &mut buffer);
+    let mut out = io::stdout().lock();
+    out.write_all(&buffer)?;
+    out.flush()
+}
+
+/// A table in dbtool's style: UTF-8 borders, header in bold when colour is on.
+pub fn new_table(header: &[&str], color: bool) -> comfy_table::Table {
+    use comfy_table::{Attribute, Cell, ContentArrangement, Table, presets};
+    let mut table = Table::new();
+    table.load_preset(presets::UTF8_FULL_CONDENSED);
+    // On a terminal, wrap long cells to its width; in a pipe or file, never wrap.
+    if io::stdout().is_terminal() {
+        table.set_content_arrangement(ContentArrangement::Dynamic);
+    }
+    if !color {
+        table.force_no_tty();
+    } else {
+        table.enforce_styling();
+    }
+    table.set_header(header.iter().map(|h| {
+        let cell = Cell::new(h);
+        if color {
+            cell.add_attribute(Attribute::Bold)
+        } else {
+            cell
+        }
+    }));
+    table
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colour_follows_the_flag_first() {
+        assert!(use_color(ColorChoice::Always, false));
+        assert!(!use_color(ColorChoice::Never, true));
+        assert!(!use_color(ColorChoice::Auto, false));
+    }
+}

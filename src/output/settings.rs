@@ -1,0 +1,96 @@
+//! `dbtool settings`: the table and the JSON object.
+
+use std::io::{self, Write};
+
+use serde_json::{Map, Value as Json, json};
+
+use crate::cli::Format;
+use crate::settings::{Settings, Value};
+
+pub fn write_settings(
+    out: &mut dyn Write,
+    settings: &Settings,
+    format: Format,
+    color: bool,
+) -> io::Result<()> {
+    match format {
+        Format::Table => write_table(out, settings, color),
+        Format::Json => write_json(out, settings),
+    }
+}
+
+fn write_table(out: &mut dyn Write, settings: &Settings, color: bool) -> io::Result<()> {
+    let mut table = super::new_table(&["setting", "value", "source", "meaning"], color);
+    for setting in &settings.entries {
+        table.add_row([
+            setting.definition.env.to_string(),
+            setting.value.display(),
+            setting.source.to_string(),
+            setting.definition.meaning.to_string(),
+        ]);
+    }
+    writeln!(out, "{table}")
+}
+
+fn write_json(out: &mut dyn Write, settings: &Settings) -> io::Result<()> {
+    let mut object = Map::new();
+    for setting in &settings.entries {
+        let value = match &setting.value {
+            Value::Url(_) => Json::String(setting.value.display()),
+            Value::Integer(n) => json!(n),
+            Value::Seconds(s) if s.fract() == 0.0 && s.abs() < 1e15 => json!(*s as i64),
+            Value::Seconds(s) => json!(s),
+            Value::Boolean(b) => json!(b),
+        };
+        object.insert(
+            setting.definition.env.to_ascii_lowercase(),
+            json!({ "value": value, "source": setting.source.key() }),
+        );
+    }
+    serde_json::to_writer_pretty(&mut *out, &Json::Object(object))?;
+    writeln!(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::{DotenvChoice, FlagValues};
+
+    fn resolved(flags: &[(&'static str, &str)]) -> Settings {
+        let mut values = FlagValues::default();
+        for (env, value) in flags {
+            values.set(env, Some(value.to_string()));
+        }
+        Settings::resolve(&values, &DotenvChoice::Skip).unwrap()
+    }
+
+    #[test]
+    fn json_uses_lower_case_keys_and_native_types() {
+        let settings = resolved(&[
+            ("DATABASE_URL", "postgresql+asyncpg://app:pw@db/app"),
+            ("DB_POOL_TIMEOUT", "2.5"),
+            ("DB_POOL_SIZE", "7"),
+        ]);
+        let mut buffer = Vec::new();
+        write_settings(&mut buffer, &settings, Format::Json, false).unwrap();
+        let doc: Json = serde_json::from_slice(&buffer).unwrap();
+        assert_eq!(
+            doc["database_url"]["value"],
+            "postgresql+asyncpg://app:***@db/app"
+        );
+        assert_eq!(doc["database_url"]["source"], "flag");
+        assert_eq!(doc["db_pool_timeout"]["value"], json!(2.5));
+        assert_eq!(doc["db_pool_size"]["value"], json!(7));
+        assert_eq!(doc.as_object().unwrap().len(), 8);
+    }
+
+    #[test]
+    fn table_hides_the_password() {
+        let settings = resolved(&[("DATABASE_URL", "postgresql://app:pw-123@db/app")]);
+        let mut buffer = Vec::new();
+        write_settings(&mut buffer, &settings, Format::Table, false).unwrap();
+        let text = String::from_utf8(buffer).unwrap();
+        assert!(!text.contains("pw-123"));
+        assert!(text.contains("DB_STATEMENT_TIMEOUT"));
+    }
+}

@@ -1,0 +1,555 @@
+//! Throwaway PostgreSQL clusters for the integration tests.
+//!
+//! `DBTOOL_TEST_DATABASE_URL` names an existing server to use instead. Otherwise one shared
+//! cluster per test run is started from the server binaries on the machine (`initdb -A trust`,
+//! `pg_ctl`, a free port on 127.0.0.1 and a socket directory inside a temporary directory), and
+//! further clusters with their own configuration (password authentication, TLS, a low
+//! `max_connections`) can be started with [`Cluster::start`]. As root, the server binaries run as
+//! the `postgres` user. Every cluster is stopped and removed at the end of the run, also when tests
+//! fail: by an `atexit` hook, and by a watchdog process should the test binary die.
+
+use std::fs;
+use std::net::TcpListener;
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
+
+/// How to configure a cluster beyond the defaults.
+#[derive(Debug, Clone, Default)]
+pub struct ClusterOptions {
+    /// Require this password (scram-sha-256) for the `postgres` superuser over TCP.
+    pub password: Option<String>,
+    /// `ssl = on` with these PEM files (copied into the data directory).
+    pub tls: Option<TlsFiles>,
+    pub max_connections: Option<u32>,
+    /// Extra `postgresql.conf` lines.
+    pub settings: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    pub cert_pem: String,
+    pub key_pem: String,
+}
+
+/// A running cluster started by the harness.
+#[derive(Debug)]
+pub struct Cluster {
+    root: PathBuf,
+    bindir: PathBuf,
+    owner: Option<(u32, u32)>,
+    pub port: u16,
+    pub socket_dir: PathBuf,
+    pub password: Option<String>,
+}
+
+/// Where the tests connect: a cluster of ours, or the server `DBTOOL_TEST_DATABASE_URL` names.
+pub enum Server {
+    Local(Cluster),
+    External(String),
+}
+
+static SHARED: OnceLock<Server> = OnceLock::new();
+/// A started cluster as the exit hook needs it: bindir, root directory, owner.
+type Started = (PathBuf, PathBuf, Option<(u32, u32)>);
+
+static STARTED: Mutex<Vec<Started>> = Mutex::new(Vec::new());
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+/// The server shared by the whole run, started on first use.
+pub fn shared() -> &'static Server {
+    SHARED.get_or_init(|| match std::env::var("DBTOOL_TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => Server::External(url),
+        _ => Server::Local(
+            Cluster::start(ClusterOptions::default()).unwrap_or_else(|e| panic!("{e}")),
+        ),
+    })
+}
+
+impl Server {
+    /// A URL for database `db` as the superuser.
+    pub fn url(&self, db: &str) -> String {
+        match self {
+            Server::Local(cluster) => cluster.url(db),
+            Server::External(url) => replace_database(url, db),
+        }
+    }
+}
+
+/// A fresh, empty database on the shared server, for one test.
+pub struct TestDb {
+    pub name: String,
+    pub url: String,
+}
+
+impl TestDb {
+    pub fn new() -> TestDb {
+        let server = shared();
+        let name = format!(
+            "dbtool_t{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        );
+        let admin = match server {
+            Server::Local(cluster) => cluster.url("postgres"),
+            Server::External(url) => url.clone(),
+        };
+        execute(&admin, &format!("CREATE DATABASE {name}")).unwrap_or_else(|e| panic!("{e}"));
+        TestDb {
+            url: server.url(&name),
+            name,
+        }
+    }
+
+    /// Runs SQL (several statements allowed) in this database.
+    pub fn execute(&self, sql: &str) {
+        execute(&self.url, sql).unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    /// The first column of every row of a query, as text.
+    pub fn query_column(&self, sql: &str) -> Vec<String> {
+        query_column(&self.url, sql).unwrap_or_else(|e| panic!("{e}"))
+    }
+}
+
+impl Cluster {
+    /// Starts a new cluster; the error says what to install when there are no server binaries.
+    pub fn start(options: ClusterOptions) -> Result<Cluster, String> {
+        let bindir = find_bindir()?;
+        let owner = if unsafe { libc::geteuid() } == 0 {
+            Some(postgres_user()?)
+        } else {
+            None
+        };
+        let root = std::env::temp_dir().join(format!(
+            "dbtool-test-{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        ));
+        let _ = fs::remove_dir_all(&root);
+        fs::create_dir_all(root.join("sock"))
+            .map_err(|e| format!("creating {}: {e}", root.display()))?;
+        fs::set_permissions(&root, fs::Permissions::from_mode(0o700)).map_err(|e| e.to_string())?;
+        chown_tree(&root, owner)?;
+
+        let data = root.join("data");
+        let mut initdb = vec![
+            "-D".to_string(),
+            data.display().to_string(),
+            "-U".into(),
+            "postgres".into(),
+            "-E".into(),
+            "UTF8".into(),
+            "--locale=C".into(),
+            "--no-sync".into(),
+        ];
+        match &options.password {
+            Some(password) => {
+                let pwfile = root.join("pwfile");
+                fs::write(&pwfile, password).map_err(|e| e.to_string())?;
+                chown_tree(&pwfile, owner)?;
+                initdb.extend([
+                    "--auth-local=trust".into(),
+                    "--auth-host=scram-sha-256".into(),
+                    format!("--pwfile={}", pwfile.display()),
+                ]);
+            }
+            None => initdb.extend(["-A".into(), "trust".into()]),
+        }
+        run(&bindir.join("initdb"), &initdb, owner)?;
+
+        let mut conf = vec![
+            "listen_addresses = '127.0.0.1'".to_string(),
+            format!(
+                "unix_socket_directories = '{}'",
+                root.join("sock").display()
+            ),
+            "fsync = off".into(),
+            "synchronous_commit = off".into(),
+            "full_page_writes = off".into(),
+            "shared_buffers = 32MB".into(),
+            "log_min_messages = warning".into(),
+        ];
+        if let Some(max) = options.max_connections {
+            conf.push(format!("max_connections = {max}"));
+            conf.push(format!(
+                "superuser_reserved_connections = {}",
+                max.saturating_sub(1).min(3)
+            ));
+        }
+        if let Some(tls) = &options.tls {
+            for (file, text) in [("server.crt", &tls.cert_pem), ("server.key", &tls.key_pem)] {
+                let path = data.join(file);
+                fs::write(&path, text).map_err(|e| e.to_string())?;
+                fs::set_permissions(&path, fs::Permissions::from_mode(0o600))
+                    .map_err(|e| e.to_string())?;
+                chown_tree(&path, owner)?;
+            }
+            conf.extend([
+                "ssl = on".into(),
+                "ssl_cert_file = 'server.crt'".into(),
+                "ssl_key_file = 'server.key'".into(),
+            ]);
+        }
+        conf.extend(options.settings.iter().cloned());
+        let mut text =
+            fs::read_to_string(data.join("postgresql.conf")).map_err(|e| e.to_string())?;
+        text.push_str("\n# dbtool test harness\n");
+        text.push_str(&conf.join("\n"));
+        text.push('\n');
+        fs::write(data.join("postgresql.conf"), text).map_err(|e| e.to_string())?;
+
+        let mut cluster = Cluster {
+            root: root.clone(),
+            bindir,
+            owner,
+            port: 0,
+            socket_dir: root.join("sock"),
+            password: options.password.clone(),
+        };
+        register(&cluster);
+        let mut last_error = String::new();
+        for _ in 0..5 {
+            cluster.port = free_port()?;
+            match cluster.pg_ctl(&[
+                "start",
+                "-w",
+                "-t",
+                "60",
+                "-o",
+                &format!("-p {}", cluster.port),
+            ]) {
+                Ok(_) => return Ok(cluster),
+                Err(e) => last_error = e,
+            }
+        }
+        Err(format!("could not start a test cluster: {last_error}"))
+    }
+
+    fn data(&self) -> PathBuf {
+        self.root.join("data")
+    }
+
+    fn pg_ctl(&self, args: &[&str]) -> Result<Output, String> {
+        let mut all = vec![
+            "-D".to_string(),
+            self.data().display().to_string(),
+            "-l".into(),
+            self.root.join("server.log").display().to_string(),
+        ];
+        all.extend(args.iter().map(|s| s.to_string()));
+        run(&self.bindir.join("pg_ctl"), &all, self.owner)
+    }
+
+    /// A URL for database `db` as the superuser over TCP, with the password if there is one.
+    pub fn url(&self, db: &str) -> String {
+        match &self.password {
+            Some(password) => format!(
+                "postgresql://postgres:{password}@127.0.0.1:{}/{db}",
+                self.port
+            ),
+            None => format!("postgresql://postgres@127.0.0.1:{}/{db}", self.port),
+        }
+    }
+
+    /// A URL over the Unix socket (always trusted), for setting things up.
+    pub fn socket_url(&self, db: &str) -> String {
+        format!(
+            "postgresql://postgres@/{db}?host={}&port={}",
+            self.socket_dir.display(),
+            self.port
+        )
+    }
+
+    /// The server log so far, for failure messages.
+    pub fn log(&self) -> String {
+        fs::read_to_string(self.root.join("server.log")).unwrap_or_default()
+    }
+
+    pub fn stop(&self) -> Result<(), String> {
+        self.pg_ctl(&["stop", "-m", "fast", "-w"]).map(|_| ())
+    }
+
+    pub fn start_again(&self) -> Result<(), String> {
+        self.pg_ctl(&[
+            "start",
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            &format!("-p {}", self.port),
+        ])
+        .map(|_| ())
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        stop_and_remove(&self.bindir, &self.root, self.owner);
+        if let Ok(mut started) = STARTED.lock() {
+            started.retain(|(_, root, _)| root != &self.root);
+        }
+    }
+}
+
+/// Remembers a cluster for the exit hook and starts a watchdog that cleans up if we die.
+fn register(cluster: &Cluster) {
+    static HOOK: OnceLock<()> = OnceLock::new();
+    HOOK.get_or_init(|| unsafe {
+        libc::atexit(stop_all_at_exit);
+    });
+    if let Ok(mut started) = STARTED.lock() {
+        started.push((cluster.bindir.clone(), cluster.root.clone(), cluster.owner));
+    }
+    let script = format!(
+        "while kill -0 {pid} 2>/dev/null; do sleep 1; done; \
+         if [ -f '{data}/postmaster.pid' ]; then kill -QUIT $(head -n 1 '{data}/postmaster.pid') 2>/dev/null; sleep 1; fi; \
+         rm -rf '{root}'",
+        pid = std::process::id(),
+        data = cluster.root.join("data").display(),
+        root = cluster.root.display(),
+    );
+    let _ = Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn();
+}
+
+extern "C" fn stop_all_at_exit() {
+    let started = match STARTED.lock() {
+        Ok(mut started) => std::mem::take(&mut *started),
+        Err(_) => return,
+    };
+    for (bindir, root, owner) in started {
+        stop_and_remove(&bindir, &root, owner);
+    }
+}
+
+fn stop_and_remove(bindir: &Path, root: &Path, owner: Option<(u32, u32)>) {
+    let data = root.join("data");
+    if data.join("postmaster.pid").exists() {
+        let args = [
+            "-D".to_string(),
+            data.display().to_string(),
+            "stop".into(),
+            "-m".into(),
+            "immediate".into(),
+            "-w".into(),
+        ];
+        let _ = run(&bindir.join("pg_ctl"), &args, owner);
+    }
+    let _ = fs::remove_dir_all(root);
+}
+
+/// The directory holding `initdb`, `pg_ctl` and `postgres`.
+fn find_bindir() -> Result<PathBuf, String> {
+    let has_server = |dir: &Path| {
+        dir.join("initdb").is_file()
+            && dir.join("pg_ctl").is_file()
+            && dir.join("postgres").is_file()
+    };
+    if let Some(path) = std::env::var_os("PATH") {
+        for dir in std::env::split_paths(&path) {
+            if has_server(&dir) {
+                return Ok(dir);
+            }
+        }
+    }
+    if let Ok(out) = Command::new("pg_config").arg("--bindir").output()
+        && out.status.success()
+    {
+        let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+        if has_server(&dir) {
+            return Ok(dir);
+        }
+    }
+    let mut candidates: Vec<PathBuf> = fs::read_dir("/usr/lib/postgresql")
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok())
+                .map(|e| e.path().join("bin"))
+                .collect()
+        })
+        .unwrap_or_default();
+    candidates.sort();
+    candidates
+        .into_iter()
+        .rev()
+        .find(|dir| has_server(dir))
+        .ok_or_else(|| {
+            "no PostgreSQL server binaries (initdb, pg_ctl, postgres) found on PATH, via pg_config or under \
+             /usr/lib/postgresql/*/bin: install them (Debian: apt-get install postgresql) or set \
+             DBTOOL_TEST_DATABASE_URL"
+                .to_string()
+        })
+}
+
+fn postgres_user() -> Result<(u32, u32), String> {
+    let passwd = fs::read_to_string("/etc/passwd").map_err(|e| e.to_string())?;
+    passwd
+        .lines()
+        .find_map(|line| {
+            let fields: Vec<&str> = line.split(':').collect();
+            (fields.first() == Some(&"postgres") && fields.len() > 3)
+                .then(|| Some((fields[2].parse().ok()?, fields[3].parse().ok()?)))
+                .flatten()
+        })
+        .ok_or_else(|| "running as root but there is no `postgres` user to run the server as: install PostgreSQL's server package".to_string())
+}
+
+fn chown_tree(path: &Path, owner: Option<(u32, u32)>) -> Result<(), String> {
+    let Some((uid, gid)) = owner else {
+        return Ok(());
+    };
+    std::os::unix::fs::chown(path, Some(uid), Some(gid))
+        .map_err(|e| format!("chown {}: {e}", path.display()))?;
+    if path.is_dir() {
+        for entry in fs::read_dir(path).map_err(|e| e.to_string())? {
+            chown_tree(&entry.map_err(|e| e.to_string())?.path(), owner)?;
+        }
+    }
+    Ok(())
+}
+
+fn run(program: &Path, args: &[String], owner: Option<(u32, u32)>) -> Result<Output, String> {
+    let mut command = Command::new(program);
+    command
+        .args(args)
+        .stdin(Stdio::null())
+        .current_dir(std::env::temp_dir());
+    if let Some((uid, gid)) = owner {
+        command.uid(uid).gid(gid);
+    }
+    let output = command
+        .output()
+        .map_err(|e| format!("{}: {e}", program.display()))?;
+    if output.status.success() {
+        Ok(output)
+    } else {
+        Err(format!(
+            "{} {} failed: {}{}",
+            program.display(),
+            args.join(" "),
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ))
+    }
+}
+
+fn free_port() -> Result<u16, String> {
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    Ok(listener.local_addr().map_err(|e| e.to_string())?.port())
+}
+
+fn replace_database(url: &str, db: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let base = match base[scheme_end..].find('/') {
+        Some(slash) => &base[..scheme_end + slash],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{base}/{db}?{q}"),
+        None => format!("{base}/{db}"),
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}
+
+async fn connect(url: &str) -> Result<tokio_postgres::Client, String> {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .map_err(|e| format!("connecting to the test database: {}", describe(&e)))?;
+    tokio::spawn(connection);
+    Ok(client)
+}
+
+/// The server's message where there is one, else the client error.
+fn describe(error: &tokio_postgres::Error) -> String {
+    match error.as_db_error() {
+        Some(db) => format!("{}: {}", db.code().code(), db.message()),
+        None => error.to_string(),
+    }
+}
+
+/// Runs SQL on a fresh connection.
+pub fn execute(url: &str, sql: &str) -> Result<(), String> {
+    runtime().block_on(async {
+        let client = connect(url).await?;
+        client
+            .batch_execute(sql)
+            .await
+            .map_err(|e| format!("{sql}: {}", describe(&e)))
+    })
+}
+
+/// The first column of every row, as text (use `::text` casts in the query).
+pub fn query_column(url: &str, sql: &str) -> Result<Vec<String>, String> {
+    runtime().block_on(async {
+        let client = connect(url).await?;
+        let messages = client
+            .simple_query(sql)
+            .await
+            .map_err(|e| format!("{sql}: {}", describe(&e)))?;
+        Ok(messages
+            .into_iter()
+            .filter_map(|m| match m {
+                tokio_postgres::SimpleQueryMessage::Row(row) => {
+                    Some(row.get(0).unwrap_or("").to_string())
+                }
+                _ => None,
+            })
+            .collect())
+    })
+}
+
+#[test]
+fn the_harness_database_answers_select_1() {
+    let db = TestDb::new();
+    assert_eq!(db.query_column("SELECT 1"), ["1"]);
+    assert_eq!(
+        db.query_column("SELECT current_database()"),
+        [db.name.as_str()]
+    );
+}
+
+#[test]
+fn a_second_cluster_can_require_a_password_and_limit_connections() {
+    if matches!(shared(), Server::External(_)) {
+        return;
+    }
+    let cluster = Cluster::start(ClusterOptions {
+        password: Some("harness-pw".into()),
+        max_connections: Some(7),
+        ..Default::default()
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    let wrong = cluster.url("postgres").replace("harness-pw", "wrong");
+    let refused = query_column(&wrong, "SELECT 1").unwrap_err();
+    assert!(
+        refused.contains("password authentication failed"),
+        "{refused}"
+    );
+    assert_eq!(
+        query_column(&cluster.url("postgres"), "SHOW max_connections").unwrap(),
+        ["7"]
+    );
+    assert_eq!(
+        query_column(&cluster.socket_url("postgres"), "SELECT 1").unwrap(),
+        ["1"]
+    );
+}
