@@ -16,6 +16,9 @@ _dbtool() {
             ",$1")
                 cmd="dbtool"
                 ;;
+            dbtool,check-url)
+                cmd="dbtool__subcmd__check__subcmd__url"
+                ;;
             dbtool,completions)
                 cmd="dbtool__subcmd__completions"
                 ;;
@@ -24,6 +27,9 @@ _dbtool() {
                 ;;
             dbtool,settings)
                 cmd="dbtool__subcmd__settings"
+                ;;
+            dbtool__subcmd__help,check-url)
+                cmd="dbtool__subcmd__help__subcmd__check__subcmd__url"
                 ;;
             dbtool__subcmd__help,completions)
                 cmd="dbtool__subcmd__help__subcmd__completions"
@@ -41,13 +47,43 @@ _dbtool() {
 
     case "${cmd}" in
         dbtool)
-            opts="-q -v -h -V --url --format --color --quiet --verbose --echo --env-file --no-dotenv --help --version settings completions help"
+            opts="-q -v -h -V --url --format --color --quiet --verbose --echo --env-file --no-dotenv --help --version check-url settings completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --env-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbtool__subcmd__check__subcmd__url)
+            opts="-q -v -h -V --strict --show-password --libpq-version --format --color --quiet --verbose --echo --env-file --no-dotenv --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --libpq-version)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -101,8 +137,22 @@ _dbtool() {
             return 0
             ;;
         dbtool__subcmd__help)
-            opts="settings completions help"
+            opts="check-url settings completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbtool__subcmd__help__subcmd__check__subcmd__url)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -32,9 +32,28 @@ set edit:completion:arg-completer[dbtool] = {|@words|
             cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
+            cand check-url 'Parse and explain a connection URL as SQLAlchemy, its driver and libpq read it'
             cand settings 'Show the effective settings and where each came from'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'dbtool;check-url'= {
+            cand --libpq-version 'Read the URL as this libpq major version does (keywords and space handling differ)'
+            cand --format 'Output format; json prints exactly one JSON document on stdout'
+            cand --color 'When to use colours (NO_COLOR is honoured with auto)'
+            cand --env-file 'Read settings from this file instead of ./.env'
+            cand --strict 'Treat warnings as problems too (exit 1)'
+            cand --show-password 'Show the password instead of *** (never in logs you share)'
+            cand -q 'Print only results and errors'
+            cand --quiet 'Print only results and errors'
+            cand -v 'Say more about what dbtool does (repeat for more)'
+            cand --verbose 'Say more about what dbtool does (repeat for more)'
+            cand --echo 'Print each SQL statement dbtool sends to stderr (the DB_ECHO setting)'
+            cand --no-dotenv 'Do not read any .env file'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
         }
         &'dbtool;settings'= {
             cand --pool-size 'Connections kept open (DB_POOL_SIZE)'
@@ -76,9 +95,12 @@ set edit:completion:arg-completer[dbtool] = {|@words|
             cand --version 'Print version'
         }
         &'dbtool;help'= {
+            cand check-url 'Parse and explain a connection URL as SQLAlchemy, its driver and libpq read it'
             cand settings 'Show the effective settings and where each came from'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'dbtool;help;check-url'= {
         }
         &'dbtool;help;settings'= {
         }

@@ -37,9 +37,25 @@ complete -c dbtool -n "__fish_dbtool_needs_command" -l echo -d 'Print each SQL s
 complete -c dbtool -n "__fish_dbtool_needs_command" -l no-dotenv -d 'Do not read any .env file'
 complete -c dbtool -n "__fish_dbtool_needs_command" -s h -l help -d 'Print help'
 complete -c dbtool -n "__fish_dbtool_needs_command" -s V -l version -d 'Print version'
+complete -c dbtool -n "__fish_dbtool_needs_command" -f -a "check-url" -d 'Parse and explain a connection URL as SQLAlchemy, its driver and libpq read it'
 complete -c dbtool -n "__fish_dbtool_needs_command" -f -a "settings" -d 'Show the effective settings and where each came from'
 complete -c dbtool -n "__fish_dbtool_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c dbtool -n "__fish_dbtool_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c dbtool -n "__fish_dbtool_using_subcommand check-url" -l libpq-version -d 'Read the URL as this libpq major version does (keywords and space handling differ)' -r
+complete -c dbtool -n "__fish_dbtool_using_subcommand check-url" -l format -d 'Output format; json prints exactly one JSON document on stdout' -r -f -a "table\t''
+json\t''"
+complete -c dbtool -n "__fish_dbtool_using_subcommand check-url" -l color -d 'When to use colours (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c dbtool -n "__fish_dbtool_using_subcommand check-url" -l env-file -d 'Read settings from this file instead of ./.env' -r -F
+complete -c dbtool -n "__fish_dbtool_using_subcommand check-url" -l strict -d 'Treat warnings as problems too (exit 1)'
+complete -c dbtool -n "__fish_dbtool_using_subcommand check-url" -l show-password -d 'Show the password instead of *** (never in logs you share)'
+complete -c dbtool -n "__fish_dbtool_using_subcommand check-url" -s q -l quiet -d 'Print only results and errors'
+complete -c dbtool -n "__fish_dbtool_using_subcommand check-url" -s v -l verbose -d 'Say more about what dbtool does (repeat for more)'
+complete -c dbtool -n "__fish_dbtool_using_subcommand check-url" -l echo -d 'Print each SQL statement dbtool sends to stderr (the DB_ECHO setting)'
+complete -c dbtool -n "__fish_dbtool_using_subcommand check-url" -l no-dotenv -d 'Do not read any .env file'
+complete -c dbtool -n "__fish_dbtool_using_subcommand check-url" -s h -l help -d 'Print help'
+complete -c dbtool -n "__fish_dbtool_using_subcommand check-url" -s V -l version -d 'Print version'
 complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -l pool-size -d 'Connections kept open (DB_POOL_SIZE)' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -l max-overflow -d 'Extra connections under load, -1 for no limit (DB_MAX_OVERFLOW)' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -l pool-timeout -d 'Seconds a checkout waits for a connection (DB_POOL_TIMEOUT)' -r
@@ -73,6 +89,7 @@ complete -c dbtool -n "__fish_dbtool_using_subcommand completions" -l echo -d 'P
 complete -c dbtool -n "__fish_dbtool_using_subcommand completions" -l no-dotenv -d 'Do not read any .env file'
 complete -c dbtool -n "__fish_dbtool_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c dbtool -n "__fish_dbtool_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c dbtool -n "__fish_dbtool_using_subcommand help; and not __fish_seen_subcommand_from settings completions help" -f -a "settings" -d 'Show the effective settings and where each came from'
-complete -c dbtool -n "__fish_dbtool_using_subcommand help; and not __fish_seen_subcommand_from settings completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c dbtool -n "__fish_dbtool_using_subcommand help; and not __fish_seen_subcommand_from settings completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c dbtool -n "__fish_dbtool_using_subcommand help; and not __fish_seen_subcommand_from check-url settings completions help" -f -a "check-url" -d 'Parse and explain a connection URL as SQLAlchemy, its driver and libpq read it'
+complete -c dbtool -n "__fish_dbtool_using_subcommand help; and not __fish_seen_subcommand_from check-url settings completions help" -f -a "settings" -d 'Show the effective settings and where each came from'
+complete -c dbtool -n "__fish_dbtool_using_subcommand help; and not __fish_seen_subcommand_from check-url settings completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c dbtool -n "__fish_dbtool_using_subcommand help; and not __fish_seen_subcommand_from check-url settings completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

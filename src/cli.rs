@@ -73,11 +73,33 @@ pub enum ColorChoice {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Parse and explain a connection URL as SQLAlchemy, its driver and libpq read it
+    CheckUrl(CheckUrlArgs),
+
     /// Show the effective settings and where each came from
     Settings(SettingsArgs),
 
     /// Print a shell completion script
     Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckUrlArgs {
+    /// The URL to check [default: --url, then DATABASE_URL, .env, the application's default]
+    #[arg(value_name = "URL")]
+    pub url: Option<String>,
+
+    /// Treat warnings as problems too (exit 1)
+    #[arg(long)]
+    pub strict: bool,
+
+    /// Show the password instead of *** (never in logs you share)
+    #[arg(long)]
+    pub show_password: bool,
+
+    /// Read the URL as this libpq major version does (keywords and space handling differ)
+    #[arg(long, value_name = "MAJOR", default_value_t = 18, value_parser = clap::value_parser!(u32).range(10..=18))]
+    pub libpq_version: u32,
 }
 
 #[derive(Debug, Args)]

@@ -3,7 +3,9 @@
 //! `run` turns the parsed command line into a validated configuration, dispatches to one
 //! subcommand, and returns the outcome that `main` maps to an exit code.
 
+pub mod check_url;
 pub mod cli;
+pub mod conn;
 pub mod exit;
 pub mod output;
 pub mod secret;
@@ -13,6 +15,7 @@ pub mod url;
 use anyhow::Result;
 use clap::CommandFactory;
 
+use crate::check_url::{CheckUrlConfig, check_url};
 use crate::cli::{Cli, Command, GlobalArgs};
 use crate::exit::Outcome;
 use crate::output::Printer;
@@ -27,6 +30,25 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         cli.global.verbose,
     );
     match cli.command {
+        Command::CheckUrl(args) => {
+            let mut flags = global_flag_values(&cli.global);
+            flags.set("DATABASE_URL", args.url.clone().or(cli.global.url.clone()));
+            let settings = load_settings(&cli.global, &flags, &printer)?;
+            let config = CheckUrlConfig {
+                url: settings.database_url().to_string(),
+                strict: args.strict,
+                show_password: args.show_password,
+                libpq_major: args.libpq_version,
+            };
+            let report = check_url(&config);
+            printer.stdout(|out| {
+                output::write_check_url(out, &report, printer.format, printer.color)
+            })?;
+            match &report.error {
+                Some(error) if !report.valid => Err(exit::invalid(error.message.clone())),
+                _ => Ok(report.outcome),
+            }
+        }
         Command::Settings(args) => {
             let mut flags = global_flag_values(&cli.global);
             args.pool.collect_into(&mut flags);

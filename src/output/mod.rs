@@ -3,6 +3,7 @@
 //! Each report has one function per format writing to a `&mut impl Write`, so every format is
 //! testable without a terminal. Diagnostics (errors, warnings, echoed SQL) go to stderr.
 
+mod check_url;
 mod settings;
 
 use std::io::{self, IsTerminal, Write};
@@ -10,6 +11,7 @@ use std::io::{self, IsTerminal, Write};
 use crate::cli::{ColorChoice, Format};
 use crate::url::redact_text;
 
+pub use check_url::write_check_url;
 pub use settings::write_settings;
 
 /// How and where to print, resolved from the global flags.
@@ -110,6 +112,15 @@ pub fn write_completions(
     let mut out = io::stdout().lock();
     out.write_all(&buffer)?;
     out.flush()
+}
+
+/// `text` in bold red (`alert`) or yellow, when colour is on.
+pub fn paint(text: &str, alert: bool, color: bool) -> String {
+    match (color, alert) {
+        (false, _) => text.to_string(),
+        (true, true) => format!("\x1b[1;31m{text}\x1b[0m"),
+        (true, false) => format!("\x1b[33m{text}\x1b[0m"),
+    }
 }
 
 /// A table in dbtool's style: UTF-8 borders, header in bold when colour is on.

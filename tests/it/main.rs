@@ -1,5 +1,6 @@
 //! dbtool's integration tests: one binary, the real `dbtool` executable, a real PostgreSQL.
 
+mod check_url;
 mod cli;
 mod completions;
 mod exit_codes;

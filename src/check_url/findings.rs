@@ -1,0 +1,586 @@
+//! The checks `check-url` runs on a parsed URL, each giving findings with a stable code.
+
+use crate::conn::pgpass::{self, Lookup, PassFile};
+use crate::secret::Secret;
+use crate::url::libpq::{self, Ambiguity, AmbiguityKind, ConnInfo};
+use crate::url::sqlalchemy::{Driver, Scheme, SqlalchemyReading};
+
+/// How serious a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    Warning,
+    Error,
+}
+
+impl Level {
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::Warning => "warning",
+            Level::Error => "error",
+        }
+    }
+}
+
+/// One thing that will go wrong or should be looked at; the message says what to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// Stable kebab-case identifier, e.g. `asyncpg-sslmode`.
+    pub code: &'static str,
+    pub level: Level,
+    pub message: String,
+}
+
+fn finding(code: &'static str, level: Level, message: impl Into<String>) -> Finding {
+    Finding {
+        code,
+        level,
+        message: message.into(),
+    }
+}
+
+/// What the checks look at.
+pub struct Context<'a> {
+    pub url: &'a str,
+    pub scheme: &'a Scheme,
+    pub info: &'a ConnInfo,
+    pub sqlalchemy: &'a Result<SqlalchemyReading, String>,
+}
+
+impl Context<'_> {
+    fn get(&self, keyword: &str) -> Option<String> {
+        self.info.get(keyword).map(|v| v.into_owned())
+    }
+
+    fn driver(&self) -> Driver {
+        self.scheme.effective_driver()
+    }
+}
+
+/// Runs every check, errors first.
+pub fn collect(context: &Context<'_>, show_password: bool) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    scheme(context, &mut findings);
+    findings.extend(from_ambiguities(
+        context.info.ambiguities(),
+        context.scheme,
+        show_password,
+    ));
+    sqlalchemy_agreement(context, &mut findings);
+    driver_parameters(context, &mut findings);
+    connect_time_values(context, &mut findings);
+    password(context, &mut findings);
+    tls(context, &mut findings);
+    multi_host(context, &mut findings);
+    findings.sort_by_key(|f| std::cmp::Reverse(f.level));
+    findings
+}
+
+fn scheme(context: &Context<'_>, findings: &mut Vec<Finding>) {
+    if context.scheme.dialect == "postgres" {
+        findings.push(finding(
+            "postgres-scheme",
+            Level::Error,
+            "SQLAlchemy 1.4 and later reject the postgres:// scheme (NoSuchModuleError: \
+             sqlalchemy.dialects:postgres); write postgresql:// instead",
+        ));
+    }
+}
+
+/// Places where libpq reads the URL differently from what its author most likely meant.
+///
+/// Suggestions come back for the libpq URI; they are given the URL's own scheme again.
+pub fn from_ambiguities(
+    ambiguities: &[Ambiguity],
+    scheme: &Scheme,
+    show_password: bool,
+) -> Vec<Finding> {
+    let libpq_prefix = format!("{}://", scheme.dialect);
+    let own_prefix = format!("{}://", scheme.written);
+    ambiguities
+        .iter()
+        .map(|ambiguity| {
+            let (code, level) = match ambiguity.kind {
+                AmbiguityKind::AtInUserInfo => ("ambiguous-at-in-userinfo", Level::Error),
+                AmbiguityKind::SlashInUserInfo => ("ambiguous-slash-in-userinfo", Level::Error),
+                AmbiguityKind::AtAfterQuestionMark => {
+                    ("ambiguous-at-after-question-mark", Level::Error)
+                }
+                AmbiguityKind::NonPortableUserInfo => ("non-portable-userinfo", Level::Warning),
+                AmbiguityKind::HashIsLiteral => ("hash-is-literal", Level::Warning),
+                AmbiguityKind::BarePercent => ("bare-percent", Level::Error),
+                AmbiguityKind::Whitespace => ("whitespace", Level::Warning),
+                AmbiguityKind::PlusIsLiteral => ("plus-is-literal", Level::Warning),
+                AmbiguityKind::UnknownParameter => ("unknown-parameter", Level::Error),
+                AmbiguityKind::NeedsNewerLibpq => ("needs-newer-libpq", Level::Warning),
+                AmbiguityKind::SslParameter => ("ssl-parameter", Level::Error),
+                AmbiguityKind::ExtraEquals => ("extra-equals", Level::Error),
+                AmbiguityKind::RepeatedParameter => ("repeated-parameter", Level::Warning),
+                AmbiguityKind::QueryOverridesUri => ("query-overrides-uri", Level::Warning),
+                AmbiguityKind::EncodedCommaInHost => ("encoded-comma-in-host", Level::Error),
+                AmbiguityKind::HostListMismatch => ("host-port-mismatch", Level::Error),
+                AmbiguityKind::Scheme => ("scheme", Level::Error),
+            };
+            let suggestion = if show_password {
+                &ambiguity.suggestion
+            } else {
+                &ambiguity.suggestion_redacted
+            };
+            let suggestion = suggestion
+                .as_ref()
+                .map(|url| match url.strip_prefix(&libpq_prefix) {
+                    Some(rest) => format!("{own_prefix}{rest}"),
+                    None => url.clone(),
+                });
+            let message = match suggestion {
+                Some(url) => format!(
+                    "{}; did you mean {url}",
+                    ambiguity.message.trim_end_matches('.')
+                ),
+                None => ambiguity.message.clone(),
+            };
+            finding(code, level, message)
+        })
+        .collect()
+}
+
+/// SQLAlchemy reads the URL with its own regular expression, then hands the parts to the driver.
+fn sqlalchemy_agreement(context: &Context<'_>, findings: &mut Vec<Finding>) {
+    let Ok(reading) = context.sqlalchemy else {
+        if context.url[context.scheme.rest_start..]
+            .split(['/', '?'])
+            .next()
+            .is_some_and(|a| a.contains(','))
+        {
+            findings.push(finding(
+                "sqlalchemy-multi-host",
+                Level::Error,
+                "SQLAlchemy cannot read several hosts in the authority (int() of the port fails); \
+                 write them as query parameters: ?host=h1:5432&host=h2:5432",
+            ));
+        }
+        return;
+    };
+    let query_sets = |key: &str| reading.query_value(key).is_some();
+    let non_empty = |v: Option<String>| v.filter(|s| !s.is_empty());
+    let mut differences = Vec::new();
+    let mut compare =
+        |part: &str, libpq_key: &str, sqlalchemy: Option<String>, libpq: Option<String>| {
+            if !query_sets(libpq_key) && non_empty(sqlalchemy.clone()) != non_empty(libpq.clone()) {
+                differences.push(format!(
+                    "{part}: SQLAlchemy reads {}, libpq reads {}",
+                    shown(&sqlalchemy),
+                    shown(&libpq)
+                ));
+            }
+        };
+    compare(
+        "user",
+        "user",
+        reading.username.clone(),
+        context.get("user"),
+    );
+    compare("host", "host", reading.host.clone(), context.get("host"));
+    compare(
+        "port",
+        "port",
+        reading.port.map(|p| p.to_string()),
+        context.get("port"),
+    );
+    compare(
+        "database",
+        "dbname",
+        reading.database.clone(),
+        context.get("dbname"),
+    );
+    let libpq_password = context
+        .info
+        .get_bytes("password")
+        .map(|b| String::from_utf8_lossy(b).into_owned());
+    if !query_sets("password")
+        && non_empty(reading.password.as_ref().map(|p| p.expose().to_string()))
+            != non_empty(libpq_password)
+    {
+        differences.push("password: SQLAlchemy and libpq read different passwords".to_string());
+    }
+    if !differences.is_empty() {
+        findings.push(finding(
+            "sqlalchemy-disagrees",
+            Level::Error,
+            format!(
+                "SQLAlchemy and libpq read this URL differently ({}); percent-encode @ : / ? # in the user \
+                 name and password",
+                differences.join("; ")
+            ),
+        ));
+    }
+    if let Some(host) = &reading.host
+        && host.contains('%')
+    {
+        findings.push(finding(
+            "sqlalchemy-encoded-host",
+            Level::Error,
+            format!(
+                "SQLAlchemy does not percent-decode the host, so the driver gets {host:?}; give a socket \
+                 directory as ?host=/path instead"
+            ),
+        ));
+    }
+}
+
+fn shown(value: &Option<String>) -> String {
+    match value {
+        Some(v) if !v.is_empty() => format!("{v:?}"),
+        _ => "nothing".to_string(),
+    }
+}
+
+/// Query parameters the driver cannot take.
+fn driver_parameters(context: &Context<'_>, findings: &mut Vec<Finding>) {
+    let driver = context.driver();
+    let (Some(accepted), Ok(reading)) = (driver.accepted_parameters(), context.sqlalchemy) else {
+        return;
+    };
+    for (key, values) in &reading.query {
+        if accepted.contains(&key.as_str()) {
+            continue;
+        }
+        let last = values.last().cloned().unwrap_or_default();
+        if driver == Driver::Asyncpg && (key == "sslmode" || key == "requiressl") {
+            let mode = if key == "sslmode" {
+                last.as_str()
+            } else {
+                "require"
+            };
+            findings.push(finding(
+                "asyncpg-sslmode",
+                Level::Error,
+                format!(
+                    "asyncpg has no {key}: SQLAlchemy passes it to asyncpg.connect(), which fails with \
+                     TypeError; write ?ssl={mode} instead"
+                ),
+            ));
+        } else if libpq::keyword(key).is_some() {
+            findings.push(finding(
+                "driver-libpq-parameter",
+                Level::Error,
+                format!(
+                    "{key} is a libpq keyword, but {} does not use libpq: SQLAlchemy passes it to connect(), \
+                     which fails with TypeError; {}",
+                    driver.name(),
+                    libpq_alternative(driver, key)
+                ),
+            ));
+        } else {
+            findings.push(finding(
+                "driver-unknown-parameter",
+                Level::Error,
+                format!(
+                    "{} does not accept {key:?}: connect() fails with TypeError; accepted: {}",
+                    driver.name(),
+                    accepted.join(", ")
+                ),
+            ));
+        }
+    }
+    if driver == Driver::Asyncpg
+        && let Some(ssl) = reading.query_value("ssl").and_then(|v| v.last())
+        && !SSL_MODES.contains(&ssl.as_str())
+    {
+        findings.push(finding(
+            "invalid-ssl",
+            Level::Error,
+            format!(
+                "asyncpg's ssl must be one of {}, not {ssl:?}",
+                SSL_MODES.join(", ")
+            ),
+        ));
+    }
+}
+
+fn libpq_alternative(driver: Driver, key: &str) -> String {
+    match (driver, key) {
+        (Driver::Asyncpg, "application_name" | "options") => {
+            "pass it as connect_args={\"server_settings\": {...}} to create_async_engine".into()
+        }
+        (Driver::Asyncpg, "connect_timeout") => "write ?timeout=SECONDS instead".into(),
+        (Driver::Asyncpg, "dbname") => "write the database in the path instead".into(),
+        _ => "remove it or pass the driver's own option through connect_args".into(),
+    }
+}
+
+const SSL_MODES: [&str; 6] = [
+    "disable",
+    "allow",
+    "prefer",
+    "require",
+    "verify-ca",
+    "verify-full",
+];
+
+/// Values libpq accepts in the URL but rejects only when connecting.
+fn connect_time_values(context: &Context<'_>, findings: &mut Vec<Finding>) {
+    if let Some(ports) = context.get("port") {
+        for port in ports.split(',').filter(|p| !p.is_empty()) {
+            if let Some(message) = invalid_port(port) {
+                findings.push(finding("invalid-port", Level::Error, message));
+            }
+        }
+    }
+    if let Err(message) = context.info.hosts()
+        && !context
+            .info
+            .ambiguities()
+            .iter()
+            .any(|a| a.kind == AmbiguityKind::HostListMismatch)
+    {
+        findings.push(finding(
+            "host-port-mismatch",
+            Level::Error,
+            format!(
+                "libpq will fail to connect: {message}; give one port for all hosts or one per host"
+            ),
+        ));
+    }
+    let enums: [(&str, &str, &[&str]); 9] = [
+        ("sslmode", "invalid-sslmode", &SSL_MODES),
+        (
+            "target_session_attrs",
+            "invalid-target-session-attrs",
+            &[
+                "any",
+                "read-write",
+                "read-only",
+                "primary",
+                "standby",
+                "prefer-standby",
+            ],
+        ),
+        (
+            "gssencmode",
+            "invalid-value",
+            &["disable", "prefer", "require"],
+        ),
+        (
+            "channel_binding",
+            "invalid-value",
+            &["disable", "prefer", "require"],
+        ),
+        (
+            "load_balance_hosts",
+            "invalid-value",
+            &["disable", "random"],
+        ),
+        ("sslnegotiation", "invalid-value", &["postgres", "direct"]),
+        (
+            "sslcertmode",
+            "invalid-value",
+            &["disable", "allow", "require"],
+        ),
+        (
+            "ssl_min_protocol_version",
+            "invalid-value",
+            &["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"],
+        ),
+        (
+            "ssl_max_protocol_version",
+            "invalid-value",
+            &["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"],
+        ),
+    ];
+    for (keyword, code, allowed) in enums {
+        if let Some(value) = context.get(keyword)
+            && !(value.is_empty() && keyword.starts_with("ssl_"))
+            && !allowed.contains(&value.as_str())
+        {
+            findings.push(finding(
+                code,
+                Level::Error,
+                format!(
+                    "invalid {keyword} value {value:?}: libpq accepts {}",
+                    allowed.join(", ")
+                ),
+            ));
+        }
+    }
+    for keyword in [
+        "connect_timeout",
+        "keepalives",
+        "keepalives_idle",
+        "keepalives_interval",
+        "keepalives_count",
+        "tcp_user_timeout",
+    ] {
+        if let Some(value) = context.get(keyword)
+            && !value.is_empty()
+            && parse_libpq_int(&value).is_none()
+        {
+            let code = if keyword == "connect_timeout" {
+                "invalid-connect-timeout"
+            } else {
+                "invalid-value"
+            };
+            findings.push(finding(
+                code,
+                Level::Error,
+                format!("invalid integer value {value:?} for connection option {keyword:?}: give whole seconds"),
+            ));
+        }
+    }
+}
+
+/// libpq's `parse_int_param`: optional surrounding whitespace around a base-10 `int`.
+fn parse_libpq_int(text: &str) -> Option<i32> {
+    text.trim_matches(|c: char| c.is_ascii_whitespace())
+        .parse::<i32>()
+        .ok()
+}
+
+fn invalid_port(port: &str) -> Option<String> {
+    match parse_libpq_int(port) {
+        None => Some(format!(
+            "invalid integer value {port:?} for connection option \"port\": give a number 1-65535"
+        )),
+        Some(n) if !(1..=65535).contains(&n) => Some(format!(
+            "invalid port number: {port:?}: give a number 1-65535"
+        )),
+        Some(_) => None,
+    }
+}
+
+/// A password in the URL is a secret in a config value; no password means something else supplies it.
+fn password(context: &Context<'_>, findings: &mut Vec<Finding>) {
+    let in_url = context
+        .info
+        .get_bytes("password")
+        .is_some_and(|p| !p.is_empty());
+    if in_url {
+        findings.push(finding(
+            "password-in-url",
+            Level::Warning,
+            "the URL carries a password: keep it in a secret store, PGPASSWORD or ~/.pgpass rather than in \
+             config files and process listings",
+        ));
+        return;
+    }
+    let source = password_source(context);
+    findings.push(finding(
+        "no-password",
+        Level::Warning,
+        format!("no password in the URL: {source}"),
+    ));
+}
+
+/// Which password source applies when the URL has none.
+pub fn password_source(context: &Context<'_>) -> String {
+    let driver = context.driver();
+    if driver == Driver::Pg8000 {
+        return "pg8000 reads neither PGPASSWORD nor ~/.pgpass, so the server must trust this connection \
+                (trust, or peer over a Unix socket)"
+            .into();
+    }
+    if std::env::var_os("PGPASSWORD").is_some_and(|v| !v.is_empty()) {
+        return "PGPASSWORD supplies it".into();
+    }
+    let passfile = context.get("passfile");
+    match pgpass::locate(passfile.as_deref()) {
+        Some(PassFile::Usable(path)) => {
+            let user = context.get("user").filter(|u| !u.is_empty()).unwrap_or_else(crate::conn::os_user);
+            let host = context.get("host").unwrap_or_default();
+            let host = host.split(',').next().unwrap_or_default().to_string();
+            let port = context.get("port").and_then(|p| p.split(',').next().map(str::to_string)).filter(|p| !p.is_empty());
+            let lookup = Lookup {
+                host: &host,
+                port: port.as_deref().unwrap_or(crate::conn::DEFAULT_PORT),
+                database: &context.get("dbname").filter(|d| !d.is_empty()).unwrap_or_else(|| user.clone()),
+                user: &user,
+            };
+            match pgpass::find_password(&path, &lookup).map(|s: Secret| s.is_empty()) {
+                Some(_) => format!("{} supplies it", path.display()),
+                None => format!(
+                    "{} has no matching line, so the server must trust this connection (trust, or peer over a \
+                     Unix socket); fine for a local Docker Compose database, not for production",
+                    path.display()
+                ),
+            }
+        }
+        Some(PassFile::TooOpen(path, mode)) => format!(
+            "{} would supply one but libpq ignores it because its mode is {mode:o}; run chmod 600 {}",
+            path.display(),
+            path.display()
+        ),
+        _ => "neither PGPASSWORD nor a password file supplies one, so the server must trust this connection \
+              (trust, or peer over a Unix socket); fine for a local Docker Compose database, not for production"
+            .into(),
+    }
+}
+
+/// TLS that is off or unverified on a connection that leaves this machine.
+fn tls(context: &Context<'_>, findings: &mut Vec<Finding>) {
+    let hosts = context.get("host").unwrap_or_default();
+    let remote: Vec<&str> = hosts
+        .split(',')
+        .filter(|h| !super::is_local_host(h))
+        .collect();
+    if remote.is_empty() {
+        return;
+    }
+    let (name, mode) = if context.driver() == Driver::Asyncpg {
+        let ssl = context
+            .sqlalchemy
+            .as_ref()
+            .ok()
+            .and_then(|r| r.query_value("ssl")?.last().cloned());
+        ("ssl", ssl.unwrap_or_else(|| "prefer".into()))
+    } else {
+        let mode = context
+            .get("sslmode")
+            .or_else(|| std::env::var("PGSSLMODE").ok())
+            .unwrap_or_else(|| "prefer".into());
+        ("sslmode", mode)
+    };
+    let target = remote.join(", ");
+    match mode.as_str() {
+        "allow" | "prefer" | "require" => findings.push(finding(
+            "tls-not-verified",
+            Level::Warning,
+            format!(
+                "{name}={mode} to {target} does not verify the server's certificate, so a man in the middle \
+                 goes unnoticed; use {name}=verify-full with the server's CA (sslrootcert)"
+            ),
+        )),
+        "disable" => findings.push(finding(
+            "tls-disabled",
+            Level::Warning,
+            format!("{name}=disable sends the password and data to {target} in clear text; use {name}=verify-full"),
+        )),
+        _ => {}
+    }
+}
+
+fn multi_host(context: &Context<'_>, findings: &mut Vec<Finding>) {
+    let count = context.info.hosts().map(|h| h.len()).unwrap_or(0);
+    if count > 1 && context.get("target_session_attrs").is_none() {
+        findings.push(finding(
+            "multi-host-without-target-session-attrs",
+            Level::Warning,
+            format!(
+                "{count} hosts but no target_session_attrs: libpq takes the first that answers, which may be a \
+                 read-only standby; add ?target_session_attrs=read-write (or primary)"
+            ),
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ports_follow_libpq() {
+        assert!(invalid_port("5432").is_none());
+        assert!(invalid_port(" 5432 ").is_none());
+        assert!(invalid_port("abc").is_some());
+        assert!(invalid_port("0").is_some());
+        assert!(invalid_port("65536").is_some());
+    }
+}

@@ -1,0 +1,396 @@
+//! `dbtool check-url`: how SQLAlchemy, the driver and libpq will read a connection URL, and what
+//! will go wrong before anything connects.
+
+mod explain;
+mod findings;
+
+use crate::exit::Outcome;
+use crate::secret::MASK;
+use crate::url::conversions::{self, Conversion};
+use crate::url::libpq::{self, ConnInfo, HostKind, ParseOptions, UriError};
+use crate::url::sqlalchemy::{self, Driver, Scheme, SqlalchemyReading};
+
+pub use explain::Part;
+pub use findings::{Finding, Level};
+
+/// What `check-url` needs to know, resolved from flags and settings.
+#[derive(Debug, Clone)]
+pub struct CheckUrlConfig {
+    /// The URL, password included; never shown as is.
+    pub url: String,
+    pub strict: bool,
+    pub show_password: bool,
+    /// The libpq major version whose reading is reproduced.
+    pub libpq_major: u32,
+}
+
+/// One host of the list libpq will try.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostTarget {
+    pub host: String,
+    pub port: String,
+    pub kind: &'static str,
+}
+
+/// Why the URL cannot be used at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseFailure {
+    pub message: String,
+    /// Byte offset in the URL as given.
+    pub position: Option<usize>,
+}
+
+/// Everything `check-url` found out about one URL.
+#[derive(Debug, Clone)]
+pub struct CheckUrlReport {
+    /// The URL with its password masked (or not, with `--show-password`).
+    pub url_shown: String,
+    pub valid: bool,
+    pub scheme: Option<Scheme>,
+    /// The keyword/value pairs PQconninfoParse sets; the password masked.
+    pub libpq: Vec<(String, String)>,
+    /// Query parameters left out of the libpq reading because only the driver takes them.
+    pub driver_only_parameters: Vec<String>,
+    pub hosts: Vec<HostTarget>,
+    pub sqlalchemy: Option<Result<SqlalchemyReading, String>>,
+    pub explanation: Vec<Part>,
+    pub findings: Vec<Finding>,
+    pub conversions: Vec<Conversion>,
+    pub error: Option<ParseFailure>,
+    pub outcome: Outcome,
+    pub show_password: bool,
+}
+
+/// Checks one URL. Never fails: an unusable URL is a report with `valid: false`.
+pub fn check_url(config: &CheckUrlConfig) -> CheckUrlReport {
+    let url = config.url.as_str();
+    let mut report = CheckUrlReport {
+        url_shown: if config.show_password {
+            url.to_string()
+        } else {
+            crate::url::redact_url(url)
+        },
+        valid: false,
+        scheme: None,
+        libpq: Vec::new(),
+        driver_only_parameters: Vec::new(),
+        hosts: Vec::new(),
+        sqlalchemy: None,
+        explanation: Vec::new(),
+        findings: Vec::new(),
+        conversions: Vec::new(),
+        error: None,
+        outcome: Outcome::NoAttempt,
+        show_password: config.show_password,
+    };
+    let scheme = match sqlalchemy::parse_scheme(url) {
+        Ok(scheme) => scheme,
+        Err(error) => {
+            report.error = Some(ParseFailure {
+                message: error.message,
+                position: Some(error.position),
+            });
+            return report;
+        }
+    };
+    let options = ParseOptions::libpq(config.libpq_major);
+    let (parsed, driver_only) = parse_for_driver(url, &scheme, options);
+    report.driver_only_parameters = driver_only;
+    let sqlalchemy = sqlalchemy::read_as_sqlalchemy(url);
+    report.scheme = Some(scheme.clone());
+    report.sqlalchemy = Some(sqlalchemy.clone());
+    let info = match parsed {
+        Ok(info) => info,
+        Err(error) => {
+            report.findings =
+                findings::from_ambiguities(&error.ambiguities, &scheme, config.show_password);
+            report.error = Some(ParseFailure {
+                message: format!("libpq would reject this URL: {}", error.message),
+                position: error.position.map(|p| map_position(p, &scheme)),
+            });
+            return report;
+        }
+    };
+    report.libpq = masked_pairs(&info, config.show_password);
+    report.hosts = host_targets(&info);
+    let context = findings::Context {
+        url,
+        scheme: &scheme,
+        info: &info,
+        sqlalchemy: &sqlalchemy,
+    };
+    report.findings = findings::collect(&context, config.show_password);
+    report.explanation = explain::explain(&scheme, &info, config.show_password);
+    report.conversions = conversions::all(&info, &scheme, config.show_password);
+    if let Err(message) = &sqlalchemy {
+        report.error = Some(ParseFailure {
+            message: message.clone(),
+            position: None,
+        });
+        return report;
+    }
+    report.valid = true;
+    let has = |level: Level| report.findings.iter().any(|f| f.level == level);
+    report.outcome = if has(Level::Error) || (config.strict && has(Level::Warning)) {
+        Outcome::Problems
+    } else {
+        Outcome::Ok
+    };
+    report
+}
+
+/// The libpq URI a SQLAlchemy URL stands for: the driver removed, `postgres` kept as libpq reads it.
+fn libpq_uri(url: &str, scheme: &Scheme) -> String {
+    format!("{}://{}", scheme.dialect, &url[scheme.rest_start..])
+}
+
+/// Maps a position in the libpq URI back to the URL as the user wrote it.
+fn map_position(position: usize, scheme: &Scheme) -> usize {
+    let prefix = scheme.dialect.len() + 3;
+    if position >= prefix {
+        position - prefix + scheme.rest_start
+    } else {
+        position
+    }
+}
+
+/// Parses as libpq does. For drivers that do not use libpq, query parameters only the driver knows
+/// (asyncpg's `ssl`, say) are set aside first: libpq never sees them.
+fn parse_for_driver(
+    url: &str,
+    scheme: &Scheme,
+    options: ParseOptions,
+) -> (Result<ConnInfo, UriError>, Vec<String>) {
+    let mut uri = libpq_uri(url, scheme);
+    let mut set_aside = Vec::new();
+    loop {
+        let result = libpq::parse_uri_with(&uri, options);
+        let Err(error) = &result else {
+            return (result, set_aside);
+        };
+        let unknown = error
+            .message
+            .strip_prefix("invalid URI query parameter: \"")
+            .and_then(|rest| rest.strip_suffix('"'))
+            .map(str::to_string);
+        match unknown {
+            Some(key) if !scheme.effective_driver().uses_libpq() && !set_aside.contains(&key) => {
+                uri = remove_query_parameter(&uri, &key);
+                set_aside.push(key);
+            }
+            _ => return (result, set_aside),
+        }
+    }
+}
+
+/// Removes every `key=value` query parameter (after `?` or `&`) named `key`.
+fn remove_query_parameter(uri: &str, key: &str) -> String {
+    let Some(query_start) = uri.find('?') else {
+        return uri.to_string();
+    };
+    let (head, query) = uri.split_at(query_start);
+    let kept: Vec<&str> = query[1..]
+        .split('&')
+        .filter(|param| param.split('=').next() != Some(key))
+        .collect();
+    if kept.is_empty() {
+        head.to_string()
+    } else {
+        format!("{head}?{}", kept.join("&"))
+    }
+}
+
+fn masked_pairs(info: &ConnInfo, show_password: bool) -> Vec<(String, String)> {
+    info.iter()
+        .map(|(keyword, value)| {
+            let value = if keyword.is_secret() && !show_password {
+                MASK.to_string()
+            } else {
+                String::from_utf8_lossy(value).into_owned()
+            };
+            (keyword.name.to_string(), value)
+        })
+        .collect()
+}
+
+fn host_targets(info: &ConnInfo) -> Vec<HostTarget> {
+    let Ok(entries) = info.hosts() else {
+        return Vec::new();
+    };
+    entries
+        .into_iter()
+        .map(|entry| {
+            let port = entry
+                .port
+                .filter(|p| !p.is_empty())
+                .unwrap_or_else(|| crate::conn::DEFAULT_PORT.to_string());
+            let (host, kind) = match entry.kind {
+                HostKind::Tcp => (entry.host, "tcp"),
+                HostKind::HostAddr => (entry.hostaddr.unwrap_or(entry.host), "tcp"),
+                HostKind::Unix => (entry.host, "unix"),
+                HostKind::DefaultUnix => (crate::conn::DEFAULT_SOCKET_DIR.to_string(), "unix"),
+            };
+            HostTarget { host, port, kind }
+        })
+        .collect()
+}
+
+/// Whether a host is this machine: a Unix socket, localhost or a loopback address.
+pub fn is_local_host(host: &str) -> bool {
+    host.is_empty()
+        || host.starts_with('/')
+        || host.starts_with('@')
+        || host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+impl Driver {
+    /// The query parameters the driver accepts through SQLAlchemy, or `None` for libpq's keywords.
+    pub fn accepted_parameters(self) -> Option<&'static [&'static str]> {
+        match self {
+            // asyncpg.connect() keywords plus SQLAlchemy's asyncpg dialect options.
+            Driver::Asyncpg => Some(&[
+                "host",
+                "port",
+                "user",
+                "password",
+                "passfile",
+                "database",
+                "timeout",
+                "statement_cache_size",
+                "max_cached_statement_lifetime",
+                "max_cacheable_statement_size",
+                "command_timeout",
+                "ssl",
+                "direct_tls",
+                "server_settings",
+                "target_session_attrs",
+                "krbsrvname",
+                "gsslib",
+                "prepared_statement_cache_size",
+            ]),
+            // pg8000.connect() keywords.
+            Driver::Pg8000 => Some(&[
+                "user",
+                "host",
+                "database",
+                "port",
+                "password",
+                "source_address",
+                "unix_sock",
+                "ssl_context",
+                "timeout",
+                "tcp_keepalive",
+                "application_name",
+                "replication",
+            ]),
+            Driver::Psycopg | Driver::Psycopg2 | Driver::Psycopg2cffi => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(url: &str) -> CheckUrlConfig {
+        CheckUrlConfig {
+            url: url.to_string(),
+            strict: false,
+            show_password: false,
+            libpq_major: 18,
+        }
+    }
+
+    /// A small xorshift generator: reproducible random URLs without a dependency.
+    struct Random(u64);
+
+    impl Random {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+
+        fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+            items[(self.next() % items.len() as u64) as usize]
+        }
+    }
+
+    #[test]
+    fn random_urls_never_panic_and_never_show_the_password() {
+        let pieces = [
+            "postgresql",
+            "postgres",
+            "+asyncpg",
+            "+psycopg",
+            "://",
+            "@",
+            ":",
+            "/",
+            "?",
+            "&",
+            "=",
+            "#",
+            "%",
+            "%2F",
+            "%40",
+            "%00",
+            "%zz",
+            "[",
+            "]",
+            "::1",
+            ",",
+            "host",
+            "5432",
+            "db",
+            "user",
+            "SECRETPW",
+            "sslmode",
+            "ssl",
+            "true",
+            "require",
+            "password",
+            "host=/tmp",
+            " ",
+            "+",
+            "é",
+            "\u{0}",
+            "application_name",
+        ];
+        let mut random = Random(0x5eed_1234_abcd_ef01);
+        for _ in 0..5000 {
+            let length = 1 + random.next() % 14;
+            let url: String = (0..length).map(|_| random.pick(&pieces)).collect();
+            let report = check_url(&config(&url));
+            let shown = format!("{report:?}");
+            let mentions_secret_outside_secrets = shown.contains("SECRETPW");
+            if mentions_secret_outside_secrets {
+                // The password may legitimately end up elsewhere (a host or user named SECRETPW);
+                // it must never be shown when it was read as the password.
+                assert!(
+                    !report
+                        .libpq
+                        .iter()
+                        .any(|(k, v)| k == "password" && v.contains("SECRETPW")),
+                    "{url}"
+                );
+            }
+            assert_eq!(report.valid, report.error.is_none(), "{url}");
+        }
+    }
+
+    #[test]
+    fn set_aside_parameters_are_only_the_drivers() {
+        let report = check_url(&config(
+            "postgresql+asyncpg://u@h/db?ssl=require&command_timeout=5",
+        ));
+        assert!(report.valid, "{:?}", report.error);
+        assert_eq!(report.driver_only_parameters, ["ssl", "command_timeout"]);
+        let report = check_url(&config("postgresql+psycopg://u@h/db?ssl=require"));
+        assert!(!report.valid);
+    }
+}

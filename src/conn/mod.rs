@@ -1,0 +1,45 @@
+//! Connecting as libpq does: its defaults, environment fallbacks and password sources.
+
+pub mod pgpass;
+
+/// libpq's compiled-in Unix socket directory on Debian and Ubuntu builds.
+pub const DEFAULT_SOCKET_DIR: &str = "/var/run/postgresql";
+
+/// libpq's default port.
+pub const DEFAULT_PORT: &str = "5432";
+
+/// The libpq environment variables dbtool explains and applies, with the keyword each stands for.
+pub const ENV_FALLBACKS: [(&str, &str); 9] = [
+    ("PGHOST", "host"),
+    ("PGHOSTADDR", "hostaddr"),
+    ("PGPORT", "port"),
+    ("PGUSER", "user"),
+    ("PGPASSWORD", "password"),
+    ("PGDATABASE", "dbname"),
+    ("PGSSLMODE", "sslmode"),
+    ("PGAPPNAME", "application_name"),
+    ("PGCONNECT_TIMEOUT", "connect_timeout"),
+];
+
+/// The operating-system user name, libpq's default user.
+pub fn os_user() -> String {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| {
+            // SAFETY: geteuid has no preconditions and cannot fail.
+            let uid = unsafe { libc::geteuid() };
+            passwd_name(uid).unwrap_or_else(|| uid.to_string())
+        })
+}
+
+fn passwd_name(uid: u32) -> Option<String> {
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|line| {
+        let mut fields = line.split(':');
+        let name = fields.next()?;
+        let id: u32 = fields.nth(1)?.parse().ok()?;
+        (id == uid).then(|| name.to_string())
+    })
+}

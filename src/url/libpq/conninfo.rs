@@ -1,0 +1,407 @@
+//! [`ConnInfo`]: the keyword/value pairs `PQconninfoParse()` sets, plus the
+//! derived host list (`pqConnectOptions2()`), and [`render_uri`].
+
+use std::borrow::Cow;
+use std::fmt;
+
+use crate::url::libpq::ambiguity::Ambiguity;
+use crate::url::libpq::codec::encode_bytes;
+use crate::url::libpq::keywords::{KEYWORDS, Keyword, keyword_index};
+
+/// The options a connection string sets, in libpq keyword order.
+///
+/// Values are raw bytes, as in libpq (a `%FF` escape yields a non-UTF-8
+/// value); [`ConnInfo::get`] and [`ConnInfo::pairs`] show them lossily.
+/// Only keywords the string actually set are present: no defaults, no
+/// environment variables.
+///
+/// Equality compares the keyword/value pairs only, not the ambiguity notes.
+#[derive(Clone, Default)]
+pub struct ConnInfo {
+    /// Indexed like [`KEYWORDS`].
+    values: Vec<Option<Vec<u8>>>,
+    pub(crate) ambiguities: Vec<Ambiguity>,
+}
+
+/// Error from [`ConnInfo::set`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SetError {
+    /// Not a libpq 18 connection keyword.
+    UnknownKeyword(String),
+    /// libpq values are C strings and cannot contain NUL.
+    NulByte,
+}
+
+impl fmt::Display for SetError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SetError::UnknownKeyword(k) => write!(f, "invalid connection option \"{k}\""),
+            SetError::NulByte => f.write_str("connection option values cannot contain NUL bytes"),
+        }
+    }
+}
+
+impl std::error::Error for SetError {}
+
+/// How libpq will reach one host of the (possibly multi-host) list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostKind {
+    /// TCP to a host name (`CHT_HOST_NAME`).
+    Tcp,
+    /// TCP to a numeric address given by `hostaddr` (`CHT_HOST_ADDRESS`);
+    /// `host` then only names it for SSL/Kerberos/password-file purposes.
+    HostAddr,
+    /// Unix-domain socket in the directory `host` (a value starting with `/`,
+    /// or with `@` for a Linux abstract-namespace socket).
+    Unix,
+    /// Nothing given: libpq's compiled-in socket directory
+    /// (`DEFAULT_PGSOCKET_DIR`, usually `/tmp` or `/var/run/postgresql`),
+    /// unless `PGHOST`/`PGHOSTADDR` say otherwise.
+    DefaultUnix,
+}
+
+/// One entry of the host list libpq will try, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostEntry {
+    /// Host name or socket directory as given (empty for [`HostKind::DefaultUnix`]).
+    pub host: String,
+    /// Numeric address from `hostaddr`, if given for this slot.
+    pub hostaddr: Option<String>,
+    /// Port as given; `None` (or empty) means the default (`PGPORT`, else 5432).
+    pub port: Option<String>,
+    /// How the slot will be reached.
+    pub kind: HostKind,
+}
+
+fn lossy(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+impl ConnInfo {
+    /// An empty set of options.
+    pub fn new() -> Self {
+        ConnInfo {
+            values: vec![None; KEYWORDS.len()],
+            ambiguities: Vec::new(),
+        }
+    }
+
+    pub(crate) fn store(&mut self, index: usize, value: Vec<u8>) {
+        if self.values.len() != KEYWORDS.len() {
+            self.values.resize(KEYWORDS.len(), None);
+        }
+        if let Some(slot) = self.values.get_mut(index) {
+            *slot = Some(value);
+        }
+    }
+
+    /// Sets `keyword` to `value` (overriding any previous value).
+    pub fn set(&mut self, keyword: &str, value: impl Into<Vec<u8>>) -> Result<(), SetError> {
+        let value = value.into();
+        let index = keyword_index(keyword.as_bytes())
+            .ok_or_else(|| SetError::UnknownKeyword(keyword.to_owned()))?;
+        if value.contains(&0) {
+            return Err(SetError::NulByte);
+        }
+        self.store(index, value);
+        Ok(())
+    }
+
+    /// Removes `keyword`; returns whether it was set.
+    pub fn unset(&mut self, keyword: &str) -> bool {
+        keyword_index(keyword.as_bytes())
+            .and_then(|i| self.values.get_mut(i))
+            .and_then(Option::take)
+            .is_some()
+    }
+
+    /// Raw value of `keyword`, if the string set it.
+    pub fn get_bytes(&self, keyword: &str) -> Option<&[u8]> {
+        let i = keyword_index(keyword.as_bytes())?;
+        self.values.get(i)?.as_deref()
+    }
+
+    /// Value of `keyword` (lossy UTF-8), if the string set it.
+    pub fn get(&self, keyword: &str) -> Option<Cow<'_, str>> {
+        self.get_bytes(keyword).map(String::from_utf8_lossy)
+    }
+
+    /// Whether `keyword` was set (possibly to the empty string).
+    pub fn contains(&self, keyword: &str) -> bool {
+        self.get_bytes(keyword).is_some()
+    }
+
+    /// The set options in libpq keyword order, with raw values.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static Keyword, &[u8])> + '_ {
+        KEYWORDS
+            .iter()
+            .zip(self.values.iter())
+            .filter_map(|(k, v)| v.as_deref().map(|v| (k, v)))
+    }
+
+    /// The set options in libpq keyword order, values as (lossy) strings.
+    pub fn pairs(&self) -> Vec<(String, String)> {
+        self.iter()
+            .map(|(k, v)| (k.name.to_owned(), lossy(v)))
+            .collect()
+    }
+
+    /// Number of set options.
+    pub fn len(&self) -> usize {
+        self.values.iter().filter(|v| v.is_some()).count()
+    }
+
+    /// Whether no option is set.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The oldest libpq major version that knows every keyword set here
+    /// (`9` if all of them predate libpq 10).  Note that libpq 18 also
+    /// changed how raw spaces in URIs are handled.
+    pub fn min_libpq_version(&self) -> u32 {
+        self.iter().map(|(k, _)| k.since).max().unwrap_or(9)
+    }
+
+    /// Notes about places where libpq's reading probably differs from what
+    /// the author meant (see [`Ambiguity`]).  Empty for a [`ConnInfo`] built
+    /// by hand.
+    pub fn ambiguities(&self) -> &[Ambiguity] {
+        &self.ambiguities
+    }
+
+    /// The list of hosts libpq will try, derived from `host`, `hostaddr` and
+    /// `port` exactly as `pqConnectOptions2()` does (comma-separated lists;
+    /// one port applies to every host; empty entries mean the default).
+    ///
+    /// Only values set by the string are used: `PGHOST`/`PGPORT`/service
+    /// files are not consulted.  Returns libpq's connect-time error text if
+    /// the lists cannot be matched up.
+    pub fn hosts(&self) -> Result<Vec<HostEntry>, String> {
+        let nonempty = |k: &str| self.get_bytes(k).filter(|v| !v.is_empty());
+        let hostaddr = nonempty("hostaddr");
+        let host = nonempty("host");
+        let port = nonempty("port");
+        let split = |v: &[u8]| -> Vec<String> { v.split(|&b| b == b',').map(lossy).collect() };
+
+        let addrs = hostaddr.map(split);
+        let names = host.map(split);
+        let n = match (&addrs, &names) {
+            (Some(a), _) => a.len(),
+            (None, Some(h)) => h.len(),
+            (None, None) => 1,
+        };
+        if let Some(names) = &names
+            && names.len() != n
+        {
+            return Err(format!(
+                "could not match {} host names to {} hostaddr values",
+                names.len(),
+                n
+            ));
+        }
+        let ports: Vec<Option<String>> = match port.map(split) {
+            None => vec![None; n],
+            Some(p) if p.len() == 1 => vec![p.into_iter().next(); n],
+            Some(p) if p.len() == n => p.into_iter().map(Some).collect(),
+            Some(p) => {
+                return Err(format!(
+                    "could not match {} port numbers to {} hosts",
+                    p.len(),
+                    n
+                ));
+            }
+        };
+        let entries = (0..n)
+            .map(|i| {
+                let addr = addrs
+                    .as_ref()
+                    .and_then(|a| a.get(i).cloned())
+                    .filter(|a| !a.is_empty());
+                let name = names
+                    .as_ref()
+                    .and_then(|h| h.get(i).cloned())
+                    .unwrap_or_default();
+                let kind = if addr.is_some() {
+                    HostKind::HostAddr
+                } else if name.is_empty() {
+                    HostKind::DefaultUnix
+                } else if is_unixsock_path(&name) {
+                    HostKind::Unix
+                } else {
+                    HostKind::Tcp
+                };
+                HostEntry {
+                    host: name,
+                    hostaddr: addr,
+                    port: ports.get(i).cloned().flatten(),
+                    kind,
+                }
+            })
+            .collect();
+        Ok(entries)
+    }
+
+    /// The output format of PostgreSQL's `libpq_uri_regress` test helper
+    /// for this result (ignoring its filtering of values equal to the
+    /// defaults): `kw='value' ... (inet)` or `(local)`.
+    pub fn regress_string(&self) -> String {
+        let mut out = String::new();
+        let mut local = true;
+        for (k, v) in self.iter() {
+            out.push_str(&format!("{}='{}' ", k.name, lossy(v)));
+            if !v.is_empty() && (k.name == "hostaddr" || (k.name == "host" && v[0] != b'/')) {
+                local = false;
+            }
+        }
+        out.push_str(if local { "(local)" } else { "(inet)" });
+        out
+    }
+}
+
+/// libpq's `is_unixsock_path()`: an absolute path, or (Linux abstract
+/// namespace, libpq 14+) a name starting with `@`.
+pub fn is_unixsock_path(host: &str) -> bool {
+    host.starts_with('/') || host.starts_with('@')
+}
+
+impl PartialEq for ConnInfo {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for ConnInfo {}
+
+impl fmt::Debug for ConnInfo {
+    /// Secret values (passwords, keys) are shown as `***`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut m = f.debug_map();
+        for (k, v) in self.iter() {
+            if k.is_secret() {
+                m.entry(&k.name, &"***");
+            } else {
+                m.entry(&k.name, &lossy(v));
+            }
+        }
+        m.finish()
+    }
+}
+
+fn count_commas(v: &[u8]) -> usize {
+    v.iter().filter(|&&b| b == b',').count()
+}
+
+/// Encodes one host element for the authority part.  IPv6-looking values
+/// are written in brackets for readability (libpq copies the bracket
+/// contents verbatim and then percent-decodes them).
+fn render_host_element(h: &[u8]) -> String {
+    let ipv6ish = h.contains(&b':')
+        && h.iter()
+            .all(|&b| b.is_ascii_hexdigit() || matches!(b, b':' | b'.' | b'%'));
+    if ipv6ish {
+        let inner: String = h
+            .iter()
+            .map(|&b| {
+                if b == b'%' {
+                    "%25".to_owned()
+                } else {
+                    char::from(b).to_string()
+                }
+            })
+            .collect();
+        format!("[{inner}]")
+    } else {
+        encode_bytes(h)
+    }
+}
+
+/// Renders `info` as a `postgresql://` URI that libpq (9.2+) parses back to
+/// exactly the same keyword/value pairs (`parse_uri(&render_uri(&x)) == x`).
+///
+/// User, password, host(s), port(s) and database go into their URI slots
+/// where that is lossless; anything the URI syntax cannot express (empty
+/// values, host lists without matching port lists, ...) and every other
+/// keyword goes into the query string, in libpq keyword order.  All values
+/// are percent-encoded with [`crate::url::libpq::encode_component`].
+///
+/// The result contains the password in clear text (encoded); treat it as a
+/// secret.
+pub fn render_uri(info: &ConnInfo) -> String {
+    let get = |k: &str| info.get_bytes(k);
+    let mut in_uri: Vec<&str> = Vec::new();
+
+    let mut out = String::from("postgresql://");
+
+    // user[:password]@ -- only non-empty values can be expressed.
+    let user = get("user").filter(|v| !v.is_empty());
+    let password = get("password").filter(|v| !v.is_empty());
+    if let Some(u) = user {
+        out.push_str(&encode_bytes(u));
+        in_uri.push("user");
+    }
+    if let Some(p) = password {
+        out.push(':');
+        out.push_str(&encode_bytes(p));
+        in_uri.push("password");
+    }
+    if user.is_some() || password.is_some() {
+        out.push('@');
+    }
+
+    // netloc[:port][,...]
+    let host = get("host").filter(|v| !v.is_empty());
+    let port = get("port");
+    match host {
+        Some(h) if count_commas(h) == 0 || port.is_some() => {
+            let hosts: Vec<&[u8]> = h.split(|&b| b == b',').collect();
+            let ports: Option<Vec<&[u8]>> = port
+                .filter(|p| !p.is_empty() && count_commas(p) + 1 == hosts.len())
+                .map(|p| p.split(|&b| b == b',').collect());
+            for (i, hp) in hosts.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&render_host_element(hp));
+                if let Some(pp) = ports.as_ref().and_then(|ps| ps.get(i))
+                    && !pp.is_empty()
+                {
+                    out.push(':');
+                    out.push_str(&encode_bytes(pp));
+                }
+            }
+            in_uri.push("host");
+            // With several hosts and no port list, the authority yields a
+            // port value of bare commas; the query "port" below overrides it.
+            if ports.is_some() {
+                in_uri.push("port");
+            }
+        }
+        _ => {
+            if let Some(p) = port.filter(|p| !p.is_empty() && count_commas(p) == 0) {
+                out.push(':');
+                out.push_str(&encode_bytes(p));
+                in_uri.push("port");
+            }
+        }
+    }
+
+    if let Some(db) = get("dbname").filter(|v| !v.is_empty()) {
+        out.push('/');
+        out.push_str(&encode_bytes(db));
+        in_uri.push("dbname");
+    }
+
+    let mut sep = '?';
+    for (k, v) in info.iter() {
+        if in_uri.contains(&k.name) {
+            continue;
+        }
+        out.push(sep);
+        sep = '&';
+        out.push_str(k.name);
+        out.push('=');
+        out.push_str(&encode_bytes(v));
+    }
+    out
+}

@@ -1,0 +1,360 @@
+//! The SQLAlchemy layer of a URL: `dialect[+driver]://rest`, and how SQLAlchemy's `make_url` reads
+//! the rest.
+//!
+//! SQLAlchemy does not hand the URL to libpq: `make_url` (`sqlalchemy/engine/url.py`,
+//! `_parse_url`) splits it with a regular expression, percent-decodes only the user name, password
+//! and database, takes the host verbatim, converts the port with `int()`, and reads the query with
+//! `urllib.parse.parse_qsl` (which drops blank values, turns `+` into a space and collects repeated
+//! keys into a list). The driver then receives those parts as keyword arguments. Where this reading
+//! differs from libpq's, the application and psql connect to different places.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use crate::secret::Secret;
+
+/// The dialect names dbtool understands. `postgres` is libpq's alias, rejected by SQLAlchemy ≥ 1.4.
+pub const KNOWN_DIALECTS: [&str; 2] = ["postgresql", "postgres"];
+
+/// A SQLAlchemy PostgreSQL driver (DBAPI).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Driver {
+    Asyncpg,
+    Psycopg,
+    Psycopg2,
+    Pg8000,
+    Psycopg2cffi,
+}
+
+impl Driver {
+    pub const ALL: [Driver; 5] = [
+        Driver::Asyncpg,
+        Driver::Psycopg,
+        Driver::Psycopg2,
+        Driver::Pg8000,
+        Driver::Psycopg2cffi,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Driver::Asyncpg => "asyncpg",
+            Driver::Psycopg => "psycopg",
+            Driver::Psycopg2 => "psycopg2",
+            Driver::Pg8000 => "pg8000",
+            Driver::Psycopg2cffi => "psycopg2cffi",
+        }
+    }
+
+    fn from_name(name: &str) -> Option<Driver> {
+        Driver::ALL.into_iter().find(|d| d.name() == name)
+    }
+
+    /// Whether the driver builds a libpq connection string from the URL's parts.
+    pub fn uses_libpq(self) -> bool {
+        matches!(
+            self,
+            Driver::Psycopg | Driver::Psycopg2 | Driver::Psycopg2cffi
+        )
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            Driver::Asyncpg => "asyncpg: async driver speaking the protocol itself (not libpq)",
+            Driver::Psycopg => "psycopg 3: sync and async driver on libpq",
+            Driver::Psycopg2 => "psycopg2: sync driver on libpq",
+            Driver::Pg8000 => "pg8000: pure-Python sync driver (not libpq)",
+            Driver::Psycopg2cffi => "psycopg2cffi: psycopg2 API over libpq through CFFI",
+        }
+    }
+}
+
+/// The scheme of a SQLAlchemy URL, split.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scheme {
+    /// As written, e.g. `postgresql+asyncpg`.
+    pub written: String,
+    pub dialect: String,
+    /// `None`: SQLAlchemy's default driver, psycopg2.
+    pub driver: Option<Driver>,
+    /// Byte offset where the part after `://` starts.
+    pub rest_start: usize,
+}
+
+impl Scheme {
+    /// The driver that will actually be used.
+    pub fn effective_driver(&self) -> Driver {
+        self.driver.unwrap_or(Driver::Psycopg2)
+    }
+}
+
+/// Why a URL is not a SQLAlchemy PostgreSQL URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemeError {
+    pub message: String,
+    pub position: usize,
+}
+
+/// Splits `dialect[+driver]://`; an unknown dialect or driver is an error listing the known ones.
+pub fn parse_scheme(url: &str) -> Result<Scheme, SchemeError> {
+    let Some(sep) = url.find("://") else {
+        return Err(SchemeError {
+            message: "not a URL: expected dialect[+driver]://user@host:port/database, e.g. \
+                      postgresql+asyncpg://super@localhost:5432/super"
+                .into(),
+            position: 0,
+        });
+    };
+    let written = &url[..sep];
+    let (dialect, driver) = match written.split_once('+') {
+        Some((dialect, driver)) => (dialect, Some(driver)),
+        None => (written, None),
+    };
+    if !KNOWN_DIALECTS.contains(&dialect) {
+        return Err(SchemeError {
+            message: format!(
+                "unknown dialect {dialect:?}: dbtool checks PostgreSQL URLs; use postgresql or postgresql+DRIVER \
+                 (DRIVER: {})",
+                driver_names()
+            ),
+            position: 0,
+        });
+    }
+    let driver = match driver {
+        None => None,
+        Some(name) => Some(Driver::from_name(name).ok_or_else(|| SchemeError {
+            message: format!(
+                "unknown driver {name:?}: known PostgreSQL drivers are {}",
+                driver_names()
+            ),
+            position: dialect.len() + 1,
+        })?),
+    };
+    Ok(Scheme {
+        written: written.to_string(),
+        dialect: dialect.to_string(),
+        driver,
+        rest_start: sep + 3,
+    })
+}
+
+fn driver_names() -> String {
+    Driver::ALL
+        .iter()
+        .map(|d| d.name())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The parts SQLAlchemy's `make_url` extracts, as the driver will receive them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SqlalchemyReading {
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub database: Option<String>,
+    /// Query parameters in order; a repeated key collects every value.
+    pub query: Vec<(String, Vec<String>)>,
+}
+
+impl SqlalchemyReading {
+    pub fn query_value(&self, key: &str) -> Option<&[String]> {
+        self.query
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_slice())
+    }
+}
+
+/// The regular expression of `sqlalchemy.engine.url._parse_url`, unchanged.
+static SQLALCHEMY_URL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?x)
+        ^(?P<name>[\w\+]+)://
+        (?:
+            (?P<username>[^:/]*)
+            (?::(?P<password>[^@]*))?
+        @)?
+        (?:
+            (?:
+                \[(?P<ipv6host>[^/\?]+)\] |
+                (?P<ipv4host>[^/:\?]+)
+            )?
+            (?::(?P<port>[^/\?]*))?
+        )?
+        (?:/(?P<database>[^\?]*))?
+        (?:\?(?P<query>.*))?
+        ",
+    )
+    .unwrap_or_else(|e| unreachable!("the SQLAlchemy URL pattern compiles: {e}"))
+});
+
+/// Reads a URL as SQLAlchemy's `make_url` does; the error is SQLAlchemy's complaint.
+pub fn read_as_sqlalchemy(url: &str) -> Result<SqlalchemyReading, String> {
+    let captures = SQLALCHEMY_URL.captures(url).ok_or_else(|| {
+        "SQLAlchemy: Could not parse SQLAlchemy URL from given URL string".to_string()
+    })?;
+    let group = |name: &str| captures.name(name).map(|m| m.as_str());
+    let port = match group("port") {
+        Some(text) if !text.is_empty() => Some(parse_python_int(text).ok_or_else(|| {
+            format!("SQLAlchemy: port {text:?} is not an integer (ValueError in make_url)")
+        })?),
+        _ => None,
+    };
+    let host = group("ipv4host")
+        .filter(|h| !h.is_empty())
+        .or(group("ipv6host"))
+        .map(str::to_string);
+    Ok(SqlalchemyReading {
+        username: group("username").map(unquote),
+        password: group("password").map(|p| Secret::new(unquote(p))),
+        host,
+        port,
+        database: group("database").map(unquote),
+        query: group("query").map(parse_qsl).unwrap_or_default(),
+    })
+}
+
+/// Python's `int()` on a port: surrounding whitespace, an optional sign, digits, `_` separators.
+fn parse_python_int(text: &str) -> Option<u16> {
+    let trimmed = text.trim();
+    let digits = trimmed.strip_prefix('+').unwrap_or(trimmed);
+    if digits.is_empty()
+        || digits.starts_with('_')
+        || digits.ends_with('_')
+        || digits.contains("__")
+    {
+        return None;
+    }
+    let clean: String = digits.chars().filter(|c| *c != '_').collect();
+    if !clean.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    // Python accepts any size; a port outside u16 then fails in the driver, reported elsewhere.
+    clean
+        .parse::<u64>()
+        .ok()
+        .map(|n| u16::try_from(n).unwrap_or(u16::MAX))
+}
+
+/// `urllib.parse.unquote`: `%XX` decoded as UTF-8 with replacement, malformed escapes kept.
+fn unquote(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .filter(|h| h.iter().all(u8::is_ascii_hexdigit))
+            .and_then(|h| u8::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// `urllib.parse.parse_qsl(query, keep_blank_values=False)` grouped as `_parse_url` groups it.
+fn parse_qsl(query: &str) -> Vec<(String, Vec<String>)> {
+    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    for pair in query.split('&') {
+        let Some((key, value)) = pair.split_once('=') else {
+            continue;
+        };
+        if value.is_empty() {
+            continue;
+        }
+        let key = unquote(&key.replace('+', " "));
+        let value = unquote(&value.replace('+', " "));
+        match out.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, values)) => values.push(value),
+            None => out.push((key, vec![value])),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_dialect_and_driver() {
+        let scheme = parse_scheme("postgresql+asyncpg://super@localhost:5432/super").unwrap();
+        assert_eq!(
+            (scheme.dialect.as_str(), scheme.driver),
+            ("postgresql", Some(Driver::Asyncpg))
+        );
+        assert_eq!(scheme.rest_start, "postgresql+asyncpg://".len());
+        let plain = parse_scheme("postgresql://h/d").unwrap();
+        assert_eq!(
+            (plain.driver, plain.effective_driver()),
+            (None, Driver::Psycopg2)
+        );
+    }
+
+    #[test]
+    fn unknown_dialects_and_drivers_list_the_known_ones() {
+        let error = parse_scheme("mysql+pymysql://h/d").unwrap_err();
+        assert!(error.message.contains("postgresql"), "{}", error.message);
+        let error = parse_scheme("postgresql+asyncpgg://h/d").unwrap_err();
+        assert!(
+            error
+                .message
+                .contains("asyncpg, psycopg, psycopg2, pg8000, psycopg2cffi"),
+            "{}",
+            error.message
+        );
+        assert_eq!(error.position, "postgresql+".len());
+        assert!(parse_scheme("localhost:5432").is_err());
+    }
+
+    /// Expected values produced by SQLAlchemy 2.1's own `make_url` (see scripts/sqlalchemy_urls.py).
+    #[test]
+    fn reads_urls_as_sqlalchemy_does() {
+        let reading = read_as_sqlalchemy("postgresql+asyncpg://u:p@ss@host/db").unwrap();
+        assert_eq!(reading.username.as_deref(), Some("u"));
+        assert_eq!(reading.password.as_ref().map(Secret::expose), Some("p"));
+        assert_eq!(reading.host.as_deref(), Some("ss@host"));
+        let reading = read_as_sqlalchemy("postgresql://user@a@host/db").unwrap();
+        assert_eq!(
+            (reading.username.as_deref(), reading.host.as_deref()),
+            (Some("user@a"), Some("host"))
+        );
+        let reading = read_as_sqlalchemy("postgresql://[::1]x/db").unwrap();
+        assert_eq!(
+            (reading.host.as_deref(), reading.database.as_deref()),
+            (Some("::1"), None)
+        );
+        let reading =
+            read_as_sqlalchemy("postgresql://u@%2Fvar%2Frun/db?a=1&a=2&b=&c=x+y").unwrap();
+        assert_eq!(reading.host.as_deref(), Some("%2Fvar%2Frun"));
+        assert_eq!(
+            reading.query,
+            vec![
+                ("a".to_string(), vec!["1".to_string(), "2".to_string()]),
+                ("c".to_string(), vec!["x y".to_string()])
+            ]
+        );
+        let reading = read_as_sqlalchemy("postgresql://u:p%40ss@h/d%20b").unwrap();
+        assert_eq!(reading.password.as_ref().map(Secret::expose), Some("p@ss"));
+        assert_eq!(reading.database.as_deref(), Some("d b"));
+        assert!(read_as_sqlalchemy("postgresql://u@h1:5432,h2:5433/db").is_err());
+        assert!(read_as_sqlalchemy("postgresql://h:abc/db").is_err());
+        let empty = read_as_sqlalchemy("postgresql://").unwrap();
+        assert_eq!(
+            (empty.username, empty.host, empty.database),
+            (None, None, None)
+        );
+        let reading = read_as_sqlalchemy("postgresql://u:pa/ss@h/db").unwrap();
+        assert_eq!(reading.password.as_ref().map(Secret::expose), Some("pa/ss"));
+    }
+}

@@ -1,0 +1,216 @@
+//! `dbtool check-url` through the binary.
+
+use std::fs;
+
+use serde_json::json;
+
+use crate::cli::{dbtool, run, run_json};
+
+fn check(args: &[&str]) -> (crate::cli::Run, serde_json::Value) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = dbtool(dir.path());
+    command.args(["check-url", "--format", "json"]).args(args);
+    run_json(&mut command)
+}
+
+fn codes(json: &serde_json::Value) -> Vec<String> {
+    json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn the_default_url_is_explained_with_its_driver() {
+    let (result, json) = check(&[]);
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    assert_eq!(json["valid"], true);
+    assert_eq!(json["dialect"], "postgresql");
+    assert_eq!(json["driver"], "asyncpg");
+    assert_eq!(
+        json["libpq"],
+        json!({"user": "super", "dbname": "super", "host": "localhost", "port": "5432"})
+    );
+    assert_eq!(
+        json["hosts"],
+        json!([{"host": "localhost", "port": "5432", "kind": "tcp"}])
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let table = run(dbtool(dir.path()).arg("check-url"));
+    assert_eq!(table.code, 0);
+    assert!(
+        table.stdout.contains("asyncpg") && table.stdout.contains("Part"),
+        "{}",
+        table.stdout
+    );
+}
+
+#[test]
+fn the_url_comes_from_env_then_dotenv() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join(".env"),
+        "DATABASE_URL=postgresql+psycopg://fromdotenv@h/d\n",
+    )
+    .unwrap();
+    let (_, json) = run_json(dbtool(dir.path()).args(["check-url", "--format", "json"]));
+    assert_eq!(json["libpq"]["user"], "fromdotenv");
+    assert_eq!(json["driver"], "psycopg");
+    let (_, json) = run_json(
+        dbtool(dir.path())
+            .args(["check-url", "--format", "json"])
+            .env("DATABASE_URL", "postgresql://fromenv@h/d"),
+    );
+    assert_eq!(json["libpq"]["user"], "fromenv");
+    assert_eq!(json["driver"], serde_json::Value::Null);
+}
+
+#[test]
+fn a_password_never_shows_unless_asked() {
+    let secret = "Xy7-check-url-secret";
+    let dir = tempfile::tempdir().unwrap();
+    let urls = [
+        format!("postgresql+asyncpg://app:{secret}@db.example.com/app"),
+        format!("postgresql://app@db.example.com/app?password={secret}"),
+        format!("postgresql://app:{secret}@db.example.com/app?bogus=1"),
+        format!("postgresql://app:{secret}@[::1/app"),
+    ];
+    for url in &urls {
+        for format in ["table", "json"] {
+            let result = run(dbtool(dir.path()).args(["check-url", "-v", "--format", format, url]));
+            assert!(
+                !result.stdout.contains(secret) && !result.stderr.contains(secret),
+                "{url} {format}:\n{}\n{}",
+                result.stdout,
+                result.stderr
+            );
+        }
+    }
+    let result = run(dbtool(dir.path()).args(["check-url", "--show-password", &urls[0]]));
+    assert!(result.stdout.contains(secret));
+}
+
+#[test]
+fn asyncpg_with_sslmode_is_flagged_with_the_ssl_fix() {
+    let (result, json) = check(&["postgresql+asyncpg://app@db.example.com/app?sslmode=require"]);
+    assert_eq!(result.code, 1);
+    let finding = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "asyncpg-sslmode")
+        .unwrap();
+    assert_eq!(finding["level"], "error");
+    assert!(
+        finding["message"].as_str().unwrap().contains("ssl=require"),
+        "{finding}"
+    );
+    let (result, json) = check(&["postgresql+asyncpg://app@db.example.com/app?ssl=verify-full"]);
+    assert_eq!(result.code, 0, "{json}");
+    assert_eq!(json["driver_only_parameters"], json!(["ssl"]));
+}
+
+#[test]
+fn urls_libpq_rejects_exit_3_with_message_and_position() {
+    for (url, fragment) in [
+        ("postgresql://h/db?bogus=1", "invalid URI query parameter"),
+        ("postgresql://h/d%zzb", "invalid percent-encoded token"),
+        ("postgresql://h/d%00b", "forbidden value %00"),
+        ("postgresql://[::1/db", "IPv6"),
+        ("mysql://h/db", "unknown dialect"),
+        (
+            "postgresql+asyncpgx://h/db",
+            "asyncpg, psycopg, psycopg2, pg8000, psycopg2cffi",
+        ),
+        ("not a url", "not a URL"),
+    ] {
+        let (result, json) = check(&[url]);
+        assert_eq!(result.code, 3, "{url}: {json}");
+        assert_eq!(json["valid"], false, "{url}");
+        let message = json["error"]["message"].as_str().unwrap();
+        assert!(message.contains(fragment), "{url}: {message}");
+        assert!(json["error"].get("position").is_some(), "{url}");
+        assert_eq!(result.stderr.lines().count(), 1, "{url}: {}", result.stderr);
+    }
+}
+
+#[test]
+fn libpq_reading_follows_libpq() {
+    let (result, json) = check(&[
+        "postgresql://u@h1:5433,h2/db?target_session_attrs=read-write&application_name=a%20b",
+    ]);
+    assert_eq!(
+        result.code, 3,
+        "SQLAlchemy cannot read a multi-host authority with ports: {json}"
+    );
+    assert_eq!(json["libpq"]["host"], "h1,h2");
+    assert_eq!(json["libpq"]["port"], "5433,");
+    assert_eq!(json["libpq"]["application_name"], "a b");
+    let (_, json) = check(&["postgresql://%2Fvar%2Frun%2Fpostgresql/db"]);
+    assert_eq!(
+        json["hosts"],
+        json!([{"host": "/var/run/postgresql", "port": "5432", "kind": "unix"}])
+    );
+    assert!(
+        codes(&json).contains(&"sqlalchemy-encoded-host".to_string()),
+        "{json}"
+    );
+    let (_, json) = check(&["postgresql:///db?host=/tmp&ssl=true"]);
+    assert_eq!(
+        json["libpq"],
+        json!({"dbname": "db", "host": "/tmp", "sslmode": "require"})
+    );
+}
+
+#[test]
+fn findings_cover_scheme_tls_ports_and_hosts() {
+    let (result, json) = check(&["postgres://app@db.example.com/app"]);
+    assert_eq!(result.code, 1);
+    assert!(codes(&json).contains(&"postgres-scheme".to_string()));
+    assert!(codes(&json).contains(&"tls-not-verified".to_string()));
+    let (result, json) = check(&["postgresql://app@db.example.com:99999/app?sslmode=verify-full"]);
+    assert_eq!(result.code, 1);
+    assert!(codes(&json).contains(&"invalid-port".to_string()), "{json}");
+    assert!(!codes(&json).contains(&"tls-not-verified".to_string()));
+    let (_, json) = check(&["postgresql://app@/app?host=a,b&sslmode=bogus"]);
+    assert!(
+        codes(&json).contains(&"invalid-sslmode".to_string()),
+        "{json}"
+    );
+    assert!(
+        codes(&json).contains(&"multi-host-without-target-session-attrs".to_string()),
+        "{json}"
+    );
+    let (_, json) = check(&["postgresql+asyncpg://app@localhost/app?application_name=x"]);
+    assert!(
+        codes(&json).contains(&"driver-libpq-parameter".to_string()),
+        "{json}"
+    );
+}
+
+#[test]
+fn strict_turns_warnings_into_exit_1() {
+    let url = "postgresql+asyncpg://super@localhost:5432/super";
+    assert_eq!(check(&[url]).0.code, 0);
+    assert_eq!(check(&["--strict", url]).0.code, 1);
+}
+
+#[test]
+fn an_unencoded_at_in_the_password_gets_an_encoded_suggestion() {
+    let (_, json) = check(&["postgresql+asyncpg://app:p@ss@db/app", "--show-password"]);
+    let finding = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "ambiguous-at-in-userinfo")
+        .unwrap();
+    assert!(
+        finding["message"]
+            .as_str()
+            .unwrap()
+            .contains("postgresql+asyncpg://app:p%40ss@db/app"),
+        "{finding}"
+    );
+}
