@@ -31,11 +31,12 @@ Register-ArgumentCompleter -Native -CommandName 'dbtool' -ScriptBlock {
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more about what dbtool does (repeat for more)')
             [CompletionResult]::new('--echo', '--echo', [CompletionResultType]::ParameterName, 'Print each SQL statement dbtool sends to stderr (the DB_ECHO setting)')
             [CompletionResult]::new('--no-dotenv', '--no-dotenv', [CompletionResultType]::ParameterName, 'Do not read any .env file')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('check-url', 'check-url', [CompletionResultType]::ParameterValue, 'Parse and explain a connection URL as SQLAlchemy, its driver and libpq read it')
+            [CompletionResult]::new('lint-constraints', 'lint-constraints', [CompletionResultType]::ParameterValue, 'Check constraint and index names against the SQLAlchemy naming convention')
             [CompletionResult]::new('settings', 'settings', [CompletionResultType]::ParameterValue, 'Show the effective settings and where each came from')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -54,8 +55,36 @@ Register-ArgumentCompleter -Native -CommandName 'dbtool' -ScriptBlock {
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more about what dbtool does (repeat for more)')
             [CompletionResult]::new('--echo', '--echo', [CompletionResultType]::ParameterName, 'Print each SQL statement dbtool sends to stderr (the DB_ECHO setting)')
             [CompletionResult]::new('--no-dotenv', '--no-dotenv', [CompletionResultType]::ParameterName, 'Do not read any .env file')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'dbtool;lint-constraints' {
+            [CompletionResult]::new('--schema', '--schema', [CompletionResultType]::ParameterName, 'Only these schemas (repeatable; default: every user schema)')
+            [CompletionResult]::new('--exclude-schema', '--exclude-schema', [CompletionResultType]::ParameterName, 'Skip these schemas (repeatable)')
+            [CompletionResult]::new('--table', '--table', [CompletionResultType]::ParameterName, 'Only tables matching this pattern (`*`, `?`; `table` or `schema.table`; repeatable)')
+            [CompletionResult]::new('--convention', '--convention', [CompletionResultType]::ParameterName, 'Override one template, e.g. ix=ix_%(column_0_label)s (repeatable)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read this dbtool.toml instead of searching upwards from the working directory')
+            [CompletionResult]::new('--label-schema', '--label-schema', [CompletionResultType]::ParameterName, 'When column_0_label includes the schema')
+            [CompletionResult]::new('--write-baseline', '--write-baseline', [CompletionResultType]::ParameterName, 'Record today''s violations in FILE')
+            [CompletionResult]::new('--baseline', '--baseline', [CompletionResultType]::ParameterName, 'Report only violations not recorded in FILE')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for the connection (default: the URL''s connect_timeout, else 10)')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Connection URL [default: DATABASE_URL, then .env, then the application''s default]')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format; json prints exactly one JSON document on stdout')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is honoured with auto)')
+            [CompletionResult]::new('--env-file', '--env-file', [CompletionResultType]::ParameterName, 'Read settings from this file instead of ./.env')
+            [CompletionResult]::new('--include-partitions', '--include-partitions', [CompletionResultType]::ParameterName, 'Also check constraints and indexes that partitions and child tables inherit')
+            [CompletionResult]::new('--fix-sql', '--fix-sql', [CompletionResultType]::ParameterName, 'Print one SQL script (one transaction) that renames every violation, instead of the report')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more about what dbtool does (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more about what dbtool does (repeat for more)')
+            [CompletionResult]::new('--echo', '--echo', [CompletionResultType]::ParameterName, 'Print each SQL statement dbtool sends to stderr (the DB_ECHO setting)')
+            [CompletionResult]::new('--no-dotenv', '--no-dotenv', [CompletionResultType]::ParameterName, 'Do not read any .env file')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
@@ -78,8 +107,8 @@ Register-ArgumentCompleter -Native -CommandName 'dbtool' -ScriptBlock {
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more about what dbtool does (repeat for more)')
             [CompletionResult]::new('--echo', '--echo', [CompletionResultType]::ParameterName, 'Print each SQL statement dbtool sends to stderr (the DB_ECHO setting)')
             [CompletionResult]::new('--no-dotenv', '--no-dotenv', [CompletionResultType]::ParameterName, 'Do not read any .env file')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
@@ -95,20 +124,24 @@ Register-ArgumentCompleter -Native -CommandName 'dbtool' -ScriptBlock {
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more about what dbtool does (repeat for more)')
             [CompletionResult]::new('--echo', '--echo', [CompletionResultType]::ParameterName, 'Print each SQL statement dbtool sends to stderr (the DB_ECHO setting)')
             [CompletionResult]::new('--no-dotenv', '--no-dotenv', [CompletionResultType]::ParameterName, 'Do not read any .env file')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
         'dbtool;help' {
             [CompletionResult]::new('check-url', 'check-url', [CompletionResultType]::ParameterValue, 'Parse and explain a connection URL as SQLAlchemy, its driver and libpq read it')
+            [CompletionResult]::new('lint-constraints', 'lint-constraints', [CompletionResultType]::ParameterValue, 'Check constraint and index names against the SQLAlchemy naming convention')
             [CompletionResult]::new('settings', 'settings', [CompletionResultType]::ParameterValue, 'Show the effective settings and where each came from')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'dbtool;help;check-url' {
+            break
+        }
+        'dbtool;help;lint-constraints' {
             break
         }
         'dbtool;help;settings' {

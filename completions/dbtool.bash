@@ -25,6 +25,9 @@ _dbtool() {
             dbtool,help)
                 cmd="dbtool__subcmd__help"
                 ;;
+            dbtool,lint-constraints)
+                cmd="dbtool__subcmd__lint__subcmd__constraints"
+                ;;
             dbtool,settings)
                 cmd="dbtool__subcmd__settings"
                 ;;
@@ -37,6 +40,9 @@ _dbtool() {
             dbtool__subcmd__help,help)
                 cmd="dbtool__subcmd__help__subcmd__help"
                 ;;
+            dbtool__subcmd__help,lint-constraints)
+                cmd="dbtool__subcmd__help__subcmd__lint__subcmd__constraints"
+                ;;
             dbtool__subcmd__help,settings)
                 cmd="dbtool__subcmd__help__subcmd__settings"
                 ;;
@@ -47,7 +53,7 @@ _dbtool() {
 
     case "${cmd}" in
         dbtool)
-            opts="-q -v -h -V --url --format --color --quiet --verbose --echo --env-file --no-dotenv --help --version check-url settings completions help"
+            opts="-q -v -h -V --url --format --color --quiet --verbose --echo --env-file --no-dotenv --help --version check-url lint-constraints settings completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -58,7 +64,7 @@ _dbtool() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json sarif github" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -88,7 +94,7 @@ _dbtool() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json sarif github" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -118,7 +124,7 @@ _dbtool() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json sarif github" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -137,7 +143,7 @@ _dbtool() {
             return 0
             ;;
         dbtool__subcmd__help)
-            opts="check-url settings completions help"
+            opts="check-url lint-constraints settings completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -192,6 +198,20 @@ _dbtool() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        dbtool__subcmd__help__subcmd__lint__subcmd__constraints)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         dbtool__subcmd__help__subcmd__settings)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -199,6 +219,72 @@ _dbtool() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbtool__subcmd__lint__subcmd__constraints)
+            opts="-q -v -h -V --schema --exclude-schema --table --convention --config --label-schema --include-partitions --fix-sql --write-baseline --baseline --connect-timeout --url --format --color --quiet --verbose --echo --env-file --no-dotenv --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --schema)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --exclude-schema)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --table)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --convention)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --label-schema)
+                    COMPREPLY=($(compgen -W "outside-search-path always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --write-baseline)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --baseline)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json sarif github" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --env-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -238,7 +324,7 @@ _dbtool() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json sarif github" -- "${cur}"))
                     return 0
                     ;;
                 --color)

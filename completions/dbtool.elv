@@ -28,11 +28,12 @@ set edit:completion:arg-completer[dbtool] = {|@words|
             cand --verbose 'Say more about what dbtool does (repeat for more)'
             cand --echo 'Print each SQL statement dbtool sends to stderr (the DB_ECHO setting)'
             cand --no-dotenv 'Do not read any .env file'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
             cand check-url 'Parse and explain a connection URL as SQLAlchemy, its driver and libpq read it'
+            cand lint-constraints 'Check constraint and index names against the SQLAlchemy naming convention'
             cand settings 'Show the effective settings and where each came from'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -50,8 +51,35 @@ set edit:completion:arg-completer[dbtool] = {|@words|
             cand --verbose 'Say more about what dbtool does (repeat for more)'
             cand --echo 'Print each SQL statement dbtool sends to stderr (the DB_ECHO setting)'
             cand --no-dotenv 'Do not read any .env file'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'dbtool;lint-constraints'= {
+            cand --schema 'Only these schemas (repeatable; default: every user schema)'
+            cand --exclude-schema 'Skip these schemas (repeatable)'
+            cand --table 'Only tables matching this pattern (`*`, `?`; `table` or `schema.table`; repeatable)'
+            cand --convention 'Override one template, e.g. ix=ix_%(column_0_label)s (repeatable)'
+            cand --config 'Read this dbtool.toml instead of searching upwards from the working directory'
+            cand --label-schema 'When column_0_label includes the schema'
+            cand --write-baseline 'Record today''s violations in FILE'
+            cand --baseline 'Report only violations not recorded in FILE'
+            cand --connect-timeout 'Seconds to wait for the connection (default: the URL''s connect_timeout, else 10)'
+            cand --url 'Connection URL [default: DATABASE_URL, then .env, then the application''s default]'
+            cand --format 'Output format; json prints exactly one JSON document on stdout'
+            cand --color 'When to use colours (NO_COLOR is honoured with auto)'
+            cand --env-file 'Read settings from this file instead of ./.env'
+            cand --include-partitions 'Also check constraints and indexes that partitions and child tables inherit'
+            cand --fix-sql 'Print one SQL script (one transaction) that renames every violation, instead of the report'
+            cand -q 'Print only results and errors'
+            cand --quiet 'Print only results and errors'
+            cand -v 'Say more about what dbtool does (repeat for more)'
+            cand --verbose 'Say more about what dbtool does (repeat for more)'
+            cand --echo 'Print each SQL statement dbtool sends to stderr (the DB_ECHO setting)'
+            cand --no-dotenv 'Do not read any .env file'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -73,8 +101,8 @@ set edit:completion:arg-completer[dbtool] = {|@words|
             cand --verbose 'Say more about what dbtool does (repeat for more)'
             cand --echo 'Print each SQL statement dbtool sends to stderr (the DB_ECHO setting)'
             cand --no-dotenv 'Do not read any .env file'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -89,18 +117,21 @@ set edit:completion:arg-completer[dbtool] = {|@words|
             cand --verbose 'Say more about what dbtool does (repeat for more)'
             cand --echo 'Print each SQL statement dbtool sends to stderr (the DB_ECHO setting)'
             cand --no-dotenv 'Do not read any .env file'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
         &'dbtool;help'= {
             cand check-url 'Parse and explain a connection URL as SQLAlchemy, its driver and libpq read it'
+            cand lint-constraints 'Check constraint and index names against the SQLAlchemy naming convention'
             cand settings 'Show the effective settings and where each came from'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'dbtool;help;check-url'= {
+        }
+        &'dbtool;help;lint-constraints'= {
         }
         &'dbtool;help;settings'= {
         }

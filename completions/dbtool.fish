@@ -26,7 +26,9 @@ end
 
 complete -c dbtool -n "__fish_dbtool_needs_command" -l url -d 'Connection URL [default: DATABASE_URL, then .env, then the application\'s default]' -r
 complete -c dbtool -n "__fish_dbtool_needs_command" -l format -d 'Output format; json prints exactly one JSON document on stdout' -r -f -a "table\t''
-json\t''"
+json\t''
+sarif\t'SARIF 2.1.0 (lint-constraints only)'
+github\t'GitHub workflow annotations (lint-constraints only)'"
 complete -c dbtool -n "__fish_dbtool_needs_command" -l color -d 'When to use colours (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -35,15 +37,18 @@ complete -c dbtool -n "__fish_dbtool_needs_command" -s q -l quiet -d 'Print only
 complete -c dbtool -n "__fish_dbtool_needs_command" -s v -l verbose -d 'Say more about what dbtool does (repeat for more)'
 complete -c dbtool -n "__fish_dbtool_needs_command" -l echo -d 'Print each SQL statement dbtool sends to stderr (the DB_ECHO setting)'
 complete -c dbtool -n "__fish_dbtool_needs_command" -l no-dotenv -d 'Do not read any .env file'
-complete -c dbtool -n "__fish_dbtool_needs_command" -s h -l help -d 'Print help'
+complete -c dbtool -n "__fish_dbtool_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dbtool -n "__fish_dbtool_needs_command" -s V -l version -d 'Print version'
 complete -c dbtool -n "__fish_dbtool_needs_command" -f -a "check-url" -d 'Parse and explain a connection URL as SQLAlchemy, its driver and libpq read it'
+complete -c dbtool -n "__fish_dbtool_needs_command" -f -a "lint-constraints" -d 'Check constraint and index names against the SQLAlchemy naming convention'
 complete -c dbtool -n "__fish_dbtool_needs_command" -f -a "settings" -d 'Show the effective settings and where each came from'
 complete -c dbtool -n "__fish_dbtool_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c dbtool -n "__fish_dbtool_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c dbtool -n "__fish_dbtool_using_subcommand check-url" -l libpq-version -d 'Read the URL as this libpq major version does (keywords and space handling differ)' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand check-url" -l format -d 'Output format; json prints exactly one JSON document on stdout' -r -f -a "table\t''
-json\t''"
+json\t''
+sarif\t'SARIF 2.1.0 (lint-constraints only)'
+github\t'GitHub workflow annotations (lint-constraints only)'"
 complete -c dbtool -n "__fish_dbtool_using_subcommand check-url" -l color -d 'When to use colours (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -54,8 +59,36 @@ complete -c dbtool -n "__fish_dbtool_using_subcommand check-url" -s q -l quiet -
 complete -c dbtool -n "__fish_dbtool_using_subcommand check-url" -s v -l verbose -d 'Say more about what dbtool does (repeat for more)'
 complete -c dbtool -n "__fish_dbtool_using_subcommand check-url" -l echo -d 'Print each SQL statement dbtool sends to stderr (the DB_ECHO setting)'
 complete -c dbtool -n "__fish_dbtool_using_subcommand check-url" -l no-dotenv -d 'Do not read any .env file'
-complete -c dbtool -n "__fish_dbtool_using_subcommand check-url" -s h -l help -d 'Print help'
+complete -c dbtool -n "__fish_dbtool_using_subcommand check-url" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dbtool -n "__fish_dbtool_using_subcommand check-url" -s V -l version -d 'Print version'
+complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l schema -d 'Only these schemas (repeatable; default: every user schema)' -r
+complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l exclude-schema -d 'Skip these schemas (repeatable)' -r
+complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l table -d 'Only tables matching this pattern (`*`, `?`; `table` or `schema.table`; repeatable)' -r
+complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l convention -d 'Override one template, e.g. ix=ix_%(column_0_label)s (repeatable)' -r
+complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l config -d 'Read this dbtool.toml instead of searching upwards from the working directory' -r -F
+complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l label-schema -d 'When column_0_label includes the schema' -r -f -a "outside-search-path\t'Tables outside the first schema of the search path are declared with `schema=`'
+always\t''
+never\t''"
+complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l write-baseline -d 'Record today\'s violations in FILE' -r -F
+complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l baseline -d 'Report only violations not recorded in FILE' -r -F
+complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l connect-timeout -d 'Seconds to wait for the connection (default: the URL\'s connect_timeout, else 10)' -r
+complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l url -d 'Connection URL [default: DATABASE_URL, then .env, then the application\'s default]' -r
+complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l format -d 'Output format; json prints exactly one JSON document on stdout' -r -f -a "table\t''
+json\t''
+sarif\t'SARIF 2.1.0 (lint-constraints only)'
+github\t'GitHub workflow annotations (lint-constraints only)'"
+complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l color -d 'When to use colours (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l env-file -d 'Read settings from this file instead of ./.env' -r -F
+complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l include-partitions -d 'Also check constraints and indexes that partitions and child tables inherit'
+complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l fix-sql -d 'Print one SQL script (one transaction) that renames every violation, instead of the report'
+complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -s q -l quiet -d 'Print only results and errors'
+complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -s v -l verbose -d 'Say more about what dbtool does (repeat for more)'
+complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l echo -d 'Print each SQL statement dbtool sends to stderr (the DB_ECHO setting)'
+complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l no-dotenv -d 'Do not read any .env file'
+complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -s V -l version -d 'Print version'
 complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -l pool-size -d 'Connections kept open (DB_POOL_SIZE)' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -l max-overflow -d 'Extra connections under load, -1 for no limit (DB_MAX_OVERFLOW)' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -l pool-timeout -d 'Seconds a checkout waits for a connection (DB_POOL_TIMEOUT)' -r
@@ -63,7 +96,9 @@ complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -l pool-recycle 
 complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -l statement-timeout -d 'Seconds a statement may run before the server cancels it, 0 for no limit (DB_STATEMENT_TIMEOUT)' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -l url -d 'Connection URL [default: DATABASE_URL, then .env, then the application\'s default]' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -l format -d 'Output format; json prints exactly one JSON document on stdout' -r -f -a "table\t''
-json\t''"
+json\t''
+sarif\t'SARIF 2.1.0 (lint-constraints only)'
+github\t'GitHub workflow annotations (lint-constraints only)'"
 complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -l color -d 'When to use colours (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -74,11 +109,13 @@ complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -s q -l quiet -d
 complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -s v -l verbose -d 'Say more about what dbtool does (repeat for more)'
 complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -l echo -d 'Print each SQL statement dbtool sends to stderr (the DB_ECHO setting)'
 complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -l no-dotenv -d 'Do not read any .env file'
-complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -s h -l help -d 'Print help'
+complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -s V -l version -d 'Print version'
 complete -c dbtool -n "__fish_dbtool_using_subcommand completions" -l url -d 'Connection URL [default: DATABASE_URL, then .env, then the application\'s default]' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand completions" -l format -d 'Output format; json prints exactly one JSON document on stdout' -r -f -a "table\t''
-json\t''"
+json\t''
+sarif\t'SARIF 2.1.0 (lint-constraints only)'
+github\t'GitHub workflow annotations (lint-constraints only)'"
 complete -c dbtool -n "__fish_dbtool_using_subcommand completions" -l color -d 'When to use colours (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -87,9 +124,10 @@ complete -c dbtool -n "__fish_dbtool_using_subcommand completions" -s q -l quiet
 complete -c dbtool -n "__fish_dbtool_using_subcommand completions" -s v -l verbose -d 'Say more about what dbtool does (repeat for more)'
 complete -c dbtool -n "__fish_dbtool_using_subcommand completions" -l echo -d 'Print each SQL statement dbtool sends to stderr (the DB_ECHO setting)'
 complete -c dbtool -n "__fish_dbtool_using_subcommand completions" -l no-dotenv -d 'Do not read any .env file'
-complete -c dbtool -n "__fish_dbtool_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c dbtool -n "__fish_dbtool_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dbtool -n "__fish_dbtool_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c dbtool -n "__fish_dbtool_using_subcommand help; and not __fish_seen_subcommand_from check-url settings completions help" -f -a "check-url" -d 'Parse and explain a connection URL as SQLAlchemy, its driver and libpq read it'
-complete -c dbtool -n "__fish_dbtool_using_subcommand help; and not __fish_seen_subcommand_from check-url settings completions help" -f -a "settings" -d 'Show the effective settings and where each came from'
-complete -c dbtool -n "__fish_dbtool_using_subcommand help; and not __fish_seen_subcommand_from check-url settings completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c dbtool -n "__fish_dbtool_using_subcommand help; and not __fish_seen_subcommand_from check-url settings completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c dbtool -n "__fish_dbtool_using_subcommand help; and not __fish_seen_subcommand_from check-url lint-constraints settings completions help" -f -a "check-url" -d 'Parse and explain a connection URL as SQLAlchemy, its driver and libpq read it'
+complete -c dbtool -n "__fish_dbtool_using_subcommand help; and not __fish_seen_subcommand_from check-url lint-constraints settings completions help" -f -a "lint-constraints" -d 'Check constraint and index names against the SQLAlchemy naming convention'
+complete -c dbtool -n "__fish_dbtool_using_subcommand help; and not __fish_seen_subcommand_from check-url lint-constraints settings completions help" -f -a "settings" -d 'Show the effective settings and where each came from'
+complete -c dbtool -n "__fish_dbtool_using_subcommand help; and not __fish_seen_subcommand_from check-url lint-constraints settings completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c dbtool -n "__fish_dbtool_using_subcommand help; and not __fish_seen_subcommand_from check-url lint-constraints settings completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

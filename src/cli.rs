@@ -62,6 +62,10 @@ pub struct GlobalArgs {
 pub enum Format {
     Table,
     Json,
+    /// SARIF 2.1.0 (lint-constraints only)
+    Sarif,
+    /// GitHub workflow annotations (lint-constraints only)
+    Github,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -75,6 +79,9 @@ pub enum ColorChoice {
 pub enum Command {
     /// Parse and explain a connection URL as SQLAlchemy, its driver and libpq read it
     CheckUrl(CheckUrlArgs),
+
+    /// Check constraint and index names against the SQLAlchemy naming convention
+    LintConstraints(LintArgs),
 
     /// Show the effective settings and where each came from
     Settings(SettingsArgs),
@@ -100,6 +107,53 @@ pub struct CheckUrlArgs {
     /// Read the URL as this libpq major version does (keywords and space handling differ)
     #[arg(long, value_name = "MAJOR", default_value_t = 18, value_parser = clap::value_parser!(u32).range(10..=18))]
     pub libpq_version: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// Only these schemas (repeatable; default: every user schema)
+    #[arg(long = "schema", value_name = "SCHEMA")]
+    pub schemas: Vec<String>,
+
+    /// Skip these schemas (repeatable)
+    #[arg(long = "exclude-schema", value_name = "SCHEMA")]
+    pub exclude_schemas: Vec<String>,
+
+    /// Only tables matching this pattern (`*`, `?`; `table` or `schema.table`; repeatable)
+    #[arg(long = "table", value_name = "PATTERN")]
+    pub tables: Vec<String>,
+
+    /// Override one template, e.g. ix=ix_%(column_0_label)s (repeatable)
+    #[arg(long = "convention", value_name = "KEY=TEMPLATE")]
+    pub conventions: Vec<String>,
+
+    /// Read this dbtool.toml instead of searching upwards from the working directory
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// When column_0_label includes the schema
+    #[arg(long, value_enum, value_name = "WHEN")]
+    pub label_schema: Option<crate::lint::config::LabelSchema>,
+
+    /// Also check constraints and indexes that partitions and child tables inherit
+    #[arg(long)]
+    pub include_partitions: bool,
+
+    /// Print one SQL script (one transaction) that renames every violation, instead of the report
+    #[arg(long)]
+    pub fix_sql: bool,
+
+    /// Record today's violations in FILE
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
+
+    /// Report only violations not recorded in FILE
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
+    /// Seconds to wait for the connection (default: the URL's connect_timeout, else 10)
+    #[arg(long, value_name = "SECONDS")]
+    pub connect_timeout: Option<f64>,
 }
 
 #[derive(Debug, Args)]

@@ -7,6 +7,7 @@ pub mod check_url;
 pub mod cli;
 pub mod conn;
 pub mod exit;
+pub mod lint;
 pub mod output;
 pub mod secret;
 pub mod settings;
@@ -31,6 +32,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     );
     match cli.command {
         Command::CheckUrl(args) => {
+            require_format(&printer, "check-url")?;
             let mut flags = global_flag_values(&cli.global);
             flags.set("DATABASE_URL", args.url.clone().or(cli.global.url.clone()));
             let settings = load_settings(&cli.global, &flags, &printer)?;
@@ -49,7 +51,49 @@ pub fn run(cli: Cli) -> Result<Outcome> {
                 _ => Ok(report.outcome),
             }
         }
+        Command::LintConstraints(args) => {
+            let settings = load_settings(&cli.global, &global_flag_values(&cli.global), &printer)?;
+            let printer = Printer {
+                echo: settings.echo(),
+                ..printer
+            };
+            let options = lint::config::resolve(
+                args.config.as_deref(),
+                &args.conventions,
+                args.label_schema,
+            )?;
+            if let Some(path) = &options.config_file {
+                printer.info(&format!("read {}", path.display()));
+            }
+            let config = lint::LintConfig {
+                url: settings.database_url().to_string(),
+                filter: lint::catalog::Filter {
+                    schemas: args.schemas.clone(),
+                    exclude_schemas: args.exclude_schemas.clone(),
+                    tables: args.tables.clone(),
+                },
+                options,
+                include_partitions: args.include_partitions,
+                baseline: args.baseline.clone(),
+                write_baseline: args.write_baseline.clone(),
+                connect_timeout: args.connect_timeout,
+            };
+            let report = runtime()?.block_on(lint::lint_live(&config, &printer))?;
+            printer.stdout(|out| {
+                if args.fix_sql {
+                    output::write_fix_sql(out, &report)
+                } else {
+                    output::write_lint(out, &report, printer.format, printer.color)
+                }
+            })?;
+            Ok(if report.violations.is_empty() {
+                Outcome::Ok
+            } else {
+                Outcome::Problems
+            })
+        }
         Command::Settings(args) => {
+            require_format(&printer, "settings")?;
             let mut flags = global_flag_values(&cli.global);
             args.pool.collect_into(&mut flags);
             let settings = load_settings(&cli.global, &flags, &printer)?;
@@ -62,6 +106,25 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             output::write_completions(args.shell, &mut Cli::command())?;
             Ok(Outcome::Ok)
         }
+    }
+}
+
+/// A runtime for the subcommands that talk to a server.
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?)
+}
+
+/// Refuses output formats a subcommand does not have.
+fn require_format(printer: &Printer, command: &str) -> Result<()> {
+    match printer.format {
+        cli::Format::Table | cli::Format::Json => Ok(()),
+        other => Err(exit::invalid(format!(
+            "{command} has no --format {}: use table or json",
+            format!("{other:?}").to_lowercase()
+        ))),
     }
 }
 

@@ -7,7 +7,7 @@ mod findings;
 use crate::exit::Outcome;
 use crate::secret::MASK;
 use crate::url::conversions::{self, Conversion};
-use crate::url::libpq::{self, ConnInfo, HostKind, ParseOptions, UriError};
+use crate::url::libpq::{ConnInfo, HostKind, ParseOptions};
 use crate::url::sqlalchemy::{self, Driver, Scheme, SqlalchemyReading};
 
 pub use explain::Part;
@@ -94,7 +94,7 @@ pub fn check_url(config: &CheckUrlConfig) -> CheckUrlReport {
         }
     };
     let options = ParseOptions::libpq(config.libpq_major);
-    let (parsed, driver_only) = parse_for_driver(url, &scheme, options);
+    let (parsed, driver_only) = crate::url::libpq_reading(url, &scheme, options);
     report.driver_only_parameters = driver_only;
     let sqlalchemy = sqlalchemy::read_as_sqlalchemy(url);
     report.scheme = Some(scheme.clone());
@@ -106,7 +106,7 @@ pub fn check_url(config: &CheckUrlConfig) -> CheckUrlReport {
                 findings::from_ambiguities(&error.ambiguities, &scheme, config.show_password);
             report.error = Some(ParseFailure {
                 message: format!("libpq would reject this URL: {}", error.message),
-                position: error.position.map(|p| map_position(p, &scheme)),
+                position: error.position.map(|p| crate::url::map_position(p, &scheme)),
             });
             return report;
         }
@@ -137,67 +137,6 @@ pub fn check_url(config: &CheckUrlConfig) -> CheckUrlReport {
         Outcome::Ok
     };
     report
-}
-
-/// The libpq URI a SQLAlchemy URL stands for: the driver removed, `postgres` kept as libpq reads it.
-fn libpq_uri(url: &str, scheme: &Scheme) -> String {
-    format!("{}://{}", scheme.dialect, &url[scheme.rest_start..])
-}
-
-/// Maps a position in the libpq URI back to the URL as the user wrote it.
-fn map_position(position: usize, scheme: &Scheme) -> usize {
-    let prefix = scheme.dialect.len() + 3;
-    if position >= prefix {
-        position - prefix + scheme.rest_start
-    } else {
-        position
-    }
-}
-
-/// Parses as libpq does. For drivers that do not use libpq, query parameters only the driver knows
-/// (asyncpg's `ssl`, say) are set aside first: libpq never sees them.
-fn parse_for_driver(
-    url: &str,
-    scheme: &Scheme,
-    options: ParseOptions,
-) -> (Result<ConnInfo, UriError>, Vec<String>) {
-    let mut uri = libpq_uri(url, scheme);
-    let mut set_aside = Vec::new();
-    loop {
-        let result = libpq::parse_uri_with(&uri, options);
-        let Err(error) = &result else {
-            return (result, set_aside);
-        };
-        let unknown = error
-            .message
-            .strip_prefix("invalid URI query parameter: \"")
-            .and_then(|rest| rest.strip_suffix('"'))
-            .map(str::to_string);
-        match unknown {
-            Some(key) if !scheme.effective_driver().uses_libpq() && !set_aside.contains(&key) => {
-                uri = remove_query_parameter(&uri, &key);
-                set_aside.push(key);
-            }
-            _ => return (result, set_aside),
-        }
-    }
-}
-
-/// Removes every `key=value` query parameter (after `?` or `&`) named `key`.
-fn remove_query_parameter(uri: &str, key: &str) -> String {
-    let Some(query_start) = uri.find('?') else {
-        return uri.to_string();
-    };
-    let (head, query) = uri.split_at(query_start);
-    let kept: Vec<&str> = query[1..]
-        .split('&')
-        .filter(|param| param.split('=').next() != Some(key))
-        .collect();
-    if kept.is_empty() {
-        head.to_string()
-    } else {
-        format!("{head}?{}", kept.join("&"))
-    }
 }
 
 fn masked_pairs(info: &ConnInfo, show_password: bool) -> Vec<(String, String)> {

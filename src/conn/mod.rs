@@ -1,6 +1,8 @@
 //! Connecting as libpq does: its defaults, environment fallbacks and password sources.
 
+pub mod connect;
 pub mod pgpass;
+pub mod tls;
 
 /// libpq's compiled-in Unix socket directory on Debian and Ubuntu builds.
 pub const DEFAULT_SOCKET_DIR: &str = "/var/run/postgresql";

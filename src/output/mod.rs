@@ -4,6 +4,7 @@
 //! testable without a terminal. Diagnostics (errors, warnings, echoed SQL) go to stderr.
 
 mod check_url;
+mod lint;
 mod settings;
 
 use std::io::{self, IsTerminal, Write};
@@ -12,6 +13,7 @@ use crate::cli::{ColorChoice, Format};
 use crate::url::redact_text;
 
 pub use check_url::write_check_url;
+pub use lint::{write_fix_sql, write_lint};
 pub use settings::write_settings;
 
 /// How and where to print, resolved from the global flags.

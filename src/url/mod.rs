@@ -7,3 +7,86 @@ mod redact;
 pub mod sqlalchemy;
 
 pub use redact::{redact_text, redact_url};
+
+use anyhow::Result;
+
+use crate::exit::invalid;
+use libpq::{ConnInfo, ParseOptions, UriError};
+use sqlalchemy::Scheme;
+
+/// Parses a database URL for connecting: its scheme and libpq's reading; an unusable URL is an
+/// invalid-input error (exit 3) whose message never holds the password.
+pub fn parse_database_url(url: &str) -> Result<(Scheme, ConnInfo)> {
+    let scheme = sqlalchemy::parse_scheme(url)
+        .map_err(|e| invalid(format!("invalid URL: {}", e.message)))?;
+    let (parsed, _) = libpq_reading(url, &scheme, ParseOptions::default());
+    let info = parsed.map_err(|e| {
+        invalid(format!(
+            "invalid URL {}: {}; run `dbtool check-url` for details",
+            redact_url(url),
+            e.message
+        ))
+    })?;
+    Ok((scheme, info))
+}
+
+/// The libpq URI a SQLAlchemy URL stands for: the driver removed, `postgres` kept as libpq reads it.
+fn libpq_uri(url: &str, scheme: &Scheme) -> String {
+    format!("{}://{}", scheme.dialect, &url[scheme.rest_start..])
+}
+
+/// Maps a position in the libpq URI back to the URL as the user wrote it.
+pub fn map_position(position: usize, scheme: &Scheme) -> usize {
+    let prefix = scheme.dialect.len() + 3;
+    if position >= prefix {
+        position - prefix + scheme.rest_start
+    } else {
+        position
+    }
+}
+
+/// Parses as libpq does. For drivers that do not use libpq, query parameters only the driver knows
+/// (asyncpg's `ssl`, say) are set aside first: libpq never sees them.
+pub fn libpq_reading(
+    url: &str,
+    scheme: &Scheme,
+    options: ParseOptions,
+) -> (Result<ConnInfo, UriError>, Vec<String>) {
+    let mut uri = libpq_uri(url, scheme);
+    let mut set_aside = Vec::new();
+    loop {
+        let result = libpq::parse_uri_with(&uri, options);
+        let Err(error) = &result else {
+            return (result, set_aside);
+        };
+        let unknown = error
+            .message
+            .strip_prefix("invalid URI query parameter: \"")
+            .and_then(|rest| rest.strip_suffix('"'))
+            .map(str::to_string);
+        match unknown {
+            Some(key) if !scheme.effective_driver().uses_libpq() && !set_aside.contains(&key) => {
+                uri = remove_query_parameter(&uri, &key);
+                set_aside.push(key);
+            }
+            _ => return (result, set_aside),
+        }
+    }
+}
+
+/// Removes every `key=value` query parameter (after `?` or `&`) named `key`.
+fn remove_query_parameter(uri: &str, key: &str) -> String {
+    let Some(query_start) = uri.find('?') else {
+        return uri.to_string();
+    };
+    let (head, query) = uri.split_at(query_start);
+    let kept: Vec<&str> = query[1..]
+        .split('&')
+        .filter(|param| param.split('=').next() != Some(key))
+        .collect();
+    if kept.is_empty() {
+        head.to_string()
+    } else {
+        format!("{head}?{}", kept.join("&"))
+    }
+}

@@ -4,6 +4,10 @@ mod check_url;
 mod cli;
 mod completions;
 mod exit_codes;
+mod lint;
+mod naming_no_panic;
+mod naming_postgres_fixture;
+mod naming_sqlalchemy_fixture;
 #[allow(dead_code)] // the harness serves later modules too
 mod pg;
 mod settings;

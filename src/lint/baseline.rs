@@ -1,0 +1,68 @@
+//! Baselines for adopting the lint in an existing database: record today's violations, then report
+//! only new ones and list entries that no longer occur.
+
+use std::path::Path;
+
+use anyhow::Result;
+use serde::{Deserialize, Serialize};
+
+use crate::exit::invalid;
+use crate::lint::rules::Violation;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Entry {
+    pub schema: String,
+    pub table: String,
+    pub kind: String,
+    pub name: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct BaselineFile {
+    version: u32,
+    violations: Vec<Entry>,
+}
+
+fn entry(violation: &Violation) -> Entry {
+    Entry {
+        schema: violation.schema.clone(),
+        table: violation.table.clone(),
+        kind: violation.kind.abbreviation().to_string(),
+        name: violation.name.clone(),
+    }
+}
+
+pub fn write(path: &Path, violations: &[Violation]) -> Result<()> {
+    let file = BaselineFile {
+        version: 1,
+        violations: violations.iter().map(entry).collect(),
+    };
+    let text = serde_json::to_string_pretty(&file)?;
+    std::fs::write(path, text + "\n")
+        .map_err(|e| invalid(format!("cannot write the baseline {}: {e}", path.display())))
+}
+
+/// Removes baselined violations; returns the baseline entries that no longer occur.
+pub fn apply(path: &Path, violations: &mut Vec<Violation>) -> Result<Vec<Entry>> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        invalid(format!(
+            "cannot read the baseline {}: {e}; create it with --write-baseline",
+            path.display()
+        ))
+    })?;
+    let file: BaselineFile = serde_json::from_str(&text).map_err(|e| {
+        invalid(format!(
+            "invalid baseline {}: {e}; recreate it with --write-baseline",
+            path.display()
+        ))
+    })?;
+    let current: Vec<Entry> = violations.iter().map(entry).collect();
+    let stale = file
+        .violations
+        .iter()
+        .filter(|e| !current.contains(e))
+        .cloned()
+        .collect();
+    violations.retain(|v| !file.violations.contains(&entry(v)));
+    Ok(stale)
+}

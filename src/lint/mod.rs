@@ -1,0 +1,122 @@
+//! `dbtool lint-constraints`: constraint and index names against SQLAlchemy naming conventions,
+//! read from a live database into a schema model, checked, and fixed with rename SQL.
+
+pub mod baseline;
+pub mod catalog;
+pub mod config;
+pub mod fix;
+pub mod model;
+pub mod naming;
+pub mod rules;
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+
+use crate::conn::connect;
+use crate::output::Printer;
+use crate::url::parse_database_url;
+
+pub use fix::Collision;
+pub use rules::Violation;
+
+/// What a lint run needs, resolved from flags, settings and `dbtool.toml`.
+#[derive(Debug, Clone)]
+pub struct LintConfig {
+    pub url: String,
+    pub filter: catalog::Filter,
+    pub options: config::LintOptions,
+    pub include_partitions: bool,
+    pub baseline: Option<PathBuf>,
+    pub write_baseline: Option<PathBuf>,
+    pub connect_timeout: Option<f64>,
+}
+
+/// The result of a lint run.
+#[derive(Debug, Clone)]
+pub struct LintReport {
+    pub violations: Vec<Violation>,
+    pub collisions: Vec<Collision>,
+    pub objects_checked: usize,
+    pub skipped: usize,
+    pub ignored: usize,
+    pub baselined: usize,
+    /// Baseline entries that no longer occur.
+    pub stale_baseline: Vec<baseline::Entry>,
+    pub fix_sql: String,
+}
+
+/// Reads the live schema and checks it. Nothing is written to the database.
+pub async fn lint_live(config: &LintConfig, printer: &Printer) -> Result<LintReport> {
+    let (_, info) = parse_database_url(&config.url)?;
+    let target = connect::resolve(&info, "dbtool-lint", config.connect_timeout)?;
+    let client = connect::connect(&target).await?;
+    let schema = catalog::read_schema(&client, &config.filter, printer)
+        .await
+        .map_err(|e| match e.downcast_ref::<tokio_postgres::Error>() {
+            Some(pg) if pg.as_db_error().is_none() => crate::exit::no_response(format!(
+                "{}: the server went away while reading the catalogs: {e:#}",
+                target.describe()
+            )),
+            _ => e,
+        })?;
+    drop(client);
+    let findings = rules::check_schema(&schema, &config.options, config.include_partitions)?;
+    let mut violations = findings.violations;
+    let collisions = fix::find_collisions(&schema, &mut violations);
+    if let Some(path) = &config.write_baseline {
+        baseline::write(path, &violations)?;
+    }
+    let before = violations.len();
+    let stale_baseline = match &config.baseline {
+        Some(path) => baseline::apply(path, &mut violations)?,
+        None => Vec::new(),
+    };
+    let fix_sql = fix::script(&violations);
+    Ok(LintReport {
+        baselined: before - violations.len(),
+        violations,
+        collisions,
+        objects_checked: findings.objects_checked,
+        skipped: findings.skipped,
+        ignored: findings.ignored,
+        stale_baseline,
+        fix_sql,
+    })
+}
+
+/// `*` matches any run of characters, `?` one character.
+pub fn glob(pattern: &str, text: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ti;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::glob;
+
+    #[test]
+    fn globs_match_like_psql_patterns() {
+        assert!(glob("user*", "users"));
+        assert!(glob("public.o?ders", "public.orders"));
+        assert!(!glob("user*", "orders"));
+        assert!(glob("*", ""));
+    }
+}

@@ -1,0 +1,214 @@
+//! `dbtool lint-constraints`: table grouped by table, JSON, SARIF 2.1.0, GitHub annotations, and
+//! the `--fix-sql` script.
+
+use std::io::{self, Write};
+
+use serde_json::{Value as Json, json};
+
+use crate::cli::Format;
+use crate::lint::LintReport;
+
+pub fn write_lint(
+    out: &mut dyn Write,
+    report: &LintReport,
+    format: Format,
+    color: bool,
+) -> io::Result<()> {
+    match format {
+        Format::Table => write_text(out, report, color),
+        Format::Json => write_json(out, report),
+        Format::Sarif => write_sarif(out, report),
+        Format::Github => write_github(out, report),
+    }
+}
+
+pub fn write_fix_sql(out: &mut dyn Write, report: &LintReport) -> io::Result<()> {
+    out.write_all(report.fix_sql.as_bytes())?;
+    for collision in &report.collisions {
+        writeln!(
+            out,
+            "-- not renamed: {} would be the name of {} in schema {}",
+            collision.name,
+            collision.objects.join(" and "),
+            collision.schema
+        )?;
+    }
+    Ok(())
+}
+
+fn summary_line(report: &LintReport) -> String {
+    let mut line = format!(
+        "{} violation(s) in {} object(s) checked; {} inherited by partitions or child tables skipped",
+        report.violations.len(),
+        report.objects_checked,
+        report.skipped
+    );
+    if report.ignored > 0 {
+        line.push_str(&format!("; {} ignored", report.ignored));
+    }
+    if report.baselined > 0 {
+        line.push_str(&format!("; {} in the baseline", report.baselined));
+    }
+    line
+}
+
+fn write_text(out: &mut dyn Write, report: &LintReport, color: bool) -> io::Result<()> {
+    let mut current = None;
+    for violation in &report.violations {
+        let table = format!("{}.{}", violation.schema, violation.table);
+        if current.as_ref() != Some(&table) {
+            writeln!(out, "{}", super::paint(&table, false, color))?;
+            current = Some(table);
+        }
+        writeln!(
+            out,
+            "  {:<3} {}",
+            violation.kind.abbreviation(),
+            violation.message
+        )?;
+        if let Some(fix) = &violation.fix {
+            writeln!(out, "      fix: {fix}")?;
+        }
+    }
+    for collision in &report.collisions {
+        writeln!(
+            out,
+            "collision: {} would be the name of {} in schema {}; rename one of them by hand",
+            collision.name,
+            collision.objects.join(" and "),
+            collision.schema
+        )?;
+    }
+    for entry in &report.stale_baseline {
+        writeln!(
+            out,
+            "baseline entry no longer occurs: {}.{}.{} ({})",
+            entry.schema, entry.table, entry.name, entry.kind
+        )?;
+    }
+    writeln!(out, "{}", summary_line(report))
+}
+
+fn write_json(out: &mut dyn Write, report: &LintReport) -> io::Result<()> {
+    let violations: Vec<Json> = report
+        .violations
+        .iter()
+        .map(|v| {
+            let mut item = json!({
+                "schema": v.schema, "table": v.table, "kind": v.kind.abbreviation(), "name": v.name,
+                "expected": v.expected, "rule": v.rule, "message": v.message, "fix": v.fix,
+            });
+            if let Some(location) = &v.location {
+                item["file"] = json!(location.file);
+                item["line"] = json!(location.line);
+                item["column"] = json!(location.column);
+            }
+            item
+        })
+        .collect();
+    let doc = json!({
+        "violations": violations,
+        "collisions": report.collisions.iter().map(|c| json!({"schema": c.schema, "name": c.name, "objects": c.objects})).collect::<Vec<_>>(),
+        "stale_baseline": report.stale_baseline,
+        "summary": {
+            "objects_checked": report.objects_checked,
+            "violations": report.violations.len(),
+            "skipped": report.skipped,
+            "ignored": report.ignored,
+            "baselined": report.baselined,
+        },
+    });
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    writeln!(out)
+}
+
+fn write_sarif(out: &mut dyn Write, report: &LintReport) -> io::Result<()> {
+    let mut rules: Vec<&str> = report.violations.iter().map(|v| v.rule.as_str()).collect();
+    rules.sort_unstable();
+    rules.dedup();
+    let results: Vec<Json> = report
+        .violations
+        .iter()
+        .map(|v| {
+            let logical = json!([{ "fullyQualifiedName": format!("{}.{}.{}", v.schema, v.table, v.name), "kind": "object" }]);
+            let location = match &v.location {
+                Some(l) => json!({
+                    "physicalLocation": {"artifactLocation": {"uri": l.file}, "region": {"startLine": l.line, "startColumn": l.column}},
+                    "logicalLocations": logical,
+                }),
+                None => json!({ "logicalLocations": logical }),
+            };
+            json!({
+                "ruleId": v.rule,
+                "level": "error",
+                "message": {"text": v.message},
+                "locations": [location],
+                "properties": {"kind": v.kind.abbreviation(), "expected": v.expected, "fix": v.fix},
+            })
+        })
+        .collect();
+    let doc = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "dbtool",
+                "version": env!("CARGO_PKG_VERSION"),
+                "informationUri": "https://github.com/dbtool/dbtool",
+                "rules": rules.iter().map(|r| json!({"id": r, "shortDescription": {"text": rule_description(r)}})).collect::<Vec<_>>(),
+            }},
+            "results": results,
+        }],
+    });
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    writeln!(out)
+}
+
+fn rule_description(rule: &str) -> &'static str {
+    match rule {
+        "naming/doubled-convention" => "The naming convention was applied twice",
+        _ => "Name does not follow the SQLAlchemy naming convention",
+    }
+}
+
+/// GitHub workflow commands: `%`, CR and LF escaped in the message, also `:` and `,` in properties.
+fn write_github(out: &mut dyn Write, report: &LintReport) -> io::Result<()> {
+    for v in &report.violations {
+        let mut properties = vec![format!(
+            "title={}",
+            escape_property(&format!("{} {}", v.rule, v.name))
+        )];
+        if let Some(location) = &v.location {
+            properties.insert(
+                0,
+                format!(
+                    "file={},line={},col={}",
+                    escape_property(&location.file),
+                    location.line,
+                    location.column
+                ),
+            );
+        }
+        let mut message = v.message.clone();
+        if let Some(fix) = &v.fix {
+            message.push_str(&format!("\nfix: {fix}"));
+        }
+        writeln!(
+            out,
+            "::error {}::{}",
+            properties.join(","),
+            escape_data(&message)
+        )?;
+    }
+    writeln!(out, "{}", summary_line(report))
+}
+
+fn escape_data(text: &str) -> String {
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+fn escape_property(text: &str) -> String {
+    escape_data(text).replace(':', "%3A").replace(',', "%2C")
+}
