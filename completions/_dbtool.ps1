@@ -37,6 +37,7 @@ Register-ArgumentCompleter -Native -CommandName 'dbtool' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('check-url', 'check-url', [CompletionResultType]::ParameterValue, 'Parse and explain a connection URL as SQLAlchemy, its driver and libpq read it')
             [CompletionResult]::new('lint-constraints', 'lint-constraints', [CompletionResultType]::ParameterValue, 'Check constraint and index names against the SQLAlchemy naming convention')
+            [CompletionResult]::new('ping', 'ping', [CompletionResultType]::ParameterValue, 'Connect step by step and say where and why a connection fails (pg_isready, with reasons)')
             [CompletionResult]::new('settings', 'settings', [CompletionResultType]::ParameterValue, 'Show the effective settings and where each came from')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -77,6 +78,35 @@ Register-ArgumentCompleter -Native -CommandName 'dbtool' -ScriptBlock {
             [CompletionResult]::new('--env-file', '--env-file', [CompletionResultType]::ParameterName, 'Read settings from this file instead of ./.env')
             [CompletionResult]::new('--include-partitions', '--include-partitions', [CompletionResultType]::ParameterName, 'Also check constraints and indexes that partitions and child tables inherit')
             [CompletionResult]::new('--fix-sql', '--fix-sql', [CompletionResultType]::ParameterName, 'Print one SQL script (one transaction) that renames every violation, instead of the report')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more about what dbtool does (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more about what dbtool does (repeat for more)')
+            [CompletionResult]::new('--echo', '--echo', [CompletionResultType]::ParameterName, 'Print each SQL statement dbtool sends to stderr (the DB_ECHO setting)')
+            [CompletionResult]::new('--no-dotenv', '--no-dotenv', [CompletionResultType]::ParameterName, 'Do not read any .env file')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'dbtool;ping' {
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Seconds each stage may take (default: the URL''s connect_timeout, else PGCONNECT_TIMEOUT, else 10)')
+            [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Send N pre-pings on one connection and show round-trip statistics')
+            [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'Seconds between pre-pings with --count')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds --wait may take')
+            [CompletionResult]::new('--workers', '--workers', [CompletionResultType]::ParameterName, 'Processes that run the application, each with its own pool (capacity check)')
+            [CompletionResult]::new('--pool-size', '--pool-size', [CompletionResultType]::ParameterName, 'Connections kept open (DB_POOL_SIZE)')
+            [CompletionResult]::new('--max-overflow', '--max-overflow', [CompletionResultType]::ParameterName, 'Extra connections under load, -1 for no limit (DB_MAX_OVERFLOW)')
+            [CompletionResult]::new('--pool-timeout', '--pool-timeout', [CompletionResultType]::ParameterName, 'Seconds a checkout waits for a connection (DB_POOL_TIMEOUT)')
+            [CompletionResult]::new('--pool-recycle', '--pool-recycle', [CompletionResultType]::ParameterName, 'Replace connections older than this, -1 never (DB_POOL_RECYCLE)')
+            [CompletionResult]::new('--statement-timeout', '--statement-timeout', [CompletionResultType]::ParameterName, 'Seconds a statement may run before the server cancels it, 0 for no limit (DB_STATEMENT_TIMEOUT)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format; json prints exactly one JSON document on stdout')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is honoured with auto)')
+            [CompletionResult]::new('--env-file', '--env-file', [CompletionResultType]::ParameterName, 'Read settings from this file instead of ./.env')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Retry until the server accepts connections or --timeout passes')
+            [CompletionResult]::new('--pre-ping', '--pre-ping', [CompletionResultType]::ParameterName, 'Test each connection with SELECT 1 before checkout (DB_POOL_PRE_PING)')
+            [CompletionResult]::new('--no-pre-ping', '--no-pre-ping', [CompletionResultType]::ParameterName, 'Do not test connections before checkout')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more about what dbtool does (repeat for more)')
@@ -133,6 +163,7 @@ Register-ArgumentCompleter -Native -CommandName 'dbtool' -ScriptBlock {
         'dbtool;help' {
             [CompletionResult]::new('check-url', 'check-url', [CompletionResultType]::ParameterValue, 'Parse and explain a connection URL as SQLAlchemy, its driver and libpq read it')
             [CompletionResult]::new('lint-constraints', 'lint-constraints', [CompletionResultType]::ParameterValue, 'Check constraint and index names against the SQLAlchemy naming convention')
+            [CompletionResult]::new('ping', 'ping', [CompletionResultType]::ParameterValue, 'Connect step by step and say where and why a connection fails (pg_isready, with reasons)')
             [CompletionResult]::new('settings', 'settings', [CompletionResultType]::ParameterValue, 'Show the effective settings and where each came from')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -142,6 +173,9 @@ Register-ArgumentCompleter -Native -CommandName 'dbtool' -ScriptBlock {
             break
         }
         'dbtool;help;lint-constraints' {
+            break
+        }
+        'dbtool;help;ping' {
             break
         }
         'dbtool;help;settings' {

@@ -28,6 +28,9 @@ _dbtool() {
             dbtool,lint-constraints)
                 cmd="dbtool__subcmd__lint__subcmd__constraints"
                 ;;
+            dbtool,ping)
+                cmd="dbtool__subcmd__ping"
+                ;;
             dbtool,settings)
                 cmd="dbtool__subcmd__settings"
                 ;;
@@ -43,6 +46,9 @@ _dbtool() {
             dbtool__subcmd__help,lint-constraints)
                 cmd="dbtool__subcmd__help__subcmd__lint__subcmd__constraints"
                 ;;
+            dbtool__subcmd__help,ping)
+                cmd="dbtool__subcmd__help__subcmd__ping"
+                ;;
             dbtool__subcmd__help,settings)
                 cmd="dbtool__subcmd__help__subcmd__settings"
                 ;;
@@ -53,7 +59,7 @@ _dbtool() {
 
     case "${cmd}" in
         dbtool)
-            opts="-q -v -h -V --url --format --color --quiet --verbose --echo --env-file --no-dotenv --help --version check-url lint-constraints settings completions help"
+            opts="-q -v -h -V --url --format --color --quiet --verbose --echo --env-file --no-dotenv --help --version check-url lint-constraints ping settings completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -143,7 +149,7 @@ _dbtool() {
             return 0
             ;;
         dbtool__subcmd__help)
-            opts="check-url lint-constraints settings completions help"
+            opts="check-url lint-constraints ping settings completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -199,6 +205,20 @@ _dbtool() {
             return 0
             ;;
         dbtool__subcmd__help__subcmd__lint__subcmd__constraints)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbtool__subcmd__help__subcmd__ping)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -270,6 +290,72 @@ _dbtool() {
                     return 0
                     ;;
                 --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json sarif github" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --env-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbtool__subcmd__ping)
+            opts="-q -v -h -V --connect-timeout --count --interval --wait --timeout --workers --pool-size --max-overflow --pool-timeout --pool-recycle --pre-ping --no-pre-ping --statement-timeout --format --color --quiet --verbose --echo --env-file --no-dotenv --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --count)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --workers)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pool-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-overflow)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pool-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pool-recycle)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --statement-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -34,6 +34,7 @@ set edit:completion:arg-completer[dbtool] = {|@words|
             cand --version 'Print version'
             cand check-url 'Parse and explain a connection URL as SQLAlchemy, its driver and libpq read it'
             cand lint-constraints 'Check constraint and index names against the SQLAlchemy naming convention'
+            cand ping 'Connect step by step and say where and why a connection fails (pg_isready, with reasons)'
             cand settings 'Show the effective settings and where each came from'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -72,6 +73,34 @@ set edit:completion:arg-completer[dbtool] = {|@words|
             cand --env-file 'Read settings from this file instead of ./.env'
             cand --include-partitions 'Also check constraints and indexes that partitions and child tables inherit'
             cand --fix-sql 'Print one SQL script (one transaction) that renames every violation, instead of the report'
+            cand -q 'Print only results and errors'
+            cand --quiet 'Print only results and errors'
+            cand -v 'Say more about what dbtool does (repeat for more)'
+            cand --verbose 'Say more about what dbtool does (repeat for more)'
+            cand --echo 'Print each SQL statement dbtool sends to stderr (the DB_ECHO setting)'
+            cand --no-dotenv 'Do not read any .env file'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'dbtool;ping'= {
+            cand --connect-timeout 'Seconds each stage may take (default: the URL''s connect_timeout, else PGCONNECT_TIMEOUT, else 10)'
+            cand --count 'Send N pre-pings on one connection and show round-trip statistics'
+            cand --interval 'Seconds between pre-pings with --count'
+            cand --timeout 'Seconds --wait may take'
+            cand --workers 'Processes that run the application, each with its own pool (capacity check)'
+            cand --pool-size 'Connections kept open (DB_POOL_SIZE)'
+            cand --max-overflow 'Extra connections under load, -1 for no limit (DB_MAX_OVERFLOW)'
+            cand --pool-timeout 'Seconds a checkout waits for a connection (DB_POOL_TIMEOUT)'
+            cand --pool-recycle 'Replace connections older than this, -1 never (DB_POOL_RECYCLE)'
+            cand --statement-timeout 'Seconds a statement may run before the server cancels it, 0 for no limit (DB_STATEMENT_TIMEOUT)'
+            cand --format 'Output format; json prints exactly one JSON document on stdout'
+            cand --color 'When to use colours (NO_COLOR is honoured with auto)'
+            cand --env-file 'Read settings from this file instead of ./.env'
+            cand --wait 'Retry until the server accepts connections or --timeout passes'
+            cand --pre-ping 'Test each connection with SELECT 1 before checkout (DB_POOL_PRE_PING)'
+            cand --no-pre-ping 'Do not test connections before checkout'
             cand -q 'Print only results and errors'
             cand --quiet 'Print only results and errors'
             cand -v 'Say more about what dbtool does (repeat for more)'
@@ -125,6 +154,7 @@ set edit:completion:arg-completer[dbtool] = {|@words|
         &'dbtool;help'= {
             cand check-url 'Parse and explain a connection URL as SQLAlchemy, its driver and libpq read it'
             cand lint-constraints 'Check constraint and index names against the SQLAlchemy naming convention'
+            cand ping 'Connect step by step and say where and why a connection fails (pg_isready, with reasons)'
             cand settings 'Show the effective settings and where each came from'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -132,6 +162,8 @@ set edit:completion:arg-completer[dbtool] = {|@words|
         &'dbtool;help;check-url'= {
         }
         &'dbtool;help;lint-constraints'= {
+        }
+        &'dbtool;help;ping'= {
         }
         &'dbtool;help;settings'= {
         }

@@ -41,6 +41,7 @@ complete -c dbtool -n "__fish_dbtool_needs_command" -s h -l help -d 'Print help 
 complete -c dbtool -n "__fish_dbtool_needs_command" -s V -l version -d 'Print version'
 complete -c dbtool -n "__fish_dbtool_needs_command" -f -a "check-url" -d 'Parse and explain a connection URL as SQLAlchemy, its driver and libpq read it'
 complete -c dbtool -n "__fish_dbtool_needs_command" -f -a "lint-constraints" -d 'Check constraint and index names against the SQLAlchemy naming convention'
+complete -c dbtool -n "__fish_dbtool_needs_command" -f -a "ping" -d 'Connect step by step and say where and why a connection fails (pg_isready, with reasons)'
 complete -c dbtool -n "__fish_dbtool_needs_command" -f -a "settings" -d 'Show the effective settings and where each came from'
 complete -c dbtool -n "__fish_dbtool_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c dbtool -n "__fish_dbtool_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -89,6 +90,33 @@ complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l echo 
 complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l no-dotenv -d 'Do not read any .env file'
 complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -s V -l version -d 'Print version'
+complete -c dbtool -n "__fish_dbtool_using_subcommand ping" -l connect-timeout -d 'Seconds each stage may take (default: the URL\'s connect_timeout, else PGCONNECT_TIMEOUT, else 10)' -r
+complete -c dbtool -n "__fish_dbtool_using_subcommand ping" -l count -d 'Send N pre-pings on one connection and show round-trip statistics' -r
+complete -c dbtool -n "__fish_dbtool_using_subcommand ping" -l interval -d 'Seconds between pre-pings with --count' -r
+complete -c dbtool -n "__fish_dbtool_using_subcommand ping" -l timeout -d 'Seconds --wait may take' -r
+complete -c dbtool -n "__fish_dbtool_using_subcommand ping" -l workers -d 'Processes that run the application, each with its own pool (capacity check)' -r
+complete -c dbtool -n "__fish_dbtool_using_subcommand ping" -l pool-size -d 'Connections kept open (DB_POOL_SIZE)' -r
+complete -c dbtool -n "__fish_dbtool_using_subcommand ping" -l max-overflow -d 'Extra connections under load, -1 for no limit (DB_MAX_OVERFLOW)' -r
+complete -c dbtool -n "__fish_dbtool_using_subcommand ping" -l pool-timeout -d 'Seconds a checkout waits for a connection (DB_POOL_TIMEOUT)' -r
+complete -c dbtool -n "__fish_dbtool_using_subcommand ping" -l pool-recycle -d 'Replace connections older than this, -1 never (DB_POOL_RECYCLE)' -r
+complete -c dbtool -n "__fish_dbtool_using_subcommand ping" -l statement-timeout -d 'Seconds a statement may run before the server cancels it, 0 for no limit (DB_STATEMENT_TIMEOUT)' -r
+complete -c dbtool -n "__fish_dbtool_using_subcommand ping" -l format -d 'Output format; json prints exactly one JSON document on stdout' -r -f -a "table\t''
+json\t''
+sarif\t'SARIF 2.1.0 (lint-constraints only)'
+github\t'GitHub workflow annotations (lint-constraints only)'"
+complete -c dbtool -n "__fish_dbtool_using_subcommand ping" -l color -d 'When to use colours (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c dbtool -n "__fish_dbtool_using_subcommand ping" -l env-file -d 'Read settings from this file instead of ./.env' -r -F
+complete -c dbtool -n "__fish_dbtool_using_subcommand ping" -l wait -d 'Retry until the server accepts connections or --timeout passes'
+complete -c dbtool -n "__fish_dbtool_using_subcommand ping" -l pre-ping -d 'Test each connection with SELECT 1 before checkout (DB_POOL_PRE_PING)'
+complete -c dbtool -n "__fish_dbtool_using_subcommand ping" -l no-pre-ping -d 'Do not test connections before checkout'
+complete -c dbtool -n "__fish_dbtool_using_subcommand ping" -s q -l quiet -d 'Print only results and errors'
+complete -c dbtool -n "__fish_dbtool_using_subcommand ping" -s v -l verbose -d 'Say more about what dbtool does (repeat for more)'
+complete -c dbtool -n "__fish_dbtool_using_subcommand ping" -l echo -d 'Print each SQL statement dbtool sends to stderr (the DB_ECHO setting)'
+complete -c dbtool -n "__fish_dbtool_using_subcommand ping" -l no-dotenv -d 'Do not read any .env file'
+complete -c dbtool -n "__fish_dbtool_using_subcommand ping" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dbtool -n "__fish_dbtool_using_subcommand ping" -s V -l version -d 'Print version'
 complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -l pool-size -d 'Connections kept open (DB_POOL_SIZE)' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -l max-overflow -d 'Extra connections under load, -1 for no limit (DB_MAX_OVERFLOW)' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -l pool-timeout -d 'Seconds a checkout waits for a connection (DB_POOL_TIMEOUT)' -r
@@ -126,8 +154,9 @@ complete -c dbtool -n "__fish_dbtool_using_subcommand completions" -l echo -d 'P
 complete -c dbtool -n "__fish_dbtool_using_subcommand completions" -l no-dotenv -d 'Do not read any .env file'
 complete -c dbtool -n "__fish_dbtool_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dbtool -n "__fish_dbtool_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c dbtool -n "__fish_dbtool_using_subcommand help; and not __fish_seen_subcommand_from check-url lint-constraints settings completions help" -f -a "check-url" -d 'Parse and explain a connection URL as SQLAlchemy, its driver and libpq read it'
-complete -c dbtool -n "__fish_dbtool_using_subcommand help; and not __fish_seen_subcommand_from check-url lint-constraints settings completions help" -f -a "lint-constraints" -d 'Check constraint and index names against the SQLAlchemy naming convention'
-complete -c dbtool -n "__fish_dbtool_using_subcommand help; and not __fish_seen_subcommand_from check-url lint-constraints settings completions help" -f -a "settings" -d 'Show the effective settings and where each came from'
-complete -c dbtool -n "__fish_dbtool_using_subcommand help; and not __fish_seen_subcommand_from check-url lint-constraints settings completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c dbtool -n "__fish_dbtool_using_subcommand help; and not __fish_seen_subcommand_from check-url lint-constraints settings completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c dbtool -n "__fish_dbtool_using_subcommand help; and not __fish_seen_subcommand_from check-url lint-constraints ping settings completions help" -f -a "check-url" -d 'Parse and explain a connection URL as SQLAlchemy, its driver and libpq read it'
+complete -c dbtool -n "__fish_dbtool_using_subcommand help; and not __fish_seen_subcommand_from check-url lint-constraints ping settings completions help" -f -a "lint-constraints" -d 'Check constraint and index names against the SQLAlchemy naming convention'
+complete -c dbtool -n "__fish_dbtool_using_subcommand help; and not __fish_seen_subcommand_from check-url lint-constraints ping settings completions help" -f -a "ping" -d 'Connect step by step and say where and why a connection fails (pg_isready, with reasons)'
+complete -c dbtool -n "__fish_dbtool_using_subcommand help; and not __fish_seen_subcommand_from check-url lint-constraints ping settings completions help" -f -a "settings" -d 'Show the effective settings and where each came from'
+complete -c dbtool -n "__fish_dbtool_using_subcommand help; and not __fish_seen_subcommand_from check-url lint-constraints ping settings completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c dbtool -n "__fish_dbtool_using_subcommand help; and not __fish_seen_subcommand_from check-url lint-constraints ping settings completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

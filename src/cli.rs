@@ -83,6 +83,9 @@ pub enum Command {
     /// Check constraint and index names against the SQLAlchemy naming convention
     LintConstraints(LintArgs),
 
+    /// Connect step by step and say where and why a connection fails (pg_isready, with reasons)
+    Ping(PingArgs),
+
     /// Show the effective settings and where each came from
     Settings(SettingsArgs),
 
@@ -154,6 +157,45 @@ pub struct LintArgs {
     /// Seconds to wait for the connection (default: the URL's connect_timeout, else 10)
     #[arg(long, value_name = "SECONDS")]
     pub connect_timeout: Option<f64>,
+}
+
+#[derive(Debug, Args)]
+pub struct PingArgs {
+    /// The URL to ping [default: --url, then DATABASE_URL, .env, the application's default]
+    #[arg(value_name = "URL")]
+    pub url: Option<String>,
+
+    /// Seconds each stage may take (default: the URL's connect_timeout, else PGCONNECT_TIMEOUT, else 10)
+    #[arg(long, value_name = "SECONDS")]
+    pub connect_timeout: Option<f64>,
+
+    /// Send N pre-pings on one connection and show round-trip statistics
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub count: u32,
+
+    /// Seconds between pre-pings with --count
+    #[arg(long, value_name = "SECONDS", default_value_t = 1.0)]
+    pub interval: f64,
+
+    /// Retry until the server accepts connections or --timeout passes
+    #[arg(long)]
+    pub wait: bool,
+
+    /// Seconds --wait may take
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 60.0,
+        requires = "wait"
+    )]
+    pub timeout: f64,
+
+    /// Processes that run the application, each with its own pool (capacity check)
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub workers: u32,
+
+    #[command(flatten)]
+    pub pool: PoolFlags,
 }
 
 #[derive(Debug, Args)]

@@ -9,6 +9,7 @@ pub mod conn;
 pub mod exit;
 pub mod lint;
 pub mod output;
+pub mod ping;
 pub mod secret;
 pub mod settings;
 pub mod url;
@@ -91,6 +92,48 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             } else {
                 Outcome::Problems
             })
+        }
+        Command::Ping(args) => {
+            let mut flags = global_flag_values(&cli.global);
+            flags.set("DATABASE_URL", args.url.clone().or(cli.global.url.clone()));
+            args.pool.collect_into(&mut flags);
+            let settings = load_settings(&cli.global, &flags, &printer)?;
+            let printer = Printer {
+                echo: settings.echo(),
+                ..printer
+            };
+            for (name, value) in [
+                ("--connect-timeout", args.connect_timeout),
+                ("--interval", Some(args.interval)),
+                ("--timeout", Some(args.timeout)),
+            ] {
+                if value.is_some_and(|v| !v.is_finite() || v < 0.0) {
+                    return Err(exit::invalid(format!(
+                        "{name} must be a number of seconds ≥ 0"
+                    )));
+                }
+            }
+            let config = ping::PingConfig {
+                url: settings.database_url().to_string(),
+                connect_timeout: args.connect_timeout,
+                count: args.count,
+                interval: args.interval,
+                wait: args.wait.then_some(args.timeout),
+                sizing: ping::PoolSizing {
+                    pool_size: settings.pool_size(),
+                    max_overflow: settings.max_overflow(),
+                    pool_recycle: settings.pool_recycle(),
+                    workers: args.workers,
+                },
+            };
+            let report = runtime()?.block_on(ping::ping(&config, &printer));
+            printer.stdout(|out| {
+                output::write_ping(out, &report, printer.format, printer.color, printer.quiet)
+            })?;
+            if let Some(error) = &report.error {
+                return Err(exit::invalid(error.clone()));
+            }
+            Ok(report.status.outcome())
         }
         Command::Settings(args) => {
             require_format(&printer, "settings")?;

@@ -27,16 +27,34 @@ pub enum PasswordSource {
 pub struct Target {
     pub config: tokio_postgres::Config,
     pub tls: MakeRustlsConnect,
+    /// The same TLS settings, for code that runs the handshake itself (ping).
+    pub tls_config: std::sync::Arc<rustls::ClientConfig>,
     pub sslmode: SslMode,
+    /// Host names or socket directories, in the order libpq tries them.
     pub hosts: Vec<String>,
+    /// One per host.
     pub ports: Vec<u16>,
+    /// One per host: a numeric address that replaces DNS (`hostaddr`).
+    pub hostaddrs: Vec<Option<std::net::IpAddr>>,
+    /// `target_session_attrs`: any, read-write, read-only, primary, standby, prefer-standby.
+    pub session_attrs: String,
+    pub password: Option<Secret>,
     pub user: String,
     pub dbname: String,
     pub password_source: PasswordSource,
+    /// Why a password file was not used, when it exists but libpq would ignore it.
+    pub passfile_warning: Option<String>,
     pub connect_timeout: Duration,
 }
 
 impl Target {
+    /// The startup settings for one session, without hosts or TLS: for a stream opened by the caller.
+    pub fn session_config(&self) -> tokio_postgres::Config {
+        let mut config = self.config.clone();
+        config.ssl_mode(tokio_postgres::config::SslMode::Disable);
+        config
+    }
+
     /// `host:port` of the first host, as pg_isready shows it.
     pub fn describe(&self) -> String {
         let host = self.hosts.first().cloned().unwrap_or_default();
@@ -99,14 +117,26 @@ pub fn resolve(info: &ConnInfo, application_name: &str, timeout: Option<f64>) ->
     for port in &ports {
         config.port(*port);
     }
+    let ports = if ports.len() == 1 {
+        vec![ports[0]; hosts.len()]
+    } else {
+        ports
+    };
+    let mut hostaddrs = vec![None; hosts.len()];
     if let Some(hostaddr) = setting(info, "hostaddr", "PGHOSTADDR") {
-        for addr in hostaddr.split(',').filter(|a| !a.is_empty()) {
-            let ip = addr.parse().map_err(|_| {
+        for (i, addr) in hostaddr.split(',').enumerate() {
+            if addr.is_empty() {
+                continue;
+            }
+            let ip: std::net::IpAddr = addr.parse().map_err(|_| {
                 invalid(format!(
                     "invalid hostaddr {addr:?}: give a numeric IP address"
                 ))
             })?;
             config.hostaddr(ip);
+            if let Some(slot) = hostaddrs.get_mut(i) {
+                *slot = Some(ip);
+            }
         }
     }
     let user = setting(info, "user", "PGUSER").unwrap_or_else(os_user);
@@ -156,11 +186,27 @@ pub fn resolve(info: &ConnInfo, application_name: &str, timeout: Option<f64>) ->
         sslcert: setting(info, "sslcert", "PGSSLCERT"),
         sslkey: setting(info, "sslkey", "PGSSLKEY"),
     };
-    let (tls, sslmode) = tls::connector(sslmode, &files)?;
+    let (tls, sslmode, tls_config) = tls::connector(sslmode, &files)?;
     config.ssl_mode(sslmode.for_tokio_postgres());
-    if let Some(attrs) = info.get("target_session_attrs") {
+    let session_attrs = setting(info, "target_session_attrs", "PGTARGETSESSIONATTRS")
+        .unwrap_or_else(|| "any".into());
+    if ![
+        "any",
+        "read-write",
+        "read-only",
+        "primary",
+        "standby",
+        "prefer-standby",
+    ]
+    .contains(&session_attrs.as_str())
+    {
+        return Err(invalid(format!(
+            "invalid target_session_attrs {session_attrs:?}: use any, read-write, read-only, primary, standby or prefer-standby"
+        )));
+    }
+    {
         use tokio_postgres::config::TargetSessionAttrs as Attrs;
-        config.target_session_attrs(match attrs.as_ref() {
+        config.target_session_attrs(match session_attrs.as_str() {
             "read-write" | "primary" => Attrs::ReadWrite,
             "read-only" | "standby" => Attrs::ReadOnly,
             _ => Attrs::Any,
@@ -169,12 +215,17 @@ pub fn resolve(info: &ConnInfo, application_name: &str, timeout: Option<f64>) ->
     Ok(Target {
         config,
         tls,
+        tls_config,
         sslmode,
         hosts,
         ports,
+        hostaddrs,
+        session_attrs,
+        password,
         user,
         dbname,
         password_source,
+        passfile_warning: passfile_warning(info),
         connect_timeout,
     })
 }
@@ -214,6 +265,19 @@ fn password(
         }
     }
     (None, PasswordSource::None)
+}
+
+/// libpq ignores a password file that others can read; say so instead of failing mysteriously.
+fn passfile_warning(info: &ConnInfo) -> Option<String> {
+    let passfile = info.get("passfile").map(|p| p.into_owned());
+    match pgpass::locate(passfile.as_deref())? {
+        PassFile::TooOpen(path, mode) => Some(format!(
+            "password file {} has group or world access (mode {mode:o}) and is ignored, as libpq does; run chmod 600 {}",
+            path.display(),
+            path.display()
+        )),
+        _ => None,
+    }
 }
 
 /// Connects and spawns the connection task; errors carry the documented exit code and a hint.
@@ -269,6 +333,12 @@ pub fn classify(error: &tokio_postgres::Error, target: &Target) -> anyhow::Error
         ));
     }
     let text = error_chain(error);
+    if text.contains("password missing") {
+        return problems(format!(
+            "{place}: the server asks for a password but none was given; {}",
+            NO_PASSWORD_HINT
+        ));
+    }
     if text.contains("certificate")
         || text.contains("tls")
         || text.contains("TLS")
@@ -282,6 +352,10 @@ pub fn classify(error: &tokio_postgres::Error, target: &Target) -> anyhow::Error
         "{place}: no response: {text}; is the server running, and are host and port right?"
     ))
 }
+
+/// What to do when the server wants a password and no source gave one.
+pub const NO_PASSWORD_HINT: &str =
+    "put it in PGPASSWORD or ~/.pgpass (mode 0600), or in the URL (not recommended)";
 
 /// The error with its sources, as one line.
 pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {

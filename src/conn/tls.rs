@@ -81,7 +81,10 @@ pub struct TlsFiles {
 }
 
 /// Builds the rustls connector for a mode; returns the mode in force (system roots imply verify-full).
-pub fn connector(mode: SslMode, files: &TlsFiles) -> Result<(MakeRustlsConnect, SslMode)> {
+pub fn connector(
+    mode: SslMode,
+    files: &TlsFiles,
+) -> Result<(MakeRustlsConnect, SslMode, Arc<ClientConfig>)> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let system = files.sslrootcert.as_deref() == Some("system");
     let mode = if system { SslMode::VerifyFull } else { mode };
@@ -139,7 +142,11 @@ pub fn connector(mode: SslMode, files: &TlsFiles) -> Result<(MakeRustlsConnect, 
         }
         (None, None) => builder.with_no_client_auth(),
     };
-    Ok((MakeRustlsConnect::new(config), mode))
+    Ok((
+        MakeRustlsConnect::new(config.clone()),
+        mode,
+        Arc::new(config),
+    ))
 }
 
 fn read_file(path: &str) -> Result<Vec<u8>> {

@@ -50,6 +50,9 @@ pub struct LintReport {
 pub async fn lint_live(config: &LintConfig, printer: &Printer) -> Result<LintReport> {
     let (_, info) = parse_database_url(&config.url)?;
     let target = connect::resolve(&info, "dbtool-lint", config.connect_timeout)?;
+    if let Some(warning) = &target.passfile_warning {
+        printer.warn(warning);
+    }
     let client = connect::connect(&target).await?;
     let schema = catalog::read_schema(&client, &config.filter, printer)
         .await

@@ -5,6 +5,7 @@
 
 mod check_url;
 mod lint;
+mod ping;
 mod settings;
 
 use std::io::{self, IsTerminal, Write};
@@ -14,6 +15,7 @@ use crate::url::redact_text;
 
 pub use check_url::write_check_url;
 pub use lint::{write_fix_sql, write_lint};
+pub use ping::write_ping;
 pub use settings::write_settings;
 
 /// How and where to print, resolved from the global flags.
@@ -45,6 +47,11 @@ impl Printer {
         out.flush()
     }
 
+    /// Whether live progress may be drawn: stderr is a terminal, not `--quiet`, not JSON.
+    pub fn interactive(&self) -> bool {
+        io::stderr().is_terminal() && !self.quiet && self.format == Format::Table
+    }
+
     /// A warning on stderr, unless `--quiet`.
     pub fn warn(&self, message: &str) {
         if !self.quiet {
@@ -65,6 +72,14 @@ impl Printer {
             eprintln!("dbtool: sql: {}", redact_text(sql.trim()));
         }
     }
+}
+
+/// A spinner on stderr for waits.
+pub fn spinner(message: &str) -> indicatif::ProgressBar {
+    let spinner = indicatif::ProgressBar::new_spinner();
+    spinner.set_message(message.to_string());
+    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+    spinner
 }
 
 /// Whether to colour output: `--color`, then NO_COLOR, then whether stdout is a terminal.

@@ -10,4 +10,5 @@ mod naming_postgres_fixture;
 mod naming_sqlalchemy_fixture;
 #[allow(dead_code)] // the harness serves later modules too
 mod pg;
+mod ping;
 mod settings;

@@ -1,0 +1,65 @@
+//! Server facts, read in one round trip after the pre-ping.
+
+use tokio_postgres::{Client, SimpleQueryMessage};
+
+/// What the server says about itself and its limits.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServerFacts {
+    pub server_version: String,
+    pub in_recovery: bool,
+    pub read_only: bool,
+    pub max_connections: i64,
+    pub superuser_reserved_connections: i64,
+    /// PostgreSQL 16+.
+    pub reserved_connections: Option<i64>,
+    pub client_backends: i64,
+    /// -1: no limit.
+    pub role_connection_limit: i64,
+    pub statement_timeout_ms: i64,
+    /// PostgreSQL 14+.
+    pub idle_session_timeout_ms: Option<i64>,
+    pub idle_in_transaction_session_timeout_ms: i64,
+}
+
+impl ServerFacts {
+    /// Connections left to roles without superuser or pg_use_reserved_connections.
+    pub fn available_to_ordinary_roles(&self) -> i64 {
+        self.max_connections
+            - self.superuser_reserved_connections
+            - self.reserved_connections.unwrap_or(0)
+    }
+}
+
+pub const FACTS_SQL: &str = "SELECT current_setting('server_version'), pg_is_in_recovery()::text, \
+    current_setting('transaction_read_only'), current_setting('max_connections'), \
+    current_setting('superuser_reserved_connections'), current_setting('reserved_connections', true), \
+    (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')::text, \
+    (SELECT rolconnlimit FROM pg_roles WHERE rolname = current_user)::text, \
+    (SELECT setting FROM pg_settings WHERE name = 'statement_timeout'), \
+    (SELECT setting FROM pg_settings WHERE name = 'idle_session_timeout'), \
+    (SELECT setting FROM pg_settings WHERE name = 'idle_in_transaction_session_timeout')";
+
+pub async fn read(client: &Client) -> Result<ServerFacts, tokio_postgres::Error> {
+    let messages = client.simple_query(FACTS_SQL).await?;
+    let Some(row) = messages.into_iter().find_map(|m| match m {
+        SimpleQueryMessage::Row(row) => Some(row),
+        _ => None,
+    }) else {
+        return Ok(ServerFacts::default());
+    };
+    let text = |i: usize| row.get(i).unwrap_or_default().to_string();
+    let number = |i: usize| row.get(i).and_then(|v| v.trim().parse::<i64>().ok());
+    Ok(ServerFacts {
+        server_version: text(0),
+        in_recovery: text(1) == "true",
+        read_only: text(2) == "on",
+        max_connections: number(3).unwrap_or(0),
+        superuser_reserved_connections: number(4).unwrap_or(0),
+        reserved_connections: number(5),
+        client_backends: number(6).unwrap_or(0),
+        role_connection_limit: number(7).unwrap_or(-1),
+        statement_timeout_ms: number(8).unwrap_or(0),
+        idle_session_timeout_ms: number(9),
+        idle_in_transaction_session_timeout_ms: number(10).unwrap_or(0),
+    })
+}

@@ -1,0 +1,604 @@
+//! `dbtool ping`: a staged connection pre-check — resolve, connect, tls, auth, pre-ping, server —
+//! that says where and why a connection fails, and what to do about it.
+
+mod facts;
+mod transport;
+
+use std::time::{Duration, Instant};
+
+use tokio_postgres::{Client, NoTls};
+
+use crate::check_url::{Finding, Level};
+use crate::conn::connect::{self, PasswordSource, Target};
+use crate::exit::Outcome;
+use crate::output::Printer;
+use crate::url::parse_database_url;
+
+pub use facts::ServerFacts;
+use transport::{Endpoint, Failure, StageError, elapsed_ms};
+
+/// The pool settings ping checks capacity against.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolSizing {
+    pub pool_size: u32,
+    /// `None`: no overflow limit.
+    pub max_overflow: Option<u32>,
+    /// `None`: never recycled.
+    pub pool_recycle: Option<f64>,
+    pub workers: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct PingConfig {
+    pub url: String,
+    pub connect_timeout: Option<f64>,
+    /// Pre-pings on the one connection, like ping(8).
+    pub count: u32,
+    pub interval: f64,
+    /// Retry until accepting or the deadline.
+    pub wait: Option<f64>,
+    pub sizing: PoolSizing,
+}
+
+/// pg_isready's four outcomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Accepting,
+    Rejecting,
+    NoResponse,
+    NoAttempt,
+}
+
+impl Status {
+    pub fn key(self) -> &'static str {
+        match self {
+            Status::Accepting => "accepting",
+            Status::Rejecting => "rejecting",
+            Status::NoResponse => "no_response",
+            Status::NoAttempt => "no_attempt",
+        }
+    }
+
+    /// pg_isready's words.
+    pub fn words(self) -> &'static str {
+        match self {
+            Status::Accepting => "accepting connections",
+            Status::Rejecting => "rejecting connections",
+            Status::NoResponse => "no response",
+            Status::NoAttempt => "no attempt",
+        }
+    }
+
+    pub fn outcome(self) -> Outcome {
+        match self {
+            Status::Accepting => Outcome::Ok,
+            Status::Rejecting => Outcome::Problems,
+            Status::NoResponse => Outcome::NoResponse,
+            Status::NoAttempt => Outcome::NoAttempt,
+        }
+    }
+}
+
+/// One timed stage.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stage {
+    pub name: &'static str,
+    pub ok: bool,
+    pub ms: f64,
+    pub detail: String,
+}
+
+/// Everything tried against one host.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    pub target: String,
+    pub status: Status,
+    pub stages: Vec<Stage>,
+    pub hint: Option<String>,
+    pub server: Option<ServerFacts>,
+}
+
+/// ping(8)-style statistics of repeated pre-pings, in milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RoundTrips {
+    pub count: u32,
+    pub min: f64,
+    pub avg: f64,
+    pub max: f64,
+    pub stddev: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct PingReport {
+    pub status: Status,
+    pub target: String,
+    pub attempts: Vec<Attempt>,
+    pub hint: Option<String>,
+    pub findings: Vec<Finding>,
+    pub round_trips: Option<RoundTrips>,
+    /// With `--wait`: how many tries and how long.
+    pub waited: Option<(u32, f64)>,
+    pub error: Option<String>,
+}
+
+impl PingReport {
+    pub fn server(&self) -> Option<&ServerFacts> {
+        self.attempts.iter().rev().find_map(|a| a.server.as_ref())
+    }
+
+    fn no_attempt(target: String, error: &anyhow::Error) -> PingReport {
+        PingReport {
+            status: Status::NoAttempt,
+            target,
+            attempts: Vec::new(),
+            hint: Some("fix the URL or arguments; `dbtool check-url` explains the URL".into()),
+            findings: Vec::new(),
+            round_trips: None,
+            waited: None,
+            error: Some(format!("{error:#}")),
+        }
+    }
+}
+
+/// Runs the ping (and the waiting, and the repeated pre-pings). Never fails: failures are reports.
+pub async fn ping(config: &PingConfig, printer: &Printer) -> PingReport {
+    let target = match parse_database_url(&config.url)
+        .and_then(|(_, info)| connect::resolve(&info, "dbtool-ping", config.connect_timeout))
+    {
+        Ok(target) => target,
+        Err(error) => return PingReport::no_attempt(crate::url::redact_url(&config.url), &error),
+    };
+    if let Some(warning) = &target.passfile_warning {
+        printer.warn(warning);
+    }
+    let started = Instant::now();
+    let mut tries = 0;
+    let spinner = config
+        .wait
+        .filter(|_| printer.interactive())
+        .map(|_| crate::output::spinner("waiting for the database"));
+    loop {
+        tries += 1;
+        let (mut report, client) = ping_once(&target, config, printer).await;
+        let deadline_passed = config
+            .wait
+            .is_none_or(|w| started.elapsed().as_secs_f64() >= w);
+        if report.status == Status::Accepting
+            || report.status == Status::NoAttempt
+            || deadline_passed
+        {
+            if let Some(spinner) = &spinner {
+                spinner.finish_and_clear();
+            }
+            if config.wait.is_some() {
+                report.waited = Some((tries, started.elapsed().as_secs_f64()));
+            }
+            if let Some(client) = client
+                && config.count > 1
+            {
+                report.round_trips = Some(repeat(&client, config, printer).await);
+            }
+            return report;
+        }
+        if let Some(spinner) = &spinner {
+            spinner.set_message(format!(
+                "waiting for the database: try {tries}, {}",
+                report.status.words()
+            ));
+        }
+        let remaining = config.wait.unwrap_or(0.0) - started.elapsed().as_secs_f64();
+        tokio::time::sleep(Duration::from_secs_f64(remaining.clamp(0.0, 0.5))).await;
+    }
+}
+
+/// One pass over the hosts, as libpq tries them.
+async fn ping_once(
+    target: &Target,
+    config: &PingConfig,
+    printer: &Printer,
+) -> (PingReport, Option<Client>) {
+    let mut attempts = Vec::new();
+    let prefer_standby = target.session_attrs == "prefer-standby";
+    let passes: &[&str] = if prefer_standby {
+        &["standby", "any"]
+    } else {
+        &[target.session_attrs.as_str()]
+    };
+    for attrs in passes {
+        for index in 0..target.hosts.len() {
+            let (attempt, client) = attempt_host(target, index, attrs, printer).await;
+            let accepted = attempt.status == Status::Accepting;
+            attempts.push(attempt);
+            if accepted {
+                let attempt = attempts.last().cloned();
+                let findings = attempt
+                    .as_ref()
+                    .and_then(|a| a.server.as_ref())
+                    .map(|s| capacity(s, &config.sizing))
+                    .unwrap_or_default();
+                return (finish(attempts, findings), client);
+            }
+        }
+    }
+    (finish(attempts, Vec::new()), None)
+}
+
+fn finish(attempts: Vec<Attempt>, findings: Vec<Finding>) -> PingReport {
+    let last = attempts.last();
+    PingReport {
+        status: last.map_or(Status::NoAttempt, |a| a.status),
+        target: last.map(|a| a.target.clone()).unwrap_or_default(),
+        hint: last.and_then(|a| a.hint.clone()),
+        attempts,
+        findings,
+        round_trips: None,
+        waited: None,
+        error: None,
+    }
+}
+
+async fn attempt_host(
+    target: &Target,
+    index: usize,
+    attrs: &str,
+    printer: &Printer,
+) -> (Attempt, Option<Client>) {
+    let timeout = target.connect_timeout;
+    let host = target.hosts[index].clone();
+    let port = target.ports[index];
+    let endpoint = if host.starts_with('/') || host.starts_with('@') {
+        Endpoint::Unix {
+            dir: host.clone(),
+            port,
+        }
+    } else {
+        Endpoint::Tcp {
+            host: host.clone(),
+            port,
+            hostaddr: target.hostaddrs[index],
+        }
+    };
+    let mut attempt = Attempt {
+        target: endpoint.describe(),
+        status: Status::Accepting,
+        stages: Vec::new(),
+        hint: None,
+        server: None,
+    };
+    let fail = |attempt: &mut Attempt, name: &'static str, started: Instant, error: StageError| {
+        attempt.stages.push(Stage {
+            name,
+            ok: false,
+            ms: elapsed_ms(started),
+            detail: error.detail,
+        });
+        attempt.status = match error.failure {
+            Failure::NoResponse => Status::NoResponse,
+            Failure::Rejecting => Status::Rejecting,
+        };
+        attempt.hint = Some(error.hint);
+    };
+
+    let started = Instant::now();
+    let addrs = match transport::resolve(&endpoint, timeout).await {
+        Ok((addrs, detail)) => {
+            attempt.stages.push(Stage {
+                name: "resolve",
+                ok: true,
+                ms: elapsed_ms(started),
+                detail,
+            });
+            addrs
+        }
+        Err(error) => {
+            fail(&mut attempt, "resolve", started, error);
+            return (attempt, None);
+        }
+    };
+
+    let started = Instant::now();
+    let connected = match transport::connect(&endpoint, &addrs, timeout).await {
+        Ok((connected, detail)) => {
+            attempt.stages.push(Stage {
+                name: "connect",
+                ok: true,
+                ms: elapsed_ms(started),
+                detail,
+            });
+            connected
+        }
+        Err(error) => {
+            fail(&mut attempt, "connect", started, error);
+            return (attempt, None);
+        }
+    };
+
+    let started = Instant::now();
+    let stream = match transport::negotiate_tls(
+        connected,
+        target.sslmode,
+        &target.tls_config,
+        &host,
+        timeout,
+    )
+    .await
+    {
+        Ok((stream, detail, _)) => {
+            attempt.stages.push(Stage {
+                name: "tls",
+                ok: true,
+                ms: elapsed_ms(started),
+                detail,
+            });
+            stream
+        }
+        Err(error) => {
+            fail(&mut attempt, "tls", started, error);
+            return (attempt, None);
+        }
+    };
+
+    let started = Instant::now();
+    let session = target.session_config();
+    let client = match tokio::time::timeout(timeout, session.connect_raw(stream, NoTls)).await {
+        Err(_) => {
+            fail(&mut attempt, "auth", started, StageError {
+                failure: Failure::NoResponse,
+                detail: format!("no answer to the startup message within {:.1} s", timeout.as_secs_f64()),
+                hint: "the server accepted the connection but does not answer: is it overloaded or frozen?".into(),
+            });
+            return (attempt, None);
+        }
+        Ok(Err(error)) => {
+            fail(
+                &mut attempt,
+                "auth",
+                started,
+                auth_error(&error, target, &endpoint),
+            );
+            return (attempt, None);
+        }
+        Ok(Ok((client, connection))) => {
+            tokio::spawn(async move {
+                let _ = connection.await;
+            });
+            let password = match &target.password_source {
+                PasswordSource::Url => "password from the URL".to_string(),
+                PasswordSource::Env => "password from PGPASSWORD".to_string(),
+                PasswordSource::PassFile(path) => format!("password from {path}"),
+                PasswordSource::None => "no password".to_string(),
+            };
+            let detail = format!(
+                "user {}, database {}, {password}",
+                target.user, target.dbname
+            );
+            attempt.stages.push(Stage {
+                name: "auth",
+                ok: true,
+                ms: elapsed_ms(started),
+                detail,
+            });
+            client
+        }
+    };
+
+    let started = Instant::now();
+    printer.echo_sql("SELECT 1");
+    match tokio::time::timeout(timeout, client.simple_query("SELECT 1")).await {
+        Ok(Ok(_)) => attempt.stages.push(Stage {
+            name: "pre-ping",
+            ok: true,
+            ms: elapsed_ms(started),
+            detail: "SELECT 1".into(),
+        }),
+        other => {
+            let detail = match other {
+                Ok(Err(error)) => format!("SELECT 1 failed: {}", connect::error_chain(&error)),
+                _ => format!(
+                    "SELECT 1 got no answer within {:.1} s",
+                    timeout.as_secs_f64()
+                ),
+            };
+            fail(
+                &mut attempt,
+                "pre-ping",
+                started,
+                StageError {
+                    failure: Failure::NoResponse,
+                    detail,
+                    hint: "the server authenticated the session but stopped answering".into(),
+                },
+            );
+            return (attempt, None);
+        }
+    }
+
+    let started = Instant::now();
+    printer.echo_sql(facts::FACTS_SQL);
+    let facts = match tokio::time::timeout(timeout, facts::read(&client)).await {
+        Ok(Ok(facts)) => facts,
+        other => {
+            let detail = match other {
+                Ok(Err(error)) => format!(
+                    "reading server facts failed: {}",
+                    connect::error_chain(&error)
+                ),
+                _ => format!("no answer within {:.1} s", timeout.as_secs_f64()),
+            };
+            fail(
+                &mut attempt,
+                "server",
+                started,
+                StageError {
+                    failure: Failure::NoResponse,
+                    detail,
+                    hint: "the server stopped answering".into(),
+                },
+            );
+            return (attempt, None);
+        }
+    };
+    let role = if facts.in_recovery {
+        "standby (in recovery)"
+    } else {
+        "primary"
+    };
+    let detail = format!(
+        "PostgreSQL {}, {role}, {} of {} connections in use",
+        facts.server_version, facts.client_backends, facts.max_connections
+    );
+    attempt.stages.push(Stage {
+        name: "server",
+        ok: true,
+        ms: elapsed_ms(started),
+        detail,
+    });
+    let matches = match attrs {
+        "read-write" => !facts.read_only,
+        "read-only" => facts.read_only,
+        "primary" => !facts.in_recovery,
+        "standby" => facts.in_recovery,
+        _ => true,
+    };
+    attempt.server = Some(facts);
+    if !matches {
+        attempt.status = Status::Rejecting;
+        attempt.hint = Some(format!(
+            "this server is not {attrs} (target_session_attrs); the next host is tried"
+        ));
+        attempt.stages.push(Stage {
+            name: "session",
+            ok: false,
+            ms: 0.0,
+            detail: format!("does not satisfy target_session_attrs={attrs}"),
+        });
+        return (attempt, None);
+    }
+    (attempt, Some(client))
+}
+
+/// A failed startup: the server's SQLSTATE decides the status and the hint.
+fn auth_error(error: &tokio_postgres::Error, target: &Target, endpoint: &Endpoint) -> StageError {
+    let Some(db) = error.as_db_error() else {
+        if connect::error_chain(error).contains("password missing") {
+            return StageError {
+                failure: Failure::Rejecting,
+                detail: "the server asks for a password but none was given".into(),
+                hint: connect::NO_PASSWORD_HINT.into(),
+            };
+        }
+        return StageError {
+            failure: Failure::NoResponse,
+            detail: connect::error_chain(error),
+            hint: "the server closed the connection during startup; check the server log".into(),
+        };
+    };
+    let (host, port) = match endpoint {
+        Endpoint::Tcp { host, port, .. } => (host.clone(), *port),
+        Endpoint::Unix { dir, port } => (dir.clone(), *port),
+    };
+    let code = db.code().code();
+    let hint = match code {
+        "28P01" => "wrong password: check the URL, PGPASSWORD and ~/.pgpass (in that order, as libpq reads them)".to_string(),
+        "28000" => format!(
+            "no pg_hba.conf entry allows user {:?} from here, or the role does not exist: check pg_hba.conf and \
+             `createuser -h {host} -p {port} {}`",
+            target.user, target.user
+        ),
+        "3D000" => format!("the database does not exist: createdb -h {host} -p {port} -U {} {}", target.user, target.dbname),
+        "53300" => "too many connections: the server is at max_connections; close idle connections, use a pooler, or \
+                    raise max_connections"
+            .into(),
+        "57P03" => "the server is starting up, shutting down or in recovery: retry shortly (dbtool ping --wait)".into(),
+        _ => "see the server's message".into(),
+    };
+    StageError {
+        failure: Failure::Rejecting,
+        detail: format!("{} (SQLSTATE {code})", db.message()),
+        hint,
+    }
+}
+
+/// N pre-pings on one connection with statistics.
+async fn repeat(client: &Client, config: &PingConfig, printer: &Printer) -> RoundTrips {
+    let mut times = Vec::with_capacity(config.count as usize);
+    for i in 0..config.count {
+        if i > 0 {
+            tokio::time::sleep(Duration::from_secs_f64(config.interval)).await;
+        }
+        printer.echo_sql("SELECT 1");
+        let started = Instant::now();
+        if client.simple_query("SELECT 1").await.is_ok() {
+            times.push(elapsed_ms(started));
+        }
+    }
+    let n = times.len().max(1) as f64;
+    let avg = times.iter().sum::<f64>() / n;
+    let variance = times.iter().map(|t| (t - avg).powi(2)).sum::<f64>() / n;
+    RoundTrips {
+        count: times.len() as u32,
+        min: if times.is_empty() {
+            0.0
+        } else {
+            times.iter().copied().fold(f64::INFINITY, f64::min)
+        },
+        avg,
+        max: times.iter().copied().fold(0.0, f64::max),
+        stddev: variance.sqrt(),
+    }
+}
+
+/// Warnings about the pool settings against what the server allows.
+fn capacity(facts: &ServerFacts, sizing: &PoolSizing) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let available = facts.available_to_ordinary_roles();
+    match sizing.max_overflow {
+        None => findings.push(Finding {
+            code: "unbounded-overflow",
+            level: Level::Warning,
+            message: format!(
+                "DB_MAX_OVERFLOW=-1 lets each of {} worker(s) open connections without limit; the server leaves {available} to ordinary roles",
+                sizing.workers
+            ),
+        }),
+        Some(overflow) => {
+            let per_worker = i64::from(sizing.pool_size) + i64::from(overflow);
+            let demand = per_worker * i64::from(sizing.workers);
+            if demand > available {
+                findings.push(Finding {
+                    code: "pool-exceeds-server",
+                    level: Level::Warning,
+                    message: format!(
+                        "{} worker(s) × (pool_size {} + max_overflow {overflow}) = {demand} connections, but the server leaves {available} \
+                         to ordinary roles (max_connections {} − reserved); lower DB_POOL_SIZE/DB_MAX_OVERFLOW or add PgBouncer",
+                        sizing.workers, sizing.pool_size, facts.max_connections
+                    ),
+                });
+            }
+            if facts.role_connection_limit >= 0 && demand > facts.role_connection_limit {
+                findings.push(Finding {
+                    code: "pool-exceeds-role-limit",
+                    level: Level::Warning,
+                    message: format!(
+                        "{demand} pooled connections exceed this role's CONNECTION LIMIT {}",
+                        facts.role_connection_limit
+                    ),
+                });
+            }
+        }
+    }
+    if let Some(idle_ms) = facts.idle_session_timeout_ms.filter(|ms| *ms > 0) {
+        let idle = idle_ms as f64 / 1000.0;
+        if sizing.pool_recycle.is_none_or(|recycle| recycle >= idle) {
+            findings.push(Finding {
+                code: "recycle-after-idle-timeout",
+                level: Level::Warning,
+                message: format!(
+                    "the server ends idle sessions after {idle} s (idle_session_timeout) but pool_recycle is {}; set DB_POOL_RECYCLE below {idle}",
+                    sizing.pool_recycle.map_or("off".to_string(), crate::settings::format_seconds)
+                ),
+            });
+        }
+    }
+    findings
+}
