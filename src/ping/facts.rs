@@ -35,9 +35,9 @@ pub const FACTS_SQL: &str = "SELECT current_setting('server_version'), pg_is_in_
     current_setting('superuser_reserved_connections'), current_setting('reserved_connections', true), \
     (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')::text, \
     (SELECT rolconnlimit FROM pg_roles WHERE rolname = current_user)::text, \
-    (SELECT setting FROM pg_settings WHERE name = 'statement_timeout'), \
-    (SELECT setting FROM pg_settings WHERE name = 'idle_session_timeout'), \
-    (SELECT setting FROM pg_settings WHERE name = 'idle_in_transaction_session_timeout')";
+    (extract(epoch FROM current_setting('statement_timeout')::interval) * 1000)::int8::text, \
+    (extract(epoch FROM current_setting('idle_session_timeout', true)::interval) * 1000)::int8::text, \
+    (extract(epoch FROM current_setting('idle_in_transaction_session_timeout')::interval) * 1000)::int8::text";
 
 pub async fn read(client: &Client) -> Result<ServerFacts, tokio_postgres::Error> {
     let messages = client.simple_query(FACTS_SQL).await?;

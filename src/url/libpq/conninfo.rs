@@ -16,10 +16,12 @@ use crate::url::libpq::keywords::{KEYWORDS, Keyword, keyword_index};
 /// environment variables.
 ///
 /// Equality compares the keyword/value pairs only, not the ambiguity notes.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct ConnInfo {
     /// Indexed like [`KEYWORDS`].
     values: Vec<Option<Vec<u8>>>,
+    /// Indexed like [`KEYWORDS`]: value holds (part of) a secret.
+    sensitive: Vec<bool>,
     pub(crate) ambiguities: Vec<Ambiguity>,
 }
 
@@ -82,17 +84,32 @@ impl ConnInfo {
     pub fn new() -> Self {
         ConnInfo {
             values: vec![None; KEYWORDS.len()],
+            sensitive: vec![false; KEYWORDS.len()],
             ambiguities: Vec::new(),
         }
     }
 
-    pub(crate) fn store(&mut self, index: usize, value: Vec<u8>) {
-        if self.values.len() != KEYWORDS.len() {
-            self.values.resize(KEYWORDS.len(), None);
-        }
-        if let Some(slot) = self.values.get_mut(index) {
+    /// Stores a value; `sensitive` marks values built from bytes of a
+    /// (probable) secret even though their keyword is not secret.
+    pub(crate) fn store(&mut self, index: usize, value: Vec<u8>, sensitive: bool) {
+        if let (Some(slot), Some(flag), Some(k)) = (
+            self.values.get_mut(index),
+            self.sensitive.get_mut(index),
+            KEYWORDS.get(index),
+        ) {
             *slot = Some(value);
+            *flag = sensitive || k.is_secret();
         }
+    }
+
+    /// Whether the value of `keyword` must not be displayed: it is a secret
+    /// keyword (password, ...), or libpq built it from characters the author
+    /// most likely meant as part of a password (e.g. the host `ss@db` in
+    /// `postgresql://u:p@ss@db/`).  [`fmt::Debug`] shows such values as `***`.
+    pub fn is_sensitive(&self, keyword: &str) -> bool {
+        keyword_index(keyword.as_bytes())
+            .and_then(|i| self.sensitive.get(i).copied())
+            .unwrap_or(false)
     }
 
     /// Sets `keyword` to `value` (overriding any previous value).
@@ -103,7 +120,7 @@ impl ConnInfo {
         if value.contains(&0) {
             return Err(SetError::NulByte);
         }
-        self.store(index, value);
+        self.store(index, value, false);
         Ok(())
     }
 
@@ -175,7 +192,8 @@ impl ConnInfo {
     /// one port applies to every host; empty entries mean the default).
     ///
     /// Only values set by the string are used: `PGHOST`/`PGPORT`/service
-    /// files are not consulted.  Returns libpq's connect-time error text if
+    /// files are not consulted.  Check [`ConnInfo::is_sensitive`] for
+    /// `host`/`port` before displaying the entries.  Returns libpq's connect-time error text if
     /// the lists cannot be matched up.
     pub fn hosts(&self) -> Result<Vec<HostEntry>, String> {
         let nonempty = |k: &str| self.get_bytes(k).filter(|v| !v.is_empty());
@@ -265,6 +283,12 @@ pub fn is_unixsock_path(host: &str) -> bool {
     host.starts_with('/') || host.starts_with('@')
 }
 
+impl Default for ConnInfo {
+    fn default() -> Self {
+        ConnInfo::new()
+    }
+}
+
 impl PartialEq for ConnInfo {
     fn eq(&self, other: &Self) -> bool {
         self.iter().eq(other.iter())
@@ -274,11 +298,11 @@ impl PartialEq for ConnInfo {
 impl Eq for ConnInfo {}
 
 impl fmt::Debug for ConnInfo {
-    /// Secret values (passwords, keys) are shown as `***`.
+    /// Sensitive values (see [`ConnInfo::is_sensitive`]) are shown as `***`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut m = f.debug_map();
         for (k, v) in self.iter() {
-            if k.is_secret() {
+            if self.is_sensitive(k.name) {
                 m.entry(&k.name, &"***");
             } else {
                 m.entry(&k.name, &lossy(v));

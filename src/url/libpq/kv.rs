@@ -138,7 +138,7 @@ pub(crate) fn parse(s: &[u8], opts: ParseOptions) -> Result<ConnInfo, UriError> 
             ));
         };
         after_unquoted_secret = !quoted && KEYWORDS[index].is_secret();
-        info.store(index, value);
+        info.store(index, value, false);
     }
     Ok(info)
 }

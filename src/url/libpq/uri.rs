@@ -176,7 +176,8 @@ impl Parser<'_> {
         let index = keyword_index(keyword.as_bytes()).unwrap_or_default();
         let secret = KEYWORDS.get(index).is_some_and(|k| k.is_secret());
         let value = self.decode(raw, pos, secret)?;
-        self.info.store(index, value);
+        let sensitive = self.secrets.touches(pos.iter().copied());
+        self.info.store(index, value, sensitive);
         self.trace.origins.push((index, origin));
         Ok(())
     }
@@ -432,7 +433,10 @@ impl Parser<'_> {
             }
             match keyword_index(name).filter(|&i| self.opts.knows(&KEYWORDS[i])) {
                 Some(index) => {
-                    self.info.store(index, decoded);
+                    let sensitive = self
+                        .secrets
+                        .touches(key_pos.iter().chain(&val_pos).copied());
+                    self.info.store(index, decoded, sensitive);
                     self.trace.origins.push((index, Origin::Query { key }));
                 }
                 None => {
