@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use anyhow::{Context, Result};
-use tokio_postgres::Client;
+use tokio_postgres::{Client, Row};
 
 use crate::lint::glob;
 use crate::lint::model::{Object, Referred, Schema, Table};
@@ -29,8 +29,6 @@ const SCHEMA_FILTER: &str = "n.nspname NOT IN ('pg_catalog', 'information_schema
 fn tables_query() -> String {
     format!(
         "SELECT c.oid::int8, n.nspname::text, c.relname::text, \
-           ARRAY(SELECT a.attname::text FROM pg_attribute a \
-                 WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum), \
            (c.relispartition OR EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = c.oid)) \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
          WHERE c.relkind IN ('r', 'p') AND {SCHEMA_FILTER} \
@@ -40,17 +38,18 @@ fn tables_query() -> String {
     )
 }
 
+fn columns_query() -> String {
+    format!(
+        "SELECT a.attrelid::int8, a.attnum, a.attname::text \
+         FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped AND {SCHEMA_FILTER}"
+    )
+}
+
 fn constraints_query() -> String {
     format!(
-        "SELECT con.conrelid::int8, con.conname::text, con.contype::text, \
-           ARRAY(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k(attnum, ord) \
-                 JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum ORDER BY k.ord), \
-           rn.nspname::text, rc.relname::text, \
-           ARRAY(SELECT a.attname::text FROM unnest(con.confkey) WITH ORDINALITY k(attnum, ord) \
-                 JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum ORDER BY k.ord), \
-           (con.conparentid <> 0 OR NOT con.conislocal), \
-           (con.conparentid <> 0 AND EXISTS (SELECT 1 FROM pg_constraint p \
-                 WHERE p.oid = con.conparentid AND p.conrelid = con.conrelid)) \
+        "SELECT con.oid::int8, con.conrelid::int8, con.conname::text, con.contype::text, con.conkey, con.confkey, \
+           rn.nspname::text, rc.relname::text, con.confrelid::int8, con.conparentid::int8, con.conislocal \
          FROM pg_constraint con \
          JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
          LEFT JOIN pg_class rc ON rc.oid = con.confrelid LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace \
@@ -61,17 +60,13 @@ fn constraints_query() -> String {
 
 fn indexes_query() -> String {
     format!(
-        "SELECT i.indrelid::int8, ic.relname::text, i.indisunique, \
-           ARRAY(SELECT CASE WHEN k.attnum = 0 THEN NULL ELSE a.attname::text END \
-                 FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(attnum, ord) \
-                 LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum \
-                 WHERE k.ord <= i.indnkeyatts ORDER BY k.ord), \
-           ARRAY(SELECT CASE WHEN k.attnum = 0 THEN pg_get_indexdef(i.indexrelid, k.ord::int, true) END \
-                 FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(attnum, ord) \
-                 WHERE k.ord <= i.indnkeyatts ORDER BY k.ord), \
-           EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid) \
+        "SELECT i.indrelid::int8, ic.relname::text, i.indisunique, i.indkey::int2[], i.indnkeyatts, \
+           CASE WHEN i.indexprs IS NOT NULL THEN \
+             ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true) FROM generate_series(1, i.indnkeyatts::int) k) END, \
+           h.inhrelid IS NOT NULL \
          FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid \
          JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+         LEFT JOIN pg_inherits h ON h.inhrelid = i.indexrelid \
          WHERE c.relkind IN ('r', 'p') AND {SCHEMA_FILTER} \
            AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = i.indexrelid \
                            AND con.conrelid = i.indrelid AND con.contype IN ('p', 'u', 'x')) \
@@ -79,72 +74,146 @@ fn indexes_query() -> String {
     )
 }
 
-/// Reads the schema; nothing is written, the transaction is READ ONLY.
-pub async fn read_schema(client: &Client, filter: &Filter, printer: &Printer) -> Result<Schema> {
+type Params<'a> = [&'a (dyn tokio_postgres::types::ToSql + Sync); 2];
+
+/// Runs one catalog query, echoing it.
+async fn query(
+    client: &Client,
+    sql: &str,
+    params: &Params<'_>,
+    what: &str,
+    printer: &Printer,
+) -> Result<Vec<Row>> {
+    printer.echo_sql(sql);
+    client
+        .query(sql, params)
+        .await
+        .with_context(|| format!("reading {what}"))
+}
+
+/// Reads the schema; nothing is written. Two sessions share one snapshot (READ ONLY, REPEATABLE
+/// READ; the second imports the first's exported snapshot) so the catalog queries run in parallel.
+pub async fn read_schema(
+    client: &Client,
+    second: Option<&Client>,
+    filter: &Filter,
+    printer: &Printer,
+) -> Result<Schema> {
     let begin = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
     printer.echo_sql(begin);
     client
         .batch_execute(begin)
         .await
         .context("starting a read-only transaction")?;
-    let default_schema_sql = "SELECT coalesce((current_schemas(false))[1]::text, 'public')";
-    printer.echo_sql(default_schema_sql);
-    let default_schema: String = client
-        .query_one(default_schema_sql, &[])
+    let header =
+        "SELECT coalesce((current_schemas(false))[1]::text, 'public'), pg_export_snapshot()";
+    printer.echo_sql(header);
+    let row = client
+        .query_one(header, &[])
         .await
-        .context("reading the search path")?
-        .get(0);
-
-    let (tables_sql, constraints_sql, indexes_sql) =
-        (tables_query(), constraints_query(), indexes_query());
-    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] =
-        [&filter.schemas, &filter.exclude_schemas];
-    printer.echo_sql(&tables_sql);
-    let table_rows = client
-        .query(&tables_sql, &params)
-        .await
-        .context("reading tables")?;
-    printer.echo_sql(&constraints_sql);
-    let constraint_rows = client
-        .query(&constraints_sql, &params)
-        .await
-        .context("reading constraints")?;
-    printer.echo_sql(&indexes_sql);
-    let index_rows = client
-        .query(&indexes_sql, &params)
-        .await
-        .context("reading indexes")?;
+        .context("reading the search path")?;
+    let default_schema: String = row.get(0);
+    let snapshot: String = row.get(1);
+    let second = match second {
+        Some(other) => {
+            let import = format!("{begin}; SET TRANSACTION SNAPSHOT '{snapshot}'");
+            printer.echo_sql(&import);
+            other.batch_execute(&import).await.ok().map(|()| other)
+        }
+        None => None,
+    };
+    let (tables_sql, columns_sql, constraints_sql, indexes_sql) = (
+        tables_query(),
+        columns_query(),
+        constraints_query(),
+        indexes_query(),
+    );
+    let params: Params<'_> = [&filter.schemas, &filter.exclude_schemas];
+    // The constraints query is the heaviest: it gets a session to itself when there are two.
+    let other = second.unwrap_or(client);
+    let (table_rows, column_rows, constraint_rows, index_rows) = tokio::try_join!(
+        query(client, &tables_sql, &params, "tables", printer),
+        query(client, &columns_sql, &params, "columns", printer),
+        query(other, &constraints_sql, &params, "constraints", printer),
+        query(client, &indexes_sql, &params, "indexes", printer),
+    )?;
     printer.echo_sql("COMMIT");
     client
         .batch_execute("COMMIT")
         .await
         .context("ending the read-only transaction")?;
+    if let Some(other) = second {
+        let _ = other.batch_execute("COMMIT").await;
+    }
+    Ok(build(
+        &table_rows,
+        &column_rows,
+        &constraint_rows,
+        &index_rows,
+        filter,
+        default_schema,
+    ))
+}
 
+/// Assembles the model from the catalog rows.
+fn build(
+    table_rows: &[Row],
+    column_rows: &[Row],
+    constraint_rows: &[Row],
+    index_rows: &[Row],
+    filter: &Filter,
+    default_schema: String,
+) -> Schema {
+    let mut columns: HashMap<i64, Vec<(i16, String)>> = HashMap::with_capacity(table_rows.len());
+    for row in column_rows {
+        columns
+            .entry(row.get(0))
+            .or_default()
+            .push((row.get(1), row.get(2)));
+    }
     let mut tables: Vec<Table> = Vec::with_capacity(table_rows.len());
     let mut by_oid: HashMap<i64, usize> = HashMap::with_capacity(table_rows.len());
-    for row in &table_rows {
+    let mut attnums: Vec<Vec<(i16, String)>> = Vec::with_capacity(table_rows.len());
+    for row in table_rows {
         let schema: String = row.get(1);
         let name: String = row.get(2);
         if !filter.matches_table(&schema, &name) {
             continue;
         }
-        by_oid.insert(row.get(0), tables.len());
+        let oid: i64 = row.get(0);
+        let mut attributes = columns.remove(&oid).unwrap_or_default();
+        attributes.sort_unstable_by_key(|(number, _)| *number);
+        by_oid.insert(oid, tables.len());
         tables.push(Table {
             schema,
             name,
-            columns: row.get(3),
-            is_child: row.get(4),
+            columns: attributes.iter().map(|(_, name)| name.clone()).collect(),
+            is_child: row.get(3),
             objects: Vec::new(),
         });
+        attnums.push(attributes);
     }
-    for row in &constraint_rows {
-        let Some(&index) = by_oid.get(&row.get::<_, i64>(0)) else {
+    let name_of = |index: usize, number: i16| -> Option<String> {
+        let attributes = &attnums[index];
+        attributes
+            .binary_search_by_key(&number, |(n, _)| *n)
+            .ok()
+            .map(|i| attributes[i].1.clone())
+    };
+    let constraint_table: HashMap<i64, i64> = constraint_rows
+        .iter()
+        .map(|row| (row.get::<_, i64>(0), row.get::<_, i64>(1)))
+        .collect();
+    for row in constraint_rows {
+        let conrelid: i64 = row.get(1);
+        let Some(&index) = by_oid.get(&conrelid) else {
             continue;
         };
-        if row.get::<_, bool>(8) {
+        let parent: i64 = row.get(9);
+        if parent != 0 && constraint_table.get(&parent) == Some(&conrelid) {
             continue; // a clone PostgreSQL keeps for a foreign key to a partitioned table
         }
-        let contype: String = row.get(2);
+        let contype: String = row.get(3);
         let kind = match contype.as_str() {
             "p" => Kind::Pk,
             "f" => Kind::Fk,
@@ -152,37 +221,60 @@ pub async fn read_schema(client: &Client, filter: &Filter, printer: &Printer) ->
             "c" => Kind::Ck,
             _ => Kind::Ex,
         };
-        let columns: Vec<String> = row.get(3);
-        let referred = (kind == Kind::Fk).then(|| Referred {
-            schema: row.get::<_, Option<String>>(4).unwrap_or_default(),
-            table: row.get::<_, Option<String>>(5).unwrap_or_default(),
-            columns: row.get(6),
+        let conkey: Vec<i16> = row.get::<_, Option<Vec<i16>>>(4).unwrap_or_default();
+        let referred = (kind == Kind::Fk).then(|| {
+            let confkey: Vec<i16> = row.get::<_, Option<Vec<i16>>>(5).unwrap_or_default();
+            let referred_index = by_oid.get(&row.get::<_, i64>(8)).copied();
+            Referred {
+                schema: row.get::<_, Option<String>>(6).unwrap_or_default(),
+                table: row.get::<_, Option<String>>(7).unwrap_or_default(),
+                columns: confkey
+                    .iter()
+                    .map(|n| {
+                        referred_index
+                            .and_then(|i| name_of(i, *n))
+                            .unwrap_or_else(|| n.to_string())
+                    })
+                    .collect(),
+            }
         });
         tables[index].objects.push(Object {
             kind,
-            name: row.get(1),
-            columns: columns.into_iter().map(Some).collect(),
+            name: row.get(2),
+            columns: conkey.iter().map(|n| name_of(index, *n)).collect(),
             expression_columns: Vec::new(),
             referred,
             unique: matches!(kind, Kind::Pk | Kind::Uq),
-            inherited: row.get(7),
+            inherited: parent != 0 || !row.get::<_, bool>(10),
             location: None,
         });
     }
-    for row in &index_rows {
+    for row in index_rows {
         let Some(&index) = by_oid.get(&row.get::<_, i64>(0)) else {
             continue;
         };
-        let columns: Vec<Option<String>> = row.get(3);
-        let expressions: Vec<Option<String>> = row.get(4);
-        let table_columns = &tables[index].columns;
-        let expression_columns = expressions
+        let indkey: Vec<i16> = row.get(3);
+        let key_count = usize::try_from(row.get::<_, i16>(4)).unwrap_or(0);
+        let expressions: Option<Vec<String>> = row.get(5);
+        let keys = &indkey[..key_count.min(indkey.len())];
+        let columns: Vec<Option<String>> = keys
             .iter()
-            .map(|e| {
-                e.as_deref()
-                    .and_then(|text| first_column_in(text, table_columns))
-            })
+            .map(|n| if *n == 0 { None } else { name_of(index, *n) })
             .collect();
+        let expression_columns = match &expressions {
+            Some(definitions) => keys
+                .iter()
+                .zip(definitions)
+                .map(|(n, text)| {
+                    if *n == 0 {
+                        first_column_in(text, &tables[index].columns)
+                    } else {
+                        None
+                    }
+                })
+                .collect(),
+            None => Vec::new(),
+        };
         tables[index].objects.push(Object {
             kind: Kind::Ix,
             name: row.get(1),
@@ -190,14 +282,14 @@ pub async fn read_schema(client: &Client, filter: &Filter, printer: &Printer) ->
             expression_columns,
             referred: None,
             unique: row.get(2),
-            inherited: row.get(5),
+            inherited: row.get(6),
             location: None,
         });
     }
-    Ok(Schema {
+    Schema {
         tables,
         default_schema,
-    })
+    }
 }
 
 /// The first identifier in an expression that names a column of the table.

@@ -1,7 +1,9 @@
 //! `--fix-sql`: one transaction renaming every violation, ordered so that no rename takes a name
 //! still in use, and refusing renames that would collide.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::lint::model::Schema;
 use crate::lint::naming::Kind;
@@ -16,80 +18,128 @@ pub struct Collision {
     pub objects: Vec<String>,
 }
 
-/// The namespace a name lives in: relations (indexes, and the indexes behind pk/uq/ex) per schema,
-/// constraints per table.
-fn namespaces(schema: &str, table: &str, kind: Kind) -> Vec<String> {
-    let mut spaces = vec![format!("constraint:{schema}.{table}")];
-    if matches!(kind, Kind::Ix | Kind::Pk | Kind::Uq | Kind::Ex) {
-        spaces.push(format!("relation:{schema}"));
-    }
-    if kind == Kind::Ix {
-        spaces.remove(0);
-    }
-    spaces
+/// The namespace a name lives in: relations (tables, indexes, and the indexes behind pk/uq/ex)
+/// per schema, constraints per table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Space<'a> {
+    Relation(&'a str),
+    Constraint(&'a str, &'a str),
+}
+
+fn spaces<'a>(schema: &'a str, table: &'a str, kind: Kind) -> impl Iterator<Item = Space<'a>> {
+    let relation = matches!(kind, Kind::Ix | Kind::Pk | Kind::Uq | Kind::Ex)
+        .then_some(Space::Relation(schema));
+    let constraint = (kind != Kind::Ix).then_some(Space::Constraint(schema, table));
+    relation.into_iter().chain(constraint)
 }
 
 /// Marks violations whose rename would collide (their `fix` becomes `None`) and returns the collisions.
 pub fn find_collisions(schema: &Schema, violations: &mut [Violation]) -> Vec<Collision> {
-    // Every name in use after the renames: objects not renamed keep theirs.
-    let renamed: HashSet<(String, String, String)> = violations
+    let renamed: FxHashSet<(&str, &str, &str)> = violations
         .iter()
         .filter(|v| v.fix.is_some())
-        .map(|v| (v.schema.clone(), v.table.clone(), v.name.clone()))
+        .map(|v| (v.schema.as_str(), v.table.as_str(), v.name.as_str()))
         .collect();
-    let mut taken: HashMap<(String, String), Vec<String>> = HashMap::new();
+    // Every name in use after the renames, with who holds it: objects not renamed keep theirs.
+    let mut holders: Vec<(Space<'_>, &str, String)> = Vec::new();
     for table in &schema.tables {
-        taken
-            .entry((format!("relation:{}", table.schema), table.name.clone()))
-            .or_default()
-            .push(format!("table {}", table.name));
+        holders.push((
+            Space::Relation(&table.schema),
+            &table.name,
+            format!("table {}", table.name),
+        ));
         for object in &table.objects {
             if renamed.contains(&(
-                table.schema.clone(),
-                table.name.clone(),
-                object.name.clone(),
+                table.schema.as_str(),
+                table.name.as_str(),
+                object.name.as_str(),
             )) {
                 continue;
             }
-            for space in namespaces(&table.schema, &table.name, object.kind) {
-                taken
-                    .entry((space, object.name.clone()))
-                    .or_default()
-                    .push(format!("{}.{}", table.name, object.name));
+            for space in spaces(&table.schema, &table.name, object.kind) {
+                holders.push((space, &object.name, String::new()));
             }
         }
     }
     for violation in violations.iter().filter(|v| v.fix.is_some()) {
-        let expected = violation.expected.clone().unwrap_or_default();
-        for space in namespaces(&violation.schema, &violation.table, violation.kind) {
-            taken
-                .entry((space, expected.clone()))
-                .or_default()
-                .push(format!("{}.{}", violation.table, violation.name));
+        let expected = violation.expected.as_deref().unwrap_or_default();
+        for space in spaces(&violation.schema, &violation.table, violation.kind) {
+            holders.push((space, expected, String::new()));
         }
     }
-    let mut collisions = Vec::new();
-    let mut colliding: HashSet<String> = HashSet::new();
-    let mut keys: Vec<_> = taken
-        .iter()
-        .filter(|(_, owners)| owners.len() > 1)
-        .collect();
-    keys.sort();
-    for ((space, name), owners) in keys {
-        let schema_name = space
-            .split_once(':')
-            .map(|(_, s)| s.split('.').next().unwrap_or(s))
-            .unwrap_or_default();
-        collisions.push(Collision {
-            schema: schema_name.to_string(),
-            name: name.clone(),
-            objects: owners.clone(),
-        });
-        colliding.extend(owners.iter().cloned());
+    let mut counts: FxHashMap<(Space<'_>, &str), u32> = FxHashMap::default();
+    counts.reserve(holders.len());
+    for (space, name, _) in &holders {
+        *counts.entry((*space, name)).or_default() += 1;
     }
+    if counts.values().all(|count| *count < 2) {
+        return Vec::new();
+    }
+    // Only now name the owners of the names held twice.
+    let mut owners: FxHashMap<(Space<'_>, &str), Vec<String>> = FxHashMap::default();
+    for table in &schema.tables {
+        for object in &table.objects {
+            let keep = !renamed.contains(&(
+                table.schema.as_str(),
+                table.name.as_str(),
+                object.name.as_str(),
+            ));
+            for space in spaces(&table.schema, &table.name, object.kind) {
+                if keep
+                    && counts
+                        .get(&(space, object.name.as_str()))
+                        .is_some_and(|c| *c > 1)
+                {
+                    owners
+                        .entry((space, &object.name))
+                        .or_default()
+                        .push(format!("{}.{}", table.name, object.name));
+                }
+            }
+        }
+        if counts
+            .get(&(Space::Relation(&table.schema), table.name.as_str()))
+            .is_some_and(|c| *c > 1)
+        {
+            owners
+                .entry((Space::Relation(&table.schema), &table.name))
+                .or_default()
+                .push(format!("table {}", table.name));
+        }
+    }
+    for violation in violations.iter().filter(|v| v.fix.is_some()) {
+        let expected = violation.expected.as_deref().unwrap_or_default();
+        for space in spaces(&violation.schema, &violation.table, violation.kind) {
+            if counts.get(&(space, expected)).is_some_and(|c| *c > 1) {
+                owners
+                    .entry((space, expected))
+                    .or_default()
+                    .push(format!("{}.{}", violation.table, violation.name));
+            }
+        }
+    }
+    let mut collisions: Vec<Collision> = owners
+        .into_iter()
+        .map(|((space, name), objects)| {
+            let schema = match space {
+                Space::Relation(schema) | Space::Constraint(schema, _) => schema,
+            };
+            Collision {
+                schema: schema.to_string(),
+                name: name.to_string(),
+                objects,
+            }
+        })
+        .collect();
+    collisions.sort_by(|a, b| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)));
+    collisions.dedup();
+    let colliding: FxHashSet<String> = collisions
+        .iter()
+        .flat_map(|c| c.objects.iter().cloned())
+        .collect();
     for violation in violations.iter_mut() {
-        if colliding.contains(&format!("{}.{}", violation.table, violation.name))
-            && violation.fix.is_some()
+        if violation.fix.is_some()
+            && colliding.contains(&format!("{}.{}", violation.table, violation.name))
         {
             violation.fix = None;
             violation
@@ -97,7 +147,6 @@ pub fn find_collisions(schema: &Schema, violations: &mut [Violation]) -> Vec<Col
                 .push_str("; not renamed: the expected name collides with another object");
         }
     }
-    collisions.dedup();
     collisions
 }
 

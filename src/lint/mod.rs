@@ -48,13 +48,23 @@ pub struct LintReport {
 
 /// Reads the live schema and checks it. Nothing is written to the database.
 pub async fn lint_live(config: &LintConfig, printer: &Printer) -> Result<LintReport> {
+    let started = std::time::Instant::now();
+    let phase = |what: &str| {
+        printer.info(&format!(
+            "{what} after {:.0} ms",
+            started.elapsed().as_secs_f64() * 1000.0
+        ))
+    };
     let (_, info) = parse_database_url(&config.url)?;
     let target = connect::resolve(&info, "dbtool-lint", config.connect_timeout)?;
     if let Some(warning) = &target.passfile_warning {
         printer.warn(warning);
     }
-    let client = connect::connect(&target).await?;
-    let schema = catalog::read_schema(&client, &config.filter, printer)
+    let (client, second) = tokio::join!(connect::connect(&target), connect::connect(&target));
+    let client = client?;
+    let second = second.ok();
+    phase("connected");
+    let schema = catalog::read_schema(&client, second.as_ref(), &config.filter, printer)
         .await
         .map_err(|e| match e.downcast_ref::<tokio_postgres::Error>() {
             Some(pg) if pg.as_db_error().is_none() => crate::exit::no_response(format!(
@@ -63,8 +73,10 @@ pub async fn lint_live(config: &LintConfig, printer: &Printer) -> Result<LintRep
             )),
             _ => e,
         })?;
-    drop(client);
+    drop((client, second));
+    phase("read the catalogs");
     let findings = rules::check_schema(&schema, &config.options, config.include_partitions)?;
+    phase("checked every name");
     let mut violations = findings.violations;
     let collisions = fix::find_collisions(&schema, &mut violations);
     if let Some(path) = &config.write_baseline {
@@ -76,6 +88,7 @@ pub async fn lint_live(config: &LintConfig, printer: &Printer) -> Result<LintRep
         None => Vec::new(),
     };
     let fix_sql = fix::script(&violations);
+    phase("computed the fixes");
     Ok(LintReport {
         baselined: before - violations.len(),
         violations,

@@ -3,6 +3,7 @@
 
 use std::io::{self, Write};
 
+use serde::Serialize;
 use serde_json::{Value as Json, json};
 
 use crate::cli::Format;
@@ -89,35 +90,66 @@ fn write_text(out: &mut dyn Write, report: &LintReport, color: bool) -> io::Resu
     writeln!(out, "{}", summary_line(report))
 }
 
+/// One violation as JSON, serialized straight from the report (no intermediate tree).
+#[derive(Serialize)]
+struct JsonViolation<'a> {
+    schema: &'a str,
+    table: &'a str,
+    kind: &'static str,
+    name: &'a str,
+    expected: Option<&'a str>,
+    rule: &'a str,
+    message: &'a str,
+    fix: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    column: Option<usize>,
+}
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    violations: Vec<JsonViolation<'a>>,
+    collisions: Json,
+    stale_baseline: &'a [crate::lint::baseline::Entry],
+    summary: Json,
+}
+
 fn write_json(out: &mut dyn Write, report: &LintReport) -> io::Result<()> {
-    let violations: Vec<Json> = report
-        .violations
-        .iter()
-        .map(|v| {
-            let mut item = json!({
-                "schema": v.schema, "table": v.table, "kind": v.kind.abbreviation(), "name": v.name,
-                "expected": v.expected, "rule": v.rule, "message": v.message, "fix": v.fix,
-            });
-            if let Some(location) = &v.location {
-                item["file"] = json!(location.file);
-                item["line"] = json!(location.line);
-                item["column"] = json!(location.column);
-            }
-            item
-        })
-        .collect();
-    let doc = json!({
-        "violations": violations,
-        "collisions": report.collisions.iter().map(|c| json!({"schema": c.schema, "name": c.name, "objects": c.objects})).collect::<Vec<_>>(),
-        "stale_baseline": report.stale_baseline,
-        "summary": {
+    let doc = JsonReport {
+        violations: report
+            .violations
+            .iter()
+            .map(|v| JsonViolation {
+                schema: &v.schema,
+                table: &v.table,
+                kind: v.kind.abbreviation(),
+                name: &v.name,
+                expected: v.expected.as_deref(),
+                rule: &v.rule,
+                message: &v.message,
+                fix: v.fix.as_deref(),
+                file: v.location.as_ref().map(|l| l.file.as_str()),
+                line: v.location.as_ref().map(|l| l.line),
+                column: v.location.as_ref().map(|l| l.column),
+            })
+            .collect(),
+        collisions: report
+            .collisions
+            .iter()
+            .map(|c| json!({"schema": c.schema, "name": c.name, "objects": c.objects}))
+            .collect(),
+        stale_baseline: &report.stale_baseline,
+        summary: json!({
             "objects_checked": report.objects_checked,
             "violations": report.violations.len(),
             "skipped": report.skipped,
             "ignored": report.ignored,
             "baselined": report.baselined,
-        },
-    });
+        }),
+    };
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)
 }
