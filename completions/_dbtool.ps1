@@ -38,6 +38,7 @@ Register-ArgumentCompleter -Native -CommandName 'dbtool' -ScriptBlock {
             [CompletionResult]::new('check-url', 'check-url', [CompletionResultType]::ParameterValue, 'Parse and explain a connection URL as SQLAlchemy, its driver and libpq read it')
             [CompletionResult]::new('lint-constraints', 'lint-constraints', [CompletionResultType]::ParameterValue, 'Check constraint and index names against the SQLAlchemy naming convention')
             [CompletionResult]::new('ping', 'ping', [CompletionResultType]::ParameterValue, 'Connect step by step and say where and why a connection fails (pg_isready, with reasons)')
+            [CompletionResult]::new('pool-bench', 'pool-bench', [CompletionResultType]::ParameterValue, 'Run the application''s pool (QueuePool semantics) under synthetic load and show its statistics')
             [CompletionResult]::new('settings', 'settings', [CompletionResultType]::ParameterValue, 'Show the effective settings and where each came from')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -119,6 +120,43 @@ Register-ArgumentCompleter -Native -CommandName 'dbtool' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'dbtool;pool-bench' {
+            [CompletionResult]::new('--pool-size', '--pool-size', [CompletionResultType]::ParameterName, 'Connections kept open (DB_POOL_SIZE)')
+            [CompletionResult]::new('--max-overflow', '--max-overflow', [CompletionResultType]::ParameterName, 'Extra connections under load, -1 for no limit (DB_MAX_OVERFLOW)')
+            [CompletionResult]::new('--pool-timeout', '--pool-timeout', [CompletionResultType]::ParameterName, 'Seconds a checkout waits for a connection (DB_POOL_TIMEOUT)')
+            [CompletionResult]::new('--pool-recycle', '--pool-recycle', [CompletionResultType]::ParameterName, 'Replace connections older than this, -1 never (DB_POOL_RECYCLE)')
+            [CompletionResult]::new('--statement-timeout', '--statement-timeout', [CompletionResultType]::ParameterName, 'Seconds a statement may run before the server cancels it, 0 for no limit (DB_STATEMENT_TIMEOUT)')
+            [CompletionResult]::new('--clients', '--clients', [CompletionResultType]::ParameterName, 'Concurrent simulated requests [default: pool_size + max_overflow + 5]')
+            [CompletionResult]::new('--query', '--query', [CompletionResultType]::ParameterName, 'The statement each request runs')
+            [CompletionResult]::new('--sleep-ms', '--sleep-ms', [CompletionResultType]::ParameterName, 'Each request runs pg_sleep for this long (a slow query)')
+            [CompletionResult]::new('--script', '--script', [CompletionResultType]::ParameterName, 'Each request runs this file''s statements in one transaction')
+            [CompletionResult]::new('--think-ms', '--think-ms', [CompletionResultType]::ParameterName, 'Milliseconds a request waits after returning its connection')
+            [CompletionResult]::new('--duration', '--duration', [CompletionResultType]::ParameterName, 'Seconds to run [default: 10]')
+            [CompletionResult]::new('--transactions', '--transactions', [CompletionResultType]::ParameterName, 'Stop after this many transactions')
+            [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'Open loop: start this many transactions per second, latency measured from the schedule')
+            [CompletionResult]::new('--workers', '--workers', [CompletionResultType]::ParameterName, 'Processes that run the application, each with its own pool (for the advice)')
+            [CompletionResult]::new('--sweep', '--sweep', [CompletionResultType]::ParameterName, 'Run once per value and print one row each: KEY is pool_size, max_overflow or clients')
+            [CompletionResult]::new('--plot', '--plot', [CompletionResultType]::ParameterName, 'Draw throughput and p99 latency (over time, or against the swept value) into an SVG file')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for each new connection (default: the URL''s connect_timeout, else 10)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format; json prints exactly one JSON document on stdout')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is honoured with auto)')
+            [CompletionResult]::new('--env-file', '--env-file', [CompletionResultType]::ParameterName, 'Read settings from this file instead of ./.env')
+            [CompletionResult]::new('--pre-ping', '--pre-ping', [CompletionResultType]::ParameterName, 'Test each connection with SELECT 1 before checkout (DB_POOL_PRE_PING)')
+            [CompletionResult]::new('--no-pre-ping', '--no-pre-ping', [CompletionResultType]::ParameterName, 'Do not test connections before checkout')
+            [CompletionResult]::new('--use-lifo', '--use-lifo', [CompletionResultType]::ParameterName, 'Hand out idle connections last-in first-out (SQLAlchemy''s pool_use_lifo)')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Run even when the pool could exceed the connections the server has free')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more about what dbtool does (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more about what dbtool does (repeat for more)')
+            [CompletionResult]::new('--echo', '--echo', [CompletionResultType]::ParameterName, 'Print each SQL statement dbtool sends to stderr (the DB_ECHO setting)')
+            [CompletionResult]::new('--no-dotenv', '--no-dotenv', [CompletionResultType]::ParameterName, 'Do not read any .env file')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'dbtool;settings' {
             [CompletionResult]::new('--pool-size', '--pool-size', [CompletionResultType]::ParameterName, 'Connections kept open (DB_POOL_SIZE)')
             [CompletionResult]::new('--max-overflow', '--max-overflow', [CompletionResultType]::ParameterName, 'Extra connections under load, -1 for no limit (DB_MAX_OVERFLOW)')
@@ -164,6 +202,7 @@ Register-ArgumentCompleter -Native -CommandName 'dbtool' -ScriptBlock {
             [CompletionResult]::new('check-url', 'check-url', [CompletionResultType]::ParameterValue, 'Parse and explain a connection URL as SQLAlchemy, its driver and libpq read it')
             [CompletionResult]::new('lint-constraints', 'lint-constraints', [CompletionResultType]::ParameterValue, 'Check constraint and index names against the SQLAlchemy naming convention')
             [CompletionResult]::new('ping', 'ping', [CompletionResultType]::ParameterValue, 'Connect step by step and say where and why a connection fails (pg_isready, with reasons)')
+            [CompletionResult]::new('pool-bench', 'pool-bench', [CompletionResultType]::ParameterValue, 'Run the application''s pool (QueuePool semantics) under synthetic load and show its statistics')
             [CompletionResult]::new('settings', 'settings', [CompletionResultType]::ParameterValue, 'Show the effective settings and where each came from')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -176,6 +215,9 @@ Register-ArgumentCompleter -Native -CommandName 'dbtool' -ScriptBlock {
             break
         }
         'dbtool;help;ping' {
+            break
+        }
+        'dbtool;help;pool-bench' {
             break
         }
         'dbtool;help;settings' {

@@ -31,6 +31,9 @@ _dbtool() {
             dbtool,ping)
                 cmd="dbtool__subcmd__ping"
                 ;;
+            dbtool,pool-bench)
+                cmd="dbtool__subcmd__pool__subcmd__bench"
+                ;;
             dbtool,settings)
                 cmd="dbtool__subcmd__settings"
                 ;;
@@ -49,6 +52,9 @@ _dbtool() {
             dbtool__subcmd__help,ping)
                 cmd="dbtool__subcmd__help__subcmd__ping"
                 ;;
+            dbtool__subcmd__help,pool-bench)
+                cmd="dbtool__subcmd__help__subcmd__pool__subcmd__bench"
+                ;;
             dbtool__subcmd__help,settings)
                 cmd="dbtool__subcmd__help__subcmd__settings"
                 ;;
@@ -59,7 +65,7 @@ _dbtool() {
 
     case "${cmd}" in
         dbtool)
-            opts="-q -v -h -V --url --format --color --quiet --verbose --echo --env-file --no-dotenv --help --version check-url lint-constraints ping settings completions help"
+            opts="-q -v -h -V --url --format --color --quiet --verbose --echo --env-file --no-dotenv --help --version check-url lint-constraints ping pool-bench settings completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -149,7 +155,7 @@ _dbtool() {
             return 0
             ;;
         dbtool__subcmd__help)
-            opts="check-url lint-constraints ping settings completions help"
+            opts="check-url lint-constraints ping pool-bench settings completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -219,6 +225,20 @@ _dbtool() {
             return 0
             ;;
         dbtool__subcmd__help__subcmd__ping)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbtool__subcmd__help__subcmd__pool__subcmd__bench)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -356,6 +376,100 @@ _dbtool() {
                     return 0
                     ;;
                 --statement-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json sarif github" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --env-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbtool__subcmd__pool__subcmd__bench)
+            opts="-q -v -h -V --pool-size --max-overflow --pool-timeout --pool-recycle --pre-ping --no-pre-ping --statement-timeout --use-lifo --clients --query --sleep-ms --script --think-ms --duration --transactions --rate --workers --sweep --plot --force --connect-timeout --format --color --quiet --verbose --echo --env-file --no-dotenv --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --pool-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-overflow)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pool-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pool-recycle)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --statement-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --clients)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --query)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sleep-ms)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --script)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --think-ms)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --duration)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --transactions)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --workers)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sweep)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --plot)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --connect-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

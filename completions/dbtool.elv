@@ -35,6 +35,7 @@ set edit:completion:arg-completer[dbtool] = {|@words|
             cand check-url 'Parse and explain a connection URL as SQLAlchemy, its driver and libpq read it'
             cand lint-constraints 'Check constraint and index names against the SQLAlchemy naming convention'
             cand ping 'Connect step by step and say where and why a connection fails (pg_isready, with reasons)'
+            cand pool-bench 'Run the application''s pool (QueuePool semantics) under synthetic load and show its statistics'
             cand settings 'Show the effective settings and where each came from'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -112,6 +113,42 @@ set edit:completion:arg-completer[dbtool] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'dbtool;pool-bench'= {
+            cand --pool-size 'Connections kept open (DB_POOL_SIZE)'
+            cand --max-overflow 'Extra connections under load, -1 for no limit (DB_MAX_OVERFLOW)'
+            cand --pool-timeout 'Seconds a checkout waits for a connection (DB_POOL_TIMEOUT)'
+            cand --pool-recycle 'Replace connections older than this, -1 never (DB_POOL_RECYCLE)'
+            cand --statement-timeout 'Seconds a statement may run before the server cancels it, 0 for no limit (DB_STATEMENT_TIMEOUT)'
+            cand --clients 'Concurrent simulated requests [default: pool_size + max_overflow + 5]'
+            cand --query 'The statement each request runs'
+            cand --sleep-ms 'Each request runs pg_sleep for this long (a slow query)'
+            cand --script 'Each request runs this file''s statements in one transaction'
+            cand --think-ms 'Milliseconds a request waits after returning its connection'
+            cand --duration 'Seconds to run [default: 10]'
+            cand --transactions 'Stop after this many transactions'
+            cand --rate 'Open loop: start this many transactions per second, latency measured from the schedule'
+            cand --workers 'Processes that run the application, each with its own pool (for the advice)'
+            cand --sweep 'Run once per value and print one row each: KEY is pool_size, max_overflow or clients'
+            cand --plot 'Draw throughput and p99 latency (over time, or against the swept value) into an SVG file'
+            cand --connect-timeout 'Seconds to wait for each new connection (default: the URL''s connect_timeout, else 10)'
+            cand --format 'Output format; json prints exactly one JSON document on stdout'
+            cand --color 'When to use colours (NO_COLOR is honoured with auto)'
+            cand --env-file 'Read settings from this file instead of ./.env'
+            cand --pre-ping 'Test each connection with SELECT 1 before checkout (DB_POOL_PRE_PING)'
+            cand --no-pre-ping 'Do not test connections before checkout'
+            cand --use-lifo 'Hand out idle connections last-in first-out (SQLAlchemy''s pool_use_lifo)'
+            cand --force 'Run even when the pool could exceed the connections the server has free'
+            cand -q 'Print only results and errors'
+            cand --quiet 'Print only results and errors'
+            cand -v 'Say more about what dbtool does (repeat for more)'
+            cand --verbose 'Say more about what dbtool does (repeat for more)'
+            cand --echo 'Print each SQL statement dbtool sends to stderr (the DB_ECHO setting)'
+            cand --no-dotenv 'Do not read any .env file'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'dbtool;settings'= {
             cand --pool-size 'Connections kept open (DB_POOL_SIZE)'
             cand --max-overflow 'Extra connections under load, -1 for no limit (DB_MAX_OVERFLOW)'
@@ -155,6 +192,7 @@ set edit:completion:arg-completer[dbtool] = {|@words|
             cand check-url 'Parse and explain a connection URL as SQLAlchemy, its driver and libpq read it'
             cand lint-constraints 'Check constraint and index names against the SQLAlchemy naming convention'
             cand ping 'Connect step by step and say where and why a connection fails (pg_isready, with reasons)'
+            cand pool-bench 'Run the application''s pool (QueuePool semantics) under synthetic load and show its statistics'
             cand settings 'Show the effective settings and where each came from'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -164,6 +202,8 @@ set edit:completion:arg-completer[dbtool] = {|@words|
         &'dbtool;help;lint-constraints'= {
         }
         &'dbtool;help;ping'= {
+        }
+        &'dbtool;help;pool-bench'= {
         }
         &'dbtool;help;settings'= {
         }

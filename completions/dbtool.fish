@@ -42,6 +42,7 @@ complete -c dbtool -n "__fish_dbtool_needs_command" -s V -l version -d 'Print ve
 complete -c dbtool -n "__fish_dbtool_needs_command" -f -a "check-url" -d 'Parse and explain a connection URL as SQLAlchemy, its driver and libpq read it'
 complete -c dbtool -n "__fish_dbtool_needs_command" -f -a "lint-constraints" -d 'Check constraint and index names against the SQLAlchemy naming convention'
 complete -c dbtool -n "__fish_dbtool_needs_command" -f -a "ping" -d 'Connect step by step and say where and why a connection fails (pg_isready, with reasons)'
+complete -c dbtool -n "__fish_dbtool_needs_command" -f -a "pool-bench" -d 'Run the application\'s pool (QueuePool semantics) under synthetic load and show its statistics'
 complete -c dbtool -n "__fish_dbtool_needs_command" -f -a "settings" -d 'Show the effective settings and where each came from'
 complete -c dbtool -n "__fish_dbtool_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c dbtool -n "__fish_dbtool_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -117,6 +118,41 @@ complete -c dbtool -n "__fish_dbtool_using_subcommand ping" -l echo -d 'Print ea
 complete -c dbtool -n "__fish_dbtool_using_subcommand ping" -l no-dotenv -d 'Do not read any .env file'
 complete -c dbtool -n "__fish_dbtool_using_subcommand ping" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dbtool -n "__fish_dbtool_using_subcommand ping" -s V -l version -d 'Print version'
+complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l pool-size -d 'Connections kept open (DB_POOL_SIZE)' -r
+complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l max-overflow -d 'Extra connections under load, -1 for no limit (DB_MAX_OVERFLOW)' -r
+complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l pool-timeout -d 'Seconds a checkout waits for a connection (DB_POOL_TIMEOUT)' -r
+complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l pool-recycle -d 'Replace connections older than this, -1 never (DB_POOL_RECYCLE)' -r
+complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l statement-timeout -d 'Seconds a statement may run before the server cancels it, 0 for no limit (DB_STATEMENT_TIMEOUT)' -r
+complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l clients -d 'Concurrent simulated requests [default: pool_size + max_overflow + 5]' -r
+complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l query -d 'The statement each request runs' -r
+complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l sleep-ms -d 'Each request runs pg_sleep for this long (a slow query)' -r
+complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l script -d 'Each request runs this file\'s statements in one transaction' -r -F
+complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l think-ms -d 'Milliseconds a request waits after returning its connection' -r
+complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l duration -d 'Seconds to run [default: 10]' -r
+complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l transactions -d 'Stop after this many transactions' -r
+complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l rate -d 'Open loop: start this many transactions per second, latency measured from the schedule' -r
+complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l workers -d 'Processes that run the application, each with its own pool (for the advice)' -r
+complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l sweep -d 'Run once per value and print one row each: KEY is pool_size, max_overflow or clients' -r
+complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l plot -d 'Draw throughput and p99 latency (over time, or against the swept value) into an SVG file' -r -F
+complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l connect-timeout -d 'Seconds to wait for each new connection (default: the URL\'s connect_timeout, else 10)' -r
+complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l format -d 'Output format; json prints exactly one JSON document on stdout' -r -f -a "table\t''
+json\t''
+sarif\t'SARIF 2.1.0 (lint-constraints only)'
+github\t'GitHub workflow annotations (lint-constraints only)'"
+complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l color -d 'When to use colours (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l env-file -d 'Read settings from this file instead of ./.env' -r -F
+complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l pre-ping -d 'Test each connection with SELECT 1 before checkout (DB_POOL_PRE_PING)'
+complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l no-pre-ping -d 'Do not test connections before checkout'
+complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l use-lifo -d 'Hand out idle connections last-in first-out (SQLAlchemy\'s pool_use_lifo)'
+complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l force -d 'Run even when the pool could exceed the connections the server has free'
+complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -s q -l quiet -d 'Print only results and errors'
+complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -s v -l verbose -d 'Say more about what dbtool does (repeat for more)'
+complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l echo -d 'Print each SQL statement dbtool sends to stderr (the DB_ECHO setting)'
+complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l no-dotenv -d 'Do not read any .env file'
+complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -s V -l version -d 'Print version'
 complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -l pool-size -d 'Connections kept open (DB_POOL_SIZE)' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -l max-overflow -d 'Extra connections under load, -1 for no limit (DB_MAX_OVERFLOW)' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -l pool-timeout -d 'Seconds a checkout waits for a connection (DB_POOL_TIMEOUT)' -r
@@ -154,9 +190,10 @@ complete -c dbtool -n "__fish_dbtool_using_subcommand completions" -l echo -d 'P
 complete -c dbtool -n "__fish_dbtool_using_subcommand completions" -l no-dotenv -d 'Do not read any .env file'
 complete -c dbtool -n "__fish_dbtool_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dbtool -n "__fish_dbtool_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c dbtool -n "__fish_dbtool_using_subcommand help; and not __fish_seen_subcommand_from check-url lint-constraints ping settings completions help" -f -a "check-url" -d 'Parse and explain a connection URL as SQLAlchemy, its driver and libpq read it'
-complete -c dbtool -n "__fish_dbtool_using_subcommand help; and not __fish_seen_subcommand_from check-url lint-constraints ping settings completions help" -f -a "lint-constraints" -d 'Check constraint and index names against the SQLAlchemy naming convention'
-complete -c dbtool -n "__fish_dbtool_using_subcommand help; and not __fish_seen_subcommand_from check-url lint-constraints ping settings completions help" -f -a "ping" -d 'Connect step by step and say where and why a connection fails (pg_isready, with reasons)'
-complete -c dbtool -n "__fish_dbtool_using_subcommand help; and not __fish_seen_subcommand_from check-url lint-constraints ping settings completions help" -f -a "settings" -d 'Show the effective settings and where each came from'
-complete -c dbtool -n "__fish_dbtool_using_subcommand help; and not __fish_seen_subcommand_from check-url lint-constraints ping settings completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c dbtool -n "__fish_dbtool_using_subcommand help; and not __fish_seen_subcommand_from check-url lint-constraints ping settings completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c dbtool -n "__fish_dbtool_using_subcommand help; and not __fish_seen_subcommand_from check-url lint-constraints ping pool-bench settings completions help" -f -a "check-url" -d 'Parse and explain a connection URL as SQLAlchemy, its driver and libpq read it'
+complete -c dbtool -n "__fish_dbtool_using_subcommand help; and not __fish_seen_subcommand_from check-url lint-constraints ping pool-bench settings completions help" -f -a "lint-constraints" -d 'Check constraint and index names against the SQLAlchemy naming convention'
+complete -c dbtool -n "__fish_dbtool_using_subcommand help; and not __fish_seen_subcommand_from check-url lint-constraints ping pool-bench settings completions help" -f -a "ping" -d 'Connect step by step and say where and why a connection fails (pg_isready, with reasons)'
+complete -c dbtool -n "__fish_dbtool_using_subcommand help; and not __fish_seen_subcommand_from check-url lint-constraints ping pool-bench settings completions help" -f -a "pool-bench" -d 'Run the application\'s pool (QueuePool semantics) under synthetic load and show its statistics'
+complete -c dbtool -n "__fish_dbtool_using_subcommand help; and not __fish_seen_subcommand_from check-url lint-constraints ping pool-bench settings completions help" -f -a "settings" -d 'Show the effective settings and where each came from'
+complete -c dbtool -n "__fish_dbtool_using_subcommand help; and not __fish_seen_subcommand_from check-url lint-constraints ping pool-bench settings completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c dbtool -n "__fish_dbtool_using_subcommand help; and not __fish_seen_subcommand_from check-url lint-constraints ping pool-bench settings completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -86,6 +86,9 @@ pub enum Command {
     /// Connect step by step and say where and why a connection fails (pg_isready, with reasons)
     Ping(PingArgs),
 
+    /// Run the application's pool (QueuePool semantics) under synthetic load and show its statistics
+    PoolBench(PoolBenchArgs),
+
     /// Show the effective settings and where each came from
     Settings(SettingsArgs),
 
@@ -196,6 +199,72 @@ pub struct PingArgs {
 
     #[command(flatten)]
     pub pool: PoolFlags,
+}
+
+#[derive(Debug, Args)]
+pub struct PoolBenchArgs {
+    /// The URL to benchmark [default: --url, then DATABASE_URL, .env, the application's default]
+    #[arg(value_name = "URL")]
+    pub url: Option<String>,
+
+    #[command(flatten)]
+    pub pool: PoolFlags,
+
+    /// Hand out idle connections last-in first-out (SQLAlchemy's pool_use_lifo)
+    #[arg(long)]
+    pub use_lifo: bool,
+
+    /// Concurrent simulated requests [default: pool_size + max_overflow + 5]
+    #[arg(long, value_name = "N")]
+    pub clients: Option<u32>,
+
+    /// The statement each request runs
+    #[arg(long, value_name = "SQL", default_value = "SELECT 1", conflicts_with_all = ["sleep_ms", "script"])]
+    pub query: String,
+
+    /// Each request runs pg_sleep for this long (a slow query)
+    #[arg(long, value_name = "MS", conflicts_with = "script")]
+    pub sleep_ms: Option<f64>,
+
+    /// Each request runs this file's statements in one transaction
+    #[arg(long, value_name = "FILE")]
+    pub script: Option<PathBuf>,
+
+    /// Milliseconds a request waits after returning its connection
+    #[arg(long, value_name = "MS", default_value_t = 0.0)]
+    pub think_ms: f64,
+
+    /// Seconds to run [default: 10]
+    #[arg(long, value_name = "SECONDS", conflicts_with = "transactions")]
+    pub duration: Option<f64>,
+
+    /// Stop after this many transactions
+    #[arg(long, value_name = "N")]
+    pub transactions: Option<u64>,
+
+    /// Open loop: start this many transactions per second, latency measured from the schedule
+    #[arg(long, value_name = "PER_SECOND")]
+    pub rate: Option<f64>,
+
+    /// Processes that run the application, each with its own pool (for the advice)
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub workers: u32,
+
+    /// Run once per value and print one row each: KEY is pool_size, max_overflow or clients
+    #[arg(long, value_name = "KEY=V1,V2,...")]
+    pub sweep: Option<String>,
+
+    /// Draw throughput and p99 latency (over time, or against the swept value) into an SVG file
+    #[arg(long, value_name = "FILE.svg")]
+    pub plot: Option<PathBuf>,
+
+    /// Run even when the pool could exceed the connections the server has free
+    #[arg(long)]
+    pub force: bool,
+
+    /// Seconds to wait for each new connection (default: the URL's connect_timeout, else 10)
+    #[arg(long, value_name = "SECONDS")]
+    pub connect_timeout: Option<f64>,
 }
 
 #[derive(Debug, Args)]

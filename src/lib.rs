@@ -3,6 +3,7 @@
 //! `run` turns the parsed command line into a validated configuration, dispatches to one
 //! subcommand, and returns the outcome that `main` maps to an exit code.
 
+pub mod bench;
 pub mod check_url;
 pub mod cli;
 pub mod conn;
@@ -10,6 +11,7 @@ pub mod exit;
 pub mod lint;
 pub mod output;
 pub mod ping;
+pub mod pool;
 pub mod secret;
 pub mod settings;
 pub mod url;
@@ -135,6 +137,62 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             }
             Ok(report.status.outcome())
         }
+        Command::PoolBench(args) => {
+            let mut flags = global_flag_values(&cli.global);
+            flags.set("DATABASE_URL", args.url.clone().or(cli.global.url.clone()));
+            args.pool.collect_into(&mut flags);
+            let settings = load_settings(&cli.global, &flags, &printer)?;
+            let printer = Printer {
+                echo: settings.echo(),
+                ..printer
+            };
+            let base = bench_config(&args, &settings)?;
+            let runs = match &args.sweep {
+                Some(sweep) => sweep_configs(&base, sweep, args.clients.is_none())?,
+                None => vec![(None, base)],
+            };
+            let interrupt = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let runtime = runtime_with(1)?;
+            let flag = interrupt.clone();
+            runtime.spawn(async move {
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    flag.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+            });
+            let mut reports = Vec::new();
+            for (value, config) in runs {
+                let report = runtime.block_on(bench::run(&config, &printer, interrupt.clone()))?;
+                let stop = report.interrupted;
+                reports.push((value, report));
+                if stop {
+                    break;
+                }
+            }
+            let sweep_key = args
+                .sweep
+                .as_deref()
+                .and_then(|s| s.split_once('='))
+                .map(|(k, _)| k.trim().to_string());
+            printer.stdout(|out| {
+                output::write_bench(
+                    out,
+                    &reports,
+                    sweep_key.as_deref(),
+                    printer.format,
+                    printer.color,
+                )
+            })?;
+            if let Some(path) = &args.plot {
+                output::write_plot(path, &reports, sweep_key.as_deref())?;
+                printer.info(&format!("wrote {}", path.display()));
+            }
+            runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+            Ok(if reports.iter().any(|(_, r)| r.interrupted) {
+                Outcome::Interrupted
+            } else {
+                Outcome::Ok
+            })
+        }
         Command::Settings(args) => {
             require_format(&printer, "settings")?;
             let mut flags = global_flag_values(&cli.global);
@@ -152,12 +210,18 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     }
 }
 
-/// A runtime for the subcommands that talk to a server.
-fn runtime() -> Result<tokio::runtime::Runtime> {
+/// A runtime for the subcommands that talk to a server. pool-bench uses one worker: its clients
+/// are I/O-bound, and a second worker measured slower (more wake-ups across threads), the cores
+/// being better left to the server under test.
+fn runtime_with(threads: usize) -> Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+        .worker_threads(threads)
         .enable_all()
         .build()?)
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    runtime_with(2)
 }
 
 /// Refuses output formats a subcommand does not have.
@@ -169,6 +233,112 @@ fn require_format(printer: &Printer, command: &str) -> Result<()> {
             format!("{other:?}").to_lowercase()
         ))),
     }
+}
+
+/// The pool-bench configuration from flags and settings.
+fn bench_config(args: &cli::PoolBenchArgs, settings: &Settings) -> Result<bench::BenchConfig> {
+    let seconds = |name: &str, value: f64| {
+        if value.is_finite() && value >= 0.0 {
+            Ok(std::time::Duration::from_secs_f64(value))
+        } else {
+            Err(exit::invalid(format!("{name} must be a number ≥ 0")))
+        }
+    };
+    let pool = pool::PoolSettings {
+        pool_size: settings.pool_size(),
+        max_overflow: settings.max_overflow(),
+        pool_timeout: seconds("DB_POOL_TIMEOUT", settings.pool_timeout())?,
+        pool_recycle: settings
+            .pool_recycle()
+            .map(std::time::Duration::from_secs_f64),
+        pre_ping: settings.pool_pre_ping(),
+        use_lifo: args.use_lifo,
+    };
+    let workload = match (&args.script, args.sleep_ms) {
+        (Some(path), _) => bench::Workload::Script(std::fs::read_to_string(path).map_err(|e| {
+            exit::invalid(format!(
+                "cannot read the script {}: {e}; check the path given to --script",
+                path.display()
+            ))
+        })?),
+        (None, Some(ms)) => {
+            seconds("--sleep-ms", ms)?;
+            bench::Workload::SleepMs(ms)
+        }
+        (None, None) => bench::Workload::Query(args.query.clone()),
+    };
+    if let Some(rate) = args.rate
+        && !(rate.is_finite() && rate > 0.0)
+    {
+        return Err(exit::invalid(
+            "--rate must be a positive number of transactions per second",
+        ));
+    }
+    let default_clients = pool.capacity().map_or(pool.pool_size + 5, |c| c + 5);
+    Ok(bench::BenchConfig {
+        url: settings.database_url().to_string(),
+        pool,
+        statement_timeout: seconds("DB_STATEMENT_TIMEOUT", settings.statement_timeout())?,
+        clients: args.clients.unwrap_or(default_clients).max(1),
+        workload,
+        think: seconds("--think-ms", args.think_ms / 1000.0)?,
+        duration: match (args.duration, args.transactions) {
+            (Some(d), _) => Some(seconds("--duration", d)?),
+            (None, Some(_)) => None,
+            (None, None) => Some(std::time::Duration::from_secs(10)),
+        },
+        transactions: args.transactions,
+        rate: args.rate,
+        workers: args.workers,
+        force: args.force,
+        connect_timeout: args.connect_timeout,
+    })
+}
+
+/// `--sweep KEY=V1,V2,...`: one configuration per value.
+fn sweep_configs(
+    base: &bench::BenchConfig,
+    sweep: &str,
+    default_clients: bool,
+) -> Result<Vec<(Option<String>, bench::BenchConfig)>> {
+    let (key, values) = sweep.split_once('=').ok_or_else(|| {
+        exit::invalid(format!(
+            "--sweep {sweep:?}: expected KEY=V1,V2,... with KEY pool_size, max_overflow or clients"
+        ))
+    })?;
+    let key = key.trim();
+    values
+        .split(',')
+        .map(|value| {
+            let value = value.trim();
+            let number: i64 = value.parse().map_err(|_| {
+                exit::invalid(format!("--sweep {key}: {value:?} is not a whole number"))
+            })?;
+            let mut config = base.clone();
+            let non_negative = || {
+                u32::try_from(number)
+                    .map_err(|_| exit::invalid(format!("--sweep {key}: {value} must be ≥ 0")))
+            };
+            match key {
+                "pool_size" => config.pool.pool_size = non_negative()?,
+                "max_overflow" if number == -1 => config.pool.max_overflow = None,
+                "max_overflow" => config.pool.max_overflow = Some(non_negative()?),
+                "clients" => config.clients = non_negative()?.max(1),
+                other => {
+                    return Err(exit::invalid(format!(
+                        "--sweep {other}: sweep pool_size, max_overflow or clients"
+                    )));
+                }
+            }
+            if default_clients && key != "clients" {
+                config.clients = config
+                    .pool
+                    .capacity()
+                    .map_or(config.pool.pool_size + 5, |c| c + 5);
+            }
+            Ok((Some(value.to_string()), config))
+        })
+        .collect()
 }
 
 /// The settings that global flags set: `--url` and `--echo`.

@@ -3,6 +3,7 @@
 //! Each report has one function per format writing to a `&mut impl Write`, so every format is
 //! testable without a terminal. Diagnostics (errors, warnings, echoed SQL) go to stderr.
 
+mod bench;
 mod check_url;
 mod lint;
 mod ping;
@@ -13,6 +14,7 @@ use std::io::{self, IsTerminal, Write};
 use crate::cli::{ColorChoice, Format};
 use crate::url::redact_text;
 
+pub use bench::{write_bench, write_plot};
 pub use check_url::write_check_url;
 pub use lint::{write_fix_sql, write_lint};
 pub use ping::write_ping;

@@ -15,4 +15,5 @@ mod naming_sqlalchemy_fixture;
 #[allow(dead_code)] // the harness serves later modules too
 mod pg;
 mod ping;
+mod pool_bench;
 mod settings;

@@ -1,0 +1,271 @@
+//! `dbtool pool-bench`: the report (or one row per swept value), JSON, and the SVG plot.
+
+use std::io::{self, Write};
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use serde_json::{Value as Json, json};
+
+use crate::bench::{BenchReport, Percentiles, Workload};
+use crate::cli::Format;
+
+pub type Run = (Option<String>, BenchReport);
+
+pub fn write_bench(
+    out: &mut dyn Write,
+    runs: &[Run],
+    sweep_key: Option<&str>,
+    format: Format,
+    color: bool,
+) -> io::Result<()> {
+    match format {
+        Format::Table => match sweep_key {
+            Some(key) => write_sweep(out, runs, key, color),
+            None => runs
+                .iter()
+                .try_for_each(|(_, report)| write_report(out, report, color)),
+        },
+        _ => {
+            let doc = match sweep_key {
+                Some(key) => Json::Array(
+                    runs.iter()
+                        .map(|(value, r)| {
+                            let mut item = to_json(r);
+                            item["sweep"] = json!({"key": key, "value": value});
+                            item
+                        })
+                        .collect(),
+                ),
+                None => runs.first().map(|(_, r)| to_json(r)).unwrap_or(Json::Null),
+            };
+            serde_json::to_writer_pretty(&mut *out, &doc)?;
+            writeln!(out)
+        }
+    }
+}
+
+fn workload_text(workload: &Workload) -> String {
+    match workload {
+        Workload::Query(sql) => format!("query {sql:?}"),
+        Workload::SleepMs(ms) => format!("pg_sleep {ms} ms"),
+        Workload::Script(_) => "script (one transaction)".into(),
+    }
+}
+
+fn percentile_row(name: &str, p: &Percentiles) -> [String; 7] {
+    [
+        name.to_string(),
+        format!("{:.3}", p.mean),
+        format!("{:.3}", p.p50),
+        format!("{:.3}", p.p90),
+        format!("{:.3}", p.p99),
+        format!("{:.3}", p.p999),
+        format!("{:.3}", p.max),
+    ]
+}
+
+fn write_report(out: &mut dyn Write, report: &BenchReport, color: bool) -> io::Result<()> {
+    let c = &report.config;
+    let overflow = c
+        .pool
+        .max_overflow
+        .map_or("unlimited".into(), |o| o.to_string());
+    writeln!(
+        out,
+        "pool_size {} max_overflow {overflow} pool_timeout {:.1}s pre_ping {} · {} clients · {}{}",
+        c.pool.pool_size,
+        c.pool.pool_timeout.as_secs_f64(),
+        c.pool.pre_ping,
+        c.clients,
+        workload_text(&c.workload),
+        c.rate
+            .map(|r| format!(" · open loop at {r}/s"))
+            .unwrap_or_default()
+    )?;
+    if report.interrupted {
+        writeln!(out, "interrupted: the report covers what ran")?;
+    }
+    writeln!(
+        out,
+        "{} transactions in {:.1} s: {:.1} tps",
+        report.transactions, report.elapsed, report.tps
+    )?;
+    let mut table = super::new_table(&["ms", "mean", "p50", "p90", "p99", "p99.9", "max"], color);
+    table.add_row(percentile_row("latency", &report.latency));
+    table.add_row(percentile_row("checkout wait", &report.wait));
+    writeln!(out, "{table}")?;
+    let k = &report.connections;
+    writeln!(
+        out,
+        "pool timeouts {} · most waiting {} · connections created {}, closed: overflow {}, recycle {}, pre-ping {}, broken {} · peak open {}, peak in use {}",
+        report.timeouts,
+        k.peak_waiting,
+        k.created,
+        k.closed_overflow,
+        k.closed_recycle,
+        k.closed_pre_ping,
+        k.closed_broken,
+        k.peak_open,
+        k.peak_in_use
+    )?;
+    if !report.errors.is_empty() {
+        let errors: Vec<String> = report
+            .errors
+            .iter()
+            .map(|(code, n)| format!("{code}: {n}"))
+            .collect();
+        writeln!(out, "errors: {}", errors.join(", "))?;
+    }
+    if let (Some(max), Some(peak)) = (report.server_max_connections, report.server_peak_backends) {
+        writeln!(
+            out,
+            "server: peak {peak} backends with this application_name, max_connections {max}"
+        )?;
+    }
+    writeln!(out, "{}", report.final_status.sqlalchemy_line())?;
+    for line in &report.advice.text {
+        writeln!(out, "advice: {line}")?;
+    }
+    Ok(())
+}
+
+fn write_sweep(out: &mut dyn Write, runs: &[Run], key: &str, color: bool) -> io::Result<()> {
+    let mut table = super::new_table(
+        &[
+            key,
+            "tps",
+            "p99 ms",
+            "wait p99 ms",
+            "timeouts",
+            "errors",
+            "peak open",
+            "needed",
+        ],
+        color,
+    );
+    for (value, r) in runs {
+        table.add_row([
+            value.clone().unwrap_or_default(),
+            format!("{:.1}", r.tps),
+            format!("{:.3}", r.latency.p99),
+            format!("{:.3}", r.wait.p99),
+            r.timeouts.to_string(),
+            r.errors.values().sum::<u64>().to_string(),
+            r.connections.peak_open.to_string(),
+            format!("{:.1}", r.advice.connections_needed),
+        ]);
+    }
+    writeln!(out, "{table}")
+}
+
+fn percentiles_json(p: &Percentiles) -> Json {
+    json!({"mean": p.mean, "p50": p.p50, "p90": p.p90, "p99": p.p99, "p999": p.p999, "max": p.max})
+}
+
+fn to_json(r: &BenchReport) -> Json {
+    let c = &r.config;
+    let k = &r.connections;
+    json!({
+        "config": {
+            "pool_size": c.pool.pool_size,
+            "max_overflow": c.pool.max_overflow.map_or(-1, i64::from),
+            "pool_timeout": c.pool.pool_timeout.as_secs_f64(),
+            "pool_recycle": c.pool.pool_recycle.map_or(-1.0, |d| d.as_secs_f64()),
+            "pre_ping": c.pool.pre_ping,
+            "use_lifo": c.pool.use_lifo,
+            "statement_timeout": c.statement_timeout.as_secs_f64(),
+            "clients": c.clients,
+            "workload": workload_text(&c.workload),
+            "rate": c.rate,
+            "workers": c.workers,
+        },
+        "transactions": r.transactions,
+        "elapsed_s": r.elapsed,
+        "tps": r.tps,
+        "latency_ms": percentiles_json(&r.latency),
+        "wait_ms": percentiles_json(&r.wait),
+        "max_waiting": k.peak_waiting,
+        "timeouts": r.timeouts,
+        "errors": r.errors,
+        "connections": {
+            "created": k.created,
+            "closed_overflow": k.closed_overflow,
+            "closed_recycle": k.closed_recycle,
+            "closed_pre_ping": k.closed_pre_ping,
+            "closed_broken": k.closed_broken,
+            "peak_open": k.peak_open,
+            "peak_in_use": k.peak_in_use,
+        },
+        "server": {"max_connections": r.server_max_connections, "peak_backends": r.server_peak_backends},
+        "timeline": r.timeline.iter().map(|t| json!({"t": t.t, "tps": t.tps, "p99_ms": t.p99_ms, "open": t.open, "in_use": t.in_use, "idle": t.idle, "waiting": t.waiting, "errors": t.errors})).collect::<Vec<_>>(),
+        "status": r.final_status.sqlalchemy_line(),
+        "mean_hold_ms": r.mean_hold_ms,
+        "advice": {"connections_needed": r.advice.connections_needed, "capacity": r.advice.capacity, "text": r.advice.text},
+        "interrupted": r.interrupted,
+    })
+}
+
+/// Throughput and p99 latency against the swept value, or over time for one run.
+pub fn write_plot(path: &Path, runs: &[Run], sweep_key: Option<&str>) -> Result<()> {
+    use plotters::prelude::*;
+    let (label, points): (&str, Vec<(f64, f64, f64)>) = match sweep_key {
+        Some(key) => (
+            key,
+            runs.iter()
+                .filter_map(|(v, r)| {
+                    Some((v.as_deref()?.parse::<f64>().ok()?, r.tps, r.latency.p99))
+                })
+                .collect(),
+        ),
+        None => (
+            "seconds",
+            runs.first()
+                .map(|(_, r)| {
+                    r.timeline
+                        .iter()
+                        .map(|t| (t.t as f64, t.tps, t.p99_ms))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        ),
+    };
+    let x_max = points.iter().map(|p| p.0).fold(1.0, f64::max);
+    let x_min = points.iter().map(|p| p.0).fold(x_max, f64::min).min(0.0);
+    let tps_max = points.iter().map(|p| p.1).fold(1.0, f64::max) * 1.1;
+    let p99_max = points.iter().map(|p| p.2).fold(1.0, f64::max) * 1.1;
+    let root = SVGBackend::new(path, (900, 500)).into_drawing_area();
+    let draw = || -> std::result::Result<(), Box<dyn std::error::Error>> {
+        root.fill(&WHITE)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption("dbtool pool-bench", ("sans-serif", 22))
+            .margin(15)
+            .x_label_area_size(40)
+            .y_label_area_size(60)
+            .right_y_label_area_size(60)
+            .build_cartesian_2d(x_min..x_max, 0.0..tps_max)?
+            .set_secondary_coord(x_min..x_max, 0.0..p99_max);
+        chart
+            .configure_mesh()
+            .x_desc(label)
+            .y_desc("transactions/s")
+            .draw()?;
+        chart
+            .configure_secondary_axes()
+            .y_desc("p99 latency (ms)")
+            .draw()?;
+        chart
+            .draw_series(LineSeries::new(points.iter().map(|p| (p.0, p.1)), &BLUE))?
+            .label("tps")
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLUE));
+        chart
+            .draw_secondary_series(LineSeries::new(points.iter().map(|p| (p.0, p.2)), &RED))?
+            .label("p99 ms")
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], RED));
+        chart.configure_series_labels().border_style(BLACK).draw()?;
+        root.present()?;
+        Ok(())
+    };
+    draw()
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .with_context(|| format!("writing the plot {}", path.display()))
+}

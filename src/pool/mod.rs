@@ -1,0 +1,381 @@
+//! A connection pool with SQLAlchemy's QueuePool semantics, on deadpool-postgres connections.
+//!
+//! deadpool-postgres's `Manager` opens each connection (TLS, password, statement cache); the
+//! queueing is QueuePool's own, because deadpool's pool has no overflow, no recycle-at-checkout
+//! and no pre-ping-and-replace:
+//!
+//! - up to `pool_size` idle connections are kept; under load up to `max_overflow` more are opened
+//!   (`None`: no limit), and a connection returned while `pool_size` already sit idle is closed;
+//! - a checkout that finds the pool at its limit waits at most `pool_timeout`, then fails with
+//!   SQLAlchemy's message ("QueuePool limit of size 5 overflow 10 reached, ...");
+//! - a connection older than `pool_recycle` is replaced at checkout;
+//! - with `pre_ping`, a reused connection gets `SELECT 1` at checkout; a dead one is replaced
+//!   transparently, and, as SQLAlchemy does, every connection opened before it is then replaced
+//!   on its next checkout (the server probably restarted);
+//! - idle connections are handed out FIFO, or LIFO with `use_lifo`.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use deadpool::managed::Manager as _;
+use deadpool_postgres::{ClientWrapper, Manager, ManagerConfig, RecyclingMethod};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use crate::conn::connect::Target;
+
+/// QueuePool's settings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PoolSettings {
+    pub pool_size: u32,
+    /// `None`: no overflow limit (`max_overflow = -1`).
+    pub max_overflow: Option<u32>,
+    pub pool_timeout: Duration,
+    /// `None`: never recycled.
+    pub pool_recycle: Option<Duration>,
+    pub pre_ping: bool,
+    pub use_lifo: bool,
+}
+
+impl PoolSettings {
+    /// pool_size + max_overflow, `None` without a limit.
+    pub fn capacity(&self) -> Option<u32> {
+        self.max_overflow.map(|overflow| self.pool_size + overflow)
+    }
+}
+
+/// Why a checkout failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckoutError {
+    /// No connection within pool_timeout.
+    Timeout(String),
+    /// Opening a connection failed (SQLSTATE when the server said why).
+    Connect {
+        code: Option<String>,
+        message: String,
+    },
+}
+
+/// Counters the report is made of.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolCounters {
+    pub created: u64,
+    pub closed_overflow: u64,
+    pub closed_recycle: u64,
+    pub closed_pre_ping: u64,
+    pub closed_broken: u64,
+    pub peak_open: u64,
+    pub peak_in_use: u64,
+    pub peak_waiting: u64,
+    pub timeouts: u64,
+}
+
+/// The pool's state at one moment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolStatus {
+    pub pool_size: u32,
+    pub idle: u64,
+    pub in_use: u64,
+    pub open: u64,
+    pub waiting: u64,
+}
+
+impl PoolStatus {
+    /// SQLAlchemy's `_overflow`: open connections beyond pool_size (negative while below it).
+    pub fn overflow(&self) -> i64 {
+        self.open as i64 - i64::from(self.pool_size)
+    }
+
+    /// `QueuePool.status()`.
+    pub fn sqlalchemy_line(&self) -> String {
+        format!(
+            "Pool size: {}  Connections in pool: {} Current Overflow: {} Current Checked out connections: {}",
+            self.pool_size,
+            self.idle,
+            self.overflow(),
+            self.in_use
+        )
+    }
+}
+
+struct Idle {
+    client: ClientWrapper,
+    created: Instant,
+}
+
+struct State {
+    idle: VecDeque<Idle>,
+    open: u64,
+    in_use: u64,
+    waiting: u64,
+    counters: PoolCounters,
+    /// Connections opened before this are replaced at checkout (after a failed pre-ping).
+    invalidated_before: Option<Instant>,
+}
+
+pub struct QueuePool {
+    manager: Manager,
+    settings: PoolSettings,
+    /// One permit per connection that may be checked out; absent without an overflow limit.
+    permits: Option<Arc<Semaphore>>,
+    state: Mutex<State>,
+}
+
+/// A checked-out connection; give it back with [`QueuePool::checkin`].
+pub struct PooledConnection {
+    pub client: ClientWrapper,
+    created: Instant,
+    _permit: Option<OwnedSemaphorePermit>,
+}
+
+impl QueuePool {
+    /// A pool for the target; `statement_timeout` (0: none) is set on every connection at connect time.
+    pub fn new(target: &Target, settings: PoolSettings, statement_timeout: Duration) -> QueuePool {
+        let mut config = target.config.clone();
+        if !statement_timeout.is_zero() {
+            let existing = config.get_options().unwrap_or_default().to_string();
+            let ms = statement_timeout.as_millis();
+            config.options(format!("{existing} -c statement_timeout={ms}").trim());
+        }
+        let manager = Manager::from_config(
+            config,
+            target.tls.clone(),
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        QueuePool {
+            manager,
+            settings,
+            permits: settings
+                .capacity()
+                .map(|n| Arc::new(Semaphore::new(n as usize))),
+            state: Mutex::new(State {
+                idle: VecDeque::new(),
+                open: 0,
+                in_use: 0,
+                waiting: 0,
+                counters: PoolCounters::default(),
+                invalidated_before: None,
+            }),
+        }
+    }
+
+    pub fn settings(&self) -> PoolSettings {
+        self.settings
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn status(&self) -> PoolStatus {
+        let state = self.lock();
+        PoolStatus {
+            pool_size: self.settings.pool_size,
+            idle: state.idle.len() as u64,
+            in_use: state.in_use,
+            open: state.open,
+            waiting: state.waiting,
+        }
+    }
+
+    pub fn counters(&self) -> PoolCounters {
+        self.lock().counters
+    }
+
+    fn timeout_message(&self) -> String {
+        let overflow = self.settings.max_overflow.map_or(-1, i64::from);
+        format!(
+            "QueuePool limit of size {} overflow {overflow} reached, connection timed out, timeout {:.2}",
+            self.settings.pool_size,
+            self.settings.pool_timeout.as_secs_f64()
+        )
+    }
+
+    /// Checks a connection out, waiting at most pool_timeout for one.
+    pub async fn checkout(&self) -> Result<PooledConnection, CheckoutError> {
+        let permit = match &self.permits {
+            None => None,
+            Some(permits) => {
+                let wait = permits.clone().acquire_owned();
+                let permit = match permits.clone().try_acquire_owned() {
+                    Ok(permit) => Ok(permit),
+                    Err(_) => {
+                        {
+                            let mut state = self.lock();
+                            state.waiting += 1;
+                            state.counters.peak_waiting =
+                                state.counters.peak_waiting.max(state.waiting);
+                        }
+                        let result = tokio::time::timeout(self.settings.pool_timeout, wait).await;
+                        self.lock().waiting -= 1;
+                        match result {
+                            Ok(Ok(permit)) => Ok(permit),
+                            _ => Err(()),
+                        }
+                    }
+                };
+                match permit {
+                    Ok(permit) => Some(permit),
+                    Err(()) => {
+                        self.lock().counters.timeouts += 1;
+                        return Err(CheckoutError::Timeout(self.timeout_message()));
+                    }
+                }
+            }
+        };
+        loop {
+            let reused = {
+                let mut state = self.lock();
+                let idle = if self.settings.use_lifo {
+                    state.idle.pop_back()
+                } else {
+                    state.idle.pop_front()
+                };
+                if idle.is_some() {
+                    state.in_use += 1;
+                } else {
+                    // Opening a new one: counted as open now, so the limit holds while connecting.
+                    state.open += 1;
+                    state.in_use += 1;
+                    state.counters.peak_open = state.counters.peak_open.max(state.open);
+                }
+                state.counters.peak_in_use = state.counters.peak_in_use.max(state.in_use);
+                idle
+            };
+            let Some(idle) = reused else {
+                return match self.manager.create().await {
+                    Ok(client) => {
+                        self.lock().counters.created += 1;
+                        Ok(PooledConnection {
+                            client,
+                            created: Instant::now(),
+                            _permit: permit,
+                        })
+                    }
+                    Err(error) => {
+                        let mut state = self.lock();
+                        state.open -= 1;
+                        state.in_use -= 1;
+                        drop(state);
+                        Err(CheckoutError::Connect {
+                            code: error.as_db_error().map(|db| db.code().code().to_string()),
+                            message: crate::conn::connect::error_chain(&error),
+                        })
+                    }
+                };
+            };
+            let stale = self
+                .settings
+                .pool_recycle
+                .is_some_and(|recycle| idle.created.elapsed() >= recycle);
+            let invalidated = self
+                .lock()
+                .invalidated_before
+                .is_some_and(|before| idle.created < before);
+            if stale || invalidated || idle.client.is_closed() {
+                self.discard(
+                    idle.client,
+                    if stale {
+                        Reason::Recycle
+                    } else {
+                        Reason::PrePing
+                    },
+                );
+                continue;
+            }
+            if self.settings.pre_ping && idle.client.simple_query("SELECT 1").await.is_err() {
+                self.lock().invalidated_before = Some(Instant::now());
+                self.discard(idle.client, Reason::PrePing);
+                continue;
+            }
+            return Ok(PooledConnection {
+                client: idle.client,
+                created: idle.created,
+                _permit: permit,
+            });
+        }
+    }
+
+    /// Returns a connection: kept while fewer than pool_size sit idle, else closed (overflow).
+    /// A broken connection is closed and counted.
+    pub fn checkin(&self, connection: PooledConnection, broken: bool) {
+        let PooledConnection {
+            client,
+            created,
+            _permit,
+        } = connection;
+        if broken || client.is_closed() {
+            self.discard(client, Reason::Broken);
+            return;
+        }
+        let mut state = self.lock();
+        state.in_use -= 1;
+        let keep = self.settings.pool_size == 0
+            || (state.idle.len() as u64) < u64::from(self.settings.pool_size);
+        if keep {
+            state.idle.push_back(Idle { client, created });
+        } else {
+            state.open -= 1;
+            state.counters.closed_overflow += 1;
+        }
+    }
+
+    fn discard(&self, client: ClientWrapper, reason: Reason) {
+        drop(client);
+        let mut state = self.lock();
+        state.in_use -= 1;
+        state.open -= 1;
+        match reason {
+            Reason::Recycle => state.counters.closed_recycle += 1,
+            Reason::PrePing => state.counters.closed_pre_ping += 1,
+            Reason::Broken => state.counters.closed_broken += 1,
+        }
+    }
+
+    /// Closes every idle connection (the pool's `dispose()`).
+    pub fn dispose(&self) {
+        let mut state = self.lock();
+        let idle = std::mem::take(&mut state.idle);
+        state.open -= idle.len() as u64;
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Reason {
+    Recycle,
+    PrePing,
+    Broken,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_status_line_is_sqlalchemys() {
+        let status = PoolStatus {
+            pool_size: 5,
+            idle: 3,
+            in_use: 0,
+            open: 3,
+            waiting: 0,
+        };
+        assert_eq!(
+            status.sqlalchemy_line(),
+            "Pool size: 5  Connections in pool: 3 Current Overflow: -2 Current Checked out connections: 0"
+        );
+        let busy = PoolStatus {
+            pool_size: 5,
+            idle: 0,
+            in_use: 15,
+            open: 15,
+            waiting: 4,
+        };
+        assert_eq!(busy.overflow(), 10);
+    }
+}

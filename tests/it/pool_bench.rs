@@ -1,0 +1,366 @@
+//! `dbtool pool-bench` against real PostgreSQL, with the pool's behaviour counted server-side.
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::cli::{dbtool, run, run_json};
+use crate::pg::{Cluster, ClusterOptions, Server, TestDb, shared};
+
+fn bench(url: &str, args: &[&str]) -> (crate::cli::Run, Value) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = dbtool(dir.path());
+    command
+        .args(["pool-bench", "--format", "json", url])
+        .args(args);
+    run_json(&mut command)
+}
+
+fn spawn_bench(url: &str, args: &[&str]) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_dbtool"))
+        .args(["pool-bench", "--no-dotenv", "--format", "json", url])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn finish(child: std::process::Child) -> (Option<i32>, Value) {
+    let output = child.wait_with_output().unwrap();
+    let json = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stderr)));
+    (output.status.code(), json)
+}
+
+fn backends(db: &TestDb) -> i64 {
+    db.query_column(
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'dbtool-pool-bench' AND datname = current_database()",
+    )[0]
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn the_pool_never_exceeds_its_capacity_and_closes_overflow_after_a_burst() {
+    let db = TestDb::new();
+    let (result, json) = bench(
+        &db.url,
+        &[
+            "--pool-size",
+            "2",
+            "--max-overflow",
+            "1",
+            "--clients",
+            "8",
+            "--sleep-ms",
+            "30",
+            "--duration",
+            "2.5",
+        ],
+    );
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    assert!(json["transactions"].as_u64().unwrap() > 10, "{json}");
+    assert!(
+        json["server"]["peak_backends"].as_i64().unwrap() <= 3,
+        "{json}"
+    );
+    assert!(
+        json["connections"]["peak_open"].as_u64().unwrap() <= 3,
+        "{json}"
+    );
+    assert_eq!(
+        json["connections"]["peak_open"], 3,
+        "the overflow connection was opened: {json}"
+    );
+    assert!(
+        json["connections"]["closed_overflow"].as_u64().unwrap() >= 1,
+        "{json}"
+    );
+    let status = json["status"].as_str().unwrap();
+    assert!(
+        status.starts_with("Pool size: 2  Connections in pool: 2 Current Overflow: 0"),
+        "{status}"
+    );
+    assert!(
+        json["max_waiting"].as_u64().unwrap() > 0,
+        "clients outnumber the pool: {json}"
+    );
+    for key in ["latency_ms", "wait_ms"] {
+        for p in ["mean", "p50", "p90", "p99", "p999", "max"] {
+            assert!(json[key][p].is_number(), "{key}.{p}: {json}");
+        }
+    }
+    assert!(!json["timeline"].as_array().unwrap().is_empty());
+    assert!(json["advice"]["text"].as_array().unwrap().len() >= 2);
+    assert_eq!(backends(&db), 0, "every connection is closed at the end");
+}
+
+#[test]
+fn pool_timeout_and_statement_timeout_are_counted() {
+    let db = TestDb::new();
+    let (result, json) = bench(
+        &db.url,
+        &[
+            "--pool-size",
+            "1",
+            "--max-overflow",
+            "0",
+            "--clients",
+            "6",
+            "--sleep-ms",
+            "200",
+            "--pool-timeout",
+            "0.05",
+            "--duration",
+            "1.5",
+        ],
+    );
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    assert!(json["timeouts"].as_u64().unwrap() > 0, "{json}");
+    assert_eq!(json["errors"]["pool_timeout"], json["timeouts"]);
+    let (_, json) = bench(
+        &db.url,
+        &[
+            "--pool-size",
+            "2",
+            "--statement-timeout",
+            "0.05",
+            "--sleep-ms",
+            "300",
+            "--duration",
+            "1.5",
+            "--clients",
+            "2",
+        ],
+    );
+    assert!(
+        json["errors"]["57014"].as_u64().unwrap() > 0,
+        "statement_timeout cancels: {json}"
+    );
+    assert_eq!(json["transactions"], 0);
+}
+
+#[test]
+fn pool_recycle_replaces_old_connections() {
+    let db = TestDb::new();
+    let (_, json) = bench(
+        &db.url,
+        &[
+            "--pool-size",
+            "2",
+            "--clients",
+            "2",
+            "--pool-recycle",
+            "0.2",
+            "--think-ms",
+            "50",
+            "--duration",
+            "1.5",
+        ],
+    );
+    assert!(
+        json["connections"]["closed_recycle"].as_u64().unwrap() > 0,
+        "{json}"
+    );
+    assert!(
+        json["connections"]["created"].as_u64().unwrap() > 2,
+        "{json}"
+    );
+}
+
+#[test]
+fn killed_idle_connections_cause_no_failed_transaction_with_pre_ping() {
+    let db = TestDb::new();
+    let child = spawn_bench(
+        &db.url,
+        &[
+            "--pool-size",
+            "3",
+            "--max-overflow",
+            "0",
+            "--clients",
+            "2",
+            "--think-ms",
+            "100",
+            "--duration",
+            "3",
+            "--pre-ping",
+        ],
+    );
+    std::thread::sleep(Duration::from_millis(1200));
+    let killed = db.query_column(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+         WHERE application_name = 'dbtool-pool-bench' AND state = 'idle' AND datname = current_database()",
+    );
+    let (code, json) = finish(child);
+    assert_eq!(code, Some(0), "{json}");
+    assert!(
+        killed[0].parse::<i64>().unwrap() > 0,
+        "idle pool backends were terminated"
+    );
+    assert_eq!(
+        json["errors"],
+        serde_json::json!({}),
+        "pre-ping replaced them transparently: {json}"
+    );
+    assert!(
+        json["connections"]["closed_pre_ping"].as_u64().unwrap() > 0,
+        "{json}"
+    );
+}
+
+#[test]
+fn a_server_restart_mid_run_is_survived() {
+    if !matches!(shared(), Server::Local(_)) {
+        return;
+    }
+    let cluster = Cluster::start(ClusterOptions::default()).unwrap();
+    let child = spawn_bench(
+        &cluster.url("postgres"),
+        &[
+            "--pool-size",
+            "2",
+            "--clients",
+            "2",
+            "--think-ms",
+            "20",
+            "--duration",
+            "6",
+            "--connect-timeout",
+            "2",
+        ],
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+    cluster.stop().unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    cluster.start_again().unwrap();
+    let (code, json) = finish(child);
+    assert_eq!(code, Some(0), "{json}");
+    let resumed = json["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|tick| (4..=6).contains(&tick["t"].as_u64().unwrap()))
+        .all(|tick| tick["tps"].as_f64().unwrap() > 0.0);
+    assert!(resumed, "work resumed after the restart: {json}");
+}
+
+#[test]
+fn an_unlimited_pool_is_refused_without_force_and_interrupts_exit_130() {
+    let db = TestDb::new();
+    let dir = tempfile::tempdir().unwrap();
+    let result = run(dbtool(dir.path()).args([
+        "pool-bench",
+        &db.url,
+        "--max-overflow",
+        "-1",
+        "--duration",
+        "1",
+    ]));
+    assert_eq!(result.code, 3, "{}", result.stderr);
+    assert!(result.stderr.contains("--force"), "{}", result.stderr);
+    let (result, json) = bench(
+        &db.url,
+        &[
+            "--max-overflow",
+            "-1",
+            "--force",
+            "--duration",
+            "0.5",
+            "--clients",
+            "2",
+        ],
+    );
+    assert_eq!(result.code, 0, "{json}");
+    let child = spawn_bench(
+        &db.url,
+        &[
+            "--pool-size",
+            "2",
+            "--clients",
+            "2",
+            "--sleep-ms",
+            "500",
+            "--duration",
+            "30",
+        ],
+    );
+    std::thread::sleep(Duration::from_millis(1200));
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let started = std::time::Instant::now();
+    let (code, json) = finish(child);
+    assert_eq!(code, Some(130), "{json}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "stopped promptly"
+    );
+    assert_eq!(json["interrupted"], true);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(backends(&db), 0, "no backend left after Ctrl-C");
+}
+
+#[test]
+fn sweep_prints_one_row_per_value_and_plot_writes_svg() {
+    let db = TestDb::new();
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("sweep.svg");
+    let (result, json) = run_json(dbtool(dir.path()).args([
+        "pool-bench",
+        "--format",
+        "json",
+        &db.url,
+        "--sweep",
+        "pool_size=1,3",
+        "--duration",
+        "0.6",
+        "--plot",
+        svg.to_str().unwrap(),
+    ]));
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    let runs = json.as_array().unwrap();
+    assert_eq!(runs.len(), 2);
+    assert_eq!(
+        (
+            runs[0]["config"]["pool_size"].as_u64(),
+            runs[1]["config"]["pool_size"].as_u64()
+        ),
+        (Some(1), Some(3))
+    );
+    assert!(std::fs::read_to_string(&svg).unwrap().contains("<svg"));
+    let table = run(dbtool(dir.path()).args([
+        "pool-bench",
+        &db.url,
+        "--sweep",
+        "clients=1,2",
+        "--duration",
+        "0.5",
+    ]));
+    assert_eq!(table.code, 0, "{}", table.stderr);
+    assert!(
+        table.stdout.contains("clients") && table.stdout.contains("tps"),
+        "{}",
+        table.stdout
+    );
+    let bad = run(dbtool(dir.path()).args(["pool-bench", &db.url, "--sweep", "nonsense=1"]));
+    assert_eq!(bad.code, 3);
+}
+
+#[test]
+fn an_open_loop_rate_bounds_the_arrivals() {
+    let db = TestDb::new();
+    let (result, json) = bench(
+        &db.url,
+        &["--rate", "40", "--duration", "1", "--clients", "4"],
+    );
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    let transactions = json["transactions"].as_u64().unwrap();
+    assert!(
+        transactions > 0 && transactions <= 80,
+        "a closed loop would run thousands: {json}"
+    );
+    assert_eq!(json["config"]["rate"], 40.0);
+}
