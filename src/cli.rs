@@ -117,6 +117,11 @@ pub struct CheckUrlArgs {
 
 #[derive(Debug, Args)]
 pub struct LintArgs {
+    /// SQL files or directories (*.sql, recursively, in name order; - for stdin) to lint offline;
+    /// with --url, replayed over the live schema. Without PATH: the live database
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
     /// Only these schemas (repeatable; default: every user schema)
     #[arg(long = "schema", value_name = "SCHEMA")]
     pub schemas: Vec<String>,

@@ -80,8 +80,11 @@ pub fn run(cli: Cli) -> Result<Outcome> {
                 baseline: args.baseline.clone(),
                 write_baseline: args.write_baseline.clone(),
                 connect_timeout: args.connect_timeout,
+                paths: args.paths.clone(),
+                files_over_live: cli.global.url.is_some(),
             };
-            let report = runtime()?.block_on(lint::lint_live(&config, &printer))?;
+            let report = runtime()?.block_on(lint::lint(&config, &printer))?;
+            output::write_file_errors(&report.errors);
             printer.stdout(|out| {
                 if args.fix_sql {
                     output::write_fix_sql(out, &report)
@@ -89,11 +92,13 @@ pub fn run(cli: Cli) -> Result<Outcome> {
                     output::write_lint(out, &report, printer.format, printer.color)
                 }
             })?;
-            Ok(if report.violations.is_empty() {
-                Outcome::Ok
-            } else {
-                Outcome::Problems
-            })
+            Ok(
+                if report.violations.is_empty() && report.errors.is_empty() {
+                    Outcome::Ok
+                } else {
+                    Outcome::Problems
+                },
+            )
         }
         Command::Ping(args) => {
             let mut flags = global_flag_values(&cli.global);

@@ -247,6 +247,7 @@ fn build(
             unique: matches!(kind, Kind::Pk | Kind::Uq),
             inherited: parent != 0 || !row.get::<_, bool>(10),
             location: None,
+            unnamed: false,
         });
     }
     for row in index_rows {
@@ -284,6 +285,7 @@ fn build(
             unique: row.get(2),
             inherited: row.get(6),
             location: None,
+            unnamed: false,
         });
     }
     Schema {

@@ -8,6 +8,7 @@ pub mod fix;
 pub mod model;
 pub mod naming;
 pub mod rules;
+pub mod sqlfile;
 
 use std::path::PathBuf;
 
@@ -30,6 +31,10 @@ pub struct LintConfig {
     pub baseline: Option<PathBuf>,
     pub write_baseline: Option<PathBuf>,
     pub connect_timeout: Option<f64>,
+    /// SQL files and directories (`-` for stdin); none means the live database.
+    pub paths: Vec<PathBuf>,
+    /// Replay the files over the live schema (`--url` given with paths).
+    pub files_over_live: bool,
 }
 
 /// The result of a lint run.
@@ -44,10 +49,36 @@ pub struct LintReport {
     /// Baseline entries that no longer occur.
     pub stale_baseline: Vec<baseline::Entry>,
     pub fix_sql: String,
+    /// Statements in SQL files that could not be parsed or replayed.
+    pub errors: Vec<sqlfile::FileError>,
 }
 
-/// Reads the live schema and checks it. Nothing is written to the database.
-pub async fn lint_live(config: &LintConfig, printer: &Printer) -> Result<LintReport> {
+/// Lints the live database, SQL files, or SQL files replayed over the live database.
+pub async fn lint(config: &LintConfig, printer: &Printer) -> Result<LintReport> {
+    if config.paths.is_empty() {
+        let schema = read_live(config, printer).await?;
+        return check(&schema, config, Vec::new(), printer);
+    }
+    let files =
+        sqlfile::read_inputs(&config.paths).map_err(|e| crate::exit::invalid(format!("{e:#}")))?;
+    let base = if config.files_over_live {
+        Some(read_live(config, printer).await?)
+    } else {
+        None
+    };
+    let started = std::time::Instant::now();
+    let replay = sqlfile::replay(&files, base);
+    printer.info(&format!(
+        "replayed {} file(s), {} bytes, in {:.0} ms",
+        files.len(),
+        files.iter().map(|f| f.text.len()).sum::<usize>(),
+        started.elapsed().as_secs_f64() * 1000.0
+    ));
+    check(&replay.schema, config, replay.errors, printer)
+}
+
+/// Reads the live schema. Nothing is written to the database.
+async fn read_live(config: &LintConfig, printer: &Printer) -> Result<model::Schema> {
     let started = std::time::Instant::now();
     let phase = |what: &str| {
         printer.info(&format!(
@@ -75,10 +106,27 @@ pub async fn lint_live(config: &LintConfig, printer: &Printer) -> Result<LintRep
         })?;
     drop((client, second));
     phase("read the catalogs");
-    let findings = rules::check_schema(&schema, &config.options, config.include_partitions)?;
+    Ok(schema)
+}
+
+/// Checks a schema model and assembles the report.
+fn check(
+    schema: &model::Schema,
+    config: &LintConfig,
+    errors: Vec<sqlfile::FileError>,
+    printer: &Printer,
+) -> Result<LintReport> {
+    let started = std::time::Instant::now();
+    let phase = |what: &str| {
+        printer.info(&format!(
+            "{what} after {:.0} ms",
+            started.elapsed().as_secs_f64() * 1000.0
+        ))
+    };
+    let findings = rules::check_schema(schema, &config.options, config.include_partitions)?;
     phase("checked every name");
     let mut violations = findings.violations;
-    let collisions = fix::find_collisions(&schema, &mut violations);
+    let collisions = fix::find_collisions(schema, &mut violations);
     if let Some(path) = &config.write_baseline {
         baseline::write(path, &violations)?;
     }
@@ -98,6 +146,7 @@ pub async fn lint_live(config: &LintConfig, printer: &Printer) -> Result<LintRep
         ignored: findings.ignored,
         stale_baseline,
         fix_sql,
+        errors,
     })
 }
 

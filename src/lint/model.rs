@@ -27,6 +27,10 @@ pub struct Object {
     /// Created by PostgreSQL for a partition or child table from its parent's definition.
     pub inherited: bool,
     pub location: Option<Location>,
+    /// Defined without a name, so the name is the one PostgreSQL chose (or, for a copy such as
+    /// an inherited CHECK, the unnamed original's). Always `false` for catalog input, where it
+    /// cannot be known.
+    pub unnamed: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

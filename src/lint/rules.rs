@@ -116,8 +116,23 @@ fn check_object(
         } else {
             ""
         };
-        let message = match &v.expected {
-            Some(expected) => format!(
+        let fix = v.expected.as_ref().map(|expected| rename_sql(&table.schema, &table.name, object.kind, &object.name, expected));
+        let message = match (&v.expected, object.unnamed) {
+            (Some(expected), true) => format!(
+                "unnamed {} on {}.{} — PostgreSQL will name it {:?}; the convention expects {:?}: {} (where the migration already ran: {})",
+                object.kind.abbreviation(),
+                table.schema,
+                table.name,
+                object.name,
+                expected,
+                if object.kind == Kind::Ix {
+                    format!("write CREATE INDEX {} ON ...", quote_ident(expected))
+                } else {
+                    format!("write CONSTRAINT {} before the definition", quote_ident(expected))
+                },
+                fix.clone().unwrap_or_default()
+            ),
+            (Some(expected), false) => format!(
                 "{} {:?} on {}.{} should be named {:?}{default_note}",
                 object.kind.abbreviation(),
                 object.name,
@@ -125,7 +140,7 @@ fn check_object(
                 table.name,
                 expected
             ),
-            None => format!("{}{default_note}", v.message),
+            (None, _) => format!("{}{default_note}", v.message),
         };
         Violation {
             schema: table.schema.clone(),

@@ -23,6 +23,14 @@ pub fn write_lint(
     }
 }
 
+/// Statements of SQL files that could not be parsed or replayed, one `FILE:LINE:COLUMN: message`
+/// line each on stderr (the JSON report carries them too).
+pub fn write_file_errors(errors: &[crate::lint::sqlfile::FileError]) {
+    for error in errors {
+        eprintln!("{}", crate::url::redact_text(&error.to_string()));
+    }
+}
+
 pub fn write_fix_sql(out: &mut dyn Write, report: &LintReport) -> io::Result<()> {
     out.write_all(report.fix_sql.as_bytes())?;
     for collision in &report.collisions {
@@ -50,6 +58,12 @@ fn summary_line(report: &LintReport) -> String {
     if report.baselined > 0 {
         line.push_str(&format!("; {} in the baseline", report.baselined));
     }
+    if !report.errors.is_empty() {
+        line.push_str(&format!(
+            "; {} statement(s) could not be read",
+            report.errors.len()
+        ));
+    }
     line
 }
 
@@ -61,9 +75,14 @@ fn write_text(out: &mut dyn Write, report: &LintReport, color: bool) -> io::Resu
             writeln!(out, "{}", super::paint(&table, false, color))?;
             current = Some(table);
         }
+        let place = violation
+            .location
+            .as_ref()
+            .map(|l| format!("{}:{}:{}: ", l.file, l.line, l.column))
+            .unwrap_or_default();
         writeln!(
             out,
-            "  {:<3} {}",
+            "  {:<3} {place}{}",
             violation.kind.abbreviation(),
             violation.message
         )?;
@@ -114,6 +133,7 @@ struct JsonReport<'a> {
     violations: Vec<JsonViolation<'a>>,
     collisions: Json,
     stale_baseline: &'a [crate::lint::baseline::Entry],
+    errors: Json,
     summary: Json,
 }
 
@@ -142,6 +162,11 @@ fn write_json(out: &mut dyn Write, report: &LintReport) -> io::Result<()> {
             .map(|c| json!({"schema": c.schema, "name": c.name, "objects": c.objects}))
             .collect(),
         stale_baseline: &report.stale_baseline,
+        errors: report
+            .errors
+            .iter()
+            .map(|e| json!({"file": e.file, "line": e.line, "column": e.column, "message": e.message}))
+            .collect(),
         summary: json!({
             "objects_checked": report.objects_checked,
             "violations": report.violations.len(),

@@ -16,7 +16,7 @@ use crate::url::redact_text;
 
 pub use bench::{write_bench, write_plot};
 pub use check_url::write_check_url;
-pub use lint::{write_fix_sql, write_lint};
+pub use lint::{write_file_errors, write_fix_sql, write_lint};
 pub use ping::write_ping;
 pub use settings::write_settings;
 

@@ -348,6 +348,15 @@ fn stop_and_remove(bindir: &Path, root: &Path, owner: Option<(u32, u32)>) {
     let _ = fs::remove_dir_all(root);
 }
 
+/// A PostgreSQL client or server program (`pg_dump`, `psql`, ...) from the server's bindir, else PATH.
+pub fn program(name: &str) -> PathBuf {
+    find_bindir()
+        .map(|dir| dir.join(name))
+        .ok()
+        .filter(|p| p.is_file())
+        .unwrap_or_else(|| PathBuf::from(name))
+}
+
 /// The directory holding `initdb`, `pg_ctl` and `postgres`.
 fn find_bindir() -> Result<PathBuf, String> {
     let has_server = |dir: &Path| {

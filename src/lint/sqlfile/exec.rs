@@ -1,0 +1,365 @@
+//! Replays one parsed statement into the database: dispatch, the search path, schemas, and the
+//! relations and domains that only take names (sequences, views, composite types).
+
+use pg_query::NodeEnum;
+use pg_query::protobuf::{
+    AlterDomainStmt, CreateDomainStmt, CreateSchemaStmt, Node, RangeVar, SelectStmt,
+    VariableSetKind, VariableSetStmt,
+};
+
+use super::defs::{Def, from_constraint};
+use super::expr::{qualified, string};
+use super::position::LineIndex;
+use super::state::{Db, Rel, TableKind, default_search_path, ident};
+use super::{alter, create, drop, index, rename, transaction};
+use crate::lint::model::Location;
+use crate::lint::naming::{Kind, Unnamed};
+
+/// Why a statement could not be replayed (PostgreSQL would reject it too), and where: a byte
+/// offset into the parsed text, or -1 for the statement itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Problem {
+    pub message: String,
+    pub offset: i32,
+}
+
+impl Problem {
+    pub(crate) fn new(message: impl Into<String>, offset: i32) -> Self {
+        Problem {
+            message: message.into(),
+            offset,
+        }
+    }
+}
+
+pub(crate) type Outcome = Result<(), Problem>;
+
+/// The database and where in which file the current statement is.
+pub(crate) struct Session<'a> {
+    pub db: &'a mut Db,
+    file: &'a str,
+    lines: &'a LineIndex<'a>,
+    /// Byte offset of the parsed text in the file.
+    base: usize,
+    /// Byte offset of the statement in the parsed text.
+    stmt: usize,
+}
+
+impl<'a> Session<'a> {
+    pub(crate) fn new(
+        db: &'a mut Db,
+        file: &'a str,
+        lines: &'a LineIndex<'a>,
+        base: usize,
+        stmt: usize,
+    ) -> Self {
+        Session {
+            db,
+            file,
+            lines,
+            base,
+            stmt,
+        }
+    }
+
+    /// The file position of a node location (relative to the parsed text; -1: the statement).
+    pub(crate) fn at(&self, offset: i32) -> Location {
+        let offset = usize::try_from(offset).unwrap_or(self.stmt);
+        let (line, column) = self.lines.position(self.base + offset);
+        Location {
+            file: self.file.to_owned(),
+            line,
+            column,
+        }
+    }
+}
+
+/// A relation that does not exist.
+pub(crate) fn missing(rv: &RangeVar) -> Problem {
+    let name = if rv.schemaname.is_empty() {
+        rv.relname.clone()
+    } else {
+        format!("{}.{}", rv.schemaname, rv.relname)
+    };
+    Problem::new(format!("relation \"{name}\" does not exist"), rv.location)
+}
+
+pub(crate) fn already_exists(name: &str, offset: i32) -> Problem {
+    Problem::new(format!("relation \"{name}\" already exists"), offset)
+}
+
+/// Replays one statement.
+pub(crate) fn execute(s: &mut Session<'_>, node: &NodeEnum) -> Outcome {
+    match node {
+        NodeEnum::CreateStmt(c) => create::create_table(s, c, TableKind::Table),
+        NodeEnum::CreateForeignTableStmt(c) => match &c.base_stmt {
+            Some(base) => create::create_table(s, base, TableKind::Foreign),
+            None => Ok(()),
+        },
+        NodeEnum::CreateTableAsStmt(c) => create::create_table_as(s, c),
+        NodeEnum::SelectStmt(select) => select_stmt(s, select),
+        NodeEnum::IndexStmt(i) => index::create_index(s, i),
+        NodeEnum::AlterTableStmt(a) => alter::alter_table(s, a),
+        NodeEnum::RenameStmt(r) => rename::rename(s, r),
+        NodeEnum::AlterObjectSchemaStmt(a) => rename::set_schema(s, a),
+        NodeEnum::DropStmt(d) => drop::drop(s, d),
+        NodeEnum::CreateSchemaStmt(c) => create_schema(s, c),
+        NodeEnum::VariableSetStmt(v) => {
+            set_variable(s.db, v);
+            Ok(())
+        }
+        NodeEnum::CreateSeqStmt(c) => match &c.sequence {
+            Some(rv) => other_relation(s, rv, c.if_not_exists),
+            None => Ok(()),
+        },
+        NodeEnum::ViewStmt(v) => match &v.view {
+            Some(rv) => other_relation(s, rv, v.replace),
+            None => Ok(()),
+        },
+        NodeEnum::CompositeTypeStmt(c) => match &c.typevar {
+            Some(rv) => other_relation(s, rv, false),
+            None => Ok(()),
+        },
+        NodeEnum::CreateDomainStmt(d) => create_domain(s, d),
+        NodeEnum::AlterDomainStmt(d) => alter_domain(s, d),
+        NodeEnum::TransactionStmt(t) => {
+            transaction::transaction(s.db, t);
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+fn create_schema(s: &mut Session<'_>, c: &CreateSchemaStmt) -> Outcome {
+    let name = if c.schemaname.is_empty() {
+        c.authrole
+            .as_ref()
+            .map(|r| ident(&r.rolename))
+            .unwrap_or_default()
+    } else {
+        ident(&c.schemaname)
+    };
+    if name.is_empty() {
+        return Ok(());
+    }
+    if s.db.schemas.contains_key(&name) {
+        if c.if_not_exists {
+            return Ok(());
+        }
+        return Err(Problem::new(
+            format!("schema \"{name}\" already exists"),
+            -1,
+        ));
+    }
+    s.db.namespace(&name);
+    // The elements are created in the new schema.
+    let saved = std::mem::replace(&mut s.db.search_path, vec![name]);
+    let result = c
+        .schema_elts
+        .iter()
+        .filter_map(|n| n.node.as_ref())
+        .try_for_each(|element| execute(s, element));
+    s.db.search_path = saved;
+    result
+}
+
+/// `SET search_path`: every value is one schema name, as written.
+fn set_variable(db: &mut Db, v: &VariableSetStmt) {
+    let kind = VariableSetKind::try_from(v.kind).unwrap_or(VariableSetKind::Undefined);
+    match kind {
+        VariableSetKind::VarResetAll => db.search_path = default_search_path(),
+        _ if !v.name.eq_ignore_ascii_case("search_path") => {}
+        VariableSetKind::VarSetValue => {
+            db.search_path = v.args.iter().filter_map(const_string).collect();
+        }
+        VariableSetKind::VarSetDefault | VariableSetKind::VarReset => {
+            db.search_path = default_search_path();
+        }
+        _ => {}
+    }
+}
+
+/// The text of a string or identifier constant.
+fn const_string(node: &Node) -> Option<String> {
+    match node.node.as_ref()? {
+        NodeEnum::AConst(c) => match c.val.as_ref()? {
+            pg_query::protobuf::a_const::Val::Sval(s) => Some(s.sval.clone()),
+            _ => None,
+        },
+        NodeEnum::String(s) => Some(s.sval.clone()),
+        _ => None,
+    }
+}
+
+/// `SELECT pg_catalog.set_config('search_path', '...', false)` (pg_dump) and `SELECT ... INTO`.
+fn select_stmt(s: &mut Session<'_>, select: &SelectStmt) -> Outcome {
+    if let Some(into) = &select.into_clause {
+        return create::create_from_into(s, into, TableKind::Table, false);
+    }
+    for target in &select.target_list {
+        let Some(NodeEnum::ResTarget(target)) = target.node.as_ref() else {
+            continue;
+        };
+        let Some(NodeEnum::FuncCall(call)) = target.val.as_deref().and_then(|v| v.node.as_ref())
+        else {
+            continue;
+        };
+        let is_set_config = call.funcname.last().and_then(string) == Some("set_config");
+        let args: Vec<Option<String>> = call.args.iter().map(const_string).collect();
+        if let (true, [Some(name), Some(value), ..]) = (is_set_config, args.as_slice())
+            && name.eq_ignore_ascii_case("search_path")
+        {
+            s.db.search_path = split_identifier_string(value);
+        }
+    }
+    Ok(())
+}
+
+/// `SplitIdentifierString` for a search path: comma-separated, unquoted names folded to lower
+/// case, quoted names as written.
+pub(crate) fn split_identifier_string(value: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut chars = value.chars().peekable();
+    loop {
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        if chars.peek().is_none() {
+            break;
+        }
+        let mut name = String::new();
+        if chars.peek() == Some(&'"') {
+            chars.next();
+            while let Some(c) = chars.next() {
+                if c == '"' {
+                    if chars.peek() == Some(&'"') {
+                        chars.next();
+                    } else {
+                        break;
+                    }
+                }
+                name.push(c);
+            }
+        } else {
+            while let Some(&c) = chars.peek() {
+                if c == ',' || c.is_whitespace() {
+                    break;
+                }
+                name.push(c.to_ascii_lowercase());
+                chars.next();
+            }
+        }
+        names.push(ident(&name));
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        if chars.next() != Some(',') {
+            break;
+        }
+    }
+    names
+}
+
+/// A sequence, view or composite type: only its name matters.
+fn other_relation(s: &mut Session<'_>, rv: &RangeVar, may_exist: bool) -> Outcome {
+    let schema = relation_schema(s.db, rv)?;
+    let name = ident(&rv.relname);
+    if s.db.lookup(&schema, &name).is_some() {
+        return if may_exist {
+            Ok(())
+        } else {
+            Err(already_exists(&name, rv.location))
+        };
+    }
+    s.db.namespace(&schema).add_relation(&name, Rel::Other);
+    Ok(())
+}
+
+/// The schema a new relation goes to (`pg_temp` for temporary ones).
+pub(crate) fn relation_schema(db: &Db, rv: &RangeVar) -> Result<String, Problem> {
+    if rv.relpersistence == "t" {
+        return Ok("pg_temp".to_owned());
+    }
+    db.creation_schema(&rv.schemaname)
+        .map_err(|m| Problem::new(m, rv.location))
+}
+
+fn create_domain(s: &mut Session<'_>, d: &CreateDomainStmt) -> Outcome {
+    let Some((schema, name)) = qualified(&d.domainname) else {
+        return Ok(());
+    };
+    let schema =
+        s.db.creation_schema(&schema)
+            .map_err(|m| Problem::new(m, -1))?;
+    for c in &d.constraints {
+        if let Some(NodeEnum::Constraint(c)) = c.node.as_ref() {
+            add_domain_check(s.db, &schema, &name, from_constraint(c, None));
+        }
+    }
+    s.db.domains.entry((schema, name)).or_default();
+    Ok(())
+}
+
+fn add_domain_check(db: &mut Db, schema: &str, domain: &str, def: Option<Def>) {
+    let Some(Def::Check(check)) = def else {
+        return;
+    };
+    let name = check
+        .name
+        .unwrap_or_else(|| db.choose(schema, &Unnamed::new(Kind::Ck, domain)));
+    db.namespace(schema).add_constraint(&name);
+    db.domains
+        .entry((schema.to_owned(), domain.to_owned()))
+        .or_default()
+        .push(name);
+}
+
+/// The schema and name of an existing domain.
+fn find_domain(db: &Db, names: &[Node]) -> Option<(String, String)> {
+    let (schema, name) = qualified(names)?;
+    if !schema.is_empty() {
+        return Some((schema, name));
+    }
+    db.search_path
+        .iter()
+        .find(|s| db.domains.contains_key(&((*s).clone(), name.clone())))
+        .map(|s| (s.clone(), name))
+}
+
+fn alter_domain(s: &mut Session<'_>, d: &AlterDomainStmt) -> Outcome {
+    let Some((schema, domain)) = find_domain(s.db, &d.type_name) else {
+        return Ok(());
+    };
+    match d.subtype.as_str() {
+        "C" => {
+            if let Some(NodeEnum::Constraint(c)) = d.def.as_deref().and_then(|n| n.node.as_ref()) {
+                add_domain_check(s.db, &schema, &domain, from_constraint(c, None));
+            }
+        }
+        "X" => {
+            let name = ident(&d.name);
+            let names = s.db.domains.entry((schema.clone(), domain)).or_default();
+            if let Some(i) = names.iter().position(|n| *n == name) {
+                names.remove(i);
+                s.db.namespace(&schema).remove_constraint(&name);
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_identifier_string;
+
+    #[test]
+    fn search_path_strings_split_like_postgres() {
+        assert_eq!(split_identifier_string(""), Vec::<String>::new());
+        assert_eq!(
+            split_identifier_string("\"$user\", Public,\"My Schema\""),
+            ["$user", "public", "My Schema"]
+        );
+        assert_eq!(split_identifier_string("a"), ["a"]);
+    }
+}
