@@ -13,18 +13,8 @@ source scripts/lib/cluster.sh
 echo "building $tables tables ..."
 psql -X -q "$BENCH_URL" -c "CREATE DATABASE bench_lint" >/dev/null
 url="${BENCH_URL%/*}/bench_lint"
-psql -X -q "$url" <<SQL
-CREATE TABLE parent (id int PRIMARY KEY);
-DO \$\$
-BEGIN
-  FOR i IN 1..$tables LOOP
-    EXECUTE format('CREATE TABLE t%s (id int PRIMARY KEY, parent_id int REFERENCES parent (id),
-                    code text UNIQUE, amount int CHECK (amount > 0), status text)', i);
-    EXECUTE format('CREATE INDEX ON t%s (status)', i);
-  END LOOP;
-END
-\$\$;
-SQL
+source scripts/lib/schema.sh
+build_schema "$url" "$tables"
 listing="SELECT n.nspname, c.relname, con.conname, con.contype FROM pg_constraint con
   JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
   WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')

@@ -83,7 +83,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
                 paths: args.paths.clone(),
                 files_over_live: cli.global.url.is_some(),
             };
-            let report = runtime()?.block_on(lint::lint(&config, &printer))?;
+            let report = until_interrupted(lint::lint(&config, &printer))??;
             output::write_file_errors(&report.errors);
             printer.stdout(|out| {
                 if args.fix_sql {
@@ -133,7 +133,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
                     workers: args.workers,
                 },
             };
-            let report = runtime()?.block_on(ping::ping(&config, &printer));
+            let report = until_interrupted(ping::ping(&config, &printer))?;
             printer.stdout(|out| {
                 output::write_ping(out, &report, printer.format, printer.color, printer.quiet)
             })?;
@@ -227,6 +227,27 @@ fn runtime_with(threads: usize) -> Result<tokio::runtime::Runtime> {
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
     runtime_with(2)
+}
+
+/// Runs a subcommand's future until it finishes or Ctrl-C arrives. On Ctrl-C the future is
+/// dropped and the runtime shut down, which closes every server connection, and the error
+/// carries exit code 130.
+fn until_interrupted<T>(future: impl std::future::Future<Output = T>) -> Result<T> {
+    let runtime = runtime()?;
+    let result = runtime.block_on(async {
+        tokio::select! {
+            value = future => Some(value),
+            _ = tokio::signal::ctrl_c() => None,
+        }
+    });
+    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+    result.ok_or_else(|| {
+        exit::Failure {
+            outcome: Outcome::Interrupted,
+            message: "interrupted; every connection was closed".into(),
+        }
+        .into()
+    })
 }
 
 /// Refuses output formats a subcommand does not have.

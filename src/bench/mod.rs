@@ -342,6 +342,8 @@ pub async fn run(
     let mut last_transactions = 0;
     let mut last_tick = started;
     let mut interrupted = false;
+    let mut stuck = false;
+    let grace = target.connect_timeout.max(Duration::from_secs(2));
     let mut second = 1;
     loop {
         let finished = clients.iter().all(|c| c.is_finished());
@@ -351,6 +353,14 @@ pub async fn run(
         if interrupt.load(Ordering::Relaxed) {
             interrupted = true;
             recorder.stop.store(true, Ordering::Relaxed);
+            break;
+        }
+        // A server that stops answering must not hold the run past its end: after a grace
+        // period, requests still waiting for it are abandoned.
+        if let Some(deadline) = deadline
+            && Instant::now() > deadline + grace
+        {
+            stuck = true;
             break;
         }
         let next = started + Duration::from_secs(second);
@@ -413,7 +423,7 @@ pub async fn run(
     }
     recorder.stop.store(true, Ordering::Relaxed);
     for client in clients {
-        if interrupted {
+        if interrupted || stuck {
             // Stop promptly: in-flight statements are dropped, which closes their connections.
             client.abort();
         }
@@ -446,6 +456,9 @@ pub async fn run(
         .unwrap_or_default();
     if connections.timeouts > 0 {
         errors.insert("pool_timeout".into(), connections.timeouts);
+    }
+    if stuck {
+        errors.insert("abandoned_after_deadline".into(), u64::from(config.clients));
     }
     let holds = recorder.holds.load(Ordering::Relaxed);
     let mean_hold_ms =

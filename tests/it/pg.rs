@@ -273,6 +273,27 @@ impl Cluster {
         self.pg_ctl(&["stop", "-m", "fast", "-w"]).map(|_| ())
     }
 
+    /// The postmaster's process id.
+    pub fn postmaster_pid(&self) -> Option<i32> {
+        fs::read_to_string(self.data().join("postmaster.pid"))
+            .ok()?
+            .lines()
+            .next()?
+            .trim()
+            .parse()
+            .ok()
+    }
+
+    /// Freezes (SIGSTOP) or thaws (SIGCONT) the postmaster: connections are accepted by the
+    /// kernel but never answered.
+    pub fn freeze(&self, frozen: bool) {
+        if let Some(pid) = self.postmaster_pid() {
+            unsafe {
+                libc::kill(pid, if frozen { libc::SIGSTOP } else { libc::SIGCONT });
+            }
+        }
+    }
+
     pub fn start_again(&self) -> Result<(), String> {
         self.pg_ctl(&[
             "start",
