@@ -253,3 +253,92 @@ fn a_server_that_does_not_answer_exits_2() {
     );
     assert!(result.stdout.is_empty());
 }
+
+#[test]
+fn long_names_composite_keys_schemas_and_quoting_follow_sqlalchemy() {
+    use dbtool::lint::naming::{Column, Declared, Kind, NamingConvention, ObjectRef, Table};
+    let convention = NamingConvention::app_default();
+    let long_table = "a_table_whose_name_is_long_enough_to_matter_here";
+    let name = |kind: Kind,
+                table: Table<'_>,
+                columns: &[Column<'_>],
+                referred: Option<(&str, &[&str])>| {
+        let mut object = ObjectRef::new(kind, table).with_columns(columns);
+        if let Some((t, c)) = referred {
+            object = object.referring_to(t, c);
+        }
+        convention
+            .name_for(&object, Declared::Unnamed)
+            .unwrap()
+            .unwrap()
+            .database
+    };
+    let long_pk = name(Kind::Pk, Table::new(long_table), &[], None);
+    let long_ix = name(
+        Kind::Ix,
+        Table::new(long_table),
+        &[Column::new("column_with_a_long_name_as_well")],
+        None,
+    );
+    assert!(
+        long_ix.len() == 60 && long_ix.starts_with("ix_a_table_whose"),
+        "truncated the SQLAlchemy way: {long_ix}"
+    );
+    let composite_fk = name(
+        Kind::Fk,
+        Table::new("lines"),
+        &[Column::new("order_id"), Column::new("order_no")],
+        Some(("orders2", &["id", "no"])),
+    );
+    let billing_ix = name(
+        Kind::Ix,
+        Table::in_schema("billing", "lines"),
+        &[Column::new("note")],
+        None,
+    );
+    let db = TestDb::new();
+    db.execute(&format!(
+        "CREATE TABLE {long_table} (id int CONSTRAINT {long_pk} PRIMARY KEY, column_with_a_long_name_as_well int);
+         CREATE INDEX {long_ix} ON {long_table} (column_with_a_long_name_as_well);
+         CREATE TABLE orders2 (id int, no int, CONSTRAINT pk_orders2 PRIMARY KEY (id, no));
+         CREATE TABLE lines (order_id int, order_no int, note text,
+             CONSTRAINT {composite_fk} FOREIGN KEY (order_id, order_no) REFERENCES orders2 (id, no));
+         CREATE INDEX ix_lines_note ON lines (note);
+         CREATE SCHEMA billing;
+         CREATE TABLE billing.lines (id int CONSTRAINT pk_lines PRIMARY KEY, note text);
+         CREATE INDEX {billing_ix} ON billing.lines (note);
+         CREATE TABLE \"Mixed Case\" (\"Id\" int CONSTRAINT \"pk_Mixed Case\" PRIMARY KEY);
+         CREATE TABLE ranges (r int4range, CONSTRAINT no_overlap EXCLUDE USING gist (r WITH &&));
+         CREATE INDEX ix_lines_lower ON lines (lower(note)) WHERE note IS NOT NULL;"
+    ));
+    let (result, json) = lint(&db, &[]);
+    assert_eq!(result.code, 1, "{json}");
+    let names: Vec<&str> = json["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["ix_lines_lower"],
+        "only the expression index breaks ix_%(column_0_label)s: {json}"
+    );
+    assert_eq!(json["violations"][0]["expected"], "ix_lines_note");
+    let (result, _) = lint(&db, &["--label-schema", "never", "--table", "billing.*"]);
+    assert_eq!(
+        result.code, 1,
+        "without the schema in the label, billing's index name is wrong"
+    );
+    let (result, json) = lint(
+        &db,
+        &[
+            "--convention",
+            "ex=ex_%(table_name)s_%(column_0_name)s",
+            "--table",
+            "ranges",
+        ],
+    );
+    assert_eq!(result.code, 1, "{json}");
+    assert_eq!(json["violations"][0]["expected"], "ex_ranges_r");
+}
