@@ -214,3 +214,17 @@ fn an_unencoded_at_in_the_password_gets_an_encoded_suggestion() {
         "{finding}"
     );
 }
+
+#[test]
+fn the_explanation_reads_well() {
+    let dir = tempfile::tempdir().unwrap();
+    let result = run(dbtool(dir.path()).args([
+        "check-url",
+        "--color",
+        "never",
+        "postgresql+asyncpg://app:secret@db.example.com:6432/app?sslmode=require&application_name=web",
+    ]));
+    assert_eq!(result.code, 1);
+    let home = dir.path().display().to_string();
+    insta::assert_snapshot!(result.stdout.replace(&home, "[HOME]"));
+}

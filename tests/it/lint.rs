@@ -342,3 +342,14 @@ fn long_names_composite_keys_schemas_and_quoting_follow_sqlalchemy() {
     assert_eq!(result.code, 1, "{json}");
     assert_eq!(json["violations"][0]["expected"], "ex_ranges_r");
 }
+
+#[test]
+fn the_table_report_reads_well() {
+    let db = TestDb::new();
+    db.execute("CREATE TABLE users (id int PRIMARY KEY, email text UNIQUE); CREATE INDEX ON users (lower(email));");
+    let dir = tempfile::tempdir().unwrap();
+    let result =
+        run(dbtool(dir.path()).args(["lint-constraints", "--color", "never", "--url", &db.url]));
+    assert_eq!(result.code, 1);
+    insta::assert_snapshot!(result.stdout);
+}
