@@ -283,7 +283,7 @@ pub async fn run(
                     None => Instant::now(),
                 };
                 let checkout_started = Instant::now();
-                let connection = match pool.checkout().await {
+                let mut connection = match pool.checkout().await {
                     Ok(connection) => connection,
                     Err(CheckoutError::Timeout(_)) => {
                         recorder.error_count.fetch_add(1, Ordering::Relaxed);
@@ -297,7 +297,7 @@ pub async fn run(
                 };
                 Recorder::record(&recorder.wait, checkout_started.elapsed());
                 let held = Instant::now();
-                let result = run_workload(&connection.client, &workload).await;
+                let result = run_workload(&mut connection, &workload).await;
                 recorder
                     .hold_micros
                     .fetch_add(held.elapsed().as_micros() as u64, Ordering::Relaxed);
@@ -492,15 +492,23 @@ pub async fn run(
     })
 }
 
-/// Runs the workload on one connection; queries are prepared once per connection (deadpool's
-/// statement cache), like `pgbench -M prepared`.
+/// Runs the workload on one connection; the query is prepared once per connection and kept with
+/// it, like `pgbench -M prepared`.
 async fn run_workload(
-    client: &deadpool_postgres::ClientWrapper,
+    connection: &mut crate::pool::PooledConnection,
     workload: &Workload,
 ) -> Result<(), tokio_postgres::Error> {
+    let client = &connection.client;
     match workload {
         Workload::Query(sql) => {
-            let statement = client.prepare_cached(sql).await?;
+            let statement = match &connection.prepared {
+                Some(statement) => statement.clone(),
+                None => {
+                    let statement = client.prepare(sql).await?;
+                    connection.prepared = Some(statement.clone());
+                    statement
+                }
+            };
             client.query(&statement, &[]).await.map(|_| ())
         }
         Workload::SleepMs(ms) => client

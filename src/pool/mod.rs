@@ -102,6 +102,7 @@ impl PoolStatus {
 struct Idle {
     client: ClientWrapper,
     created: Instant,
+    prepared: Option<tokio_postgres::Statement>,
 }
 
 struct State {
@@ -125,6 +126,8 @@ pub struct QueuePool {
 /// A checked-out connection; give it back with [`QueuePool::checkin`].
 pub struct PooledConnection {
     pub client: ClientWrapper,
+    /// The workload's prepared statement on this connection, kept with it across checkouts.
+    pub prepared: Option<tokio_postgres::Statement>,
     created: Instant,
     _permit: Option<OwnedSemaphorePermit>,
 }
@@ -253,6 +256,7 @@ impl QueuePool {
                         self.lock().counters.created += 1;
                         Ok(PooledConnection {
                             client,
+                            prepared: None,
                             created: Instant::now(),
                             _permit: permit,
                         })
@@ -295,6 +299,7 @@ impl QueuePool {
             }
             return Ok(PooledConnection {
                 client: idle.client,
+                prepared: idle.prepared,
                 created: idle.created,
                 _permit: permit,
             });
@@ -306,6 +311,7 @@ impl QueuePool {
     pub fn checkin(&self, connection: PooledConnection, broken: bool) {
         let PooledConnection {
             client,
+            prepared,
             created,
             _permit,
         } = connection;
@@ -318,7 +324,11 @@ impl QueuePool {
         let keep = self.settings.pool_size == 0
             || (state.idle.len() as u64) < u64::from(self.settings.pool_size);
         if keep {
-            state.idle.push_back(Idle { client, created });
+            state.idle.push_back(Idle {
+                client,
+                created,
+                prepared,
+            });
         } else {
             state.open -= 1;
             state.counters.closed_overflow += 1;
