@@ -101,6 +101,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             )
         }
         Command::Ping(args) => {
+            require_format(&printer, "ping")?;
             let mut flags = global_flag_values(&cli.global);
             flags.set("DATABASE_URL", args.url.clone().or(cli.global.url.clone()));
             args.pool.collect_into(&mut flags);
@@ -143,6 +144,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             Ok(report.status.outcome())
         }
         Command::PoolBench(args) => {
+            require_format(&printer, "pool-bench")?;
             let mut flags = global_flag_values(&cli.global);
             flags.set("DATABASE_URL", args.url.clone().or(cli.global.url.clone()));
             args.pool.collect_into(&mut flags);

@@ -66,3 +66,17 @@ fn a_closed_stdout_is_not_an_error() {
         "{stderr}"
     );
 }
+
+#[test]
+fn sarif_and_github_formats_are_only_for_lint() {
+    let dir = tempfile::tempdir().unwrap();
+    for command in ["settings", "check-url", "ping", "pool-bench"] {
+        let result = run(dbtool(dir.path()).args([command, "--format", "github"]));
+        assert_eq!(result.code, 3, "{command}: {}", result.stderr);
+        assert!(
+            result.stderr.contains("use table or json"),
+            "{}",
+            result.stderr
+        );
+    }
+}
