@@ -2,15 +2,46 @@
 //!
 //! A URL that parses is shown from its parsed parts; this string-level masking is the safety net
 //! for everything else (settings, error messages about URLs that do not parse). It errs towards
-//! hiding too much: the userinfo ends at the last `@` before the first `/` (libpq's look-ahead),
-//! else at the last `@` before the first `?`, else at the last `@` at all.
+//! hiding too much, and hides the password as each reader of the URL finds it:
+//!
+//! * libpq's look-ahead: the userinfo ends at the last `@` before the first `/`, else at the last
+//!   `@` before the first `?`, else at the last `@` at all; the password starts after its first
+//!   `:`;
+//! * SQLAlchemy's `make_url`, whose password is what asyncpg, pg8000 and psycopg receive: it
+//!   runs from the first `:` after a user name without `:` or `/` to the next `@`, so with an
+//!   `@` in the user name and a `/` in the password (`admin@server:pa/ss@host`) it is not where
+//!   libpq's look-ahead puts it.
+
+use std::ops::Range;
 
 use crate::secret::MASK;
+use crate::url::sqlalchemy;
 
 /// The URL with the password in the userinfo and every `password=` query value replaced by `***`.
 pub fn redact_url(url: &str) -> String {
-    let (userinfo_masked, rest_start) = mask_userinfo(url);
-    let mut out = userinfo_masked;
+    let (libpq_password, rest_start) = userinfo_password(url);
+    let mut hidden: Vec<Range<usize>> = libpq_password
+        .into_iter()
+        .chain(sqlalchemy::password_span(url))
+        .collect();
+    hidden.sort_by_key(|range| (range.start, range.end));
+    let mut out = String::with_capacity(url.len());
+    let mut shown_up_to = 0;
+    let mut last_mask_end = None;
+    for range in hidden {
+        match last_mask_end {
+            // overlapping or touching the previous mask: one mask covers both
+            Some(end) if range.start <= end => shown_up_to = shown_up_to.max(range.end),
+            _ => {
+                out.push_str(&url[shown_up_to..range.start]);
+                out.push_str(MASK);
+                shown_up_to = range.end;
+            }
+        }
+        last_mask_end = Some(shown_up_to);
+    }
+    let rest_start = rest_start.max(shown_up_to);
+    out.push_str(&url[shown_up_to..rest_start]);
     out.push_str(&mask_password_params(&url[rest_start..]));
     out
 }
@@ -55,10 +86,11 @@ fn mask_keyword_password(token: &str) -> String {
     }
 }
 
-/// Returns the URL up to the end of the userinfo with its password masked, and where the rest starts.
-fn mask_userinfo(url: &str) -> (String, usize) {
+/// The password in the userinfo as libpq's look-ahead finds it (a byte range, possibly empty),
+/// and where the part after the userinfo starts.
+fn userinfo_password(url: &str) -> (Option<Range<usize>>, usize) {
     let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
-        return (String::new(), 0);
+        return (None, 0);
     };
     let after = &url[scheme_end..];
     let last_at_before = |stop: Option<usize>| {
@@ -69,14 +101,12 @@ fn mask_userinfo(url: &str) -> (String, usize) {
         .or_else(|| last_at_before(after.find('?')))
         .or_else(|| last_at_before(None));
     let Some(at) = at else {
-        return (url[..scheme_end].to_string(), scheme_end);
+        return (None, scheme_end);
     };
-    let userinfo = &after[..at];
-    let masked = match userinfo.find(':') {
-        Some(colon) => format!("{}:{MASK}", &userinfo[..colon]),
-        None => userinfo.to_string(),
-    };
-    (format!("{}{masked}", &url[..scheme_end]), scheme_end + at)
+    let password = after[..at]
+        .find(':')
+        .map(|colon| scheme_end + colon + 1..scheme_end + at);
+    (password, scheme_end + at)
 }
 
 /// Masks the value of every `password` query parameter (case-insensitive, percent-encoded or not).
@@ -155,6 +185,34 @@ mod tests {
             assert!(!shown.contains(secret), "{url} shown as {shown}");
             assert!(shown.contains("u:***@"), "{shown}");
         }
+    }
+
+    /// Found by replaying the url_check fuzz corpus: an `@` in the user name (Azure's
+    /// `user@server`) and a `/` in the password hid the password from libpq's look-ahead, so the
+    /// password SQLAlchemy hands to asyncpg was shown.
+    #[test]
+    fn masks_the_password_sqlalchemy_reads() {
+        for (url, shown) in [
+            (
+                "postgresql+asyncpg://admin@myserver:abc/def@myserver.example.com/db",
+                "postgresql+asyncpg://admin@myserver:***@myserver.example.com/db",
+            ),
+            (
+                "postgresql://me@corp:pa/ss@h/db?password=x",
+                "postgresql://me@corp:***@h/db?password=***",
+            ),
+            // both readings agree: one mask
+            ("postgresql://u:p@ss@h/db", "postgresql://u:***@h/db"),
+            ("postgresql://u:@h/db", "postgresql://u:***@h/db"),
+        ] {
+            assert_eq!(redact_url(url), shown, "{url}");
+        }
+        let text = "connect to postgresql+asyncpg://admin@srv:s3/cr3t@srv.example.com/db failed";
+        assert!(
+            !redact_text(text).contains("s3/cr3t"),
+            "{}",
+            redact_text(text)
+        );
     }
 
     #[test]

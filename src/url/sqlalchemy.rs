@@ -190,6 +190,14 @@ static SQLALCHEMY_URL: LazyLock<Regex> = LazyLock::new(|| {
     .unwrap_or_else(|e| unreachable!("the SQLAlchemy URL pattern compiles: {e}"))
 });
 
+/// Where the password is in `url` as SQLAlchemy reads it (raw, still percent-encoded).
+pub(crate) fn password_span(url: &str) -> Option<std::ops::Range<usize>> {
+    SQLALCHEMY_URL
+        .captures(url)?
+        .name("password")
+        .map(|m| m.range())
+}
+
 /// Reads a URL as SQLAlchemy's `make_url` does; the error is SQLAlchemy's complaint.
 pub fn read_as_sqlalchemy(url: &str) -> Result<SqlalchemyReading, String> {
     let captures = SQLALCHEMY_URL.captures(url).ok_or_else(|| {
