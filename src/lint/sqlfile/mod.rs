@@ -49,6 +49,7 @@ mod tests;
 mod transaction;
 
 use std::fmt;
+use std::ops::Range;
 
 use crate::lint::model::Schema;
 
@@ -147,6 +148,15 @@ fn replay_file(db: &mut state::Db, file: &SourceFile, errors: &mut Vec<FileError
     }
     // the end of a file commits what it left open
     db.savepoints.clear();
+}
+
+/// The statements of `text` as psql would send them, as byte ranges, each starting at its first
+/// token: the pieces [`replay`] parses one by one.
+pub fn split_statements(text: &str) -> Vec<Range<usize>> {
+    split::split(text)
+        .into_iter()
+        .map(|chunk| chunk.start..chunk.end)
+        .collect()
 }
 
 /// The first byte of a statement's text after blanks.
