@@ -19,3 +19,4 @@ mod pg;
 mod ping;
 mod pool_bench;
 mod settings;
+mod url_properties;
