@@ -15,8 +15,11 @@ use dbtool::lint::{fix, rules};
 use dbtool::url::libpq::{self, ConnInfo, ParseOptions};
 use dbtool::url::{conversions, parse_database_url, redact_text, redact_url, sqlalchemy};
 
-/// Every fuzz target: its name (the directory of its corpus) and what it does with one input.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+/// A fuzz target: its name (the directory of its corpus) and what it does with one input.
+pub type Target = (&'static str, fn(&[u8]));
+
+/// Every fuzz target.
+pub const TARGETS: &[Target] = &[
     ("libpq_parse", libpq_parse),
     ("url_check", url_check),
     ("sqlfile_split", sqlfile_split),

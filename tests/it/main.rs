@@ -4,6 +4,7 @@ mod check_url;
 mod cli;
 mod completions;
 mod exit_codes;
+mod fuzz_corpus;
 mod hardening;
 mod libpq_cases;
 mod libpq_libpq_001_uri;

@@ -1,0 +1,30 @@
+-- Partitions: clones named for the partition, attach, indexes on partitioned tables,
+-- foreign keys to and from partitioned tables.
+CREATE TABLE m (id int, d date, code text, amount int CHECK (amount > 0),
+  PRIMARY KEY (id, d), UNIQUE (code, d)) PARTITION BY RANGE (d);
+CREATE INDEX ON m (code);
+CREATE TABLE m_2024 PARTITION OF m (UNIQUE (code, d)) FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+CREATE TABLE m_2025 (id int NOT NULL, d date NOT NULL, code text, amount int,
+  CONSTRAINT m_amount_check CHECK (amount > 0));
+CREATE INDEX m_2025_code_ix ON m_2025 (code);
+ALTER TABLE m ATTACH PARTITION m_2025 FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+CREATE TABLE m_2026 PARTITION OF m FOR VALUES FROM ('2026-01-01') TO ('2027-01-01') PARTITION BY RANGE (d);
+CREATE TABLE m_2026_a PARTITION OF m_2026 FOR VALUES FROM ('2026-01-01') TO ('2026-07-01');
+CREATE INDEX ON m (amount);
+CREATE INDEX ON ONLY m (id);
+ALTER TABLE m ADD CHECK (id > 0);
+ALTER TABLE m ADD UNIQUE (id, d, code);
+CREATE TABLE cust (id int PRIMARY KEY) PARTITION BY LIST (id);
+CREATE TABLE cust1 PARTITION OF cust FOR VALUES IN (1);
+CREATE TABLE cust2 PARTITION OF cust FOR VALUES IN (2) PARTITION BY LIST (id);
+CREATE TABLE cust2a PARTITION OF cust2 FOR VALUES IN (2);
+CREATE TABLE ord (id int, cust_id int REFERENCES cust);
+ALTER TABLE ord ADD FOREIGN KEY (cust_id) REFERENCES cust;
+CREATE TABLE cust3 PARTITION OF cust FOR VALUES IN (3);
+ALTER TABLE ord ADD FOREIGN KEY (cust_id) REFERENCES cust;
+CREATE TABLE pord (id int, cust_id int REFERENCES cust, d date) PARTITION BY RANGE (d);
+CREATE TABLE pord1 PARTITION OF pord FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+CREATE TABLE pord2 (id int, cust_id int, d date, CONSTRAINT pord_cust_id_fkey CHECK (cust_id > 0));
+ALTER TABLE pord ATTACH PARTITION pord2 FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+CREATE TABLE m_2027 PARTITION OF m FOR VALUES FROM ('2027-01-01') TO ('2028-01-01');
+ALTER TABLE m DETACH PARTITION m_2027;
