@@ -126,31 +126,7 @@ fn mask_password_params(rest: &str) -> String {
 }
 
 fn is_password_key(key: &str) -> bool {
-    percent_decode_lossy(key).eq_ignore_ascii_case("password")
-}
-
-/// Decodes `%XX` escapes, keeping malformed ones as they are.
-fn percent_decode_lossy(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], hex) {
-            (b'%', Some(byte)) => {
-                out.push(byte);
-                i += 3;
-            }
-            (byte, _) => {
-                out.push(byte);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    crate::url::sqlalchemy::unquote(key).eq_ignore_ascii_case("password")
 }
 
 #[cfg(test)]

@@ -247,7 +247,7 @@ fn parse_python_int(text: &str) -> Option<u16> {
 }
 
 /// `urllib.parse.unquote`: `%XX` decoded as UTF-8 with replacement, malformed escapes kept.
-fn unquote(text: &str) -> String {
+pub(crate) fn unquote(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
