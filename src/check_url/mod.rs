@@ -122,6 +122,17 @@ pub fn check_url(config: &CheckUrlConfig) -> CheckUrlReport {
     report.findings = findings::collect(&context, config.show_password);
     report.explanation = explain::explain(&scheme, &info, config.show_password);
     report.conversions = conversions::all(&info, &scheme, config.show_password);
+    // libpq may read an unencoded password as host, port and database; its re-rendered forms
+    // would then spell the password out again. Mask the password SQLAlchemy reads there too.
+    if let (Ok(reading), false) = (&sqlalchemy, config.show_password)
+        && let Some(password) = reading.password.as_ref().filter(|p| p.expose().len() > 1)
+    {
+        for conversion in &mut report.conversions {
+            if let Some(value) = &mut conversion.value {
+                *value = value.replace(password.expose(), crate::secret::MASK);
+            }
+        }
+    }
     if let Err(message) = &sqlalchemy {
         report.error = Some(ParseFailure {
             message: message.clone(),
