@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use anyhow::Result;
+use rustc_hash::FxHashSet;
 use serde::{Deserialize, Serialize};
 
 use crate::exit::invalid;
@@ -56,13 +57,25 @@ pub fn apply(path: &Path, violations: &mut Vec<Violation>) -> Result<Vec<Entry>>
             path.display()
         ))
     })?;
-    let current: Vec<Entry> = violations.iter().map(entry).collect();
+    let key = |schema: &str, table: &str, kind: &str, name: &str| {
+        format!("{schema}\0{table}\0{kind}\0{name}")
+    };
+    let current: FxHashSet<String> = violations
+        .iter()
+        .map(|v| key(&v.schema, &v.table, v.kind.abbreviation(), &v.name))
+        .collect();
+    let recorded: FxHashSet<String> = file
+        .violations
+        .iter()
+        .map(|e| key(&e.schema, &e.table, &e.kind, &e.name))
+        .collect();
     let stale = file
         .violations
         .iter()
-        .filter(|e| !current.contains(e))
+        .filter(|e| !current.contains(&key(&e.schema, &e.table, &e.kind, &e.name)))
         .cloned()
         .collect();
-    violations.retain(|v| !file.violations.contains(&entry(v)));
+    violations
+        .retain(|v| !recorded.contains(&key(&v.schema, &v.table, v.kind.abbreviation(), &v.name)));
     Ok(stale)
 }

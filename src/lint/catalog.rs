@@ -1,9 +1,14 @@
-//! Reads constraints and indexes from a live database's catalogs: three queries in one READ ONLY,
-//! REPEATABLE READ transaction, as any role that can see the tables (no superuser needed).
-
-use std::collections::HashMap;
+//! Reads constraints and indexes from a live database's catalogs in one READ ONLY, REPEATABLE
+//! READ snapshot, as any role that can see the tables (no superuser needed).
+//!
+//! Built for large schemas: the queries read each catalog once, without joins or sorting the
+//! server would spend time on (namespaces are passed as oids, names resolved here), run on two
+//! sessions sharing one exported snapshot, and their rows are decoded as they stream in.
 
 use anyhow::{Context, Result};
+use futures_util::TryStreamExt;
+use rustc_hash::{FxHashMap, FxHashSet};
+use tokio_postgres::types::Type;
 use tokio_postgres::{Client, Row};
 
 use crate::lint::glob;
@@ -21,74 +26,180 @@ pub struct Filter {
     pub tables: Vec<String>,
 }
 
-const SCHEMA_FILTER: &str = "n.nspname NOT IN ('pg_catalog', 'information_schema') \
-     AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%' \
-     AND (cardinality($1::text[]) = 0 OR n.nspname = ANY($1::text[])) \
-     AND NOT (n.nspname = ANY($2::text[]))";
+/// The user schemas asked for, the first schema of the search path, and the snapshot to share.
+const HEADER: &str = "SELECT coalesce((current_schemas(false))[1]::text, 'public'), pg_export_snapshot(), \
+       ARRAY(SELECT n.oid FROM pg_namespace n WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') \
+         AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%' \
+         AND (cardinality($1::text[]) = 0 OR n.nspname = ANY($1::text[])) \
+         AND NOT (n.nspname = ANY($2::text[])) ORDER BY n.oid), \
+       ARRAY(SELECT n.nspname::text FROM pg_namespace n WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') \
+         AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%' \
+         AND (cardinality($1::text[]) = 0 OR n.nspname = ANY($1::text[])) \
+         AND NOT (n.nspname = ANY($2::text[])) ORDER BY n.oid)";
 
-fn tables_query() -> String {
-    format!(
-        "SELECT c.oid::int8, n.nspname::text, c.relname::text, \
-           (c.relispartition OR EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = c.oid)) \
-         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE c.relkind IN ('r', 'p') AND {SCHEMA_FILTER} \
-           AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass \
-                           AND d.objid = c.oid AND d.deptype = 'e') \
-         ORDER BY n.nspname, c.relname"
-    )
+/// Tables and partitioned tables, without those an extension owns; whether each is a partition
+/// or inheritance child.
+const TABLES: &str = "SELECT c.oid, c.relnamespace, c.relname, \
+       c.relispartition OR c.oid IN (SELECT h.inhrelid FROM pg_inherits h) \
+     FROM pg_class c WHERE c.relkind IN ('r', 'p') AND c.relnamespace = ANY($1) \
+       AND c.oid NOT IN (SELECT d.objid FROM pg_depend d WHERE d.refclassid = 'pg_extension'::regclass \
+                         AND d.classid = 'pg_class'::regclass AND d.deptype = 'e')";
+
+const COLUMNS: &str = "SELECT a.attrelid, a.attnum, a.attname \
+     FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
+     WHERE c.relkind IN ('r', 'p') AND c.relnamespace = ANY($1) AND a.attnum > 0 AND NOT a.attisdropped";
+
+/// A table constraint's namespace is its table's.
+const CONSTRAINTS: &str = "SELECT con.oid, con.conrelid, con.conname, con.contype, con.conkey, con.confkey, \
+       con.confrelid, con.conparentid, con.conislocal \
+     FROM pg_constraint con \
+     WHERE con.contype IN ('p', 'f', 'u', 'c', 'x') AND con.conrelid <> 0 AND con.connamespace = ANY($1)";
+
+/// Indexes that back no primary key, unique or exclusion constraint; expression elements as
+/// text; whether the index is attached to a partitioned table's index.
+const INDEXES: &str = "SELECT i.indrelid, ic.relname, i.indisunique, i.indkey::int2[], i.indnkeyatts, \
+       CASE WHEN i.indexprs IS NOT NULL THEN \
+         ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true) FROM generate_series(1, i.indnkeyatts::int) k) END, \
+       i.indexrelid IN (SELECT h.inhrelid FROM pg_inherits h) \
+     FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid \
+     WHERE ic.relnamespace = ANY($1) \
+       AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = i.indexrelid \
+                       AND con.conrelid = i.indrelid AND con.contype IN ('p', 'u', 'x'))";
+
+/// Tables outside the schemas read that foreign keys refer to, with their columns.
+const REFERRED: &str = "SELECT c.oid, n.nspname, c.relname, a.attnum, a.attname \
+     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+     LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped \
+     WHERE c.oid = ANY($1)";
+
+struct RawTable {
+    oid: u32,
+    namespace: u32,
+    name: String,
+    is_child: bool,
 }
 
-fn columns_query() -> String {
-    format!(
-        "SELECT a.attrelid::int8, a.attnum, a.attname::text \
-         FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped AND {SCHEMA_FILTER}"
-    )
+struct RawConstraint {
+    oid: u32,
+    table: u32,
+    name: String,
+    kind: Kind,
+    conkey: Vec<i16>,
+    confkey: Vec<i16>,
+    referred: u32,
+    parent: u32,
+    local: bool,
 }
 
-fn constraints_query() -> String {
-    format!(
-        "SELECT con.oid::int8, con.conrelid::int8, con.conname::text, con.contype::text, con.conkey, con.confkey, \
-           rn.nspname::text, rc.relname::text, con.confrelid::int8, con.conparentid::int8, con.conislocal \
-         FROM pg_constraint con \
-         JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
-         LEFT JOIN pg_class rc ON rc.oid = con.confrelid LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace \
-         WHERE con.contype IN ('p', 'f', 'u', 'c', 'x') AND c.relkind IN ('r', 'p') AND {SCHEMA_FILTER} \
-         ORDER BY con.conrelid, con.conname"
-    )
+struct RawIndex {
+    table: u32,
+    name: String,
+    unique: bool,
+    keys: Vec<i16>,
+    expressions: Option<Vec<String>>,
+    inherited: bool,
 }
 
-fn indexes_query() -> String {
-    format!(
-        "SELECT i.indrelid::int8, ic.relname::text, i.indisunique, i.indkey::int2[], i.indnkeyatts, \
-           CASE WHEN i.indexprs IS NOT NULL THEN \
-             ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true) FROM generate_series(1, i.indnkeyatts::int) k) END, \
-           h.inhrelid IS NOT NULL \
-         FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid \
-         JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
-         LEFT JOIN pg_inherits h ON h.inhrelid = i.indexrelid \
-         WHERE c.relkind IN ('r', 'p') AND {SCHEMA_FILTER} \
-           AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = i.indexrelid \
-                           AND con.conrelid = i.indrelid AND con.contype IN ('p', 'u', 'x')) \
-         ORDER BY i.indrelid, ic.relname"
-    )
+/// Column names by (table oid, attnum), sorted for binary search.
+#[derive(Default)]
+struct Columns(Vec<(u32, i16, String)>);
+
+impl Columns {
+    fn name(&self, table: u32, number: i16) -> Option<&str> {
+        self.0
+            .binary_search_by(|(oid, n, _)| (*oid, *n).cmp(&(table, number)))
+            .ok()
+            .map(|i| self.0[i].2.as_str())
+    }
+
+    fn of(&self, table: u32) -> &[(u32, i16, String)] {
+        let start = self.0.partition_point(|(oid, _, _)| *oid < table);
+        let end = self.0.partition_point(|(oid, _, _)| *oid <= table);
+        &self.0[start..end]
+    }
 }
 
-type Params<'a> = [&'a (dyn tokio_postgres::types::ToSql + Sync); 2];
-
-/// Runs one catalog query, echoing it.
-async fn query(
+/// Runs one catalog query, echoing it, and decodes each row as it arrives.
+async fn stream<T>(
     client: &Client,
     sql: &str,
-    params: &Params<'_>,
+    oids: &Vec<u32>,
     what: &str,
     printer: &Printer,
-) -> Result<Vec<Row>> {
+    decode: impl Fn(&Row) -> Result<T, tokio_postgres::Error>,
+) -> Result<Vec<T>> {
     printer.echo_sql(sql);
-    client
-        .query(sql, params)
-        .await
-        .with_context(|| format!("reading {what}"))
+    let read = async {
+        let rows = client
+            .query_typed_raw(sql, [(oids, Type::OID_ARRAY)])
+            .await?;
+        futures_util::pin_mut!(rows);
+        let mut out = Vec::new();
+        while let Some(row) = rows.try_next().await? {
+            out.push(decode(&row)?);
+        }
+        Ok::<_, tokio_postgres::Error>(out)
+    };
+    read.await.with_context(|| format!("reading {what}"))
+}
+
+fn table_row(row: &Row) -> Result<RawTable, tokio_postgres::Error> {
+    Ok(RawTable {
+        oid: row.try_get(0)?,
+        namespace: row.try_get(1)?,
+        name: row.try_get(2)?,
+        is_child: row.try_get(3)?,
+    })
+}
+
+fn column_row(row: &Row) -> Result<(u32, i16, String), tokio_postgres::Error> {
+    Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?))
+}
+
+fn constraint_row(row: &Row) -> Result<RawConstraint, tokio_postgres::Error> {
+    let kind = match row.try_get::<_, i8>(3)? as u8 {
+        b'p' => Kind::Pk,
+        b'f' => Kind::Fk,
+        b'u' => Kind::Uq,
+        b'c' => Kind::Ck,
+        _ => Kind::Ex,
+    };
+    Ok(RawConstraint {
+        oid: row.try_get(0)?,
+        table: row.try_get(1)?,
+        name: row.try_get(2)?,
+        kind,
+        conkey: row.try_get::<_, Option<Vec<i16>>>(4)?.unwrap_or_default(),
+        confkey: row.try_get::<_, Option<Vec<i16>>>(5)?.unwrap_or_default(),
+        referred: row.try_get(6)?,
+        parent: row.try_get(7)?,
+        local: row.try_get(8)?,
+    })
+}
+
+fn index_row(row: &Row) -> Result<RawIndex, tokio_postgres::Error> {
+    let mut keys: Vec<i16> = row.try_get(3)?;
+    keys.truncate(usize::try_from(row.try_get::<_, i16>(4)?).unwrap_or(0));
+    Ok(RawIndex {
+        table: row.try_get(0)?,
+        name: row.try_get(1)?,
+        unique: row.try_get(2)?,
+        keys,
+        expressions: row.try_get(5)?,
+        inherited: row.try_get(6)?,
+    })
+}
+
+/// What the queries returned.
+struct Rows {
+    default_schema: String,
+    namespaces: FxHashMap<u32, String>,
+    tables: Vec<RawTable>,
+    columns: Columns,
+    constraints: Vec<RawConstraint>,
+    indexes: Vec<RawIndex>,
+    /// Tables outside the schemas read that foreign keys refer to: schema and name.
+    referred: FxHashMap<u32, (String, String)>,
 }
 
 /// Reads the schema; nothing is written. Two sessions share one snapshot (READ ONLY, REPEATABLE
@@ -99,44 +210,90 @@ pub async fn read_schema(
     filter: &Filter,
     printer: &Printer,
 ) -> Result<Schema> {
-    let begin = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+    // No JIT: it would spend longer compiling these queries than running them.
+    let begin = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL jit = off";
     printer.echo_sql(begin);
     client
         .batch_execute(begin)
         .await
         .context("starting a read-only transaction")?;
-    let header =
-        "SELECT coalesce((current_schemas(false))[1]::text, 'public'), pg_export_snapshot()";
-    printer.echo_sql(header);
+    printer.echo_sql(HEADER);
     let row = client
-        .query_one(header, &[])
+        .query_one(HEADER, &[&filter.schemas, &filter.exclude_schemas])
         .await
-        .context("reading the search path")?;
+        .context("reading the search path and schemas")?;
     let default_schema: String = row.get(0);
     let snapshot: String = row.get(1);
+    let oids: Vec<u32> = row.get(2);
+    let names: Vec<String> = row.get(3);
     let second = match second {
         Some(other) => {
-            let import = format!("{begin}; SET TRANSACTION SNAPSHOT '{snapshot}'");
+            let import = format!(
+                "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; \
+                 SET TRANSACTION SNAPSHOT '{snapshot}'; SET LOCAL jit = off"
+            );
             printer.echo_sql(&import);
             other.batch_execute(&import).await.ok().map(|()| other)
         }
         None => None,
     };
-    let (tables_sql, columns_sql, constraints_sql, indexes_sql) = (
-        tables_query(),
-        columns_query(),
-        constraints_query(),
-        indexes_query(),
-    );
-    let params: Params<'_> = [&filter.schemas, &filter.exclude_schemas];
-    // The constraints query is the heaviest: it gets a session to itself when there are two.
+    // The two heaviest queries (columns, constraints) go to different sessions.
     let other = second.unwrap_or(client);
-    let (table_rows, column_rows, constraint_rows, index_rows) = tokio::try_join!(
-        query(client, &tables_sql, &params, "tables", printer),
-        query(client, &columns_sql, &params, "columns", printer),
-        query(other, &constraints_sql, &params, "constraints", printer),
-        query(client, &indexes_sql, &params, "indexes", printer),
+    let (tables, columns, constraints, indexes) = tokio::try_join!(
+        stream(client, TABLES, &oids, "tables", printer, table_row),
+        stream(client, COLUMNS, &oids, "columns", printer, column_row),
+        stream(
+            other,
+            CONSTRAINTS,
+            &oids,
+            "constraints",
+            printer,
+            constraint_row
+        ),
+        stream(other, INDEXES, &oids, "indexes", printer, index_row),
     )?;
+    let mut columns = Columns(columns);
+    columns
+        .0
+        .sort_unstable_by_key(|(oid, number, _)| (*oid, *number));
+    // Foreign keys to tables outside the schemas read (rare): their names and columns.
+    let known: FxHashSet<u32> = tables.iter().map(|t| t.oid).collect();
+    let mut outside: Vec<u32> = constraints
+        .iter()
+        .filter(|c| c.kind == Kind::Fk && !known.contains(&c.referred))
+        .map(|c| c.referred)
+        .collect();
+    outside.sort_unstable();
+    outside.dedup();
+    let mut referred = FxHashMap::default();
+    if !outside.is_empty() {
+        let rows = stream(
+            client,
+            REFERRED,
+            &outside,
+            "referred tables",
+            printer,
+            |row| {
+                Ok((
+                    row.try_get::<_, u32>(0)?,
+                    row.try_get::<_, String>(1)?,
+                    row.try_get::<_, String>(2)?,
+                    row.try_get::<_, Option<i16>>(3)?,
+                    row.try_get::<_, Option<String>>(4)?,
+                ))
+            },
+        )
+        .await?;
+        for (oid, schema, table, number, column) in rows {
+            if let (Some(number), Some(column)) = (number, column) {
+                columns.0.push((oid, number, column));
+            }
+            referred.entry(oid).or_insert((schema, table));
+        }
+        columns
+            .0
+            .sort_unstable_by_key(|(oid, number, _)| (*oid, *number));
+    }
     printer.echo_sql("COMMIT");
     client
         .batch_execute("COMMIT")
@@ -146,129 +303,122 @@ pub async fn read_schema(
         let _ = other.batch_execute("COMMIT").await;
     }
     Ok(build(
-        &table_rows,
-        &column_rows,
-        &constraint_rows,
-        &index_rows,
+        Rows {
+            default_schema,
+            namespaces: oids.into_iter().zip(names).collect(),
+            tables,
+            columns,
+            constraints,
+            indexes,
+            referred,
+        },
         filter,
-        default_schema,
     ))
 }
 
-/// Assembles the model from the catalog rows.
-fn build(
-    table_rows: &[Row],
-    column_rows: &[Row],
-    constraint_rows: &[Row],
-    index_rows: &[Row],
-    filter: &Filter,
-    default_schema: String,
-) -> Schema {
-    let mut columns: HashMap<i64, Vec<(i16, String)>> = HashMap::with_capacity(table_rows.len());
-    for row in column_rows {
-        columns
-            .entry(row.get(0))
-            .or_default()
-            .push((row.get(1), row.get(2)));
-    }
-    let mut tables: Vec<Table> = Vec::with_capacity(table_rows.len());
-    let mut by_oid: HashMap<i64, usize> = HashMap::with_capacity(table_rows.len());
-    let mut attnums: Vec<Vec<(i16, String)>> = Vec::with_capacity(table_rows.len());
-    for row in table_rows {
-        let schema: String = row.get(1);
-        let name: String = row.get(2);
-        if !filter.matches_table(&schema, &name) {
+/// Assembles the model from the catalog rows: tables in (schema, name) order, each with its
+/// constraints and then its indexes, both by name.
+fn build(rows: Rows, filter: &Filter) -> Schema {
+    let Rows {
+        default_schema,
+        namespaces,
+        mut tables,
+        columns,
+        constraints,
+        indexes,
+        referred,
+    } = rows;
+    let schema_of = |namespace: u32| namespaces.get(&namespace).map_or("", String::as_str);
+    tables.sort_unstable_by(|a, b| {
+        (schema_of(a.namespace), a.name.as_str()).cmp(&(schema_of(b.namespace), b.name.as_str()))
+    });
+    // Every table read, for foreign keys; only those the filter matches are checked.
+    let mut names: FxHashMap<u32, (&str, &str)> = tables
+        .iter()
+        .map(|t| (t.oid, (schema_of(t.namespace), t.name.as_str())))
+        .collect();
+    names.extend(
+        referred
+            .iter()
+            .map(|(oid, (s, t))| (*oid, (s.as_str(), t.as_str()))),
+    );
+    let mut model: Vec<Table> = Vec::with_capacity(tables.len());
+    let mut by_oid: FxHashMap<u32, usize> = FxHashMap::default();
+    by_oid.reserve(tables.len());
+    for table in &tables {
+        let schema = schema_of(table.namespace);
+        if !filter.matches_table(schema, &table.name) {
             continue;
         }
-        let oid: i64 = row.get(0);
-        let mut attributes = columns.remove(&oid).unwrap_or_default();
-        attributes.sort_unstable_by_key(|(number, _)| *number);
-        by_oid.insert(oid, tables.len());
-        tables.push(Table {
-            schema,
-            name,
-            columns: attributes.iter().map(|(_, name)| name.clone()).collect(),
-            is_child: row.get(3),
+        by_oid.insert(table.oid, model.len());
+        model.push(Table {
+            schema: schema.to_owned(),
+            name: table.name.clone(),
+            columns: columns
+                .of(table.oid)
+                .iter()
+                .map(|(_, _, n)| n.clone())
+                .collect(),
+            is_child: table.is_child,
             objects: Vec::new(),
         });
-        attnums.push(attributes);
     }
-    let name_of = |index: usize, number: i16| -> Option<String> {
-        let attributes = &attnums[index];
-        attributes
-            .binary_search_by_key(&number, |(n, _)| *n)
-            .ok()
-            .map(|i| attributes[i].1.clone())
+    let column = |table: u32, number: i16| columns.name(table, number).map(str::to_owned);
+    // A constraint PostgreSQL clones onto the same table for a foreign key to a partitioned table.
+    let clones: FxHashSet<(u32, u32)> = if constraints.iter().any(|c| c.parent != 0) {
+        constraints.iter().map(|c| (c.oid, c.table)).collect()
+    } else {
+        FxHashSet::default()
     };
-    let constraint_table: HashMap<i64, i64> = constraint_rows
-        .iter()
-        .map(|row| (row.get::<_, i64>(0), row.get::<_, i64>(1)))
-        .collect();
-    for row in constraint_rows {
-        let conrelid: i64 = row.get(1);
-        let Some(&index) = by_oid.get(&conrelid) else {
+    for raw in constraints {
+        let Some(&index) = by_oid.get(&raw.table) else {
             continue;
         };
-        let parent: i64 = row.get(9);
-        if parent != 0 && constraint_table.get(&parent) == Some(&conrelid) {
-            continue; // a clone PostgreSQL keeps for a foreign key to a partitioned table
+        if raw.parent != 0 && clones.contains(&(raw.parent, raw.table)) {
+            continue;
         }
-        let contype: String = row.get(3);
-        let kind = match contype.as_str() {
-            "p" => Kind::Pk,
-            "f" => Kind::Fk,
-            "u" => Kind::Uq,
-            "c" => Kind::Ck,
-            _ => Kind::Ex,
-        };
-        let conkey: Vec<i16> = row.get::<_, Option<Vec<i16>>>(4).unwrap_or_default();
-        let referred = (kind == Kind::Fk).then(|| {
-            let confkey: Vec<i16> = row.get::<_, Option<Vec<i16>>>(5).unwrap_or_default();
-            let referred_index = by_oid.get(&row.get::<_, i64>(8)).copied();
+        let referred = (raw.kind == Kind::Fk).then(|| {
+            let (schema, table) = names.get(&raw.referred).copied().unwrap_or_default();
             Referred {
-                schema: row.get::<_, Option<String>>(6).unwrap_or_default(),
-                table: row.get::<_, Option<String>>(7).unwrap_or_default(),
-                columns: confkey
+                schema: schema.to_owned(),
+                table: table.to_owned(),
+                columns: raw
+                    .confkey
                     .iter()
-                    .map(|n| {
-                        referred_index
-                            .and_then(|i| name_of(i, *n))
-                            .unwrap_or_else(|| n.to_string())
-                    })
+                    .map(|n| column(raw.referred, *n).unwrap_or_else(|| n.to_string()))
                     .collect(),
             }
         });
-        tables[index].objects.push(Object {
-            kind,
-            name: row.get(2),
-            columns: conkey.iter().map(|n| name_of(index, *n)).collect(),
+        model[index].objects.push(Object {
+            kind: raw.kind,
+            name: raw.name,
+            columns: raw.conkey.iter().map(|n| column(raw.table, *n)).collect(),
             expression_columns: Vec::new(),
             referred,
-            unique: matches!(kind, Kind::Pk | Kind::Uq),
-            inherited: parent != 0 || !row.get::<_, bool>(10),
+            unique: matches!(raw.kind, Kind::Pk | Kind::Uq),
+            inherited: raw.parent != 0 || !raw.local,
             location: None,
             unnamed: false,
         });
     }
-    for row in index_rows {
-        let Some(&index) = by_oid.get(&row.get::<_, i64>(0)) else {
+    for raw in indexes {
+        let Some(&index) = by_oid.get(&raw.table) else {
             continue;
         };
-        let indkey: Vec<i16> = row.get(3);
-        let key_count = usize::try_from(row.get::<_, i16>(4)).unwrap_or(0);
-        let expressions: Option<Vec<String>> = row.get(5);
-        let keys = &indkey[..key_count.min(indkey.len())];
-        let columns: Vec<Option<String>> = keys
+        let table = &model[index];
+        let columns: Vec<Option<String>> = raw
+            .keys
             .iter()
-            .map(|n| if *n == 0 { None } else { name_of(index, *n) })
+            .map(|n| if *n == 0 { None } else { column(raw.table, *n) })
             .collect();
-        let expression_columns = match &expressions {
-            Some(definitions) => keys
+        let expression_columns = match &raw.expressions {
+            Some(definitions) => raw
+                .keys
                 .iter()
                 .zip(definitions)
                 .map(|(n, text)| {
                     if *n == 0 {
-                        first_column_in(text, &tables[index].columns)
+                        first_column_in(text, &table.columns)
                     } else {
                         None
                     }
@@ -276,20 +426,25 @@ fn build(
                 .collect(),
             None => Vec::new(),
         };
-        tables[index].objects.push(Object {
+        model[index].objects.push(Object {
             kind: Kind::Ix,
-            name: row.get(1),
+            name: raw.name,
             columns,
             expression_columns,
             referred: None,
-            unique: row.get(2),
-            inherited: row.get(6),
+            unique: raw.unique,
+            inherited: raw.inherited,
             location: None,
             unnamed: false,
         });
     }
+    for table in &mut model {
+        table.objects.sort_unstable_by(|a, b| {
+            (a.kind == Kind::Ix, &a.name).cmp(&(b.kind == Kind::Ix, &b.name))
+        });
+    }
     Schema {
-        tables,
+        tables: model,
         default_schema,
     }
 }

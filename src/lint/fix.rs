@@ -1,8 +1,6 @@
 //! `--fix-sql`: one transaction renaming every violation, ordered so that no rename takes a name
 //! still in use, and refusing renames that would collide.
 
-use std::collections::HashSet;
-
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::lint::model::Schema;
@@ -18,144 +16,161 @@ pub struct Collision {
     pub objects: Vec<String>,
 }
 
-/// The namespace a name lives in: relations (tables, indexes, and the indexes behind pk/uq/ex)
-/// per schema, constraints per table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Space<'a> {
-    Relation(&'a str),
-    Constraint(&'a str, &'a str),
-}
-
-fn spaces<'a>(schema: &'a str, table: &'a str, kind: Kind) -> impl Iterator<Item = Space<'a>> {
-    let relation = matches!(kind, Kind::Ix | Kind::Pk | Kind::Uq | Kind::Ex)
-        .then_some(Space::Relation(schema));
-    let constraint = (kind != Kind::Ix).then_some(Space::Constraint(schema, table));
-    relation.into_iter().chain(constraint)
-}
-
-/// Marks violations whose rename would collide (their `fix` becomes `None`) and returns the collisions.
+/// Marks violations whose rename would collide (`collides`) and returns the collisions.
+///
+/// Relations (tables, indexes, and the indexes behind pk/uq/ex) share a namespace per schema,
+/// constraints one per table. Objects not renamed keep their names; renamed ones take the expected
+/// name. Built for tens of thousands of objects: one pass with a count per relation name, and the
+/// owners of a name are looked up only for names held twice.
 pub fn find_collisions(schema: &Schema, violations: &mut [Violation]) -> Vec<Collision> {
-    let renamed: FxHashSet<(&str, &str, &str)> = violations
+    // The violation that renames each object, by the object's position in the model.
+    let mut renames: Vec<((u32, u32), usize)> = violations
         .iter()
-        .filter(|v| v.fix.is_some())
-        .map(|v| (v.schema.as_str(), v.table.as_str(), v.name.as_str()))
+        .enumerate()
+        .filter(|(_, v)| v.has_fix())
+        .map(|(i, v)| (v.position, i))
         .collect();
-    // Every name in use after the renames, with who holds it: objects not renamed keep theirs.
-    let mut holders: Vec<(Space<'_>, &str, String)> = Vec::new();
-    for table in &schema.tables {
-        holders.push((
-            Space::Relation(&table.schema),
-            &table.name,
-            format!("table {}", table.name),
-        ));
-        for object in &table.objects {
-            if renamed.contains(&(
-                table.schema.as_str(),
-                table.name.as_str(),
-                object.name.as_str(),
-            )) {
-                continue;
+    renames.sort_unstable();
+    let renamed_by = |table: usize, object: usize| -> Option<usize> {
+        let key = (table as u32, object as u32);
+        renames
+            .binary_search_by_key(&key, |(position, _)| *position)
+            .ok()
+            .map(|i| renames[i].1)
+    };
+    let final_name = |table: usize, object: usize| -> &str {
+        match renamed_by(table, object) {
+            Some(i) => violations[i].expected.as_deref().unwrap_or_default(),
+            None => &schema.tables[table].objects[object].name,
+        }
+    };
+    let mut relations: FxHashMap<(&str, &str), u32> = FxHashMap::default();
+    relations.reserve(schema.tables.iter().map(|t| 1 + t.objects.len()).sum());
+    let mut taken: Vec<(&str, Owner)> = Vec::new();
+    let mut collisions: Vec<Collision> = Vec::new();
+    for (ti, table) in schema.tables.iter().enumerate() {
+        *relations.entry((&table.schema, &table.name)).or_default() += 1;
+        taken.clear();
+        for (oi, object) in table.objects.iter().enumerate() {
+            let name = final_name(ti, oi);
+            if matches!(object.kind, Kind::Ix | Kind::Pk | Kind::Uq | Kind::Ex) {
+                *relations.entry((&table.schema, name)).or_default() += 1;
             }
-            for space in spaces(&table.schema, &table.name, object.kind) {
-                holders.push((space, &object.name, String::new()));
+            if object.kind != Kind::Ix {
+                taken.push((name, owner(ti, oi, renamed_by(ti, oi))));
             }
         }
-    }
-    for violation in violations.iter().filter(|v| v.fix.is_some()) {
-        let expected = violation.expected.as_deref().unwrap_or_default();
-        for space in spaces(&violation.schema, &violation.table, violation.kind) {
-            holders.push((space, expected, String::new()));
+        // Constraint names per table: a handful, compared directly.
+        taken.sort_by_key(|(name, _)| *name);
+        for group in taken.chunk_by(|a, b| a.0 == b.0).filter(|g| g.len() > 1) {
+            collisions.push(Collision {
+                schema: table.schema.clone(),
+                name: group[0].0.to_string(),
+                objects: ordered(group.iter().map(|(_, o)| *o), schema, violations),
+            });
         }
     }
-    let mut counts: FxHashMap<(Space<'_>, &str), u32> = FxHashMap::default();
-    counts.reserve(holders.len());
-    for (space, name, _) in &holders {
-        *counts.entry((*space, name)).or_default() += 1;
-    }
-    if counts.values().all(|count| *count < 2) {
-        return Vec::new();
-    }
-    // Only now name the owners of the names held twice.
-    let mut owners: FxHashMap<(Space<'_>, &str), Vec<String>> = FxHashMap::default();
-    for table in &schema.tables {
-        for object in &table.objects {
-            let keep = !renamed.contains(&(
-                table.schema.as_str(),
-                table.name.as_str(),
-                object.name.as_str(),
-            ));
-            for space in spaces(&table.schema, &table.name, object.kind) {
-                if keep
-                    && counts
-                        .get(&(space, object.name.as_str()))
-                        .is_some_and(|c| *c > 1)
+    if relations.values().any(|count| *count > 1) {
+        // Only now name the owners of the relation names held twice.
+        let mut owners: FxHashMap<(&str, &str), Vec<Owner>> = FxHashMap::default();
+        for (ti, table) in schema.tables.iter().enumerate() {
+            for (oi, object) in table.objects.iter().enumerate() {
+                let name = final_name(ti, oi);
+                if matches!(object.kind, Kind::Ix | Kind::Pk | Kind::Uq | Kind::Ex)
+                    && relations[&(table.schema.as_str(), name)] > 1
                 {
-                    owners
-                        .entry((space, &object.name))
-                        .or_default()
-                        .push(format!("{}.{}", table.name, object.name));
+                    owners.entry((&table.schema, name)).or_default().push(owner(
+                        ti,
+                        oi,
+                        renamed_by(ti, oi),
+                    ));
                 }
             }
-        }
-        if counts
-            .get(&(Space::Relation(&table.schema), table.name.as_str()))
-            .is_some_and(|c| *c > 1)
-        {
-            owners
-                .entry((Space::Relation(&table.schema), &table.name))
-                .or_default()
-                .push(format!("table {}", table.name));
-        }
-    }
-    for violation in violations.iter().filter(|v| v.fix.is_some()) {
-        let expected = violation.expected.as_deref().unwrap_or_default();
-        for space in spaces(&violation.schema, &violation.table, violation.kind) {
-            if counts.get(&(space, expected)).is_some_and(|c| *c > 1) {
+            if relations[&(table.schema.as_str(), table.name.as_str())] > 1 {
                 owners
-                    .entry((space, expected))
+                    .entry((&table.schema, &table.name))
                     .or_default()
-                    .push(format!("{}.{}", violation.table, violation.name));
+                    .push(Owner::Table(ti));
             }
         }
-    }
-    let mut collisions: Vec<Collision> = owners
-        .into_iter()
-        .map(|((space, name), objects)| {
-            let schema = match space {
-                Space::Relation(schema) | Space::Constraint(schema, _) => schema,
-            };
-            Collision {
-                schema: schema.to_string(),
+        for ((schema_name, name), list) in owners {
+            collisions.push(Collision {
+                schema: schema_name.to_string(),
                 name: name.to_string(),
-                objects,
-            }
-        })
-        .collect();
+                objects: ordered(list.into_iter(), schema, violations),
+            });
+        }
+    }
+    if collisions.is_empty() {
+        return collisions;
+    }
     collisions.sort_by(|a, b| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)));
     collisions.dedup();
-    let colliding: FxHashSet<String> = collisions
+    let colliding: FxHashSet<&str> = collisions
         .iter()
-        .flat_map(|c| c.objects.iter().cloned())
+        .flat_map(|c| c.objects.iter().map(String::as_str))
         .collect();
-    for violation in violations.iter_mut() {
-        if violation.fix.is_some()
-            && colliding.contains(&format!("{}.{}", violation.table, violation.name))
+    let mut marked = Vec::new();
+    for (i, violation) in violations.iter().enumerate() {
+        if violation.has_fix()
+            && colliding.contains(format!("{}.{}", violation.table, violation.name).as_str())
         {
-            violation.fix = None;
-            violation
-                .message
-                .push_str("; not renamed: the expected name collides with another object");
+            marked.push(i);
         }
+    }
+    for i in marked {
+        violations[i].collides = true;
     }
     collisions
 }
 
+/// Who holds a name: a table, an object that keeps its name, or one renamed by a violation.
+#[derive(Debug, Clone, Copy)]
+enum Owner {
+    Table(usize),
+    Kept(usize, usize),
+    Renamed(usize),
+}
+
+fn owner(table: usize, object: usize, renamed_by: Option<usize>) -> Owner {
+    match renamed_by {
+        Some(violation) => Owner::Renamed(violation),
+        None => Owner::Kept(table, object),
+    }
+}
+
+/// The owners as `table.name` (or `table T`): kept objects and tables first, in model order, then
+/// renamed objects in report order.
+fn ordered(
+    owners: impl Iterator<Item = Owner>,
+    schema: &Schema,
+    violations: &[Violation],
+) -> Vec<String> {
+    let mut owners: Vec<Owner> = owners.collect();
+    owners.sort_by_key(|owner| match *owner {
+        Owner::Kept(t, o) => (0, t, o),
+        Owner::Table(t) => (0, t, usize::MAX),
+        Owner::Renamed(v) => (1, v, 0),
+    });
+    owners
+        .into_iter()
+        .map(|owner| match owner {
+            Owner::Table(t) => format!("table {}", schema.tables[t].name),
+            Owner::Kept(t, o) => {
+                let table = &schema.tables[t];
+                format!("{}.{}", table.name, table.objects[o].name)
+            }
+            Owner::Renamed(v) => format!("{}.{}", violations[v].table, violations[v].name),
+        })
+        .collect()
+}
+
 /// The script: renames ordered so a name is freed before it is taken.
 pub fn script(violations: &[Violation]) -> String {
-    let mut pending: Vec<&Violation> = violations.iter().filter(|v| v.fix.is_some()).collect();
+    let mut pending: Vec<&Violation> = violations.iter().filter(|v| v.has_fix()).collect();
     let mut ordered: Vec<&Violation> = Vec::with_capacity(pending.len());
     while !pending.is_empty() {
-        let current: HashSet<(&str, &str)> = pending
+        let current: FxHashSet<(&str, &str)> = pending
             .iter()
             .map(|v| (v.schema.as_str(), v.name.as_str()))
             .collect();
@@ -176,11 +191,171 @@ pub fn script(violations: &[Violation]) -> String {
         "-- dbtool lint-constraints --fix-sql: renames to the naming convention\nBEGIN;\n",
     );
     for violation in ordered {
-        if let Some(fix) = &violation.fix {
-            out.push_str(fix);
+        if let Some(fix) = violation.fix() {
+            out.push_str(&fix);
             out.push('\n');
         }
     }
     out.push_str("COMMIT;\n");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lint::config::{LabelSchema, LintOptions};
+    use crate::lint::model::{Object, Table};
+    use crate::lint::naming::NamingConvention;
+    use crate::lint::rules::check_schema;
+
+    fn object(kind: Kind, name: &str, columns: &[&str]) -> Object {
+        Object {
+            kind,
+            name: name.to_string(),
+            columns: columns.iter().map(|c| Some(c.to_string())).collect(),
+            expression_columns: Vec::new(),
+            referred: None,
+            unique: matches!(kind, Kind::Pk | Kind::Uq),
+            inherited: false,
+            location: None,
+            unnamed: false,
+        }
+    }
+
+    fn table(name: &str, objects: Vec<Object>) -> Table {
+        Table {
+            schema: "public".to_string(),
+            name: name.to_string(),
+            columns: Vec::new(),
+            is_child: false,
+            objects,
+        }
+    }
+
+    /// Checks the schema with the default convention, then looks for collisions.
+    fn collisions_of(tables: Vec<Table>) -> (Vec<Collision>, Vec<Violation>) {
+        let schema = Schema {
+            tables,
+            default_schema: "public".to_string(),
+        };
+        let options = LintOptions {
+            convention: NamingConvention::app_default(),
+            label_schema: LabelSchema::OutsideSearchPath,
+            ignore: Vec::new(),
+            config_file: None,
+        };
+        let mut violations = check_schema(&schema, &options, false).unwrap().violations;
+        let collisions = find_collisions(&schema, &mut violations);
+        (collisions, violations)
+    }
+
+    #[test]
+    fn distinct_names_do_not_collide() {
+        let (collisions, violations) = collisions_of(vec![table(
+            "orders",
+            vec![
+                object(Kind::Pk, "orders_pkey", &["id"]),
+                object(Kind::Ix, "orders_status_idx", &["status"]),
+            ],
+        )]);
+        assert!(collisions.is_empty());
+        assert_eq!(violations.len(), 2);
+        assert!(violations.iter().all(Violation::has_fix));
+    }
+
+    #[test]
+    fn two_indexes_wanting_one_name_collide_and_lose_their_fix() {
+        let (collisions, violations) = collisions_of(vec![table(
+            "orders",
+            vec![
+                object(Kind::Ix, "orders_status_idx", &["status"]),
+                object(Kind::Ix, "orders_status_idx1", &["status"]),
+            ],
+        )]);
+        assert_eq!(
+            collisions,
+            vec![Collision {
+                schema: "public".to_string(),
+                name: "ix_orders_status".to_string(),
+                objects: vec![
+                    "orders.orders_status_idx".to_string(),
+                    "orders.orders_status_idx1".to_string()
+                ],
+            }]
+        );
+        assert!(violations.iter().all(|v| v.collides && v.fix().is_none()));
+        assert!(
+            violations[0]
+                .message()
+                .ends_with("collides with another object")
+        );
+    }
+
+    #[test]
+    fn a_rename_onto_a_name_an_object_keeps_collides() {
+        // A unique index already (rightly) named uq_orders_status, and a unique constraint on the
+        // same column whose convention name is that.
+        let mut index = object(Kind::Ix, "uq_orders_status", &["status"]);
+        index.unique = true;
+        let (collisions, violations) = collisions_of(vec![table(
+            "orders",
+            vec![object(Kind::Uq, "orders_status_key", &["status"]), index],
+        )]);
+        assert_eq!(collisions.len(), 1, "{collisions:?}");
+        assert_eq!(
+            collisions[0].objects,
+            ["orders.uq_orders_status", "orders.orders_status_key"]
+        );
+        assert_eq!(violations.len(), 1);
+        assert!(violations[0].collides);
+    }
+
+    #[test]
+    fn two_unique_constraints_wanting_one_name_collide() {
+        let (collisions, violations) = collisions_of(vec![table(
+            "t",
+            vec![
+                object(Kind::Uq, "t_a_b_key", &["a", "b"]),
+                object(Kind::Uq, "t_a_c_key", &["a", "c"]),
+            ],
+        )]);
+        assert_eq!(collisions.len(), 1, "{collisions:?}");
+        assert_eq!(collisions[0].name, "uq_t_a");
+        assert_eq!(collisions[0].objects, ["t.t_a_b_key", "t.t_a_c_key"]);
+        assert!(violations.iter().all(|v| v.collides));
+    }
+
+    #[test]
+    fn a_rename_onto_a_table_name_collides() {
+        let (collisions, _) = collisions_of(vec![
+            table("ix_t_a", Vec::new()),
+            table("t", vec![object(Kind::Ix, "t_a_idx", &["a"])]),
+        ]);
+        assert_eq!(collisions.len(), 1, "{collisions:?}");
+        assert_eq!(collisions[0].objects, ["table ix_t_a", "t.t_a_idx"]);
+    }
+
+    #[test]
+    fn the_script_frees_a_name_before_taking_it() {
+        // b's rename takes a's old name... a is renamed away first.
+        let violation = |name: &str, expected: &str| Violation {
+            schema: "public".to_string(),
+            table: "t".to_string(),
+            kind: Kind::Ix,
+            name: name.to_string(),
+            expected: Some(expected.to_string()),
+            rule: "naming/mismatch",
+            location: None,
+            postgres_default: false,
+            unnamed: false,
+            collides: false,
+            explanation: None,
+            position: (0, 0),
+        };
+        let script = script(&[violation("b", "a"), violation("a", "c")]);
+        let first = script.find("RENAME TO c").unwrap();
+        let second = script.find("RENAME TO a").unwrap();
+        assert!(first < second, "{script}");
+        assert!(script.starts_with("-- dbtool") && script.ends_with("COMMIT;\n"));
+    }
 }

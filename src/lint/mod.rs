@@ -48,9 +48,15 @@ pub struct LintReport {
     pub baselined: usize,
     /// Baseline entries that no longer occur.
     pub stale_baseline: Vec<baseline::Entry>,
-    pub fix_sql: String,
     /// Statements in SQL files that could not be parsed or replayed.
     pub errors: Vec<sqlfile::FileError>,
+}
+
+impl LintReport {
+    /// The `--fix-sql` script: one transaction renaming every violation that has a fix.
+    pub fn fix_sql(&self) -> String {
+        fix::script(&self.violations)
+    }
 }
 
 /// Lints the live database, SQL files, or SQL files replayed over the live database.
@@ -135,7 +141,6 @@ fn check(
         Some(path) => baseline::apply(path, &mut violations)?,
         None => Vec::new(),
     };
-    let fix_sql = fix::script(&violations);
     phase("computed the fixes");
     Ok(LintReport {
         baselined: before - violations.len(),
@@ -145,7 +150,6 @@ fn check(
         skipped: findings.skipped,
         ignored: findings.ignored,
         stale_baseline,
-        fix_sql,
         errors,
     })
 }

@@ -3,9 +3,10 @@
 
 use crate::lint::config::{LabelSchema, LintOptions};
 use crate::lint::model::{Location, Object, Schema, Table};
-use crate::lint::naming::{self, CheckOptions, Column, Kind, ObjectRef, quote_ident};
+use crate::lint::naming::{self, CheckOptions, Column, Kind, ObjectRef, push_ident, quote_ident};
 
-/// A name that breaks the convention, with the SQL that renames it.
+/// A name that breaks the convention. Its message and rename statement are rendered on demand
+/// ([`Violation::message`], [`Violation::fix`]): a large schema has tens of thousands of them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Violation {
     pub schema: String,
@@ -14,17 +15,109 @@ pub struct Violation {
     pub name: String,
     pub expected: Option<String>,
     /// Stable rule id, e.g. `naming/mismatch`.
-    pub rule: String,
-    pub message: String,
-    /// The rename statement; `None` when no expected name can be derived or it would collide.
-    pub fix: Option<String>,
+    pub rule: &'static str,
     pub location: Option<Location>,
+    /// The name is (or looks like) one PostgreSQL chose itself.
+    pub postgres_default: bool,
+    /// Defined without a name in a SQL file: the name is PostgreSQL's future choice.
+    pub unnamed: bool,
+    /// Renaming to the expected name would collide with another object's name.
+    pub collides: bool,
+    /// The naming check's own explanation, kept when no expected name can be derived.
+    pub explanation: Option<String>,
+    /// The object's (table, object) index in the schema model it was checked in.
+    pub position: (u32, u32),
 }
 
 impl Violation {
     /// `schema.table.name`, the key of baselines and ignores.
     pub fn key(&self) -> String {
         format!("{}.{}.{}", self.schema, self.table, self.name)
+    }
+
+    /// Whether there is a rename statement: an expected name that collides with nothing.
+    pub fn has_fix(&self) -> bool {
+        self.expected.is_some() && !self.collides
+    }
+
+    /// The rename statement; `None` when no expected name can be derived or it would collide.
+    pub fn fix(&self) -> Option<String> {
+        if self.collides {
+            return None;
+        }
+        self.rename()
+    }
+
+    fn rename(&self) -> Option<String> {
+        let expected = self.expected.as_deref()?;
+        Some(rename_sql(
+            &self.schema,
+            &self.table,
+            self.kind,
+            &self.name,
+            expected,
+        ))
+    }
+
+    /// One line saying what is wrong and what the name should be.
+    pub fn message(&self) -> String {
+        let kind = self.kind.abbreviation();
+        let mut message = match (&self.expected, self.unnamed) {
+            (Some(expected), true) => format!(
+                "unnamed {kind} on {}.{} — PostgreSQL will name it {:?}; the convention expects {:?}: {} (where the migration already ran: {})",
+                self.schema,
+                self.table,
+                self.name,
+                expected,
+                if self.kind == Kind::Ix {
+                    format!("write CREATE INDEX {} ON ...", quote_ident(expected))
+                } else {
+                    format!(
+                        "write CONSTRAINT {} before the definition",
+                        quote_ident(expected)
+                    )
+                },
+                self.rename().unwrap_or_default()
+            ),
+            (Some(expected), false) => {
+                let mut line = String::with_capacity(
+                    48 + self.name.len() + self.schema.len() + self.table.len() + expected.len(),
+                );
+                line.push_str(kind);
+                line.push(' ');
+                push_debug(&mut line, &self.name);
+                line.push_str(" on ");
+                line.push_str(&self.schema);
+                line.push('.');
+                line.push_str(&self.table);
+                line.push_str(" should be named ");
+                push_debug(&mut line, expected);
+                line
+            }
+            (None, _) => self.explanation.clone().unwrap_or_default(),
+        };
+        if self.postgres_default && !(self.unnamed && self.expected.is_some()) {
+            message.push_str(" (PostgreSQL default name)");
+        }
+        if self.collides {
+            message.push_str("; not renamed: the expected name collides with another object");
+        }
+        message
+    }
+}
+
+/// `text` as Rust's `{:?}` writes it, without the formatting machinery for the common case.
+fn push_debug(out: &mut String, text: &str) {
+    if text
+        .chars()
+        .all(|c| (c.is_ascii_graphic() && c != '"' && c != '\\') || c == ' ')
+    {
+        out.push('"');
+        out.push_str(text);
+        out.push('"');
+    } else {
+        use std::fmt::Write;
+        let _ = write!(out, "{text:?}");
     }
 }
 
@@ -45,23 +138,25 @@ pub fn check_schema(
     include_partitions: bool,
 ) -> anyhow::Result<Findings> {
     let mut findings = Findings::default();
-    for table in &schema.tables {
-        for object in &table.objects {
+    for (ti, table) in schema.tables.iter().enumerate() {
+        for (oi, object) in table.objects.iter().enumerate() {
             if object.inherited && !include_partitions {
                 findings.skipped += 1;
                 continue;
             }
-            let key = format!("{}.{}.{}", table.schema, table.name, object.name);
-            if options
-                .ignore
-                .iter()
-                .any(|pattern| crate::lint::glob(pattern, &key))
-            {
+            if !options.ignore.is_empty() && {
+                let key = format!("{}.{}.{}", table.schema, table.name, object.name);
+                options
+                    .ignore
+                    .iter()
+                    .any(|pattern| crate::lint::glob(pattern, &key))
+            } {
                 findings.ignored += 1;
                 continue;
             }
             findings.objects_checked += 1;
-            if let Some(violation) = check_object(schema, table, object, options)? {
+            if let Some(mut violation) = check_object(schema, table, object, options)? {
+                violation.position = (ti as u32, oi as u32);
                 findings.violations.push(violation);
             }
         }
@@ -98,81 +193,59 @@ fn check_object(
     if let Some(referred) = &object.referred {
         reference = reference.referring_to(&referred.table, &referred_columns);
     }
-    let violation = naming::check_with(
-        &options.convention,
-        &reference,
-        &object.name,
-        &CheckOptions::default(),
-    )
-    .map_err(|e| {
+    let invalid = |e: naming::NamingError| {
         crate::exit::invalid(format!(
             "naming convention for {}: {e}",
             object.kind.abbreviation()
         ))
-    })?;
-    Ok(violation.map(|v| {
-        let default_note = if v.postgres_default {
-            " (PostgreSQL default name)"
-        } else {
-            ""
-        };
-        let fix = v.expected.as_ref().map(|expected| rename_sql(&table.schema, &table.name, object.kind, &object.name, expected));
-        let message = match (&v.expected, object.unnamed) {
-            (Some(expected), true) => format!(
-                "unnamed {} on {}.{} — PostgreSQL will name it {:?}; the convention expects {:?}: {} (where the migration already ran: {})",
-                object.kind.abbreviation(),
-                table.schema,
-                table.name,
-                object.name,
-                expected,
-                if object.kind == Kind::Ix {
-                    format!("write CREATE INDEX {} ON ...", quote_ident(expected))
-                } else {
-                    format!("write CONSTRAINT {} before the definition", quote_ident(expected))
-                },
-                fix.clone().unwrap_or_default()
-            ),
-            (Some(expected), false) => format!(
-                "{} {:?} on {}.{} should be named {:?}{default_note}",
-                object.kind.abbreviation(),
-                object.name,
-                table.schema,
-                table.name,
-                expected
-            ),
-            (None, _) => format!("{}{default_note}", v.message),
-        };
-        Violation {
-            schema: table.schema.clone(),
-            table: table.name.clone(),
-            kind: object.kind,
-            name: object.name.clone(),
-            fix: v.expected.as_ref().map(|expected| {
-                rename_sql(
-                    &table.schema,
-                    &table.name,
-                    object.kind,
-                    &object.name,
-                    expected,
-                )
-            }),
-            expected: v.expected,
-            rule: v.rule.id().to_string(),
-            message,
-            location: object.location.clone(),
-        }
+    };
+    let options_ = CheckOptions::default();
+    let Some(verdict) = naming::verdict(&options.convention, &reference, &object.name, &options_)
+        .map_err(invalid)?
+    else {
+        return Ok(None);
+    };
+    let explanation = match verdict.expected {
+        Some(_) => None,
+        None => naming::check_with(&options.convention, &reference, &object.name, &options_)
+            .map_err(invalid)?
+            .map(|v| v.message),
+    };
+    Ok(Some(Violation {
+        schema: table.schema.clone(),
+        table: table.name.clone(),
+        kind: object.kind,
+        name: object.name.clone(),
+        expected: verdict.expected,
+        rule: verdict.rule.id(),
+        location: object.location.clone(),
+        postgres_default: naming::is_postgres_default(&reference, &object.name),
+        unnamed: object.unnamed,
+        collides: false,
+        explanation,
+        position: (0, 0),
     }))
 }
 
 /// `ALTER TABLE ... RENAME CONSTRAINT` or `ALTER INDEX ... RENAME TO`, quoted and schema-qualified.
 pub fn rename_sql(schema: &str, table: &str, kind: Kind, from: &str, to: &str) -> String {
-    let (schema_q, from_q, to_q) = (quote_ident(schema), quote_ident(from), quote_ident(to));
+    let mut sql = String::with_capacity(48 + schema.len() + table.len() + from.len() + to.len());
     if kind == Kind::Ix {
-        format!("ALTER INDEX {schema_q}.{from_q} RENAME TO {to_q};")
+        sql.push_str("ALTER INDEX ");
+        push_ident(&mut sql, schema);
+        sql.push('.');
+        push_ident(&mut sql, from);
+        sql.push_str(" RENAME TO ");
     } else {
-        format!(
-            "ALTER TABLE {schema_q}.{} RENAME CONSTRAINT {from_q} TO {to_q};",
-            quote_ident(table)
-        )
+        sql.push_str("ALTER TABLE ");
+        push_ident(&mut sql, schema);
+        sql.push('.');
+        push_ident(&mut sql, table);
+        sql.push_str(" RENAME CONSTRAINT ");
+        push_ident(&mut sql, from);
+        sql.push_str(" TO ");
     }
+    push_ident(&mut sql, to);
+    sql.push(';');
+    sql
 }

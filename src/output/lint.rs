@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::{Value as Json, json};
 
 use crate::cli::Format;
-use crate::lint::LintReport;
+use crate::lint::{LintReport, Violation};
 
 pub fn write_lint(
     out: &mut dyn Write,
@@ -32,7 +32,7 @@ pub fn write_file_errors(errors: &[crate::lint::sqlfile::FileError]) {
 }
 
 pub fn write_fix_sql(out: &mut dyn Write, report: &LintReport) -> io::Result<()> {
-    out.write_all(report.fix_sql.as_bytes())?;
+    out.write_all(report.fix_sql().as_bytes())?;
     for collision in &report.collisions {
         writeln!(
             out,
@@ -84,9 +84,9 @@ fn write_text(out: &mut dyn Write, report: &LintReport, color: bool) -> io::Resu
             out,
             "  {:<3} {place}{}",
             violation.kind.abbreviation(),
-            violation.message
+            violation.message()
         )?;
-        if let Some(fix) = &violation.fix {
+        if let Some(fix) = violation.fix() {
             writeln!(out, "      fix: {fix}")?;
         }
     }
@@ -118,8 +118,8 @@ struct JsonViolation<'a> {
     name: &'a str,
     expected: Option<&'a str>,
     rule: &'a str,
-    message: &'a str,
-    fix: Option<&'a str>,
+    message: String,
+    fix: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     file: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -128,9 +128,36 @@ struct JsonViolation<'a> {
     column: Option<usize>,
 }
 
+impl<'a> From<&'a Violation> for JsonViolation<'a> {
+    fn from(v: &'a Violation) -> Self {
+        JsonViolation {
+            schema: &v.schema,
+            table: &v.table,
+            kind: v.kind.abbreviation(),
+            name: &v.name,
+            expected: v.expected.as_deref(),
+            rule: v.rule,
+            message: v.message(),
+            fix: v.fix(),
+            file: v.location.as_ref().map(|l| l.file.as_str()),
+            line: v.location.as_ref().map(|l| l.line),
+            column: v.location.as_ref().map(|l| l.column),
+        }
+    }
+}
+
+/// The violations, each rendered as it is written.
+struct JsonViolations<'a>(&'a [Violation]);
+
+impl Serialize for JsonViolations<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(JsonViolation::from))
+    }
+}
+
 #[derive(Serialize)]
 struct JsonReport<'a> {
-    violations: Vec<JsonViolation<'a>>,
+    violations: JsonViolations<'a>,
     collisions: Json,
     stale_baseline: &'a [crate::lint::baseline::Entry],
     errors: Json,
@@ -139,23 +166,7 @@ struct JsonReport<'a> {
 
 fn write_json(out: &mut dyn Write, report: &LintReport) -> io::Result<()> {
     let doc = JsonReport {
-        violations: report
-            .violations
-            .iter()
-            .map(|v| JsonViolation {
-                schema: &v.schema,
-                table: &v.table,
-                kind: v.kind.abbreviation(),
-                name: &v.name,
-                expected: v.expected.as_deref(),
-                rule: &v.rule,
-                message: &v.message,
-                fix: v.fix.as_deref(),
-                file: v.location.as_ref().map(|l| l.file.as_str()),
-                line: v.location.as_ref().map(|l| l.line),
-                column: v.location.as_ref().map(|l| l.column),
-            })
-            .collect(),
+        violations: JsonViolations(&report.violations),
         collisions: report
             .collisions
             .iter()
@@ -180,7 +191,7 @@ fn write_json(out: &mut dyn Write, report: &LintReport) -> io::Result<()> {
 }
 
 fn write_sarif(out: &mut dyn Write, report: &LintReport) -> io::Result<()> {
-    let mut rules: Vec<&str> = report.violations.iter().map(|v| v.rule.as_str()).collect();
+    let mut rules: Vec<&str> = report.violations.iter().map(|v| v.rule).collect();
     rules.sort_unstable();
     rules.dedup();
     let results: Vec<Json> = report
@@ -198,9 +209,9 @@ fn write_sarif(out: &mut dyn Write, report: &LintReport) -> io::Result<()> {
             json!({
                 "ruleId": v.rule,
                 "level": "error",
-                "message": {"text": v.message},
+                "message": {"text": v.message()},
                 "locations": [location],
-                "properties": {"kind": v.kind.abbreviation(), "expected": v.expected, "fix": v.fix},
+                "properties": {"kind": v.kind.abbreviation(), "expected": v.expected, "fix": v.fix()},
             })
         })
         .collect();
@@ -246,8 +257,8 @@ fn write_github(out: &mut dyn Write, report: &LintReport) -> io::Result<()> {
                 ),
             );
         }
-        let mut message = v.message.clone();
-        if let Some(fix) = &v.fix {
+        let mut message = v.message();
+        if let Some(fix) = v.fix() {
             message.push_str(&format!("\nfix: {fix}"));
         }
         writeln!(

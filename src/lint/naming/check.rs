@@ -116,6 +116,53 @@ pub fn check_with(
     actual: &str,
     options: &CheckOptions,
 ) -> Result<Option<Violation>, NamingError> {
+    Ok(failure(convention, obj, actual, options)?.map(|failure| violation(obj, actual, failure)))
+}
+
+/// The rule a name breaks and the name it should have, without the message [`check_with`]
+/// writes: what a linter of many objects needs first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    /// The rule broken.
+    pub rule: Rule,
+    /// As in [`Violation::expected`].
+    pub expected: Option<String>,
+}
+
+/// [`check_with`]'s verdict alone.
+pub fn verdict(
+    convention: &NamingConvention,
+    obj: &ObjectRef<'_>,
+    actual: &str,
+    options: &CheckOptions,
+) -> Result<Option<Verdict>, NamingError> {
+    Ok(
+        failure(convention, obj, actual, options)?.map(|failure| match failure {
+            Failure::Mismatch(expected) => Verdict {
+                rule: Rule::NameMismatch,
+                expected: Some(expected),
+            },
+            Failure::Doubled(expected) => Verdict {
+                rule: Rule::DoubledConvention,
+                expected,
+            },
+        }),
+    )
+}
+
+/// Whether `actual` is (or looks like) the name PostgreSQL would give `obj`
+/// ([`Violation::postgres_default`]).
+pub fn is_postgres_default(obj: &ObjectRef<'_>, actual: &str) -> bool {
+    let columns: Vec<&str> = obj.columns.iter().map(|c| c.name).collect();
+    recognise_postgres_default(obj.kind, obj.table.name, &columns, actual).is_some()
+}
+
+fn failure(
+    convention: &NamingConvention,
+    obj: &ObjectRef<'_>,
+    actual: &str,
+    options: &CheckOptions,
+) -> Result<Option<Failure>, NamingError> {
     let Some(template) = convention.template(obj.kind) else {
         return Ok(None);
     };
@@ -133,7 +180,7 @@ pub fn check_with(
             }
         }
     }
-    Ok(Some(violation(obj, actual, failure)))
+    Ok(Some(failure))
 }
 
 /// Why a name is wrong.
@@ -198,9 +245,7 @@ fn recover<'n>(segments: &[String], name: &'n str) -> Option<&'n str> {
 }
 
 fn violation(obj: &ObjectRef<'_>, actual: &str, failure: Failure) -> Violation {
-    let columns: Vec<&str> = obj.columns.iter().map(|c| c.name).collect();
-    let postgres_default =
-        recognise_postgres_default(obj.kind, obj.table.name, &columns, actual).is_some();
+    let postgres_default = is_postgres_default(obj, actual);
     let what = describe(obj);
     let default_note = if postgres_default {
         " (a PostgreSQL default name)"

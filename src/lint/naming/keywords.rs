@@ -194,14 +194,25 @@ const TYPE_FUNC_NAME: &[&str] = &[
 /// The category of `word` (lower case) if it is a keyword that needs
 /// quoting as an identifier; `None` for unreserved keywords and non-keywords.
 pub fn keyword_category(word: &str) -> Option<KeywordCategory> {
-    [
-        (RESERVED, KeywordCategory::Reserved),
-        (COL_NAME, KeywordCategory::ColName),
-        (TYPE_FUNC_NAME, KeywordCategory::TypeFuncName),
-    ]
-    .into_iter()
-    .find(|(list, _)| list.binary_search(&word).is_ok())
-    .map(|(_, category)| category)
+    // Keywords are 2 to 17 lower-case letters and underscores: most identifiers stop here.
+    if !(2..=17).contains(&word.len()) || !word.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+    {
+        return None;
+    }
+    static ALL: std::sync::OnceLock<rustc_hash::FxHashMap<&'static str, KeywordCategory>> =
+        std::sync::OnceLock::new();
+    ALL.get_or_init(|| {
+        [
+            (RESERVED, KeywordCategory::Reserved),
+            (COL_NAME, KeywordCategory::ColName),
+            (TYPE_FUNC_NAME, KeywordCategory::TypeFuncName),
+        ]
+        .into_iter()
+        .flat_map(|(list, category)| list.iter().map(move |word| (*word, category)))
+        .collect()
+    })
+    .get(word)
+    .copied()
 }
 
 #[cfg(test)]
@@ -223,6 +234,13 @@ mod tests {
                 .filter(|l| l.contains(word))
                 .count();
             assert_eq!(n, 1, "{word}");
+            // The shape keyword_category checks before looking a word up.
+            assert!((2..=17).contains(&word.len()), "{word}");
+            assert!(
+                word.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+                "{word}"
+            );
+            assert!(keyword_category(word).is_some(), "{word}");
         }
         assert_eq!(
             (RESERVED.len(), COL_NAME.len(), TYPE_FUNC_NAME.len()),

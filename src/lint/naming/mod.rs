@@ -48,7 +48,9 @@ pub mod quote;
 pub mod template;
 pub mod truncate;
 
-pub use check::{CheckOptions, Rule, Violation, check, check_with};
+pub use check::{
+    CheckOptions, Rule, Verdict, Violation, check, check_with, is_postgres_default, verdict,
+};
 pub use convention::{Declared, Name, NamingConvention, Origin};
 pub use error::NamingError;
 pub use keywords::{KeywordCategory, keyword_category};
@@ -58,5 +60,5 @@ pub use postgres_names::{
     IndexElem, PgNamespace, PostgresDefault, Unnamed, choose_postgres_name, make_object_name,
     recognise_postgres_default,
 };
-pub use quote::{is_bare_identifier, quote_ident};
+pub use quote::{is_bare_identifier, push_ident, quote_ident};
 pub use template::{Template, Token};

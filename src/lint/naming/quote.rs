@@ -20,10 +20,24 @@ pub fn is_bare_identifier(name: &str) -> bool {
 
 /// `name` as PostgreSQL's `quote_ident` would write it.
 pub fn quote_ident(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 2);
+    push_ident(&mut out, name);
+    out
+}
+
+/// Appends `name` as PostgreSQL's `quote_ident` would write it.
+pub fn push_ident(out: &mut String, name: &str) {
     if is_bare_identifier(name) {
-        name.to_owned()
+        out.push_str(name);
     } else {
-        format!("\"{}\"", name.replace('"', "\"\""))
+        out.push('"');
+        for c in name.chars() {
+            if c == '"' {
+                out.push('"');
+            }
+            out.push(c);
+        }
+        out.push('"');
     }
 }
 
