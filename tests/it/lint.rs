@@ -353,3 +353,40 @@ fn the_table_report_reads_well() {
     assert_eq!(result.code, 1);
     insta::assert_snapshot!(result.stdout);
 }
+
+#[test]
+fn foreign_keys_to_tables_outside_the_filter_name_the_referred_columns() {
+    let db = TestDb::new();
+    db.execute(
+        "CREATE TABLE users (id int PRIMARY KEY, code text UNIQUE);
+         CREATE TABLE orders (id int PRIMARY KEY, user_code text REFERENCES users (code));
+         CREATE SCHEMA app;
+         CREATE TABLE app.payments (id int PRIMARY KEY, user_code text REFERENCES public.users (code));",
+    );
+    let convention = ["--convention", "fk=fk_%(table_name)s_%(referred_column_0_name)s"];
+    let fk_expectations = |json: &Value| -> Vec<(String, String)> {
+        expected_by_name(json)
+            .into_iter()
+            .filter(|(name, _)| name.ends_with("_fkey"))
+            .collect()
+    };
+    // The referred table is read but not checked (--table), or in a schema not read (--schema).
+    let (_, json) = lint(&db, &[&["--table", "orders"][..], &convention].concat());
+    assert_eq!(
+        fk_expectations(&json),
+        [(
+            "orders_user_code_fkey".to_string(),
+            "fk_orders_code".to_string()
+        )],
+        "{json}"
+    );
+    let (_, json) = lint(&db, &[&["--schema", "app"][..], &convention].concat());
+    assert_eq!(
+        fk_expectations(&json),
+        [(
+            "payments_user_code_fkey".to_string(),
+            "fk_payments_code".to_string()
+        )],
+        "{json}"
+    );
+}
