@@ -342,6 +342,16 @@ fn build(rows: Rows, filter: &Filter) -> Schema {
             .iter()
             .map(|(oid, (s, t))| (*oid, (s.as_str(), t.as_str()))),
     );
+    // Objects per table, so that each table's list is allocated once at its size.
+    let mut counts: FxHashMap<u32, usize> = FxHashMap::default();
+    counts.reserve(tables.len());
+    for table in constraints
+        .iter()
+        .map(|c| c.table)
+        .chain(indexes.iter().map(|i| i.table))
+    {
+        *counts.entry(table).or_default() += 1;
+    }
     let mut model: Vec<Table> = Vec::with_capacity(tables.len());
     let mut by_oid: FxHashMap<u32, usize> = FxHashMap::default();
     by_oid.reserve(tables.len());
@@ -360,7 +370,7 @@ fn build(rows: Rows, filter: &Filter) -> Schema {
                 .map(|(_, _, n)| n.clone())
                 .collect(),
             is_child: table.is_child,
-            objects: Vec::new(),
+            objects: Vec::with_capacity(counts.get(&table.oid).copied().unwrap_or(0)),
         });
     }
     let column = |table: u32, number: i16| columns.name(table, number).map(str::to_owned);
@@ -379,7 +389,7 @@ fn build(rows: Rows, filter: &Filter) -> Schema {
         }
         let referred = (raw.kind == Kind::Fk).then(|| {
             let (schema, table) = names.get(&raw.referred).copied().unwrap_or_default();
-            Referred {
+            Box::new(Referred {
                 schema: schema.to_owned(),
                 table: table.to_owned(),
                 columns: raw
@@ -387,7 +397,7 @@ fn build(rows: Rows, filter: &Filter) -> Schema {
                     .iter()
                     .map(|n| column(raw.referred, *n).unwrap_or_else(|| n.to_string()))
                     .collect(),
-            }
+            })
         });
         model[index].objects.push(Object {
             kind: raw.kind,

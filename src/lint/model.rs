@@ -20,13 +20,14 @@ pub struct Object {
     pub columns: Vec<Option<String>>,
     /// For an expression element, the first column it references (SQLAlchemy's rule).
     pub expression_columns: Vec<Option<String>>,
-    /// For a foreign key: the referred schema, table and columns.
-    pub referred: Option<Referred>,
+    /// For a foreign key: the referred schema, table and columns (boxed: most objects have none,
+    /// and a large schema has tens of thousands of objects).
+    pub referred: Option<Box<Referred>>,
     /// For an index: UNIQUE.
     pub unique: bool,
     /// Created by PostgreSQL for a partition or child table from its parent's definition.
     pub inherited: bool,
-    pub location: Option<Location>,
+    pub location: Option<Box<Location>>,
     /// Defined without a name, so the name is the one PostgreSQL chose (or, for a copy such as
     /// an inherited CHECK, the unnamed original's). Always `false` for catalog input, where it
     /// cannot be known.

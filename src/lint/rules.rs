@@ -16,7 +16,7 @@ pub struct Violation {
     pub expected: Option<String>,
     /// Stable rule id, e.g. `naming/mismatch`.
     pub rule: &'static str,
-    pub location: Option<Location>,
+    pub location: Option<Box<Location>>,
     /// The name is (or looks like) one PostgreSQL chose itself.
     pub postgres_default: bool,
     /// Defined without a name in a SQL file: the name is PostgreSQL's future choice.
@@ -138,6 +138,10 @@ pub fn check_schema(
     include_partitions: bool,
 ) -> anyhow::Result<Findings> {
     let mut findings = Findings::default();
+    // At most one violation per object: reserved once (pages never written cost nothing).
+    findings
+        .violations
+        .reserve(schema.tables.iter().map(|t| t.objects.len()).sum());
     for (ti, table) in schema.tables.iter().enumerate() {
         for (oi, object) in table.objects.iter().enumerate() {
             if object.inherited && !include_partitions {

@@ -44,7 +44,7 @@ impl Printer {
     /// Runs `write` against a locked, buffered stdout and flushes it.
     pub fn stdout(&self, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> io::Result<()> {
         let stdout = io::stdout();
-        let mut out = io::BufWriter::new(stdout.lock());
+        let mut out = io::BufWriter::with_capacity(64 * 1024, stdout.lock());
         write(&mut out)?;
         out.flush()
     }

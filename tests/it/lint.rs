@@ -363,7 +363,10 @@ fn foreign_keys_to_tables_outside_the_filter_name_the_referred_columns() {
          CREATE SCHEMA app;
          CREATE TABLE app.payments (id int PRIMARY KEY, user_code text REFERENCES public.users (code));",
     );
-    let convention = ["--convention", "fk=fk_%(table_name)s_%(referred_column_0_name)s"];
+    let convention = [
+        "--convention",
+        "fk=fk_%(table_name)s_%(referred_column_0_name)s",
+    ];
     let fk_expectations = |json: &Value| -> Vec<(String, String)> {
         expected_by_name(json)
             .into_iter()

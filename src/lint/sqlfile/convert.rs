@@ -94,17 +94,19 @@ impl Db {
                 Vec::new(),
             ),
         };
-        let referred = obj.referred.as_ref().map(|r| match &r.target {
-            Target::Table(id) => Referred {
-                schema: self.tables[*id].schema.clone(),
-                table: self.tables[*id].name.clone(),
-                columns: r.columns.clone(),
-            },
-            Target::Named { schema, table } => Referred {
-                schema: schema.clone(),
-                table: table.clone(),
-                columns: r.columns.clone(),
-            },
+        let referred = obj.referred.as_ref().map(|r| {
+            Box::new(match &r.target {
+                Target::Table(id) => Referred {
+                    schema: self.tables[*id].schema.clone(),
+                    table: self.tables[*id].name.clone(),
+                    columns: r.columns.clone(),
+                },
+                Target::Named { schema, table } => Referred {
+                    schema: schema.clone(),
+                    table: table.clone(),
+                    columns: r.columns.clone(),
+                },
+            })
         });
         Object {
             kind: obj.kind,
@@ -114,7 +116,7 @@ impl Db {
             referred,
             unique: obj.unique,
             inherited: obj.inherited,
-            location: obj.location.clone(),
+            location: obj.location.clone().map(Box::new),
             unnamed: obj.unnamed,
         }
     }
@@ -124,7 +126,7 @@ fn from_model(object: Object, ids: &HashMap<(String, String), TableId>) -> Obj {
     let mut obj = Obj::new(object.kind, object.name);
     obj.unique = object.unique;
     obj.inherited = object.inherited;
-    obj.location = object.location;
+    obj.location = object.location.map(|l| *l);
     obj.unnamed = object.unnamed;
     if object.kind == Kind::Ck {
         obj.refs = object.columns.into_iter().flatten().collect();
@@ -152,7 +154,7 @@ fn from_model(object: Object, ids: &HashMap<(String, String), TableId>) -> Obj {
     if object.kind.is_relation() {
         obj.colnames = index_column_names(&index_elems(&obj.elems));
     }
-    obj.referred = object.referred.map(|r| Ref {
+    obj.referred = object.referred.map(|r| *r).map(|r| Ref {
         target: ids.get(&(r.schema.clone(), r.table.clone())).map_or(
             Target::Named {
                 schema: r.schema,

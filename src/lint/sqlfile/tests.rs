@@ -68,12 +68,12 @@ fn object<'a>(schema: &'a Schema, qualified: &str, name: &str) -> &'a Object {
         .unwrap_or_else(|| panic!("no {name} on {qualified}: {:?}", names(schema, qualified)))
 }
 
-fn at(file: &str, line: usize, column: usize) -> Option<Location> {
-    Some(Location {
+fn at(file: &str, line: usize, column: usize) -> Option<Box<Location>> {
+    Some(Box::new(Location {
         file: file.to_owned(),
         line,
         column,
-    })
+    }))
 }
 
 fn s(items: &[&str]) -> Vec<String> {
