@@ -137,12 +137,75 @@ pub fn check_schema(
     options: &LintOptions,
     include_partitions: bool,
 ) -> anyhow::Result<Findings> {
+    let objects: usize = schema.tables.iter().map(|t| t.objects.len()).sum();
+    // Large schemas are checked on every core, in table ranges, and the findings joined in order.
+    let threads = if objects < 4096 {
+        1
+    } else {
+        std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
+    };
+    let chunk = schema.tables.len().div_ceil(threads).max(1);
+    let ranges: Vec<std::ops::Range<usize>> = (0..schema.tables.len())
+        .step_by(chunk)
+        .map(|start| start..(start + chunk).min(schema.tables.len()))
+        .collect();
+    if ranges.len() <= 1 {
+        return check_tables(
+            schema,
+            0..schema.tables.len(),
+            objects,
+            options,
+            include_partitions,
+        );
+    }
+    let parts: Vec<anyhow::Result<Findings>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = ranges
+            .iter()
+            .enumerate()
+            .map(|(i, range)| {
+                let range = range.clone();
+                // The first part collects everyone's violations: it reserves room for all.
+                let room = if i == 0 { objects } else { 0 };
+                scope.spawn(move || check_tables(schema, range, room, options, include_partitions))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("a naming check failed unexpectedly")))
+            })
+            .collect()
+    });
     let mut findings = Findings::default();
-    // At most one violation per object: reserved once (pages never written cost nothing).
-    findings
-        .violations
-        .reserve(schema.tables.iter().map(|t| t.objects.len()).sum());
-    for (ti, table) in schema.tables.iter().enumerate() {
+    for part in parts {
+        let part = part?;
+        if findings.violations.is_empty() {
+            findings.violations = part.violations;
+        } else {
+            findings.violations.extend(part.violations);
+        }
+        findings.objects_checked += part.objects_checked;
+        findings.skipped += part.skipped;
+        findings.ignored += part.ignored;
+    }
+    Ok(findings)
+}
+
+/// Checks the tables in `range`; `room` is the violations to reserve space for.
+fn check_tables(
+    schema: &Schema,
+    range: std::ops::Range<usize>,
+    room: usize,
+    options: &LintOptions,
+    include_partitions: bool,
+) -> anyhow::Result<Findings> {
+    let mut findings = Findings::default();
+    // At most one violation per object; pages reserved but never written cost nothing.
+    findings.violations.reserve(room);
+    for ti in range {
+        let table = &schema.tables[ti];
         for (oi, object) in table.objects.iter().enumerate() {
             if object.inherited && !include_partitions {
                 findings.skipped += 1;
@@ -252,4 +315,127 @@ pub fn rename_sql(schema: &str, table: &str, kind: Kind, from: &str, to: &str) -
     push_ident(&mut sql, to);
     sql.push(';');
     sql
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lint::naming::NamingConvention;
+
+    fn options() -> LintOptions {
+        LintOptions {
+            convention: NamingConvention::app_default(),
+            label_schema: LabelSchema::OutsideSearchPath,
+            ignore: Vec::new(),
+            config_file: None,
+        }
+    }
+
+    fn object(kind: Kind, name: String, column: &str) -> Object {
+        Object {
+            kind,
+            name,
+            columns: vec![Some(column.to_string())],
+            expression_columns: Vec::new(),
+            referred: None,
+            unique: kind == Kind::Pk,
+            inherited: false,
+            location: None,
+            unnamed: false,
+        }
+    }
+
+    #[test]
+    fn a_large_schema_checked_in_parallel_gives_the_sequential_findings_in_order() {
+        let tables = (0..3000)
+            .map(|i| Table {
+                schema: "public".to_string(),
+                name: format!("t{i}"),
+                columns: vec!["id".to_string(), "status".to_string()],
+                is_child: false,
+                objects: vec![
+                    // Every other table follows the convention for its primary key.
+                    object(
+                        Kind::Pk,
+                        if i % 2 == 0 {
+                            format!("pk_t{i}")
+                        } else {
+                            format!("t{i}_pkey")
+                        },
+                        "id",
+                    ),
+                    object(Kind::Ix, format!("t{i}_status_idx"), "status"),
+                ],
+            })
+            .collect();
+        let schema = Schema {
+            tables,
+            default_schema: "public".to_string(),
+        };
+        let parallel = check_schema(&schema, &options(), false).unwrap();
+        let sequential =
+            check_tables(&schema, 0..schema.tables.len(), 0, &options(), false).unwrap();
+        assert_eq!(parallel.objects_checked, 6000);
+        assert_eq!(parallel.violations.len(), 4500);
+        assert_eq!(parallel.violations, sequential.violations);
+        assert!(
+            parallel
+                .violations
+                .windows(2)
+                .all(|w| w[0].position < w[1].position)
+        );
+        let last = parallel.violations.last().unwrap();
+        assert_eq!(
+            (last.name.as_str(), last.position),
+            ("t2999_status_idx", (2999, 1))
+        );
+    }
+
+    #[test]
+    fn messages_and_fixes_are_rendered_from_the_facts() {
+        let violation = Violation {
+            schema: "public".to_string(),
+            table: "Order".to_string(),
+            kind: Kind::Uq,
+            name: "Order_code_key".to_string(),
+            expected: Some("uq_Order_code".to_string()),
+            rule: "naming/mismatch",
+            location: None,
+            postgres_default: true,
+            unnamed: false,
+            collides: false,
+            explanation: None,
+            position: (0, 0),
+        };
+        assert_eq!(
+            violation.message(),
+            "uq \"Order_code_key\" on public.Order should be named \"uq_Order_code\" (PostgreSQL default name)"
+        );
+        assert_eq!(
+            violation.fix().as_deref(),
+            Some(
+                "ALTER TABLE public.\"Order\" RENAME CONSTRAINT \"Order_code_key\" TO \"uq_Order_code\";"
+            )
+        );
+        let collides = Violation {
+            collides: true,
+            ..violation.clone()
+        };
+        assert_eq!(collides.fix(), None);
+        assert!(
+            collides
+                .message()
+                .ends_with("; not renamed: the expected name collides with another object")
+        );
+        let odd = Violation {
+            name: "a\"b\\c".to_string(),
+            postgres_default: false,
+            ..violation
+        };
+        assert!(
+            odd.message().starts_with("uq \"a\\\"b\\\\c\" on"),
+            "{}",
+            odd.message()
+        );
+    }
 }

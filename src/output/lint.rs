@@ -186,8 +186,11 @@ fn write_json(out: &mut dyn Write, report: &LintReport) -> io::Result<()> {
             "baselined": report.baselined,
         }),
     };
-    serde_json::to_writer_pretty(&mut *out, &doc)?;
-    writeln!(out)
+    // serde_json writes a few bytes at a time: a concretely typed buffer keeps those writes cheap.
+    let mut out = io::BufWriter::with_capacity(64 * 1024, out);
+    serde_json::to_writer_pretty(&mut out, &doc)?;
+    writeln!(out)?;
+    out.flush()
 }
 
 fn write_sarif(out: &mut dyn Write, report: &LintReport) -> io::Result<()> {
