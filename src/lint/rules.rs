@@ -165,7 +165,14 @@ pub fn check_schema(
             .map(|(i, range)| {
                 let range = range.clone();
                 // The first part collects everyone's violations: it reserves room for all.
-                let room = if i == 0 { objects } else { 0 };
+                let room = if i == 0 {
+                    objects
+                } else {
+                    schema.tables[range.clone()]
+                        .iter()
+                        .map(|t| t.objects.len())
+                        .sum()
+                };
                 scope.spawn(move || check_tables(schema, range, room, options, include_partitions))
             })
             .collect();

@@ -186,9 +186,11 @@ fn write_json(out: &mut dyn Write, report: &LintReport) -> io::Result<()> {
             "baselined": report.baselined,
         }),
     };
-    // serde_json writes a few bytes at a time: a concretely typed buffer keeps those writes cheap.
+    // Compact (one line; `jq .` reads it): a large schema has tens of thousands of violations,
+    // and indentation would add a fifth to the bytes every consumer has to read. serde_json
+    // writes a few bytes at a time: a concretely typed buffer keeps those writes cheap.
     let mut out = io::BufWriter::with_capacity(64 * 1024, out);
-    serde_json::to_writer_pretty(&mut out, &doc)?;
+    serde_json::to_writer(&mut out, &doc)?;
     writeln!(out)?;
     out.flush()
 }
