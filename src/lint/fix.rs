@@ -23,20 +23,24 @@ pub struct Collision {
 /// name. Built for tens of thousands of objects: one pass with a count per relation name, and the
 /// owners of a name are looked up only for names held twice.
 pub fn find_collisions(schema: &Schema, violations: &mut [Violation]) -> Vec<Collision> {
-    // The violation that renames each object, by the object's position in the model.
-    let mut renames: Vec<((u32, u32), usize)> = violations
-        .iter()
-        .enumerate()
-        .filter(|(_, v)| v.has_fix())
-        .map(|(i, v)| (v.position, i))
-        .collect();
-    renames.sort_unstable();
+    // The violation that renames each object, by the object's position in the model (objects
+    // numbered table by table).
+    let mut first: Vec<usize> = Vec::with_capacity(schema.tables.len() + 1);
+    let mut count = 0;
+    for table in &schema.tables {
+        first.push(count);
+        count += table.objects.len();
+    }
+    let mut renames: Vec<u32> = vec![u32::MAX; count];
+    for (i, violation) in violations.iter().enumerate() {
+        let (table, object) = (violation.position.0 as usize, violation.position.1 as usize);
+        if violation.has_fix() && table < first.len() && first[table] + object < count {
+            renames[first[table] + object] = i as u32;
+        }
+    }
     let renamed_by = |table: usize, object: usize| -> Option<usize> {
-        let key = (table as u32, object as u32);
-        renames
-            .binary_search_by_key(&key, |(position, _)| *position)
-            .ok()
-            .map(|i| renames[i].1)
+        let i = renames[first[table] + object];
+        (i != u32::MAX).then_some(i as usize)
     };
     let final_name = |table: usize, object: usize| -> &str {
         match renamed_by(table, object) {
@@ -45,7 +49,7 @@ pub fn find_collisions(schema: &Schema, violations: &mut [Violation]) -> Vec<Col
         }
     };
     let mut relations: FxHashMap<(&str, &str), u32> = FxHashMap::default();
-    relations.reserve(schema.tables.iter().map(|t| 1 + t.objects.len()).sum());
+    relations.reserve(schema.tables.len() + count);
     let mut taken: Vec<(&str, Owner)> = Vec::new();
     let mut collisions: Vec<Collision> = Vec::new();
     for (ti, table) in schema.tables.iter().enumerate() {

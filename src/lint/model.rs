@@ -63,12 +63,12 @@ pub struct Schema {
 impl Object {
     /// The columns SQLAlchemy sees: a plain column is itself, an expression the first column it
     /// references, repeats dropped.
-    pub fn sqlalchemy_columns(&self) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
+    pub fn sqlalchemy_columns(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::with_capacity(self.columns.len());
         for (i, column) in self.columns.iter().enumerate() {
             let column = column
-                .clone()
-                .or_else(|| self.expression_columns.get(i).cloned().flatten());
+                .as_deref()
+                .or_else(|| self.expression_columns.get(i).and_then(|c| c.as_deref()));
             if let Some(column) = column
                 && !out.contains(&column)
             {

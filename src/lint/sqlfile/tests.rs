@@ -44,7 +44,10 @@ fn objects(schema: &Schema, qualified: &str) -> Vec<(Kind, String, Vec<String>, 
             (
                 o.kind,
                 o.name.clone(),
-                o.sqlalchemy_columns(),
+                o.sqlalchemy_columns()
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect(),
                 o.unnamed,
                 o.inherited,
             )
