@@ -33,6 +33,9 @@ pub struct ClusterOptions {
 pub struct TlsFiles {
     pub cert_pem: String,
     pub key_pem: String,
+    /// When set, TCP connections must present a client certificate signed by this CA whose
+    /// common name is the user (`cert` authentication, `hostssl` only).
+    pub client_ca_pem: Option<String>,
 }
 
 /// A running cluster started by the harness.
@@ -193,6 +196,19 @@ impl Cluster {
                 "ssl_cert_file = 'server.crt'".into(),
                 "ssl_key_file = 'server.key'".into(),
             ]);
+            if let Some(ca) = &tls.client_ca_pem {
+                let path = data.join("client_ca.crt");
+                fs::write(&path, ca).map_err(|e| e.to_string())?;
+                chown_tree(&path, owner)?;
+                conf.push("ssl_ca_file = 'client_ca.crt'".into());
+                let hba = data.join("pg_hba.conf");
+                fs::write(
+                    &hba,
+                    "local all all trust\nhostssl all all 127.0.0.1/32 cert\nhostssl all all ::1/128 cert\n",
+                )
+                .map_err(|e| e.to_string())?;
+                chown_tree(&hba, owner)?;
+            }
         }
         conf.extend(options.settings.iter().cloned());
         let mut text =

@@ -323,6 +323,13 @@ fn several_hosts_are_tried_in_order() {
 
 /// A CA and a server certificate for `localhost`, generated for this test run.
 fn certificates() -> (String, String, String) {
+    let (ca, cert, key, _, _) = certificates_with_client();
+    (ca, cert, key)
+}
+
+/// A CA, a server certificate for localhost and a client certificate for the user `postgres`, all
+/// signed by that CA: (ca, server cert, server key, client cert, client key).
+fn certificates_with_client() -> (String, String, String, String, String) {
     let ca_key = rcgen::KeyPair::generate().unwrap();
     let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
     ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
@@ -330,10 +337,76 @@ fn certificates() -> (String, String, String) {
         .distinguished_name
         .push(rcgen::DnType::CommonName, "dbtool test CA");
     let ca = ca_params.self_signed(&ca_key).unwrap();
-    let key = rcgen::KeyPair::generate().unwrap();
-    let params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
-    let cert = params.signed_by(&key, &ca, &ca_key).unwrap();
-    (ca.pem(), cert.pem(), key.serialize_pem())
+    let server_key = rcgen::KeyPair::generate().unwrap();
+    let server = rcgen::CertificateParams::new(vec!["localhost".to_string()])
+        .unwrap()
+        .signed_by(&server_key, &ca, &ca_key)
+        .unwrap();
+    let client_key = rcgen::KeyPair::generate().unwrap();
+    let mut client_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    client_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "postgres");
+    let client = client_params.signed_by(&client_key, &ca, &ca_key).unwrap();
+    (
+        ca.pem(),
+        server.pem(),
+        server_key.serialize_pem(),
+        client.pem(),
+        client_key.serialize_pem(),
+    )
+}
+
+#[test]
+fn a_server_that_requires_a_client_certificate_accepts_sslcert_and_sslkey() {
+    if !local() {
+        return;
+    }
+    let (ca, cert_pem, key_pem, client_pem, client_key_pem) = certificates_with_client();
+    let cluster = Cluster::start(ClusterOptions {
+        tls: Some(TlsFiles {
+            cert_pem,
+            key_pem,
+            client_ca_pem: Some(ca.clone()),
+        }),
+        ..Default::default()
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        fs::write(&path, text).unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+        path.display().to_string()
+    };
+    let (ca, cert, key) = (
+        write("ca.crt", &ca),
+        write("client.crt", &client_pem),
+        write("client.key", &client_key_pem),
+    );
+    let url = |query: &str| {
+        format!(
+            "postgresql://postgres@localhost:{}/postgres?sslmode=verify-full&sslrootcert={ca}{query}",
+            cluster.port
+        )
+    };
+    let (result, json) = ping_json(
+        dir.path(),
+        &url(&format!("&sslcert={cert}&sslkey={key}")),
+        &[],
+    );
+    assert_eq!(
+        (result.code, json["status"].as_str()),
+        (0, Some("accepting")),
+        "{json}"
+    );
+    // Without the certificate the server refuses at authentication.
+    let (result, json) = ping_json(dir.path(), &url(""), &[]);
+    assert_eq!(result.code, 1, "{json}");
+    assert!(json.to_string().contains("certificate"), "{json}");
+    // A certificate without its key is a usage error, found before connecting.
+    let (result, _) = ping_json(dir.path(), &url(&format!("&sslcert={cert}")), &[]);
+    assert_eq!(result.code, 3);
 }
 
 #[test]
@@ -343,7 +416,11 @@ fn every_sslmode_against_a_tls_server_and_require_against_a_plain_one() {
     }
     let (ca, cert_pem, key_pem) = certificates();
     let cluster = Cluster::start(ClusterOptions {
-        tls: Some(TlsFiles { cert_pem, key_pem }),
+        tls: Some(TlsFiles {
+            cert_pem,
+            key_pem,
+            client_ca_pem: None,
+        }),
         ..Default::default()
     })
     .unwrap();
