@@ -68,11 +68,13 @@ fn summary_line(report: &LintReport) -> String {
 }
 
 fn write_text(out: &mut dyn Write, report: &LintReport, color: bool) -> io::Result<()> {
-    let mut current = None;
+    let mut out = io::BufWriter::with_capacity(64 * 1024, out);
+    let mut current: Option<(&str, &str)> = None;
     for violation in &report.violations {
-        let table = format!("{}.{}", violation.schema, violation.table);
-        if current.as_ref() != Some(&table) {
-            writeln!(out, "{}", super::paint(&table, false, color))?;
+        let table = (violation.schema.as_str(), violation.table.as_str());
+        if current != Some(table) {
+            let name = format!("{}.{}", table.0, table.1);
+            writeln!(out, "{}", super::paint(&name, false, color))?;
             current = Some(table);
         }
         let place = violation
@@ -106,7 +108,8 @@ fn write_text(out: &mut dyn Write, report: &LintReport, color: bool) -> io::Resu
             entry.schema, entry.table, entry.name, entry.kind
         )?;
     }
-    writeln!(out, "{}", summary_line(report))
+    writeln!(out, "{}", summary_line(report))?;
+    out.flush()
 }
 
 /// One violation as JSON, serialized straight from the report (no intermediate tree).
@@ -195,46 +198,113 @@ fn write_json(out: &mut dyn Write, report: &LintReport) -> io::Result<()> {
     out.flush()
 }
 
+/// One SARIF result, serialized straight from a violation.
+#[derive(Serialize)]
+struct SarifResult<'a> {
+    #[serde(rename = "ruleId")]
+    rule_id: &'a str,
+    level: &'static str,
+    message: SarifText,
+    locations: [SarifLocation; 1],
+    properties: SarifProperties<'a>,
+}
+
+#[derive(Serialize)]
+struct SarifText {
+    text: String,
+}
+
+#[derive(Serialize)]
+struct SarifLocation {
+    #[serde(rename = "physicalLocation", skip_serializing_if = "Option::is_none")]
+    physical: Option<Json>,
+    #[serde(rename = "logicalLocations")]
+    logical: [SarifLogical; 1],
+}
+
+#[derive(Serialize)]
+struct SarifLogical {
+    #[serde(rename = "fullyQualifiedName")]
+    fully_qualified_name: String,
+    kind: &'static str,
+}
+
+#[derive(Serialize)]
+struct SarifProperties<'a> {
+    kind: &'static str,
+    expected: Option<&'a str>,
+    fix: Option<String>,
+}
+
+impl<'a> From<&'a Violation> for SarifResult<'a> {
+    fn from(v: &'a Violation) -> Self {
+        SarifResult {
+            rule_id: v.rule,
+            level: "error",
+            message: SarifText { text: v.message() },
+            locations: [SarifLocation {
+                physical: v.location.as_ref().map(|l| {
+                    json!({"artifactLocation": {"uri": l.file}, "region": {"startLine": l.line, "startColumn": l.column}})
+                }),
+                logical: [SarifLogical {
+                    fully_qualified_name: format!("{}.{}.{}", v.schema, v.table, v.name),
+                    kind: "object",
+                }],
+            }],
+            properties: SarifProperties {
+                kind: v.kind.abbreviation(),
+                expected: v.expected.as_deref(),
+                fix: v.fix(),
+            },
+        }
+    }
+}
+
+/// The results, each rendered as it is written.
+struct SarifResults<'a>(&'a [Violation]);
+
+impl Serialize for SarifResults<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(SarifResult::from))
+    }
+}
+
+#[derive(Serialize)]
+struct SarifRun<'a> {
+    tool: Json,
+    results: SarifResults<'a>,
+}
+
+#[derive(Serialize)]
+struct SarifLog<'a> {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    version: &'static str,
+    runs: [SarifRun<'a>; 1],
+}
+
 fn write_sarif(out: &mut dyn Write, report: &LintReport) -> io::Result<()> {
     let mut rules: Vec<&str> = report.violations.iter().map(|v| v.rule).collect();
     rules.sort_unstable();
     rules.dedup();
-    let results: Vec<Json> = report
-        .violations
-        .iter()
-        .map(|v| {
-            let logical = json!([{ "fullyQualifiedName": format!("{}.{}.{}", v.schema, v.table, v.name), "kind": "object" }]);
-            let location = match &v.location {
-                Some(l) => json!({
-                    "physicalLocation": {"artifactLocation": {"uri": l.file}, "region": {"startLine": l.line, "startColumn": l.column}},
-                    "logicalLocations": logical,
-                }),
-                None => json!({ "logicalLocations": logical }),
-            };
-            json!({
-                "ruleId": v.rule,
-                "level": "error",
-                "message": {"text": v.message()},
-                "locations": [location],
-                "properties": {"kind": v.kind.abbreviation(), "expected": v.expected, "fix": v.fix()},
-            })
-        })
-        .collect();
-    let doc = json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
+    let doc = SarifLog {
+        schema: "https://json.schemastore.org/sarif-2.1.0.json",
+        version: "2.1.0",
+        runs: [SarifRun {
+            tool: json!({"driver": {
                 "name": "dbtool",
                 "version": env!("CARGO_PKG_VERSION"),
                 "informationUri": "https://github.com/dbtool/dbtool",
                 "rules": rules.iter().map(|r| json!({"id": r, "shortDescription": {"text": rule_description(r)}})).collect::<Vec<_>>(),
-            }},
-            "results": results,
+            }}),
+            results: SarifResults(&report.violations),
         }],
-    });
-    serde_json::to_writer_pretty(&mut *out, &doc)?;
-    writeln!(out)
+    };
+    // Streamed like the JSON report, and compact for the same reason.
+    let mut out = io::BufWriter::with_capacity(64 * 1024, out);
+    serde_json::to_writer(&mut out, &doc)?;
+    writeln!(out)?;
+    out.flush()
 }
 
 fn rule_description(rule: &str) -> &'static str {

@@ -165,6 +165,34 @@ fn sarif_and_github_outputs_carry_every_violation() {
     assert_eq!(result.code, 1);
     assert_eq!(sarif["version"], "2.1.0");
     assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 2);
+    let result = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["properties"]["kind"] == "uq")
+        .unwrap();
+    assert_eq!(result["ruleId"], "naming/mismatch");
+    assert_eq!(result["level"], "error");
+    assert_eq!(result["properties"]["expected"], "uq_t_c");
+    assert_eq!(
+        result["properties"]["fix"],
+        "ALTER TABLE public.t RENAME CONSTRAINT t_c_key TO uq_t_c;"
+    );
+    assert_eq!(
+        result["locations"][0]["logicalLocations"][0]["fullyQualifiedName"],
+        "public.t.t_c_key"
+    );
+    assert!(
+        result["message"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("should be named \"uq_t_c\""),
+        "{result}"
+    );
+    assert_eq!(
+        sarif["runs"][0]["tool"]["driver"]["rules"][0]["id"],
+        "naming/mismatch"
+    );
     let github =
         run(dbtool(dir.path()).args(["lint-constraints", "--format", "github", "--url", &db.url]));
     assert_eq!(github.code, 1);

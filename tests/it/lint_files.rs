@@ -170,6 +170,19 @@ fn a_migration_directory_gets_postgres_future_names_with_files_and_lines() {
         "{}",
         github.stdout
     );
+    let (_, sarif) =
+        run_json(dbtool(dir.path()).args(["lint-constraints", "--format", "sarif", "migrations"]));
+    let located = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["locations"][0]["physicalLocation"])
+        .find(|l| l["region"]["startLine"] == 3 && l["region"]["startColumn"] == 16)
+        .unwrap_or_else(|| panic!("no result at 3:16: {sarif}"));
+    assert_eq!(
+        located["artifactLocation"]["uri"],
+        "migrations/versions/001_init.sql"
+    );
 }
 
 #[test]
