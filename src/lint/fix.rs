@@ -52,6 +52,8 @@ pub fn find_collisions(schema: &Schema, violations: &mut [Violation]) -> Vec<Col
     relations.reserve(schema.tables.len() + count);
     let mut taken: Vec<(&str, Owner)> = Vec::new();
     let mut collisions: Vec<Collision> = Vec::new();
+    // The violations whose rename takes a name held twice.
+    let mut marked: Vec<usize> = Vec::new();
     for (ti, table) in schema.tables.iter().enumerate() {
         *relations.entry((&table.schema, &table.name)).or_default() += 1;
         taken.clear();
@@ -70,7 +72,12 @@ pub fn find_collisions(schema: &Schema, violations: &mut [Violation]) -> Vec<Col
             collisions.push(Collision {
                 schema: table.schema.clone(),
                 name: group[0].0.to_string(),
-                objects: ordered(group.iter().map(|(_, o)| *o), schema, violations),
+                objects: ordered(
+                    group.iter().map(|(_, o)| *o),
+                    schema,
+                    violations,
+                    &mut marked,
+                ),
             });
         }
     }
@@ -101,7 +108,7 @@ pub fn find_collisions(schema: &Schema, violations: &mut [Violation]) -> Vec<Col
             collisions.push(Collision {
                 schema: schema_name.to_string(),
                 name: name.to_string(),
-                objects: ordered(list.into_iter(), schema, violations),
+                objects: ordered(list.into_iter(), schema, violations, &mut marked),
             });
         }
     }
@@ -110,18 +117,6 @@ pub fn find_collisions(schema: &Schema, violations: &mut [Violation]) -> Vec<Col
     }
     collisions.sort_by(|a, b| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)));
     collisions.dedup();
-    let colliding: FxHashSet<&str> = collisions
-        .iter()
-        .flat_map(|c| c.objects.iter().map(String::as_str))
-        .collect();
-    let mut marked = Vec::new();
-    for (i, violation) in violations.iter().enumerate() {
-        if violation.has_fix()
-            && colliding.contains(format!("{}.{}", violation.table, violation.name).as_str())
-        {
-            marked.push(i);
-        }
-    }
     for i in marked {
         violations[i].collides = true;
     }
@@ -144,13 +139,18 @@ fn owner(table: usize, object: usize, renamed_by: Option<usize>) -> Owner {
 }
 
 /// The owners as `table.name` (or `table T`): kept objects and tables first, in model order, then
-/// renamed objects in report order.
+/// renamed objects in report order, which are added to `marked`.
 fn ordered(
     owners: impl Iterator<Item = Owner>,
     schema: &Schema,
     violations: &[Violation],
+    marked: &mut Vec<usize>,
 ) -> Vec<String> {
     let mut owners: Vec<Owner> = owners.collect();
+    marked.extend(owners.iter().filter_map(|owner| match owner {
+        Owner::Renamed(v) => Some(*v),
+        _ => None,
+    }));
     owners.sort_by_key(|owner| match *owner {
         Owner::Kept(t, o) => (0, t, o),
         Owner::Table(t) => (0, t, usize::MAX),
@@ -327,6 +327,27 @@ mod tests {
         assert_eq!(collisions[0].name, "uq_t_a");
         assert_eq!(collisions[0].objects, ["t.t_a_b_key", "t.t_a_c_key"]);
         assert!(violations.iter().all(|v| v.collides));
+    }
+
+    #[test]
+    fn only_the_colliding_object_loses_its_fix_not_a_namesake() {
+        // A check constraint and an index may share a name on one table; only the index's
+        // namesake collides (with the index t_a_idx wants to become).
+        let (collisions, violations) = collisions_of(vec![table(
+            "t",
+            vec![
+                object(Kind::Ck, "ix_t_a", &[]),
+                object(Kind::Ix, "ix_t_a", &["a"]),
+                object(Kind::Ix, "t_a_idx", &["a"]),
+            ],
+        )]);
+        assert_eq!(collisions.len(), 1, "{collisions:?}");
+        assert_eq!(collisions[0].objects, ["t.ix_t_a", "t.t_a_idx"]);
+        let check = violations.iter().find(|v| v.kind == Kind::Ck).unwrap();
+        assert_eq!(check.expected.as_deref(), Some("ck_t_ix_t_a"));
+        assert!(check.has_fix(), "{check:?}");
+        let index = violations.iter().find(|v| v.name == "t_a_idx").unwrap();
+        assert!(index.collides);
     }
 
     #[test]
