@@ -106,6 +106,13 @@ struct RawIndex {
 struct Columns(Vec<(u32, i16, String)>);
 
 impl Columns {
+    fn sort(&mut self) {
+        if !self.0.is_sorted_by_key(|(oid, number, _)| (*oid, *number)) {
+            self.0
+                .sort_unstable_by_key(|(oid, number, _)| (*oid, *number));
+        }
+    }
+
     fn name(&self, table: u32, number: i16) -> Option<&str> {
         self.0
             .binary_search_by(|(oid, n, _)| (*oid, *n).cmp(&(table, number)))
@@ -195,12 +202,20 @@ fn index_row(row: &Row) -> Result<RawIndex, tokio_postgres::Error> {
 struct Rows {
     default_schema: String,
     namespaces: FxHashMap<u32, String>,
+    /// In (schema, name) order.
     tables: Vec<RawTable>,
     columns: Columns,
     constraints: Vec<RawConstraint>,
     indexes: Vec<RawIndex>,
     /// Tables outside the schemas read that foreign keys refer to: schema and name.
     referred: FxHashMap<u32, (String, String)>,
+}
+
+/// The tables the filter matches, in order, with their columns but no objects yet; and each
+/// one's position by oid.
+struct Layout {
+    tables: Vec<Table>,
+    by_oid: FxHashMap<u32, usize>,
 }
 
 /// Reads the schema; nothing is written. Two sessions share one snapshot (READ ONLY, REPEATABLE
@@ -226,7 +241,11 @@ pub async fn read_schema(
     let default_schema: String = row.get(0);
     let snapshot: String = row.get(1);
     let oids: Vec<u32> = row.get(2);
-    let names: Vec<String> = row.get(3);
+    let namespaces: FxHashMap<u32, String> = oids
+        .iter()
+        .copied()
+        .zip(row.get::<_, Vec<String>>(3))
+        .collect();
     let second = match second {
         Some(other) => {
             let import = format!(
@@ -241,12 +260,21 @@ pub async fn read_schema(
     // The two heaviest queries (columns, constraints) go to different sessions.
     let other = second.unwrap_or(client);
     let tables_and_columns = async {
-        let tables = stream(client, TABLES, &oids, "tables", printer, table_row).await?;
+        let mut tables = stream(client, TABLES, &oids, "tables", printer, table_row).await?;
         let table_oids: Vec<u32> = tables.iter().map(|t| t.oid).collect();
-        let columns = stream(client, COLUMNS, &table_oids, "columns", printer, column_row).await?;
-        Ok::<_, anyhow::Error>((tables, columns))
+        let mut columns =
+            Columns(stream(client, COLUMNS, &table_oids, "columns", printer, column_row).await?);
+        // The other session is usually still streaming: lay out the tables meanwhile.
+        columns.sort();
+        let schema_of = |namespace: u32| namespaces.get(&namespace).map_or("", String::as_str);
+        tables.sort_unstable_by(|a, b| {
+            (schema_of(a.namespace), a.name.as_str())
+                .cmp(&(schema_of(b.namespace), b.name.as_str()))
+        });
+        let layout = lay_out(&tables, &columns, &namespaces, filter);
+        Ok::<_, anyhow::Error>((tables, columns, layout))
     };
-    let ((tables, columns), constraints, indexes) = tokio::try_join!(
+    let ((tables, mut columns, layout), constraints, indexes) = tokio::try_join!(
         tables_and_columns,
         stream(
             other,
@@ -258,10 +286,6 @@ pub async fn read_schema(
         ),
         stream(other, INDEXES, &oids, "indexes", printer, index_row),
     )?;
-    let mut columns = Columns(columns);
-    columns
-        .0
-        .sort_unstable_by_key(|(oid, number, _)| (*oid, *number));
     // Foreign keys to tables outside the schemas read (rare): their names and columns.
     let known: FxHashSet<u32> = tables.iter().map(|t| t.oid).collect();
     let mut outside: Vec<u32> = constraints
@@ -296,9 +320,7 @@ pub async fn read_schema(
             }
             referred.entry(oid).or_insert((schema, table));
         }
-        columns
-            .0
-            .sort_unstable_by_key(|(oid, number, _)| (*oid, *number));
+        columns.sort();
     }
     printer.echo_sql("COMMIT");
     client
@@ -311,58 +333,29 @@ pub async fn read_schema(
     Ok(build(
         Rows {
             default_schema,
-            namespaces: oids.into_iter().zip(names).collect(),
+            namespaces,
             tables,
             columns,
             constraints,
             indexes,
             referred,
         },
-        filter,
+        layout,
     ))
 }
 
-/// Assembles the model from the catalog rows: tables in (schema, name) order, each with its
-/// constraints and then its indexes, both by name.
-fn build(rows: Rows, filter: &Filter) -> Schema {
-    let Rows {
-        default_schema,
-        namespaces,
-        mut tables,
-        columns,
-        constraints,
-        indexes,
-        referred,
-    } = rows;
-    let schema_of = |namespace: u32| namespaces.get(&namespace).map_or("", String::as_str);
-    tables.sort_unstable_by(|a, b| {
-        (schema_of(a.namespace), a.name.as_str()).cmp(&(schema_of(b.namespace), b.name.as_str()))
-    });
-    // Every table read, for foreign keys; only those the filter matches are checked.
-    let mut names: FxHashMap<u32, (&str, &str)> = tables
-        .iter()
-        .map(|t| (t.oid, (schema_of(t.namespace), t.name.as_str())))
-        .collect();
-    names.extend(
-        referred
-            .iter()
-            .map(|(oid, (s, t))| (*oid, (s.as_str(), t.as_str()))),
-    );
-    // Objects per table, so that each table's list is allocated once at its size.
-    let mut counts: FxHashMap<u32, usize> = FxHashMap::default();
-    counts.reserve(tables.len());
-    for table in constraints
-        .iter()
-        .map(|c| c.table)
-        .chain(indexes.iter().map(|i| i.table))
-    {
-        *counts.entry(table).or_default() += 1;
-    }
+/// The tables (already in order) that the filter matches, with their columns.
+fn lay_out(
+    tables: &[RawTable],
+    columns: &Columns,
+    namespaces: &FxHashMap<u32, String>,
+    filter: &Filter,
+) -> Layout {
     let mut model: Vec<Table> = Vec::with_capacity(tables.len());
     let mut by_oid: FxHashMap<u32, usize> = FxHashMap::default();
     by_oid.reserve(tables.len());
-    for table in &tables {
-        let schema = schema_of(table.namespace);
+    for table in tables {
+        let schema = namespaces.get(&table.namespace).map_or("", String::as_str);
         if !filter.matches_table(schema, &table.name) {
             continue;
         }
@@ -376,8 +369,55 @@ fn build(rows: Rows, filter: &Filter) -> Schema {
                 .map(|(_, _, n)| n.clone())
                 .collect(),
             is_child: table.is_child,
-            objects: Vec::with_capacity(counts.get(&table.oid).copied().unwrap_or(0)),
+            objects: Vec::new(),
         });
+    }
+    Layout {
+        tables: model,
+        by_oid,
+    }
+}
+
+/// Assembles the model: the laid-out tables, each with its constraints and then its indexes,
+/// both by name.
+fn build(rows: Rows, layout: Layout) -> Schema {
+    let Rows {
+        default_schema,
+        namespaces,
+        tables,
+        columns,
+        constraints,
+        indexes,
+        referred,
+    } = rows;
+    let Layout {
+        tables: mut model,
+        by_oid,
+    } = layout;
+    let schema_of = |namespace: u32| namespaces.get(&namespace).map_or("", String::as_str);
+    // Every table read, for foreign keys; only those the filter matches are checked.
+    let mut names: FxHashMap<u32, (&str, &str)> = tables
+        .iter()
+        .map(|t| (t.oid, (schema_of(t.namespace), t.name.as_str())))
+        .collect();
+    names.extend(
+        referred
+            .iter()
+            .map(|(oid, (s, t))| (*oid, (s.as_str(), t.as_str()))),
+    );
+    // Each table's list of objects allocated once, at its size.
+    let mut counts = vec![0usize; model.len()];
+    for table in constraints
+        .iter()
+        .map(|c| c.table)
+        .chain(indexes.iter().map(|i| i.table))
+    {
+        if let Some(&index) = by_oid.get(&table) {
+            counts[index] += 1;
+        }
+    }
+    for (table, count) in model.iter_mut().zip(counts) {
+        table.objects.reserve_exact(count);
     }
     let column = |table: u32, number: i16| columns.name(table, number).map(str::to_owned);
     // A constraint PostgreSQL clones onto the same table for a foreign key to a partitioned table.
