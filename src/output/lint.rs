@@ -149,27 +149,65 @@ impl<'a> From<&'a Violation> for JsonViolation<'a> {
     }
 }
 
-/// The violations, each rendered as it is written.
-struct JsonViolations<'a>(&'a [Violation]);
-
-impl Serialize for JsonViolations<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.0.iter().map(JsonViolation::from))
-    }
-}
-
+/// Everything after the violations.
 #[derive(Serialize)]
-struct JsonReport<'a> {
-    violations: JsonViolations<'a>,
+struct JsonRest<'a> {
     collisions: Json,
     stale_baseline: &'a [crate::lint::baseline::Entry],
     errors: Json,
     summary: Json,
 }
 
+/// Violations as comma-separated JSON objects, `first` starting the list.
+fn render_violations(chunk: &[Violation], first: bool) -> Result<Vec<u8>, serde_json::Error> {
+    let mut buffer = Vec::with_capacity(chunk.len() * 384);
+    for (i, violation) in chunk.iter().enumerate() {
+        if i > 0 || !first {
+            buffer.push(b',');
+        }
+        serde_json::to_writer(&mut buffer, &JsonViolation::from(violation))?;
+    }
+    Ok(buffer)
+}
+
+/// Writes the violations; a large report is rendered in chunks on two threads (the server is
+/// idle by then), written in order.
+fn write_violations(out: &mut impl Write, violations: &[Violation]) -> io::Result<()> {
+    const CHUNK: usize = 2048;
+    let chunks: Vec<&[Violation]> = violations.chunks(CHUNK).collect();
+    if chunks.len() < 4 {
+        for (k, chunk) in chunks.iter().enumerate() {
+            out.write_all(&render_violations(chunk, k == 0)?)?;
+        }
+        return Ok(());
+    }
+    std::thread::scope(|scope| {
+        let (sender, receiver) = std::sync::mpsc::sync_channel(2);
+        let odd: Vec<&[Violation]> = chunks.iter().skip(1).step_by(2).copied().collect();
+        scope.spawn(move || {
+            for chunk in odd {
+                // The receiver is gone only when writing failed: stop too.
+                if sender.send(render_violations(chunk, false)).is_err() {
+                    break;
+                }
+            }
+        });
+        for (k, chunk) in chunks.iter().enumerate() {
+            let rendered = if k % 2 == 0 {
+                render_violations(chunk, k == 0)
+            } else {
+                receiver
+                    .recv()
+                    .map_err(|_| io::Error::other("rendering the report stopped"))?
+            };
+            out.write_all(&rendered?)?;
+        }
+        Ok(())
+    })
+}
+
 fn write_json(out: &mut dyn Write, report: &LintReport) -> io::Result<()> {
-    let doc = JsonReport {
-        violations: JsonViolations(&report.violations),
+    let rest = JsonRest {
         collisions: report
             .collisions
             .iter()
@@ -190,10 +228,14 @@ fn write_json(out: &mut dyn Write, report: &LintReport) -> io::Result<()> {
         }),
     };
     // Compact (one line; `jq .` reads it): a large schema has tens of thousands of violations,
-    // and indentation would add a fifth to the bytes every consumer has to read. serde_json
-    // writes a few bytes at a time: a concretely typed buffer keeps those writes cheap.
+    // and indentation would add a fifth to the bytes every consumer has to read.
     let mut out = io::BufWriter::with_capacity(64 * 1024, out);
-    serde_json::to_writer(&mut out, &doc)?;
+    out.write_all(b"{\"violations\":[")?;
+    write_violations(&mut out, &report.violations)?;
+    out.write_all(b"],")?;
+    // The rest as its own object, without its opening brace.
+    let rest = serde_json::to_vec(&rest)?;
+    out.write_all(rest.get(1..).unwrap_or_default())?;
     writeln!(out)?;
     out.flush()
 }
@@ -354,4 +396,65 @@ fn escape_data(text: &str) -> String {
 
 fn escape_property(text: &str) -> String {
     escape_data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lint::naming::Kind;
+
+    fn report(count: usize) -> LintReport {
+        LintReport {
+            violations: (0..count)
+                .map(|i| Violation {
+                    schema: "public".to_string(),
+                    table: format!("t{i}"),
+                    kind: Kind::Pk,
+                    name: format!("t{i}_pkey"),
+                    expected: Some(format!("pk_t{i}")),
+                    rule: "naming/mismatch",
+                    location: None,
+                    postgres_default: true,
+                    unnamed: false,
+                    collides: false,
+                    explanation: None,
+                    position: (i as u32, 0),
+                })
+                .collect(),
+            collisions: Vec::new(),
+            objects_checked: count,
+            skipped: 0,
+            ignored: 0,
+            baselined: 0,
+            stale_baseline: Vec::new(),
+            errors: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn json_reports_of_every_size_are_one_document_in_order() {
+        // 0, a few, and enough for the two-thread rendering (odd chunks on the helper).
+        for count in [0, 3, 2048 * 5 + 7] {
+            let mut out = Vec::new();
+            write_json(&mut out, &report(count)).unwrap();
+            assert!(out.ends_with(b"}\n"));
+            let json: Json = serde_json::from_slice(&out).unwrap();
+            let violations = json["violations"].as_array().unwrap();
+            assert_eq!(violations.len(), count);
+            for (i, v) in violations.iter().enumerate() {
+                assert_eq!(v["name"], format!("t{i}_pkey"));
+            }
+            assert_eq!(json["summary"]["violations"], count);
+            assert_eq!(json["collisions"], Json::Array(Vec::new()));
+            if count > 0 {
+                assert_eq!(
+                    violations[count - 1]["fix"],
+                    format!(
+                        "ALTER TABLE public.t{0} RENAME CONSTRAINT t{0}_pkey TO pk_t{0};",
+                        count - 1
+                    )
+                );
+            }
+        }
+    }
 }
