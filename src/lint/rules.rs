@@ -173,15 +173,24 @@ pub fn check_schema(
                         .map(|t| t.objects.len())
                         .sum()
                 };
-                scope.spawn(move || check_tables(schema, range, room, options, include_partitions))
+                let inline = (range.clone(), room);
+                std::thread::Builder::new()
+                    .spawn_scoped(scope, move || {
+                        check_tables(schema, range, room, options, include_partitions)
+                    })
+                    .map_err(|_| inline)
             })
             .collect();
         handles
             .into_iter()
-            .map(|handle| {
-                handle
+            .map(|handle| match handle {
+                Ok(handle) => handle
                     .join()
-                    .unwrap_or_else(|_| Err(anyhow::anyhow!("a naming check failed unexpectedly")))
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("a naming check failed unexpectedly"))),
+                // No thread to be had: check that range here.
+                Err((range, room)) => {
+                    check_tables(schema, range, room, options, include_partitions)
+                }
             })
             .collect()
     });

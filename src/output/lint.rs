@@ -184,7 +184,7 @@ fn write_violations(out: &mut impl Write, violations: &[Violation]) -> io::Resul
     std::thread::scope(|scope| {
         let (sender, receiver) = std::sync::mpsc::sync_channel(2);
         let odd: Vec<&[Violation]> = chunks.iter().skip(1).step_by(2).copied().collect();
-        scope.spawn(move || {
+        let helper = std::thread::Builder::new().spawn_scoped(scope, move || {
             for chunk in odd {
                 // The receiver is gone only when writing failed: stop too.
                 if sender.send(render_violations(chunk, false)).is_err() {
@@ -192,8 +192,10 @@ fn write_violations(out: &mut impl Write, violations: &[Violation]) -> io::Resul
                 }
             }
         });
+        // Without a helper thread, every chunk is rendered here.
+        let helped = helper.is_ok();
         for (k, chunk) in chunks.iter().enumerate() {
-            let rendered = if k % 2 == 0 {
+            let rendered = if k % 2 == 0 || !helped {
                 render_violations(chunk, k == 0)
             } else {
                 receiver
