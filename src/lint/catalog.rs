@@ -26,8 +26,11 @@ pub struct Filter {
     pub tables: Vec<String>,
 }
 
-/// The user schemas asked for, the first schema of the search path, and the snapshot to share.
+/// The user schemas asked for, the first schema of the search path, the snapshot to share, and
+/// whether names compare as their UTF-8 text does here (in any other server encoding, the
+/// server's byte order is the order of the report).
 const HEADER: &str = "SELECT coalesce((current_schemas(false))[1]::text, 'public'), pg_export_snapshot(), \
+       current_setting('server_encoding') = 'UTF8', \
        ARRAY(SELECT n.oid FROM pg_namespace n WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') \
          AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%' \
          AND (cardinality($1::text[]) = 0 OR n.nspname = ANY($1::text[])) \
@@ -209,6 +212,8 @@ struct Rows {
     indexes: Vec<RawIndex>,
     /// Tables outside the schemas read that foreign keys refer to: schema and name.
     referred: FxHashMap<u32, (String, String)>,
+    /// Constraints and indexes arrived in the server's name order (non-UTF-8 databases).
+    server_order: bool,
 }
 
 /// The tables the filter matches, in order, with their columns but no objects yet; and each
@@ -240,12 +245,29 @@ pub async fn read_schema(
         .context("reading the search path and schemas")?;
     let default_schema: String = row.get(0);
     let snapshot: String = row.get(1);
-    let oids: Vec<u32> = row.get(2);
+    let utf8: bool = row.get(2);
+    let oids: Vec<u32> = row.get(3);
     let namespaces: FxHashMap<u32, String> = oids
         .iter()
         .copied()
-        .zip(row.get::<_, Vec<String>>(3))
+        .zip(row.get::<_, Vec<String>>(4))
         .collect();
+    // Sorted here in UTF-8 databases; by the server in the others.
+    let order = |sql: &'static str, by: &str| -> std::borrow::Cow<'static, str> {
+        if utf8 {
+            sql.into()
+        } else {
+            format!("{sql} ORDER BY {by}").into()
+        }
+    };
+    let (tables_sql, constraints_sql, indexes_sql) = (
+        order(
+            TABLES,
+            "(SELECT n.nspname FROM pg_namespace n WHERE n.oid = c.relnamespace), c.relname",
+        ),
+        order(CONSTRAINTS, "con.conname"),
+        order(INDEXES, "ic.relname"),
+    );
     let second = match second {
         Some(other) => {
             let import = format!(
@@ -260,17 +282,19 @@ pub async fn read_schema(
     // The two heaviest queries (columns, constraints) go to different sessions.
     let other = second.unwrap_or(client);
     let tables_and_columns = async {
-        let mut tables = stream(client, TABLES, &oids, "tables", printer, table_row).await?;
+        let mut tables = stream(client, &tables_sql, &oids, "tables", printer, table_row).await?;
         let table_oids: Vec<u32> = tables.iter().map(|t| t.oid).collect();
         let mut columns =
             Columns(stream(client, COLUMNS, &table_oids, "columns", printer, column_row).await?);
         // The other session is usually still streaming: lay out the tables meanwhile.
         columns.sort();
         let schema_of = |namespace: u32| namespaces.get(&namespace).map_or("", String::as_str);
-        tables.sort_unstable_by(|a, b| {
-            (schema_of(a.namespace), a.name.as_str())
-                .cmp(&(schema_of(b.namespace), b.name.as_str()))
-        });
+        if utf8 {
+            tables.sort_unstable_by(|a, b| {
+                (schema_of(a.namespace), a.name.as_str())
+                    .cmp(&(schema_of(b.namespace), b.name.as_str()))
+            });
+        }
         let layout = lay_out(&tables, &columns, &namespaces, filter);
         Ok::<_, anyhow::Error>((tables, columns, layout))
     };
@@ -278,13 +302,13 @@ pub async fn read_schema(
         tables_and_columns,
         stream(
             other,
-            CONSTRAINTS,
+            &constraints_sql,
             &oids,
             "constraints",
             printer,
             constraint_row
         ),
-        stream(other, INDEXES, &oids, "indexes", printer, index_row),
+        stream(other, &indexes_sql, &oids, "indexes", printer, index_row),
     )?;
     // Foreign keys to tables outside the schemas read (rare): their names and columns.
     let known: FxHashSet<u32> = tables.iter().map(|t| t.oid).collect();
@@ -339,6 +363,7 @@ pub async fn read_schema(
             constraints,
             indexes,
             referred,
+            server_order: !utf8,
         },
         layout,
     ))
@@ -389,6 +414,7 @@ fn build(rows: Rows, layout: Layout) -> Schema {
         constraints,
         indexes,
         referred,
+        server_order,
     } = rows;
     let Layout {
         tables: mut model,
@@ -494,10 +520,12 @@ fn build(rows: Rows, layout: Layout) -> Schema {
             unnamed: false,
         });
     }
-    for table in &mut model {
-        table.objects.sort_unstable_by(|a, b| {
-            (a.kind == Kind::Ix, &a.name).cmp(&(b.kind == Kind::Ix, &b.name))
-        });
+    if !server_order {
+        for table in &mut model {
+            table.objects.sort_unstable_by(|a, b| {
+                (a.kind == Kind::Ix, &a.name).cmp(&(b.kind == Kind::Ix, &b.name))
+            });
+        }
     }
     Schema {
         tables: model,

@@ -421,3 +421,43 @@ fn foreign_keys_to_tables_outside_the_filter_name_the_referred_columns() {
         "{json}"
     );
 }
+
+#[test]
+fn reports_follow_the_servers_name_order_in_every_encoding() {
+    // In LATIN9, '€' (0xA4) sorts before 'ä' (0xE4); in UTF-8, 'ä' (U+00E4) before '€' (U+20AC).
+    let schema = r#"
+        CREATE TABLE "tä" (a int CONSTRAINT "cä" CHECK (a > 0) CONSTRAINT "c€" CHECK (a > 1));
+        CREATE TABLE "t€" (a int);
+        CREATE INDEX "iä" ON "t€" (a);
+        CREATE INDEX "i€" ON "t€" (a);
+    "#;
+    let order = |db: &TestDb| -> Vec<(String, String)> {
+        db.execute(schema);
+        let (_, json) = lint(db, &[]);
+        json["violations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| {
+                (
+                    v["table"].as_str().unwrap().to_string(),
+                    v["name"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let pairs = |items: &[(&str, &str)]| -> Vec<(String, String)> {
+        items
+            .iter()
+            .map(|(t, n)| (t.to_string(), n.to_string()))
+            .collect()
+    };
+    assert_eq!(
+        order(&TestDb::with_encoding("LATIN9")),
+        pairs(&[("t€", "i€"), ("t€", "iä"), ("tä", "c€"), ("tä", "cä")])
+    );
+    assert_eq!(
+        order(&TestDb::new()),
+        pairs(&[("tä", "cä"), ("tä", "c€"), ("t€", "iä"), ("t€", "i€")])
+    );
+}

@@ -90,6 +90,17 @@ pub struct TestDb {
 
 impl TestDb {
     pub fn new() -> TestDb {
+        TestDb::created_with("")
+    }
+
+    /// A database in another server encoding (C collation, from template0).
+    pub fn with_encoding(encoding: &str) -> TestDb {
+        TestDb::created_with(&format!(
+            " ENCODING '{encoding}' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0"
+        ))
+    }
+
+    fn created_with(options: &str) -> TestDb {
         let server = shared();
         let name = format!(
             "dbtool_t{}_{}",
@@ -100,7 +111,8 @@ impl TestDb {
             Server::Local(cluster) => cluster.url("postgres"),
             Server::External(url) => url.clone(),
         };
-        execute(&admin, &format!("CREATE DATABASE {name}")).unwrap_or_else(|e| panic!("{e}"));
+        execute(&admin, &format!("CREATE DATABASE {name}{options}"))
+            .unwrap_or_else(|e| panic!("{e}"));
         TestDb {
             url: server.url(&name),
             name,
