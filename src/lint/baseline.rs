@@ -57,25 +57,21 @@ pub fn apply(path: &Path, violations: &mut Vec<Violation>) -> Result<Vec<Entry>>
             path.display()
         ))
     })?;
-    let key = |schema: &str, table: &str, kind: &str, name: &str| {
-        format!("{schema}\0{table}\0{kind}\0{name}")
-    };
-    let current: FxHashSet<String> = violations
-        .iter()
-        .map(|v| key(&v.schema, &v.table, v.kind.abbreviation(), &v.name))
-        .collect();
-    let recorded: FxHashSet<String> = file
-        .violations
-        .iter()
-        .map(|e| key(&e.schema, &e.table, &e.kind, &e.name))
-        .collect();
+    // Entries compared as (schema, table, kind, name), borrowed.
+    fn key(v: &Violation) -> (&str, &str, &str, &str) {
+        (&v.schema, &v.table, v.kind.abbreviation(), &v.name)
+    }
+    fn entry_key(e: &Entry) -> (&str, &str, &str, &str) {
+        (&e.schema, &e.table, &e.kind, &e.name)
+    }
+    let current: FxHashSet<_> = violations.iter().map(key).collect();
     let stale = file
         .violations
         .iter()
-        .filter(|e| !current.contains(&key(&e.schema, &e.table, &e.kind, &e.name)))
+        .filter(|e| !current.contains(&entry_key(e)))
         .cloned()
         .collect();
-    violations
-        .retain(|v| !recorded.contains(&key(&v.schema, &v.table, v.kind.abbreviation(), &v.name)));
+    let recorded: FxHashSet<_> = file.violations.iter().map(entry_key).collect();
+    violations.retain(|v| !recorded.contains(&key(v)));
     Ok(stale)
 }

@@ -31,14 +31,12 @@ pub struct Filter {
 /// server's byte order is the order of the report).
 const HEADER: &str = "SELECT coalesce((current_schemas(false))[1]::text, 'public'), pg_export_snapshot(), \
        current_setting('server_encoding') = 'UTF8', \
-       ARRAY(SELECT n.oid FROM pg_namespace n WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') \
-         AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%' \
-         AND (cardinality($1::text[]) = 0 OR n.nspname = ANY($1::text[])) \
-         AND NOT (n.nspname = ANY($2::text[])) ORDER BY n.oid), \
-       ARRAY(SELECT n.nspname::text FROM pg_namespace n WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') \
-         AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%' \
-         AND (cardinality($1::text[]) = 0 OR n.nspname = ANY($1::text[])) \
-         AND NOT (n.nspname = ANY($2::text[])) ORDER BY n.oid)";
+       coalesce(s.oids, '{}'), coalesce(s.names, '{}') \
+     FROM (SELECT array_agg(n.oid ORDER BY n.oid) AS oids, array_agg(n.nspname::text ORDER BY n.oid) AS names \
+           FROM pg_namespace n WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') \
+             AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%' \
+             AND (cardinality($1::text[]) = 0 OR n.nspname = ANY($1::text[])) \
+             AND NOT (n.nspname = ANY($2::text[]))) s";
 
 /// Tables and partitioned tables, without those an extension owns; whether each is a partition
 /// or inheritance child.

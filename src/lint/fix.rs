@@ -364,18 +364,8 @@ mod tests {
     fn the_script_frees_a_name_before_taking_it() {
         // b's rename takes a's old name... a is renamed away first.
         let violation = |name: &str, expected: &str| Violation {
-            schema: "public".to_string(),
-            table: "t".to_string(),
-            kind: Kind::Ix,
-            name: name.to_string(),
-            expected: Some(expected.to_string()),
-            rule: "naming/mismatch",
-            location: None,
             postgres_default: false,
-            unnamed: false,
-            collides: false,
-            explanation: None,
-            position: (0, 0),
+            ..Violation::example("t", Kind::Ix, name, expected)
         };
         let script = script(&[violation("b", "a"), violation("a", "c")]);
         let first = script.find("RENAME TO c").unwrap();

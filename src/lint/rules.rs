@@ -106,6 +106,28 @@ impl Violation {
     }
 }
 
+#[cfg(test)]
+impl Violation {
+    /// A naming mismatch of `kind` object `name` on `public.<table>`, PostgreSQL's default name,
+    /// that should be `expected`: the tests' starting point.
+    pub(crate) fn example(table: &str, kind: Kind, name: &str, expected: &str) -> Violation {
+        Violation {
+            schema: "public".to_string(),
+            table: table.to_string(),
+            kind,
+            name: name.to_string(),
+            expected: Some(expected.to_string()),
+            rule: "naming/mismatch",
+            location: None,
+            postgres_default: true,
+            unnamed: false,
+            collides: false,
+            explanation: None,
+            position: (0, 0),
+        }
+    }
+}
+
 /// `text` as Rust's `{:?}` writes it, without the formatting machinery for the common case.
 fn push_debug(out: &mut String, text: &str) {
     if text
@@ -409,20 +431,7 @@ mod tests {
 
     #[test]
     fn messages_and_fixes_are_rendered_from_the_facts() {
-        let violation = Violation {
-            schema: "public".to_string(),
-            table: "Order".to_string(),
-            kind: Kind::Uq,
-            name: "Order_code_key".to_string(),
-            expected: Some("uq_Order_code".to_string()),
-            rule: "naming/mismatch",
-            location: None,
-            postgres_default: true,
-            unnamed: false,
-            collides: false,
-            explanation: None,
-            position: (0, 0),
-        };
+        let violation = Violation::example("Order", Kind::Uq, "Order_code_key", "uq_Order_code");
         assert_eq!(
             violation.message(),
             "uq \"Order_code_key\" on public.Order should be named \"uq_Order_code\" (PostgreSQL default name)"

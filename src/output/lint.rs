@@ -409,18 +409,13 @@ mod tests {
         LintReport {
             violations: (0..count)
                 .map(|i| Violation {
-                    schema: "public".to_string(),
-                    table: format!("t{i}"),
-                    kind: Kind::Pk,
-                    name: format!("t{i}_pkey"),
-                    expected: Some(format!("pk_t{i}")),
-                    rule: "naming/mismatch",
-                    location: None,
-                    postgres_default: true,
-                    unnamed: false,
-                    collides: false,
-                    explanation: None,
                     position: (i as u32, 0),
+                    ..Violation::example(
+                        &format!("t{i}"),
+                        Kind::Pk,
+                        &format!("t{i}_pkey"),
+                        &format!("pk_t{i}"),
+                    )
                 })
                 .collect(),
             collisions: Vec::new(),
