@@ -16,9 +16,9 @@ use pg_query::protobuf::{
 use super::constraints::{add_check, add_foreign_key, drop_constraint};
 use super::create::{merge_index_constraints, needs_sequence};
 use super::defs::{CheckDef, Def, ForeignDef, IndexDef, from_constraint};
-use super::exec::{Outcome, Problem, Session, already_exists, missing};
 use super::index::add_index;
 use super::partition;
+use super::session::{Outcome, Problem, Session, already_exists, missing};
 use super::state::{Rel, TableId, Target, ident};
 use crate::lint::naming::Kind;
 

@@ -4,7 +4,7 @@
 //! in `tablecmds.c`): they are named `<table>_<columns>_fkeyN` and so move later names on.
 
 use super::defs::{CheckDef, ForeignDef};
-use super::exec::{Outcome, Problem, Session};
+use super::session::{Outcome, Problem, Session};
 use super::state::{Db, Elem, Obj, ObjId, Ref, TableId, Target, ident};
 use crate::lint::model::Location;
 use crate::lint::naming::{IndexElem, Kind, Unnamed};

@@ -18,8 +18,8 @@ use pg_query::protobuf::{
 };
 
 use super::defs::{CheckDef, Def, ForeignDef, IndexDef, from_constraint};
-use super::exec::{Outcome, Problem, Session, already_exists, missing, relation_schema};
 use super::expr::strings;
+use super::session::{Outcome, Problem, Session, already_exists, missing, relation_schema};
 use super::state::{Rel, TableId, TableKind, TableState, ident};
 use super::{constraints, index, partition};
 use crate::lint::model::Location;

@@ -3,8 +3,8 @@
 use pg_query::NodeEnum;
 use pg_query::protobuf::{DropBehavior, DropStmt, Node, ObjectType};
 
-use super::exec::{Outcome, Problem, Session};
 use super::expr::{qualified, string};
+use super::session::{Outcome, Problem, Session};
 use super::state::{Rel, ident};
 use crate::lint::naming::Kind;
 

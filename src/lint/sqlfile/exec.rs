@@ -1,5 +1,9 @@
-//! Replays one parsed statement into the database: dispatch, the search path, schemas, and the
-//! relations and domains that only take names (sequences, views, composite types).
+//! The dispatcher: replays one parsed statement into the database by handing it to its handler
+//! ([`super::create`], [`super::alter`], [`super::index`], [`super::rename`], [`super::drop`]),
+//! the only module that imports them all. It handles itself what only takes a name or a
+//! setting: schemas (whose elements it dispatches in turn), the search path, domains, and the
+//! relations that only take names (sequences, views, composite types). Transaction statements
+//! are the replayer's ([`super::transaction`]): they save and restore the whole database.
 
 use pg_query::NodeEnum;
 use pg_query::protobuf::{
@@ -9,84 +13,10 @@ use pg_query::protobuf::{
 
 use super::defs::{Def, from_constraint};
 use super::expr::{qualified, string};
-use super::position::LineIndex;
+use super::session::{Outcome, Problem, Session, already_exists, relation_schema};
 use super::state::{Db, Rel, TableKind, default_search_path, ident};
-use super::{alter, create, drop, index, rename, transaction};
-use crate::lint::model::Location;
+use super::{alter, create, drop, index, rename};
 use crate::lint::naming::{Kind, Unnamed};
-
-/// Why a statement could not be replayed (PostgreSQL would reject it too), and where: a byte
-/// offset into the parsed text, or -1 for the statement itself.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Problem {
-    pub message: String,
-    pub offset: i32,
-}
-
-impl Problem {
-    pub(crate) fn new(message: impl Into<String>, offset: i32) -> Self {
-        Problem {
-            message: message.into(),
-            offset,
-        }
-    }
-}
-
-pub(crate) type Outcome = Result<(), Problem>;
-
-/// The database and where in which file the current statement is.
-pub(crate) struct Session<'a> {
-    pub db: &'a mut Db,
-    file: &'a str,
-    lines: &'a LineIndex<'a>,
-    /// Byte offset of the parsed text in the file.
-    base: usize,
-    /// Byte offset of the statement in the parsed text.
-    stmt: usize,
-}
-
-impl<'a> Session<'a> {
-    pub(crate) fn new(
-        db: &'a mut Db,
-        file: &'a str,
-        lines: &'a LineIndex<'a>,
-        base: usize,
-        stmt: usize,
-    ) -> Self {
-        Session {
-            db,
-            file,
-            lines,
-            base,
-            stmt,
-        }
-    }
-
-    /// The file position of a node location (relative to the parsed text; -1: the statement).
-    pub(crate) fn at(&self, offset: i32) -> Location {
-        let offset = usize::try_from(offset).unwrap_or(self.stmt);
-        let (line, column) = self.lines.position(self.base + offset);
-        Location {
-            file: self.file.to_owned(),
-            line,
-            column,
-        }
-    }
-}
-
-/// A relation that does not exist.
-pub(crate) fn missing(rv: &RangeVar) -> Problem {
-    let name = if rv.schemaname.is_empty() {
-        rv.relname.clone()
-    } else {
-        format!("{}.{}", rv.schemaname, rv.relname)
-    };
-    Problem::new(format!("relation \"{name}\" does not exist"), rv.location)
-}
-
-pub(crate) fn already_exists(name: &str, offset: i32) -> Problem {
-    Problem::new(format!("relation \"{name}\" already exists"), offset)
-}
 
 /// Replays one statement.
 pub(crate) fn execute(s: &mut Session<'_>, node: &NodeEnum) -> Outcome {
@@ -122,10 +52,8 @@ pub(crate) fn execute(s: &mut Session<'_>, node: &NodeEnum) -> Outcome {
         },
         NodeEnum::CreateDomainStmt(d) => create_domain(s, d),
         NodeEnum::AlterDomainStmt(d) => alter_domain(s, d),
-        NodeEnum::TransactionStmt(t) => {
-            transaction::transaction(s.db, t);
-            Ok(())
-        }
+        // `BEGIN`, `SAVEPOINT`, `ROLLBACK` ...: the replayer's, before it dispatches here
+        // (`super::transaction`).
         _ => Ok(()),
     }
 }
@@ -273,15 +201,6 @@ fn other_relation(s: &mut Session<'_>, rv: &RangeVar, may_exist: bool) -> Outcom
     }
     s.db.namespace(&schema).add_relation(&name, Rel::Other);
     Ok(())
-}
-
-/// The schema a new relation goes to (`pg_temp` for temporary ones).
-pub(crate) fn relation_schema(db: &Db, rv: &RangeVar) -> Result<String, Problem> {
-    if rv.relpersistence == "t" {
-        return Ok("pg_temp".to_owned());
-    }
-    db.creation_schema(&rv.schemaname)
-        .map_err(|m| Problem::new(m, rv.location))
 }
 
 fn create_domain(s: &mut Session<'_>, d: &CreateDomainStmt) -> Outcome {

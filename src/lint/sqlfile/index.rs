@@ -5,7 +5,7 @@
 use pg_query::protobuf::IndexStmt;
 
 use super::defs::{IndexDef, from_index_stmt};
-use super::exec::{Outcome, Problem, Session, already_exists, missing};
+use super::session::{Outcome, Problem, Session, already_exists, missing};
 use super::state::{Db, ObjId, TableId, TableKind};
 use crate::lint::model::Location;
 use crate::lint::naming::{IndexElem, Kind, Unnamed};

@@ -10,6 +10,15 @@
 //!   or that PostgreSQL would reject (an unknown table, a name already taken), is reported as
 //!   a [`FileError`] and the rest is still replayed.
 //!
+//! The layers, each module importing only ones below it: [`replay`] (here) keeps the savepoint
+//! stack (`transaction`) beside the database and hands every other statement to the one
+//! dispatcher (`exec`), the only module that imports the statement handlers (`create`,
+//! `alter`, `index`, `rename`, `drop`). Among them, `alter` builds on `create`, both on
+//! `partition`, and all three on `index` and `constraints`; none imports `exec`. Under all of them lie the
+//! vocabulary of a step (`session`: the session, a problem, an outcome), the replayed database
+//! (`state`), the parse-tree readers (`defs`, `expr`) and the conversion to the model
+//! (`convert`).
+//!
 //! Objects created without a name get the name PostgreSQL *will* give them
 //! ([`crate::lint::naming::choose_postgres_name`]), computed against every relation and
 //! constraint name taken in the schema at that point and in PostgreSQL's order, and are marked
@@ -42,6 +51,7 @@ mod parse;
 mod partition;
 mod position;
 mod rename;
+mod session;
 mod split;
 mod state;
 #[cfg(test)]
@@ -50,6 +60,8 @@ mod transaction;
 
 use std::fmt;
 use std::ops::Range;
+
+use pg_query::NodeEnum;
 
 use crate::lint::model::Schema;
 
@@ -122,6 +134,8 @@ fn replay_file(db: &mut state::Db, file: &SourceFile, errors: &mut Vec<FileError
             message,
         }
     };
+    // the open transaction and its savepoints; the end of a file commits what it left open
+    let mut savepoints = transaction::Savepoints::default();
     for chunk in split::split(&file.text) {
         let sql = &file.text[chunk.start..chunk.end];
         let stmts = match parse::parse(sql) {
@@ -139,15 +153,17 @@ fn replay_file(db: &mut state::Db, file: &SourceFile, errors: &mut Vec<FileError
             let Some(node) = raw.stmt.and_then(|n| n.node) else {
                 continue;
             };
-            let mut session = exec::Session::new(db, &file.name, &lines, chunk.start, start);
+            if let NodeEnum::TransactionStmt(stmt) = &node {
+                savepoints.transaction(db, stmt);
+                continue;
+            }
+            let mut session = session::Session::new(db, &file.name, &lines, chunk.start, start);
             if let Err(problem) = exec::execute(&mut session, &node) {
                 let offset = usize::try_from(problem.offset).unwrap_or(start);
                 errors.push(error(chunk.start + offset, problem.message));
             }
         }
     }
-    // the end of a file commits what it left open
-    db.savepoints.clear();
 }
 
 /// The statements of `text` as psql would send them, as byte ranges, each starting at its first

@@ -5,8 +5,8 @@
 use pg_query::protobuf::PartitionCmd;
 
 use super::constraints::{clone_foreign_key, clone_referenced_for_partition, inherit_checks};
-use super::exec::{Outcome, Problem, Session, missing};
 use super::index::attach_or_clone;
+use super::session::{Outcome, Problem, Session, missing};
 use super::state::{Db, TableId};
 use crate::lint::model::Location;
 use crate::lint::naming::Kind;

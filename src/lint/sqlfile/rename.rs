@@ -7,8 +7,8 @@
 
 use pg_query::protobuf::{AlterObjectSchemaStmt, ObjectType, RangeVar, RenameStmt};
 
-use super::exec::{Outcome, Problem, Session, already_exists, missing};
 use super::expr::rename_refs;
+use super::session::{Outcome, Problem, Session, already_exists, missing};
 use super::state::{Db, Elem, Rel, TableId, Target, ident};
 use crate::lint::naming::Kind;
 

@@ -11,7 +11,6 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde_json::Value;
 
-use super::transaction::Snapshot;
 use crate::lint::model::Location;
 use crate::lint::naming::truncate::clip_bytes;
 use crate::lint::naming::{
@@ -263,8 +262,6 @@ pub(crate) struct Db {
     pub search_path: Vec<String>,
     /// Domain constraint names, per (schema, domain).
     pub domains: HashMap<(String, String), Vec<String>>,
-    /// Open transaction and savepoints, oldest first.
-    pub savepoints: Vec<Snapshot>,
     pub default_schema: String,
     next_id: ObjId,
 }
@@ -283,7 +280,6 @@ impl Db {
             schemas,
             search_path: default_search_path(),
             domains: HashMap::new(),
-            savepoints: Vec::new(),
             default_schema: "public".to_owned(),
             next_id: 1,
         }

@@ -2,75 +2,85 @@
 //! would in PostgreSQL (the search path included). A transaction still open at the end of a
 //! file counts as committed. An error does not abort the transaction here: the statements
 //! after it are replayed, so one unsupported or broken statement hides nothing else.
+//!
+//! The savepoint stack ([`Savepoints`]) belongs to the replayer, which keeps one per file
+//! beside the database: a snapshot is a copy of the [`Db`], which itself knows nothing of
+//! transactions.
 
 use pg_query::protobuf::{TransactionStmt, TransactionStmtKind};
 
 use super::state::Db;
 
+/// The open transaction and its savepoints, oldest first: the states to go back to. Empty when
+/// no transaction is open.
+#[derive(Debug, Default)]
+pub(crate) struct Savepoints(Vec<Snapshot>);
+
 /// A state to go back to: the transaction start (`name` = `None`) or a savepoint.
-#[derive(Debug, Clone)]
-pub(crate) struct Snapshot {
+#[derive(Debug)]
+struct Snapshot {
     name: Option<String>,
-    state: Box<Db>,
+    state: Db,
 }
 
-pub(crate) fn transaction(db: &mut Db, stmt: &TransactionStmt) {
-    use TransactionStmtKind as Kind;
-    let in_transaction = !db.savepoints.is_empty();
-    match TransactionStmtKind::try_from(stmt.kind) {
-        Ok(Kind::TransStmtBegin | Kind::TransStmtStart) if !in_transaction => snapshot(db, None),
-        Ok(Kind::TransStmtCommit | Kind::TransStmtPrepare) => {
-            db.savepoints.clear();
-            if stmt.chain {
-                snapshot(db, None);
+impl Savepoints {
+    /// Replays a transaction statement on `db`.
+    pub(crate) fn transaction(&mut self, db: &mut Db, stmt: &TransactionStmt) {
+        use TransactionStmtKind as Kind;
+        let in_transaction = !self.0.is_empty();
+        match TransactionStmtKind::try_from(stmt.kind) {
+            Ok(Kind::TransStmtBegin | Kind::TransStmtStart) if !in_transaction => {
+                self.snapshot(db, None);
             }
-        }
-        Ok(Kind::TransStmtRollback) => {
-            restore(db, 0);
-            db.savepoints.clear();
-            if stmt.chain {
-                snapshot(db, None);
+            Ok(Kind::TransStmtCommit | Kind::TransStmtPrepare) => {
+                self.0.clear();
+                if stmt.chain {
+                    self.snapshot(db, None);
+                }
             }
-        }
-        Ok(Kind::TransStmtSavepoint) if in_transaction => {
-            snapshot(db, Some(stmt.savepoint_name.clone()));
-        }
-        Ok(Kind::TransStmtRelease) => {
-            if let Some(i) = find(db, &stmt.savepoint_name) {
-                db.savepoints.truncate(i);
+            Ok(Kind::TransStmtRollback) => {
+                self.restore(db, 0);
+                self.0.clear();
+                if stmt.chain {
+                    self.snapshot(db, None);
+                }
             }
-        }
-        Ok(Kind::TransStmtRollbackTo) => {
-            if let Some(i) = find(db, &stmt.savepoint_name) {
-                restore(db, i);
-                // the savepoint stays
-                db.savepoints.truncate(i + 1);
+            Ok(Kind::TransStmtSavepoint) if in_transaction => {
+                self.snapshot(db, Some(stmt.savepoint_name.clone()));
             }
+            Ok(Kind::TransStmtRelease) => {
+                if let Some(i) = self.find(&stmt.savepoint_name) {
+                    self.0.truncate(i);
+                }
+            }
+            Ok(Kind::TransStmtRollbackTo) => {
+                if let Some(i) = self.find(&stmt.savepoint_name) {
+                    self.restore(db, i);
+                    // the savepoint stays
+                    self.0.truncate(i + 1);
+                }
+            }
+            _ => {}
         }
-        _ => {}
     }
-}
 
-fn find(db: &Db, name: &str) -> Option<usize> {
-    db.savepoints
-        .iter()
-        .rposition(|s| s.name.as_deref() == Some(name))
-}
+    fn find(&self, name: &str) -> Option<usize> {
+        self.0.iter().rposition(|s| s.name.as_deref() == Some(name))
+    }
 
-fn snapshot(db: &mut Db, name: Option<String>) {
-    let savepoints = std::mem::take(&mut db.savepoints);
-    let state = Box::new(db.clone());
-    db.savepoints = savepoints;
-    db.savepoints.push(Snapshot { name, state });
-}
+    fn snapshot(&mut self, db: &Db, name: Option<String>) {
+        self.0.push(Snapshot {
+            name,
+            state: db.clone(),
+        });
+    }
 
-/// Goes back to snapshot `i`, keeping the snapshots before and at it.
-fn restore(db: &mut Db, i: usize) {
-    let Some(snapshot) = db.savepoints.get(i).cloned() else {
-        return;
-    };
-    let mut savepoints = std::mem::take(&mut db.savepoints);
-    savepoints.truncate(i + 1);
-    *db = *snapshot.state;
-    db.savepoints = savepoints;
+    /// Goes back to snapshot `i`, keeping the snapshots before and at it.
+    fn restore(&mut self, db: &mut Db, i: usize) {
+        let Some(snapshot) = self.0.get(i) else {
+            return;
+        };
+        *db = snapshot.state.clone();
+        self.0.truncate(i + 1);
+    }
 }
