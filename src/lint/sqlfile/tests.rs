@@ -1,8 +1,13 @@
 //! Replays of small migration sets: the names PostgreSQL will choose, locations, errors, and
 //! the statements that move names around. `scripts/sqlfile_vs_postgres.sh` checks the same
-//! rules against a real PostgreSQL.
+//! rules against a real PostgreSQL. Random fragments and statement sequences (proptest) must
+//! replay without a panic.
 
 use std::fs;
+
+use proptest::collection::vec;
+use proptest::prelude::*;
+use proptest::sample::select;
 
 use super::*;
 use crate::lint::model::{Location, Object, Table};
@@ -552,135 +557,163 @@ fn inheritance_copies_checks() {
     assert!(table(&schema, "c").is_child);
 }
 
-#[test]
-fn random_fragments_never_panic() {
-    let fragments = [
-        "CREATE",
-        "TABLE",
-        "INDEX",
-        "ON",
-        "ONLY",
-        "t",
-        "\"T\"",
-        "(",
-        ")",
-        ",",
-        ";",
-        "a",
-        "int",
-        "PRIMARY KEY",
-        "UNIQUE",
-        "CHECK",
-        "REFERENCES",
-        "CONSTRAINT",
-        "ALTER",
-        "ADD",
-        "DROP",
-        "RENAME",
-        "TO",
-        "COLUMN",
-        "USING INDEX",
-        "PARTITION OF",
-        "FOR VALUES IN (1)",
-        "PARTITION BY LIST (a)",
-        "ATTACH PARTITION",
-        "LIKE",
-        "INCLUDING ALL",
-        "INHERITS",
-        "SET",
-        "search_path",
-        "=",
-        "'",
-        "$$",
-        "\\",
-        "\n",
-        "--",
-        "/*",
-        "*/",
-        "COPY t FROM stdin;\n",
-        "\\.",
-        "lower(a)",
-        "E'\\'",
-        "BEGIN",
-        "END",
-        "ц",
-        "\u{0}",
-        "SCHEMA",
-        "IF NOT EXISTS",
-        "CASCADE",
-        "EXCLUDE USING gist (a WITH =)",
-        "NULL",
-        "x".repeat(70).leak(),
-    ];
-    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut next = |n: usize| {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        usize::try_from(seed % n as u64).unwrap_or(0)
-    };
-    let prelude = "CREATE TABLE t (a int PRIMARY KEY, b int) PARTITION BY LIST (a);\nCREATE TABLE t1 PARTITION OF t FOR VALUES IN (1);\nCREATE INDEX ON t (b);\n";
-    for _ in 0..400 {
-        let mut sql = prelude.to_owned();
-        for _ in 0..next(40) {
-            sql.push_str(fragments[next(fragments.len())]);
+/// The tables the random replays start from.
+const PRELUDE: &str = "CREATE TABLE t (a int PRIMARY KEY, b int) PARTITION BY LIST (a);\nCREATE TABLE t1 PARTITION OF t FOR VALUES IN (1);\nCREATE INDEX ON t (b);\n";
+
+/// Tokens and pieces of statements, put together at random.
+const FRAGMENTS: &[&str] = &[
+    "CREATE",
+    "TABLE",
+    "INDEX",
+    "ON",
+    "ONLY",
+    "t",
+    "\"T\"",
+    "(",
+    ")",
+    ",",
+    ";",
+    "a",
+    "int",
+    "PRIMARY KEY",
+    "UNIQUE",
+    "CHECK",
+    "REFERENCES",
+    "CONSTRAINT",
+    "ALTER",
+    "ADD",
+    "DROP",
+    "RENAME",
+    "TO",
+    "COLUMN",
+    "USING INDEX",
+    "PARTITION OF",
+    "FOR VALUES IN (1)",
+    "PARTITION BY LIST (a)",
+    "ATTACH PARTITION",
+    "LIKE",
+    "INCLUDING ALL",
+    "INHERITS",
+    "SET",
+    "search_path",
+    "=",
+    "'",
+    "$$",
+    "\\",
+    "\n",
+    "--",
+    "/*",
+    "*/",
+    "COPY t FROM stdin;\n",
+    "\\.",
+    "lower(a)",
+    "E'\\'",
+    "BEGIN",
+    "END",
+    "ц",
+    "\u{0}",
+    "SCHEMA",
+    "IF NOT EXISTS",
+    "CASCADE",
+    "EXCLUDE USING gist (a WITH =)",
+    "NULL",
+    // 70 bytes: longer than a name
+    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+];
+
+/// Whole statements over a few tables and columns: `{t}`, `{u}` a table, `{c}`, `{d}` a
+/// column, `{n}` a small number.
+const TEMPLATES: &[&str] = &[
+    "CREATE TABLE {t} ({c} int PRIMARY KEY, {d} int UNIQUE CHECK ({d} > 0));",
+    "CREATE TABLE {t} ({c} int, {d} int) PARTITION BY LIST ({c});",
+    "CREATE TABLE {t} PARTITION OF {u} FOR VALUES IN ({n});",
+    "CREATE TABLE {t} (LIKE {u} INCLUDING ALL);",
+    "CREATE TABLE {t} ({c} int) INHERITS ({u});",
+    "ALTER TABLE {t} ADD UNIQUE ({c});",
+    "ALTER TABLE ONLY {t} ADD PRIMARY KEY ({c}, {d});",
+    "ALTER TABLE {t} ADD CHECK ({c} > {n});",
+    "ALTER TABLE {t} ADD FOREIGN KEY ({c}) REFERENCES {u};",
+    "ALTER TABLE {t} ADD COLUMN {c} int UNIQUE REFERENCES {u} ({d});",
+    "ALTER TABLE {t} DROP COLUMN {c} CASCADE;",
+    "ALTER TABLE {t} DROP CONSTRAINT {t}_{c}_key;",
+    "ALTER TABLE {t} RENAME COLUMN {c} TO {d};",
+    "ALTER TABLE {t} RENAME TO {u};",
+    "ALTER TABLE {t} RENAME CONSTRAINT {t}_pkey TO {u}_pkey;",
+    "ALTER TABLE {t} ATTACH PARTITION {u} FOR VALUES IN ({n});",
+    "ALTER TABLE {t} DETACH PARTITION {u};",
+    "ALTER TABLE {t} INHERIT {u};",
+    "ALTER TABLE {t} NO INHERIT {u};",
+    "ALTER TABLE {t} ADD CONSTRAINT {t}_uq UNIQUE USING INDEX {t}_{c}_idx;",
+    "CREATE INDEX ON {t} ({c}, lower({d}::text));",
+    "CREATE INDEX ON ONLY {t} ({c});",
+    "ALTER INDEX {t}_{c}_idx ATTACH PARTITION {u}_{c}_idx;",
+    "ALTER INDEX {t}_{c}_idx RENAME TO {u}_{c}_idx;",
+    "DROP INDEX {t}_{c}_idx;",
+    "DROP TABLE {t} CASCADE;",
+    "CREATE SCHEMA s{n}; SET search_path = s{n}, public;",
+    "ALTER TABLE {t} SET SCHEMA s{n};",
+    "BEGIN;",
+    "SAVEPOINT p;",
+    "ROLLBACK TO p;",
+    "ROLLBACK;",
+    "COMMIT;",
+];
+
+const TABLES: &[&str] = &["t", "t1", "t2", "u"];
+const COLUMNS: &[&str] = &["a", "b", "x"];
+
+/// Up to 29 statements from [`TEMPLATES`], one a line.
+fn statements() -> impl Strategy<Value = String> {
+    let statement = (
+        select(TEMPLATES),
+        select(TABLES),
+        select(TABLES),
+        select(COLUMNS),
+        select(COLUMNS),
+        0..3usize,
+    )
+        .prop_map(|(template, t, u, c, d, n)| {
+            template
+                .replace("{t}", t)
+                .replace("{u}", u)
+                .replace("{c}", c)
+                .replace("{d}", d)
+                .replace("{n}", &n.to_string())
+        });
+    vec(statement, 0..30).prop_map(|statements| {
+        statements
+            .into_iter()
+            .map(|statement| statement + "\n")
+            .collect()
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    #[test]
+    fn random_fragments_never_panic(fragments in vec(select(FRAGMENTS), 0..40)) {
+        let mut sql = PRELUDE.to_owned();
+        for fragment in fragments {
+            sql.push_str(fragment);
             sql.push(' ');
         }
         let _ = run(&sql);
     }
-    // random sequences of whole statements over a few tables and columns
-    let templates = [
-        "CREATE TABLE {t} ({c} int PRIMARY KEY, {d} int UNIQUE CHECK ({d} > 0));",
-        "CREATE TABLE {t} ({c} int, {d} int) PARTITION BY LIST ({c});",
-        "CREATE TABLE {t} PARTITION OF {u} FOR VALUES IN ({n});",
-        "CREATE TABLE {t} (LIKE {u} INCLUDING ALL);",
-        "CREATE TABLE {t} ({c} int) INHERITS ({u});",
-        "ALTER TABLE {t} ADD UNIQUE ({c});",
-        "ALTER TABLE ONLY {t} ADD PRIMARY KEY ({c}, {d});",
-        "ALTER TABLE {t} ADD CHECK ({c} > {n});",
-        "ALTER TABLE {t} ADD FOREIGN KEY ({c}) REFERENCES {u};",
-        "ALTER TABLE {t} ADD COLUMN {c} int UNIQUE REFERENCES {u} ({d});",
-        "ALTER TABLE {t} DROP COLUMN {c} CASCADE;",
-        "ALTER TABLE {t} DROP CONSTRAINT {t}_{c}_key;",
-        "ALTER TABLE {t} RENAME COLUMN {c} TO {d};",
-        "ALTER TABLE {t} RENAME TO {u};",
-        "ALTER TABLE {t} RENAME CONSTRAINT {t}_pkey TO {u}_pkey;",
-        "ALTER TABLE {t} ATTACH PARTITION {u} FOR VALUES IN ({n});",
-        "ALTER TABLE {t} DETACH PARTITION {u};",
-        "ALTER TABLE {t} INHERIT {u};",
-        "ALTER TABLE {t} NO INHERIT {u};",
-        "ALTER TABLE {t} ADD CONSTRAINT {t}_uq UNIQUE USING INDEX {t}_{c}_idx;",
-        "CREATE INDEX ON {t} ({c}, lower({d}::text));",
-        "CREATE INDEX ON ONLY {t} ({c});",
-        "ALTER INDEX {t}_{c}_idx ATTACH PARTITION {u}_{c}_idx;",
-        "ALTER INDEX {t}_{c}_idx RENAME TO {u}_{c}_idx;",
-        "DROP INDEX {t}_{c}_idx;",
-        "DROP TABLE {t} CASCADE;",
-        "CREATE SCHEMA s{n}; SET search_path = s{n}, public;",
-        "ALTER TABLE {t} SET SCHEMA s{n};",
-        "BEGIN;",
-        "SAVEPOINT p;",
-        "ROLLBACK TO p;",
-        "ROLLBACK;",
-        "COMMIT;",
-    ];
-    let tables = ["t", "t1", "t2", "u"];
-    let columns = ["a", "b", "x"];
-    for _ in 0..300 {
-        let mut sql = String::new();
-        for _ in 0..next(30) {
-            let statement = templates[next(templates.len())]
-                .replace("{t}", tables[next(tables.len())])
-                .replace("{u}", tables[next(tables.len())])
-                .replace("{c}", columns[next(columns.len())])
-                .replace("{d}", columns[next(columns.len())])
-                .replace("{n}", &next(3).to_string());
-            sql.push_str(&statement);
-            sql.push('\n');
-        }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn random_statements_never_panic(sql in statements()) {
         let _ = run(&sql);
     }
-    // statements that parse but make little sense
+}
+
+/// Statements that parse but make little sense.
+#[test]
+fn odd_statements_never_panic() {
     for sql in [
         "ALTER TABLE t ADD CONSTRAINT x PRIMARY KEY USING INDEX t;",
         "ALTER INDEX t ATTACH PARTITION t1;",
@@ -696,7 +729,7 @@ fn random_fragments_never_panic() {
         "ALTER INDEX t_b_idx ATTACH PARTITION t_b_idx; DROP INDEX t_b_idx;",
         "BEGIN; SAVEPOINT a; ROLLBACK TO b; RELEASE a; ROLLBACK; COMMIT; ROLLBACK TO a;",
     ] {
-        let _ = run(&format!("{prelude}{sql}"));
+        let _ = run(&format!("{PRELUDE}{sql}"));
     }
 }
 
