@@ -1,7 +1,10 @@
 //! Heuristics that spot places where libpq's reading of a URI probably
 //! differs from what its author meant, each with a suggested rewrite.
 //!
-//! These are *guesses* about intent, kept separate from the exact parser.
+//! These are *guesses* about intent, kept separate from the exact parser:
+//! they run after it, on the structural trace it records (`uri::Trace`), and
+//! the parser never calls in here.  The notes they write ([`Ambiguity`]) are
+//! defined in the leaf module `notes`.
 //! Suggestions are minimal edits of the input (only the offending bytes are
 //! changed), offered in full and with secrets replaced by `***`.
 
@@ -11,73 +14,11 @@ use std::ops::Range;
 use crate::url::libpq::ParseOptions;
 use crate::url::libpq::codec::{encode_bytes, escape_minimal, is_bare_percent, lenient_decode};
 use crate::url::libpq::conninfo::ConnInfo;
-use crate::url::libpq::error::Secrets;
+use crate::url::libpq::intent::{intended_userinfo_at, secret_spans};
 use crate::url::libpq::keywords::{KEYWORDS, keyword_index};
+use crate::url::libpq::notes::{Ambiguity, AmbiguityKind};
+use crate::url::libpq::secrets::Secrets;
 use crate::url::libpq::uri::{Failure, Origin, Trace, libpq_userinfo_at};
-
-/// What kind of trap an [`Ambiguity`] describes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum AmbiguityKind {
-    /// An unencoded `@` in the user name or password: libpq ends the user
-    /// info at the *first* `@`, the rest becomes part of the host name.
-    AtInUserInfo,
-    /// A `/` in the user name or password: libpq's search for `@` stops at
-    /// the first `/`, so the credentials are read as host, port and database.
-    SlashInUserInfo,
-    /// An `@` after a `?` (typically in a query value) with no user info
-    /// before it: libpq's search for `@` does not stop at `?`, so everything
-    /// up to the `@` becomes the user name.
-    AtAfterQuestionMark,
-    /// `?`, `#`, `[` or `]` in the user info: libpq reads it literally, but
-    /// RFC 3986 parsers (JDBC, Go, Python, Node...) would not.
-    NonPortableUserInfo,
-    /// `#` outside the user info: libpq has no fragments, so `#...` is part
-    /// of the value.
-    HashIsLiteral,
-    /// A `%` not followed by two hex digits (libpq rejects the URI).
-    BarePercent,
-    /// Raw spaces or control characters (trimmed, rejected, or kept
-    /// literally, depending on the libpq version and position).
-    Whitespace,
-    /// `+` in a query value is a literal plus, not a space.
-    PlusIsLiteral,
-    /// Unknown query parameter; the suggestion names the likely keyword.
-    UnknownParameter,
-    /// A parameter that the target libpq version does not know yet.
-    NeedsNewerLibpq,
-    /// `ssl=` with a value other than `true` (only `ssl=true` is accepted).
-    SslParameter,
-    /// A second `=` in a query parameter.
-    ExtraEquals,
-    /// The same keyword is given more than once; the last value wins.
-    RepeatedParameter,
-    /// A query parameter overrides user info, host, port or database.
-    QueryOverridesUri,
-    /// `%2C` in the host part decodes to `,`, which separates hosts.
-    EncodedCommaInHost,
-    /// Host, hostaddr and port lists cannot be matched (libpq fails when
-    /// connecting).
-    HostListMismatch,
-    /// The scheme is not exactly `postgresql://` or `postgres://`.
-    Scheme,
-}
-
-/// A place where libpq's reading likely differs from the author's intent.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Ambiguity {
-    /// Category.
-    pub kind: AmbiguityKind,
-    /// Human-readable explanation; never contains secret values.
-    pub message: String,
-    /// 0-based byte offset in the input, when meaningful.
-    pub position: Option<usize>,
-    /// A rewritten connection string meaning what the author most likely
-    /// meant.  Contains the password (encoded) if the input did.
-    pub suggestion: Option<String>,
-    /// `suggestion` with secrets replaced by `***`, safe to display.
-    pub suggestion_redacted: Option<String>,
-}
 
 /// A replacement of `range` in the input; `secret` replacements are shown
 /// as `***` in the redacted suggestion.
@@ -160,79 +101,6 @@ impl Ctx<'_> {
     fn is_secret(&self, r: &Range<usize>) -> bool {
         self.secrets.overlaps(r)
     }
-}
-
-fn is_host_char(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~' | b'%')
-}
-
-/// Whether `text` looks like a libpq host list: `host[:port][,...]` with
-/// ordinary host-name characters or bracketed IPv6 literals.
-fn plausible_netlocs(text: &[u8]) -> bool {
-    text.split(|&b| b == b',').all(|el| {
-        let (host_ok, port) = if el.first() == Some(&b'[') {
-            match el.iter().position(|&b| b == b']') {
-                Some(close) => (true, &el[close + 1..]),
-                None => return false,
-            }
-        } else {
-            let colon = el.iter().position(|&b| b == b':').unwrap_or(el.len());
-            (el[..colon].iter().all(|&c| is_host_char(c)), &el[colon..])
-        };
-        host_ok
-            && (port.is_empty() || (port[0] == b':' && port[1..].iter().all(u8::is_ascii_digit)))
-    })
-}
-
-/// Whether a would-be password contains `?key=` / `&key=` for a libpq
-/// keyword, i.e. is really the start of a query string.
-fn looks_like_query(text: &[u8]) -> bool {
-    text.iter().enumerate().any(|(i, &b)| {
-        if b != b'?' && b != b'&' {
-            return false;
-        }
-        let rest = &text[i + 1..];
-        let eq = rest.iter().position(|&c| c == b'=').unwrap_or(rest.len());
-        let key = &rest[..eq];
-        eq < rest.len() && (keyword_index(key).is_some() || key == b"ssl" || key == b"requiressl")
-    })
-}
-
-/// Where the author most likely meant the user info to end: the last `@`
-/// that is preceded by a plausible user name (no `/ ? # & = [ ]` before the
-/// first `:`), whose password part is not a query string, and that is
-/// followed by a plausible host list.
-pub(crate) fn intended_userinfo_at(uri: &[u8], s: usize) -> Option<usize> {
-    let rest = uri.get(s..)?;
-    let ats = rest
-        .iter()
-        .enumerate()
-        .filter(|&(_, &b)| b == b'@')
-        .map(|(i, _)| s + i)
-        .rev();
-    for at in ats {
-        let ui = &uri[s..at];
-        let colon = ui.iter().position(|&c| c == b':');
-        let user = &ui[..colon.unwrap_or(ui.len())];
-        if user
-            .iter()
-            .any(|&c| matches!(c, b'/' | b'?' | b'#' | b'&' | b'=' | b'[' | b']'))
-        {
-            continue;
-        }
-        if colon.is_some_and(|c| looks_like_query(&ui[c + 1..])) {
-            continue;
-        }
-        let after = &uri[at + 1..];
-        let end = after
-            .iter()
-            .position(|&c| c == b'/' || c == b'?')
-            .unwrap_or(after.len());
-        if plausible_netlocs(&after[..end]) {
-            return Some(at);
-        }
-    }
-    None
 }
 
 /// Edits that percent-encode the bytes selected by `pick` inside `range`.
@@ -738,7 +606,7 @@ pub(crate) fn scheme_check(uri: &[u8]) -> Vec<Ambiguity> {
     };
     let end = trimmed_start + from.len();
     // Redact relative to where the user info would start.
-    let secrets = crate::url::libpq::uri::secret_spans(uri, end);
+    let secrets = secret_spans(uri, end);
     let mut ctx = Ctx {
         uri,
         opts: ParseOptions::default(),
@@ -805,27 +673,6 @@ pub(crate) fn analyze(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn netloc_plausibility() {
-        assert!(plausible_netlocs(b""));
-        assert!(plausible_netlocs(b"host"));
-        assert!(plausible_netlocs(b"h1:5432,h2,[::1]:7"));
-        assert!(plausible_netlocs(b"%2Ftmp"));
-        assert!(!plausible_netlocs(b"ss@host"));
-        assert!(!plausible_netlocs(b"host:port"));
-        assert!(!plausible_netlocs(b"[::1"));
-    }
-
-    #[test]
-    fn intended_split() {
-        let u = b"postgresql://u:p@ss@host/db";
-        assert_eq!(intended_userinfo_at(u, 13), Some(19));
-        let u = b"postgresql://host?password=p@ss";
-        assert_eq!(intended_userinfo_at(u, 13), None);
-        let u = b"postgresql://u:p@h?application_name=a@b";
-        assert_eq!(intended_userinfo_at(u, 13), Some(16));
-    }
 
     #[test]
     fn edit_distance() {

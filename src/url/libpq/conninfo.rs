@@ -4,9 +4,9 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use crate::url::libpq::ambiguity::Ambiguity;
 use crate::url::libpq::codec::encode_bytes;
 use crate::url::libpq::keywords::{KEYWORDS, Keyword, keyword_index};
+use crate::url::libpq::notes::Ambiguity;
 
 /// The options a connection string sets, in libpq keyword order.
 ///

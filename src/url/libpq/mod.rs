@@ -44,6 +44,15 @@
 //!   (see [`UriError`]).  Messages also lack libpq's trailing newline.
 //! * Input is cut at the first NUL byte, as a C string would be.
 //!
+//! # Layout
+//!
+//! The exact parser (`uri`, `kv`, over `codec`, `keywords`, `conninfo` and
+//! `error`) never consults the heuristics.  [`parse_uri_bytes`] decides which
+//! bytes are secret (`intent`), runs the parser, then the ambiguity checks
+//! (`ambiguity`, which read the parser's trace), and attaches their notes to
+//! the result.  `secrets` and `notes` are leaf vocabulary shared by both
+//! sides; they import nothing from their siblings.
+//!
 //! # Example
 //!
 //! ```
@@ -66,15 +75,18 @@ mod ambiguity;
 mod codec;
 mod conninfo;
 mod error;
+mod intent;
 mod keywords;
 mod kv;
+mod notes;
+mod secrets;
 mod uri;
 
-pub use ambiguity::{Ambiguity, AmbiguityKind};
 pub use codec::{encode_bytes, encode_component};
 pub use conninfo::{ConnInfo, HostEntry, HostKind, SetError, is_unixsock_path, render_uri};
 pub use error::UriError;
 pub use keywords::{DispChar, KEYWORDS, Keyword, keyword};
+pub use notes::{Ambiguity, AmbiguityKind};
 
 /// Which libpq version's behaviour to reproduce.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,7 +155,8 @@ pub fn parse_uri_with(uri: &str, opts: ParseOptions) -> Result<ConnInfo, UriErro
 /// [`parse_uri`] on raw bytes (libpq accepts any bytes).
 pub fn parse_uri_bytes(uri: &[u8], opts: ParseOptions) -> Result<ConnInfo, UriError> {
     let uri = c_string(uri);
-    let (result, trace, secrets) = uri::parse(uri, opts);
+    let secrets = intent::secret_spans(uri, uri::uri_prefix_length(uri));
+    let (result, trace) = uri::parse(uri, opts, &secrets);
     match result {
         Ok(mut info) => {
             info.ambiguities = ambiguity::analyze(uri, opts, &trace, &secrets, Some(&info));

@@ -9,10 +9,11 @@
 use std::ops::Range;
 
 use crate::url::libpq::ParseOptions;
-use crate::url::libpq::codec::{DecodeError, lenient_decode, uri_decode};
+use crate::url::libpq::codec::{DecodeError, uri_decode};
 use crate::url::libpq::conninfo::ConnInfo;
-use crate::url::libpq::error::{Secrets, UriError};
+use crate::url::libpq::error::UriError;
 use crate::url::libpq::keywords::{KEYWORDS, keyword_index};
+use crate::url::libpq::secrets::Secrets;
 
 /// `uri_designator` / `short_uri_designator`; matched case-sensitively.
 pub(crate) const URI_DESIGNATORS: [&[u8]; 2] = [b"postgresql://", b"postgres://"];
@@ -80,45 +81,6 @@ pub(crate) struct Trace {
     pub failure: Option<Failure>,
 }
 
-/// Best-effort byte ranges holding secrets, computed before parsing so that
-/// even structural errors can redact the URI they quote.
-pub(crate) fn secret_spans(uri: &[u8], prefix_len: usize) -> Secrets {
-    let mut secrets = Secrets::default();
-    let rest = uri.get(prefix_len..).unwrap_or_default();
-    // libpq's own user-info password.
-    if let Some(at) = libpq_userinfo_at(uri, prefix_len)
-        && let Some(colon) = uri[prefix_len..at].iter().position(|&b| b == b':')
-    {
-        secrets.add(prefix_len + colon + 1..at);
-    }
-    // The password the author probably meant (may extend past libpq's).
-    if let Some(at) = crate::url::libpq::ambiguity::intended_userinfo_at(uri, prefix_len)
-        && let Some(colon) = uri[prefix_len..at].iter().position(|&b| b == b':')
-    {
-        secrets.add(prefix_len + colon + 1..at);
-    }
-    // Any `?key=` / `&key=` whose key is a secret keyword.
-    for (i, &b) in rest.iter().enumerate() {
-        if b != b'?' && b != b'&' {
-            continue;
-        }
-        let start = prefix_len + i + 1;
-        let seg_end = uri[start..]
-            .iter()
-            .position(|&c| c == b'&')
-            .map_or(uri.len(), |e| start + e);
-        let seg = &uri[start..seg_end];
-        if let Some(eq) = seg.iter().position(|&c| c == b'=') {
-            let key = lenient_decode(&seg[..eq]);
-            let key = key.trim_ascii();
-            if keyword_index(key).is_some_and(|k| KEYWORDS[k].is_secret()) {
-                secrets.add(start + eq + 1..seg_end);
-            }
-        }
-    }
-    secrets
-}
-
 /// libpq's look-ahead: the first `@` before any `/` ("Look ahead for
 /// possible user credentials designator").  `?` and `#` do not stop it.
 pub(crate) fn libpq_userinfo_at(uri: &[u8], prefix_len: usize) -> Option<usize> {
@@ -130,7 +92,7 @@ pub(crate) fn libpq_userinfo_at(uri: &[u8], prefix_len: usize) -> Option<usize> 
 struct Parser<'a> {
     uri: &'a [u8],
     opts: ParseOptions,
-    secrets: Secrets,
+    secrets: &'a Secrets,
     info: ConnInfo,
     trace: Trace,
 }
@@ -457,13 +419,14 @@ impl Parser<'_> {
 }
 
 /// Parses `uri` (already truncated at any NUL) and returns the result plus
-/// the structural trace and secret spans.
+/// the structural trace.  Error messages redact the bytes in `secrets`, and
+/// values built from them are marked sensitive; the caller decides which
+/// bytes those are (`intent::secret_spans`).
 pub(crate) fn parse(
     uri: &[u8],
     opts: ParseOptions,
-) -> (Result<ConnInfo, UriError>, Trace, Secrets) {
-    let prefix_len = uri_prefix_length(uri);
-    let secrets = secret_spans(uri, prefix_len);
+    secrets: &Secrets,
+) -> (Result<ConnInfo, UriError>, Trace) {
     let mut parser = Parser {
         uri,
         opts,
@@ -472,11 +435,6 @@ pub(crate) fn parse(
         trace: Trace::default(),
     };
     let result = parser.parse();
-    let Parser {
-        info,
-        trace,
-        secrets,
-        ..
-    } = parser;
-    (result.map(|()| info), trace, secrets)
+    let Parser { info, trace, .. } = parser;
+    (result.map(|()| info), trace)
 }
