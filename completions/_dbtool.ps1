@@ -46,6 +46,7 @@ Register-ArgumentCompleter -Native -CommandName 'dbtool' -ScriptBlock {
         }
         'dbtool;check-url' {
             [CompletionResult]::new('--libpq-version', '--libpq-version', [CompletionResultType]::ParameterName, 'Read the URL as this libpq major version does (keywords and space handling differ)')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Connection URL [default: DATABASE_URL, then .env, then the application''s default]')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format; json prints exactly one JSON document on stdout')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is honoured with auto)')
             [CompletionResult]::new('--env-file', '--env-file', [CompletionResultType]::ParameterName, 'Read settings from this file instead of ./.env')
@@ -102,6 +103,7 @@ Register-ArgumentCompleter -Native -CommandName 'dbtool' -ScriptBlock {
             [CompletionResult]::new('--pool-timeout', '--pool-timeout', [CompletionResultType]::ParameterName, 'Seconds a checkout waits for a connection (DB_POOL_TIMEOUT)')
             [CompletionResult]::new('--pool-recycle', '--pool-recycle', [CompletionResultType]::ParameterName, 'Replace connections older than this, -1 never (DB_POOL_RECYCLE)')
             [CompletionResult]::new('--statement-timeout', '--statement-timeout', [CompletionResultType]::ParameterName, 'Seconds a statement may run before the server cancels it, 0 for no limit (DB_STATEMENT_TIMEOUT)')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Connection URL [default: DATABASE_URL, then .env, then the application''s default]')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format; json prints exactly one JSON document on stdout')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is honoured with auto)')
             [CompletionResult]::new('--env-file', '--env-file', [CompletionResultType]::ParameterName, 'Read settings from this file instead of ./.env')
@@ -138,6 +140,7 @@ Register-ArgumentCompleter -Native -CommandName 'dbtool' -ScriptBlock {
             [CompletionResult]::new('--sweep', '--sweep', [CompletionResultType]::ParameterName, 'Run once per value and print one row each: KEY is pool_size, max_overflow or clients')
             [CompletionResult]::new('--plot', '--plot', [CompletionResultType]::ParameterName, 'Draw throughput and p99 latency (over time, or against the swept value) into an SVG file')
             [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for each new connection (default: the URL''s connect_timeout, else 10)')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Connection URL [default: DATABASE_URL, then .env, then the application''s default]')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format; json prints exactly one JSON document on stdout')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is honoured with auto)')
             [CompletionResult]::new('--env-file', '--env-file', [CompletionResultType]::ParameterName, 'Read settings from this file instead of ./.env')

@@ -95,13 +95,17 @@ _dbtool() {
             return 0
             ;;
         dbtool__subcmd__check__subcmd__url)
-            opts="-q -v -h -V --strict --show-password --libpq-version --format --color --quiet --verbose --echo --env-file --no-dotenv --help --version"
+            opts="-q -v -h -V --strict --show-password --libpq-version --url --format --color --quiet --verbose --echo --env-file --no-dotenv --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --libpq-version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -333,7 +337,7 @@ _dbtool() {
             return 0
             ;;
         dbtool__subcmd__ping)
-            opts="-q -v -h -V --connect-timeout --count --interval --wait --timeout --workers --pool-size --max-overflow --pool-timeout --pool-recycle --pre-ping --no-pre-ping --statement-timeout --format --color --quiet --verbose --echo --env-file --no-dotenv --help --version"
+            opts="-q -v -h -V --connect-timeout --count --interval --wait --timeout --workers --pool-size --max-overflow --pool-timeout --pool-recycle --pre-ping --no-pre-ping --statement-timeout --url --format --color --quiet --verbose --echo --env-file --no-dotenv --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -379,6 +383,10 @@ _dbtool() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --format)
                     COMPREPLY=($(compgen -W "table json sarif github" -- "${cur}"))
                     return 0
@@ -399,7 +407,7 @@ _dbtool() {
             return 0
             ;;
         dbtool__subcmd__pool__subcmd__bench)
-            opts="-q -v -h -V --pool-size --max-overflow --pool-timeout --pool-recycle --pre-ping --no-pre-ping --statement-timeout --use-lifo --clients --query --sleep-ms --script --think-ms --duration --transactions --rate --workers --sweep --plot --force --connect-timeout --format --color --quiet --verbose --echo --env-file --no-dotenv --help --version"
+            opts="-q -v -h -V --pool-size --max-overflow --pool-timeout --pool-recycle --pre-ping --no-pre-ping --statement-timeout --use-lifo --clients --query --sleep-ms --script --think-ms --duration --transactions --rate --workers --sweep --plot --force --connect-timeout --url --format --color --quiet --verbose --echo --env-file --no-dotenv --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -470,6 +478,10 @@ _dbtool() {
                     return 0
                     ;;
                 --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

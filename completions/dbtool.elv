@@ -42,6 +42,7 @@ set edit:completion:arg-completer[dbtool] = {|@words|
         }
         &'dbtool;check-url'= {
             cand --libpq-version 'Read the URL as this libpq major version does (keywords and space handling differ)'
+            cand --url 'Connection URL [default: DATABASE_URL, then .env, then the application''s default]'
             cand --format 'Output format; json prints exactly one JSON document on stdout'
             cand --color 'When to use colours (NO_COLOR is honoured with auto)'
             cand --env-file 'Read settings from this file instead of ./.env'
@@ -96,6 +97,7 @@ set edit:completion:arg-completer[dbtool] = {|@words|
             cand --pool-timeout 'Seconds a checkout waits for a connection (DB_POOL_TIMEOUT)'
             cand --pool-recycle 'Replace connections older than this, -1 never (DB_POOL_RECYCLE)'
             cand --statement-timeout 'Seconds a statement may run before the server cancels it, 0 for no limit (DB_STATEMENT_TIMEOUT)'
+            cand --url 'Connection URL [default: DATABASE_URL, then .env, then the application''s default]'
             cand --format 'Output format; json prints exactly one JSON document on stdout'
             cand --color 'When to use colours (NO_COLOR is honoured with auto)'
             cand --env-file 'Read settings from this file instead of ./.env'
@@ -131,6 +133,7 @@ set edit:completion:arg-completer[dbtool] = {|@words|
             cand --sweep 'Run once per value and print one row each: KEY is pool_size, max_overflow or clients'
             cand --plot 'Draw throughput and p99 latency (over time, or against the swept value) into an SVG file'
             cand --connect-timeout 'Seconds to wait for each new connection (default: the URL''s connect_timeout, else 10)'
+            cand --url 'Connection URL [default: DATABASE_URL, then .env, then the application''s default]'
             cand --format 'Output format; json prints exactly one JSON document on stdout'
             cand --color 'When to use colours (NO_COLOR is honoured with auto)'
             cand --env-file 'Read settings from this file instead of ./.env'

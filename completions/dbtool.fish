@@ -47,6 +47,7 @@ complete -c dbtool -n "__fish_dbtool_needs_command" -f -a "settings" -d 'Show th
 complete -c dbtool -n "__fish_dbtool_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c dbtool -n "__fish_dbtool_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c dbtool -n "__fish_dbtool_using_subcommand check-url" -l libpq-version -d 'Read the URL as this libpq major version does (keywords and space handling differ)' -r
+complete -c dbtool -n "__fish_dbtool_using_subcommand check-url" -l url -d 'Connection URL [default: DATABASE_URL, then .env, then the application\'s default]' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand check-url" -l format -d 'Output format; json prints exactly one JSON document on stdout' -r -f -a "table\t''
 json\t''
 sarif\t'SARIF 2.1.0 (lint-constraints only)'
@@ -101,6 +102,7 @@ complete -c dbtool -n "__fish_dbtool_using_subcommand ping" -l max-overflow -d '
 complete -c dbtool -n "__fish_dbtool_using_subcommand ping" -l pool-timeout -d 'Seconds a checkout waits for a connection (DB_POOL_TIMEOUT)' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand ping" -l pool-recycle -d 'Replace connections older than this, -1 never (DB_POOL_RECYCLE)' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand ping" -l statement-timeout -d 'Seconds a statement may run before the server cancels it, 0 for no limit (DB_STATEMENT_TIMEOUT)' -r
+complete -c dbtool -n "__fish_dbtool_using_subcommand ping" -l url -d 'Connection URL [default: DATABASE_URL, then .env, then the application\'s default]' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand ping" -l format -d 'Output format; json prints exactly one JSON document on stdout' -r -f -a "table\t''
 json\t''
 sarif\t'SARIF 2.1.0 (lint-constraints only)'
@@ -135,6 +137,7 @@ complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l workers -d 
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l sweep -d 'Run once per value and print one row each: KEY is pool_size, max_overflow or clients' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l plot -d 'Draw throughput and p99 latency (over time, or against the swept value) into an SVG file' -r -F
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l connect-timeout -d 'Seconds to wait for each new connection (default: the URL\'s connect_timeout, else 10)' -r
+complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l url -d 'Connection URL [default: DATABASE_URL, then .env, then the application\'s default]' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l format -d 'Output format; json prints exactly one JSON document on stdout' -r -f -a "table\t''
 json\t''
 sarif\t'SARIF 2.1.0 (lint-constraints only)'

@@ -1,9 +1,11 @@
 //! The command line: clap types only. Validation into a configuration happens in `lib.rs`.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::duration;
 use crate::settings::FlagValues;
 
 #[derive(Debug, Parser)]
@@ -99,7 +101,7 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct CheckUrlArgs {
     /// The URL to check [default: --url, then DATABASE_URL, .env, the application's default]
-    #[arg(value_name = "URL")]
+    #[arg(id = "url_argument", value_name = "URL")]
     pub url: Option<String>,
 
     /// Treat warnings as problems too (exit 1)
@@ -163,27 +165,27 @@ pub struct LintArgs {
     pub baseline: Option<PathBuf>,
 
     /// Seconds to wait for the connection (default: the URL's connect_timeout, else 10)
-    #[arg(long, value_name = "SECONDS")]
-    pub connect_timeout: Option<f64>,
+    #[arg(long, value_name = "SECONDS", value_parser = duration::seconds_arg)]
+    pub connect_timeout: Option<Duration>,
 }
 
 #[derive(Debug, Args)]
 pub struct PingArgs {
     /// The URL to ping [default: --url, then DATABASE_URL, .env, the application's default]
-    #[arg(value_name = "URL")]
+    #[arg(id = "url_argument", value_name = "URL")]
     pub url: Option<String>,
 
     /// Seconds each stage may take (default: the URL's connect_timeout, else PGCONNECT_TIMEOUT, else 10)
-    #[arg(long, value_name = "SECONDS")]
-    pub connect_timeout: Option<f64>,
+    #[arg(long, value_name = "SECONDS", value_parser = duration::seconds_arg)]
+    pub connect_timeout: Option<Duration>,
 
     /// Send N pre-pings on one connection and show round-trip statistics
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
     pub count: u32,
 
     /// Seconds between pre-pings with --count
-    #[arg(long, value_name = "SECONDS", default_value_t = 1.0)]
-    pub interval: f64,
+    #[arg(long, value_name = "SECONDS", default_value = "1", value_parser = duration::seconds_arg)]
+    pub interval: Duration,
 
     /// Retry until the server accepts connections or --timeout passes
     #[arg(long)]
@@ -193,10 +195,11 @@ pub struct PingArgs {
     #[arg(
         long,
         value_name = "SECONDS",
-        default_value_t = 60.0,
+        default_value = "60",
+        value_parser = duration::seconds_arg,
         requires = "wait"
     )]
-    pub timeout: f64,
+    pub timeout: Duration,
 
     /// Processes that run the application, each with its own pool (capacity check)
     #[arg(long, value_name = "N", default_value_t = 1)]
@@ -209,7 +212,7 @@ pub struct PingArgs {
 #[derive(Debug, Args)]
 pub struct PoolBenchArgs {
     /// The URL to benchmark [default: --url, then DATABASE_URL, .env, the application's default]
-    #[arg(value_name = "URL")]
+    #[arg(id = "url_argument", value_name = "URL")]
     pub url: Option<String>,
 
     #[command(flatten)]
@@ -228,27 +231,27 @@ pub struct PoolBenchArgs {
     pub query: String,
 
     /// Each request runs pg_sleep for this long (a slow query)
-    #[arg(long, value_name = "MS", conflicts_with = "script")]
-    pub sleep_ms: Option<f64>,
+    #[arg(long, value_name = "MS", conflicts_with = "script", value_parser = duration::milliseconds_arg)]
+    pub sleep_ms: Option<Duration>,
 
     /// Each request runs this file's statements in one transaction
     #[arg(long, value_name = "FILE")]
     pub script: Option<PathBuf>,
 
     /// Milliseconds a request waits after returning its connection
-    #[arg(long, value_name = "MS", default_value_t = 0.0)]
-    pub think_ms: f64,
+    #[arg(long, value_name = "MS", default_value = "0", value_parser = duration::milliseconds_arg)]
+    pub think_ms: Duration,
 
     /// Seconds to run [default: 10]
-    #[arg(long, value_name = "SECONDS", conflicts_with = "transactions")]
-    pub duration: Option<f64>,
+    #[arg(long, value_name = "SECONDS", conflicts_with = "transactions", value_parser = duration::seconds_arg)]
+    pub duration: Option<Duration>,
 
     /// Stop after this many transactions
     #[arg(long, value_name = "N")]
     pub transactions: Option<u64>,
 
     /// Open loop: start this many transactions per second, latency measured from the schedule
-    #[arg(long, value_name = "PER_SECOND")]
+    #[arg(long, value_name = "PER_SECOND", value_parser = duration::rate_arg)]
     pub rate: Option<f64>,
 
     /// Processes that run the application, each with its own pool (for the advice)
@@ -268,8 +271,8 @@ pub struct PoolBenchArgs {
     pub force: bool,
 
     /// Seconds to wait for each new connection (default: the URL's connect_timeout, else 10)
-    #[arg(long, value_name = "SECONDS")]
-    pub connect_timeout: Option<f64>,
+    #[arg(long, value_name = "SECONDS", value_parser = duration::seconds_arg)]
+    pub connect_timeout: Option<Duration>,
 }
 
 #[derive(Debug, Args)]
@@ -357,6 +360,87 @@ mod tests {
         .unwrap();
         assert_eq!(cli.global.format, Format::Json);
         assert_eq!(cli.global.url.as_deref(), Some("postgresql://h/d"));
+    }
+
+    /// Walks clap's command tree: every global flag is accepted after every subcommand (also
+    /// next to a positional URL) and listed in that subcommand's --help.
+    #[test]
+    fn every_global_flag_works_after_every_subcommand() {
+        let mut command = Cli::command();
+        command.build();
+        let globals: Vec<(String, Option<String>)> = command
+            .get_arguments()
+            .filter(|a| a.is_global_set())
+            .map(|a| {
+                let value = a.get_action().takes_values().then(|| {
+                    a.get_possible_values()
+                        .first()
+                        .map_or("postgresql://h/d".to_string(), |v| v.get_name().to_string())
+                });
+                (
+                    a.get_long().expect("global flags are long").to_string(),
+                    value,
+                )
+            })
+            .collect();
+        assert!(globals.iter().any(|(long, _)| long == "url"));
+        let mut checked = 0;
+        for sub in command.get_subcommands_mut() {
+            let name = sub.get_name().to_string();
+            if name == "help" {
+                continue;
+            }
+            let positionals: Vec<String> = sub
+                .get_positionals()
+                .filter(|p| p.is_required_set())
+                .map(|p| {
+                    p.get_possible_values()
+                        .first()
+                        .map_or("x".to_string(), |v| v.get_name().to_string())
+                })
+                .collect();
+            let help = sub.render_long_help().to_string();
+            for (long, value) in &globals {
+                assert!(
+                    help.contains(&format!("--{long}")),
+                    "{name} --help lacks --{long}"
+                );
+                let mut argv = vec!["dbtool".to_string(), name.clone()];
+                argv.extend(positionals.iter().cloned());
+                argv.push(format!("--{long}"));
+                argv.extend(value.iter().cloned());
+                let parsed = Cli::try_parse_from(&argv);
+                assert!(parsed.is_ok(), "{argv:?}: {}", parsed.unwrap_err());
+                checked += 1;
+            }
+        }
+        assert!(checked >= 6 * 8, "only {checked} combinations");
+    }
+
+    #[test]
+    fn url_after_the_subcommand_sits_beside_the_positional_url() {
+        for sub in ["ping", "check-url", "pool-bench"] {
+            let cli = Cli::try_parse_from(["dbtool", sub, "--url", "postgresql://flag/d"]).unwrap();
+            assert_eq!(
+                cli.global.url.as_deref(),
+                Some("postgresql://flag/d"),
+                "{sub}"
+            );
+            let cli =
+                Cli::try_parse_from(["dbtool", sub, "postgresql://positional/d", "--url", "u"])
+                    .unwrap();
+            let positional = match cli.command {
+                Command::Ping(args) => args.url,
+                Command::CheckUrl(args) => args.url,
+                Command::PoolBench(args) => args.url,
+                _ => unreachable!(),
+            };
+            assert_eq!(
+                positional.as_deref(),
+                Some("postgresql://positional/d"),
+                "{sub}"
+            );
+        }
     }
 
     #[test]

@@ -30,6 +30,13 @@ fn main() -> ExitCode {
             output::print_usage_error(&format!("error: no subcommand given\n\n{}", error.render()));
             return ExitCode::from(Outcome::NoAttempt.code());
         }
+        // A value a parser refused (a duration out of range, say): one line that names the
+        // flag, the value and what is accepted; clap's "For more information" tail adds nothing.
+        Err(error) if error.kind() == ErrorKind::ValueValidation => {
+            let rendered = error.render().to_string();
+            output::print_usage_error(rendered.lines().next().unwrap_or_default());
+            return ExitCode::from(Outcome::NoAttempt.code());
+        }
         Err(error) => {
             output::print_usage_error(&error.render().to_string());
             return ExitCode::from(Outcome::NoAttempt.code());

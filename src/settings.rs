@@ -7,9 +7,11 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::Result;
 
+use crate::duration::{self, Unit};
 use crate::exit::invalid;
 use crate::url::redact_url;
 
@@ -143,7 +145,8 @@ pub enum Value {
     /// A URL; may hold a password, so show it only through [`Value::display`].
     Url(String),
     Integer(i64),
-    Seconds(f64),
+    /// `None`: disabled with `-1` (only where the setting allows it).
+    Seconds(Option<Duration>),
     Boolean(bool),
 }
 
@@ -153,18 +156,10 @@ impl Value {
         match self {
             Value::Url(url) => redact_url(url),
             Value::Integer(n) => n.to_string(),
-            Value::Seconds(s) => format_seconds(*s),
+            Value::Seconds(Some(duration)) => duration::format_seconds(*duration),
+            Value::Seconds(None) => "-1".to_string(),
             Value::Boolean(b) => b.to_string(),
         }
-    }
-}
-
-/// Seconds as text: `30`, `0.5`.
-pub fn format_seconds(seconds: f64) -> String {
-    if seconds.fract() == 0.0 && seconds.abs() < 1e15 {
-        format!("{}", seconds as i64)
-    } else {
-        format!("{seconds}")
     }
 }
 
@@ -263,9 +258,9 @@ impl Settings {
         }
     }
 
-    fn seconds(&self, env: &str) -> f64 {
+    fn seconds(&self, env: &str) -> Option<Duration> {
         match self.get(env).value {
-            Value::Seconds(s) => s,
+            Value::Seconds(duration) => duration,
             _ => unreachable!("{env} is in seconds"),
         }
     }
@@ -286,13 +281,13 @@ impl Settings {
         u32::try_from(self.integer("DB_MAX_OVERFLOW")).ok()
     }
 
-    pub fn pool_timeout(&self) -> f64 {
-        self.seconds("DB_POOL_TIMEOUT")
+    pub fn pool_timeout(&self) -> Duration {
+        self.seconds("DB_POOL_TIMEOUT").unwrap_or_default()
     }
 
     /// `None` means connections are never recycled (`-1`).
-    pub fn pool_recycle(&self) -> Option<f64> {
-        Some(self.seconds("DB_POOL_RECYCLE")).filter(|s| *s >= 0.0)
+    pub fn pool_recycle(&self) -> Option<Duration> {
+        self.seconds("DB_POOL_RECYCLE")
     }
 
     pub fn pool_pre_ping(&self) -> bool {
@@ -303,9 +298,9 @@ impl Settings {
         self.boolean("DB_ECHO")
     }
 
-    /// `0` means no limit.
-    pub fn statement_timeout(&self) -> f64 {
-        self.seconds("DB_STATEMENT_TIMEOUT")
+    /// Zero means no limit.
+    pub fn statement_timeout(&self) -> Duration {
+        self.seconds("DB_STATEMENT_TIMEOUT").unwrap_or_default()
     }
 }
 
@@ -423,8 +418,11 @@ fn parse(definition: &Definition, text: &str, source: &Source) -> Result<Value> 
         }
         Kind::Integer { min } => parse_integer(trimmed, min).map(Value::Integer),
         Kind::Seconds {
-            disable_with_minus_one,
-        } => parse_seconds(trimmed, disable_with_minus_one).map(Value::Seconds),
+            disable_with_minus_one: true,
+        } => duration::parse_or_never(trimmed, Unit::Seconds).map(Value::Seconds),
+        Kind::Seconds {
+            disable_with_minus_one: false,
+        } => duration::parse(trimmed, Unit::Seconds).map(|d| Value::Seconds(Some(d))),
         Kind::Boolean => parse_boolean(trimmed).map(Value::Boolean),
     };
     parsed.map_err(|expected| {
@@ -463,26 +461,6 @@ fn parse_integer(text: &str, min: i64) -> std::result::Result<i64, String> {
         return Err(expected());
     }
     Ok(number)
-}
-
-fn parse_seconds(text: &str, disable_with_minus_one: bool) -> std::result::Result<f64, String> {
-    let expected = || {
-        if disable_with_minus_one {
-            "expected seconds ≥ 0 (fractions allowed), or -1 to disable".to_string()
-        } else {
-            "expected seconds ≥ 0 (fractions allowed)".to_string()
-        }
-    };
-    let seconds = text
-        .parse::<f64>()
-        .ok()
-        .filter(|f| f.is_finite())
-        .ok_or_else(expected)?;
-    if seconds >= 0.0 || (disable_with_minus_one && seconds == -1.0) {
-        Ok(seconds)
-    } else {
-        Err(expected())
-    }
 }
 
 /// pydantic's boolean words, case-insensitive.
@@ -582,11 +560,23 @@ mod tests {
         assert!(parse_integer("-2", -1).is_err());
         assert!(parse_integer("abc", 0).is_err());
         assert!(parse_integer("5.5", 0).is_err());
-        assert_eq!(parse_seconds("2.5", false), Ok(2.5));
-        assert!(parse_seconds("-3", false).is_err());
-        assert_eq!(parse_seconds("-1", true), Ok(-1.0));
-        assert!(parse_seconds("inf", false).is_err());
-        assert!(parse_seconds("NaN", true).is_err());
+        let recycle = definition("DB_POOL_RECYCLE");
+        let timeout = definition("DB_POOL_TIMEOUT");
+        let seconds = |d, text| parse(d, text, &Source::Env).map_err(|e| format!("{e:#}"));
+        assert_eq!(
+            seconds(timeout, "2.5"),
+            Ok(Value::Seconds(Some(Duration::from_millis(2500))))
+        );
+        assert_eq!(seconds(recycle, "-1"), Ok(Value::Seconds(None)));
+        for text in ["-3", "-1", "inf", "NaN", "1e20"] {
+            let error = seconds(timeout, text).unwrap_err();
+            assert!(error.contains("from 0 to 2147483.647"), "{error}");
+        }
+        assert!(
+            seconds(recycle, "1e20")
+                .unwrap_err()
+                .contains("or -1 for never")
+        );
     }
 
     #[test]
@@ -610,8 +600,11 @@ mod tests {
     }
 
     #[test]
-    fn seconds_display_without_needless_fraction() {
-        assert_eq!(format_seconds(30.0), "30");
-        assert_eq!(format_seconds(0.25), "0.25");
+    fn seconds_display_as_written() {
+        assert_eq!(
+            Value::Seconds(Some(Duration::from_secs(30))).display(),
+            "30"
+        );
+        assert_eq!(Value::Seconds(None).display(), "-1");
     }
 }

@@ -18,8 +18,9 @@ use hdrhistogram::Histogram;
 
 use crate::conn::connect::{self, Target};
 use crate::exit::invalid;
-use crate::output::Printer;
+use crate::interrupt::Interrupt;
 use crate::pool::{CheckoutError, PoolCounters, PoolSettings, PoolStatus, QueuePool};
+use crate::progress::Progress;
 use crate::url::parse_database_url;
 
 pub use advice::Advice;
@@ -28,7 +29,7 @@ pub use advice::Advice;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Workload {
     Query(String),
-    SleepMs(f64),
+    Sleep(Duration),
     /// Several statements, run in one transaction.
     Script(String),
 }
@@ -47,7 +48,7 @@ pub struct BenchConfig {
     pub rate: Option<f64>,
     pub workers: u32,
     pub force: bool,
-    pub connect_timeout: Option<f64>,
+    pub connect_timeout: Option<Duration>,
 }
 
 /// Latency percentiles in milliseconds.
@@ -212,8 +213,8 @@ async fn check_server_capacity(
 /// Runs one configuration to its report. `interrupt` ends the run early (Ctrl-C).
 pub async fn run(
     config: &BenchConfig,
-    printer: &Printer,
-    interrupt: Arc<AtomicBool>,
+    progress: &Progress,
+    interrupt: &Interrupt,
 ) -> Result<BenchReport> {
     let (_, info) = parse_database_url(&config.url)?;
     let target = connect::resolve(&info, "dbtool-pool-bench", config.connect_timeout)?;
@@ -236,6 +237,7 @@ pub async fn run(
     // Open loop: a schedule of intended start times, shared by the clients.
     let schedule = config.rate.map(|rate| {
         let (sender, receiver) = async_channel(config.clients as usize * 4);
+        // `rate` was checked at the edge: 1/rate is a representable, non-zero interval.
         let interval = Duration::from_secs_f64(1.0 / rate);
         let recorder = recorder.clone();
         tokio::spawn(async move {
@@ -336,9 +338,7 @@ pub async fn run(
     // Once a second: the timeline, the live view and the server's count of our backends.
     let mut timeline = Vec::new();
     let mut peak_backends: Option<i64> = None;
-    let live = printer
-        .interactive()
-        .then(|| crate::output::spinner("starting"));
+    let live = progress.spinner("starting");
     let mut last_transactions = 0;
     let mut last_tick = started;
     let mut interrupted = false;
@@ -350,7 +350,7 @@ pub async fn run(
         if finished {
             break;
         }
-        if interrupt.load(Ordering::Relaxed) {
+        if interrupt.requested() {
             interrupted = true;
             recorder.stop.store(true, Ordering::Relaxed);
             break;
@@ -429,9 +429,7 @@ pub async fn run(
         }
         let _ = client.await;
     }
-    if let Some(live) = live {
-        live.finish_and_clear();
-    }
+    drop(live);
     let final_status = pool.status();
     pool.dispose();
     drop(monitor);
@@ -511,8 +509,8 @@ async fn run_workload(
             };
             client.query(&statement, &[]).await.map(|_| ())
         }
-        Workload::SleepMs(ms) => client
-            .execute("SELECT pg_sleep($1)", &[&(ms / 1000.0)])
+        Workload::Sleep(duration) => client
+            .execute("SELECT pg_sleep($1)", &[&duration.as_secs_f64()])
             .await
             .map(|_| ()),
         Workload::Script(script) => client

@@ -72,7 +72,11 @@ fn setting(info: &ConnInfo, keyword: &str, env: &str) -> Option<String> {
 
 /// Resolves a parsed URL into a connection target. `application_name` applies unless the URL or
 /// PGAPPNAME sets one; `timeout` overrides `connect_timeout` (else PGCONNECT_TIMEOUT, else 10 s).
-pub fn resolve(info: &ConnInfo, application_name: &str, timeout: Option<f64>) -> Result<Target> {
+pub fn resolve(
+    info: &ConnInfo,
+    application_name: &str,
+    timeout: Option<Duration>,
+) -> Result<Target> {
     let mut config = tokio_postgres::Config::new();
     let hosts: Vec<String> = setting(info, "host", "PGHOST")
         .unwrap_or_else(|| DEFAULT_SOCKET_DIR.to_string())
@@ -150,28 +154,7 @@ pub fn resolve(info: &ConnInfo, application_name: &str, timeout: Option<f64>) ->
         config.options(options.as_ref());
     }
 
-    let connect_timeout = match timeout {
-        Some(seconds) => seconds,
-        None => match setting(info, "connect_timeout", "PGCONNECT_TIMEOUT") {
-            Some(text) => text
-                .trim()
-                .parse::<i64>()
-                .map_err(|_| {
-                    invalid(format!(
-                        "invalid connect_timeout {text:?}: give whole seconds"
-                    ))
-                })?
-                .max(0) as f64,
-            None => 10.0,
-        },
-    };
-    // libpq: 0 means wait forever, and anything below 2 s is raised to 2 s.
-    let connect_timeout = if connect_timeout <= 0.0 {
-        3600.0
-    } else {
-        connect_timeout.max(if timeout.is_some() { 0.1 } else { 2.0 })
-    };
-    let connect_timeout = Duration::from_secs_f64(connect_timeout);
+    let connect_timeout = connect_timeout(info, timeout)?;
     config.connect_timeout(connect_timeout);
 
     let (password, password_source) = password(info, &hosts[0], ports[0], &dbname, &user);
@@ -227,6 +210,32 @@ pub fn resolve(info: &ConnInfo, application_name: &str, timeout: Option<f64>) ->
         password_source,
         passfile_warning: passfile_warning(info),
         connect_timeout,
+    })
+}
+
+/// How long each connection attempt may take: the flag, else the URL's `connect_timeout`, else
+/// PGCONNECT_TIMEOUT, else 10 s. As libpq: 0 means no limit (an hour here), and a keyword value
+/// below 2 s is raised to 2 s; a flag may go down to 0.1 s.
+fn connect_timeout(info: &ConnInfo, flag: Option<Duration>) -> Result<Duration> {
+    let forever = Duration::from_secs(3600);
+    if let Some(flag) = flag {
+        return Ok(if flag.is_zero() {
+            forever
+        } else {
+            flag.max(Duration::from_millis(100))
+        });
+    }
+    let Some(text) = setting(info, "connect_timeout", "PGCONNECT_TIMEOUT") else {
+        return Ok(Duration::from_secs(10));
+    };
+    let seconds = text.trim().parse::<i64>().map_err(|_| {
+        invalid(format!(
+            "invalid connect_timeout {text:?}: give whole seconds"
+        ))
+    })?;
+    Ok(match u64::try_from(seconds) {
+        Ok(0) | Err(_) => forever,
+        Ok(seconds) => Duration::from_secs(seconds.clamp(2, crate::duration::MAX.as_secs())),
     })
 }
 

@@ -14,7 +14,7 @@ use tokio_postgres::{Client, Row};
 use crate::lint::glob;
 use crate::lint::model::{Object, Referred, Schema, Table};
 use crate::lint::naming::Kind;
-use crate::output::Printer;
+use crate::progress::Progress;
 
 /// Which schemas and tables to read.
 #[derive(Debug, Clone, Default)]
@@ -134,10 +134,10 @@ async fn stream<T>(
     sql: &str,
     oids: &Vec<u32>,
     what: &str,
-    printer: &Printer,
+    progress: &Progress,
     decode: impl Fn(&Row) -> Result<T, tokio_postgres::Error>,
 ) -> Result<Vec<T>> {
-    printer.echo_sql(sql);
+    progress.echo_sql(sql);
     let read = async {
         let rows = client
             .query_typed_raw(sql, [(oids, Type::OID_ARRAY)])
@@ -227,16 +227,16 @@ pub async fn read_schema(
     client: &Client,
     second: Option<&Client>,
     filter: &Filter,
-    printer: &Printer,
+    progress: &Progress,
 ) -> Result<Schema> {
     // No JIT: it would spend longer compiling these queries than running them.
     let begin = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL jit = off";
-    printer.echo_sql(begin);
+    progress.echo_sql(begin);
     client
         .batch_execute(begin)
         .await
         .context("starting a read-only transaction")?;
-    printer.echo_sql(HEADER);
+    progress.echo_sql(HEADER);
     let row = client
         .query_one(HEADER, &[&filter.schemas, &filter.exclude_schemas])
         .await
@@ -272,7 +272,7 @@ pub async fn read_schema(
                 "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; \
                  SET TRANSACTION SNAPSHOT '{snapshot}'; SET LOCAL jit = off"
             );
-            printer.echo_sql(&import);
+            progress.echo_sql(&import);
             other.batch_execute(&import).await.ok().map(|()| other)
         }
         None => None,
@@ -280,10 +280,19 @@ pub async fn read_schema(
     // The two heaviest queries (columns, constraints) go to different sessions.
     let other = second.unwrap_or(client);
     let tables_and_columns = async {
-        let mut tables = stream(client, &tables_sql, &oids, "tables", printer, table_row).await?;
+        let mut tables = stream(client, &tables_sql, &oids, "tables", progress, table_row).await?;
         let table_oids: Vec<u32> = tables.iter().map(|t| t.oid).collect();
-        let mut columns =
-            Columns(stream(client, COLUMNS, &table_oids, "columns", printer, column_row).await?);
+        let mut columns = Columns(
+            stream(
+                client,
+                COLUMNS,
+                &table_oids,
+                "columns",
+                progress,
+                column_row,
+            )
+            .await?,
+        );
         // The other session is usually still streaming: lay out the tables meanwhile.
         columns.sort();
         let schema_of = |namespace: u32| namespaces.get(&namespace).map_or("", String::as_str);
@@ -303,10 +312,10 @@ pub async fn read_schema(
             &constraints_sql,
             &oids,
             "constraints",
-            printer,
+            progress,
             constraint_row
         ),
-        stream(other, &indexes_sql, &oids, "indexes", printer, index_row),
+        stream(other, &indexes_sql, &oids, "indexes", progress, index_row),
     )?;
     // Foreign keys to tables outside the schemas read (rare): their names and columns.
     let known: FxHashSet<u32> = tables.iter().map(|t| t.oid).collect();
@@ -324,7 +333,7 @@ pub async fn read_schema(
             REFERRED,
             &outside,
             "referred tables",
-            printer,
+            progress,
             |row| {
                 Ok((
                     row.try_get::<_, u32>(0)?,
@@ -344,7 +353,7 @@ pub async fn read_schema(
         }
         columns.sort();
     }
-    printer.echo_sql("COMMIT");
+    progress.echo_sql("COMMIT");
     client
         .batch_execute("COMMIT")
         .await

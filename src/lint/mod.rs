@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 
 use crate::conn::connect;
-use crate::output::Printer;
+use crate::progress::Progress;
 use crate::url::parse_database_url;
 
 pub use fix::Collision;
@@ -30,7 +30,7 @@ pub struct LintConfig {
     pub include_partitions: bool,
     pub baseline: Option<PathBuf>,
     pub write_baseline: Option<PathBuf>,
-    pub connect_timeout: Option<f64>,
+    pub connect_timeout: Option<std::time::Duration>,
     /// SQL files and directories (`-` for stdin); none means the live database.
     pub paths: Vec<PathBuf>,
     /// Replay the files over the live schema (`--url` given with paths).
@@ -60,34 +60,34 @@ impl LintReport {
 }
 
 /// Lints the live database, SQL files, or SQL files replayed over the live database.
-pub async fn lint(config: &LintConfig, printer: &Printer) -> Result<LintReport> {
+pub async fn lint(config: &LintConfig, progress: &Progress) -> Result<LintReport> {
     if config.paths.is_empty() {
-        let schema = read_live(config, printer).await?;
-        return check(&schema, config, Vec::new(), printer);
+        let schema = read_live(config, progress).await?;
+        return check(&schema, config, Vec::new(), progress);
     }
     let files =
         sqlfile::read_inputs(&config.paths).map_err(|e| crate::exit::invalid(format!("{e:#}")))?;
     let base = if config.files_over_live {
-        Some(read_live(config, printer).await?)
+        Some(read_live(config, progress).await?)
     } else {
         None
     };
     let started = std::time::Instant::now();
     let replay = sqlfile::replay(&files, base);
-    printer.info(&format!(
+    progress.info(&format!(
         "replayed {} file(s), {} bytes, in {:.0} ms",
         files.len(),
         files.iter().map(|f| f.text.len()).sum::<usize>(),
         started.elapsed().as_secs_f64() * 1000.0
     ));
-    check(&replay.schema, config, replay.errors, printer)
+    check(&replay.schema, config, replay.errors, progress)
 }
 
 /// Reads the live schema. Nothing is written to the database.
-async fn read_live(config: &LintConfig, printer: &Printer) -> Result<model::Schema> {
+async fn read_live(config: &LintConfig, progress: &Progress) -> Result<model::Schema> {
     let started = std::time::Instant::now();
     let phase = |what: &str| {
-        printer.info(&format!(
+        progress.info(&format!(
             "{what} after {:.0} ms",
             started.elapsed().as_secs_f64() * 1000.0
         ))
@@ -95,13 +95,13 @@ async fn read_live(config: &LintConfig, printer: &Printer) -> Result<model::Sche
     let (_, info) = parse_database_url(&config.url)?;
     let target = connect::resolve(&info, "dbtool-lint", config.connect_timeout)?;
     if let Some(warning) = &target.passfile_warning {
-        printer.warn(warning);
+        progress.warn(warning);
     }
     let (client, second) = tokio::join!(connect::connect(&target), connect::connect(&target));
     let client = client?;
     let second = second.ok();
     phase("connected");
-    let schema = catalog::read_schema(&client, second.as_ref(), &config.filter, printer)
+    let schema = catalog::read_schema(&client, second.as_ref(), &config.filter, progress)
         .await
         .map_err(|e| match e.downcast_ref::<tokio_postgres::Error>() {
             Some(pg) if pg.as_db_error().is_none() => crate::exit::no_response(format!(
@@ -120,11 +120,11 @@ fn check(
     schema: &model::Schema,
     config: &LintConfig,
     errors: Vec<sqlfile::FileError>,
-    printer: &Printer,
+    progress: &Progress,
 ) -> Result<LintReport> {
     let started = std::time::Instant::now();
     let phase = |what: &str| {
-        printer.info(&format!(
+        progress.info(&format!(
             "{what} after {:.0} ms",
             started.elapsed().as_secs_f64() * 1000.0
         ))

@@ -47,7 +47,10 @@ pub fn write_bench(
 fn workload_text(workload: &Workload) -> String {
     match workload {
         Workload::Query(sql) => format!("query {sql:?}"),
-        Workload::SleepMs(ms) => format!("pg_sleep {ms} ms"),
+        Workload::Sleep(duration) => format!(
+            "pg_sleep {} ms",
+            crate::duration::format_number(duration.as_secs_f64() * 1000.0)
+        ),
         Workload::Script(_) => "script (one transaction)".into(),
     }
 }

@@ -12,6 +12,7 @@ mod settings;
 use std::io::{self, IsTerminal, Write};
 
 use crate::cli::{ColorChoice, Format};
+use crate::progress::Progress;
 use crate::url::redact_text;
 
 pub use bench::{write_bench, write_plot};
@@ -25,9 +26,8 @@ pub use settings::write_settings;
 pub struct Printer {
     pub format: Format,
     pub color: bool,
-    pub quiet: bool,
-    pub verbose: u8,
-    pub echo: bool,
+    /// Diagnostics on stderr while the work runs; handed to the domain code.
+    pub progress: Progress,
 }
 
 impl Printer {
@@ -35,9 +35,7 @@ impl Printer {
         Printer {
             format,
             color: use_color(color, io::stdout().is_terminal()),
-            quiet,
-            verbose,
-            echo: false,
+            progress: Progress::new(quiet, verbose, format != Format::Table),
         }
     }
 
@@ -48,40 +46,6 @@ impl Printer {
         write(&mut out)?;
         out.flush()
     }
-
-    /// Whether live progress may be drawn: stderr is a terminal, not `--quiet`, not JSON.
-    pub fn interactive(&self) -> bool {
-        io::stderr().is_terminal() && !self.quiet && self.format == Format::Table
-    }
-
-    /// A warning on stderr, unless `--quiet`.
-    pub fn warn(&self, message: &str) {
-        if !self.quiet {
-            eprintln!("dbtool: warning: {}", redact_text(message));
-        }
-    }
-
-    /// A progress note on stderr, only with `-v`.
-    pub fn info(&self, message: &str) {
-        if self.verbose > 0 {
-            eprintln!("dbtool: {}", redact_text(message));
-        }
-    }
-
-    /// An SQL statement about to be sent, on stderr, with `--echo` / DB_ECHO.
-    pub fn echo_sql(&self, sql: &str) {
-        if self.echo {
-            eprintln!("dbtool: sql: {}", redact_text(sql.trim()));
-        }
-    }
-}
-
-/// A spinner on stderr for waits.
-pub fn spinner(message: &str) -> indicatif::ProgressBar {
-    let spinner = indicatif::ProgressBar::new_spinner();
-    spinner.set_message(message.to_string());
-    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
-    spinner
 }
 
 /// Whether to colour output: `--color`, then NO_COLOR, then whether stdout is a terminal.

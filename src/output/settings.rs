@@ -38,8 +38,9 @@ fn write_json(out: &mut dyn Write, settings: &Settings) -> io::Result<()> {
         let value = match &setting.value {
             Value::Url(_) => Json::String(setting.value.display()),
             Value::Integer(n) => json!(n),
-            Value::Seconds(s) if s.fract() == 0.0 && s.abs() < 1e15 => json!(*s as i64),
-            Value::Seconds(s) => json!(s),
+            Value::Seconds(None) => json!(-1),
+            Value::Seconds(Some(d)) if d.subsec_nanos() == 0 => json!(d.as_secs()),
+            Value::Seconds(Some(d)) => json!(d.as_secs_f64()),
             Value::Boolean(b) => json!(b),
         };
         object.insert(

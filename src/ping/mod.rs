@@ -11,7 +11,7 @@ use tokio_postgres::{Client, NoTls};
 use crate::check_url::{Finding, Level};
 use crate::conn::connect::{self, PasswordSource, Target};
 use crate::exit::Outcome;
-use crate::output::Printer;
+use crate::progress::Progress;
 use crate::url::parse_database_url;
 
 pub use facts::ServerFacts;
@@ -24,19 +24,19 @@ pub struct PoolSizing {
     /// `None`: no overflow limit.
     pub max_overflow: Option<u32>,
     /// `None`: never recycled.
-    pub pool_recycle: Option<f64>,
+    pub pool_recycle: Option<Duration>,
     pub workers: u32,
 }
 
 #[derive(Debug, Clone)]
 pub struct PingConfig {
     pub url: String,
-    pub connect_timeout: Option<f64>,
+    pub connect_timeout: Option<Duration>,
     /// Pre-pings on the one connection, like ping(8).
     pub count: u32,
-    pub interval: f64,
+    pub interval: Duration,
     /// Retry until accepting or the deadline.
-    pub wait: Option<f64>,
+    pub wait: Option<Duration>,
     pub sizing: PoolSizing,
 }
 
@@ -141,7 +141,7 @@ impl PingReport {
 }
 
 /// Runs the ping (and the waiting, and the repeated pre-pings). Never fails: failures are reports.
-pub async fn ping(config: &PingConfig, printer: &Printer) -> PingReport {
+pub async fn ping(config: &PingConfig, progress: &Progress) -> PingReport {
     let target = match parse_database_url(&config.url)
         .and_then(|(_, info)| connect::resolve(&info, "dbtool-ping", config.connect_timeout))
     {
@@ -149,34 +149,29 @@ pub async fn ping(config: &PingConfig, printer: &Printer) -> PingReport {
         Err(error) => return PingReport::no_attempt(crate::url::redact_url(&config.url), &error),
     };
     if let Some(warning) = &target.passfile_warning {
-        printer.warn(warning);
+        progress.warn(warning);
     }
     let started = Instant::now();
     let mut tries = 0;
     let spinner = config
         .wait
-        .filter(|_| printer.interactive())
-        .map(|_| crate::output::spinner("waiting for the database"));
+        .and_then(|_| progress.spinner("waiting for the database"));
     loop {
         tries += 1;
-        let (mut report, client) = ping_once(&target, config, printer).await;
-        let deadline_passed = config
-            .wait
-            .is_none_or(|w| started.elapsed().as_secs_f64() >= w);
+        let (mut report, client) = ping_once(&target, config, progress).await;
+        let deadline_passed = config.wait.is_none_or(|w| started.elapsed() >= w);
         if report.status == Status::Accepting
             || report.status == Status::NoAttempt
             || deadline_passed
         {
-            if let Some(spinner) = &spinner {
-                spinner.finish_and_clear();
-            }
+            drop(spinner);
             if config.wait.is_some() {
                 report.waited = Some((tries, started.elapsed().as_secs_f64()));
             }
             if let Some(client) = client
                 && config.count > 1
             {
-                report.round_trips = Some(repeat(&client, config, printer).await);
+                report.round_trips = Some(repeat(&client, config, progress).await);
             }
             return report;
         }
@@ -186,8 +181,11 @@ pub async fn ping(config: &PingConfig, printer: &Printer) -> PingReport {
                 report.status.words()
             ));
         }
-        let remaining = config.wait.unwrap_or(0.0) - started.elapsed().as_secs_f64();
-        tokio::time::sleep(Duration::from_secs_f64(remaining.clamp(0.0, 0.5))).await;
+        let remaining = config
+            .wait
+            .unwrap_or_default()
+            .saturating_sub(started.elapsed());
+        tokio::time::sleep(remaining.min(Duration::from_millis(500))).await;
     }
 }
 
@@ -195,7 +193,7 @@ pub async fn ping(config: &PingConfig, printer: &Printer) -> PingReport {
 async fn ping_once(
     target: &Target,
     config: &PingConfig,
-    printer: &Printer,
+    progress: &Progress,
 ) -> (PingReport, Option<Client>) {
     let mut attempts = Vec::new();
     let prefer_standby = target.session_attrs == "prefer-standby";
@@ -206,7 +204,7 @@ async fn ping_once(
     };
     for attrs in passes {
         for index in 0..target.hosts.len() {
-            let (attempt, client) = attempt_host(target, index, attrs, printer).await;
+            let (attempt, client) = attempt_host(target, index, attrs, progress).await;
             let accepted = attempt.status == Status::Accepting;
             attempts.push(attempt);
             if accepted {
@@ -241,7 +239,7 @@ async fn attempt_host(
     target: &Target,
     index: usize,
     attrs: &str,
-    printer: &Printer,
+    progress: &Progress,
 ) -> (Attempt, Option<Client>) {
     let timeout = target.connect_timeout;
     let host = target.hosts[index].clone();
@@ -383,7 +381,7 @@ async fn attempt_host(
     };
 
     let started = Instant::now();
-    printer.echo_sql("SELECT 1");
+    progress.echo_sql("SELECT 1");
     match tokio::time::timeout(timeout, client.simple_query("SELECT 1")).await {
         Ok(Ok(_)) => attempt.stages.push(Stage {
             name: "pre-ping",
@@ -414,7 +412,7 @@ async fn attempt_host(
     }
 
     let started = Instant::now();
-    printer.echo_sql(facts::FACTS_SQL);
+    progress.echo_sql(facts::FACTS_SQL);
     let facts = match tokio::time::timeout(timeout, facts::read(&client)).await {
         Ok(Ok(facts)) => facts,
         other => {
@@ -520,13 +518,13 @@ fn auth_error(error: &tokio_postgres::Error, target: &Target, endpoint: &Endpoin
 }
 
 /// N pre-pings on one connection with statistics.
-async fn repeat(client: &Client, config: &PingConfig, printer: &Printer) -> RoundTrips {
-    let mut times = Vec::with_capacity(config.count as usize);
+async fn repeat(client: &Client, config: &PingConfig, progress: &Progress) -> RoundTrips {
+    let mut times = Vec::with_capacity(config.count.min(1024) as usize);
     for i in 0..config.count {
         if i > 0 {
-            tokio::time::sleep(Duration::from_secs_f64(config.interval)).await;
+            tokio::time::sleep(config.interval).await;
         }
-        printer.echo_sql("SELECT 1");
+        progress.echo_sql("SELECT 1");
         let started = Instant::now();
         if client.simple_query("SELECT 1").await.is_ok() {
             times.push(elapsed_ms(started));
@@ -588,14 +586,18 @@ fn capacity(facts: &ServerFacts, sizing: &PoolSizing) -> Vec<Finding> {
         }
     }
     if let Some(idle_ms) = facts.idle_session_timeout_ms.filter(|ms| *ms > 0) {
-        let idle = idle_ms as f64 / 1000.0;
-        if sizing.pool_recycle.is_none_or(|recycle| recycle >= idle) {
+        let idle_timeout = Duration::from_millis(idle_ms.unsigned_abs());
+        let idle = crate::duration::format_seconds(idle_timeout);
+        if sizing
+            .pool_recycle
+            .is_none_or(|recycle| recycle >= idle_timeout)
+        {
             findings.push(Finding {
                 code: "recycle-after-idle-timeout",
                 level: Level::Warning,
                 message: format!(
                     "the server ends idle sessions after {idle} s (idle_session_timeout) but pool_recycle is {}; set DB_POOL_RECYCLE below {idle}",
-                    sizing.pool_recycle.map_or("off".to_string(), crate::settings::format_seconds)
+                    sizing.pool_recycle.map_or("off".to_string(), crate::duration::format_seconds)
                 ),
             });
         }

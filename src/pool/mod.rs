@@ -41,7 +41,8 @@ pub struct PoolSettings {
 impl PoolSettings {
     /// pool_size + max_overflow, `None` without a limit.
     pub fn capacity(&self) -> Option<u32> {
-        self.max_overflow.map(|overflow| self.pool_size + overflow)
+        self.max_overflow
+            .map(|overflow| self.pool_size.saturating_add(overflow))
     }
 }
 

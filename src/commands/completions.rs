@@ -1,0 +1,13 @@
+//! `dbtool completions SHELL`: the completion script clap generates from the command tree.
+
+use anyhow::Result;
+use clap::CommandFactory;
+
+use crate::cli::{Cli, CompletionsArgs};
+use crate::exit::Outcome;
+use crate::output;
+
+pub(super) fn run(args: &CompletionsArgs) -> Result<Outcome> {
+    output::write_completions(args.shell, &mut Cli::command())?;
+    Ok(Outcome::Ok)
+}

@@ -1,0 +1,155 @@
+//! `dbtool pool-bench`: flags and settings → one configuration per run (`--sweep`), the runs,
+//! the report and the plot.
+
+use anyhow::Result;
+
+use super::{Context, on_runtime};
+use crate::bench::{self, BenchConfig, Workload};
+use crate::cli::PoolBenchArgs;
+use crate::exit::{Outcome, invalid};
+use crate::output;
+use crate::pool::PoolSettings;
+use crate::settings::Settings;
+
+pub(super) fn run(mut context: Context, args: &PoolBenchArgs) -> Result<Outcome> {
+    context.require_table_or_json("pool-bench")?;
+    let mut flags = context.flag_values_with_url(&args.url);
+    args.pool.collect_into(&mut flags);
+    let settings = context.settings(&flags)?;
+    let base = bench_config(args, &settings)?;
+    let sweep = args.sweep.as_deref().map(Sweep::parse).transpose()?;
+    let runs = match &sweep {
+        Some(sweep) => sweep.configs(&base, args.clients.is_none())?,
+        None => vec![(None, base)],
+    };
+    let printer = context.printer;
+    let reports = on_runtime(|interrupt| async move {
+        let mut reports = Vec::new();
+        for (value, config) in runs {
+            let report = bench::run(&config, &printer.progress, &interrupt).await?;
+            let stop = report.interrupted;
+            reports.push((value, report));
+            if stop {
+                break;
+            }
+        }
+        anyhow::Ok(reports)
+    })??;
+    let swept = sweep.as_ref().map(|s| s.key);
+    printer
+        .stdout(|out| output::write_bench(out, &reports, swept, printer.format, printer.color))?;
+    if let Some(path) = &args.plot {
+        output::write_plot(path, &reports, swept)?;
+        printer.progress.info(&format!("wrote {}", path.display()));
+    }
+    Ok(if reports.iter().any(|(_, r)| r.interrupted) {
+        Outcome::Interrupted
+    } else {
+        Outcome::Ok
+    })
+}
+
+/// The pool-bench configuration from flags and settings; durations were checked at the edge.
+fn bench_config(args: &PoolBenchArgs, settings: &Settings) -> Result<BenchConfig> {
+    let pool = PoolSettings {
+        pool_size: settings.pool_size(),
+        max_overflow: settings.max_overflow(),
+        pool_timeout: settings.pool_timeout(),
+        pool_recycle: settings.pool_recycle(),
+        pre_ping: settings.pool_pre_ping(),
+        use_lifo: args.use_lifo,
+    };
+    let workload = match (&args.script, args.sleep_ms) {
+        (Some(path), _) => Workload::Script(std::fs::read_to_string(path).map_err(|e| {
+            invalid(format!(
+                "cannot read the script {}: {e}; check the path given to --script",
+                path.display()
+            ))
+        })?),
+        (None, Some(sleep)) => Workload::Sleep(sleep),
+        (None, None) => Workload::Query(args.query.clone()),
+    };
+    Ok(BenchConfig {
+        url: settings.database_url().to_string(),
+        clients: args.clients.unwrap_or(default_clients(&pool)).max(1),
+        pool,
+        statement_timeout: settings.statement_timeout(),
+        workload,
+        think: args.think_ms,
+        duration: match (args.duration, args.transactions) {
+            (Some(duration), _) => Some(duration),
+            (None, Some(_)) => None,
+            (None, None) => Some(std::time::Duration::from_secs(10)),
+        },
+        transactions: args.transactions,
+        rate: args.rate,
+        workers: args.workers,
+        force: args.force,
+        connect_timeout: args.connect_timeout,
+    })
+}
+
+/// Without `--clients`: five more requests than the pool can serve at once.
+fn default_clients(pool: &PoolSettings) -> u32 {
+    pool.capacity()
+        .map_or(pool.pool_size, |capacity| capacity)
+        .saturating_add(5)
+}
+
+/// `--sweep KEY=V1,V2,...`.
+struct Sweep<'a> {
+    key: &'a str,
+    values: Vec<&'a str>,
+}
+
+impl<'a> Sweep<'a> {
+    fn parse(text: &'a str) -> Result<Sweep<'a>> {
+        let (key, values) = text.split_once('=').ok_or_else(|| {
+            invalid(format!(
+                "--sweep {text:?}: expected KEY=V1,V2,... with KEY pool_size, max_overflow or clients"
+            ))
+        })?;
+        let key = key.trim();
+        if !["pool_size", "max_overflow", "clients"].contains(&key) {
+            return Err(invalid(format!(
+                "--sweep {key}: sweep pool_size, max_overflow or clients"
+            )));
+        }
+        Ok(Sweep {
+            key,
+            values: values.split(',').map(str::trim).collect(),
+        })
+    }
+
+    /// One configuration per value.
+    fn configs(
+        &self,
+        base: &BenchConfig,
+        default_clients: bool,
+    ) -> Result<Vec<(Option<String>, BenchConfig)>> {
+        let key = self.key;
+        self.values
+            .iter()
+            .map(|&value| {
+                let number: i64 = value.parse().map_err(|_| {
+                    invalid(format!("--sweep {key}: {value:?} is not a whole number"))
+                })?;
+                let non_negative = || {
+                    u32::try_from(number)
+                        .map_err(|_| invalid(format!("--sweep {key}: {value} must be ≥ 0")))
+                };
+                let mut config = base.clone();
+                match key {
+                    "pool_size" => config.pool.pool_size = non_negative()?,
+                    "max_overflow" if number == -1 => config.pool.max_overflow = None,
+                    "max_overflow" => config.pool.max_overflow = Some(non_negative()?),
+                    _ => config.clients = non_negative()?.max(1),
+                }
+                if default_clients && key != "clients" {
+                    config.clients = self::default_clients(&config.pool);
+                }
+                Ok((Some(value.to_string()), config))
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,181 @@
+//! Durations typed at the edge: every seconds- or milliseconds-valued flag and setting is parsed
+//! here into a [`Duration`], through checked conversion. Non-finite, negative or out-of-range
+//! text is an error that names the accepted range, never a panic (`Duration::from_secs_f64`
+//! panics on `inf` or `1e20`). clap's value parsers and the settings loader share these
+//! functions, so a flag and its `DB_*` variable accept exactly the same text.
+
+use std::time::Duration;
+
+/// The longest duration dbtool accepts anywhere: PostgreSQL's own bound for its millisecond
+/// settings (`statement_timeout` is an `int` of milliseconds: 2,147,483,647 ms, about 24.8 days).
+pub const MAX: Duration = Duration::from_millis(i32::MAX as u64);
+
+/// The unit a number is given in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    Seconds,
+    Milliseconds,
+}
+
+impl Unit {
+    fn name(self) -> &'static str {
+        match self {
+            Unit::Seconds => "seconds",
+            Unit::Milliseconds => "milliseconds",
+        }
+    }
+
+    /// [`MAX`] in this unit.
+    fn max(self) -> f64 {
+        match self {
+            Unit::Seconds => MAX.as_secs_f64(),
+            Unit::Milliseconds => MAX.as_millis() as f64,
+        }
+    }
+
+    /// What a value in this unit must be, for error messages.
+    pub fn expected(self) -> String {
+        format!(
+            "expected {} from 0 to {} (fractions allowed)",
+            self.name(),
+            format_number(self.max())
+        )
+    }
+}
+
+/// Parses a non-negative number of `unit`s no larger than [`MAX`]. The error is what was
+/// expected, to be put after the flag or variable and its value.
+pub fn parse(text: &str, unit: Unit) -> Result<Duration, String> {
+    let number: f64 = text.trim().parse().map_err(|_| unit.expected())?;
+    if !number.is_finite() || number < 0.0 || number > unit.max() {
+        return Err(unit.expected());
+    }
+    let seconds = match unit {
+        Unit::Seconds => number,
+        Unit::Milliseconds => number / 1000.0,
+    };
+    Duration::try_from_secs_f64(seconds).map_err(|_| unit.expected())
+}
+
+/// Like [`parse`], with `-1` meaning "never" (`None`), as `DB_POOL_RECYCLE` has it.
+pub fn parse_or_never(text: &str, unit: Unit) -> Result<Option<Duration>, String> {
+    match text.trim().parse::<f64>() {
+        Ok(-1.0) => Ok(None),
+        _ => parse(text, unit)
+            .map(Some)
+            .map_err(|expected| format!("{expected}, or -1 for never")),
+    }
+}
+
+/// clap value parser for a flag in seconds.
+pub fn seconds_arg(text: &str) -> Result<Duration, String> {
+    parse(text, Unit::Seconds)
+}
+
+/// clap value parser for a flag in milliseconds.
+pub fn milliseconds_arg(text: &str) -> Result<Duration, String> {
+    parse(text, Unit::Milliseconds)
+}
+
+/// A rate of transactions per second, from one in a million seconds to a million a second, so
+/// that the interval between two (`1 / rate`) is a representable, non-zero [`Duration`].
+pub fn rate_arg(text: &str) -> Result<f64, String> {
+    const RANGE: std::ops::RangeInclusive<f64> = 1e-6..=1e6;
+    let expected = || "expected transactions per second from 0.000001 to 1000000".to_string();
+    let rate: f64 = text.trim().parse().map_err(|_| expected())?;
+    if RANGE.contains(&rate) {
+        Ok(rate)
+    } else {
+        Err(expected())
+    }
+}
+
+/// Seconds as a user wrote them: `30`, `0.5`.
+pub fn format_seconds(duration: Duration) -> String {
+    format_number(duration.as_secs_f64())
+}
+
+/// A number without a needless fraction: `30`, `0.5`.
+pub fn format_number(number: f64) -> String {
+    if number.fract() == 0.0 && number.abs() < 1e15 {
+        format!("{}", number as i64)
+    } else {
+        format!("{number}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seconds_accept_fractions_up_to_the_maximum() {
+        assert_eq!(parse("2.5", Unit::Seconds), Ok(Duration::from_millis(2500)));
+        assert_eq!(parse(" 0 ", Unit::Seconds), Ok(Duration::ZERO));
+        assert_eq!(parse("2147483.647", Unit::Seconds), Ok(MAX));
+        assert_eq!(
+            parse("250", Unit::Milliseconds),
+            Ok(Duration::from_millis(250))
+        );
+    }
+
+    #[test]
+    fn hostile_numbers_are_errors_naming_the_range() {
+        for text in [
+            "",
+            "-1",
+            "-0.5",
+            "nan",
+            "NaN",
+            "inf",
+            "-inf",
+            "1e20",
+            "18446744073709551616",
+            "2147483.648",
+            "word",
+            "1e-400x",
+        ] {
+            let error = parse(text, Unit::Seconds).unwrap_err();
+            assert_eq!(
+                error, "expected seconds from 0 to 2147483.647 (fractions allowed)",
+                "{text}"
+            );
+        }
+        assert!(parse("2147483648", Unit::Milliseconds).is_err());
+        assert!(parse(&"9".repeat(5000), Unit::Milliseconds).is_err());
+    }
+
+    #[test]
+    fn minus_one_means_never_only_where_allowed() {
+        assert_eq!(parse_or_never("-1", Unit::Seconds), Ok(None));
+        assert_eq!(parse_or_never("-1.0", Unit::Seconds), Ok(None));
+        assert_eq!(
+            parse_or_never("3600", Unit::Seconds),
+            Ok(Some(Duration::from_secs(3600)))
+        );
+        assert!(
+            parse_or_never("-2", Unit::Seconds)
+                .unwrap_err()
+                .ends_with("or -1 for never")
+        );
+        assert!(parse("-1", Unit::Seconds).is_err());
+    }
+
+    #[test]
+    fn rates_stay_within_a_representable_interval() {
+        assert_eq!(rate_arg("200"), Ok(200.0));
+        for text in ["0", "-5", "nan", "inf", "1e-20", "1e300", "word", ""] {
+            assert!(rate_arg(text).is_err(), "{text}");
+        }
+        for text in ["0.000001", "1000000"] {
+            let interval = Duration::try_from_secs_f64(1.0 / rate_arg(text).unwrap()).unwrap();
+            assert!(!interval.is_zero() && interval <= MAX, "{text}");
+        }
+    }
+
+    #[test]
+    fn numbers_display_without_needless_fraction() {
+        assert_eq!(format_seconds(Duration::from_secs(30)), "30");
+        assert_eq!(format_seconds(Duration::from_millis(250)), "0.25");
+    }
+}
