@@ -175,10 +175,10 @@ fn run_all(cases: Vec<Case>) -> Vec<String> {
     std::thread::scope(|scope| {
         for _ in 0..6 {
             scope.spawn(|| {
-                while let Some(case) = {
-                    let next = queue.lock().unwrap().pop_front();
-                    next
-                } {
+                loop {
+                    let Some(case) = queue.lock().unwrap().pop_front() else {
+                        break;
+                    };
                     if let Some(failure) = check(&case, dir.path()) {
                         failures.lock().unwrap().push(failure);
                     }
