@@ -6,6 +6,7 @@ mod completions;
 mod exit_codes;
 mod fuzz_corpus;
 mod hardening;
+mod layers;
 mod libpq_cases;
 mod libpq_libpq_001_uri;
 mod libpq_oracle_diff;
