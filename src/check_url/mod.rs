@@ -299,10 +299,33 @@ mod tests {
         "application_name",
     ];
 
-    /// One to fourteen pieces.
-    fn url() -> impl Strategy<Value = String> {
-        proptest::collection::vec(proptest::sample::select(PIECES), 1..=14)
+    fn pieces(count: std::ops::RangeInclusive<usize>) -> impl Strategy<Value = String> {
+        proptest::collection::vec(proptest::sample::select(PIECES), count)
             .prop_map(|pieces| pieces.concat())
+    }
+
+    /// Half the time one to fourteen pieces; half the time a URL with `SECRETPW` in its password
+    /// (pieces alone almost never spell one), amid pieces that may move the `@` or the `:`.
+    fn url() -> impl Strategy<Value = String> {
+        let scheme = proptest::sample::select(
+            &[
+                "postgresql",
+                "postgres",
+                "postgresql+asyncpg",
+                "postgresql+psycopg",
+            ][..],
+        );
+        let with_password = (
+            scheme,
+            pieces(0..=2),
+            pieces(0..=2),
+            pieces(0..=2),
+            pieces(0..=8),
+        )
+            .prop_map(|(scheme, user, before, after, rest)| {
+                format!("{scheme}://{user}:{before}SECRETPW{after}@{rest}")
+            });
+        prop_oneof![pieces(1..=14), with_password]
     }
 
     proptest! {
