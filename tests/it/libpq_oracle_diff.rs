@@ -11,22 +11,9 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 use dbtool::url::libpq::{KEYWORDS, ParseOptions, parse_conninfo_bytes, render_uri};
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        usize::try_from(self.next() % u64::try_from(n).unwrap_or(1)).unwrap_or(0)
-    }
-}
+use proptest::prelude::*;
+use proptest::strategy::ValueTree;
+use proptest::test_runner::{RngAlgorithm, TestRng, TestRunner};
 
 const FRAGMENTS: &[&str] = &[
     "u",
@@ -120,26 +107,45 @@ fn corpus() -> Vec<Vec<u8>> {
         "",
     ];
     let mut out: Vec<Vec<u8>> = fixed.iter().map(|s| s.as_bytes().to_vec()).collect();
-    let mut rng = Rng(0xA076_1D64_78BD_642F);
-    for i in 0..3_000 {
-        let mut s = Vec::new();
-        if i % 10 != 0 {
-            s.extend_from_slice(if i % 3 == 0 {
-                b"postgres://"
-            } else {
-                b"postgresql://"
-            });
-        }
-        for _ in 0..rng.below(12) {
-            if rng.below(6) == 0 {
-                s.push(u8::try_from(1 + rng.below(255)).unwrap_or(b'x'));
-            } else {
-                s.extend_from_slice(FRAGMENTS[rng.below(FRAGMENTS.len())].as_bytes());
-            }
-        }
-        out.push(s);
+    // Drawn, not run: the oracle is another process, so all inputs go to it in one batch.  A
+    // fixed seed: CI sends the same inputs every time.
+    let mut runner = TestRunner::new_with_rng(
+        ProptestConfig {
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        },
+        TestRng::deterministic_rng(RngAlgorithm::ChaCha),
+    );
+    let strategy = generated();
+    for _ in 0..GENERATED {
+        let tree = strategy
+            .new_tree(&mut runner)
+            .unwrap_or_else(|e| panic!("generating an input: {e}"));
+        out.push(tree.current());
     }
     out
+}
+
+/// How many generated inputs join the fixed ones.
+const GENERATED: usize = 3_000;
+
+/// A URI scheme in 9 inputs of 10 (else the pieces alone, read as keyword/value), then up to 11
+/// pieces: a fragment (5 in 6) or any byte but NUL.
+fn generated() -> impl Strategy<Value = Vec<u8>> {
+    let scheme = prop_oneof![
+        6 => Just("postgresql://"),
+        3 => Just("postgres://"),
+        1 => Just(""),
+    ];
+    let piece = prop_oneof![
+        5 => prop::sample::select(FRAGMENTS).prop_map(|f| f.as_bytes().to_vec()),
+        1 => (1u8..=255).prop_map(|b| vec![b]),
+    ];
+    (scheme, prop::collection::vec(piece, 0..12)).prop_map(|(scheme, pieces)| {
+        let mut s = scheme.as_bytes().to_vec();
+        s.extend(pieces.concat());
+        s
+    })
 }
 
 fn hex(b: &[u8]) -> String {

@@ -7,6 +7,7 @@ mod exit_codes;
 mod fuzz_corpus;
 mod hardening;
 mod hostile_arguments;
+mod layers;
 mod libpq_cases;
 mod libpq_libpq_001_uri;
 mod libpq_oracle_diff;
