@@ -6,6 +6,7 @@
 //! rendered URLs parse back to the same options, redacted URLs hide the password, a check-url
 //! report is valid exactly when it has no error, statements are byte ranges of the text in order.
 
+use dbtool::check_url::conversions;
 use dbtool::check_url::{CheckUrlConfig, check_url};
 use dbtool::cli::Format;
 use dbtool::lint::config::{LabelSchema, LintOptions};
@@ -13,7 +14,7 @@ use dbtool::lint::naming::NamingConvention;
 use dbtool::lint::sqlfile::{self, SourceFile};
 use dbtool::lint::{fix, rules};
 use dbtool::url::libpq::{self, ConnInfo, ParseOptions};
-use dbtool::url::{conversions, parse_database_url, redact_text, redact_url, sqlalchemy};
+use dbtool::url::{parse_database_url, redact_text, redact_url, sqlalchemy};
 
 /// A fuzz target: its name (the directory of its corpus) and what it does with one input.
 pub type Target = (&'static str, fn(&[u8]));
@@ -53,7 +54,7 @@ pub fn libpq_parse(data: &[u8]) {
 
 /// What dbtool renders from parsed options reads back as the same options.
 fn check_rendered_forms(info: &ConnInfo, options: ParseOptions) {
-    let _ = info.hosts();
+    let _ = dbtool::conn::target::endpoints(info, dbtool::conn::target::NO_ENVIRONMENT);
     let _ = info.regress_string();
     let _ = format!("{info:?}");
     for ambiguity in info.ambiguities() {

@@ -170,18 +170,7 @@ async fn check_server_capacity(
     // The monitor has its own application_name so it is not counted as one of the pool's backends.
     let mut monitor_config = target.config.clone();
     monitor_config.application_name("dbtool-pool-bench-monitor");
-    let (client, connection) = tokio::time::timeout(
-        target.connect_timeout,
-        monitor_config.connect(target.tls.clone()),
-    )
-    .await
-    .map_err(|_| {
-        crate::exit::no_response(format!("{}: no response (timed out)", target.describe()))
-    })?
-    .map_err(|e| connect::classify(&e, target))?;
-    tokio::spawn(async move {
-        let _ = connection.await;
-    });
+    let client = connect::connect_with(target, &monitor_config).await?;
     let row = client
         .query_one(
             "SELECT current_setting('max_connections')::int8, current_setting('superuser_reserved_connections')::int8 \

@@ -1,10 +1,11 @@
 //! The Part | Value | Meaning table: every part of the URL, and the defaults and environment
 //! fallbacks that will fill in what it leaves out.
 
+use crate::conn::ENV_FALLBACKS;
 use crate::conn::pgpass::{self, PassFile};
-use crate::conn::{DEFAULT_PORT, DEFAULT_SOCKET_DIR, ENV_FALLBACKS, os_user};
+use crate::conn::target::{Endpoint, EndpointKind, Origin, Resolved, Sourced};
 use crate::secret::MASK;
-use crate::url::libpq::{self, ConnInfo, HostKind};
+use crate::url::libpq::{self, ConnInfo};
 use crate::url::sqlalchemy::Scheme;
 
 /// One row of the explanation.
@@ -23,7 +24,12 @@ fn part(part: impl Into<String>, value: impl Into<String>, meaning: impl Into<St
     }
 }
 
-pub fn explain(scheme: &Scheme, info: &ConnInfo, show_password: bool) -> Vec<Part> {
+pub fn explain(
+    scheme: &Scheme,
+    info: &ConnInfo,
+    resolved: &Resolved,
+    show_password: bool,
+) -> Vec<Part> {
     let get = |k: &str| {
         info.get(k)
             .map(|v| v.into_owned())
@@ -47,21 +53,19 @@ pub fn explain(scheme: &Scheme, info: &ConnInfo, show_password: bool) -> Vec<Par
         ),
     });
 
-    let user = get("user");
-    rows.push(match (&user, env("PGUSER")) {
-        (Some(user), _) => part("user", user, "role to log in as"),
-        (None, Some(pguser)) => part(
+    rows.push(match &resolved.user.origin {
+        Origin::Url => part("user", &resolved.user.value, "role to log in as"),
+        Origin::Env(variable) => part(
             "user",
-            format!("{pguser} (PGUSER)"),
-            "role to log in as, from PGUSER",
+            format!("{} ({variable})", resolved.user.value),
+            format!("role to log in as, from {variable}"),
         ),
-        (None, None) => part(
+        Origin::Default => part(
             "user",
-            format!("{} (default)", os_user()),
+            format!("{} (default)", resolved.user.value),
             "not in the URL: the operating-system user",
         ),
     });
-    let effective_user = user.clone().or(env("PGUSER")).unwrap_or_else(os_user);
 
     rows.push(match info.get_bytes("password").filter(|p| !p.is_empty()) {
         Some(password) if show_password => part(
@@ -77,82 +81,38 @@ pub fn explain(scheme: &Scheme, info: &ConnInfo, show_password: bool) -> Vec<Par
         ),
     });
 
-    match info.hosts() {
-        Ok(entries) => {
-            let several = entries.len() > 1;
-            for (i, entry) in entries.iter().enumerate() {
-                let label = if several {
-                    format!("host {}", i + 1)
+    match &resolved.endpoints {
+        Ok(endpoints) => {
+            let several = endpoints.len() > 1;
+            let label = |what: &str, i: usize| {
+                if several {
+                    format!("{what} {}", i + 1)
                 } else {
-                    "host".to_string()
-                };
-                rows.push(match entry.kind {
-                    HostKind::Tcp => part(label, &entry.host, "TCP host name, resolved by DNS"),
-                    HostKind::HostAddr => part(
-                        label,
-                        entry.hostaddr.clone().unwrap_or_default(),
-                        format!(
-                            "numeric address (hostaddr), no DNS; {:?} names it for TLS and .pgpass",
-                            entry.host
-                        ),
-                    ),
-                    HostKind::Unix => part(label, &entry.host, "Unix-domain socket directory"),
-                    HostKind::DefaultUnix => match env("PGHOST") {
-                        Some(pghost) => part(
-                            label,
-                            format!("{pghost} (PGHOST)"),
-                            "not in the URL: from PGHOST",
-                        ),
-                        None => part(
-                            label,
-                            format!("{DEFAULT_SOCKET_DIR} (default)"),
-                            "not in the URL: a Unix socket in libpq's default directory",
-                        ),
-                    },
-                });
-                let port_label = if several {
-                    format!("port {}", i + 1)
-                } else {
-                    "port".to_string()
-                };
-                rows.push(match entry.port.clone().filter(|p| !p.is_empty()) {
-                    Some(port) => part(
-                        port_label,
-                        port,
-                        "TCP port, or the socket file's suffix (.s.PGSQL.PORT)",
-                    ),
-                    None => match env("PGPORT") {
-                        Some(pgport) => part(
-                            port_label,
-                            format!("{pgport} (PGPORT)"),
-                            "not in the URL: from PGPORT",
-                        ),
-                        None => part(
-                            port_label,
-                            format!("{DEFAULT_PORT} (default)"),
-                            "not in the URL: PostgreSQL's default port",
-                        ),
-                    },
-                });
+                    what.to_string()
+                }
+            };
+            for (i, endpoint) in endpoints.iter().enumerate() {
+                rows.push(host_row(label("host", i), endpoint));
+                rows.push(port_row(label("port", i), endpoint));
             }
         }
-        Err(message) => rows.push(part(
+        Err(error) => rows.push(part(
             "host",
             get("host").unwrap_or_default(),
-            format!("libpq will fail: {message}"),
+            format!("libpq will fail: {error}"),
         )),
     }
 
-    rows.push(match (get("dbname"), env("PGDATABASE")) {
-        (Some(db), _) => part("database", db, "database to connect to"),
-        (None, Some(pgdb)) => part(
+    rows.push(match &resolved.dbname.origin {
+        Origin::Url => part("database", &resolved.dbname.value, "database to connect to"),
+        Origin::Env(variable) => part(
             "database",
-            format!("{pgdb} (PGDATABASE)"),
-            "not in the URL: from PGDATABASE",
+            format!("{} ({variable})", resolved.dbname.value),
+            format!("not in the URL: from {variable}"),
         ),
-        (None, None) => part(
+        Origin::Default => part(
             "database",
-            format!("{effective_user} (default)"),
+            format!("{} (default)", resolved.dbname.value),
             "not in the URL: the same as the user name",
         ),
     });
@@ -172,19 +132,29 @@ pub fn explain(scheme: &Scheme, info: &ConnInfo, show_password: bool) -> Vec<Par
             format!("query parameter: {}", keyword.label),
         ));
     }
-    if get("sslmode").is_none() {
-        rows.push(match env("PGSSLMODE") {
-            Some(mode) => part(
-                "sslmode",
-                format!("{mode} (PGSSLMODE)"),
-                "not in the URL: from PGSSLMODE",
-            ),
-            None => part(
-                "sslmode",
-                "prefer (default)",
-                "not in the URL: TLS if the server offers it, without verifying the certificate",
-            ),
-        });
+    match &resolved.sslmode {
+        Ok(Sourced {
+            value,
+            origin: Origin::Env(variable),
+        }) => rows.push(part(
+            "sslmode",
+            format!("{} ({variable})", value.name()),
+            format!("not in the URL: from {variable}"),
+        )),
+        Ok(Sourced {
+            value,
+            origin: Origin::Default,
+        }) => rows.push(part(
+            "sslmode",
+            format!("{} (default)", value.name()),
+            "not in the URL: TLS if the server offers it, without verifying the certificate",
+        )),
+        Err(message) if !info.contains("sslmode") => rows.push(part(
+            "sslmode",
+            "(invalid)",
+            format!("libpq will fail: {message}"),
+        )),
+        _ => {}
     }
     for (variable, keyword) in ENV_FALLBACKS {
         let Some(value) = env(variable) else { continue };
@@ -226,4 +196,55 @@ pub fn explain(scheme: &Scheme, info: &ConnInfo, show_password: bool) -> Vec<Par
         });
     }
     rows
+}
+
+/// The row for one host: what kind of endpoint it is and where its name came from.
+fn host_row(label: String, endpoint: &Endpoint) -> Part {
+    let value = match endpoint.host_origin {
+        Origin::Url => endpoint.name(),
+        Origin::Env(variable) => format!("{} ({variable})", endpoint.name()),
+        Origin::Default => format!("{} (default)", endpoint.host),
+    };
+    let meaning = match (endpoint.kind, endpoint.hostaddr) {
+        (EndpointKind::Tcp, Some(address)) if !endpoint.host.is_empty() => format!(
+            "numeric address (hostaddr) {address}, no DNS; {:?} names it for TLS and .pgpass",
+            endpoint.host
+        ),
+        (EndpointKind::Tcp, Some(_)) => "numeric address (hostaddr), no DNS".to_string(),
+        (EndpointKind::Tcp, None) => "TCP host name, resolved by DNS".to_string(),
+        (EndpointKind::Unix, _) if endpoint.host_origin == Origin::Default => {
+            "not in the URL: a Unix socket in libpq's default directory".to_string()
+        }
+        (EndpointKind::Unix, _) => "Unix-domain socket directory".to_string(),
+        (EndpointKind::Abstract, _) => {
+            "Linux abstract Unix socket (libpq 14+): no file, the name is in the abstract namespace"
+                .to_string()
+        }
+    };
+    let meaning = match endpoint.host_origin {
+        Origin::Env(variable) => format!("not in the URL: from {variable}; {meaning}"),
+        _ => meaning,
+    };
+    part(label, value, meaning)
+}
+
+/// The row for one port, with where it came from.
+fn port_row(label: String, endpoint: &Endpoint) -> Part {
+    match endpoint.port_origin {
+        Origin::Url => part(
+            label,
+            endpoint.port.to_string(),
+            "TCP port, or the socket file's suffix (.s.PGSQL.PORT)",
+        ),
+        Origin::Env(variable) => part(
+            label,
+            format!("{} ({variable})", endpoint.port),
+            format!("not in the URL: from {variable}"),
+        ),
+        Origin::Default => part(
+            label,
+            format!("{} (default)", endpoint.port),
+            "not in the URL: PostgreSQL's default port",
+        ),
+    }
 }

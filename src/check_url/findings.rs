@@ -1,6 +1,8 @@
 //! The checks `check-url` runs on a parsed URL, each giving findings with a stable code.
 
 use crate::conn::pgpass::{self, Lookup, PassFile};
+use crate::conn::target::{Endpoint, EndpointError, Resolved, SessionAttrs, parse_libpq_int};
+use crate::conn::tls::SslMode;
 use crate::secret::Secret;
 use crate::url::libpq::{self, Ambiguity, AmbiguityKind, ConnInfo};
 use crate::url::sqlalchemy::{Driver, Scheme, SqlalchemyReading};
@@ -43,6 +45,8 @@ pub struct Context<'a> {
     pub url: &'a str,
     pub scheme: &'a Scheme,
     pub info: &'a ConnInfo,
+    /// The URL with the PG* environment and defaults, as libpq will connect.
+    pub resolved: &'a Resolved,
     pub sqlalchemy: &'a Result<SqlalchemyReading, String>,
 }
 
@@ -284,14 +288,14 @@ fn driver_parameters(context: &Context<'_>, findings: &mut Vec<Finding>) {
     }
     if driver == Driver::Asyncpg
         && let Some(ssl) = reading.query_value("ssl").and_then(|v| v.last())
-        && !SSL_MODES.contains(&ssl.as_str())
+        && SslMode::parse_text(ssl).is_err()
     {
         findings.push(finding(
             "invalid-ssl",
             Level::Error,
             format!(
                 "asyncpg's ssl must be one of {}, not {ssl:?}",
-                SSL_MODES.join(", ")
+                SslMode::ALL.map(SslMode::name).join(", ")
             ),
         ));
     }
@@ -308,15 +312,6 @@ fn libpq_alternative(driver: Driver, key: &str) -> String {
     }
 }
 
-const SSL_MODES: [&str; 6] = [
-    "disable",
-    "allow",
-    "prefer",
-    "require",
-    "verify-ca",
-    "verify-full",
-];
-
 /// Values libpq accepts in the URL but rejects only when connecting.
 fn connect_time_values(context: &Context<'_>, findings: &mut Vec<Finding>) {
     if let Some(ports) = context.get("port") {
@@ -326,7 +321,7 @@ fn connect_time_values(context: &Context<'_>, findings: &mut Vec<Finding>) {
             }
         }
     }
-    if let Err(message) = context.info.hosts()
+    if let Err(EndpointError::Mismatch(message)) = &context.resolved.endpoints
         && !context
             .info
             .ambiguities()
@@ -341,19 +336,14 @@ fn connect_time_values(context: &Context<'_>, findings: &mut Vec<Finding>) {
             ),
         ));
     }
+    let ssl_modes = SslMode::ALL.map(SslMode::name);
+    let session_attrs = SessionAttrs::ALL.map(SessionAttrs::name);
     let enums: [(&str, &str, &[&str]); 9] = [
-        ("sslmode", "invalid-sslmode", &SSL_MODES),
+        ("sslmode", "invalid-sslmode", &ssl_modes),
         (
             "target_session_attrs",
             "invalid-target-session-attrs",
-            &[
-                "any",
-                "read-write",
-                "read-only",
-                "primary",
-                "standby",
-                "prefer-standby",
-            ],
+            &session_attrs,
         ),
         (
             "gssencmode",
@@ -428,13 +418,6 @@ fn connect_time_values(context: &Context<'_>, findings: &mut Vec<Finding>) {
     }
 }
 
-/// libpq's `parse_int_param`: optional surrounding whitespace around a base-10 `int`.
-fn parse_libpq_int(text: &str) -> Option<i32> {
-    text.trim_matches(|c: char| c.is_ascii_whitespace())
-        .parse::<i32>()
-        .ok()
-}
-
 fn invalid_port(port: &str) -> Option<String> {
     match parse_libpq_int(port) {
         None => Some(format!(
@@ -484,15 +467,17 @@ pub fn password_source(context: &Context<'_>) -> String {
     let passfile = context.get("passfile");
     match pgpass::locate(passfile.as_deref()) {
         Some(PassFile::Usable(path)) => {
-            let user = context.get("user").filter(|u| !u.is_empty()).unwrap_or_else(crate::conn::os_user);
-            let host = context.get("host").unwrap_or_default();
-            let host = host.split(',').next().unwrap_or_default().to_string();
-            let port = context.get("port").and_then(|p| p.split(',').next().map(str::to_string)).filter(|p| !p.is_empty());
+            // The first host libpq tries, as connecting looks the password up.
+            let resolved = context.resolved;
+            let (host, port) = match &resolved.endpoints {
+                Ok(endpoints) => (endpoints[0].name(), endpoints[0].port.to_string()),
+                Err(_) => (String::new(), crate::conn::DEFAULT_PORT.to_string()),
+            };
             let lookup = Lookup {
                 host: &host,
-                port: port.as_deref().unwrap_or(crate::conn::DEFAULT_PORT),
-                database: &context.get("dbname").filter(|d| !d.is_empty()).unwrap_or_else(|| user.clone()),
-                user: &user,
+                port: &port,
+                database: &resolved.dbname.value,
+                user: &resolved.user.value,
             };
             match pgpass::find_password(&path, &lookup).map(|s: Secret| s.is_empty()) {
                 Some(_) => format!("{} supplies it", path.display()),
@@ -516,11 +501,14 @@ pub fn password_source(context: &Context<'_>) -> String {
 
 /// TLS that is off or unverified on a connection that leaves this machine.
 fn tls(context: &Context<'_>, findings: &mut Vec<Finding>) {
-    let hosts = context.get("host").unwrap_or_default();
-    let remote: Vec<&str> = hosts
-        .split(',')
-        .filter(|h| !super::is_local_host(h))
-        .collect();
+    let remote: Vec<String> = match &context.resolved.endpoints {
+        Ok(endpoints) => endpoints
+            .iter()
+            .filter(|e| !e.is_local())
+            .map(Endpoint::name)
+            .collect(),
+        Err(_) => Vec::new(),
+    };
     if remote.is_empty() {
         return;
     }
@@ -532,10 +520,10 @@ fn tls(context: &Context<'_>, findings: &mut Vec<Finding>) {
             .and_then(|r| r.query_value("ssl")?.last().cloned());
         ("ssl", ssl.unwrap_or_else(|| "prefer".into()))
     } else {
-        let mode = context
-            .get("sslmode")
-            .or_else(|| std::env::var("PGSSLMODE").ok())
-            .unwrap_or_else(|| "prefer".into());
+        let mode = match &context.resolved.sslmode {
+            Ok(mode) => mode.value.name().to_string(),
+            Err(_) => return,
+        };
         ("sslmode", mode)
     };
     let target = remote.join(", ");
@@ -558,7 +546,7 @@ fn tls(context: &Context<'_>, findings: &mut Vec<Finding>) {
 }
 
 fn multi_host(context: &Context<'_>, findings: &mut Vec<Finding>) {
-    let count = context.info.hosts().map(|h| h.len()).unwrap_or(0);
+    let count = context.resolved.endpoints.as_ref().map_or(0, Vec::len);
     if count > 1 && context.get("target_session_attrs").is_none() {
         findings.push(finding(
             "multi-host-without-target-session-attrs",

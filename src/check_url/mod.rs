@@ -1,14 +1,16 @@
 //! `dbtool check-url`: how SQLAlchemy, the driver and libpq will read a connection URL, and what
 //! will go wrong before anything connects.
 
+pub mod conversions;
 mod explain;
 mod findings;
 
+use crate::conn::target::{Endpoint, ProcessEnvironment, Resolved};
 use crate::exit::Outcome;
 use crate::secret::MASK;
-use crate::url::conversions::{self, Conversion};
-use crate::url::libpq::{ConnInfo, HostKind, ParseOptions};
+use crate::url::libpq::{ConnInfo, ParseOptions};
 use crate::url::sqlalchemy::{self, Driver, Scheme, SqlalchemyReading};
+use conversions::Conversion;
 
 pub use explain::Part;
 pub use findings::{Finding, Level};
@@ -22,14 +24,6 @@ pub struct CheckUrlConfig {
     pub show_password: bool,
     /// The libpq major version whose reading is reproduced.
     pub libpq_major: u32,
-}
-
-/// One host of the list libpq will try.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HostTarget {
-    pub host: String,
-    pub port: String,
-    pub kind: &'static str,
 }
 
 /// Why the URL cannot be used at all.
@@ -51,7 +45,9 @@ pub struct CheckUrlReport {
     pub libpq: Vec<(String, String)>,
     /// Query parameters left out of the libpq reading because only the driver takes them.
     pub driver_only_parameters: Vec<String>,
-    pub hosts: Vec<HostTarget>,
+    /// The hosts libpq will try (the URL with the PG* environment and defaults); empty when
+    /// they cannot be laid out.
+    pub hosts: Vec<Endpoint>,
     pub sqlalchemy: Option<Result<SqlalchemyReading, String>>,
     pub explanation: Vec<Part>,
     pub findings: Vec<Finding>,
@@ -112,15 +108,17 @@ pub fn check_url(config: &CheckUrlConfig) -> CheckUrlReport {
         }
     };
     report.libpq = masked_pairs(&info, config.show_password);
-    report.hosts = host_targets(&info);
+    let resolved = Resolved::read(&info, &ProcessEnvironment);
+    report.hosts = resolved.endpoints.clone().unwrap_or_default();
     let context = findings::Context {
         url,
         scheme: &scheme,
         info: &info,
+        resolved: &resolved,
         sqlalchemy: &sqlalchemy,
     };
     report.findings = findings::collect(&context, config.show_password);
-    report.explanation = explain::explain(&scheme, &info, config.show_password);
+    report.explanation = explain::explain(&scheme, &info, &resolved, config.show_password);
     report.conversions = conversions::all(&info, &scheme, config.show_password);
     // libpq may read an unencoded password as host, port and database; its re-rendered forms
     // would then spell the password out again. Mask the password SQLAlchemy reads there too.
@@ -161,39 +159,6 @@ fn masked_pairs(info: &ConnInfo, show_password: bool) -> Vec<(String, String)> {
             (keyword.name.to_string(), value)
         })
         .collect()
-}
-
-fn host_targets(info: &ConnInfo) -> Vec<HostTarget> {
-    let Ok(entries) = info.hosts() else {
-        return Vec::new();
-    };
-    entries
-        .into_iter()
-        .map(|entry| {
-            let port = entry
-                .port
-                .filter(|p| !p.is_empty())
-                .unwrap_or_else(|| crate::conn::DEFAULT_PORT.to_string());
-            let (host, kind) = match entry.kind {
-                HostKind::Tcp => (entry.host, "tcp"),
-                HostKind::HostAddr => (entry.hostaddr.unwrap_or(entry.host), "tcp"),
-                HostKind::Unix => (entry.host, "unix"),
-                HostKind::DefaultUnix => (crate::conn::DEFAULT_SOCKET_DIR.to_string(), "unix"),
-            };
-            HostTarget { host, port, kind }
-        })
-        .collect()
-}
-
-/// Whether a host is this machine: a Unix socket, localhost or a loopback address.
-pub fn is_local_host(host: &str) -> bool {
-    host.is_empty()
-        || host.starts_with('/')
-        || host.starts_with('@')
-        || host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
 }
 
 impl Driver {

@@ -4,12 +4,16 @@
 use std::time::Duration;
 
 use anyhow::Result;
-use tokio_postgres::Client;
+use tokio::task::JoinHandle;
+use tokio_postgres::{Client, NoTls};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use crate::conn::pgpass::{self, Lookup, PassFile};
+use crate::conn::socket;
+use crate::conn::target::{
+    Endpoint, EndpointError, EndpointKind, ProcessEnvironment, Resolved, SessionAttrs,
+};
 use crate::conn::tls::{self, SslMode, TlsFiles};
-use crate::conn::{DEFAULT_PORT, DEFAULT_SOCKET_DIR, os_user};
 use crate::exit::{invalid, no_response, problems};
 use crate::secret::Secret;
 use crate::url::libpq::ConnInfo;
@@ -30,14 +34,9 @@ pub struct Target {
     /// The same TLS settings, for code that runs the handshake itself (ping).
     pub tls_config: std::sync::Arc<rustls::ClientConfig>,
     pub sslmode: SslMode,
-    /// Host names or socket directories, in the order libpq tries them.
-    pub hosts: Vec<String>,
-    /// One per host.
-    pub ports: Vec<u16>,
-    /// One per host: a numeric address that replaces DNS (`hostaddr`).
-    pub hostaddrs: Vec<Option<std::net::IpAddr>>,
-    /// `target_session_attrs`: any, read-write, read-only, primary, standby, prefer-standby.
-    pub session_attrs: String,
+    /// The hosts, in the order libpq tries them; never empty.
+    pub endpoints: Vec<Endpoint>,
+    pub session_attrs: SessionAttrs,
     pub password: Option<Secret>,
     pub user: String,
     pub dbname: String,
@@ -57,9 +56,7 @@ impl Target {
 
     /// `host:port` of the first host, as pg_isready shows it.
     pub fn describe(&self) -> String {
-        let host = self.hosts.first().cloned().unwrap_or_default();
-        let port = self.ports.first().copied().unwrap_or(5432);
-        format!("{host}:{port}")
+        self.endpoints[0].describe()
     }
 }
 
@@ -70,81 +67,26 @@ fn setting(info: &ConnInfo, keyword: &str, env: &str) -> Option<String> {
         .or_else(|| std::env::var(env).ok().filter(|v| !v.is_empty()))
 }
 
-/// Resolves a parsed URL into a connection target. `application_name` applies unless the URL or
+/// Resolves a parsed URL into a connection target, through the one reading of URL, PG*
+/// environment and defaults in [`Resolved`]. `application_name` applies unless the URL or
 /// PGAPPNAME sets one; `timeout` overrides `connect_timeout` (else PGCONNECT_TIMEOUT, else 10 s).
 pub fn resolve(
     info: &ConnInfo,
     application_name: &str,
     timeout: Option<Duration>,
 ) -> Result<Target> {
+    let resolved = Resolved::read(info, &ProcessEnvironment);
+    let endpoints = resolved.endpoints.map_err(|error| match error {
+        EndpointError::Mismatch(message) => invalid(format!(
+            "{message}: give one port for all hosts or one per host"
+        )),
+        other => invalid(other.to_string()),
+    })?;
+    let sslmode = resolved.sslmode.map_err(invalid)?.value;
+    let session_attrs = resolved.session_attrs.map_err(invalid)?;
+    let (user, dbname) = (resolved.user.value, resolved.dbname.value);
+
     let mut config = tokio_postgres::Config::new();
-    let hosts: Vec<String> = setting(info, "host", "PGHOST")
-        .unwrap_or_else(|| DEFAULT_SOCKET_DIR.to_string())
-        .split(',')
-        .map(|h| {
-            if h.is_empty() {
-                DEFAULT_SOCKET_DIR.to_string()
-            } else {
-                h.to_string()
-            }
-        })
-        .collect();
-    let port_text = setting(info, "port", "PGPORT").unwrap_or_else(|| DEFAULT_PORT.to_string());
-    let mut ports = Vec::new();
-    for port in port_text.split(',') {
-        let port = if port.trim().is_empty() {
-            DEFAULT_PORT
-        } else {
-            port.trim()
-        };
-        let number: u16 = port
-            .parse()
-            .ok()
-            .filter(|p| *p > 0)
-            .ok_or_else(|| invalid(format!("invalid port {port:?}: give a number 1-65535")))?;
-        ports.push(number);
-    }
-    if ports.len() != 1 && ports.len() != hosts.len() {
-        return Err(invalid(format!(
-            "could not match {} port numbers to {} hosts: give one port for all hosts or one per host",
-            ports.len(),
-            hosts.len()
-        )));
-    }
-    for host in &hosts {
-        if host.starts_with('/') {
-            config.host_path(host);
-        } else {
-            config.host(host);
-        }
-    }
-    for port in &ports {
-        config.port(*port);
-    }
-    let ports = if ports.len() == 1 {
-        vec![ports[0]; hosts.len()]
-    } else {
-        ports
-    };
-    let mut hostaddrs = vec![None; hosts.len()];
-    if let Some(hostaddr) = setting(info, "hostaddr", "PGHOSTADDR") {
-        for (i, addr) in hostaddr.split(',').enumerate() {
-            if addr.is_empty() {
-                continue;
-            }
-            let ip: std::net::IpAddr = addr.parse().map_err(|_| {
-                invalid(format!(
-                    "invalid hostaddr {addr:?}: give a numeric IP address"
-                ))
-            })?;
-            config.hostaddr(ip);
-            if let Some(slot) = hostaddrs.get_mut(i) {
-                *slot = Some(ip);
-            }
-        }
-    }
-    let user = setting(info, "user", "PGUSER").unwrap_or_else(os_user);
-    let dbname = setting(info, "dbname", "PGDATABASE").unwrap_or_else(|| user.clone());
     config.user(&user).dbname(&dbname);
     config.application_name(
         setting(info, "application_name", "PGAPPNAME")
@@ -153,17 +95,14 @@ pub fn resolve(
     if let Some(options) = info.get("options").filter(|o| !o.is_empty()) {
         config.options(options.as_ref());
     }
-
     let connect_timeout = connect_timeout(info, timeout)?;
     config.connect_timeout(connect_timeout);
 
-    let (password, password_source) = password(info, &hosts[0], ports[0], &dbname, &user);
+    let (password, password_source) = password(info, &endpoints[0], &dbname, &user);
     if let Some(password) = &password {
         config.password(password.expose());
     }
 
-    let sslmode =
-        SslMode::parse(&setting(info, "sslmode", "PGSSLMODE").unwrap_or_else(|| "prefer".into()))?;
     let files = TlsFiles {
         sslrootcert: setting(info, "sslrootcert", "PGSSLROOTCERT"),
         sslcert: setting(info, "sslcert", "PGSSLCERT"),
@@ -171,28 +110,14 @@ pub fn resolve(
     };
     let (tls, sslmode, tls_config) = tls::connector(sslmode, &files)?;
     config.ssl_mode(sslmode.for_tokio_postgres());
-    let session_attrs = setting(info, "target_session_attrs", "PGTARGETSESSIONATTRS")
-        .unwrap_or_else(|| "any".into());
-    if ![
-        "any",
-        "read-write",
-        "read-only",
-        "primary",
-        "standby",
-        "prefer-standby",
-    ]
-    .contains(&session_attrs.as_str())
-    {
-        return Err(invalid(format!(
-            "invalid target_session_attrs {session_attrs:?}: use any, read-write, read-only, primary, standby or prefer-standby"
-        )));
-    }
     {
         use tokio_postgres::config::TargetSessionAttrs as Attrs;
-        config.target_session_attrs(match session_attrs.as_str() {
-            "read-write" | "primary" => Attrs::ReadWrite,
-            "read-only" | "standby" => Attrs::ReadOnly,
-            _ => Attrs::Any,
+        // tokio-postgres knows only read-write and read-only: primary and standby are
+        // approximated by them; ping checks them exactly.
+        config.target_session_attrs(match session_attrs {
+            SessionAttrs::ReadWrite | SessionAttrs::Primary => Attrs::ReadWrite,
+            SessionAttrs::ReadOnly | SessionAttrs::Standby => Attrs::ReadOnly,
+            SessionAttrs::Any | SessionAttrs::PreferStandby => Attrs::Any,
         });
     }
     Ok(Target {
@@ -200,9 +125,7 @@ pub fn resolve(
         tls,
         tls_config,
         sslmode,
-        hosts,
-        ports,
-        hostaddrs,
+        endpoints,
         session_attrs,
         password,
         user,
@@ -210,6 +133,77 @@ pub fn resolve(
         password_source,
         passfile_warning: passfile_warning(info),
         connect_timeout,
+    })
+}
+
+/// One endpoint in tokio-postgres's terms: its host (name or socket directory), port and
+/// `hostaddr`, added to the session settings. Abstract sockets have no such terms (see [`open`]).
+fn config_for(base: &tokio_postgres::Config, endpoint: &Endpoint) -> tokio_postgres::Config {
+    let mut config = base.clone();
+    match endpoint.kind {
+        EndpointKind::Unix => {
+            config.host_path(&endpoint.host);
+        }
+        EndpointKind::Tcp | EndpointKind::Abstract => {
+            config.host(endpoint.name());
+        }
+    }
+    config.port(endpoint.port);
+    if let Some(address) = endpoint.hostaddr {
+        config.hostaddr(address);
+    }
+    config
+}
+
+/// Opens a session on the first endpoint that takes it, in libpq's order, and spawns its
+/// connection task. Each endpoint is tried with tokio-postgres's own connect (TLS, password,
+/// `target_session_attrs`); an abstract socket, which tokio-postgres cannot open, is opened here
+/// and the session started over it without TLS (as libpq: none over Unix sockets).
+pub async fn open(
+    base: &tokio_postgres::Config,
+    endpoints: &[Endpoint],
+    tls: &MakeRustlsConnect,
+) -> Result<(Client, JoinHandle<()>), tokio_postgres::Error> {
+    let mut failure = None;
+    for endpoint in endpoints {
+        let attempt = match endpoint.kind {
+            EndpointKind::Abstract => {
+                let mut config = base.clone();
+                config.ssl_mode(tokio_postgres::config::SslMode::Disable);
+                let opened = tokio::time::timeout(
+                    base.get_connect_timeout().copied().unwrap_or(Duration::MAX),
+                    socket::connect(endpoint),
+                )
+                .await
+                .unwrap_or_else(|_| Err(std::io::ErrorKind::TimedOut.into()));
+                match opened {
+                    Ok(stream) => config
+                        .connect_raw(stream, NoTls)
+                        .await
+                        .map(|(c, conn)| (c, spawn(conn))),
+                    Err(error) => config
+                        .connect_raw(socket::Failed::new(error), NoTls)
+                        .await
+                        .map(|(c, conn)| (c, spawn(conn))),
+                }
+            }
+            _ => config_for(base, endpoint)
+                .connect(tls.clone())
+                .await
+                .map(|(c, conn)| (c, spawn(conn))),
+        };
+        match attempt {
+            Ok(opened) => return Ok(opened),
+            Err(error) => failure = Some(error),
+        }
+    }
+    Err(failure.expect("a target has at least one endpoint"))
+}
+
+/// Runs a session's connection until it ends.
+fn spawn<T: std::future::Future + Send + 'static>(connection: T) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let _ = connection.await;
     })
 }
 
@@ -241,8 +235,7 @@ fn connect_timeout(info: &ConnInfo, flag: Option<Duration>) -> Result<Duration> 
 
 fn password(
     info: &ConnInfo,
-    host: &str,
-    port: u16,
+    endpoint: &Endpoint,
     dbname: &str,
     user: &str,
 ) -> (Option<Secret>, PasswordSource) {
@@ -259,9 +252,10 @@ fn password(
     }
     let passfile = info.get("passfile").map(|p| p.into_owned());
     if let Some(PassFile::Usable(path)) = pgpass::locate(passfile.as_deref()) {
-        let port = port.to_string();
+        let port = endpoint.port.to_string();
+        let host = endpoint.name();
         let lookup = Lookup {
-            host,
+            host: &host,
             port: &port,
             database: dbname,
             user,
@@ -291,10 +285,15 @@ fn passfile_warning(info: &ConnInfo) -> Option<String> {
 
 /// Connects and spawns the connection task; errors carry the documented exit code and a hint.
 pub async fn connect(target: &Target) -> Result<Client> {
-    let attempt = target.config.connect(target.tls.clone());
-    let result =
-        tokio::time::timeout(target.connect_timeout + Duration::from_millis(500), attempt).await;
-    let (client, connection) = match result {
+    connect_with(target, &target.config).await
+}
+
+/// [`connect`] with other session settings (another application_name, say).
+pub async fn connect_with(target: &Target, config: &tokio_postgres::Config) -> Result<Client> {
+    let attempt = open(config, &target.endpoints, &target.tls);
+    let wait = target.connect_timeout * target.endpoints.len() as u32 + Duration::from_millis(500);
+    let result = tokio::time::timeout(wait, attempt).await;
+    let (client, _) = match result {
         Err(_) => {
             return Err(no_response(format!(
                 "{}: no response within {:.1} s (timed out); is the server up and reachable?",
@@ -305,9 +304,6 @@ pub async fn connect(target: &Target) -> Result<Client> {
         Ok(Err(error)) => return Err(classify(&error, target)),
         Ok(Ok(pair)) => pair,
     };
-    tokio::spawn(async move {
-        let _ = connection.await;
-    });
     Ok(client)
 }
 
@@ -325,7 +321,10 @@ pub fn classify(error: &tokio_postgres::Error, target: &Target) -> anyhow::Error
             ),
             "3D000" => format!(
                 "create it: createdb -h {} -p {} -U {} {}",
-                target.hosts[0], target.ports[0], target.user, target.dbname
+                target.endpoints[0].name(),
+                target.endpoints[0].port,
+                target.user,
+                target.dbname
             ),
             "53300" => {
                 "the server is at max_connections: close idle connections or raise max_connections"

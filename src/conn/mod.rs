@@ -2,6 +2,8 @@
 
 pub mod connect;
 pub mod pgpass;
+pub mod socket;
+pub mod target;
 pub mod tls;
 
 /// libpq's compiled-in Unix socket directory on Debian and Ubuntu builds.

@@ -22,55 +22,7 @@ use tokio_postgres_rustls::MakeRustlsConnect;
 
 use crate::exit::invalid;
 
-/// libpq's sslmode values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SslMode {
-    Disable,
-    Allow,
-    Prefer,
-    Require,
-    VerifyCa,
-    VerifyFull,
-}
-
-impl SslMode {
-    pub fn parse(text: &str) -> Result<SslMode> {
-        Ok(match text {
-            "disable" => SslMode::Disable,
-            "allow" => SslMode::Allow,
-            "prefer" => SslMode::Prefer,
-            "require" => SslMode::Require,
-            "verify-ca" => SslMode::VerifyCa,
-            "verify-full" => SslMode::VerifyFull,
-            other => {
-                return Err(invalid(format!(
-                    "invalid sslmode value {other:?}: use disable, allow, prefer, require, verify-ca or verify-full"
-                )));
-            }
-        })
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            SslMode::Disable => "disable",
-            SslMode::Allow => "allow",
-            SslMode::Prefer => "prefer",
-            SslMode::Require => "require",
-            SslMode::VerifyCa => "verify-ca",
-            SslMode::VerifyFull => "verify-full",
-        }
-    }
-
-    /// The nearest mode tokio-postgres knows (it has no `allow`; `verify-*` require TLS).
-    pub fn for_tokio_postgres(self) -> tokio_postgres::config::SslMode {
-        use tokio_postgres::config::SslMode as Pg;
-        match self {
-            SslMode::Disable => Pg::Disable,
-            SslMode::Allow | SslMode::Prefer => Pg::Prefer,
-            SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => Pg::Require,
-        }
-    }
-}
+pub use crate::conn::target::SslMode;
 
 /// The TLS files a connection names.
 #[derive(Debug, Clone, Default)]

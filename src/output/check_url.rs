@@ -87,7 +87,7 @@ fn to_json(report: &CheckUrlReport) -> Json {
         "driver": report.scheme.as_ref().and_then(|s| s.driver).map(|d| d.name()),
         "libpq": libpq,
         "driver_only_parameters": report.driver_only_parameters,
-        "hosts": report.hosts.iter().map(|h| json!({"host": h.host, "port": h.port, "kind": h.kind})).collect::<Vec<_>>(),
+        "hosts": report.hosts.iter().map(|h| json!({"host": h.hostaddr.map_or_else(|| h.name(), |a| a.to_string()), "port": h.port.to_string(), "kind": h.kind.key()})).collect::<Vec<_>>(),
         "sqlalchemy": sqlalchemy_json(report),
         "explanation": report.explanation.iter().map(|p| json!({"part": p.part, "value": p.value, "meaning": p.meaning})).collect::<Vec<_>>(),
         "findings": report.findings.iter().map(|f| json!({"code": f.code, "level": f.level.name(), "message": f.message})).collect::<Vec<_>>(),

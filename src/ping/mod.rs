@@ -4,18 +4,20 @@
 mod facts;
 mod transport;
 
+use std::future::Future;
 use std::time::{Duration, Instant};
 
 use tokio_postgres::{Client, NoTls};
 
 use crate::check_url::{Finding, Level};
 use crate::conn::connect::{self, PasswordSource, Target};
+use crate::conn::target::{Endpoint, SessionAttrs};
 use crate::exit::Outcome;
 use crate::progress::Progress;
 use crate::url::parse_database_url;
 
 pub use facts::ServerFacts;
-use transport::{Endpoint, Failure, StageError, elapsed_ms};
+use transport::{Failure, StageError, elapsed_ms};
 
 /// The pool settings ping checks capacity against.
 #[derive(Debug, Clone, Copy)]
@@ -196,15 +198,9 @@ async fn ping_once(
     progress: &Progress,
 ) -> (PingReport, Option<Client>) {
     let mut attempts = Vec::new();
-    let prefer_standby = target.session_attrs == "prefer-standby";
-    let passes: &[&str] = if prefer_standby {
-        &["standby", "any"]
-    } else {
-        &[target.session_attrs.as_str()]
-    };
-    for attrs in passes {
-        for index in 0..target.hosts.len() {
-            let (attempt, client) = attempt_host(target, index, attrs, progress).await;
+    for &attrs in target.session_attrs.passes() {
+        for endpoint in &target.endpoints {
+            let (attempt, client) = attempt_host(target, endpoint, attrs, progress).await;
             let accepted = attempt.status == Status::Accepting;
             attempts.push(attempt);
             if accepted {
@@ -235,27 +231,14 @@ fn finish(attempts: Vec<Attempt>, findings: Vec<Finding>) -> PingReport {
     }
 }
 
+/// One host, stage by stage; the first failing stage ends the attempt with its status and hint.
 async fn attempt_host(
     target: &Target,
-    index: usize,
-    attrs: &str,
+    endpoint: &Endpoint,
+    attrs: SessionAttrs,
     progress: &Progress,
 ) -> (Attempt, Option<Client>) {
     let timeout = target.connect_timeout;
-    let host = target.hosts[index].clone();
-    let port = target.ports[index];
-    let endpoint = if host.starts_with('/') || host.starts_with('@') {
-        Endpoint::Unix {
-            dir: host.clone(),
-            port,
-        }
-    } else {
-        Endpoint::Tcp {
-            host: host.clone(),
-            port,
-            hostaddr: target.hostaddrs[index],
-        }
-    };
     let mut attempt = Attempt {
         target: endpoint.describe(),
         status: Status::Accepting,
@@ -263,99 +246,104 @@ async fn attempt_host(
         hint: None,
         server: None,
     };
-    let fail = |attempt: &mut Attempt, name: &'static str, started: Instant, error: StageError| {
-        attempt.stages.push(Stage {
-            name,
-            ok: false,
-            ms: elapsed_ms(started),
-            detail: error.detail,
-        });
-        attempt.status = match error.failure {
-            Failure::NoResponse => Status::NoResponse,
-            Failure::Rejecting => Status::Rejecting,
+    macro_rules! stage {
+        ($name:literal, $work:expr) => {
+            match attempt.stage($name, $work).await {
+                Some(value) => value,
+                None => return (attempt, None),
+            }
         };
-        attempt.hint = Some(error.hint);
-    };
+    }
+    let addrs = stage!("resolve", transport::resolve(endpoint, timeout));
+    let connected = stage!("connect", transport::connect(endpoint, &addrs, timeout));
+    let stream = stage!(
+        "tls",
+        transport::negotiate_tls(
+            connected,
+            target.sslmode,
+            &target.tls_config,
+            &endpoint.name(),
+            timeout
+        )
+    );
+    let client = stage!("auth", authenticate(target, endpoint, stream));
+    stage!("pre-ping", pre_ping(&client, progress, timeout));
+    let facts = stage!("server", server_facts(&client, progress, timeout));
+    let accepted = attrs.accepts(facts.read_only, facts.in_recovery);
+    attempt.server = Some(facts);
+    if !accepted {
+        attempt.status = Status::Rejecting;
+        attempt.hint = Some(format!(
+            "this server is not {attrs} (target_session_attrs); the next host is tried"
+        ));
+        attempt.stages.push(Stage {
+            name: "session",
+            ok: false,
+            ms: 0.0,
+            detail: format!("does not satisfy target_session_attrs={attrs}"),
+        });
+        return (attempt, None);
+    }
+    (attempt, Some(client))
+}
 
-    let started = Instant::now();
-    let addrs = match transport::resolve(&endpoint, timeout).await {
-        Ok((addrs, detail)) => {
-            attempt.stages.push(Stage {
-                name: "resolve",
-                ok: true,
-                ms: elapsed_ms(started),
-                detail,
-            });
-            addrs
+impl Attempt {
+    /// Runs one timed stage and records it; a failure also sets the attempt's status and hint.
+    async fn stage<T>(
+        &mut self,
+        name: &'static str,
+        work: impl Future<Output = Result<(T, String), StageError>>,
+    ) -> Option<T> {
+        let started = Instant::now();
+        let result = work.await;
+        let ms = elapsed_ms(started);
+        match result {
+            Ok((value, detail)) => {
+                self.stages.push(Stage {
+                    name,
+                    ok: true,
+                    ms,
+                    detail,
+                });
+                Some(value)
+            }
+            Err(error) => {
+                self.stages.push(Stage {
+                    name,
+                    ok: false,
+                    ms,
+                    detail: error.detail,
+                });
+                self.status = match error.failure {
+                    Failure::NoResponse => Status::NoResponse,
+                    Failure::Rejecting => Status::Rejecting,
+                };
+                self.hint = Some(error.hint);
+                None
+            }
         }
-        Err(error) => {
-            fail(&mut attempt, "resolve", started, error);
-            return (attempt, None);
-        }
-    };
+    }
+}
 
-    let started = Instant::now();
-    let connected = match transport::connect(&endpoint, &addrs, timeout).await {
-        Ok((connected, detail)) => {
-            attempt.stages.push(Stage {
-                name: "connect",
-                ok: true,
-                ms: elapsed_ms(started),
-                detail,
-            });
-            connected
-        }
-        Err(error) => {
-            fail(&mut attempt, "connect", started, error);
-            return (attempt, None);
-        }
-    };
-
-    let started = Instant::now();
-    let stream = match transport::negotiate_tls(
-        connected,
-        target.sslmode,
-        &target.tls_config,
-        &host,
-        timeout,
-    )
-    .await
-    {
-        Ok((stream, detail, _)) => {
-            attempt.stages.push(Stage {
-                name: "tls",
-                ok: true,
-                ms: elapsed_ms(started),
-                detail,
-            });
-            stream
-        }
-        Err(error) => {
-            fail(&mut attempt, "tls", started, error);
-            return (attempt, None);
-        }
-    };
-
-    let started = Instant::now();
+/// The startup message and authentication, over the stream the transport stages opened.
+async fn authenticate(
+    target: &Target,
+    endpoint: &Endpoint,
+    stream: Box<dyn transport::Io>,
+) -> Result<(Client, String), StageError> {
+    let timeout = target.connect_timeout;
     let session = target.session_config();
-    let client = match tokio::time::timeout(timeout, session.connect_raw(stream, NoTls)).await {
-        Err(_) => {
-            fail(&mut attempt, "auth", started, StageError {
-                failure: Failure::NoResponse,
-                detail: format!("no answer to the startup message within {:.1} s", timeout.as_secs_f64()),
-                hint: "the server accepted the connection but does not answer: is it overloaded or frozen?".into(),
-            });
-            return (attempt, None);
-        }
-        Ok(Err(error)) => {
-            fail(
-                &mut attempt,
-                "auth",
-                started,
-                auth_error(&error, target, &endpoint),
-            );
-            return (attempt, None);
-        }
+    match tokio::time::timeout(timeout, session.connect_raw(stream, NoTls)).await {
+        Err(_) => Err(StageError {
+            failure: Failure::NoResponse,
+            detail: format!(
+                "no answer to the startup message within {:.1} s",
+                timeout.as_secs_f64()
+            ),
+            hint: "the server accepted the connection but does not answer: is it overloaded or frozen?"
+                .into(),
+        }),
+        Ok(Err(error)) => Err(auth_error(&error, target, endpoint)),
         Ok(Ok((client, connection))) => {
             tokio::spawn(async move {
                 let _ = connection.await;
@@ -370,109 +358,64 @@ async fn attempt_host(
                 "user {}, database {}, {password}",
                 target.user, target.dbname
             );
-            attempt.stages.push(Stage {
-                name: "auth",
-                ok: true,
-                ms: elapsed_ms(started),
-                detail,
-            });
-            client
+            Ok((client, detail))
         }
-    };
+    }
+}
 
-    let started = Instant::now();
+/// The pre-ping itself: `SELECT 1` on the new session.
+async fn pre_ping(
+    client: &Client,
+    progress: &Progress,
+    timeout: Duration,
+) -> Result<((), String), StageError> {
     progress.echo_sql("SELECT 1");
-    match tokio::time::timeout(timeout, client.simple_query("SELECT 1")).await {
-        Ok(Ok(_)) => attempt.stages.push(Stage {
-            name: "pre-ping",
-            ok: true,
-            ms: elapsed_ms(started),
-            detail: "SELECT 1".into(),
-        }),
-        other => {
-            let detail = match other {
-                Ok(Err(error)) => format!("SELECT 1 failed: {}", connect::error_chain(&error)),
-                _ => format!(
-                    "SELECT 1 got no answer within {:.1} s",
-                    timeout.as_secs_f64()
-                ),
-            };
-            fail(
-                &mut attempt,
-                "pre-ping",
-                started,
-                StageError {
-                    failure: Failure::NoResponse,
-                    detail,
-                    hint: "the server authenticated the session but stopped answering".into(),
-                },
-            );
-            return (attempt, None);
-        }
-    }
-
-    let started = Instant::now();
-    progress.echo_sql(facts::FACTS_SQL);
-    let facts = match tokio::time::timeout(timeout, facts::read(&client)).await {
-        Ok(Ok(facts)) => facts,
-        other => {
-            let detail = match other {
-                Ok(Err(error)) => format!(
-                    "reading server facts failed: {}",
-                    connect::error_chain(&error)
-                ),
-                _ => format!("no answer within {:.1} s", timeout.as_secs_f64()),
-            };
-            fail(
-                &mut attempt,
-                "server",
-                started,
-                StageError {
-                    failure: Failure::NoResponse,
-                    detail,
-                    hint: "the server stopped answering".into(),
-                },
-            );
-            return (attempt, None);
-        }
+    let detail = match tokio::time::timeout(timeout, client.simple_query("SELECT 1")).await {
+        Ok(Ok(_)) => return Ok(((), "SELECT 1".into())),
+        Ok(Err(error)) => format!("SELECT 1 failed: {}", connect::error_chain(&error)),
+        Err(_) => format!(
+            "SELECT 1 got no answer within {:.1} s",
+            timeout.as_secs_f64()
+        ),
     };
-    let role = if facts.in_recovery {
-        "standby (in recovery)"
-    } else {
-        "primary"
-    };
-    let detail = format!(
-        "PostgreSQL {}, {role}, {} of {} connections in use",
-        facts.server_version, facts.client_backends, facts.max_connections
-    );
-    attempt.stages.push(Stage {
-        name: "server",
-        ok: true,
-        ms: elapsed_ms(started),
+    Err(StageError {
+        failure: Failure::NoResponse,
         detail,
-    });
-    let matches = match attrs {
-        "read-write" => !facts.read_only,
-        "read-only" => facts.read_only,
-        "primary" => !facts.in_recovery,
-        "standby" => facts.in_recovery,
-        _ => true,
+        hint: "the server authenticated the session but stopped answering".into(),
+    })
+}
+
+/// The server's version, role and connection counts.
+async fn server_facts(
+    client: &Client,
+    progress: &Progress,
+    timeout: Duration,
+) -> Result<(ServerFacts, String), StageError> {
+    progress.echo_sql(facts::FACTS_SQL);
+    let detail = match tokio::time::timeout(timeout, facts::read(client)).await {
+        Ok(Ok(facts)) => {
+            let role = if facts.in_recovery {
+                "standby (in recovery)"
+            } else {
+                "primary"
+            };
+            let detail = format!(
+                "PostgreSQL {}, {role}, {} of {} connections in use",
+                facts.server_version, facts.client_backends, facts.max_connections
+            );
+            return Ok((facts, detail));
+        }
+        Ok(Err(error)) => format!(
+            "reading server facts failed: {}",
+            connect::error_chain(&error)
+        ),
+        Err(_) => format!("no answer within {:.1} s", timeout.as_secs_f64()),
     };
-    attempt.server = Some(facts);
-    if !matches {
-        attempt.status = Status::Rejecting;
-        attempt.hint = Some(format!(
-            "this server is not {attrs} (target_session_attrs); the next host is tried"
-        ));
-        attempt.stages.push(Stage {
-            name: "session",
-            ok: false,
-            ms: 0.0,
-            detail: format!("does not satisfy target_session_attrs={attrs}"),
-        });
-        return (attempt, None);
-    }
-    (attempt, Some(client))
+    Err(StageError {
+        failure: Failure::NoResponse,
+        detail,
+        hint: "the server stopped answering".into(),
+    })
 }
 
 /// A failed startup: the server's SQLSTATE decides the status and the hint.
@@ -491,10 +434,7 @@ fn auth_error(error: &tokio_postgres::Error, target: &Target, endpoint: &Endpoin
             hint: "the server closed the connection during startup; check the server log".into(),
         };
     };
-    let (host, port) = match endpoint {
-        Endpoint::Tcp { host, port, .. } => (host.clone(), *port),
-        Endpoint::Unix { dir, port } => (dir.clone(), *port),
-    };
+    let (host, port) = (endpoint.name(), endpoint.port);
     let code = db.code().code();
     let hint = match code {
         "28P01" => "wrong password: check the URL, PGPASSWORD and ~/.pgpass (in that order, as libpq reads them)".to_string(),

@@ -9,6 +9,8 @@ use rustls::pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpStream, UnixStream};
 
+use crate::conn::socket;
+use crate::conn::target::{Endpoint, EndpointKind};
 use crate::conn::tls::SslMode;
 
 /// Any stream tokio-postgres can run a session over.
@@ -34,57 +36,31 @@ pub fn elapsed_ms(start: Instant) -> f64 {
     start.elapsed().as_secs_f64() * 1000.0
 }
 
-/// Where one host is.
-#[derive(Debug, Clone)]
-pub enum Endpoint {
-    Tcp {
-        host: String,
-        port: u16,
-        hostaddr: Option<IpAddr>,
-    },
-    Unix {
-        dir: String,
-        port: u16,
-    },
-}
-
-impl Endpoint {
-    pub fn describe(&self) -> String {
-        match self {
-            Endpoint::Tcp { host, port, .. } => format!("{host}:{port}"),
-            Endpoint::Unix { dir, port } => format!("{dir}:{port}"),
-        }
-    }
-
-    pub fn socket_path(dir: &str, port: u16) -> String {
-        format!("{}/.s.PGSQL.{port}", dir.trim_end_matches('/'))
-    }
-}
-
-/// DNS: every address of the host, in the resolver's order.
+/// DNS: every address of the host, in the resolver's order (none for sockets).
 pub async fn resolve(
     endpoint: &Endpoint,
     timeout: Duration,
 ) -> Result<(Vec<SocketAddr>, String), StageError> {
-    match endpoint {
-        Endpoint::Unix { dir, port } => Ok((
+    let port = endpoint.port;
+    match (endpoint.kind, endpoint.hostaddr) {
+        (EndpointKind::Unix, _) => Ok((
             Vec::new(),
-            format!("Unix socket {}", Endpoint::socket_path(dir, *port)),
+            format!("Unix socket {}", endpoint.socket_path().unwrap_or_default()),
         )),
-        Endpoint::Tcp {
-            hostaddr: Some(ip),
-            port,
-            ..
-        } => Ok((
-            vec![SocketAddr::new(*ip, *port)],
+        (EndpointKind::Abstract, _) => Ok((
+            Vec::new(),
+            format!(
+                "abstract Unix socket {}",
+                endpoint.socket_path().unwrap_or_default()
+            ),
+        )),
+        (EndpointKind::Tcp, Some(ip)) => Ok((
+            vec![SocketAddr::new(ip, port)],
             format!("hostaddr {ip}, no DNS lookup"),
         )),
-        Endpoint::Tcp {
-            host,
-            port,
-            hostaddr: None,
-        } => {
-            let lookup = tokio::net::lookup_host((host.as_str(), *port));
+        (EndpointKind::Tcp, None) => {
+            let host = &endpoint.host;
+            let lookup = tokio::net::lookup_host((host.as_str(), port));
             match tokio::time::timeout(timeout, lookup).await {
                 Err(_) => Err(StageError {
                     failure: Failure::NoResponse,
@@ -112,9 +88,8 @@ pub async fn connect(
     addrs: &[SocketAddr],
     timeout: Duration,
 ) -> Result<(Connected, String), StageError> {
-    if let Endpoint::Unix { dir, port } = endpoint {
-        let path = Endpoint::socket_path(dir, *port);
-        return match tokio::time::timeout(timeout, UnixStream::connect(&path)).await {
+    if let Some(path) = endpoint.socket_path() {
+        return match tokio::time::timeout(timeout, socket::connect(endpoint)).await {
             Ok(Ok(stream)) => Ok((Connected::Unix(stream), format!("connected to {path}"))),
             Ok(Err(error)) => Err(StageError {
                 failure: Failure::NoResponse,
@@ -176,13 +151,12 @@ pub async fn negotiate_tls(
     tls: &Arc<rustls::ClientConfig>,
     server_name: &str,
     timeout: Duration,
-) -> Result<(Box<dyn Io>, String, bool), StageError> {
+) -> Result<(Box<dyn Io>, String), StageError> {
     let mut stream = match connected {
         Connected::Unix(stream) => {
             return Ok((
                 Box::new(stream),
                 "not used over a Unix socket (as libpq)".into(),
-                false,
             ));
         }
         Connected::Tcp(stream) => stream,
@@ -191,7 +165,6 @@ pub async fn negotiate_tls(
         return Ok((
             Box::new(stream),
             format!("not requested (sslmode={})", sslmode.name()),
-            false,
         ));
     }
     let answer = tokio::time::timeout(timeout, async {
@@ -219,7 +192,6 @@ pub async fn negotiate_tls(
             return Ok((
                 Box::new(stream),
                 "the server does not offer TLS; unencrypted (sslmode=prefer)".into(),
-                false,
             ));
         }
         b'N' => {
@@ -268,7 +240,7 @@ pub async fn negotiate_tls(
                 SslMode::VerifyCa => "certificate chain verified, host name not checked",
                 _ => "certificate not verified",
             };
-            Ok((Box::new(tls_stream), format!("{version}, {cipher} ({verified}, sslmode={})", sslmode.name()), true))
+            Ok((Box::new(tls_stream), format!("{version}, {cipher} ({verified}, sslmode={})", sslmode.name())))
         }
     }
 }

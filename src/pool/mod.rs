@@ -23,7 +23,8 @@ use deadpool::managed::Manager as _;
 use deadpool_postgres::{ClientWrapper, Manager, ManagerConfig, RecyclingMethod};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::conn::connect::Target;
+use crate::conn::connect::{self, Target};
+use crate::conn::target::Endpoint;
 
 /// QueuePool's settings.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -142,9 +143,12 @@ impl QueuePool {
             let ms = statement_timeout.as_millis();
             config.options(format!("{existing} -c statement_timeout={ms}").trim());
         }
-        let manager = Manager::from_config(
+        let manager = Manager::from_connect(
             config,
-            target.tls.clone(),
+            Endpoints {
+                endpoints: target.endpoints.clone(),
+                tls: target.tls.clone(),
+            },
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },
@@ -361,6 +365,26 @@ enum Reason {
     Recycle,
     PrePing,
     Broken,
+}
+
+/// deadpool opens each connection through [`connect::open`], so the pool reaches every
+/// endpoint kind the target has, in libpq's order.
+struct Endpoints {
+    endpoints: Vec<Endpoint>,
+    tls: tokio_postgres_rustls::MakeRustlsConnect,
+}
+
+impl deadpool_postgres::Connect for Endpoints {
+    fn connect(
+        &self,
+        config: &tokio_postgres::Config,
+    ) -> futures_util::future::BoxFuture<
+        '_,
+        Result<(tokio_postgres::Client, tokio::task::JoinHandle<()>), tokio_postgres::Error>,
+    > {
+        let config = config.clone();
+        Box::pin(async move { connect::open(&config, &self.endpoints, &self.tls).await })
+    }
 }
 
 #[cfg(test)]

@@ -2,9 +2,10 @@
 //! `PQconninfoParse()` where the behaviour is shared, see `oracle/`), plus
 //! hosts, ambiguities, redaction and version differences.
 
+use dbtool::conn::target::{EndpointKind, NO_ENVIRONMENT, Origin, endpoints};
 use dbtool::url::libpq::{
-    AmbiguityKind, ConnInfo, HostKind, ParseOptions, UriError, parse_conninfo, parse_uri,
-    parse_uri_bytes, parse_uri_with,
+    AmbiguityKind, ConnInfo, ParseOptions, UriError, parse_conninfo, parse_uri, parse_uri_bytes,
+    parse_uri_with,
 };
 
 fn pairs(info: &ConnInfo) -> Vec<(String, String)> {
@@ -237,57 +238,64 @@ fn passwords_are_never_echoed() {
 
 #[test]
 fn hosts_list() {
-    let info = parse_uri("postgresql://h1:5432,h2:5433,h3/db").unwrap();
-    let hosts = info.hosts().unwrap();
-    let summary: Vec<(String, Option<String>, HostKind)> = hosts
-        .into_iter()
-        .map(|h| (h.host, h.port, h.kind))
-        .collect();
+    let layout = |uri: &str| -> Result<Vec<(String, u16, EndpointKind, Origin)>, String> {
+        endpoints(&parse_uri(uri).unwrap(), NO_ENVIRONMENT)
+            .map(|hosts| {
+                hosts
+                    .into_iter()
+                    .map(|h| (h.name(), h.port, h.kind, h.port_origin))
+                    .collect()
+            })
+            .map_err(|e| e.to_string())
+    };
     assert_eq!(
-        summary,
-        vec![
-            ("h1".to_owned(), Some("5432".to_owned()), HostKind::Tcp),
-            ("h2".to_owned(), Some("5433".to_owned()), HostKind::Tcp),
-            ("h3".to_owned(), Some(String::new()), HostKind::Tcp),
-        ]
+        layout("postgresql://h1:5432,h2:5433,h3/db"),
+        Ok(vec![
+            ("h1".to_owned(), 5432, EndpointKind::Tcp, Origin::Url),
+            ("h2".to_owned(), 5433, EndpointKind::Tcp, Origin::Url),
+            ("h3".to_owned(), 5432, EndpointKind::Tcp, Origin::Default),
+        ])
     );
 
-    let kinds = |uri: &str| -> Vec<HostKind> {
-        parse_uri(uri)
-            .unwrap()
-            .hosts()
+    let kinds = |uri: &str| -> Vec<EndpointKind> {
+        endpoints(&parse_uri(uri).unwrap(), NO_ENVIRONMENT)
             .unwrap()
             .into_iter()
             .map(|h| h.kind)
             .collect()
     };
-    assert_eq!(kinds("postgresql://"), vec![HostKind::DefaultUnix]);
+    assert_eq!(kinds("postgresql://"), vec![EndpointKind::Unix]);
     assert_eq!(
         kinds("postgresql://%2Ftmp,,[::1]"),
-        vec![HostKind::Unix, HostKind::DefaultUnix, HostKind::Tcp]
+        vec![EndpointKind::Unix, EndpointKind::Unix, EndpointKind::Tcp]
     );
     assert_eq!(
         kinds("postgresql:///db?host=@abstract"),
-        vec![HostKind::Unix]
+        vec![EndpointKind::Abstract]
     );
+    let hosts = endpoints(
+        &parse_uri("postgresql://h1,h2?hostaddr=10.0.0.1,").unwrap(),
+        NO_ENVIRONMENT,
+    )
+    .unwrap();
+    assert_eq!(hosts[0].hostaddr, Some("10.0.0.1".parse().unwrap()));
     assert_eq!(
-        kinds("postgresql://h1,h2?hostaddr=10.0.0.1,"),
-        vec![HostKind::HostAddr, HostKind::Tcp]
+        (hosts[1].kind, hosts[1].hostaddr),
+        (EndpointKind::Tcp, None)
     );
 
     // one port applies to all hosts
-    let info = parse_uri("postgresql://h1,h2,h3/db?port=6432").unwrap();
-    assert!(
-        info.hosts()
-            .unwrap()
-            .iter()
-            .all(|h| h.port.as_deref() == Some("6432"))
-    );
+    let ports: Vec<u16> = layout("postgresql://h1,h2,h3/db?port=6432")
+        .unwrap()
+        .iter()
+        .map(|h| h.1)
+        .collect();
+    assert_eq!(ports, [6432, 6432, 6432]);
 
     // mismatches fail at connect time in libpq
     let info = parse_uri("postgresql://h1,h2,h3/db?port=1,2").unwrap();
     assert_eq!(
-        info.hosts(),
+        layout("postgresql://h1,h2,h3/db?port=1,2"),
         Err("could not match 2 port numbers to 3 hosts".to_owned())
     );
     assert!(
@@ -295,9 +303,8 @@ fn hosts_list() {
             .iter()
             .any(|a| a.kind == AmbiguityKind::HostListMismatch)
     );
-    let info = parse_uri("postgresql://h1,h2?hostaddr=1.2.3.4").unwrap();
     assert_eq!(
-        info.hosts(),
+        layout("postgresql://h1,h2?hostaddr=1.2.3.4"),
         Err("could not match 2 host names to 1 hostaddr values".to_owned())
     );
 }

@@ -182,7 +182,10 @@ fn arbitrary_input_never_panics_and_reparses() {
             match parse_uri_bytes(&input, opts) {
                 Ok(info) => {
                     ok.set(ok.get() + 1);
-                    let _ = info.hosts();
+                    let _ = dbtool::conn::target::endpoints(
+                        &info,
+                        dbtool::conn::target::NO_ENVIRONMENT,
+                    );
                     let again = render_uri(&info);
                     let back = parse_uri_with(&again, opts)
                         .map_err(|e| TestCaseError::fail(format!("{shown:?} -> {again} -> {e}")))?;

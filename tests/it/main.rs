@@ -22,4 +22,5 @@ mod pg;
 mod ping;
 mod pool_bench;
 mod settings;
+mod target_agreement;
 mod url_properties;

@@ -27,6 +27,8 @@ pub struct ClusterOptions {
     pub max_connections: Option<u32>,
     /// Extra `postgresql.conf` lines.
     pub settings: Vec<String>,
+    /// Also listen on this Linux abstract socket name (`@name` in a URL's host).
+    pub abstract_socket: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -179,8 +181,12 @@ impl Cluster {
         let mut conf = vec![
             "listen_addresses = '127.0.0.1'".to_string(),
             format!(
-                "unix_socket_directories = '{}'",
-                root.join("sock").display()
+                "unix_socket_directories = '{}{}'",
+                root.join("sock").display(),
+                options
+                    .abstract_socket
+                    .as_ref()
+                    .map_or(String::new(), |name| format!(", @{name}"))
             ),
             "fsync = off".into(),
             "synchronous_commit = off".into(),

@@ -5,13 +5,14 @@
 //!   the same host list, for users, passwords, several hosts (names, IPv4, IPv6 with zones, Unix
 //!   socket directories, abstract sockets), per-host or shared ports, databases and any libpq
 //!   keyword with any value, under libpq 18's and the older decoding rules;
-//! * the forms of `dbtool::url::conversions` that are libpq's (the URI, keyword/value, and the
+//! * the forms of `dbtool::check_url::conversions` that are libpq's (the URI, keyword/value, and the
 //!   SQLAlchemy psycopg URL) read back with `parse_conninfo` (or as a SQLAlchemy URL) to the
 //!   same pairs, and with the password masked to the same pairs but the password.
 
-use dbtool::url::conversions;
+use dbtool::check_url::conversions;
+use dbtool::conn::target::{EndpointKind, NO_ENVIRONMENT, Origin, endpoints, parse_libpq_int};
 use dbtool::url::libpq::{
-    ConnInfo, HostKind, KEYWORDS, ParseOptions, parse_conninfo_with, parse_uri_with, render_uri,
+    ConnInfo, KEYWORDS, ParseOptions, parse_conninfo_with, parse_uri_with, render_uri,
 };
 use dbtool::url::parse_database_url;
 use dbtool::url::sqlalchemy::parse_scheme;
@@ -174,25 +175,34 @@ proptest! {
             let back = parse_uri_with(&uri, options)
                 .map_err(|e| TestCaseError::fail(format!("{uri:?}: {e}")))?;
             prop_assert_eq!(back.pairs(), info.pairs(), "{:?} (libpq {})", uri, options.libpq_major);
-            let hosts = back.hosts();
-            prop_assert_eq!(&hosts, &info.hosts());
+            let hosts = endpoints(&back, NO_ENVIRONMENT);
+            prop_assert_eq!(&hosts, &endpoints(&info, NO_ENVIRONMENT));
             // Each host keeps its place, its kind and its port.
             if let Ok(hosts) = hosts
                 && !connection.hosts.is_empty()
             {
                 prop_assert_eq!(hosts.len(), connection.hosts.len());
                 for (i, entry) in hosts.iter().enumerate() {
-                    prop_assert_eq!(&entry.host, &connection.hosts[i]);
-                    let socket = connection.hosts[i].starts_with(['/', '@']);
-                    prop_assert_eq!(entry.kind == HostKind::Unix, socket);
+                    let given = &connection.hosts[i];
+                    if given.is_empty() {
+                        prop_assert_eq!(entry.host_origin, Origin::Default);
+                    } else {
+                        prop_assert_eq!(&entry.host, given);
+                    }
+                    let socket = given.is_empty() || given.starts_with(['/', '@']);
+                    prop_assert_eq!(entry.kind != EndpointKind::Tcp, socket);
+                    prop_assert_eq!(entry.kind == EndpointKind::Abstract, given.starts_with('@'));
                     // An empty port list sets no port at all.
                     let port = match connection.ports.as_slice() {
                         [] => None,
                         [only] if only.is_empty() => None,
                         [only] => Some(only),
-                        per_host => per_host.get(i),
+                        per_host => per_host.get(i).filter(|p| !p.is_empty()),
                     };
-                    prop_assert_eq!(entry.port.as_ref(), port);
+                    match port {
+                        None => prop_assert_eq!(entry.port_origin, Origin::Default),
+                        Some(text) => prop_assert_eq!(parse_libpq_int(text), Some(i32::from(entry.port))),
+                    }
                 }
             }
         }

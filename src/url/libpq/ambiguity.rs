@@ -571,12 +571,32 @@ fn host_checks(ctx: &mut Ctx<'_>, trace: &Trace, info: Option<&ConnInfo>) {
             );
         }
     }
-    if let Some(Err(e)) = info.map(ConnInfo::hosts) {
+    if let Some(message) = info.and_then(list_mismatch) {
         ctx.note(
             AmbiguityKind::HostListMismatch,
-            format!("libpq will refuse to connect: {e}"),
+            format!("libpq will refuse to connect: {message}"),
             trace.authority.as_ref().map(|a| a.start),
         );
+    }
+}
+
+/// Host, hostaddr and port lists of the string itself that `connectOptions2()` cannot line up
+/// (the full layout, with the PG* environment, is `conn::target::endpoints`).
+fn list_mismatch(info: &ConnInfo) -> Option<String> {
+    let count = |keyword: &str| {
+        info.get_bytes(keyword)
+            .filter(|v| !v.is_empty())
+            .map(|v| v.iter().filter(|&&b| b == b',').count() + 1)
+    };
+    let hosts = count("hostaddr").or(count("host")).unwrap_or(1);
+    match (count("host"), count("port")) {
+        (Some(names), _) if names != hosts => Some(format!(
+            "could not match {names} host names to {hosts} hostaddr values"
+        )),
+        (_, Some(ports)) if ports != 1 && ports != hosts => Some(format!(
+            "could not match {ports} port numbers to {hosts} hosts"
+        )),
+        _ => None,
     }
 }
 

@@ -45,36 +45,6 @@ impl fmt::Display for SetError {
 
 impl std::error::Error for SetError {}
 
-/// How libpq will reach one host of the (possibly multi-host) list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HostKind {
-    /// TCP to a host name (`CHT_HOST_NAME`).
-    Tcp,
-    /// TCP to a numeric address given by `hostaddr` (`CHT_HOST_ADDRESS`);
-    /// `host` then only names it for SSL/Kerberos/password-file purposes.
-    HostAddr,
-    /// Unix-domain socket in the directory `host` (a value starting with `/`,
-    /// or with `@` for a Linux abstract-namespace socket).
-    Unix,
-    /// Nothing given: libpq's compiled-in socket directory
-    /// (`DEFAULT_PGSOCKET_DIR`, usually `/tmp` or `/var/run/postgresql`),
-    /// unless `PGHOST`/`PGHOSTADDR` say otherwise.
-    DefaultUnix,
-}
-
-/// One entry of the host list libpq will try, in order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HostEntry {
-    /// Host name or socket directory as given (empty for [`HostKind::DefaultUnix`]).
-    pub host: String,
-    /// Numeric address from `hostaddr`, if given for this slot.
-    pub hostaddr: Option<String>,
-    /// Port as given; `None` (or empty) means the default (`PGPORT`, else 5432).
-    pub port: Option<String>,
-    /// How the slot will be reached.
-    pub kind: HostKind,
-}
-
 fn lossy(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
@@ -187,79 +157,6 @@ impl ConnInfo {
         &self.ambiguities
     }
 
-    /// The list of hosts libpq will try, derived from `host`, `hostaddr` and
-    /// `port` exactly as `pqConnectOptions2()` does (comma-separated lists;
-    /// one port applies to every host; empty entries mean the default).
-    ///
-    /// Only values set by the string are used: `PGHOST`/`PGPORT`/service
-    /// files are not consulted.  Check [`ConnInfo::is_sensitive`] for
-    /// `host`/`port` before displaying the entries.  Returns libpq's connect-time error text if
-    /// the lists cannot be matched up.
-    pub fn hosts(&self) -> Result<Vec<HostEntry>, String> {
-        let nonempty = |k: &str| self.get_bytes(k).filter(|v| !v.is_empty());
-        let hostaddr = nonempty("hostaddr");
-        let host = nonempty("host");
-        let port = nonempty("port");
-        let split = |v: &[u8]| -> Vec<String> { v.split(|&b| b == b',').map(lossy).collect() };
-
-        let addrs = hostaddr.map(split);
-        let names = host.map(split);
-        let n = match (&addrs, &names) {
-            (Some(a), _) => a.len(),
-            (None, Some(h)) => h.len(),
-            (None, None) => 1,
-        };
-        if let Some(names) = &names
-            && names.len() != n
-        {
-            return Err(format!(
-                "could not match {} host names to {} hostaddr values",
-                names.len(),
-                n
-            ));
-        }
-        let ports: Vec<Option<String>> = match port.map(split) {
-            None => vec![None; n],
-            Some(p) if p.len() == 1 => vec![p.into_iter().next(); n],
-            Some(p) if p.len() == n => p.into_iter().map(Some).collect(),
-            Some(p) => {
-                return Err(format!(
-                    "could not match {} port numbers to {} hosts",
-                    p.len(),
-                    n
-                ));
-            }
-        };
-        let entries = (0..n)
-            .map(|i| {
-                let addr = addrs
-                    .as_ref()
-                    .and_then(|a| a.get(i).cloned())
-                    .filter(|a| !a.is_empty());
-                let name = names
-                    .as_ref()
-                    .and_then(|h| h.get(i).cloned())
-                    .unwrap_or_default();
-                let kind = if addr.is_some() {
-                    HostKind::HostAddr
-                } else if name.is_empty() {
-                    HostKind::DefaultUnix
-                } else if is_unixsock_path(&name) {
-                    HostKind::Unix
-                } else {
-                    HostKind::Tcp
-                };
-                HostEntry {
-                    host: name,
-                    hostaddr: addr,
-                    port: ports.get(i).cloned().flatten(),
-                    kind,
-                }
-            })
-            .collect();
-        Ok(entries)
-    }
-
     /// The output format of PostgreSQL's `libpq_uri_regress` test helper
     /// for this result (ignoring its filtering of values equal to the
     /// defaults): `kw='value' ... (inet)` or `(local)`.
@@ -275,12 +172,6 @@ impl ConnInfo {
         out.push_str(if local { "(local)" } else { "(inet)" });
         out
     }
-}
-
-/// libpq's `is_unixsock_path()`: an absolute path, or (Linux abstract
-/// namespace, libpq 14+) a name starting with `@`.
-pub fn is_unixsock_path(host: &str) -> bool {
-    host.starts_with('/') || host.starts_with('@')
 }
 
 impl Default for ConnInfo {

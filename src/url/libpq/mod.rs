@@ -60,8 +60,6 @@
 //! assert_eq!(info.get("host").as_deref(), Some("db1,db2"));
 //! assert_eq!(info.get("port").as_deref(), Some("5433,"));
 //! assert_eq!(info.get("dbname").as_deref(), Some("app"));
-//! let hosts = info.hosts().unwrap();
-//! assert_eq!(hosts[1].port, Some(String::new())); // empty = default port
 //!
 //! let err = dbtool::url::libpq::parse_uri("postgresql://bob:s3cret@[::1").unwrap_err();
 //! assert_eq!(
@@ -83,7 +81,7 @@ mod secrets;
 mod uri;
 
 pub use codec::{encode_bytes, encode_component};
-pub use conninfo::{ConnInfo, HostEntry, HostKind, SetError, is_unixsock_path, render_uri};
+pub use conninfo::{ConnInfo, SetError, render_uri};
 pub use error::UriError;
 pub use keywords::{DispChar, KEYWORDS, Keyword, keyword};
 pub use notes::{Ambiguity, AmbiguityKind};

@@ -1,6 +1,7 @@
 //! The same connection written for other clients: the plain libpq URI, libpq's keyword/value
 //! string, SQLAlchemy with asyncpg or psycopg, and JDBC. The password is `***` unless asked for.
 
+use crate::conn::target::{EndpointKind, NO_ENVIRONMENT, Origin, endpoints};
 use crate::secret::MASK;
 use crate::url::libpq::{self, ConnInfo};
 use crate::url::sqlalchemy::{Driver, Scheme};
@@ -149,21 +150,24 @@ fn sqlalchemy_form(info: &ConnInfo, driver: Driver, _scheme: &Scheme) -> Result<
 
 /// `jdbc:postgresql://host:port/db?user=...`; JDBC cannot reach a Unix socket without extra jars.
 fn jdbc(info: &ConnInfo) -> Result<String, String> {
-    let hosts = info.hosts()?;
+    // The URL alone: the converted form will run where this environment does not.
+    let hosts = endpoints(info, NO_ENVIRONMENT).map_err(|e| e.to_string())?;
     let mut authority = Vec::new();
     for entry in &hosts {
-        let host = entry.hostaddr.clone().unwrap_or_else(|| entry.host.clone());
-        if host.is_empty() || host.starts_with('/') || host.starts_with('@') {
+        if entry.kind != EndpointKind::Tcp {
             return Err("JDBC connects over TCP only; this URL uses a Unix socket".into());
         }
+        let host = entry
+            .hostaddr
+            .map_or_else(|| entry.host.clone(), |a| a.to_string());
         let host = if host.contains(':') {
             format!("[{host}]")
         } else {
             host
         };
-        match entry.port.as_ref().filter(|p| !p.is_empty()) {
-            Some(port) => authority.push(format!("{host}:{port}")),
-            None => authority.push(host),
+        match entry.port_origin {
+            Origin::Default => authority.push(host),
+            _ => authority.push(format!("{host}:{}", entry.port)),
         }
     }
     let database = info
