@@ -24,50 +24,74 @@ fn part(part: impl Into<String>, value: impl Into<String>, meaning: impl Into<St
     }
 }
 
+/// Every row, in reading order: the scheme, who connects where, the query parameters, then what
+/// the environment and the password file add.
 pub fn explain(
     scheme: &Scheme,
     info: &ConnInfo,
     resolved: &Resolved,
     show_password: bool,
 ) -> Vec<Part> {
-    let get = |k: &str| {
-        info.get(k)
-            .map(|v| v.into_owned())
-            .filter(|v| !v.is_empty())
-    };
-    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    let mut rows = vec![part(
-        &scheme.dialect,
-        &scheme.written,
-        match scheme.dialect.as_str() {
-            "postgres" => "libpq's alias for postgresql; SQLAlchemy 1.4+ rejects it",
-            _ => "SQLAlchemy dialect name for PostgreSQL",
+    let mut rows = scheme_rows(scheme);
+    rows.push(sourced_row(
+        "user",
+        &resolved.user,
+        "role to log in as",
+        "not in the URL: the operating-system user",
+    ));
+    rows.push(password_row(info, show_password));
+    rows.extend(endpoint_rows(info, resolved));
+    rows.push(sourced_row(
+        "database",
+        &resolved.dbname,
+        "database to connect to",
+        "not in the URL: the same as the user name",
+    ));
+    rows.extend(parameter_rows(info, show_password));
+    rows.extend(sslmode_row(info, resolved));
+    rows.extend(environment_rows(info, show_password));
+    if info.get_bytes("password").is_none_or(|p| p.is_empty()) {
+        rows.push(passfile_row(info));
+    }
+    rows
+}
+
+fn scheme_rows(scheme: &Scheme) -> Vec<Part> {
+    vec![
+        part(
+            &scheme.dialect,
+            &scheme.written,
+            match scheme.dialect.as_str() {
+                "postgres" => "libpq's alias for postgresql; SQLAlchemy 1.4+ rejects it",
+                _ => "SQLAlchemy dialect name for PostgreSQL",
+            },
+        ),
+        match scheme.driver {
+            Some(driver) => part("driver", driver.name(), driver.describe()),
+            None => part(
+                "driver",
+                "(none)",
+                "SQLAlchemy's default driver for postgresql: psycopg2 (sync, on libpq)",
+            ),
         },
-    )];
-    rows.push(match scheme.driver {
-        Some(driver) => part("driver", driver.name(), driver.describe()),
-        None => part(
-            "driver",
-            "(none)",
-            "SQLAlchemy's default driver for postgresql: psycopg2 (sync, on libpq)",
-        ),
-    });
+    ]
+}
 
-    rows.push(match &resolved.user.origin {
-        Origin::Url => part("user", &resolved.user.value, "role to log in as"),
+/// A resolved value with where it came from: the URL, an environment variable, a default.
+fn sourced_row(label: &str, value: &Sourced<String>, from_url: &str, default: &str) -> Part {
+    match value.origin {
+        Origin::Url => part(label, &value.value, from_url),
         Origin::Env(variable) => part(
-            "user",
-            format!("{} ({variable})", resolved.user.value),
-            format!("role to log in as, from {variable}"),
+            label,
+            format!("{} ({variable})", value.value),
+            format!("not in the URL: from {variable}"),
         ),
-        Origin::Default => part(
-            "user",
-            format!("{} (default)", resolved.user.value),
-            "not in the URL: the operating-system user",
-        ),
-    });
+        Origin::Default => part(label, format!("{} (default)", value.value), default),
+    }
+}
 
-    rows.push(match info.get_bytes("password").filter(|p| !p.is_empty()) {
+fn password_row(info: &ConnInfo, show_password: bool) -> Part {
+    match info.get_bytes("password").filter(|p| !p.is_empty()) {
         Some(password) if show_password => part(
             "password",
             String::from_utf8_lossy(password),
@@ -79,123 +103,143 @@ pub fn explain(
             "(none)",
             "not in the URL: see PGPASSWORD and the password file below",
         ),
-    });
-
-    match &resolved.endpoints {
-        Ok(endpoints) => {
-            let several = endpoints.len() > 1;
-            let label = |what: &str, i: usize| {
-                if several {
-                    format!("{what} {}", i + 1)
-                } else {
-                    what.to_string()
-                }
-            };
-            for (i, endpoint) in endpoints.iter().enumerate() {
-                rows.push(host_row(label("host", i), endpoint));
-                rows.push(port_row(label("port", i), endpoint));
-            }
-        }
-        Err(error) => rows.push(part(
-            "host",
-            get("host").unwrap_or_default(),
-            format!("libpq will fail: {error}"),
-        )),
     }
+}
 
-    rows.push(match &resolved.dbname.origin {
-        Origin::Url => part("database", &resolved.dbname.value, "database to connect to"),
-        Origin::Env(variable) => part(
-            "database",
-            format!("{} ({variable})", resolved.dbname.value),
-            format!("not in the URL: from {variable}"),
-        ),
-        Origin::Default => part(
-            "database",
-            format!("{} (default)", resolved.dbname.value),
-            "not in the URL: the same as the user name",
-        ),
-    });
-
-    for (keyword, value) in info.iter() {
-        if ["user", "password", "host", "hostaddr", "port", "dbname"].contains(&keyword.name) {
-            continue;
+/// A host and a port row per endpoint, numbered when there are several.
+fn endpoint_rows(info: &ConnInfo, resolved: &Resolved) -> Vec<Part> {
+    let endpoints = match &resolved.endpoints {
+        Ok(endpoints) => endpoints,
+        Err(error) => {
+            return vec![part(
+                "host",
+                info.get("host").unwrap_or_default(),
+                format!("libpq will fail: {error}"),
+            )];
         }
-        let shown = if keyword.is_secret() && !show_password {
-            MASK.to_string()
+    };
+    let label = |what: &str, i: usize| {
+        if endpoints.len() > 1 {
+            format!("{what} {}", i + 1)
         } else {
-            String::from_utf8_lossy(value).into_owned()
-        };
-        rows.push(part(
-            keyword.name,
-            shown,
-            format!("query parameter: {}", keyword.label),
-        ));
-    }
-    match &resolved.sslmode {
+            what.to_string()
+        }
+    };
+    endpoints
+        .iter()
+        .enumerate()
+        .flat_map(|(i, endpoint)| {
+            [
+                host_row(label("host", i), endpoint),
+                port_row(label("port", i), endpoint),
+            ]
+        })
+        .collect()
+}
+
+/// The other keywords the URL sets, secrets masked.
+fn parameter_rows(info: &ConnInfo, show_password: bool) -> Vec<Part> {
+    info.iter()
+        .filter(|(keyword, _)| {
+            !["user", "password", "host", "hostaddr", "port", "dbname"].contains(&keyword.name)
+        })
+        .map(|(keyword, value)| {
+            let shown = if keyword.is_secret() && !show_password {
+                MASK.to_string()
+            } else {
+                String::from_utf8_lossy(value).into_owned()
+            };
+            part(
+                keyword.name,
+                shown,
+                format!("query parameter: {}", keyword.label),
+            )
+        })
+        .collect()
+}
+
+/// The sslmode when the URL does not set it (the URL's own is a parameter row).
+fn sslmode_row(info: &ConnInfo, resolved: &Resolved) -> Option<Part> {
+    Some(match &resolved.sslmode {
         Ok(Sourced {
             value,
             origin: Origin::Env(variable),
-        }) => rows.push(part(
+        }) => part(
             "sslmode",
             format!("{} ({variable})", value.name()),
             format!("not in the URL: from {variable}"),
-        )),
+        ),
         Ok(Sourced {
             value,
             origin: Origin::Default,
-        }) => rows.push(part(
+        }) => part(
             "sslmode",
             format!("{} (default)", value.name()),
             "not in the URL: TLS if the server offers it, without verifying the certificate",
-        )),
-        Err(message) if !info.contains("sslmode") => rows.push(part(
+        ),
+        Err(message) if !info.contains("sslmode") => part(
             "sslmode",
             "(invalid)",
             format!("libpq will fail: {message}"),
-        )),
-        _ => {}
+        ),
+        _ => return None,
+    })
+}
+
+/// PG* variables that supply a keyword the URL leaves out, beyond those shown in place above.
+fn environment_rows(info: &ConnInfo, show_password: bool) -> Vec<Part> {
+    const SHOWN_ABOVE: [&str; 6] = [
+        "PGHOST",
+        "PGHOSTADDR",
+        "PGPORT",
+        "PGUSER",
+        "PGDATABASE",
+        "PGSSLMODE",
+    ];
+    ENV_FALLBACKS
+        .iter()
+        .filter(|(variable, keyword)| !SHOWN_ABOVE.contains(variable) && !info.contains(keyword))
+        .filter_map(|&(variable, keyword)| {
+            let value = std::env::var(variable).ok().filter(|v| !v.is_empty())?;
+            let value = if keyword == "password" && !show_password {
+                MASK.to_string()
+            } else {
+                value
+            };
+            let label = libpq::keyword(keyword).map_or(keyword, |k| k.label);
+            Some(part(
+                variable,
+                value,
+                format!("environment: supplies {keyword} ({label}), which the URL leaves out"),
+            ))
+        })
+        .collect()
+}
+
+/// The password file libpq consults when nothing else gives a password.
+fn passfile_row(info: &ConnInfo) -> Part {
+    let passfile = info
+        .get("passfile")
+        .map(|v| v.into_owned())
+        .filter(|v| !v.is_empty());
+    match pgpass::locate(passfile.as_deref()) {
+        Some(PassFile::Usable(path)) => part(
+            "password file",
+            path.display().to_string(),
+            "consulted for the password when no other source gives one",
+        ),
+        Some(PassFile::TooOpen(path, mode)) => part(
+            "password file",
+            path.display().to_string(),
+            format!("ignored by libpq: mode {mode:o} lets others read it (chmod 600)"),
+        ),
+        Some(PassFile::Missing(path)) => part(
+            "password file",
+            format!("{} (absent)", path.display()),
+            "no password file",
+        ),
+        None => part("password file", "(none)", "no HOME, so no ~/.pgpass"),
     }
-    for (variable, keyword) in ENV_FALLBACKS {
-        let Some(value) = env(variable) else { continue };
-        let covered = ["PGHOST", "PGPORT", "PGUSER", "PGDATABASE", "PGSSLMODE"].contains(&variable);
-        if covered || info.contains(keyword) {
-            continue;
-        }
-        let value = if keyword == "password" && !show_password {
-            MASK.to_string()
-        } else {
-            value
-        };
-        let label = libpq::keyword(keyword).map_or(keyword, |k| k.label);
-        rows.push(part(
-            variable,
-            value,
-            format!("environment: supplies {keyword} ({label}), which the URL leaves out"),
-        ));
-    }
-    if info.get_bytes("password").is_none_or(|p| p.is_empty()) {
-        let passfile = get("passfile");
-        rows.push(match pgpass::locate(passfile.as_deref()) {
-            Some(PassFile::Usable(path)) => part(
-                "password file",
-                path.display().to_string(),
-                "consulted for the password when no other source gives one",
-            ),
-            Some(PassFile::TooOpen(path, mode)) => part(
-                "password file",
-                path.display().to_string(),
-                format!("ignored by libpq: mode {mode:o} lets others read it (chmod 600)"),
-            ),
-            Some(PassFile::Missing(path)) => part(
-                "password file",
-                format!("{} (absent)", path.display()),
-                "no password file",
-            ),
-            None => part("password file", "(none)", "no HOME, so no ~/.pgpass"),
-        });
-    }
-    rows
 }
 
 /// The row for one host: what kind of endpoint it is and where its name came from.

@@ -11,12 +11,12 @@
 use std::collections::BTreeMap;
 use std::ops::Range;
 
-use crate::url::libpq::ParseOptions;
 use crate::url::libpq::codec::{encode_bytes, escape_minimal, is_bare_percent, lenient_decode};
 use crate::url::libpq::conninfo::ConnInfo;
 use crate::url::libpq::intent::{intended_userinfo_at, secret_spans};
 use crate::url::libpq::keywords::{KEYWORDS, keyword_index};
 use crate::url::libpq::notes::{Ambiguity, AmbiguityKind};
+use crate::url::libpq::options::ParseOptions;
 use crate::url::libpq::secrets::Secrets;
 use crate::url::libpq::uri::{Failure, Origin, Trace, libpq_userinfo_at};
 

@@ -2,10 +2,10 @@
 //! by [`crate::url::libpq::parse_conninfo`] for strings without a URI prefix — e.g.
 //! `host=db1 dbname='my db'`.
 
-use crate::url::libpq::ParseOptions;
 use crate::url::libpq::conninfo::ConnInfo;
 use crate::url::libpq::error::UriError;
 use crate::url::libpq::keywords::{KEYWORDS, keyword_index};
+use crate::url::libpq::options::ParseOptions;
 
 /// `isspace()` in the C locale.
 fn is_c_space(b: u8) -> bool {

@@ -50,8 +50,8 @@
 //! `error`) never consults the heuristics.  [`parse_uri_bytes`] decides which
 //! bytes are secret (`intent`), runs the parser, then the ambiguity checks
 //! (`ambiguity`, which read the parser's trace), and attaches their notes to
-//! the result.  `secrets` and `notes` are leaf vocabulary shared by both
-//! sides; they import nothing from their siblings.
+//! the result.  `secrets`, `notes` and `options` are leaf vocabulary shared by both
+//! sides; `options` reads `keywords`, the others import nothing from their siblings.
 //!
 //! # Example
 //!
@@ -77,6 +77,7 @@ mod intent;
 mod keywords;
 mod kv;
 mod notes;
+mod options;
 mod secrets;
 mod uri;
 
@@ -85,43 +86,7 @@ pub use conninfo::{ConnInfo, SetError, render_uri};
 pub use error::UriError;
 pub use keywords::{DispChar, KEYWORDS, Keyword, keyword};
 pub use notes::{Ambiguity, AmbiguityKind};
-
-/// Which libpq version's behaviour to reproduce.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ParseOptions {
-    /// PostgreSQL major version of the libpq that will read the string.
-    ///
-    /// It decides which keywords exist (`Keyword::since`) and whether raw
-    /// spaces are trimmed/rejected (18+) or kept (earlier).  The URI grammar
-    /// itself has been stable since libpq 10.
-    pub libpq_major: u32,
-}
-
-impl ParseOptions {
-    /// The newest libpq this crate models.
-    pub const LATEST: u32 = 18;
-
-    /// Options for the given libpq major version.
-    pub const fn libpq(major: u32) -> Self {
-        ParseOptions { libpq_major: major }
-    }
-
-    /// Whether `conninfo_uri_decode()` trims and rejects raw spaces.
-    pub(crate) fn trims_spaces(self) -> bool {
-        self.libpq_major >= 18
-    }
-
-    /// Whether the target libpq knows `kw`.
-    pub(crate) fn knows(self, kw: &Keyword) -> bool {
-        kw.since <= self.libpq_major
-    }
-}
-
-impl Default for ParseOptions {
-    fn default() -> Self {
-        ParseOptions::libpq(Self::LATEST)
-    }
-}
+pub use options::ParseOptions;
 
 /// The input as libpq sees it: a C string ends at the first NUL.
 fn c_string(bytes: &[u8]) -> &[u8] {

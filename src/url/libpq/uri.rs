@@ -8,11 +8,11 @@
 
 use std::ops::Range;
 
-use crate::url::libpq::ParseOptions;
 use crate::url::libpq::codec::{DecodeError, uri_decode};
 use crate::url::libpq::conninfo::ConnInfo;
 use crate::url::libpq::error::UriError;
 use crate::url::libpq::keywords::{KEYWORDS, keyword_index};
+use crate::url::libpq::options::ParseOptions;
 use crate::url::libpq::secrets::Secrets;
 
 /// `uri_designator` / `short_uri_designator`; matched case-sensitively.
