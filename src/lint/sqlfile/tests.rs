@@ -689,7 +689,13 @@ fn statements() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(400))]
+    // A fixed seed: CI replays the same cases every time, and no regression files.
+    #![proptest_config(ProptestConfig {
+        cases: 400,
+        failure_persistence: None,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(0x9e37_79b9_7f4a_7c15),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn random_fragments_never_panic(fragments in vec(select(FRAGMENTS), 0..40)) {
@@ -703,7 +709,13 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(300))]
+    // A fixed seed: CI replays the same cases every time, and no regression files.
+    #![proptest_config(ProptestConfig {
+        cases: 300,
+        failure_persistence: None,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(0x7f4a_7c15_9e37_79b9),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn random_statements_never_panic(sql in statements()) {
