@@ -206,95 +206,13 @@ impl QueuePool {
 
     /// Checks a connection out, waiting at most pool_timeout for one.
     pub async fn checkout(&self) -> Result<PooledConnection, CheckoutError> {
-        let permit = match &self.permits {
-            None => None,
-            Some(permits) => {
-                let wait = permits.clone().acquire_owned();
-                let permit = match permits.clone().try_acquire_owned() {
-                    Ok(permit) => Ok(permit),
-                    Err(_) => {
-                        {
-                            let mut state = self.lock();
-                            state.waiting += 1;
-                            state.counters.peak_waiting =
-                                state.counters.peak_waiting.max(state.waiting);
-                        }
-                        let result = tokio::time::timeout(self.settings.pool_timeout, wait).await;
-                        self.lock().waiting -= 1;
-                        match result {
-                            Ok(Ok(permit)) => Ok(permit),
-                            _ => Err(()),
-                        }
-                    }
-                };
-                match permit {
-                    Ok(permit) => Some(permit),
-                    Err(()) => {
-                        self.lock().counters.timeouts += 1;
-                        return Err(CheckoutError::Timeout(self.timeout_message()));
-                    }
-                }
-            }
-        };
+        let permit = self.permit().await?;
         loop {
-            let reused = {
-                let mut state = self.lock();
-                let idle = if self.settings.use_lifo {
-                    state.idle.pop_back()
-                } else {
-                    state.idle.pop_front()
-                };
-                if idle.is_some() {
-                    state.in_use += 1;
-                } else {
-                    // Opening a new one: counted as open now, so the limit holds while connecting.
-                    state.open += 1;
-                    state.in_use += 1;
-                    state.counters.peak_open = state.counters.peak_open.max(state.open);
-                }
-                state.counters.peak_in_use = state.counters.peak_in_use.max(state.in_use);
-                idle
+            let Some(idle) = self.take_idle() else {
+                return self.open(permit).await;
             };
-            let Some(idle) = reused else {
-                return match self.manager.create().await {
-                    Ok(client) => {
-                        self.lock().counters.created += 1;
-                        Ok(PooledConnection {
-                            client,
-                            prepared: None,
-                            created: Instant::now(),
-                            _permit: permit,
-                        })
-                    }
-                    Err(error) => {
-                        let mut state = self.lock();
-                        state.open -= 1;
-                        state.in_use -= 1;
-                        drop(state);
-                        Err(CheckoutError::Connect {
-                            code: error.as_db_error().map(|db| db.code().code().to_string()),
-                            message: crate::conn::connect::error_chain(&error),
-                        })
-                    }
-                };
-            };
-            let stale = self
-                .settings
-                .pool_recycle
-                .is_some_and(|recycle| idle.created.elapsed() >= recycle);
-            let invalidated = self
-                .lock()
-                .invalidated_before
-                .is_some_and(|before| idle.created < before);
-            if stale || invalidated || idle.client.is_closed() {
-                self.discard(
-                    idle.client,
-                    if stale {
-                        Reason::Recycle
-                    } else {
-                        Reason::PrePing
-                    },
-                );
+            if let Some(reason) = self.unusable(&idle) {
+                self.discard(idle.client, reason);
                 continue;
             }
             if self.settings.pre_ping && idle.client.simple_query("SELECT 1").await.is_err() {
@@ -308,6 +226,104 @@ impl QueuePool {
                 created: idle.created,
                 _permit: permit,
             });
+        }
+    }
+
+    /// A permit for one more checked-out connection (`None` without an overflow limit); at the
+    /// limit, waits for one at most pool_timeout, counted as waiting, and times out with
+    /// SQLAlchemy's message.
+    async fn permit(&self) -> Result<Option<OwnedSemaphorePermit>, CheckoutError> {
+        let Some(permits) = &self.permits else {
+            return Ok(None);
+        };
+        let wait = permits.clone().acquire_owned();
+        if let Ok(permit) = permits.clone().try_acquire_owned() {
+            return Ok(Some(permit));
+        }
+        {
+            let mut state = self.lock();
+            state.waiting += 1;
+            state.counters.peak_waiting = state.counters.peak_waiting.max(state.waiting);
+        }
+        let result = tokio::time::timeout(self.settings.pool_timeout, wait).await;
+        self.lock().waiting -= 1;
+        match result {
+            Ok(Ok(permit)) => Ok(Some(permit)),
+            _ => {
+                self.lock().counters.timeouts += 1;
+                Err(CheckoutError::Timeout(self.timeout_message()))
+            }
+        }
+    }
+
+    /// The next idle connection (FIFO, or LIFO with `use_lifo`), counted as in use; `None` when
+    /// a new one must be opened, which is then counted as open and in use already, so the limit
+    /// holds while connecting.
+    fn take_idle(&self) -> Option<Idle> {
+        let mut state = self.lock();
+        let idle = if self.settings.use_lifo {
+            state.idle.pop_back()
+        } else {
+            state.idle.pop_front()
+        };
+        if idle.is_some() {
+            state.in_use += 1;
+        } else {
+            state.open += 1;
+            state.in_use += 1;
+            state.counters.peak_open = state.counters.peak_open.max(state.open);
+        }
+        state.counters.peak_in_use = state.counters.peak_in_use.max(state.in_use);
+        idle
+    }
+
+    /// Opens the connection [`take_idle`](Self::take_idle) already counted; a failure uncounts it.
+    async fn open(
+        &self,
+        permit: Option<OwnedSemaphorePermit>,
+    ) -> Result<PooledConnection, CheckoutError> {
+        match self.manager.create().await {
+            Ok(client) => {
+                self.lock().counters.created += 1;
+                Ok(PooledConnection {
+                    client,
+                    prepared: None,
+                    created: Instant::now(),
+                    _permit: permit,
+                })
+            }
+            Err(error) => {
+                let mut state = self.lock();
+                state.open -= 1;
+                state.in_use -= 1;
+                drop(state);
+                Err(CheckoutError::Connect {
+                    code: error.as_db_error().map(|db| db.code().code().to_string()),
+                    message: crate::conn::connect::error_chain(&error),
+                })
+            }
+        }
+    }
+
+    /// Why an idle connection must be replaced before any ping: older than pool_recycle
+    /// (recycle), opened before a failed pre-ping, or closed (pre-ping).
+    fn unusable(&self, idle: &Idle) -> Option<Reason> {
+        let stale = self
+            .settings
+            .pool_recycle
+            .is_some_and(|recycle| idle.created.elapsed() >= recycle);
+        let invalidated = self
+            .lock()
+            .invalidated_before
+            .is_some_and(|before| idle.created < before);
+        if stale || invalidated || idle.client.is_closed() {
+            Some(if stale {
+                Reason::Recycle
+            } else {
+                Reason::PrePing
+            })
+        } else {
+            None
         }
     }
 

@@ -1,0 +1,193 @@
+//! The simulated clients: each loops checkout → workload → return → think time until the run
+//! stops, its deadline passes or the transaction budget is spent. With a schedule (open loop), a
+//! transaction first waits for its start time and its latency counts from that time. Errors never
+//! stop a client: they are counted by SQLSTATE or kind.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use tokio::task::JoinHandle;
+
+use super::config::{BenchConfig, Workload};
+use super::monitor::Ending;
+use super::recorder::Recorder;
+use super::schedule::ScheduleReceiver;
+use crate::pool::{CheckoutError, PooledConnection, QueuePool};
+
+/// Starts `config.clients` clients sharing the pool, the recorder, the schedule and the
+/// transaction budget (`config.transactions`).
+pub(super) fn spawn(
+    config: &BenchConfig,
+    pool: &Arc<QueuePool>,
+    recorder: &Arc<Recorder>,
+    schedule: Option<&ScheduleReceiver>,
+    deadline: Option<Instant>,
+) -> Vec<JoinHandle<()>> {
+    let budget = config.transactions.map(|n| Arc::new(AtomicU64::new(n)));
+    (0..config.clients)
+        .map(|_| {
+            let client = Client {
+                pool: pool.clone(),
+                recorder: recorder.clone(),
+                budget: budget.clone(),
+                schedule: schedule.cloned(),
+                workload: config.workload.clone(),
+                think: config.think,
+                deadline,
+            };
+            tokio::spawn(client.run())
+        })
+        .collect()
+}
+
+/// Stops the clients and waits for them. After Ctrl-C or a stuck server they are aborted rather
+/// than left to finish their transaction.
+pub(super) async fn stop(clients: Vec<JoinHandle<()>>, recorder: &Recorder, ending: Ending) {
+    recorder.stop.store(true, Ordering::Relaxed);
+    for client in clients {
+        if ending != Ending::Finished {
+            // Stop promptly: in-flight statements are dropped, which closes their connections.
+            client.abort();
+        }
+        let _ = client.await;
+    }
+}
+
+/// One simulated client of the application.
+struct Client {
+    pool: Arc<QueuePool>,
+    recorder: Arc<Recorder>,
+    /// Transactions left to start, shared by all clients; `None`: no limit.
+    budget: Option<Arc<AtomicU64>>,
+    schedule: Option<ScheduleReceiver>,
+    workload: Workload,
+    think: Duration,
+    deadline: Option<Instant>,
+}
+
+impl Client {
+    async fn run(self) {
+        while self.may_start() {
+            let Some(intended) = self.next_start().await else {
+                break;
+            };
+            let Some(connection) = self.checkout().await else {
+                continue;
+            };
+            self.transact(connection, intended).await;
+            if !self.think.is_zero() {
+                tokio::time::sleep(self.think).await;
+            }
+        }
+    }
+
+    /// Whether another transaction may start: the run goes on, the deadline has not passed, and
+    /// the budget had one left (now taken).
+    fn may_start(&self) -> bool {
+        if self.recorder.stop.load(Ordering::Relaxed)
+            || self.deadline.is_some_and(|d| Instant::now() >= d)
+        {
+            return false;
+        }
+        match &self.budget {
+            Some(budget) => budget
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+                .is_ok(),
+            None => true,
+        }
+    }
+
+    /// When the next transaction should start: its scheduled time in the open loop (`None` once
+    /// the schedule ended), now in the closed loop.
+    async fn next_start(&self) -> Option<Instant> {
+        match &self.schedule {
+            Some(receiver) => receiver.recv().await,
+            None => Some(Instant::now()),
+        }
+    }
+
+    /// A connection, with its wait recorded; `None` after a pool timeout or a failed connect
+    /// (counted, and followed by a pause of 100 ms so a down server is not hammered).
+    async fn checkout(&self) -> Option<PooledConnection> {
+        let checkout_started = Instant::now();
+        match self.pool.checkout().await {
+            Ok(connection) => {
+                Recorder::record(&self.recorder.wait, checkout_started.elapsed());
+                Some(connection)
+            }
+            Err(CheckoutError::Timeout(_)) => {
+                self.recorder.error_count.fetch_add(1, Ordering::Relaxed);
+                None
+            }
+            Err(CheckoutError::Connect { code, .. }) => {
+                self.recorder
+                    .error(code.unwrap_or_else(|| "connect".into()));
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                None
+            }
+        }
+    }
+
+    /// Runs the workload, records the outcome and returns the connection, as broken if it closed.
+    async fn transact(&self, mut connection: PooledConnection, intended: Instant) {
+        let held = Instant::now();
+        let result = run_workload(&mut connection, &self.workload).await;
+        self.recorder.held(held.elapsed());
+        let broken = match result {
+            Ok(()) => {
+                self.recorder.completed(intended.elapsed());
+                false
+            }
+            Err(error) => {
+                self.recorder.error(error_kind(&error, &connection));
+                connection.client.is_closed()
+            }
+        };
+        self.pool.checkin(connection, broken);
+    }
+}
+
+/// How a failed transaction is counted: its SQLSTATE, else whether the connection was lost.
+fn error_kind(error: &tokio_postgres::Error, connection: &PooledConnection) -> String {
+    error.as_db_error().map_or_else(
+        || {
+            if connection.client.is_closed() {
+                "connection_lost".to_string()
+            } else {
+                "client".to_string()
+            }
+        },
+        |db| db.code().code().to_string(),
+    )
+}
+
+/// Runs the workload on one connection; the query is prepared once per connection and kept with
+/// it, like `pgbench -M prepared`.
+async fn run_workload(
+    connection: &mut PooledConnection,
+    workload: &Workload,
+) -> Result<(), tokio_postgres::Error> {
+    let client = &connection.client;
+    match workload {
+        Workload::Query(sql) => {
+            let statement = match &connection.prepared {
+                Some(statement) => statement.clone(),
+                None => {
+                    let statement = client.prepare(sql).await?;
+                    connection.prepared = Some(statement.clone());
+                    statement
+                }
+            };
+            client.query(&statement, &[]).await.map(|_| ())
+        }
+        Workload::Sleep(duration) => client
+            .execute("SELECT pg_sleep($1)", &[&duration.as_secs_f64()])
+            .await
+            .map(|_| ()),
+        Workload::Script(script) => client
+            .batch_execute(&format!("BEGIN;\n{script}\n;COMMIT;"))
+            .await
+            .map(|_| ()),
+    }
+}

@@ -1,0 +1,32 @@
+//! What a run is asked to do: the configuration of `dbtool pool-bench`, validated at the edge
+//! (`commands::pool_bench`), and the workload each simulated request runs.
+
+use std::time::Duration;
+
+use crate::pool::PoolSettings;
+
+/// What each simulated request does while it holds a connection.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Workload {
+    Query(String),
+    Sleep(Duration),
+    /// Several statements, run in one transaction.
+    Script(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct BenchConfig {
+    pub url: String,
+    pub pool: PoolSettings,
+    pub statement_timeout: Duration,
+    pub clients: u32,
+    pub workload: Workload,
+    pub think: Duration,
+    pub duration: Option<Duration>,
+    pub transactions: Option<u64>,
+    /// Open-loop arrivals per second.
+    pub rate: Option<f64>,
+    pub workers: u32,
+    pub force: bool,
+    pub connect_timeout: Option<Duration>,
+}

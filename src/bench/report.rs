@@ -1,0 +1,129 @@
+//! The report of a run, and its assembly once the clients have stopped: latency and wait
+//! percentiles, the error counts, the pool's counters, the timeline and the sizing advice.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use hdrhistogram::Histogram;
+
+use super::advice::{self, Advice};
+use super::config::BenchConfig;
+use super::monitor::{Ending, Observed, Tick};
+use super::recorder::Recorder;
+use crate::pool::{PoolCounters, PoolStatus, QueuePool};
+
+/// Latency percentiles in milliseconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Percentiles {
+    pub mean: f64,
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub p999: f64,
+    pub max: f64,
+}
+
+impl Percentiles {
+    fn of(histogram: &Histogram<u64>) -> Percentiles {
+        if histogram.is_empty() {
+            return Percentiles::default();
+        }
+        let ms = |micros: u64| micros as f64 / 1000.0;
+        Percentiles {
+            mean: histogram.mean() / 1000.0,
+            p50: ms(histogram.value_at_quantile(0.50)),
+            p90: ms(histogram.value_at_quantile(0.90)),
+            p99: ms(histogram.value_at_quantile(0.99)),
+            p999: ms(histogram.value_at_quantile(0.999)),
+            max: ms(histogram.max()),
+        }
+    }
+
+    fn of_recorded(histogram: &Mutex<Histogram<u64>>) -> Percentiles {
+        histogram
+            .lock()
+            .map(|h| Percentiles::of(&h))
+            .unwrap_or_default()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct BenchReport {
+    pub config: BenchConfig,
+    pub transactions: u64,
+    pub elapsed: f64,
+    pub tps: f64,
+    pub latency: Percentiles,
+    pub wait: Percentiles,
+    pub timeouts: u64,
+    pub errors: BTreeMap<String, u64>,
+    pub connections: PoolCounters,
+    pub server_max_connections: Option<i64>,
+    pub server_peak_backends: Option<i64>,
+    pub timeline: Vec<Tick>,
+    pub final_status: PoolStatus,
+    /// Mean time a connection is held per transaction, in ms (Little's law input).
+    pub mean_hold_ms: f64,
+    pub advice: Advice,
+    pub interrupted: bool,
+}
+
+/// The report of a stopped run; `elapsed` is measured now, from `started`.
+pub(super) fn assemble(
+    config: &BenchConfig,
+    recorder: &Recorder,
+    pool: &QueuePool,
+    server_max_connections: Option<i64>,
+    observed: Observed,
+    final_status: PoolStatus,
+    started: Instant,
+) -> BenchReport {
+    let elapsed = started.elapsed().as_secs_f64();
+    let transactions = recorder.transactions.load(Ordering::Relaxed);
+    let latency = Percentiles::of_recorded(&recorder.latency);
+    let wait = Percentiles::of_recorded(&recorder.wait);
+    let connections = pool.counters();
+    let mut errors = recorder
+        .errors
+        .lock()
+        .map(|e| e.clone())
+        .unwrap_or_default();
+    if connections.timeouts > 0 {
+        errors.insert("pool_timeout".into(), connections.timeouts);
+    }
+    if observed.ending == Ending::Stuck {
+        errors.insert("abandoned_after_deadline".into(), u64::from(config.clients));
+    }
+    let holds = recorder.holds.load(Ordering::Relaxed);
+    let mean_hold_ms =
+        recorder.hold_micros.load(Ordering::Relaxed) as f64 / 1000.0 / holds.max(1) as f64;
+    let tps = transactions as f64 / elapsed.max(1e-9);
+    let advice = advice::advise(
+        tps,
+        mean_hold_ms,
+        &config.pool,
+        config.workers,
+        server_max_connections,
+        connections.timeouts,
+    );
+    BenchReport {
+        config: config.clone(),
+        transactions,
+        elapsed,
+        tps,
+        latency,
+        wait,
+        timeouts: connections.timeouts,
+        errors,
+        connections,
+        server_max_connections,
+        server_peak_backends: observed.peak_backends,
+        timeline: observed.timeline,
+        final_status,
+        mean_hold_ms,
+        advice,
+        interrupted: observed.ending == Ending::Interrupted,
+    }
+}
