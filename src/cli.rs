@@ -70,6 +70,15 @@ pub enum Format {
     Github,
 }
 
+/// `--driver`: whose traffic pool-bench reproduces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DriverChoice {
+    Asyncpg,
+    Psycopg,
+    Psycopg2,
+    Raw,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
     Auto,
@@ -221,6 +230,15 @@ pub struct PoolBenchArgs {
     /// Hand out idle connections last-in first-out (SQLAlchemy's pool_use_lifo)
     #[arg(long)]
     pub use_lifo: bool,
+
+    /// Send what SQLAlchemy with this driver sends [default: the URL's driver; raw: dbtool's
+    /// minimal path, for comparisons with pgbench]
+    #[arg(long, value_enum, value_name = "DRIVER")]
+    pub driver: Option<DriverChoice>,
+
+    /// Each request commits (the handler calls session.commit()) instead of closing (ROLLBACK)
+    #[arg(long)]
+    pub commit: bool,
 
     /// Concurrent simulated requests [default: pool_size + max_overflow + 5]
     #[arg(long, value_name = "N")]

@@ -8,6 +8,7 @@ pub mod check_url;
 pub mod cli;
 mod commands;
 pub mod conn;
+pub mod driver;
 pub mod duration;
 pub mod exit;
 pub mod interrupt;
@@ -19,6 +20,7 @@ pub mod progress;
 pub mod secret;
 pub mod settings;
 pub mod url;
+pub mod wire;
 
 /// Runs one command line to its outcome.
 pub fn run(cli: cli::Cli) -> anyhow::Result<exit::Outcome> {

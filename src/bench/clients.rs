@@ -9,16 +9,19 @@ use std::time::{Duration, Instant};
 
 use tokio::task::JoinHandle;
 
-use super::config::{BenchConfig, Workload};
+use super::config::BenchConfig;
 use super::monitor::Ending;
 use super::recorder::Recorder;
 use super::schedule::ScheduleReceiver;
+use crate::driver::Driver;
 use crate::pool::{CheckoutError, PooledConnection, QueuePool};
+use crate::wire::WireError;
 
 /// Starts `config.clients` clients sharing the pool, the recorder, the schedule and the
 /// transaction budget (`config.transactions`).
 pub(super) fn spawn(
     config: &BenchConfig,
+    driver: &Driver,
     pool: &Arc<QueuePool>,
     recorder: &Arc<Recorder>,
     schedule: Option<&ScheduleReceiver>,
@@ -32,7 +35,9 @@ pub(super) fn spawn(
                 recorder: recorder.clone(),
                 budget: budget.clone(),
                 schedule: schedule.cloned(),
-                workload: config.workload.clone(),
+                driver: driver.clone(),
+                statements: config.workload.statements(),
+                commit: config.commit,
                 think: config.think,
                 deadline,
             };
@@ -61,7 +66,10 @@ struct Client {
     /// Transactions left to start, shared by all clients; `None`: no limit.
     budget: Option<Arc<AtomicU64>>,
     schedule: Option<ScheduleReceiver>,
-    workload: Workload,
+    driver: Driver,
+    /// The workload's statements, sent as the driver sends them.
+    statements: Vec<String>,
+    commit: bool,
     think: Duration,
     deadline: Option<Instant>,
 }
@@ -129,65 +137,43 @@ impl Client {
         }
     }
 
-    /// Runs the workload, records the outcome and returns the connection, as broken if it closed.
-    async fn transact(&self, mut connection: PooledConnection, intended: Instant) {
+    /// Runs one request as the driver would, records the outcome and the round trips, and
+    /// returns the connection, as broken if it closed.
+    async fn transact(&self, mut pooled: PooledConnection, intended: Instant) {
         let held = Instant::now();
-        let result = run_workload(&mut connection, &self.workload).await;
-        self.recorder.held(held.elapsed());
+        let session = &pooled.connection.session;
+        let (round_trips, statements) = (session.round_trips, session.statements);
+        let result = self
+            .driver
+            .request(&mut pooled.connection, &self.statements, self.commit)
+            .await;
+        // The connection was unavailable to others from the pre-ping on.
+        self.recorder.held(pooled.checkout_ping + held.elapsed());
+        let session = &pooled.connection.session;
+        self.recorder.wire(
+            pooled.checkout_round_trips,
+            session.round_trips - round_trips,
+            session.statements - statements,
+        );
         let broken = match result {
             Ok(()) => {
                 self.recorder.completed(intended.elapsed());
                 false
             }
             Err(error) => {
-                self.recorder.error(error_kind(&error, &connection));
-                connection.client.is_closed()
+                self.recorder.error(error_kind(&error));
+                pooled.connection.session.is_closed()
             }
         };
-        self.pool.checkin(connection, broken);
+        self.pool.checkin(pooled, broken);
     }
 }
 
-/// How a failed transaction is counted: its SQLSTATE, else whether the connection was lost.
-fn error_kind(error: &tokio_postgres::Error, connection: &PooledConnection) -> String {
-    error.as_db_error().map_or_else(
-        || {
-            if connection.client.is_closed() {
-                "connection_lost".to_string()
-            } else {
-                "client".to_string()
-            }
-        },
-        |db| db.code().code().to_string(),
-    )
-}
-
-/// Runs the workload on one connection; the query is prepared once per connection and kept with
-/// it, like `pgbench -M prepared`.
-async fn run_workload(
-    connection: &mut PooledConnection,
-    workload: &Workload,
-) -> Result<(), tokio_postgres::Error> {
-    let client = &connection.client;
-    match workload {
-        Workload::Query(sql) => {
-            let statement = match &connection.prepared {
-                Some(statement) => statement.clone(),
-                None => {
-                    let statement = client.prepare(sql).await?;
-                    connection.prepared = Some(statement.clone());
-                    statement
-                }
-            };
-            client.query(&statement, &[]).await.map(|_| ())
-        }
-        Workload::Sleep(duration) => client
-            .execute("SELECT pg_sleep($1)", &[&duration.as_secs_f64()])
-            .await
-            .map(|_| ()),
-        Workload::Script(script) => client
-            .batch_execute(&format!("BEGIN;\n{script}\n;COMMIT;"))
-            .await
-            .map(|_| ()),
+/// How a failed request is counted: its SQLSTATE, else whether the connection was lost.
+fn error_kind(error: &WireError) -> String {
+    match error {
+        WireError::Server { code, .. } => code.clone(),
+        WireError::Io(_) => "connection_lost".to_string(),
+        _ => "client".to_string(),
     }
 }

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use crate::driver::{DriverKind, DriverOptions};
 use crate::pool::PoolSettings;
 
 /// What each simulated request does while it holds a connection.
@@ -11,7 +12,20 @@ pub enum Workload {
     Query(String),
     Sleep(Duration),
     /// Several statements, run in one transaction.
-    Script(String),
+    Script(Vec<String>),
+}
+
+impl Workload {
+    /// The statements one request sends, in order.
+    pub fn statements(&self) -> Vec<String> {
+        match self {
+            Workload::Query(sql) => vec![sql.clone()],
+            Workload::Sleep(duration) => {
+                vec![format!("SELECT pg_sleep({})", duration.as_secs_f64())]
+            }
+            Workload::Script(statements) => statements.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -21,6 +35,11 @@ pub struct BenchConfig {
     pub statement_timeout: Duration,
     pub clients: u32,
     pub workload: Workload,
+    /// The driver whose traffic each request reproduces.
+    pub driver: DriverKind,
+    pub driver_options: DriverOptions,
+    /// The handler commits (COMMIT) instead of letting the session close (ROLLBACK).
+    pub commit: bool,
     pub think: Duration,
     pub duration: Option<Duration>,
     pub transactions: Option<u64>,

@@ -24,6 +24,7 @@ use std::time::Instant;
 use anyhow::Result;
 
 use crate::conn::connect::{self, Target};
+use crate::driver::Driver;
 use crate::exit::invalid;
 use crate::interrupt::Interrupt;
 use crate::pool::QueuePool;
@@ -33,7 +34,7 @@ use crate::url::parse_database_url;
 pub use advice::Advice;
 pub use config::{BenchConfig, Workload};
 pub use monitor::Tick;
-pub use report::{BenchReport, Percentiles};
+pub use report::{BenchReport, Percentiles, WireCost};
 
 use monitor::Monitor;
 use recorder::Recorder;
@@ -84,16 +85,30 @@ pub async fn run(
     let (_, info) = parse_database_url(&config.url)?;
     let target = connect::resolve(&info, "dbtool-pool-bench", config.connect_timeout)?;
     let (server_max_connections, server) = check_server_capacity(&target, config).await?;
-    let pool = Arc::new(QueuePool::new(
-        &target,
-        config.pool,
-        config.statement_timeout,
-    ));
+    let driver = Driver {
+        kind: config.driver,
+        options: config.driver_options,
+        statement_timeout_ms: config.statement_timeout.as_millis(),
+        application_name: target
+            .config
+            .get_application_name()
+            .unwrap_or("dbtool-pool-bench")
+            .to_string(),
+    };
+    let target = Arc::new(target);
+    let pool = Arc::new(QueuePool::new(target.clone(), config.pool, driver.clone()));
     let recorder = Arc::new(Recorder::new());
     let started = Instant::now();
     let deadline = config.duration.map(|d| started + d);
     let schedule = schedule::start(config, &recorder);
-    let clients = clients::spawn(config, &pool, &recorder, schedule.as_ref(), deadline);
+    let clients = clients::spawn(
+        config,
+        &driver,
+        &pool,
+        &recorder,
+        schedule.as_ref(),
+        deadline,
+    );
     let live = progress.spinner("starting");
     let observed = Monitor::new(&target, server.as_ref(), started, deadline)
         .watch(&clients, &pool, &recorder, live.as_ref(), interrupt)

@@ -17,6 +17,11 @@ pub(super) struct Recorder {
     pub(super) transactions: AtomicU64,
     pub(super) hold_micros: AtomicU64,
     pub(super) holds: AtomicU64,
+    /// Round trips spent at checkout (the pre-ping) and by the requests, and statements sent.
+    pub(super) checkout_round_trips: AtomicU64,
+    pub(super) request_round_trips: AtomicU64,
+    pub(super) request_statements: AtomicU64,
+    pub(super) requests: AtomicU64,
     pub(super) errors: Mutex<BTreeMap<String, u64>>,
     pub(super) error_count: AtomicU64,
     pub(super) stop: AtomicBool,
@@ -36,6 +41,10 @@ impl Recorder {
             transactions: AtomicU64::new(0),
             hold_micros: AtomicU64::new(0),
             holds: AtomicU64::new(0),
+            checkout_round_trips: AtomicU64::new(0),
+            request_round_trips: AtomicU64::new(0),
+            request_statements: AtomicU64::new(0),
+            requests: AtomicU64::new(0),
             errors: Mutex::new(BTreeMap::new()),
             error_count: AtomicU64::new(0),
             stop: AtomicBool::new(false),
@@ -61,6 +70,17 @@ impl Recorder {
         self.hold_micros
             .fetch_add(duration.as_micros() as u64, Ordering::Relaxed);
         self.holds.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// What one checkout and its request cost on the wire.
+    pub(super) fn wire(&self, checkout_round_trips: u64, round_trips: u64, statements: u64) {
+        self.checkout_round_trips
+            .fetch_add(checkout_round_trips, Ordering::Relaxed);
+        self.request_round_trips
+            .fetch_add(round_trips, Ordering::Relaxed);
+        self.request_statements
+            .fetch_add(statements, Ordering::Relaxed);
+        self.requests.fetch_add(1, Ordering::Relaxed);
     }
 
     pub(super) fn error(&self, kind: String) {

@@ -66,8 +66,39 @@ pub struct BenchReport {
     pub final_status: PoolStatus,
     /// Mean time a connection is held per transaction, in ms (Little's law input).
     pub mean_hold_ms: f64,
+    /// What one request cost on the wire, as the driver sends it.
+    pub wire: WireCost,
     pub advice: Advice,
     pub interrupted: bool,
+}
+
+/// Round trips and statements per request, as measured on the connections.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct WireCost {
+    /// At checkout: the pre-ping.
+    pub checkout_round_trips: f64,
+    /// The request itself: BEGIN, the workload, COMMIT or ROLLBACK, preparing when needed.
+    pub request_round_trips: f64,
+    pub request_statements: f64,
+}
+
+impl WireCost {
+    fn of(recorder: &Recorder) -> WireCost {
+        let requests = recorder.requests.load(Ordering::Relaxed).max(1) as f64;
+        let mean = |counter: &std::sync::atomic::AtomicU64| {
+            counter.load(Ordering::Relaxed) as f64 / requests
+        };
+        WireCost {
+            checkout_round_trips: mean(&recorder.checkout_round_trips),
+            request_round_trips: mean(&recorder.request_round_trips),
+            request_statements: mean(&recorder.request_statements),
+        }
+    }
+
+    /// Every round trip a request holds a connection for.
+    pub fn round_trips(&self) -> f64 {
+        self.checkout_round_trips + self.request_round_trips
+    }
 }
 
 /// The report of a stopped run; `elapsed` is measured now, from `started`.
@@ -123,6 +154,7 @@ pub(super) fn assemble(
         timeline: observed.timeline,
         final_status,
         mean_hold_ms,
+        wire: WireCost::of(recorder),
         advice,
         interrupted: observed.ending == Ending::Interrupted,
     }

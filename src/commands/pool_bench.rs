@@ -5,11 +5,13 @@ use anyhow::Result;
 
 use super::{Context, on_runtime};
 use crate::bench::{self, BenchConfig, Workload};
-use crate::cli::PoolBenchArgs;
+use crate::cli::{DriverChoice, PoolBenchArgs};
+use crate::driver::{DriverKind, DriverOptions};
 use crate::exit::{Outcome, invalid};
 use crate::output;
 use crate::pool::PoolSettings;
 use crate::settings::Settings;
+use crate::url::sqlalchemy::{Driver, parse_scheme, read_as_sqlalchemy};
 
 pub(super) fn run(mut context: Context, args: &PoolBenchArgs) -> Result<Outcome> {
     context.require_table_or_json("pool-bench")?;
@@ -60,17 +62,17 @@ fn bench_config(args: &PoolBenchArgs, settings: &Settings) -> Result<BenchConfig
         use_lifo: args.use_lifo,
     };
     let workload = match (&args.script, args.sleep_ms) {
-        (Some(path), _) => Workload::Script(std::fs::read_to_string(path).map_err(|e| {
-            invalid(format!(
-                "cannot read the script {}: {e}; check the path given to --script",
-                path.display()
-            ))
-        })?),
+        (Some(path), _) => Workload::Script(script_statements(path)?),
         (None, Some(sleep)) => Workload::Sleep(sleep),
         (None, None) => Workload::Query(args.query.clone()),
     };
+    let url = settings.database_url();
+    let (driver, driver_options) = driver(args, url)?;
     Ok(BenchConfig {
-        url: settings.database_url().to_string(),
+        url: url.to_string(),
+        driver,
+        driver_options,
+        commit: args.commit,
         clients: args.clients.unwrap_or(default_clients(&pool)).max(1),
         pool,
         statement_timeout: settings.statement_timeout(),
@@ -87,6 +89,75 @@ fn bench_config(args: &PoolBenchArgs, settings: &Settings) -> Result<BenchConfig
         force: args.force,
         connect_timeout: args.connect_timeout,
     })
+}
+
+/// The statements of a `--script` file, split as psql splits them.
+fn script_statements(path: &std::path::Path) -> Result<Vec<String>> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        invalid(format!(
+            "cannot read the script {}: {e}; check the path given to --script",
+            path.display()
+        ))
+    })?;
+    let statements: Vec<String> = crate::lint::sqlfile::split_statements(&text)
+        .into_iter()
+        .map(|range| text[range].trim().trim_end_matches(';').trim().to_string())
+        .filter(|statement| !statement.is_empty())
+        .collect();
+    if statements.is_empty() {
+        return Err(invalid(format!(
+            "the script {} has no statement; give it at least one",
+            path.display()
+        )));
+    }
+    Ok(statements)
+}
+
+/// `--driver`, else the URL's driver as SQLAlchemy reads it; with the URL options SQLAlchemy
+/// passes to that driver (`prepared_statement_cache_size`, `prepare_threshold`).
+fn driver(args: &PoolBenchArgs, url: &str) -> Result<(DriverKind, DriverOptions)> {
+    let kind = match args.driver {
+        Some(DriverChoice::Asyncpg) => DriverKind::Asyncpg,
+        Some(DriverChoice::Psycopg) => DriverKind::Psycopg,
+        Some(DriverChoice::Psycopg2) => DriverKind::Psycopg2,
+        Some(DriverChoice::Raw) => DriverKind::Raw,
+        None => match parse_scheme(url).map(|scheme| scheme.effective_driver()) {
+            Ok(Driver::Asyncpg) => DriverKind::Asyncpg,
+            Ok(Driver::Psycopg) => DriverKind::Psycopg,
+            Ok(Driver::Psycopg2 | Driver::Psycopg2cffi) => DriverKind::Psycopg2,
+            Ok(Driver::Pg8000) => {
+                return Err(invalid(
+                    "pool-bench has no model of pg8000's traffic: pass --driver asyncpg, psycopg, psycopg2 or raw",
+                ));
+            }
+            Err(error) => return Err(invalid(format!("invalid URL: {}", error.message))),
+        },
+    };
+    let mut options = DriverOptions::default();
+    let reading = read_as_sqlalchemy(url).ok();
+    let option = |key: &str| {
+        reading
+            .as_ref()
+            .and_then(|r| r.query_value(key)?.last().cloned())
+    };
+    if let Some(size) = option("prepared_statement_cache_size") {
+        options.statement_cache_size = size.trim().parse().map_err(|_| {
+            invalid(format!(
+                "prepared_statement_cache_size={size:?} in the URL: give a whole number ≥ 0"
+            ))
+        })?;
+    }
+    if let Some(threshold) = option("prepare_threshold") {
+        options.prepare_threshold = match threshold.trim() {
+            "None" | "none" | "" => None,
+            text => Some(text.parse().map_err(|_| {
+                invalid(format!(
+                    "prepare_threshold={threshold:?} in the URL: give a whole number ≥ 0 or None"
+                ))
+            })?),
+        };
+    }
+    Ok((kind, options))
 }
 
 /// Without `--clients`: five more requests than the pool can serve at once.

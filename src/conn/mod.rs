@@ -5,6 +5,7 @@ pub mod pgpass;
 pub mod socket;
 pub mod target;
 pub mod tls;
+pub mod transport;
 
 /// libpq's compiled-in Unix socket directory on Debian and Ubuntu builds.
 pub const DEFAULT_SOCKET_DIR: &str = "/var/run/postgresql";

@@ -75,12 +75,14 @@ fn write_report(out: &mut dyn Write, report: &BenchReport, color: bool) -> io::R
         .map_or("unlimited".into(), |o| o.to_string());
     writeln!(
         out,
-        "pool_size {} max_overflow {overflow} pool_timeout {:.1}s pre_ping {} · {} clients · {}{}",
+        "pool_size {} max_overflow {overflow} pool_timeout {:.1}s pre_ping {} · driver {} · {} clients · {}{}{}",
         c.pool.pool_size,
         c.pool.pool_timeout.as_secs_f64(),
         c.pool.pre_ping,
+        c.driver,
         c.clients,
         workload_text(&c.workload),
+        if c.commit { " · commit" } else { "" },
         c.rate
             .map(|r| format!(" · open loop at {r}/s"))
             .unwrap_or_default()
@@ -125,6 +127,17 @@ fn write_report(out: &mut dyn Write, report: &BenchReport, color: bool) -> io::R
             "server: peak {peak} backends with this application_name, max_connections {max}"
         )?;
     }
+    let w = &report.wire;
+    writeln!(
+        out,
+        "per request ({}): {:.2} round trips ({:.2} at checkout, {:.2} in the session), {:.2} statements; connection held {:.3} ms",
+        c.driver,
+        w.round_trips(),
+        w.checkout_round_trips,
+        w.request_round_trips,
+        w.request_statements,
+        report.mean_hold_ms
+    )?;
     writeln!(out, "{}", report.final_status.sqlalchemy_line())?;
     for line in &report.advice.text {
         writeln!(out, "advice: {line}")?;
@@ -179,6 +192,8 @@ fn to_json(r: &BenchReport) -> Json {
             "statement_timeout": c.statement_timeout.as_secs_f64(),
             "clients": c.clients,
             "workload": workload_text(&c.workload),
+            "driver": c.driver.name(),
+            "commit": c.commit,
             "rate": c.rate,
             "workers": c.workers,
         },
@@ -187,6 +202,13 @@ fn to_json(r: &BenchReport) -> Json {
         "tps": r.tps,
         "latency_ms": percentiles_json(&r.latency),
         "wait_ms": percentiles_json(&r.wait),
+        "per_request": {
+            "round_trips": r.wire.round_trips(),
+            "checkout_round_trips": r.wire.checkout_round_trips,
+            "session_round_trips": r.wire.request_round_trips,
+            "statements": r.wire.request_statements,
+            "hold_ms": r.mean_hold_ms,
+        },
         "max_waiting": k.peak_waiting,
         "timeouts": r.timeouts,
         "errors": r.errors,

@@ -2,7 +2,6 @@
 //! that says where and why a connection fails, and what to do about it.
 
 mod facts;
-mod transport;
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -16,8 +15,8 @@ use crate::exit::Outcome;
 use crate::progress::Progress;
 use crate::url::parse_database_url;
 
+use crate::conn::transport::{self, Failure, StageError, elapsed_ms};
 pub use facts::ServerFacts;
-use transport::{Failure, StageError, elapsed_ms};
 
 /// The pool settings ping checks capacity against.
 #[derive(Debug, Clone, Copy)]

@@ -1,15 +1,12 @@
-//! A connection pool with SQLAlchemy's QueuePool semantics, on deadpool-postgres connections.
-//!
-//! deadpool-postgres's `Manager` opens each connection (TLS, password, statement cache); the
-//! queueing is QueuePool's own, because deadpool's pool has no overflow, no recycle-at-checkout
-//! and no pre-ping-and-replace:
+//! A connection pool with SQLAlchemy's QueuePool semantics, over connections the application's
+//! driver model opens (`driver`: its startup parameters, its pre-ping, its statement cache):
 //!
 //! - up to `pool_size` idle connections are kept; under load up to `max_overflow` more are opened
 //!   (`None`: no limit), and a connection returned while `pool_size` already sit idle is closed;
 //! - a checkout that finds the pool at its limit waits at most `pool_timeout`, then fails with
 //!   SQLAlchemy's message ("QueuePool limit of size 5 overflow 10 reached, ...");
 //! - a connection older than `pool_recycle` is replaced at checkout;
-//! - with `pre_ping`, a reused connection gets `SELECT 1` at checkout; a dead one is replaced
+//! - with `pre_ping`, a reused connection gets the driver's ping at checkout; a dead one is replaced
 //!   transparently, and, as SQLAlchemy does, every connection opened before it is then replaced
 //!   on its next checkout (the server probably restarted);
 //! - idle connections are handed out FIFO, or LIFO with `use_lifo`.
@@ -19,12 +16,10 @@ use std::sync::Arc;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use deadpool::managed::Manager as _;
-use deadpool_postgres::{ClientWrapper, Manager, ManagerConfig, RecyclingMethod};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::conn::connect::{self, Target};
-use crate::conn::target::Endpoint;
+use crate::conn::connect::Target;
+use crate::driver::{Connection, Driver};
 
 /// QueuePool's settings.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -102,9 +97,8 @@ impl PoolStatus {
 }
 
 struct Idle {
-    client: ClientWrapper,
+    connection: Connection,
     created: Instant,
-    prepared: Option<tokio_postgres::Statement>,
 }
 
 struct State {
@@ -118,7 +112,8 @@ struct State {
 }
 
 pub struct QueuePool {
-    manager: Manager,
+    target: Arc<Target>,
+    driver: Driver,
     settings: PoolSettings,
     /// One permit per connection that may be checked out; absent without an overflow limit.
     permits: Option<Arc<Semaphore>>,
@@ -127,34 +122,20 @@ pub struct QueuePool {
 
 /// A checked-out connection; give it back with [`QueuePool::checkin`].
 pub struct PooledConnection {
-    pub client: ClientWrapper,
-    /// The workload's prepared statement on this connection, kept with it across checkouts.
-    pub prepared: Option<tokio_postgres::Statement>,
+    pub connection: Connection,
+    /// Round trips the checkout itself cost on this connection (the pre-ping), and its time.
+    pub checkout_round_trips: u64,
+    pub checkout_ping: Duration,
     created: Instant,
     _permit: Option<OwnedSemaphorePermit>,
 }
 
 impl QueuePool {
-    /// A pool for the target; `statement_timeout` (0: none) is set on every connection at connect time.
-    pub fn new(target: &Target, settings: PoolSettings, statement_timeout: Duration) -> QueuePool {
-        let mut config = target.config.clone();
-        if !statement_timeout.is_zero() {
-            let existing = config.get_options().unwrap_or_default().to_string();
-            let ms = statement_timeout.as_millis();
-            config.options(format!("{existing} -c statement_timeout={ms}").trim());
-        }
-        let manager = Manager::from_connect(
-            config,
-            Endpoints {
-                endpoints: target.endpoints.clone(),
-                tls: target.tls.clone(),
-            },
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
+    /// A pool whose connections the driver opens (with its connect-time settings) on the target.
+    pub fn new(target: Arc<Target>, settings: PoolSettings, driver: Driver) -> QueuePool {
         QueuePool {
-            manager,
+            target,
+            driver,
             settings,
             permits: settings
                 .capacity()
@@ -211,18 +192,22 @@ impl QueuePool {
             let Some(idle) = self.take_idle() else {
                 return self.open(permit).await;
             };
+            let mut idle = idle;
             if let Some(reason) = self.unusable(&idle) {
-                self.discard(idle.client, reason);
+                self.discard(reason);
                 continue;
             }
-            if self.settings.pre_ping && idle.client.simple_query("SELECT 1").await.is_err() {
+            let before = idle.connection.session.round_trips;
+            let ping_started = Instant::now();
+            if self.settings.pre_ping && self.driver.pre_ping(&mut idle.connection).await.is_err() {
                 self.lock().invalidated_before = Some(Instant::now());
-                self.discard(idle.client, Reason::PrePing);
+                self.discard(Reason::PrePing);
                 continue;
             }
             return Ok(PooledConnection {
-                client: idle.client,
-                prepared: idle.prepared,
+                checkout_round_trips: idle.connection.session.round_trips - before,
+                checkout_ping: ping_started.elapsed(),
+                connection: idle.connection,
                 created: idle.created,
                 _permit: permit,
             });
@@ -282,12 +267,13 @@ impl QueuePool {
         &self,
         permit: Option<OwnedSemaphorePermit>,
     ) -> Result<PooledConnection, CheckoutError> {
-        match self.manager.create().await {
-            Ok(client) => {
+        match self.driver.connect(&self.target).await {
+            Ok(connection) => {
                 self.lock().counters.created += 1;
                 Ok(PooledConnection {
-                    client,
-                    prepared: None,
+                    connection,
+                    checkout_round_trips: 0,
+                    checkout_ping: Duration::ZERO,
                     created: Instant::now(),
                     _permit: permit,
                 })
@@ -298,8 +284,8 @@ impl QueuePool {
                 state.in_use -= 1;
                 drop(state);
                 Err(CheckoutError::Connect {
-                    code: error.as_db_error().map(|db| db.code().code().to_string()),
-                    message: crate::conn::connect::error_chain(&error),
+                    code: error.code().map(str::to_string),
+                    message: error.to_string(),
                 })
             }
         }
@@ -316,7 +302,7 @@ impl QueuePool {
             .lock()
             .invalidated_before
             .is_some_and(|before| idle.created < before);
-        if stale || invalidated || idle.client.is_closed() {
+        if stale || invalidated || idle.connection.session.is_closed() {
             Some(if stale {
                 Reason::Recycle
             } else {
@@ -331,13 +317,13 @@ impl QueuePool {
     /// A broken connection is closed and counted.
     pub fn checkin(&self, connection: PooledConnection, broken: bool) {
         let PooledConnection {
-            client,
-            prepared,
+            connection,
             created,
             _permit,
+            ..
         } = connection;
-        if broken || client.is_closed() {
-            self.discard(client, Reason::Broken);
+        if broken || connection.session.is_closed() {
+            self.discard(Reason::Broken);
             return;
         }
         let mut state = self.lock();
@@ -346,9 +332,8 @@ impl QueuePool {
             || (state.idle.len() as u64) < u64::from(self.settings.pool_size);
         if keep {
             state.idle.push_back(Idle {
-                client,
+                connection,
                 created,
-                prepared,
             });
         } else {
             state.open -= 1;
@@ -356,8 +341,8 @@ impl QueuePool {
         }
     }
 
-    fn discard(&self, client: ClientWrapper, reason: Reason) {
-        drop(client);
+    /// Counts a connection closed; the caller has dropped it (which closes its socket).
+    fn discard(&self, reason: Reason) {
         let mut state = self.lock();
         state.in_use -= 1;
         state.open -= 1;
@@ -381,26 +366,6 @@ enum Reason {
     Recycle,
     PrePing,
     Broken,
-}
-
-/// deadpool opens each connection through [`connect::open`], so the pool reaches every
-/// endpoint kind the target has, in libpq's order.
-struct Endpoints {
-    endpoints: Vec<Endpoint>,
-    tls: tokio_postgres_rustls::MakeRustlsConnect,
-}
-
-impl deadpool_postgres::Connect for Endpoints {
-    fn connect(
-        &self,
-        config: &tokio_postgres::Config,
-    ) -> futures_util::future::BoxFuture<
-        '_,
-        Result<(tokio_postgres::Client, tokio::task::JoinHandle<()>), tokio_postgres::Error>,
-    > {
-        let config = config.clone();
-        Box::pin(async move { connect::open(&config, &self.endpoints, &self.tls).await })
-    }
 }
 
 #[cfg(test)]

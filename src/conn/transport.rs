@@ -1,5 +1,7 @@
-//! The transport stages of a ping: resolve the host, open the socket, negotiate TLS as the sslmode
-//! asks. The resulting stream is handed to tokio-postgres for startup and authentication.
+//! The transport of one endpoint, stage by stage: resolve the host, open the socket, negotiate TLS
+//! as the sslmode asks. Each stage says what happened, or why it failed and what to do (ping shows
+//! both). The resulting stream carries a session: tokio-postgres's (ping) or `wire`'s
+//! (pool-bench).
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;

@@ -1,0 +1,380 @@
+//! A PostgreSQL session at the protocol level, for pool-bench: it sends exactly the frontend
+//! messages a driver model asks for — simple queries, named or unnamed extended-protocol
+//! statements in the driver's batches, the startup parameters the driver sets — so what the
+//! server sees is what the application's driver would send, and it counts the round trips.
+//!
+//! Built on `postgres-protocol` (the message codec and SCRAM of the rust-postgres project, which
+//! tokio-postgres uses too) over any stream `conn::transport` opened: TCP, TLS, Unix or abstract
+//! sockets. Authentication: trust, cleartext, MD5 and SCRAM-SHA-256. What is not modelled: COPY,
+//! notifications (ignored), result values (rows are read and dropped: pool-bench measures, it
+//! does not look at data).
+
+use std::io;
+
+use bytes::BytesMut;
+use postgres_protocol::authentication::sasl::{self, ChannelBinding, ScramSha256};
+use postgres_protocol::message::backend::{ErrorResponseBody, Message};
+use postgres_protocol::message::frontend;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::conn::connect::Target;
+use crate::conn::transport::{self, Io, StageError};
+use crate::secret::Secret;
+
+/// Opens a session on the first of the target's endpoints that takes it, in libpq's order, with
+/// the startup `parameters` the driver sends; each endpoint's stages are bounded by the target's
+/// connect timeout.
+pub async fn open(target: &Target, parameters: &[(&str, &str)]) -> Result<Session, WireError> {
+    let timeout = target.connect_timeout;
+    let mut failure = None;
+    for endpoint in &target.endpoints {
+        let place = endpoint.describe();
+        let unreachable =
+            |error: StageError| WireError::Unreachable(format!("{place}: {}", error.detail));
+        let attempt = async {
+            let (addresses, _) = transport::resolve(endpoint, timeout)
+                .await
+                .map_err(unreachable)?;
+            let (connected, _) = transport::connect(endpoint, &addresses, timeout)
+                .await
+                .map_err(unreachable)?;
+            let (stream, _) = transport::negotiate_tls(
+                connected,
+                target.sslmode,
+                &target.tls_config,
+                &endpoint.name(),
+                timeout,
+            )
+            .await
+            .map_err(unreachable)?;
+            let start = Session::start(stream, parameters, &target.user, target.password.as_ref());
+            tokio::time::timeout(timeout, start).await.map_err(|_| {
+                WireError::Unreachable(format!(
+                    "{place}: no answer to the startup message within {:.1} s",
+                    timeout.as_secs_f64()
+                ))
+            })?
+        };
+        match attempt.await {
+            Ok(session) => return Ok(session),
+            Err(error) => failure = Some(error),
+        }
+    }
+    Err(failure.unwrap_or_else(|| WireError::Unreachable("no endpoint to connect to".into())))
+}
+
+/// Why a session failed: the server's error, or the connection.
+#[derive(Debug, thiserror::Error)]
+pub enum WireError {
+    #[error("{message} (SQLSTATE {code})")]
+    Server { code: String, message: String },
+    #[error("the server asks for a password but none was given")]
+    PasswordMissing,
+    #[error("connection lost: {0}")]
+    Io(#[from] io::Error),
+    #[error("protocol: {0}")]
+    Protocol(String),
+    /// No endpoint could be reached (DNS, refused, timed out, TLS): what happened at the last.
+    #[error("{0}")]
+    Unreachable(String),
+}
+
+impl WireError {
+    /// The SQLSTATE, when the server sent the error.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            WireError::Server { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+
+    fn from_server(body: &ErrorResponseBody) -> WireError {
+        let (mut code, mut message) = (String::new(), String::new());
+        let mut fields = body.fields();
+        while let Ok(Some(field)) = fallible_iterator::FallibleIterator::next(&mut fields) {
+            match field.type_() {
+                b'C' => code = String::from_utf8_lossy(field.value_bytes()).into_owned(),
+                b'M' => message = String::from_utf8_lossy(field.value_bytes()).into_owned(),
+                _ => {}
+            }
+        }
+        WireError::Server { code, message }
+    }
+}
+
+/// One frontend message of the extended or simple protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Frontend<'a> {
+    /// `Q`: a simple query, answered up to its ReadyForQuery.
+    Query(&'a str),
+    /// `P`: prepare `text` as the statement `name` (`""`: the unnamed statement).
+    Parse {
+        name: &'a str,
+        text: &'a str,
+    },
+    /// `B`: bind the statement `name` to the unnamed portal, no parameters, text results.
+    Bind {
+        name: &'a str,
+    },
+    /// `D`: describe the statement `name` (`S`) or the unnamed portal (`P`).
+    DescribeStatement {
+        name: &'a str,
+    },
+    DescribePortal,
+    /// `E`: run the unnamed portal to completion.
+    Execute,
+    /// `C`: close the statement `name`.
+    Close {
+        name: &'a str,
+    },
+    /// `S`: end of a batch; the server answers with ReadyForQuery.
+    Sync,
+}
+
+impl Frontend<'_> {
+    /// Whether the server answers this message with a ReadyForQuery (one round trip ends).
+    fn ends_round_trip(self) -> bool {
+        matches!(self, Frontend::Query(_) | Frontend::Sync)
+    }
+
+    fn encode(self, buf: &mut BytesMut) -> io::Result<()> {
+        match self {
+            Frontend::Query(text) => frontend::query(text, buf),
+            Frontend::Parse { name, text } => frontend::parse(name, text, std::iter::empty(), buf),
+            Frontend::Bind { name } => frontend::bind(
+                "",
+                name,
+                std::iter::empty(),
+                std::iter::empty::<()>(),
+                |_, _| Ok(postgres_protocol::IsNull::No),
+                std::iter::empty(),
+                buf,
+            )
+            .map_err(|error| match error {
+                frontend::BindError::Serialization(error) => error,
+                frontend::BindError::Conversion(error) => io::Error::other(error),
+            }),
+            Frontend::DescribeStatement { name } => frontend::describe(b'S', name, buf),
+            Frontend::DescribePortal => frontend::describe(b'P', "", buf),
+            Frontend::Execute => frontend::execute("", 0, buf),
+            Frontend::Close { name } => frontend::close(b'S', name, buf),
+            Frontend::Sync => {
+                frontend::sync(buf);
+                Ok(())
+            }
+        }
+    }
+}
+
+/// An open, authenticated session.
+pub struct Session {
+    stream: Box<dyn Io>,
+    read: BytesMut,
+    write: BytesMut,
+    /// The backend's process id (`pg_backend_pid()`).
+    pub process_id: i32,
+    /// Round trips so far: each simple query and each Sync waits for one answer.
+    pub round_trips: u64,
+    /// Statements run so far: each simple query and each Execute.
+    pub statements: u64,
+    /// The transaction status of the last ReadyForQuery: `I` idle, `T` in a transaction, `E`
+    /// in a failed transaction.
+    pub transaction_status: u8,
+    closed: bool,
+}
+
+impl Session {
+    /// Sends the startup message with `parameters` (user, database, and whatever the driver
+    /// sends: application_name, options, its server settings), authenticates, and reads up to
+    /// the first ReadyForQuery.
+    pub async fn start(
+        stream: Box<dyn Io>,
+        parameters: &[(&str, &str)],
+        user: &str,
+        password: Option<&Secret>,
+    ) -> Result<Session, WireError> {
+        let mut session = Session {
+            stream,
+            read: BytesMut::with_capacity(8 * 1024),
+            write: BytesMut::with_capacity(1024),
+            process_id: 0,
+            round_trips: 0,
+            statements: 0,
+            transaction_status: b'I',
+            closed: false,
+        };
+        frontend::startup_message(parameters.iter().copied(), &mut session.write)?;
+        session.flush().await?;
+        session.authenticate(user, password).await?;
+        loop {
+            match session.next_message().await? {
+                Message::BackendKeyData(body) => session.process_id = body.process_id(),
+                Message::ReadyForQuery(body) => {
+                    session.transaction_status = body.status();
+                    return Ok(session);
+                }
+                Message::ErrorResponse(body) => return Err(WireError::from_server(&body)),
+                _ => {}
+            }
+        }
+    }
+
+    async fn authenticate(
+        &mut self,
+        user: &str,
+        password: Option<&Secret>,
+    ) -> Result<(), WireError> {
+        loop {
+            match self.next_message().await? {
+                Message::AuthenticationOk => return Ok(()),
+                Message::AuthenticationCleartextPassword => {
+                    let password = password.ok_or(WireError::PasswordMissing)?;
+                    frontend::password_message(password.expose().as_bytes(), &mut self.write)?;
+                    self.flush().await?;
+                }
+                Message::AuthenticationMd5Password(body) => {
+                    let password = password.ok_or(WireError::PasswordMissing)?;
+                    let hash = postgres_protocol::authentication::md5_hash(
+                        user.as_bytes(),
+                        password.expose().as_bytes(),
+                        body.salt(),
+                    );
+                    frontend::password_message(hash.as_bytes(), &mut self.write)?;
+                    self.flush().await?;
+                }
+                Message::AuthenticationSasl(body) => {
+                    let password = password.ok_or(WireError::PasswordMissing)?;
+                    let mut mechanisms = body.mechanisms();
+                    let mut scram = false;
+                    while let Some(mechanism) =
+                        fallible_iterator::FallibleIterator::next(&mut mechanisms)?
+                    {
+                        scram |= mechanism == sasl::SCRAM_SHA_256;
+                    }
+                    if !scram {
+                        return Err(WireError::Protocol(
+                            "the server offers no SASL mechanism dbtool knows (SCRAM-SHA-256)"
+                                .into(),
+                        ));
+                    }
+                    self.scram(password).await?;
+                }
+                Message::ErrorResponse(body) => return Err(WireError::from_server(&body)),
+                _ => {
+                    return Err(WireError::Protocol(
+                        "unexpected message during authentication".into(),
+                    ));
+                }
+            }
+        }
+    }
+
+    /// SCRAM-SHA-256 without channel binding (libpq's `channel_binding=prefer` falls back to it).
+    async fn scram(&mut self, password: &Secret) -> Result<(), WireError> {
+        let mut scram =
+            ScramSha256::new(password.expose().as_bytes(), ChannelBinding::unsupported());
+        frontend::sasl_initial_response(sasl::SCRAM_SHA_256, scram.message(), &mut self.write)?;
+        self.flush().await?;
+        match self.next_message().await? {
+            Message::AuthenticationSaslContinue(body) => scram.update(body.data())?,
+            Message::ErrorResponse(body) => return Err(WireError::from_server(&body)),
+            _ => {
+                return Err(WireError::Protocol(
+                    "unexpected message during SCRAM".into(),
+                ));
+            }
+        }
+        frontend::sasl_response(scram.message(), &mut self.write)?;
+        self.flush().await?;
+        match self.next_message().await? {
+            Message::AuthenticationSaslFinal(body) => scram.finish(body.data())?,
+            Message::ErrorResponse(body) => return Err(WireError::from_server(&body)),
+            _ => {
+                return Err(WireError::Protocol(
+                    "unexpected message during SCRAM".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends `messages` as one write and reads every answer up to the ReadyForQuery of each
+    /// round trip they end. The first server error is returned once the exchange is complete,
+    /// so the session stays usable (as a driver's would, after an error).
+    pub async fn exchange(&mut self, messages: &[Frontend<'_>]) -> Result<(), WireError> {
+        for message in messages {
+            message.encode(&mut self.write)?;
+        }
+        let mut pending = messages.iter().filter(|m| m.ends_round_trip()).count();
+        self.statements += messages
+            .iter()
+            .filter(|m| matches!(m, Frontend::Query(_) | Frontend::Execute))
+            .count() as u64;
+        self.flush().await?;
+        let mut failure = None;
+        while pending > 0 {
+            match self.next_message().await? {
+                Message::ReadyForQuery(body) => {
+                    pending -= 1;
+                    self.round_trips += 1;
+                    self.transaction_status = body.status();
+                }
+                Message::ErrorResponse(body) if failure.is_none() => {
+                    failure = Some(WireError::from_server(&body));
+                }
+                _ => {}
+            }
+        }
+        failure.map_or(Ok(()), Err)
+    }
+
+    /// A simple query, answered up to its ReadyForQuery.
+    pub async fn simple(&mut self, text: &str) -> Result<(), WireError> {
+        self.exchange(&[Frontend::Query(text)]).await
+    }
+
+    /// Whether the connection has been lost.
+    pub fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    /// Says goodbye (`X`) and closes the stream.
+    pub async fn terminate(mut self) {
+        frontend::terminate(&mut self.write);
+        let _ = self.flush().await;
+        let _ = self.stream.shutdown().await;
+    }
+
+    async fn flush(&mut self) -> Result<(), WireError> {
+        let result = self.stream.write_all(&self.write).await;
+        self.write.clear();
+        result.map_err(|error| self.lost(error))
+    }
+
+    /// The next backend message, reading more from the stream as needed.
+    async fn next_message(&mut self) -> Result<Message, WireError> {
+        loop {
+            if let Some(message) = Message::parse(&mut self.read)? {
+                return Ok(message);
+            }
+            if self.read.capacity() - self.read.len() < 4096 {
+                self.read.reserve(8 * 1024);
+            }
+            match self.stream.read_buf(&mut self.read).await {
+                Ok(0) => {
+                    return Err(self.lost(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "the server closed the connection",
+                    )));
+                }
+                Ok(_) => {}
+                Err(error) => return Err(self.lost(error)),
+            }
+        }
+    }
+
+    fn lost(&mut self, error: io::Error) -> WireError {
+        self.closed = true;
+        WireError::Io(error)
+    }
+}
