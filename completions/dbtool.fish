@@ -125,6 +125,10 @@ complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l max-overflo
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l pool-timeout -d 'Seconds a checkout waits for a connection (DB_POOL_TIMEOUT)' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l pool-recycle -d 'Replace connections older than this, -1 never (DB_POOL_RECYCLE)' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l statement-timeout -d 'Seconds a statement may run before the server cancels it, 0 for no limit (DB_STATEMENT_TIMEOUT)' -r
+complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l driver -d 'Send what SQLAlchemy with this driver sends [default: the URL\'s driver; raw: dbtool\'s minimal path, for comparisons with pgbench]' -r -f -a "asyncpg\t''
+psycopg\t''
+psycopg2\t''
+raw\t''"
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l clients -d 'Concurrent simulated requests [default: pool_size + max_overflow + 5]' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l query -d 'The statement each request runs' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l sleep-ms -d 'Each request runs pg_sleep for this long (a slow query)' -r
@@ -149,6 +153,7 @@ complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l env-file -d
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l pre-ping -d 'Test each connection with SELECT 1 before checkout (DB_POOL_PRE_PING)'
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l no-pre-ping -d 'Do not test connections before checkout'
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l use-lifo -d 'Hand out idle connections last-in first-out (SQLAlchemy\'s pool_use_lifo)'
+complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l commit -d 'Each request commits (the handler calls session.commit()) instead of closing (ROLLBACK)'
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l force -d 'Run even when the pool could exceed the connections the server has free'
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -s q -l quiet -d 'Print only results and errors'
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -s v -l verbose -d 'Say more about what dbtool does (repeat for more)'
