@@ -129,6 +129,8 @@ Register-ArgumentCompleter -Native -CommandName 'dbtool' -ScriptBlock {
             [CompletionResult]::new('--pool-recycle', '--pool-recycle', [CompletionResultType]::ParameterName, 'Replace connections older than this, -1 never (DB_POOL_RECYCLE)')
             [CompletionResult]::new('--statement-timeout', '--statement-timeout', [CompletionResultType]::ParameterName, 'Seconds a statement may run before the server cancels it, 0 for no limit (DB_STATEMENT_TIMEOUT)')
             [CompletionResult]::new('--driver', '--driver', [CompletionResultType]::ParameterName, 'Send what SQLAlchemy with this driver sends [default: the URL''s driver; raw: dbtool''s minimal path, for comparisons with pgbench]')
+            [CompletionResult]::new('--statement-cache-size', '--statement-cache-size', [CompletionResultType]::ParameterName, 'asyncpg: SQLAlchemy''s prepared_statement_cache_size, as connect_args would pass it [default: the URL''s, else 100; 0: prepare every statement anew]')
+            [CompletionResult]::new('--prepare-threshold', '--prepare-threshold', [CompletionResultType]::ParameterName, 'psycopg: prepare_threshold, as connect_args would pass it (a number, or none for never) [default: 5]')
             [CompletionResult]::new('--clients', '--clients', [CompletionResultType]::ParameterName, 'Concurrent simulated requests [default: pool_size + max_overflow + 5]')
             [CompletionResult]::new('--query', '--query', [CompletionResultType]::ParameterName, 'The statement each request runs')
             [CompletionResult]::new('--sleep-ms', '--sleep-ms', [CompletionResultType]::ParameterName, 'Each request runs pg_sleep for this long (a slow query)')

@@ -122,6 +122,8 @@ set edit:completion:arg-completer[dbtool] = {|@words|
             cand --pool-recycle 'Replace connections older than this, -1 never (DB_POOL_RECYCLE)'
             cand --statement-timeout 'Seconds a statement may run before the server cancels it, 0 for no limit (DB_STATEMENT_TIMEOUT)'
             cand --driver 'Send what SQLAlchemy with this driver sends [default: the URL''s driver; raw: dbtool''s minimal path, for comparisons with pgbench]'
+            cand --statement-cache-size 'asyncpg: SQLAlchemy''s prepared_statement_cache_size, as connect_args would pass it [default: the URL''s, else 100; 0: prepare every statement anew]'
+            cand --prepare-threshold 'psycopg: prepare_threshold, as connect_args would pass it (a number, or none for never) [default: 5]'
             cand --clients 'Concurrent simulated requests [default: pool_size + max_overflow + 5]'
             cand --query 'The statement each request runs'
             cand --sleep-ms 'Each request runs pg_sleep for this long (a slow query)'

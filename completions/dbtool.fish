@@ -129,6 +129,8 @@ complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l driver -d '
 psycopg\t''
 psycopg2\t''
 raw\t''"
+complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l statement-cache-size -d 'asyncpg: SQLAlchemy\'s prepared_statement_cache_size, as connect_args would pass it [default: the URL\'s, else 100; 0: prepare every statement anew]' -r
+complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l prepare-threshold -d 'psycopg: prepare_threshold, as connect_args would pass it (a number, or none for never) [default: 5]' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l clients -d 'Concurrent simulated requests [default: pool_size + max_overflow + 5]' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l query -d 'The statement each request runs' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l sleep-ms -d 'Each request runs pg_sleep for this long (a slow query)' -r

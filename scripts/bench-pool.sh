@@ -16,7 +16,7 @@ import json, re, statistics, subprocess, sys
 seconds, rounds, url, script = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
 def dbtool(pre_ping):
     flag = "--pre-ping" if pre_ping else "--no-pre-ping"
-    out = subprocess.run(["target/release/dbtool", "pool-bench", "--no-dotenv", "--format", "json", "--query", "SELECT 1",
+    out = subprocess.run(["target/release/dbtool", "pool-bench", "--no-dotenv", "--format", "json", "--driver", "raw", "--query", "SELECT 1",
                           "--clients", "10", "--pool-size", "10", "--max-overflow", "0", flag, "--duration", str(seconds), url],
                          check=True, stdout=subprocess.PIPE).stdout
     report = json.loads(out)

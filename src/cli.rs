@@ -240,6 +240,16 @@ pub struct PoolBenchArgs {
     #[arg(long)]
     pub commit: bool,
 
+    /// asyncpg: SQLAlchemy's prepared_statement_cache_size, as connect_args would pass it
+    /// [default: the URL's, else 100; 0: prepare every statement anew]
+    #[arg(long, value_name = "N")]
+    pub statement_cache_size: Option<usize>,
+
+    /// psycopg: prepare_threshold, as connect_args would pass it (a number, or none for never)
+    /// [default: 5]
+    #[arg(long, value_name = "N|none")]
+    pub prepare_threshold: Option<String>,
+
     /// Concurrent simulated requests [default: pool_size + max_overflow + 5]
     #[arg(long, value_name = "N")]
     pub clients: Option<u32>,

@@ -85,16 +85,16 @@ pub async fn run(
     let (_, info) = parse_database_url(&config.url)?;
     let target = connect::resolve(&info, "dbtool-pool-bench", config.connect_timeout)?;
     let (server_max_connections, server) = check_server_capacity(&target, config).await?;
-    let driver = Driver {
-        kind: config.driver,
-        options: config.driver_options,
-        statement_timeout_ms: config.statement_timeout.as_millis(),
-        application_name: target
+    let driver = Driver::new(
+        config.driver,
+        config.driver_options,
+        config.statement_timeout.as_millis(),
+        target
             .config
             .get_application_name()
             .unwrap_or("dbtool-pool-bench")
             .to_string(),
-    };
+    );
     let target = Arc::new(target);
     let pool = Arc::new(QueuePool::new(target.clone(), config.pool, driver.clone()));
     let recorder = Arc::new(Recorder::new());

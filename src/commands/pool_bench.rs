@@ -148,11 +148,21 @@ fn driver(args: &PoolBenchArgs, url: &str) -> Result<(DriverKind, DriverOptions)
         })?;
     }
     if let Some(threshold) = option("prepare_threshold") {
+        // Recorded with SQLAlchemy 2.1 and psycopg 3.3 (tests/fixtures/driver_requests.json,
+        // "probes"): the URL passes the text on, and psycopg's first execute fails comparing it.
+        return Err(invalid(format!(
+            "prepare_threshold={threshold:?} in a psycopg URL reaches psycopg as text and its first query fails              (TypeError); pass it in connect_args={{\"prepare_threshold\": ...}} and here with --prepare-threshold"
+        )));
+    }
+    if let Some(size) = args.statement_cache_size {
+        options.statement_cache_size = size;
+    }
+    if let Some(threshold) = &args.prepare_threshold {
         options.prepare_threshold = match threshold.trim() {
-            "None" | "none" | "" => None,
+            "none" | "None" => None,
             text => Some(text.parse().map_err(|_| {
                 invalid(format!(
-                    "prepare_threshold={threshold:?} in the URL: give a whole number ≥ 0 or None"
+                    "--prepare-threshold {threshold:?}: give a whole number ≥ 0 or none"
                 ))
             })?),
         };

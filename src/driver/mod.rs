@@ -11,4 +11,4 @@
 
 mod model;
 
-pub use model::{Connection, Driver, DriverKind, DriverOptions, Step};
+pub use model::{Connection, Driver, DriverKind, DriverOptions};

@@ -1,8 +1,21 @@
-//! The drivers' request patterns as steps over a `wire::Session`, with the per-connection state
-//! that decides between preparing and reusing a statement.
+//! The drivers' traffic as SQLAlchemy 2.1 drives them, message for message, from the recorded
+//! fixture (`tests/fixtures/driver_requests.json`):
+//!
+//! | | asyncpg | psycopg (3) | psycopg2 |
+//! |---|---|---|---|
+//! | startup | `client_encoding='utf-8'`, `server_settings` as their own parameters | libpq: `options=-c ...`, `application_name` | as psycopg |
+//! | first connect | `BEGIN;`, four dialect queries prepared and run, `ROLLBACK;` | `BEGIN`, four simple queries, a TypeInfo query for hstore in a savepoint, `ROLLBACK` | the hstore lookup in its own transaction, then `BEGIN`, four simple queries, `ROLLBACK` |
+//! | pre-ping | `BEGIN;`, `fetchrow(';')` through asyncpg's own statement cache, `ROLLBACK;` | `;` (autocommit) | `SELECT 1` (autocommit) |
+//! | request | `BEGIN;`, each statement from SQLAlchemy's per-connection cache of named statements (`P`+`D`+`H` once, then `B`+`E`+`S`), `COMMIT;`/`ROLLBACK;` | `BEGIN`, each statement as a simple query until its execution count reaches `prepare_threshold`, then prepared (`P`+`S`) and bound by name (`B`+`D`+`E`+`S`); `COMMIT`, or `ROLLBACK` which clears the counts and sends `DEALLOCATE ALL` when something was prepared | `BEGIN`, simple queries, `COMMIT`/`ROLLBACK` |
+//!
+//! A freshly opened connection is not pre-pinged (SQLAlchemy pings only connections it reuses);
+//! returning a connection to the pool sends nothing (the session's ROLLBACK already ended the
+//! transaction).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::conn::connect::Target;
 use crate::wire::{self, Frontend, Session, WireError};
@@ -13,7 +26,8 @@ pub enum DriverKind {
     Asyncpg,
     Psycopg,
     Psycopg2,
-    /// dbtool's minimal path: the workload as one cached prepared statement.
+    /// dbtool's minimal path: the workload as one cached prepared statement, `SELECT 1` as the
+    /// pre-ping, no transaction statements; for comparisons with pgbench.
     Raw,
 }
 
@@ -44,7 +58,8 @@ impl fmt::Display for DriverKind {
 /// The URL options SQLAlchemy passes to the driver that change what it sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DriverOptions {
-    /// asyncpg: `prepared_statement_cache_size` (SQLAlchemy's default 100; 0: no cache).
+    /// asyncpg: SQLAlchemy's `prepared_statement_cache_size` (default 100; 0: no cache, every
+    /// execution prepares a new statement and closes the previous one).
     pub statement_cache_size: usize,
     /// psycopg: `prepare_threshold` (default 5; `None`: never prepare).
     pub prepare_threshold: Option<u32>,
@@ -59,17 +74,26 @@ impl Default for DriverOptions {
     }
 }
 
-/// One step of a request, in the driver's protocol.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Step {
-    /// A simple query (`Q`).
-    Simple(String),
-    /// A statement prepared once per connection under a name and reused: `P`+`D`+`S` the first
-    /// time, then `B`+`E`+`S`.
-    Cached(String),
-}
+/// The dialect's queries on the engine's first connection (`PGDialect.initialize`).
+const INITIALIZE: [&str; 4] = [
+    "select pg_catalog.version()",
+    "select current_schema()",
+    "show transaction isolation level",
+    "show standard_conforming_strings",
+];
 
-/// A driver with the application's connect-time settings.
+/// psycopg's `TypeInfo.fetch(conn, "hstore")`, sent by SQLAlchemy's psycopg dialect.
+const PSYCOPG_TYPE_INFO: &str = "SELECT\n    typname AS name, oid, typarray AS array_oid,\n    oid::regtype::text AS regtype, typdelim AS delimiter\nFROM pg_type t\nWHERE t.oid = to_regtype($1)\nORDER BY t.oid\n";
+
+/// psycopg2's hstore lookup (`HstoreAdapter.get_oids`), sent from SQLAlchemy's on-connect hook.
+const PSYCOPG2_HSTORE: &str = "SELECT t.oid, typarray\nFROM pg_type t JOIN pg_namespace ns\n    ON typnamespace = ns.oid\nWHERE typname = 'hstore';\n";
+
+/// asyncpg binds with binary formats.
+const BINARY: &[i16] = &[1];
+const TEXT: &[i16] = &[0];
+
+/// A driver with the application's connect-time settings. Clones share the statement-name
+/// counter, which in asyncpg is process-wide.
 #[derive(Debug, Clone)]
 pub struct Driver {
     pub kind: DriverKind,
@@ -77,99 +101,428 @@ pub struct Driver {
     /// `statement_timeout` in milliseconds (0: none), sent at connect time as the driver sends it.
     pub statement_timeout_ms: u128,
     pub application_name: String,
+    names: Arc<AtomicU64>,
 }
 
 /// A connection as the driver holds it: the session and what the driver remembers about it.
 pub struct Connection {
     pub session: Session,
-    /// Statement text → the name it was prepared under on this connection.
+    /// SQLAlchemy's asyncpg cache, or the raw path's: statement text → name, least recently
+    /// used first.
+    cached: VecDeque<(String, String)>,
+    /// asyncpg's own statement cache, used by the pre-ping's `fetchrow(';')`.
+    asyncpg_internal: HashMap<String, String>,
+    /// asyncpg without a cache: the last statement prepared, closed at the next prepare.
+    uncached: Option<String>,
+    /// psycopg: executions per statement text since the last ROLLBACK, statements prepared
+    /// (text → name), and the per-connection name counter.
+    executions: HashMap<String, u32>,
     prepared: HashMap<String, String>,
-    next_name: u64,
+    next_prepared: u64,
 }
 
 impl Driver {
-    /// The startup parameters the driver sends (beyond the protocol version).
-    pub fn startup_parameters<'a>(
-        &'a self,
-        target: &'a Target,
-        timeout: &'a str,
-    ) -> Vec<(&'a str, &'a str)> {
+    pub fn new(
+        kind: DriverKind,
+        options: DriverOptions,
+        statement_timeout_ms: u128,
+        application_name: String,
+    ) -> Driver {
+        Driver {
+            kind,
+            options,
+            statement_timeout_ms,
+            application_name,
+            names: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// The startup parameters the driver sends, in its words: asyncpg passes `server_settings`
+    /// as parameters of their own (`statement_timeout=30000`), libpq-based drivers put them in
+    /// `options` (`-c statement_timeout=30000`).
+    pub fn startup_parameters(&self, target: &Target) -> Vec<(String, String)> {
         let mut parameters = vec![
-            ("user", target.user.as_str()),
-            ("database", target.dbname.as_str()),
-            ("client_encoding", "UTF8"),
-            ("application_name", self.application_name.as_str()),
+            ("user".to_string(), target.user.clone()),
+            ("database".to_string(), target.dbname.clone()),
         ];
-        if !timeout.is_empty() {
-            parameters.push(("options", timeout));
+        let timeout = self.statement_timeout_ms;
+        match self.kind {
+            DriverKind::Asyncpg => {
+                parameters.push(("client_encoding".into(), "'utf-8'".into()));
+                parameters.push(("application_name".into(), self.application_name.clone()));
+                if timeout > 0 {
+                    parameters.push(("statement_timeout".into(), timeout.to_string()));
+                }
+            }
+            DriverKind::Psycopg | DriverKind::Psycopg2 | DriverKind::Raw => {
+                let options = target.config.get_options().unwrap_or_default();
+                let options = match timeout {
+                    0 => options.to_string(),
+                    ms => format!("{options} -c statement_timeout={ms}")
+                        .trim()
+                        .to_string(),
+                };
+                if !options.is_empty() {
+                    parameters.push(("options".into(), options));
+                }
+                parameters.push(("application_name".into(), self.application_name.clone()));
+            }
         }
         parameters
     }
 
-    /// Opens a connection as the driver does.
-    pub async fn connect(&self, target: &Target) -> Result<Connection, WireError> {
-        let options = match self.statement_timeout_ms {
-            0 => String::new(),
-            ms => format!("-c statement_timeout={ms}"),
-        };
-        let parameters = self.startup_parameters(target, &options);
+    /// Opens a connection as the driver does; `first` is the engine's first connection, which
+    /// also gets the dialect's initialisation.
+    pub async fn connect(&self, target: &Target, first: bool) -> Result<Connection, WireError> {
+        let parameters = self.startup_parameters(target);
+        let parameters: Vec<(&str, &str)> = parameters
+            .iter()
+            .map(|(key, value)| (key.as_str(), value.as_str()))
+            .collect();
         let session = wire::open(target, &parameters).await?;
-        Ok(Connection {
+        let mut connection = Connection {
             session,
+            cached: VecDeque::new(),
+            asyncpg_internal: HashMap::new(),
+            uncached: None,
+            executions: HashMap::new(),
             prepared: HashMap::new(),
-            next_name: 0,
-        })
+            next_prepared: 0,
+        };
+        if first {
+            self.initialize(&mut connection).await?;
+        }
+        Ok(connection)
     }
 
-    /// The pre-ping at checkout.
+    /// What the engine's first connection runs before its first use.
+    async fn initialize(&self, connection: &mut Connection) -> Result<(), WireError> {
+        match self.kind {
+            DriverKind::Asyncpg => {
+                connection.session.simple("BEGIN;").await?;
+                for text in INITIALIZE {
+                    self.asyncpg_execute(connection, text).await?;
+                }
+                connection.session.simple("ROLLBACK;").await
+            }
+            DriverKind::Psycopg => {
+                let session = &mut connection.session;
+                session.simple("BEGIN").await?;
+                for text in INITIALIZE {
+                    session.simple(text).await?;
+                }
+                session.simple("SAVEPOINT \"_pg3_1\"").await?;
+                session
+                    .exchange(&[
+                        Frontend::Parse {
+                            name: "",
+                            text: PSYCOPG_TYPE_INFO,
+                            param_types: &[0],
+                        },
+                        Frontend::Bind {
+                            name: "",
+                            param_formats: TEXT,
+                            params: &["hstore"],
+                            result_formats: TEXT,
+                        },
+                        Frontend::DescribePortal,
+                        Frontend::Execute { max_rows: 0 },
+                        Frontend::Sync,
+                    ])
+                    .await?;
+                session.simple("RELEASE \"_pg3_1\"").await?;
+                session.simple("ROLLBACK").await
+            }
+            DriverKind::Psycopg2 => {
+                let session = &mut connection.session;
+                for text in ["BEGIN", PSYCOPG2_HSTORE, "ROLLBACK", "BEGIN"] {
+                    session.simple(text).await?;
+                }
+                for text in INITIALIZE {
+                    session.simple(text).await?;
+                }
+                session.simple("ROLLBACK").await
+            }
+            DriverKind::Raw => Ok(()),
+        }
+    }
+
+    /// The dialect's pre-ping on a reused connection.
     pub async fn pre_ping(&self, connection: &mut Connection) -> Result<(), WireError> {
-        connection.session.simple("SELECT 1").await
+        match self.kind {
+            DriverKind::Asyncpg => {
+                // "create a transaction explicitly to support pgbouncer transaction mode"
+                connection.session.simple("BEGIN;").await?;
+                let name = match connection.asyncpg_internal.get(";") {
+                    Some(name) => name.clone(),
+                    None => {
+                        let name = self.asyncpg_name();
+                        self.asyncpg_prepare(&mut connection.session, &name, ";")
+                            .await?;
+                        connection
+                            .asyncpg_internal
+                            .insert(";".to_string(), name.clone());
+                        name
+                    }
+                };
+                let pinged = asyncpg_bind_execute(&mut connection.session, &name, 1).await;
+                connection.session.simple("ROLLBACK;").await?;
+                pinged
+            }
+            DriverKind::Psycopg => connection.session.simple(";").await,
+            DriverKind::Psycopg2 | DriverKind::Raw => connection.session.simple("SELECT 1").await,
+        }
     }
 
-    /// One request: the workload's statements, then COMMIT or the closing ROLLBACK.
+    /// One request of the `get_db` pattern: the session's BEGIN, the statements, then COMMIT
+    /// (`commit`) or the ROLLBACK of the session closing. After a failed statement the
+    /// transaction is still ended, as the session's close would.
     pub async fn request(
         &self,
         connection: &mut Connection,
         statements: &[String],
-        _commit: bool,
+        commit: bool,
     ) -> Result<(), WireError> {
-        for statement in statements {
-            self.run(connection, &Step::Cached(statement.clone()))
-                .await?;
+        if self.kind == DriverKind::Raw {
+            for statement in statements {
+                self.raw_execute(connection, statement).await?;
+            }
+            return Ok(());
         }
-        Ok(())
+        let (begin, end) = match (self.kind, commit) {
+            (DriverKind::Asyncpg, true) => ("BEGIN;", "COMMIT;"),
+            (DriverKind::Asyncpg, false) => ("BEGIN;", "ROLLBACK;"),
+            (_, true) => ("BEGIN", "COMMIT"),
+            (_, false) => ("BEGIN", "ROLLBACK"),
+        };
+        connection.session.simple(begin).await?;
+        let mut result = Ok(());
+        for statement in statements {
+            result = self.execute(connection, statement).await;
+            if result.is_err() {
+                break;
+            }
+        }
+        // A failed transaction can only be rolled back; the handler's commit never runs.
+        let end = if result.is_err() {
+            if self.kind == DriverKind::Asyncpg {
+                "ROLLBACK;"
+            } else {
+                "ROLLBACK"
+            }
+        } else {
+            end
+        };
+        let ended = connection.session.simple(end).await;
+        if end.starts_with("ROLLBACK") && self.kind == DriverKind::Psycopg {
+            self.psycopg_rolled_back(connection).await?;
+        }
+        result.and(ended)
     }
 
-    async fn run(&self, connection: &mut Connection, step: &Step) -> Result<(), WireError> {
-        match step {
-            Step::Simple(text) => connection.session.simple(text).await,
-            Step::Cached(text) => {
-                let name = match connection.prepared.get(text) {
-                    Some(name) => name.clone(),
-                    None => {
-                        let name = format!("dbtool_{}", connection.next_name);
-                        connection.next_name += 1;
-                        connection
-                            .session
-                            .exchange(&[
-                                Frontend::Parse { name: &name, text },
-                                Frontend::DescribeStatement { name: &name },
-                                Frontend::Sync,
-                            ])
-                            .await?;
-                        connection.prepared.insert(text.clone(), name.clone());
-                        name
-                    }
-                };
+    /// One statement inside the session's transaction, in the driver's protocol.
+    async fn execute(&self, connection: &mut Connection, text: &str) -> Result<(), WireError> {
+        match self.kind {
+            DriverKind::Asyncpg => self.asyncpg_execute(connection, text).await,
+            DriverKind::Psycopg => self.psycopg_execute(connection, text).await,
+            DriverKind::Psycopg2 | DriverKind::Raw => connection.session.simple(text).await,
+        }
+    }
+
+    /// SQLAlchemy's asyncpg adapter: `Connection.prepare` through its per-connection LRU cache,
+    /// then `fetch`.
+    async fn asyncpg_execute(
+        &self,
+        connection: &mut Connection,
+        text: &str,
+    ) -> Result<(), WireError> {
+        let size = self.options.statement_cache_size;
+        if size == 0 {
+            let name = self.asyncpg_name();
+            self.asyncpg_prepare(&mut connection.session, &name, text)
+                .await?;
+            // The previous statement's object is collected now: asyncpg closes it.
+            if let Some(previous) = connection.uncached.replace(name.clone()) {
+                connection
+                    .session
+                    .exchange(&[Frontend::Close { name: &previous }, Frontend::Sync])
+                    .await?;
+            }
+            return asyncpg_bind_execute(&mut connection.session, &name, 0).await;
+        }
+        let name = match connection.cached.iter().position(|(t, _)| t == text) {
+            Some(index) => {
+                let entry = connection.cached.remove(index).unwrap_or_default();
+                let name = entry.1.clone();
+                connection.cached.push_back(entry);
+                name
+            }
+            None => {
+                let name = self.asyncpg_name();
+                self.asyncpg_prepare(&mut connection.session, &name, text)
+                    .await?;
+                connection
+                    .cached
+                    .push_back((text.to_string(), name.clone()));
+                if connection.cached.len() > size {
+                    connection.cached.pop_front();
+                }
+                name
+            }
+        };
+        asyncpg_bind_execute(&mut connection.session, &name, 0).await
+    }
+
+    /// asyncpg's prepare: Parse and Describe, flushed and waited on; a failure ends the batch.
+    async fn asyncpg_prepare(
+        &self,
+        session: &mut Session,
+        name: &str,
+        text: &str,
+    ) -> Result<(), WireError> {
+        let prepared = session
+            .exchange(&[
+                Frontend::Parse {
+                    name,
+                    text,
+                    param_types: &[],
+                },
+                Frontend::DescribeStatement { name },
+                Frontend::Flush,
+            ])
+            .await;
+        if prepared.is_err() {
+            session.exchange(&[Frontend::Sync]).await?;
+        }
+        prepared
+    }
+
+    /// asyncpg's statement names come from one process-wide counter, in hexadecimal.
+    fn asyncpg_name(&self) -> String {
+        let n = self.names.fetch_add(1, Ordering::Relaxed) + 1;
+        format!("__asyncpg_stmt_{n:x}__")
+    }
+
+    /// psycopg 3: a simple query until the statement has run `prepare_threshold` times since
+    /// the last ROLLBACK, then prepared under `_pg3_N` and bound by name.
+    async fn psycopg_execute(
+        &self,
+        connection: &mut Connection,
+        text: &str,
+    ) -> Result<(), WireError> {
+        if let Some(name) = connection.prepared.get(text).cloned() {
+            return psycopg_bind_execute(&mut connection.session, &name).await;
+        }
+        let executions = connection.executions.get(text).copied().unwrap_or(0);
+        match self.options.prepare_threshold {
+            Some(threshold) if executions >= threshold => {
+                let name = format!("_pg3_{}", connection.next_prepared);
+                connection.next_prepared += 1;
                 connection
                     .session
                     .exchange(&[
-                        Frontend::Bind { name: &name },
-                        Frontend::Execute,
+                        Frontend::Parse {
+                            name: &name,
+                            text,
+                            param_types: &[],
+                        },
                         Frontend::Sync,
                     ])
-                    .await
+                    .await?;
+                connection.prepared.insert(text.to_string(), name.clone());
+                psycopg_bind_execute(&mut connection.session, &name).await
+            }
+            _ => {
+                connection.session.simple(text).await?;
+                *connection.executions.entry(text.to_string()).or_default() += 1;
+                Ok(())
             }
         }
     }
+
+    /// After psycopg's ROLLBACK: the counts start again, and prepared statements are dropped.
+    async fn psycopg_rolled_back(&self, connection: &mut Connection) -> Result<(), WireError> {
+        connection.executions.clear();
+        if connection.prepared.is_empty() {
+            return Ok(());
+        }
+        connection.prepared.clear();
+        connection.session.simple("DEALLOCATE ALL").await
+    }
+
+    /// The raw path: the statement prepared once per connection, then Bind, Execute, Sync.
+    async fn raw_execute(&self, connection: &mut Connection, text: &str) -> Result<(), WireError> {
+        let name = match connection.cached.iter().find(|(t, _)| t == text) {
+            Some((_, name)) => name.clone(),
+            None => {
+                let name = format!("dbtool_{}", connection.cached.len());
+                connection
+                    .session
+                    .exchange(&[
+                        Frontend::Parse {
+                            name: &name,
+                            text,
+                            param_types: &[],
+                        },
+                        Frontend::DescribeStatement { name: &name },
+                        Frontend::Sync,
+                    ])
+                    .await?;
+                connection
+                    .cached
+                    .push_back((text.to_string(), name.clone()));
+                name
+            }
+        };
+        connection
+            .session
+            .exchange(&[
+                Frontend::Bind {
+                    name: &name,
+                    param_formats: &[],
+                    params: &[],
+                    result_formats: &[],
+                },
+                Frontend::Execute { max_rows: 0 },
+                Frontend::Sync,
+            ])
+            .await
+    }
+}
+
+/// asyncpg's `fetch`/`fetchrow` on a prepared statement: Bind (binary), Execute, Sync.
+async fn asyncpg_bind_execute(
+    session: &mut Session,
+    name: &str,
+    max_rows: i32,
+) -> Result<(), WireError> {
+    session
+        .exchange(&[
+            Frontend::Bind {
+                name,
+                param_formats: BINARY,
+                params: &[],
+                result_formats: BINARY,
+            },
+            Frontend::Execute { max_rows },
+            Frontend::Sync,
+        ])
+        .await
+}
+
+/// psycopg's execution of a prepared statement: Bind, Describe (portal), Execute, Sync.
+async fn psycopg_bind_execute(session: &mut Session, name: &str) -> Result<(), WireError> {
+    session
+        .exchange(&[
+            Frontend::Bind {
+                name,
+                param_formats: &[],
+                params: &[],
+                result_formats: TEXT,
+            },
+            Frontend::DescribePortal,
+            Frontend::Execute { max_rows: 0 },
+            Frontend::Sync,
+        ])
+        .await
 }

@@ -14,6 +14,7 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -118,6 +119,8 @@ pub struct QueuePool {
     /// One permit per connection that may be checked out; absent without an overflow limit.
     permits: Option<Arc<Semaphore>>,
     state: Mutex<State>,
+    /// Whether the engine's first connection (with the dialect's initialisation) was opened.
+    initialized: AtomicBool,
 }
 
 /// A checked-out connection; give it back with [`QueuePool::checkin`].
@@ -148,6 +151,7 @@ impl QueuePool {
                 counters: PoolCounters::default(),
                 invalidated_before: None,
             }),
+            initialized: AtomicBool::new(false),
         }
     }
 
@@ -267,7 +271,8 @@ impl QueuePool {
         &self,
         permit: Option<OwnedSemaphorePermit>,
     ) -> Result<PooledConnection, CheckoutError> {
-        match self.driver.connect(&self.target).await {
+        let first = !self.initialized.swap(true, Ordering::AcqRel);
+        match self.driver.connect(&self.target, first).await {
             Ok(connection) => {
                 self.lock().counters.created += 1;
                 Ok(PooledConnection {
@@ -279,6 +284,10 @@ impl QueuePool {
                 })
             }
             Err(error) => {
+                if first {
+                    // SQLAlchemy runs the first-connect hook again until it succeeds once.
+                    self.initialized.store(false, Ordering::Release);
+                }
                 let mut state = self.lock();
                 state.open -= 1;
                 state.in_use -= 1;

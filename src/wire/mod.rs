@@ -107,26 +107,36 @@ impl WireError {
 pub enum Frontend<'a> {
     /// `Q`: a simple query, answered up to its ReadyForQuery.
     Query(&'a str),
-    /// `P`: prepare `text` as the statement `name` (`""`: the unnamed statement).
+    /// `P`: prepare `text` as the statement `name` (`""`: the unnamed statement), with these
+    /// parameter type OIDs (0: let the server infer).
     Parse {
         name: &'a str,
         text: &'a str,
+        param_types: &'a [u32],
     },
-    /// `B`: bind the statement `name` to the unnamed portal, no parameters, text results.
+    /// `B`: bind the statement `name` to the unnamed portal with text parameters, the format
+    /// codes as the driver sends them (0 text, 1 binary).
     Bind {
         name: &'a str,
+        param_formats: &'a [i16],
+        params: &'a [&'a str],
+        result_formats: &'a [i16],
     },
     /// `D`: describe the statement `name` (`S`) or the unnamed portal (`P`).
     DescribeStatement {
         name: &'a str,
     },
     DescribePortal,
-    /// `E`: run the unnamed portal to completion.
-    Execute,
+    /// `E`: run the unnamed portal, returning at most `max_rows` rows (0: all).
+    Execute {
+        max_rows: i32,
+    },
     /// `C`: close the statement `name`.
     Close {
         name: &'a str,
     },
+    /// `H`: ask for the answers so far without ending the batch (asyncpg waits on a prepare so).
+    Flush,
     /// `S`: end of a batch; the server answers with ReadyForQuery.
     Sync,
 }
@@ -140,14 +150,26 @@ impl Frontend<'_> {
     fn encode(self, buf: &mut BytesMut) -> io::Result<()> {
         match self {
             Frontend::Query(text) => frontend::query(text, buf),
-            Frontend::Parse { name, text } => frontend::parse(name, text, std::iter::empty(), buf),
-            Frontend::Bind { name } => frontend::bind(
+            Frontend::Parse {
+                name,
+                text,
+                param_types,
+            } => frontend::parse(name, text, param_types.iter().copied(), buf),
+            Frontend::Bind {
+                name,
+                param_formats,
+                params,
+                result_formats,
+            } => frontend::bind(
                 "",
                 name,
-                std::iter::empty(),
-                std::iter::empty::<()>(),
-                |_, _| Ok(postgres_protocol::IsNull::No),
-                std::iter::empty(),
+                param_formats.iter().copied(),
+                params.iter(),
+                |value, buf| {
+                    buf.extend_from_slice(value.as_bytes());
+                    Ok(postgres_protocol::IsNull::No)
+                },
+                result_formats.iter().copied(),
                 buf,
             )
             .map_err(|error| match error {
@@ -156,8 +178,12 @@ impl Frontend<'_> {
             }),
             Frontend::DescribeStatement { name } => frontend::describe(b'S', name, buf),
             Frontend::DescribePortal => frontend::describe(b'P', "", buf),
-            Frontend::Execute => frontend::execute("", 0, buf),
+            Frontend::Execute { max_rows } => frontend::execute("", max_rows, buf),
             Frontend::Close { name } => frontend::close(b'S', name, buf),
+            Frontend::Flush => {
+                frontend::flush(buf);
+                Ok(())
+            }
             Frontend::Sync => {
                 frontend::sync(buf);
                 Ok(())
@@ -173,7 +199,8 @@ pub struct Session {
     write: BytesMut,
     /// The backend's process id (`pg_backend_pid()`).
     pub process_id: i32,
-    /// Round trips so far: each simple query and each Sync waits for one answer.
+    /// Round trips so far: each simple query, each Sync, and each flushed prepare the driver
+    /// waits on.
     pub round_trips: u64,
     /// Statements run so far: each simple query and each Execute.
     pub statements: u64,
@@ -299,18 +326,31 @@ impl Session {
     }
 
     /// Sends `messages` as one write and reads every answer up to the ReadyForQuery of each
-    /// round trip they end. The first server error is returned once the exchange is complete,
-    /// so the session stays usable (as a driver's would, after an error).
+    /// round trip they end, or, for a batch that ends with a Flush (a prepare the driver waits
+    /// on), up to the statement's description. The first server error is returned once the
+    /// exchange is complete, so the session stays usable, as a driver's would after an error
+    /// (after a failed flushed prepare the caller sends the Sync that ends the failed batch).
     pub async fn exchange(&mut self, messages: &[Frontend<'_>]) -> Result<(), WireError> {
         for message in messages {
             message.encode(&mut self.write)?;
         }
         let mut pending = messages.iter().filter(|m| m.ends_round_trip()).count();
+        let flushed = pending == 0 && messages.last() == Some(&Frontend::Flush);
         self.statements += messages
             .iter()
-            .filter(|m| matches!(m, Frontend::Query(_) | Frontend::Execute))
+            .filter(|m| matches!(m, Frontend::Query(_) | Frontend::Execute { .. }))
             .count() as u64;
         self.flush().await?;
+        if flushed {
+            self.round_trips += 1;
+            return loop {
+                match self.next_message().await? {
+                    Message::RowDescription(_) | Message::NoData => break Ok(()),
+                    Message::ErrorResponse(body) => break Err(WireError::from_server(&body)),
+                    _ => {}
+                }
+            };
+        }
         let mut failure = None;
         while pending > 0 {
             match self.next_message().await? {

@@ -3,6 +3,7 @@
 mod check_url;
 mod cli;
 mod completions;
+mod driver_traffic;
 mod exit_codes;
 mod fuzz_corpus;
 mod hardening;
