@@ -140,6 +140,7 @@ Register-ArgumentCompleter -Native -CommandName 'dbtool' -ScriptBlock {
             [CompletionResult]::new('--transactions', '--transactions', [CompletionResultType]::ParameterName, 'Stop after this many transactions')
             [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'Open loop: start this many transactions per second, latency measured from the schedule')
             [CompletionResult]::new('--workers', '--workers', [CompletionResultType]::ParameterName, 'Processes that run the application, each with its own pool (for the advice)')
+            [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'Threads that run the clients, as pgbench''s -j [default: the CPUs, at most the clients]')
             [CompletionResult]::new('--sweep', '--sweep', [CompletionResultType]::ParameterName, 'Run once per value and print one row each: KEY is pool_size, max_overflow or clients')
             [CompletionResult]::new('--plot', '--plot', [CompletionResultType]::ParameterName, 'Draw throughput and p99 latency (over time, or against the swept value) into an SVG file')
             [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for each new connection (default: the URL''s connect_timeout, else 10)')

@@ -133,6 +133,7 @@ set edit:completion:arg-completer[dbtool] = {|@words|
             cand --transactions 'Stop after this many transactions'
             cand --rate 'Open loop: start this many transactions per second, latency measured from the schedule'
             cand --workers 'Processes that run the application, each with its own pool (for the advice)'
+            cand --jobs 'Threads that run the clients, as pgbench''s -j [default: the CPUs, at most the clients]'
             cand --sweep 'Run once per value and print one row each: KEY is pool_size, max_overflow or clients'
             cand --plot 'Draw throughput and p99 latency (over time, or against the swept value) into an SVG file'
             cand --connect-timeout 'Seconds to wait for each new connection (default: the URL''s connect_timeout, else 10)'

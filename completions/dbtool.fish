@@ -140,6 +140,7 @@ complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l duration -d
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l transactions -d 'Stop after this many transactions' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l rate -d 'Open loop: start this many transactions per second, latency measured from the schedule' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l workers -d 'Processes that run the application, each with its own pool (for the advice)' -r
+complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l jobs -d 'Threads that run the clients, as pgbench\'s -j [default: the CPUs, at most the clients]' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l sweep -d 'Run once per value and print one row each: KEY is pool_size, max_overflow or clients' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l plot -d 'Draw throughput and p99 latency (over time, or against the swept value) into an SVG file' -r -F
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l connect-timeout -d 'Seconds to wait for each new connection (default: the URL\'s connect_timeout, else 10)' -r

@@ -1,42 +1,47 @@
 #!/usr/bin/env bash
-# Runs, interleaved on the same server, `dbtool pool-bench --query 'SELECT 1' --clients 10
-# --pool-size 10 --max-overflow 0` and `pgbench -n -M prepared -c 10 -j 2` with a SELECT 1 script,
-# and prints both tps and the ratio, with pre-ping on (the application's default) and off, and the
-# pool's own cost per checkout. Usage: scripts/bench-pool.sh [SECONDS] [ROUNDS]
+# pool-bench against pgbench on the same server, interleaved over several rounds, on 10
+# connections (pool_size 10, max_overflow 0, 10 clients; pgbench -c 10 -j 2):
+#   (a) `--driver raw --no-pre-ping`, SELECT 1            vs pgbench -M prepared, SELECT 1
+#   (b) `--driver asyncpg --pre-ping` (6 round trips:     vs pgbench -M prepared running
+#       the asyncpg dialect's ping, then BEGIN; SELECT 1;     BEGIN; SELECT 1; ROLLBACK; twice
+#       ROLLBACK; as SQLAlchemy sends them)                   (the same 6 round trips)
+# Prints both medians and the ratio for each. Run it on a quiet machine (no build, no fuzzer).
+# Usage: scripts/bench-pool.sh [SECONDS] [ROUNDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-10}
 rounds=${2:-3}
 cargo build --release --quiet
 source scripts/lib/cluster.sh
-script=$(mktemp)
-echo "SELECT 1;" >"$script"
-python3 - "$seconds" "$rounds" "$BENCH_URL" "$script" <<'PY'
+select_one=$(mktemp)
+echo "SELECT 1;" >"$select_one"
+six=$(mktemp)
+printf 'BEGIN;\nSELECT 1;\nROLLBACK;\nBEGIN;\nSELECT 1;\nROLLBACK;\n' >"$six"
+python3 - "$seconds" "$rounds" "$BENCH_URL" "$select_one" "$six" <<'PY'
 import json, re, statistics, subprocess, sys
-seconds, rounds, url, script = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
-def dbtool(pre_ping):
-    flag = "--pre-ping" if pre_ping else "--no-pre-ping"
-    out = subprocess.run(["target/release/dbtool", "pool-bench", "--no-dotenv", "--format", "json", "--driver", "raw", "--query", "SELECT 1",
-                          "--clients", "10", "--pool-size", "10", "--max-overflow", "0", flag, "--duration", str(seconds), url],
-                         check=True, stdout=subprocess.PIPE).stdout
+seconds, rounds, url, select_one, six = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+def dbtool(*args):
+    out = subprocess.run(["target/release/dbtool", "pool-bench", "--no-dotenv", "--format", "json", "--query", "SELECT 1",
+                          "--clients", "10", "--pool-size", "10", "--max-overflow", "0", "--duration", str(seconds),
+                          *args, url], check=True, stdout=subprocess.PIPE).stdout
     report = json.loads(out)
-    return report["tps"], report["wait_ms"]["mean"]
-def pgbench():
+    return report["tps"], report["per_request"]["round_trips"]
+def pgbench(script):
     out = subprocess.run(["pgbench", "-n", "-M", "prepared", "-c", "10", "-j", "2", "-T", str(seconds), "-f", script, url],
                          check=True, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True).stdout
     return float(re.search(r"tps = ([0-9.]+)", out).group(1))
-rows = {"pgbench": [], "dbtool (pre-ping off)": [], "dbtool (pre-ping on)": []}
-waits = {"off": [], "on": []}
+rows = {"a": {"pgbench": [], "dbtool": []}, "b": {"pgbench": [], "dbtool": []}}
+trips = {"a": [], "b": []}
 for _ in range(rounds):
-    rows["pgbench"].append(pgbench())
-    tps, wait = dbtool(False); rows["dbtool (pre-ping off)"].append(tps); waits["off"].append(wait)
-    tps, wait = dbtool(True); rows["dbtool (pre-ping on)"].append(tps); waits["on"].append(wait)
-base = statistics.median(rows["pgbench"])
-print(f"{'command':<24} {'median tps':>11} {'vs pgbench':>11}   ({rounds} interleaved rounds of {seconds} s)")
-for name, values in rows.items():
-    median = statistics.median(values)
-    print(f"{name:<24} {median:>11.0f} {median / base:>10.2f}x")
-print(f"mean checkout wait (pool's own cost per checkout): {statistics.median(waits['off']) * 1000:.1f} µs without pre-ping, "
-      f"{statistics.median(waits['on']) * 1000:.1f} µs with pre-ping (one SELECT 1 round trip)")
+    rows["a"]["pgbench"].append(pgbench(select_one))
+    tps, rt = dbtool("--driver", "raw", "--no-pre-ping"); rows["a"]["dbtool"].append(tps); trips["a"].append(rt)
+    rows["b"]["pgbench"].append(pgbench(six))
+    tps, rt = dbtool("--driver", "asyncpg", "--pre-ping"); rows["b"]["dbtool"].append(tps); trips["b"].append(rt)
+print(f"{rounds} interleaved rounds of {seconds} s, 10 connections, medians (transactions per second)")
+labels = {"a": "(a) SELECT 1, raw, no pre-ping", "b": "(b) asyncpg request with pre-ping"}
+for key, label in labels.items():
+    pg, db = statistics.median(rows[key]["pgbench"]), statistics.median(rows[key]["dbtool"])
+    print(f"{label:<36} pgbench {pg:>9.0f}   dbtool {db:>9.0f}   ratio {db / pg:.2f}x   "
+          f"(dbtool: {statistics.median(trips[key]):.2f} round trips per request)")
 PY
-rm -f "$script"
+rm -f "$select_one" "$six"

@@ -286,6 +286,10 @@ pub struct PoolBenchArgs {
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub workers: u32,
 
+    /// Threads that run the clients, as pgbench's -j [default: the CPUs, at most the clients]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub jobs: Option<u32>,
+
     /// Run once per value and print one row each: KEY is pool_size, max_overflow or clients
     #[arg(long, value_name = "KEY=V1,V2,...")]
     pub sweep: Option<String>,

@@ -10,8 +10,9 @@ use std::time::{Duration, Instant};
 use tokio::task::JoinHandle;
 
 use super::config::BenchConfig;
+use super::lanes::Lanes;
 use super::monitor::Ending;
-use super::recorder::Recorder;
+use super::recorder::{LaneRecorder, Recorder};
 use super::schedule::ScheduleReceiver;
 use crate::driver::Driver;
 use crate::pool::{CheckoutError, PooledConnection, QueuePool};
@@ -26,11 +27,14 @@ pub(super) fn spawn(
     recorder: &Arc<Recorder>,
     schedule: Option<&ScheduleReceiver>,
     deadline: Option<Instant>,
+    lanes: &Lanes,
 ) -> Vec<JoinHandle<()>> {
     let budget = config.transactions.map(|n| Arc::new(AtomicU64::new(n)));
     (0..config.clients)
-        .map(|_| {
+        .map(|index| {
+            let lane = index as usize % lanes.len();
             let client = Client {
+                lane,
                 pool: pool.clone(),
                 recorder: recorder.clone(),
                 budget: budget.clone(),
@@ -41,7 +45,7 @@ pub(super) fn spawn(
                 think: config.think,
                 deadline,
             };
-            tokio::spawn(client.run())
+            lanes.handle(lane).spawn(client.run())
         })
         .collect()
 }
@@ -61,6 +65,8 @@ pub(super) async fn stop(clients: Vec<JoinHandle<()>>, recorder: &Recorder, endi
 
 /// One simulated client of the application.
 struct Client {
+    /// The lane (thread) this client runs on.
+    lane: usize,
     pool: Arc<QueuePool>,
     recorder: Arc<Recorder>,
     /// Transactions left to start, shared by all clients; `None`: no limit.
@@ -75,6 +81,11 @@ struct Client {
 }
 
 impl Client {
+    /// This client's lane's records.
+    fn record(&self) -> &LaneRecorder {
+        self.recorder.lane(self.lane)
+    }
+
     async fn run(self) {
         while self.may_start() {
             let Some(intended) = self.next_start().await else {
@@ -119,17 +130,17 @@ impl Client {
     /// (counted, and followed by a pause of 100 ms so a down server is not hammered).
     async fn checkout(&self) -> Option<PooledConnection> {
         let checkout_started = Instant::now();
-        match self.pool.checkout().await {
+        match self.pool.checkout(self.lane).await {
             Ok(connection) => {
-                Recorder::record(&self.recorder.wait, checkout_started.elapsed());
+                self.record().waited(checkout_started.elapsed());
                 Some(connection)
             }
             Err(CheckoutError::Timeout(_)) => {
-                self.recorder.error_count.fetch_add(1, Ordering::Relaxed);
+                self.record().timed_out();
                 None
             }
             Err(CheckoutError::Connect { code, .. }) => {
-                self.recorder
+                self.record()
                     .error(code.unwrap_or_else(|| "connect".into()));
                 tokio::time::sleep(Duration::from_millis(100)).await;
                 None
@@ -148,20 +159,20 @@ impl Client {
             .request(&mut pooled.connection, &self.statements, self.commit)
             .await;
         // The connection was unavailable to others from the pre-ping on.
-        self.recorder.held(pooled.checkout_ping + held.elapsed());
+        self.record().held(pooled.checkout_ping + held.elapsed());
         let session = &pooled.connection.session;
-        self.recorder.wire(
+        self.record().wire(
             pooled.checkout_round_trips,
             session.round_trips - round_trips,
             session.statements - statements,
         );
         let broken = match result {
             Ok(()) => {
-                self.recorder.completed(intended.elapsed());
+                self.record().completed(intended.elapsed());
                 false
             }
             Err(error) => {
-                self.recorder.error(error_kind(&error));
+                self.record().error(error_kind(&error));
                 pooled.connection.session.is_closed()
             }
         };

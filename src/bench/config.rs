@@ -46,6 +46,8 @@ pub struct BenchConfig {
     /// Open-loop arrivals per second.
     pub rate: Option<f64>,
     pub workers: u32,
+    /// Threads the clients run on (pgbench's `-j`).
+    pub jobs: usize,
     pub force: bool,
     pub connect_timeout: Option<Duration>,
 }

@@ -13,6 +13,7 @@
 mod advice;
 mod clients;
 mod config;
+mod lanes;
 mod monitor;
 mod recorder;
 mod report;
@@ -96,8 +97,14 @@ pub async fn run(
             .to_string(),
     );
     let target = Arc::new(target);
-    let pool = Arc::new(QueuePool::new(target.clone(), config.pool, driver.clone()));
-    let recorder = Arc::new(Recorder::new());
+    let lanes = lanes::Lanes::start(config.jobs)?;
+    let pool = Arc::new(QueuePool::new(
+        target.clone(),
+        config.pool,
+        driver.clone(),
+        lanes.len(),
+    ));
+    let recorder = Arc::new(Recorder::new(lanes.len()));
     let started = Instant::now();
     let deadline = config.duration.map(|d| started + d);
     let schedule = schedule::start(config, &recorder);
@@ -108,6 +115,7 @@ pub async fn run(
         &recorder,
         schedule.as_ref(),
         deadline,
+        &lanes,
     );
     let live = progress.spinner("starting");
     let observed = Monitor::new(&target, server.as_ref(), started, deadline)
@@ -117,6 +125,7 @@ pub async fn run(
     drop(live);
     let final_status = pool.status();
     pool.dispose();
+    lanes.stop();
     drop(server);
     Ok(report::assemble(
         config,

@@ -2,7 +2,6 @@
 //! of the pool's backends, and when to stop watching (every client done, Ctrl-C, or a server
 //! still not answering a grace period after the deadline).
 
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use tokio::task::JoinHandle;
@@ -162,7 +161,7 @@ impl<'a> Monitor<'a> {
         recorder: &Recorder,
         pool: &QueuePool,
     ) -> (Tick, PoolStatus) {
-        let transactions = recorder.transactions.load(Ordering::Relaxed);
+        let transactions = recorder.transactions();
         let seconds = previous.at.elapsed().as_secs_f64();
         previous.at = Instant::now();
         let p99_ms = recorder.take_window_p99();
@@ -175,7 +174,7 @@ impl<'a> Monitor<'a> {
             in_use: status.in_use,
             idle: status.idle,
             waiting: status.waiting,
-            errors: recorder.error_count.load(Ordering::Relaxed),
+            errors: recorder.error_count(),
         };
         previous.transactions = transactions;
         (tick, status)

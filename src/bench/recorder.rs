@@ -1,5 +1,8 @@
 //! What the clients record and the monitor and the report read: latency and checkout-wait
-//! histograms, transaction, hold and error counters, and the flag that stops the run.
+//! histograms, transaction, hold, wire and error counters, and the flag that stops the run.
+//!
+//! Each lane (thread) records into its own [`LaneRecorder`], aligned to its own cache lines, so
+//! clients on different cores never write the same memory; readers sum the lanes.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -8,23 +11,29 @@ use std::time::Duration;
 
 use hdrhistogram::Histogram;
 
-/// Shared between the clients and the sampler.
+/// Shared between the clients, the monitor and the report.
 pub(super) struct Recorder {
-    pub(super) latency: Mutex<Histogram<u64>>,
-    pub(super) wait: Mutex<Histogram<u64>>,
+    lanes: Vec<LaneRecorder>,
+    pub(super) stop: AtomicBool,
+}
+
+/// One lane's records.
+#[repr(align(128))]
+pub(super) struct LaneRecorder {
+    latency: Mutex<Histogram<u64>>,
+    wait: Mutex<Histogram<u64>>,
     /// Latencies of the current second, for the timeline's p99.
     window: Mutex<Histogram<u64>>,
-    pub(super) transactions: AtomicU64,
-    pub(super) hold_micros: AtomicU64,
-    pub(super) holds: AtomicU64,
+    transactions: AtomicU64,
+    hold_micros: AtomicU64,
+    holds: AtomicU64,
     /// Round trips spent at checkout (the pre-ping) and by the requests, and statements sent.
-    pub(super) checkout_round_trips: AtomicU64,
-    pub(super) request_round_trips: AtomicU64,
-    pub(super) request_statements: AtomicU64,
-    pub(super) requests: AtomicU64,
-    pub(super) errors: Mutex<BTreeMap<String, u64>>,
-    pub(super) error_count: AtomicU64,
-    pub(super) stop: AtomicBool,
+    checkout_round_trips: AtomicU64,
+    request_round_trips: AtomicU64,
+    request_statements: AtomicU64,
+    requests: AtomicU64,
+    errors: Mutex<BTreeMap<String, u64>>,
+    error_count: AtomicU64,
 }
 
 fn histogram() -> Histogram<u64> {
@@ -32,9 +41,16 @@ fn histogram() -> Histogram<u64> {
         .unwrap_or_else(|_| Histogram::new(3).unwrap_or_else(|_| unreachable!()))
 }
 
-impl Recorder {
-    pub(super) fn new() -> Recorder {
-        Recorder {
+fn record(histogram: &Mutex<Histogram<u64>>, value: Duration) {
+    let micros = (value.as_micros() as u64).clamp(1, 3_600_000_000);
+    if let Ok(mut h) = histogram.lock() {
+        let _ = h.record(micros);
+    }
+}
+
+impl LaneRecorder {
+    fn new() -> LaneRecorder {
+        LaneRecorder {
             latency: Mutex::new(histogram()),
             wait: Mutex::new(histogram()),
             window: Mutex::new(histogram()),
@@ -47,21 +63,18 @@ impl Recorder {
             requests: AtomicU64::new(0),
             errors: Mutex::new(BTreeMap::new()),
             error_count: AtomicU64::new(0),
-            stop: AtomicBool::new(false),
         }
     }
 
-    pub(super) fn record(histogram: &Mutex<Histogram<u64>>, value: Duration) {
-        let micros = (value.as_micros() as u64).clamp(1, 3_600_000_000);
-        if let Ok(mut h) = histogram.lock() {
-            let _ = h.record(micros);
-        }
+    /// How long a checkout waited for its connection.
+    pub(super) fn waited(&self, duration: Duration) {
+        record(&self.wait, duration);
     }
 
     /// A transaction that succeeded, `latency` after its intended start.
     pub(super) fn completed(&self, latency: Duration) {
-        Recorder::record(&self.latency, latency);
-        Recorder::record(&self.window, latency);
+        record(&self.latency, latency);
+        record(&self.window, latency);
         self.transactions.fetch_add(1, Ordering::Relaxed);
     }
 
@@ -83,6 +96,7 @@ impl Recorder {
         self.requests.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// A failed checkout or request, by kind.
     pub(super) fn error(&self, kind: String) {
         self.error_count.fetch_add(1, Ordering::Relaxed);
         if let Ok(mut errors) = self.errors.lock() {
@@ -90,18 +104,107 @@ impl Recorder {
         }
     }
 
+    /// A checkout that timed out (counted by the pool itself as `pool_timeout`).
+    pub(super) fn timed_out(&self) {
+        self.error_count.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Sums a counter over the lanes.
+fn sum(lanes: &[LaneRecorder], counter: impl Fn(&LaneRecorder) -> &AtomicU64) -> u64 {
+    lanes
+        .iter()
+        .map(|lane| counter(lane).load(Ordering::Relaxed))
+        .sum()
+}
+
+/// The lanes' histograms added up.
+fn merged(
+    lanes: &[LaneRecorder],
+    which: impl Fn(&LaneRecorder) -> &Mutex<Histogram<u64>>,
+) -> Histogram<u64> {
+    let mut total = histogram();
+    for lane in lanes {
+        if let Ok(h) = which(lane).lock() {
+            let _ = total.add(&*h);
+        }
+    }
+    total
+}
+
+impl Recorder {
+    pub(super) fn new(lanes: usize) -> Recorder {
+        Recorder {
+            lanes: (0..lanes.max(1)).map(|_| LaneRecorder::new()).collect(),
+            stop: AtomicBool::new(false),
+        }
+    }
+
+    /// Where a client on `lane` records.
+    pub(super) fn lane(&self, lane: usize) -> &LaneRecorder {
+        &self.lanes[lane % self.lanes.len()]
+    }
+
+    pub(super) fn transactions(&self) -> u64 {
+        sum(&self.lanes, |l| &l.transactions)
+    }
+
+    pub(super) fn error_count(&self) -> u64 {
+        sum(&self.lanes, |l| &l.error_count)
+    }
+
+    pub(super) fn latency(&self) -> Histogram<u64> {
+        merged(&self.lanes, |l| &l.latency)
+    }
+
+    pub(super) fn wait(&self) -> Histogram<u64> {
+        merged(&self.lanes, |l| &l.wait)
+    }
+
+    /// Errors by kind, over every lane.
+    pub(super) fn errors(&self) -> BTreeMap<String, u64> {
+        let mut total = BTreeMap::new();
+        for lane in &self.lanes {
+            if let Ok(errors) = lane.errors.lock() {
+                for (kind, n) in errors.iter() {
+                    *total.entry(kind.clone()).or_default() += n;
+                }
+            }
+        }
+        total
+    }
+
+    /// Mean time a connection is held per transaction, in ms.
+    pub(super) fn mean_hold_ms(&self) -> f64 {
+        let holds = sum(&self.lanes, |l| &l.holds);
+        sum(&self.lanes, |l| &l.hold_micros) as f64 / 1000.0 / holds.max(1) as f64
+    }
+
+    /// Round trips at checkout, round trips and statements of the request, each per request.
+    pub(super) fn wire_per_request(&self) -> (f64, f64, f64) {
+        let requests = sum(&self.lanes, |l| &l.requests).max(1) as f64;
+        let mean =
+            |counter: fn(&LaneRecorder) -> &AtomicU64| sum(&self.lanes, counter) as f64 / requests;
+        (
+            mean(|l| &l.checkout_round_trips),
+            mean(|l| &l.request_round_trips),
+            mean(|l| &l.request_statements),
+        )
+    }
+
     /// The p99 of the latencies recorded since the last call, in ms (0 without any); starts the
     /// next window.
     pub(super) fn take_window_p99(&self) -> f64 {
-        let p99 = self.window.lock().map(|mut w| {
-            let p99 = if w.is_empty() {
-                0.0
-            } else {
-                w.value_at_quantile(0.99) as f64 / 1000.0
-            };
-            w.reset();
-            p99
-        });
-        p99.unwrap_or(0.0)
+        let window = merged(&self.lanes, |l| &l.window);
+        for lane in &self.lanes {
+            if let Ok(mut w) = lane.window.lock() {
+                w.reset();
+            }
+        }
+        if window.is_empty() {
+            0.0
+        } else {
+            window.value_at_quantile(0.99) as f64 / 1000.0
+        }
     }
 }

@@ -2,8 +2,6 @@
 //! percentiles, the error counts, the pool's counters, the timeline and the sizing advice.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
-use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use hdrhistogram::Histogram;
@@ -39,13 +37,6 @@ impl Percentiles {
             p999: ms(histogram.value_at_quantile(0.999)),
             max: ms(histogram.max()),
         }
-    }
-
-    fn of_recorded(histogram: &Mutex<Histogram<u64>>) -> Percentiles {
-        histogram
-            .lock()
-            .map(|h| Percentiles::of(&h))
-            .unwrap_or_default()
     }
 }
 
@@ -84,14 +75,12 @@ pub struct WireCost {
 
 impl WireCost {
     fn of(recorder: &Recorder) -> WireCost {
-        let requests = recorder.requests.load(Ordering::Relaxed).max(1) as f64;
-        let mean = |counter: &std::sync::atomic::AtomicU64| {
-            counter.load(Ordering::Relaxed) as f64 / requests
-        };
+        let (checkout_round_trips, request_round_trips, request_statements) =
+            recorder.wire_per_request();
         WireCost {
-            checkout_round_trips: mean(&recorder.checkout_round_trips),
-            request_round_trips: mean(&recorder.request_round_trips),
-            request_statements: mean(&recorder.request_statements),
+            checkout_round_trips,
+            request_round_trips,
+            request_statements,
         }
     }
 
@@ -112,24 +101,18 @@ pub(super) fn assemble(
     started: Instant,
 ) -> BenchReport {
     let elapsed = started.elapsed().as_secs_f64();
-    let transactions = recorder.transactions.load(Ordering::Relaxed);
-    let latency = Percentiles::of_recorded(&recorder.latency);
-    let wait = Percentiles::of_recorded(&recorder.wait);
+    let transactions = recorder.transactions();
+    let latency = Percentiles::of(&recorder.latency());
+    let wait = Percentiles::of(&recorder.wait());
     let connections = pool.counters();
-    let mut errors = recorder
-        .errors
-        .lock()
-        .map(|e| e.clone())
-        .unwrap_or_default();
+    let mut errors = recorder.errors();
     if connections.timeouts > 0 {
         errors.insert("pool_timeout".into(), connections.timeouts);
     }
     if observed.ending == Ending::Stuck {
         errors.insert("abandoned_after_deadline".into(), u64::from(config.clients));
     }
-    let holds = recorder.holds.load(Ordering::Relaxed);
-    let mean_hold_ms =
-        recorder.hold_micros.load(Ordering::Relaxed) as f64 / 1000.0 / holds.max(1) as f64;
+    let mean_hold_ms = recorder.mean_hold_ms();
     let tps = transactions as f64 / elapsed.max(1e-9);
     let advice = advice::advise(
         tps,

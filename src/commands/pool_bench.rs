@@ -68,12 +68,18 @@ fn bench_config(args: &PoolBenchArgs, settings: &Settings) -> Result<BenchConfig
     };
     let url = settings.database_url();
     let (driver, driver_options) = driver(args, url)?;
+    let clients = args.clients.unwrap_or(default_clients(&pool)).max(1);
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     Ok(BenchConfig {
         url: url.to_string(),
+        jobs: args
+            .jobs
+            .map_or(cpus, |jobs| jobs as usize)
+            .min(clients as usize),
         driver,
         driver_options,
         commit: args.commit,
-        clients: args.clients.unwrap_or(default_clients(&pool)).max(1),
+        clients,
         pool,
         statement_timeout: settings.statement_timeout(),
         workload,

@@ -10,6 +10,12 @@
 //!   transparently, and, as SQLAlchemy does, every connection opened before it is then replaced
 //!   on its next checkout (the server probably restarted);
 //! - idle connections are handed out FIFO, or LIFO with `use_lifo`.
+//!
+//! Checkouts name the lane (the thread) they run on: a connection lives on the lane that opened
+//! it and goes back to that lane's idle list, and a checkout takes from its own lane first, then
+//! from the others. Limits, waiting and counts are the pool's, across lanes; only which idle
+//! connection is handed out prefers the lane, so a connection's socket is mostly driven by the
+//! thread whose reactor it is registered with.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -100,10 +106,13 @@ impl PoolStatus {
 struct Idle {
     connection: Connection,
     created: Instant,
+    /// The lane that opened it.
+    lane: usize,
 }
 
 struct State {
-    idle: VecDeque<Idle>,
+    /// One idle list per lane.
+    idle: Vec<VecDeque<Idle>>,
     open: u64,
     in_use: u64,
     waiting: u64,
@@ -130,12 +139,18 @@ pub struct PooledConnection {
     pub checkout_round_trips: u64,
     pub checkout_ping: Duration,
     created: Instant,
+    lane: usize,
     _permit: Option<OwnedSemaphorePermit>,
 }
 
 impl QueuePool {
     /// A pool whose connections the driver opens (with its connect-time settings) on the target.
-    pub fn new(target: Arc<Target>, settings: PoolSettings, driver: Driver) -> QueuePool {
+    pub fn new(
+        target: Arc<Target>,
+        settings: PoolSettings,
+        driver: Driver,
+        lanes: usize,
+    ) -> QueuePool {
         QueuePool {
             target,
             driver,
@@ -144,7 +159,7 @@ impl QueuePool {
                 .capacity()
                 .map(|n| Arc::new(Semaphore::new(n as usize))),
             state: Mutex::new(State {
-                idle: VecDeque::new(),
+                idle: (0..lanes.max(1)).map(|_| VecDeque::new()).collect(),
                 open: 0,
                 in_use: 0,
                 waiting: 0,
@@ -169,7 +184,7 @@ impl QueuePool {
         let state = self.lock();
         PoolStatus {
             pool_size: self.settings.pool_size,
-            idle: state.idle.len() as u64,
+            idle: state.idle_count(),
             in_use: state.in_use,
             open: state.open,
             waiting: state.waiting,
@@ -189,12 +204,12 @@ impl QueuePool {
         )
     }
 
-    /// Checks a connection out, waiting at most pool_timeout for one.
-    pub async fn checkout(&self) -> Result<PooledConnection, CheckoutError> {
+    /// Checks a connection out for `lane`, waiting at most pool_timeout for one.
+    pub async fn checkout(&self, lane: usize) -> Result<PooledConnection, CheckoutError> {
         let permit = self.permit().await?;
         loop {
-            let Some(idle) = self.take_idle() else {
-                return self.open(permit).await;
+            let Some(idle) = self.take_idle(lane) else {
+                return self.open(permit, lane).await;
             };
             let mut idle = idle;
             if let Some(reason) = self.unusable(&idle) {
@@ -213,6 +228,7 @@ impl QueuePool {
                 checkout_ping: ping_started.elapsed(),
                 connection: idle.connection,
                 created: idle.created,
+                lane: idle.lane,
                 _permit: permit,
             });
         }
@@ -248,13 +264,20 @@ impl QueuePool {
     /// The next idle connection (FIFO, or LIFO with `use_lifo`), counted as in use; `None` when
     /// a new one must be opened, which is then counted as open and in use already, so the limit
     /// holds while connecting.
-    fn take_idle(&self) -> Option<Idle> {
+    fn take_idle(&self, lane: usize) -> Option<Idle> {
         let mut state = self.lock();
-        let idle = if self.settings.use_lifo {
-            state.idle.pop_back()
-        } else {
-            state.idle.pop_front()
-        };
+        let lanes = state.idle.len();
+        let lifo = self.settings.use_lifo;
+        let idle = (0..lanes)
+            .map(|offset| (lane + offset) % lanes)
+            .find_map(|lane| {
+                let list = &mut state.idle[lane];
+                if lifo {
+                    list.pop_back()
+                } else {
+                    list.pop_front()
+                }
+            });
         if idle.is_some() {
             state.in_use += 1;
         } else {
@@ -270,6 +293,7 @@ impl QueuePool {
     async fn open(
         &self,
         permit: Option<OwnedSemaphorePermit>,
+        lane: usize,
     ) -> Result<PooledConnection, CheckoutError> {
         let first = !self.initialized.swap(true, Ordering::AcqRel);
         match self.driver.connect(&self.target, first).await {
@@ -280,6 +304,7 @@ impl QueuePool {
                     checkout_round_trips: 0,
                     checkout_ping: Duration::ZERO,
                     created: Instant::now(),
+                    lane: lane % self.lock().idle.len(),
                     _permit: permit,
                 })
             }
@@ -328,6 +353,7 @@ impl QueuePool {
         let PooledConnection {
             connection,
             created,
+            lane,
             _permit,
             ..
         } = connection;
@@ -337,12 +363,13 @@ impl QueuePool {
         }
         let mut state = self.lock();
         state.in_use -= 1;
-        let keep = self.settings.pool_size == 0
-            || (state.idle.len() as u64) < u64::from(self.settings.pool_size);
+        let keep =
+            self.settings.pool_size == 0 || state.idle_count() < u64::from(self.settings.pool_size);
         if keep {
-            state.idle.push_back(Idle {
+            state.idle[lane].push_back(Idle {
                 connection,
                 created,
+                lane,
             });
         } else {
             state.open -= 1;
@@ -365,8 +392,15 @@ impl QueuePool {
     /// Closes every idle connection (the pool's `dispose()`).
     pub fn dispose(&self) {
         let mut state = self.lock();
-        let idle = std::mem::take(&mut state.idle);
-        state.open -= idle.len() as u64;
+        let closed = state.idle_count();
+        state.idle.iter_mut().for_each(VecDeque::clear);
+        state.open -= closed;
+    }
+}
+
+impl State {
+    fn idle_count(&self) -> u64 {
+        self.idle.iter().map(|list| list.len() as u64).sum()
     }
 }
 

@@ -1,0 +1,58 @@
+//! The threads the simulated clients run on, as pgbench's `-j`: lane 0 is the calling runtime's
+//! thread (which also runs the monitor), each further lane a thread with a one-thread runtime of
+//! its own. A client stays on its lane; connections it opens are driven by that lane's reactor.
+//! On a machine whose cores the server shares, one client thread leaves a core idle while it
+//! waits (measured: one lane ~0.7x of `pgbench -j 2`, as `pgbench -j 1` is).
+
+use std::thread::JoinHandle;
+
+use tokio::runtime::Handle;
+use tokio::sync::oneshot;
+
+pub(super) struct Lanes {
+    handles: Vec<Handle>,
+    threads: Vec<(oneshot::Sender<()>, JoinHandle<()>)>,
+}
+
+impl Lanes {
+    /// `count` lanes (at least one); call inside the runtime that becomes lane 0.
+    pub(super) fn start(count: usize) -> std::io::Result<Lanes> {
+        let mut lanes = Lanes {
+            handles: vec![Handle::current()],
+            threads: Vec::new(),
+        };
+        for lane in 1..count.max(1) {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            lanes.handles.push(runtime.handle().clone());
+            let (stop, stopped) = oneshot::channel::<()>();
+            let thread = std::thread::Builder::new()
+                .name(format!("dbtool-lane-{lane}"))
+                .spawn(move || {
+                    runtime.block_on(async {
+                        let _ = stopped.await;
+                    });
+                    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+                })?;
+            lanes.threads.push((stop, thread));
+        }
+        Ok(lanes)
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.handles.len()
+    }
+
+    pub(super) fn handle(&self, lane: usize) -> &Handle {
+        &self.handles[lane % self.handles.len()]
+    }
+
+    /// Stops the extra lanes' runtimes and waits for their threads.
+    pub(super) fn stop(self) {
+        for (stop, thread) in self.threads {
+            let _ = stop.send(());
+            let _ = thread.join();
+        }
+    }
+}
