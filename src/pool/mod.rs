@@ -208,24 +208,28 @@ impl QueuePool {
     pub async fn checkout(&self, lane: usize) -> Result<PooledConnection, CheckoutError> {
         let permit = self.permit().await?;
         loop {
-            let Some(idle) = self.take_idle(lane) else {
+            let Some((idle, invalidated_before)) = self.take_idle(lane) else {
                 return self.open(permit, lane).await;
             };
             let mut idle = idle;
-            if let Some(reason) = self.unusable(&idle) {
+            if let Some(reason) = self.unusable(&idle, invalidated_before) {
                 self.discard(reason);
                 continue;
             }
             let before = idle.connection.session.round_trips;
-            let ping_started = Instant::now();
-            if self.settings.pre_ping && self.driver.pre_ping(&mut idle.connection).await.is_err() {
-                self.lock().invalidated_before = Some(Instant::now());
-                self.discard(Reason::PrePing);
-                continue;
+            let mut checkout_ping = Duration::ZERO;
+            if self.settings.pre_ping {
+                let ping_started = Instant::now();
+                if self.driver.pre_ping(&mut idle.connection).await.is_err() {
+                    self.lock().invalidated_before = Some(Instant::now());
+                    self.discard(Reason::PrePing);
+                    continue;
+                }
+                checkout_ping = ping_started.elapsed();
             }
             return Ok(PooledConnection {
                 checkout_round_trips: idle.connection.session.round_trips - before,
-                checkout_ping: ping_started.elapsed(),
+                checkout_ping,
                 connection: idle.connection,
                 created: idle.created,
                 lane: idle.lane,
@@ -261,10 +265,11 @@ impl QueuePool {
         }
     }
 
-    /// The next idle connection (FIFO, or LIFO with `use_lifo`), counted as in use; `None` when
+    /// The next idle connection (FIFO, or LIFO with `use_lifo`), counted as in use, with the
+    /// instant before which connections are invalid (a failed pre-ping); `None` when
     /// a new one must be opened, which is then counted as open and in use already, so the limit
     /// holds while connecting.
-    fn take_idle(&self, lane: usize) -> Option<Idle> {
+    fn take_idle(&self, lane: usize) -> Option<(Idle, Option<Instant>)> {
         let mut state = self.lock();
         let lanes = state.idle.len();
         let lifo = self.settings.use_lifo;
@@ -286,7 +291,7 @@ impl QueuePool {
             state.counters.peak_open = state.counters.peak_open.max(state.open);
         }
         state.counters.peak_in_use = state.counters.peak_in_use.max(state.in_use);
-        idle
+        idle.map(|idle| (idle, state.invalidated_before))
     }
 
     /// Opens the connection [`take_idle`](Self::take_idle) already counted; a failure uncounts it.
@@ -327,15 +332,13 @@ impl QueuePool {
 
     /// Why an idle connection must be replaced before any ping: older than pool_recycle
     /// (recycle), opened before a failed pre-ping, or closed (pre-ping).
-    fn unusable(&self, idle: &Idle) -> Option<Reason> {
+    /// `invalidated_before` is read under the same lock that took the connection.
+    fn unusable(&self, idle: &Idle, invalidated_before: Option<Instant>) -> Option<Reason> {
         let stale = self
             .settings
             .pool_recycle
             .is_some_and(|recycle| idle.created.elapsed() >= recycle);
-        let invalidated = self
-            .lock()
-            .invalidated_before
-            .is_some_and(|before| idle.created < before);
+        let invalidated = invalidated_before.is_some_and(|before| idle.created < before);
         if stale || invalidated || idle.connection.session.is_closed() {
             Some(if stale {
                 Reason::Recycle
