@@ -49,15 +49,25 @@ async fn check_server_capacity(
     let mut monitor_config = target.config.clone();
     monitor_config.application_name("dbtool-pool-bench-monitor");
     let client = connect::connect_with(target, &monitor_config).await?;
-    let row = client
-        .query_one(
+    // A simple query, which reaches the server through a transaction-mode pooler too.
+    let messages = client
+        .simple_query(
             "SELECT current_setting('max_connections')::int8, current_setting('superuser_reserved_connections')::int8 \
              + coalesce(current_setting('reserved_connections', true)::int8, 0), \
              (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')::int8",
-            &[],
         )
         .await?;
-    let (max, reserved, used): (i64, i64, i64) = (row.get(0), row.get(1), row.get(2));
+    let number = |column: usize| -> Option<i64> {
+        messages.iter().find_map(|message| match message {
+            tokio_postgres::SimpleQueryMessage::Row(row) => row.get(column)?.parse().ok(),
+            _ => None,
+        })
+    };
+    let (Some(max), Some(reserved), Some(used)) = (number(0), number(1), number(2)) else {
+        return Err(anyhow::anyhow!(
+            "the server did not report its connection limits"
+        ));
+    };
     let free = max - reserved - used;
     let wanted = config
         .pool

@@ -144,14 +144,15 @@ impl<'a> Monitor<'a> {
     /// The server's count of the pool's backends; `None` without a monitor connection or answer.
     async fn backends(&self) -> Option<i64> {
         let server = self.server?;
-        let row = server
-            .query_one(
-                "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()",
-                &[&self.application_name],
-            )
-            .await
-            .ok()?;
-        Some(row.get(0))
+        // A simple query: behind a transaction-mode pooler a prepared statement may not reach
+        // the server connection that runs it.
+        let sql = format!(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = {} AND datname = current_database()",
+            quote_literal(&self.application_name)
+        );
+        first_value(&server.simple_query(&sql).await.ok()?)?
+            .parse()
+            .ok()
     }
 
     /// This second's tick, and the pool's status it was taken from.
@@ -196,4 +197,17 @@ fn live_line(tick: &Tick, status: &PoolStatus, pool: &QueuePool) -> String {
         pool.counters().timeouts,
         tick.errors
     )
+}
+
+/// A string as an SQL literal, `E'...'` with quotes and backslashes escaped.
+pub(super) fn quote_literal(text: &str) -> String {
+    format!("E'{}'", text.replace('\\', "\\\\").replace('\'', "\\'"))
+}
+
+/// The first column of the first row of a simple query's answer.
+pub(super) fn first_value(messages: &[tokio_postgres::SimpleQueryMessage]) -> Option<&str> {
+    messages.iter().find_map(|message| match message {
+        tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0),
+        _ => None,
+    })
 }

@@ -22,6 +22,7 @@ mod naming_sqlalchemy_fixture;
 mod pg;
 mod ping;
 mod pool_bench;
+mod poolers;
 mod settings;
 mod target_agreement;
 mod url_properties;

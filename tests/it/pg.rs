@@ -617,3 +617,90 @@ fn a_second_cluster_can_require_a_password_and_limit_connections() {
         ["1"]
     );
 }
+
+/// A PgBouncer (Debian's `pgbouncer`) in front of a cluster, in a temporary directory removed
+/// when it is dropped. Trust authentication, the given pool mode, `default_pool_size` server
+/// connections per database and user.
+#[derive(Debug)]
+pub struct Pgbouncer {
+    root: PathBuf,
+    pub port: u16,
+}
+
+/// The pgbouncer program, if installed (`.ci/run` installs Debian's package).
+pub fn pgbouncer_program() -> Option<PathBuf> {
+    ["/usr/sbin/pgbouncer", "/usr/bin/pgbouncer"]
+        .into_iter()
+        .map(PathBuf::from)
+        .find(|p| p.is_file())
+}
+
+impl Pgbouncer {
+    pub fn start(cluster: &Cluster, pool_mode: &str, pool_size: u32) -> Result<Pgbouncer, String> {
+        let program =
+            pgbouncer_program().ok_or("pgbouncer is not installed (apt-get install pgbouncer)")?;
+        let owner = cluster.owner;
+        let root = std::env::temp_dir().join(format!(
+            "dbtool-pgbouncer-{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        ));
+        let _ = fs::remove_dir_all(&root);
+        fs::create_dir_all(&root).map_err(|e| format!("creating {}: {e}", root.display()))?;
+        let port = free_port()?;
+        let ini = root.join("pgbouncer.ini");
+        fs::write(
+            &ini,
+            format!(
+                "[databases]\n* = host=127.0.0.1 port={server}\n\n[pgbouncer]\nlisten_addr = 127.0.0.1\n\
+                 listen_port = {port}\nunix_socket_dir = {dir}\nauth_type = trust\nauth_file = {dir}/userlist.txt\n\
+                 pool_mode = {pool_mode}\ndefault_pool_size = {pool_size}\nmax_client_conn = 200\n\
+                 admin_users = postgres\nlogfile = {dir}/pgbouncer.log\npidfile = {dir}/pgbouncer.pid\n",
+                server = cluster.port,
+                dir = root.display(),
+            ),
+        )
+        .map_err(|e| e.to_string())?;
+        fs::write(root.join("userlist.txt"), "\"postgres\" \"\"\n").map_err(|e| e.to_string())?;
+        chown_tree(&root, owner)?;
+        run(
+            &program,
+            &["-d".to_string(), ini.display().to_string()],
+            owner,
+        )?;
+        let bouncer = Pgbouncer { root, port };
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Ok(bouncer);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        Err(format!(
+            "pgbouncer did not listen on {port}: {}",
+            bouncer.log()
+        ))
+    }
+
+    /// A URL through the pooler for database `db` as the superuser.
+    pub fn url(&self, db: &str) -> String {
+        format!("postgresql://postgres@127.0.0.1:{}/{db}", self.port)
+    }
+
+    pub fn log(&self) -> String {
+        fs::read_to_string(self.root.join("pgbouncer.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Pgbouncer {
+    fn drop(&mut self) {
+        if let Ok(pid) = fs::read_to_string(self.root.join("pgbouncer.pid"))
+            && let Ok(pid) = pid.trim().parse::<i32>()
+        {
+            // SAFETY: kill has no memory-safety preconditions.
+            unsafe {
+                libc::kill(pid, libc::SIGTERM);
+            }
+        }
+        let _ = fs::remove_dir_all(&self.root);
+    }
+}
