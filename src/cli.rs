@@ -369,6 +369,20 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
+/// A value for each required positional argument of a (sub)command — its first possible value,
+/// else `x` — for walking the command tree (tests try every option of every subcommand with it).
+pub fn required_positionals(command: &clap::Command) -> Vec<String> {
+    command
+        .get_positionals()
+        .filter(|p| p.is_required_set())
+        .map(|p| {
+            p.get_possible_values()
+                .first()
+                .map_or("x".to_string(), |v| v.get_name().to_string())
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -422,15 +436,7 @@ mod tests {
             if name == "help" {
                 continue;
             }
-            let positionals: Vec<String> = sub
-                .get_positionals()
-                .filter(|p| p.is_required_set())
-                .map(|p| {
-                    p.get_possible_values()
-                        .first()
-                        .map_or("x".to_string(), |v| v.get_name().to_string())
-                })
-                .collect();
+            let positionals = required_positionals(sub);
             let help = sub.render_long_help().to_string();
             for (long, value) in &globals {
                 assert!(

@@ -10,7 +10,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use clap::CommandFactory;
-use dbtool::cli::Cli;
+use dbtool::cli::{Cli, required_positionals};
 
 use crate::cli::dbtool;
 
@@ -60,15 +60,7 @@ fn argument_cases() -> Vec<Case> {
             continue;
         }
         // Required positionals get a valid value when another argument is under test.
-        let required: Vec<String> = sub
-            .get_positionals()
-            .filter(|p| p.is_required_set())
-            .map(|p| {
-                p.get_possible_values()
-                    .first()
-                    .map_or("x".to_string(), |v| v.get_name().to_string())
-            })
-            .collect();
+        let required = required_positionals(sub);
         for arg in sub.get_arguments() {
             if !arg.get_action().takes_values() {
                 continue;
