@@ -284,10 +284,7 @@ impl Driver {
         commit: bool,
     ) -> Result<(), WireError> {
         if self.kind == DriverKind::Raw {
-            for statement in statements {
-                self.raw_execute(connection, statement).await?;
-            }
-            return Ok(());
+            return self.raw_request(connection, statements).await;
         }
         let (begin, end) = match (self.kind, commit) {
             (DriverKind::Asyncpg, true) => ("BEGIN;", "COMMIT;"),
@@ -448,6 +445,26 @@ impl Driver {
         }
         connection.prepared.clear();
         connection.session.simple("DEALLOCATE ALL").await
+    }
+
+    /// The raw path: one statement on its own; several (a `--script`) in one transaction,
+    /// rolled back when one fails.
+    async fn raw_request(
+        &self,
+        connection: &mut Connection,
+        statements: &[String],
+    ) -> Result<(), WireError> {
+        if let [statement] = statements {
+            return self.raw_execute(connection, statement).await;
+        }
+        connection.session.simple("BEGIN").await?;
+        for statement in statements {
+            if let Err(error) = self.raw_execute(connection, statement).await {
+                connection.session.simple("ROLLBACK").await?;
+                return Err(error);
+            }
+        }
+        connection.session.simple("COMMIT").await
     }
 
     /// The raw path: the statement prepared once per connection, then Bind, Execute, Sync.

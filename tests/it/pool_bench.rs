@@ -364,3 +364,58 @@ fn an_open_loop_rate_bounds_the_arrivals() {
     );
     assert_eq!(json["config"]["rate"], 40.0);
 }
+
+#[test]
+fn a_script_runs_in_one_transaction_with_every_driver() {
+    let db = TestDb::new();
+    db.execute("CREATE TABLE hits (n int)");
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.sql");
+    std::fs::write(
+        &good,
+        "INSERT INTO hits VALUES (1);\nINSERT INTO hits VALUES (2);\n",
+    )
+    .unwrap();
+    let bad = dir.path().join("bad.sql");
+    std::fs::write(&bad, "INSERT INTO hits VALUES (3);\nSELECT 1/0;\n").unwrap();
+    for driver in ["raw", "asyncpg", "psycopg", "psycopg2"] {
+        db.execute("TRUNCATE hits");
+        let common = [
+            "--driver",
+            driver,
+            "--commit",
+            "--transactions",
+            "10",
+            "--clients",
+            "2",
+            "--pool-size",
+            "2",
+            "--max-overflow",
+            "0",
+        ];
+        let (result, report) = bench(
+            &db.url,
+            &[&common[..], &["--script", good.to_str().unwrap()]].concat(),
+        );
+        assert_eq!(result.code, 0, "{driver}: {}", result.stderr);
+        assert_eq!(report["transactions"], 10, "{driver}: {report}");
+        assert_eq!(
+            db.query_column("SELECT count(*) FROM hits"),
+            ["20"],
+            "{driver}"
+        );
+        // A failing statement rolls the whole request back, as the session would.
+        db.execute("TRUNCATE hits");
+        let (result, report) = bench(
+            &db.url,
+            &[&common[..], &["--script", bad.to_str().unwrap()]].concat(),
+        );
+        assert_eq!(result.code, 0, "{driver}: {}", result.stderr);
+        assert_eq!(report["errors"]["22012"], 10, "{driver}: {report}");
+        assert_eq!(
+            db.query_column("SELECT count(*) FROM hits"),
+            ["0"],
+            "{driver}"
+        );
+    }
+}
