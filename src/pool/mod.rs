@@ -23,7 +23,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use tokio::sync::Notify;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::conn::connect::Target;
 use crate::driver::{Connection, Driver};
@@ -111,8 +111,6 @@ struct Idle {
 }
 
 struct State {
-    /// Checkouts holding one of the capacity's slots (from checkout to checkin).
-    checked_out: u64,
     /// One idle list per lane.
     idle: Vec<VecDeque<Idle>>,
     open: u64,
@@ -127,8 +125,8 @@ pub struct QueuePool {
     target: Arc<Target>,
     driver: Driver,
     settings: PoolSettings,
-    /// Wakes a checkout waiting for one of the capacity's slots when a connection comes back.
-    freed: Notify,
+    /// One permit per connection that may be checked out; absent without an overflow limit.
+    permits: Option<Arc<Semaphore>>,
     state: Mutex<State>,
     /// Whether the engine's first connection (with the dialect's initialisation) was opened.
     initialized: AtomicBool,
@@ -142,6 +140,7 @@ pub struct PooledConnection {
     pub checkout_ping: Duration,
     created: Instant,
     lane: usize,
+    _permit: Option<OwnedSemaphorePermit>,
 }
 
 impl QueuePool {
@@ -156,9 +155,10 @@ impl QueuePool {
             target,
             driver,
             settings,
-            freed: Notify::new(),
+            permits: settings
+                .capacity()
+                .map(|n| Arc::new(Semaphore::new(n as usize))),
             state: Mutex::new(State {
-                checked_out: 0,
                 idle: (0..lanes.max(1)).map(|_| VecDeque::new()).collect(),
                 open: 0,
                 in_use: 0,
@@ -204,23 +204,14 @@ impl QueuePool {
         )
     }
 
-    /// Checks a connection out for `lane`, waiting at most pool_timeout for one. The slot it
-    /// takes (one of pool_size + max_overflow) is given back by [`checkin`](Self::checkin); a
-    /// connection dropped without it keeps its slot (pool-bench only drops connections when a
-    /// run ends, with the pool).
+    /// Checks a connection out for `lane`, waiting at most pool_timeout for one.
     pub async fn checkout(&self, lane: usize) -> Result<PooledConnection, CheckoutError> {
-        let mut has_slot = false;
+        let permit = self.permit().await?;
         loop {
-            let (mut idle, invalidated_before) = match self.take_idle(lane, !has_slot) {
-                Taken::Full => {
-                    self.wait_for_slot().await?;
-                    has_slot = true;
-                    continue;
-                }
-                Taken::Open => return self.open(lane).await,
-                Taken::Idle(idle, invalidated_before) => (idle, invalidated_before),
+            let Some((idle, invalidated_before)) = self.take_idle(lane) else {
+                return self.open(permit, lane).await;
             };
-            has_slot = true;
+            let mut idle = idle;
             if let Some(reason) = self.unusable(&idle, invalidated_before) {
                 self.discard(reason);
                 continue;
@@ -242,52 +233,35 @@ impl QueuePool {
                 connection: idle.connection,
                 created: idle.created,
                 lane: idle.lane,
+                _permit: permit,
             });
         }
     }
 
-    /// Whether a checkout may take a slot now: under the capacity, and no earlier checkout is
-    /// waiting (they are served first, as a queue).
-    fn slot_free(&self, state: &State) -> bool {
-        self.settings
-            .capacity()
-            .is_none_or(|capacity| state.checked_out < u64::from(capacity))
-    }
-
-    /// At the limit: waits for a slot at most pool_timeout, counted as waiting, and times out
-    /// with SQLAlchemy's message. Each connection coming back wakes one waiter, in arrival order.
-    async fn wait_for_slot(&self) -> Result<(), CheckoutError> {
-        let deadline = tokio::time::Instant::now() + self.settings.pool_timeout;
-        loop {
-            let notified = self.freed.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            {
-                let mut state = self.lock();
-                if self.slot_free(&state) {
-                    state.checked_out += 1;
-                    state.waiting -= 1;
-                    return Ok(());
-                }
-            }
-            if tokio::time::timeout_at(deadline, notified).await.is_err() {
-                let mut state = self.lock();
-                state.waiting -= 1;
-                state.counters.timeouts += 1;
-                // A slot freed as this wait ended goes to the next waiter.
-                if self.slot_free(&state) && state.waiting > 0 {
-                    self.freed.notify_one();
-                }
-                return Err(CheckoutError::Timeout(self.timeout_message()));
-            }
+    /// A permit for one more checked-out connection (`None` without an overflow limit); at the
+    /// limit, waits for one at most pool_timeout, counted as waiting, and times out with
+    /// SQLAlchemy's message.
+    async fn permit(&self) -> Result<Option<OwnedSemaphorePermit>, CheckoutError> {
+        let Some(permits) = &self.permits else {
+            return Ok(None);
+        };
+        let wait = permits.clone().acquire_owned();
+        if let Ok(permit) = permits.clone().try_acquire_owned() {
+            return Ok(Some(permit));
         }
-    }
-
-    /// Gives a slot back and wakes the next waiter, if any.
-    fn release_slot(&self, state: &mut State) {
-        state.checked_out -= 1;
-        if state.waiting > 0 {
-            self.freed.notify_one();
+        {
+            let mut state = self.lock();
+            state.waiting += 1;
+            state.counters.peak_waiting = state.counters.peak_waiting.max(state.waiting);
+        }
+        let result = tokio::time::timeout(self.settings.pool_timeout, wait).await;
+        self.lock().waiting -= 1;
+        match result {
+            Ok(Ok(permit)) => Ok(Some(permit)),
+            _ => {
+                self.lock().counters.timeouts += 1;
+                Err(CheckoutError::Timeout(self.timeout_message()))
+            }
         }
     }
 
@@ -295,18 +269,8 @@ impl QueuePool {
     /// instant before which connections are invalid (a failed pre-ping); `None` when
     /// a new one must be opened, which is then counted as open and in use already, so the limit
     /// holds while connecting.
-    /// With `take_slot`, also takes a slot first; [`Taken::Full`] when none is free, and the
-    /// checkout is then counted as waiting.
-    fn take_idle(&self, lane: usize, take_slot: bool) -> Taken {
+    fn take_idle(&self, lane: usize) -> Option<(Idle, Option<Instant>)> {
         let mut state = self.lock();
-        if take_slot {
-            if !self.slot_free(&state) || state.waiting > 0 {
-                state.waiting += 1;
-                state.counters.peak_waiting = state.counters.peak_waiting.max(state.waiting);
-                return Taken::Full;
-            }
-            state.checked_out += 1;
-        }
         let lanes = state.idle.len();
         let lifo = self.settings.use_lifo;
         let idle = (0..lanes)
@@ -327,14 +291,15 @@ impl QueuePool {
             state.counters.peak_open = state.counters.peak_open.max(state.open);
         }
         state.counters.peak_in_use = state.counters.peak_in_use.max(state.in_use);
-        match idle {
-            Some(idle) => Taken::Idle(idle, state.invalidated_before),
-            None => Taken::Open,
-        }
+        idle.map(|idle| (idle, state.invalidated_before))
     }
 
     /// Opens the connection [`take_idle`](Self::take_idle) already counted; a failure uncounts it.
-    async fn open(&self, lane: usize) -> Result<PooledConnection, CheckoutError> {
+    async fn open(
+        &self,
+        permit: Option<OwnedSemaphorePermit>,
+        lane: usize,
+    ) -> Result<PooledConnection, CheckoutError> {
         let first = !self.initialized.swap(true, Ordering::AcqRel);
         match self.driver.connect(&self.target, first).await {
             Ok(connection) => {
@@ -345,6 +310,7 @@ impl QueuePool {
                     checkout_ping: Duration::ZERO,
                     created: Instant::now(),
                     lane: lane % self.lock().idle.len(),
+                    _permit: permit,
                 })
             }
             Err(error) => {
@@ -355,7 +321,6 @@ impl QueuePool {
                 let mut state = self.lock();
                 state.open -= 1;
                 state.in_use -= 1;
-                self.release_slot(&mut state);
                 drop(state);
                 Err(CheckoutError::Connect {
                     code: error.code().map(str::to_string),
@@ -392,17 +357,14 @@ impl QueuePool {
             connection,
             created,
             lane,
+            _permit,
             ..
         } = connection;
-        let broken = broken || connection.session.is_closed();
-        let mut state = self.lock();
-        self.release_slot(&mut state);
-        if broken {
-            drop(state);
-            drop(connection);
+        if broken || connection.session.is_closed() {
             self.discard(Reason::Broken);
             return;
         }
+        let mut state = self.lock();
         state.in_use -= 1;
         let keep =
             self.settings.pool_size == 0 || state.idle_count() < u64::from(self.settings.pool_size);
@@ -437,18 +399,6 @@ impl QueuePool {
         state.idle.iter_mut().for_each(VecDeque::clear);
         state.open -= closed;
     }
-}
-
-/// What a checkout found. Returned and taken apart at once: boxing the idle connection would
-/// cost an allocation per checkout.
-#[allow(clippy::large_enum_variant)]
-enum Taken {
-    /// An idle connection, and the instant before which connections are invalid.
-    Idle(Idle, Option<Instant>),
-    /// None idle: a new one is to be opened (already counted as open and in use).
-    Open,
-    /// No slot free: wait for one.
-    Full,
 }
 
 impl State {
