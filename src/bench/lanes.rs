@@ -22,19 +22,33 @@ impl Lanes {
             threads: Vec::new(),
         };
         for lane in 1..count.max(1) {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
-            lanes.handles.push(runtime.handle().clone());
+            // The runtime is built and dropped on its own thread: dropping one inside this
+            // (async) thread would panic if the thread could not be started.
+            let (handle_sender, handle_receiver) = std::sync::mpsc::channel();
             let (stop, stopped) = oneshot::channel::<()>();
             let thread = std::thread::Builder::new()
                 .name(format!("dbtool-lane-{lane}"))
                 .spawn(move || {
+                    let runtime = match tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                    {
+                        Ok(runtime) => runtime,
+                        Err(error) => {
+                            let _ = handle_sender.send(Err(error));
+                            return;
+                        }
+                    };
+                    let _ = handle_sender.send(Ok(runtime.handle().clone()));
                     runtime.block_on(async {
                         let _ = stopped.await;
                     });
                     runtime.shutdown_timeout(std::time::Duration::from_millis(500));
                 })?;
+            let handle = handle_receiver
+                .recv()
+                .map_err(|_| std::io::Error::other("a client thread ended before starting"))??;
+            lanes.handles.push(handle);
             lanes.threads.push((stop, thread));
         }
         Ok(lanes)

@@ -150,9 +150,12 @@ impl<'a> Monitor<'a> {
             "SELECT count(*) FROM pg_stat_activity WHERE application_name = {} AND datname = current_database()",
             quote_literal(&self.application_name)
         );
-        first_value(&server.simple_query(&sql).await.ok()?)?
-            .parse()
-            .ok()
+        // Bounded: a server that stopped answering must not keep the monitor from ending the run.
+        let answer = tokio::time::timeout(Duration::from_secs(1), server.simple_query(&sql))
+            .await
+            .ok()?
+            .ok()?;
+        first_value(&answer)?.parse().ok()
     }
 
     /// This second's tick, and the pool's status it was taken from.

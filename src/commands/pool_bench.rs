@@ -105,6 +105,12 @@ fn script_statements(path: &std::path::Path) -> Result<Vec<String>> {
             path.display()
         ))
     })?;
+    if text.contains('\0') {
+        return Err(invalid(format!(
+            "the script {} contains a NUL byte, which no PostgreSQL statement can carry; remove it",
+            path.display()
+        )));
+    }
     let statements: Vec<String> = crate::lint::sqlfile::split_statements(&text)
         .into_iter()
         .map(|range| text[range].trim().trim_end_matches(';').trim().to_string())

@@ -18,6 +18,7 @@ use postgres_protocol::message::frontend;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::conn::connect::Target;
+use crate::conn::target::{Endpoint, SessionAttrs};
 use crate::conn::transport::{self, Io, StageError};
 use crate::secret::Secret;
 
@@ -25,42 +26,62 @@ use crate::secret::Secret;
 /// the startup `parameters` the driver sends; each endpoint's stages are bounded by the target's
 /// connect timeout.
 pub async fn open(target: &Target, parameters: &[(&str, &str)]) -> Result<Session, WireError> {
-    let timeout = target.connect_timeout;
     let mut failure = None;
-    for endpoint in &target.endpoints {
-        let place = endpoint.describe();
-        let unreachable =
-            |error: StageError| WireError::Unreachable(format!("{place}: {}", error.detail));
-        let attempt = async {
-            let (addresses, _) = transport::resolve(endpoint, timeout)
-                .await
-                .map_err(unreachable)?;
-            let (connected, _) = transport::connect(endpoint, &addresses, timeout)
-                .await
-                .map_err(unreachable)?;
-            let (stream, _) = transport::negotiate_tls(
-                connected,
-                target.sslmode,
-                &target.tls_config,
-                &endpoint.name(),
-                timeout,
-            )
-            .await
-            .map_err(unreachable)?;
-            let start = Session::start(stream, parameters, &target.user, target.password.as_ref());
-            tokio::time::timeout(timeout, start).await.map_err(|_| {
-                WireError::Unreachable(format!(
-                    "{place}: no answer to the startup message within {:.1} s",
-                    timeout.as_secs_f64()
-                ))
-            })?
-        };
-        match attempt.await {
-            Ok(session) => return Ok(session),
-            Err(error) => failure = Some(error),
+    for &attrs in target.session_attrs.passes() {
+        for endpoint in &target.endpoints {
+            match open_endpoint(target, endpoint, parameters).await {
+                Ok(session) if session.satisfies(attrs) => return Ok(session),
+                Ok(session) => {
+                    failure = Some(WireError::Unreachable(format!(
+                        "{}: the server is not {attrs} (target_session_attrs)",
+                        endpoint.describe()
+                    )));
+                    session.terminate().await;
+                }
+                // As libpq: a server that answered and refused (authentication, a missing
+                // database) ends the attempt; the next host is tried only when one did not answer.
+                Err(error @ (WireError::Server { .. } | WireError::PasswordMissing)) => {
+                    return Err(error);
+                }
+                Err(error) => failure = Some(error),
+            }
         }
     }
     Err(failure.unwrap_or_else(|| WireError::Unreachable("no endpoint to connect to".into())))
+}
+
+/// One endpoint, stage by stage, each bounded by the target's connect timeout.
+async fn open_endpoint(
+    target: &Target,
+    endpoint: &Endpoint,
+    parameters: &[(&str, &str)],
+) -> Result<Session, WireError> {
+    let timeout = target.connect_timeout;
+    let place = endpoint.describe();
+    let unreachable =
+        |error: StageError| WireError::Unreachable(format!("{place}: {}", error.detail));
+    let (addresses, _) = transport::resolve(endpoint, timeout)
+        .await
+        .map_err(unreachable)?;
+    let (connected, _) = transport::connect(endpoint, &addresses, timeout)
+        .await
+        .map_err(unreachable)?;
+    let (stream, _) = transport::negotiate_tls(
+        connected,
+        target.sslmode,
+        &target.tls_config,
+        &endpoint.name(),
+        timeout,
+    )
+    .await
+    .map_err(unreachable)?;
+    let start = Session::start(stream, parameters, &target.user, target.password.as_ref());
+    tokio::time::timeout(timeout, start).await.map_err(|_| {
+        WireError::Unreachable(format!(
+            "{place}: no answer to the startup message within {:.1} s",
+            timeout.as_secs_f64()
+        ))
+    })?
 }
 
 /// Why a session failed: the server's error, or the connection.
@@ -199,6 +220,10 @@ pub struct Session {
     write: BytesMut,
     /// The backend's process id (`pg_backend_pid()`).
     pub process_id: i32,
+    /// What the server reported at startup about being writable (PostgreSQL 14+ reports both):
+    /// `default_transaction_read_only` and `in_hot_standby`.
+    pub default_read_only: Option<bool>,
+    pub hot_standby: Option<bool>,
     /// Round trips so far: each simple query, each Sync, and each flushed prepare the driver
     /// waits on.
     pub round_trips: u64,
@@ -225,6 +250,8 @@ impl Session {
             read: BytesMut::with_capacity(8 * 1024),
             write: BytesMut::with_capacity(1024),
             process_id: 0,
+            default_read_only: None,
+            hot_standby: None,
             round_trips: 0,
             statements: 0,
             transaction_status: b'I',
@@ -236,6 +263,14 @@ impl Session {
         loop {
             match session.next_message().await? {
                 Message::BackendKeyData(body) => session.process_id = body.process_id(),
+                Message::ParameterStatus(body) => {
+                    let on = body.value().ok().map(|value| value == "on");
+                    match body.name() {
+                        Ok("default_transaction_read_only") => session.default_read_only = on,
+                        Ok("in_hot_standby") => session.hot_standby = on,
+                        _ => {}
+                    }
+                }
                 Message::ReadyForQuery(body) => {
                     session.transaction_status = body.status();
                     return Ok(session);
@@ -331,8 +366,15 @@ impl Session {
     /// exchange is complete, so the session stays usable, as a driver's would after an error
     /// (after a failed flushed prepare the caller sends the Sync that ends the failed batch).
     pub async fn exchange(&mut self, messages: &[Frontend<'_>]) -> Result<(), WireError> {
+        let start = self.write.len();
         for message in messages {
-            message.encode(&mut self.write)?;
+            if let Err(error) = message.encode(&mut self.write) {
+                // Nothing half-encoded may reach the server: it would end the connection.
+                self.write.truncate(start);
+                return Err(WireError::Protocol(format!(
+                    "cannot send this statement: {error}"
+                )));
+            }
         }
         let mut pending = messages.iter().filter(|m| m.ends_round_trip()).count();
         let flushed = pending == 0 && messages.last() == Some(&Frontend::Flush);
@@ -368,6 +410,14 @@ impl Session {
         failure.map_or(Ok(()), Err)
     }
 
+    /// Whether this server satisfies `target_session_attrs`, from what it reported at startup,
+    /// as libpq 14+ decides it (a server that reports neither is taken as writable primary).
+    fn satisfies(&self, attrs: SessionAttrs) -> bool {
+        let hot_standby = self.hot_standby.unwrap_or(false);
+        let read_only = self.default_read_only.unwrap_or(false) || hot_standby;
+        attrs.accepts(read_only, hot_standby)
+    }
+
     /// A simple query, answered up to its ReadyForQuery.
     pub async fn simple(&mut self, text: &str) -> Result<(), WireError> {
         self.exchange(&[Frontend::Query(text)]).await
@@ -394,8 +444,11 @@ impl Session {
     /// The next backend message, reading more from the stream as needed.
     async fn next_message(&mut self) -> Result<Message, WireError> {
         loop {
-            if let Some(message) = Message::parse(&mut self.read)? {
-                return Ok(message);
+            match Message::parse(&mut self.read) {
+                Ok(Some(message)) => return Ok(message),
+                Ok(None) => {}
+                // A message that cannot be read leaves the stream out of step: the session is lost.
+                Err(error) => return Err(self.lost(error)),
             }
             if self.read.capacity() - self.read.len() < 4096 {
                 self.read.reserve(8 * 1024);
