@@ -377,6 +377,7 @@ impl Session {
             }
         }
         let mut pending = messages.iter().filter(|m| m.ends_round_trip()).count();
+        let extended = messages.contains(&Frontend::Sync);
         let flushed = pending == 0 && messages.last() == Some(&Frontend::Flush);
         self.statements += messages
             .iter()
@@ -403,6 +404,17 @@ impl Session {
                 }
                 Message::ErrorResponse(body) if failure.is_none() => {
                     failure = Some(WireError::from_server(&body));
+                }
+                // COPY ... FROM STDIN waits for data a benchmark does not have: refuse it, as a
+                // driver without data would, and the server answers with an error.
+                Message::CopyInResponse(_) => {
+                    frontend::copy_fail("pool-bench sends no COPY data", &mut self.write)?;
+                    // In the extended protocol the batch's Sync was ignored during COPY: the
+                    // server discards until the next one.
+                    if extended {
+                        frontend::sync(&mut self.write);
+                    }
+                    self.flush().await?;
                 }
                 _ => {}
             }

@@ -419,3 +419,28 @@ fn a_script_runs_in_one_transaction_with_every_driver() {
         );
     }
 }
+
+#[test]
+fn copy_from_stdin_is_refused_per_request_instead_of_hanging() {
+    let db = TestDb::new();
+    db.execute("CREATE TABLE sink (n int)");
+    // The extended protocol (raw) and the simple one (psycopg2).
+    for driver in ["raw", "psycopg2"] {
+        let (result, report) = bench(
+            &db.url,
+            &[
+                "--driver",
+                driver,
+                "--query",
+                "COPY sink FROM STDIN",
+                "--transactions",
+                "3",
+                "--clients",
+                "1",
+            ],
+        );
+        assert_eq!(result.code, 0, "{driver}: {}", result.stderr);
+        // 57014 is what the server says to a client's CopyFail: query_canceled.
+        assert_eq!(report["errors"]["57014"], 3, "{driver}: {report}");
+    }
+}
