@@ -82,3 +82,76 @@ impl AsyncWrite for Failed {
         Poll::Ready(Ok(()))
     }
 }
+
+/// A TCP stream registered with the reactor for readability only. tokio registers a socket for
+/// reading and writing; every ACK of what was sent then marks it writable and can wake a thread
+/// parked in `epoll_wait` for nothing. Requests are small: a send that would block (a full
+/// socket buffer) is retried on the next poll.
+pub struct ReadInterestTcp {
+    fd: tokio::io::unix::AsyncFd<std::net::TcpStream>,
+}
+
+impl ReadInterestTcp {
+    pub fn new(stream: tokio::net::TcpStream) -> io::Result<ReadInterestTcp> {
+        let stream = stream.into_std()?;
+        stream.set_nonblocking(true)?;
+        // SAFETY: the std stream owns its descriptor, keeps it open for as long as it lives, and
+        // `as_raw_fd` always returns that same descriptor; the AsyncFd owns the stream.
+        let fd = unsafe {
+            tokio::io::unix::AsyncFd::register_with_interest(stream, tokio::io::Interest::READABLE)
+        }
+        .map_err(|error| io::Error::other(error.to_string()))?;
+        Ok(ReadInterestTcp { fd })
+    }
+}
+
+impl AsyncRead for ReadInterestTcp {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        use std::io::Read;
+        loop {
+            let mut guard = match self.fd.poll_read_ready(cx) {
+                Poll::Ready(Ok(guard)) => guard,
+                Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
+                Poll::Pending => return Poll::Pending,
+            };
+            let unfilled = buf.initialize_unfilled();
+            match guard.try_io(|inner| inner.get_ref().read(unfilled)) {
+                Ok(Ok(n)) => {
+                    buf.advance(n);
+                    return Poll::Ready(Ok(()));
+                }
+                Ok(Err(error)) => return Poll::Ready(Err(error)),
+                Err(_would_block) => continue,
+            }
+        }
+    }
+}
+
+impl AsyncWrite for ReadInterestTcp {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        use std::io::Write;
+        match self.fd.get_ref().write(buf) {
+            Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            }
+            result => Poll::Ready(result),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(self.fd.get_ref().shutdown(std::net::Shutdown::Write))
+    }
+}
