@@ -128,7 +128,7 @@ complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l statement-t
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l driver -d 'Send what SQLAlchemy with this driver sends [default: the URL\'s driver; raw: dbtool\'s minimal path, for comparisons with pgbench]' -r -f -a "asyncpg\t''
 psycopg\t''
 psycopg2\t''
-raw\t''"
+raw\t'dbtool\'s minimal path: the workload as one cached prepared statement, `SELECT 1` as the pre-ping, no transaction statements; for comparisons with pgbench'"
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l statement-cache-size -d 'asyncpg: SQLAlchemy\'s prepared_statement_cache_size, as connect_args would pass it [default: the URL\'s, else 100; 0: prepare every statement anew]' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l prepare-threshold -d 'psycopg: prepare_threshold, as connect_args would pass it (a number, or none for never) [default: 5]' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l clients -d 'Concurrent simulated requests [default: pool_size + max_overflow + 5]' -r

@@ -70,15 +70,6 @@ pub enum Format {
     Github,
 }
 
-/// `--driver`: whose traffic pool-bench reproduces.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum DriverChoice {
-    Asyncpg,
-    Psycopg,
-    Psycopg2,
-    Raw,
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
     Auto,
@@ -234,7 +225,7 @@ pub struct PoolBenchArgs {
     /// Send what SQLAlchemy with this driver sends [default: the URL's driver; raw: dbtool's
     /// minimal path, for comparisons with pgbench]
     #[arg(long, value_enum, value_name = "DRIVER")]
-    pub driver: Option<DriverChoice>,
+    pub driver: Option<crate::driver::DriverKind>,
 
     /// Each request commits (the handler calls session.commit()) instead of closing (ROLLBACK)
     #[arg(long)]

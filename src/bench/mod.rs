@@ -57,12 +57,7 @@ async fn check_server_capacity(
              (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')::int8",
         )
         .await?;
-    let number = |column: usize| -> Option<i64> {
-        messages.iter().find_map(|message| match message {
-            tokio_postgres::SimpleQueryMessage::Row(row) => row.get(column)?.parse().ok(),
-            _ => None,
-        })
-    };
+    let number = |column| monitor::value(&messages, column)?.parse::<i64>().ok();
     let (Some(max), Some(reserved), Some(used)) = (number(0), number(1), number(2)) else {
         return Err(anyhow::anyhow!(
             "the server did not report its connection limits"

@@ -155,7 +155,7 @@ impl<'a> Monitor<'a> {
             .await
             .ok()?
             .ok()?;
-        first_value(&answer)?.parse().ok()
+        value(&answer, 0)?.parse().ok()
     }
 
     /// This second's tick, and the pool's status it was taken from.
@@ -207,10 +207,13 @@ pub(super) fn quote_literal(text: &str) -> String {
     format!("E'{}'", text.replace('\\', "\\\\").replace('\'', "\\'"))
 }
 
-/// The first column of the first row of a simple query's answer.
-pub(super) fn first_value(messages: &[tokio_postgres::SimpleQueryMessage]) -> Option<&str> {
+/// A column of the first row of a simple query's answer.
+pub(super) fn value(
+    messages: &[tokio_postgres::SimpleQueryMessage],
+    column: usize,
+) -> Option<&str> {
     messages.iter().find_map(|message| match message {
-        tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0),
+        tokio_postgres::SimpleQueryMessage::Row(row) => row.get(column),
         _ => None,
     })
 }

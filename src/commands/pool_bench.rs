@@ -5,7 +5,7 @@ use anyhow::Result;
 
 use super::{Context, on_runtime};
 use crate::bench::{self, BenchConfig, Workload};
-use crate::cli::{DriverChoice, PoolBenchArgs};
+use crate::cli::PoolBenchArgs;
 use crate::driver::{DriverKind, DriverOptions};
 use crate::exit::{Outcome, invalid};
 use crate::output;
@@ -129,10 +129,7 @@ fn script_statements(path: &std::path::Path) -> Result<Vec<String>> {
 /// passes to that driver (`prepared_statement_cache_size`, `prepare_threshold`).
 fn driver(args: &PoolBenchArgs, url: &str) -> Result<(DriverKind, DriverOptions)> {
     let kind = match args.driver {
-        Some(DriverChoice::Asyncpg) => DriverKind::Asyncpg,
-        Some(DriverChoice::Psycopg) => DriverKind::Psycopg,
-        Some(DriverChoice::Psycopg2) => DriverKind::Psycopg2,
-        Some(DriverChoice::Raw) => DriverKind::Raw,
+        Some(kind) => kind,
         None => match parse_scheme(url).map(|scheme| scheme.effective_driver()) {
             Ok(Driver::Asyncpg) => DriverKind::Asyncpg,
             Ok(Driver::Psycopg) => DriverKind::Psycopg,

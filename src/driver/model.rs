@@ -20,8 +20,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::conn::connect::Target;
 use crate::wire::{self, Frontend, Session, WireError};
 
-/// The driver whose traffic is reproduced.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The driver whose traffic is reproduced (also `pool-bench --driver`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum DriverKind {
     Asyncpg,
     Psycopg,
@@ -32,13 +32,6 @@ pub enum DriverKind {
 }
 
 impl DriverKind {
-    pub const ALL: [DriverKind; 4] = [
-        DriverKind::Asyncpg,
-        DriverKind::Psycopg,
-        DriverKind::Psycopg2,
-        DriverKind::Raw,
-    ];
-
     pub fn name(self) -> &'static str {
         match self {
             DriverKind::Asyncpg => "asyncpg",
@@ -347,27 +340,28 @@ impl Driver {
             }
             return asyncpg_bind_execute(&mut connection.session, &name, 0).await;
         }
-        let name = match connection.cached.iter().position(|(t, _)| t == text) {
+        match connection.cached.iter().position(|(t, _)| t == text) {
+            // Most recently used moves to the back.
             Some(index) => {
-                let entry = connection.cached.remove(index).unwrap_or_default();
-                let name = entry.1.clone();
-                connection.cached.push_back(entry);
-                name
+                if let Some(entry) = connection.cached.remove(index) {
+                    connection.cached.push_back(entry);
+                }
             }
             None => {
                 let name = self.asyncpg_name();
                 self.asyncpg_prepare(&mut connection.session, &name, text)
                     .await?;
-                connection
-                    .cached
-                    .push_back((text.to_string(), name.clone()));
+                connection.cached.push_back((text.to_string(), name));
                 if connection.cached.len() > size {
                     connection.cached.pop_front();
                 }
-                name
             }
-        };
-        asyncpg_bind_execute(&mut connection.session, &name, 0).await
+        }
+        let name = connection
+            .cached
+            .back()
+            .map_or("", |(_, name)| name.as_str());
+        asyncpg_bind_execute(&mut connection.session, name, 0).await
     }
 
     /// asyncpg's prepare: Parse and Describe, flushed and waited on; a failure ends the batch.
@@ -469,8 +463,8 @@ impl Driver {
 
     /// The raw path: the statement prepared once per connection, then Bind, Execute, Sync.
     async fn raw_execute(&self, connection: &mut Connection, text: &str) -> Result<(), WireError> {
-        let name = match connection.cached.iter().find(|(t, _)| t == text) {
-            Some((_, name)) => name.clone(),
+        let index = match connection.cached.iter().position(|(t, _)| t == text) {
+            Some(index) => index,
             None => {
                 let name = format!("dbtool_{}", connection.cached.len());
                 connection
@@ -485,17 +479,16 @@ impl Driver {
                         Frontend::Sync,
                     ])
                     .await?;
-                connection
-                    .cached
-                    .push_back((text.to_string(), name.clone()));
-                name
+                connection.cached.push_back((text.to_string(), name));
+                connection.cached.len() - 1
             }
         };
+        let name = connection.cached[index].1.as_str();
         connection
             .session
             .exchange(&[
                 Frontend::Bind {
-                    name: &name,
+                    name,
                     param_formats: &[],
                     params: &[],
                     result_formats: &[],
