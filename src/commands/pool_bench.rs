@@ -160,7 +160,7 @@ fn driver(args: &PoolBenchArgs, url: &str) -> Result<(DriverKind, DriverOptions)
         // Recorded with SQLAlchemy 2.1 and psycopg 3.3 (tests/fixtures/driver_requests.json,
         // "probes"): the URL passes the text on, and psycopg's first execute fails comparing it.
         return Err(invalid(format!(
-            "prepare_threshold={threshold:?} in a psycopg URL reaches psycopg as text and its first query fails              (TypeError); pass it in connect_args={{\"prepare_threshold\": ...}} and here with --prepare-threshold"
+            "prepare_threshold={threshold:?} in a psycopg URL reaches psycopg as text and its first query fails (TypeError); pass it in connect_args={{\"prepare_threshold\": ...}} and here with --prepare-threshold"
         )));
     }
     if let Some(size) = args.statement_cache_size {
