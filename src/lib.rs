@@ -16,6 +16,7 @@ pub mod lint;
 pub mod output;
 pub mod ping;
 pub mod pool;
+pub mod pooler;
 pub mod progress;
 pub mod secret;
 pub mod settings;

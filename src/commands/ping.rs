@@ -25,6 +25,7 @@ pub(super) fn run(mut context: Context, args: &PingArgs) -> Result<Outcome> {
             pool_recycle: settings.pool_recycle(),
             workers: args.workers,
         },
+        statement_timeout: settings.statement_timeout(),
     };
     let printer = context.printer;
     let report = until_interrupted(|| ping::ping(&config, &printer.progress))?;
@@ -40,5 +41,5 @@ pub(super) fn run(mut context: Context, args: &PingArgs) -> Result<Outcome> {
     if let Some(error) = &report.error {
         return Err(exit::invalid(error.clone()));
     }
-    Ok(report.status.outcome())
+    Ok(report.outcome())
 }

@@ -11,7 +11,7 @@ use crate::exit::{Outcome, invalid};
 use crate::output;
 use crate::pool::PoolSettings;
 use crate::settings::Settings;
-use crate::url::sqlalchemy::{Driver, parse_scheme, read_as_sqlalchemy};
+use crate::url::sqlalchemy::{parse_scheme, read_as_sqlalchemy};
 
 pub(super) fn run(mut context: Context, args: &PoolBenchArgs) -> Result<Outcome> {
     context.require_table_or_json("pool-bench")?;
@@ -130,11 +130,9 @@ fn script_statements(path: &std::path::Path) -> Result<Vec<String>> {
 fn driver(args: &PoolBenchArgs, url: &str) -> Result<(DriverKind, DriverOptions)> {
     let kind = match args.driver {
         Some(kind) => kind,
-        None => match parse_scheme(url).map(|scheme| scheme.effective_driver()) {
-            Ok(Driver::Asyncpg) => DriverKind::Asyncpg,
-            Ok(Driver::Psycopg) => DriverKind::Psycopg,
-            Ok(Driver::Psycopg2 | Driver::Psycopg2cffi) => DriverKind::Psycopg2,
-            Ok(Driver::Pg8000) => {
+        None => match parse_scheme(url).map(|scheme| DriverKind::of(scheme.effective_driver())) {
+            Ok(Some(kind)) => kind,
+            Ok(None) => {
                 return Err(invalid(
                     "pool-bench has no model of pg8000's traffic: pass --driver asyncpg, psycopg, psycopg2 or raw",
                 ));

@@ -54,6 +54,23 @@ impl Target {
         config
     }
 
+    /// The startup parameters dbtool's own sessions send (as tokio-postgres sends them): user,
+    /// database, client_encoding, and the URL's options and application_name.
+    pub fn startup_parameters(&self) -> Vec<(&'static str, String)> {
+        let mut parameters = vec![
+            ("user", self.user.clone()),
+            ("database", self.dbname.clone()),
+            ("client_encoding", "UTF8".to_string()),
+        ];
+        if let Some(options) = self.config.get_options().filter(|o| !o.is_empty()) {
+            parameters.push(("options", options.to_string()));
+        }
+        if let Some(name) = self.config.get_application_name() {
+            parameters.push(("application_name", name.to_string()));
+        }
+        parameters
+    }
+
     /// `host:port` of the first host, as pg_isready shows it.
     pub fn describe(&self) -> String {
         self.endpoints[0].describe()

@@ -42,6 +42,20 @@ impl DriverKind {
     }
 }
 
+impl DriverKind {
+    /// The model of the driver a URL's scheme names, as SQLAlchemy picks it (`postgresql://`:
+    /// psycopg2); `None` for pg8000, whose traffic is not modelled.
+    pub fn of(driver: crate::url::sqlalchemy::Driver) -> Option<DriverKind> {
+        use crate::url::sqlalchemy::Driver;
+        match driver {
+            Driver::Asyncpg => Some(DriverKind::Asyncpg),
+            Driver::Psycopg => Some(DriverKind::Psycopg),
+            Driver::Psycopg2 | Driver::Psycopg2cffi => Some(DriverKind::Psycopg2),
+            Driver::Pg8000 => None,
+        }
+    }
+}
+
 impl fmt::Display for DriverKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
@@ -94,6 +108,8 @@ pub struct Driver {
     /// `statement_timeout` in milliseconds (0: none), sent at connect time as the driver sends it.
     pub statement_timeout_ms: u128,
     pub application_name: String,
+    /// Startup parameters left out because the server (a pooler) refuses them.
+    pub left_out: Vec<String>,
     names: Arc<AtomicU64>,
 }
 
@@ -126,6 +142,7 @@ impl Driver {
             options,
             statement_timeout_ms,
             application_name,
+            left_out: Vec::new(),
             names: Arc::new(AtomicU64::new(0)),
         }
     }
@@ -161,6 +178,7 @@ impl Driver {
                 parameters.push(("application_name".into(), self.application_name.clone()));
             }
         }
+        parameters.retain(|(key, _)| !self.left_out.contains(key));
         parameters
     }
 

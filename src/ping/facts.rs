@@ -1,6 +1,6 @@
 //! Server facts, read in one round trip after the pre-ping.
 
-use tokio_postgres::{Client, SimpleQueryMessage};
+use crate::wire::{Frontend, Session, WireError};
 
 /// What the server says about itself and its limits.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -19,6 +19,8 @@ pub struct ServerFacts {
     /// PostgreSQL 14+.
     pub idle_session_timeout_ms: Option<i64>,
     pub idle_in_transaction_session_timeout_ms: i64,
+    /// The server process running this session (`pg_backend_pid()`).
+    pub backend_pid: i32,
 }
 
 impl ServerFacts {
@@ -37,18 +39,17 @@ pub const FACTS_SQL: &str = "SELECT current_setting('server_version'), pg_is_in_
     (SELECT rolconnlimit FROM pg_roles WHERE rolname = current_user)::text, \
     (extract(epoch FROM current_setting('statement_timeout')::interval) * 1000)::int8::text, \
     (extract(epoch FROM current_setting('idle_session_timeout', true)::interval) * 1000)::int8::text, \
-    (extract(epoch FROM current_setting('idle_in_transaction_session_timeout')::interval) * 1000)::int8::text";
+    (extract(epoch FROM current_setting('idle_in_transaction_session_timeout')::interval) * 1000)::int8::text, \
+    pg_backend_pid()::text";
 
-pub async fn read(client: &Client) -> Result<ServerFacts, tokio_postgres::Error> {
-    let messages = client.simple_query(FACTS_SQL).await?;
-    let Some(row) = messages.into_iter().find_map(|m| match m {
-        SimpleQueryMessage::Row(row) => Some(row),
-        _ => None,
-    }) else {
+pub async fn read(client: &mut Session) -> Result<ServerFacts, WireError> {
+    let rows = client.rows(&[Frontend::Query(FACTS_SQL)]).await?;
+    let Some(row) = rows.into_iter().next() else {
         return Ok(ServerFacts::default());
     };
-    let text = |i: usize| row.get(i).unwrap_or_default().to_string();
-    let number = |i: usize| row.get(i).and_then(|v| v.trim().parse::<i64>().ok());
+    let value = |i: usize| row.get(i).and_then(|v| v.as_deref());
+    let text = |i: usize| value(i).unwrap_or_default().to_string();
+    let number = |i: usize| value(i).and_then(|v| v.trim().parse::<i64>().ok());
     Ok(ServerFacts {
         server_version: text(0),
         in_recovery: text(1) == "true",
@@ -61,5 +62,6 @@ pub async fn read(client: &Client) -> Result<ServerFacts, tokio_postgres::Error>
         statement_timeout_ms: number(8).unwrap_or(0),
         idle_session_timeout_ms: number(9),
         idle_in_transaction_session_timeout_ms: number(10).unwrap_or(0),
+        backend_pid: number(11).unwrap_or(0) as i32,
     })
 }

@@ -1,19 +1,21 @@
 //! `dbtool ping`: a staged connection pre-check — resolve, connect, tls, auth, pre-ping, server —
 //! that says where and why a connection fails, and what to do about it.
 
+mod advice;
 mod facts;
 
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use tokio_postgres::{Client, NoTls};
-
 use crate::check_url::{Finding, Level};
 use crate::conn::connect::{self, PasswordSource, Target};
 use crate::conn::target::{Endpoint, SessionAttrs};
+use crate::driver::{Driver, DriverKind, DriverOptions};
 use crate::exit::Outcome;
+use crate::pooler::{self, Pooler};
 use crate::progress::Progress;
 use crate::url::parse_database_url;
+use crate::wire::{Session, WireError};
 
 use crate::conn::transport::{self, Failure, StageError, elapsed_ms};
 pub use facts::ServerFacts;
@@ -39,6 +41,9 @@ pub struct PingConfig {
     /// Retry until accepting or the deadline.
     pub wait: Option<Duration>,
     pub sizing: PoolSizing,
+    /// The application's `statement_timeout` (DB_STATEMENT_TIMEOUT): with the URL's driver, it
+    /// decides what the application sends at connect time, which a pooler may refuse.
+    pub statement_timeout: Duration,
 }
 
 /// pg_isready's four outcomes.
@@ -97,6 +102,8 @@ pub struct Attempt {
     pub stages: Vec<Stage>,
     pub hint: Option<String>,
     pub server: Option<ServerFacts>,
+    /// The pooler between dbtool and the server, when one was found.
+    pub pooler: Option<Pooler>,
 }
 
 /// ping(8)-style statistics of repeated pre-pings, in milliseconds.
@@ -127,6 +134,20 @@ impl PingReport {
         self.attempts.iter().rev().find_map(|a| a.server.as_ref())
     }
 
+    pub fn pooler(&self) -> Option<&Pooler> {
+        self.attempts.iter().rev().find_map(|a| a.pooler.as_ref())
+    }
+
+    /// Accepting, but with a finding the application will fail on: exit 1.
+    pub fn outcome(&self) -> Outcome {
+        match self.status.outcome() {
+            Outcome::Ok if self.findings.iter().any(|f| f.level == Level::Error) => {
+                Outcome::Problems
+            }
+            outcome => outcome,
+        }
+    }
+
     fn no_attempt(target: String, error: &anyhow::Error) -> PingReport {
         PingReport {
             status: Status::NoAttempt,
@@ -143,10 +164,13 @@ impl PingReport {
 
 /// Runs the ping (and the waiting, and the repeated pre-pings). Never fails: failures are reports.
 pub async fn ping(config: &PingConfig, progress: &Progress) -> PingReport {
-    let target = match parse_database_url(&config.url)
-        .and_then(|(_, info)| connect::resolve(&info, "dbtool-ping", config.connect_timeout))
-    {
-        Ok(target) => target,
+    let (scheme, target) = match parse_database_url(&config.url).and_then(|(scheme, info)| {
+        Ok((
+            scheme,
+            connect::resolve(&info, "dbtool-ping", config.connect_timeout)?,
+        ))
+    }) {
+        Ok(read) => read,
         Err(error) => return PingReport::no_attempt(crate::url::redact_url(&config.url), &error),
     };
     if let Some(warning) = &target.passfile_warning {
@@ -159,7 +183,8 @@ pub async fn ping(config: &PingConfig, progress: &Progress) -> PingReport {
         .and_then(|_| progress.spinner("waiting for the database"));
     loop {
         tries += 1;
-        let (mut report, client) = ping_once(&target, config, progress).await;
+        let driver = DriverKind::of(scheme.effective_driver());
+        let (mut report, client) = ping_once(&target, config, driver, progress).await;
         let deadline_passed = config.wait.is_none_or(|w| started.elapsed() >= w);
         if report.status == Status::Accepting
             || report.status == Status::NoAttempt
@@ -169,10 +194,10 @@ pub async fn ping(config: &PingConfig, progress: &Progress) -> PingReport {
             if config.wait.is_some() {
                 report.waited = Some((tries, started.elapsed().as_secs_f64()));
             }
-            if let Some(client) = client
+            if let Some(mut client) = client
                 && config.count > 1
             {
-                report.round_trips = Some(repeat(&client, config, progress).await);
+                report.round_trips = Some(repeat(&mut client, config, progress).await);
             }
             return report;
         }
@@ -194,21 +219,32 @@ pub async fn ping(config: &PingConfig, progress: &Progress) -> PingReport {
 async fn ping_once(
     target: &Target,
     config: &PingConfig,
+    driver: Option<DriverKind>,
     progress: &Progress,
-) -> (PingReport, Option<Client>) {
+) -> (PingReport, Option<Session>) {
     let mut attempts = Vec::new();
+    // pg8000's traffic is not modelled: its startup parameters are taken as libpq's.
+    let driver = Driver::new(
+        driver.unwrap_or(DriverKind::Raw),
+        DriverOptions::default(),
+        config.statement_timeout.as_millis(),
+        "dbtool-ping".into(),
+    );
     for &attrs in target.session_attrs.passes() {
         for endpoint in &target.endpoints {
-            let (attempt, client) = attempt_host(target, endpoint, attrs, progress).await;
+            let (attempt, client) = attempt_host(target, endpoint, attrs, &driver, progress).await;
             let accepted = attempt.status == Status::Accepting;
             attempts.push(attempt);
             if accepted {
                 let attempt = attempts.last().cloned();
-                let findings = attempt
+                let mut findings = attempt
                     .as_ref()
                     .and_then(|a| a.server.as_ref())
                     .map(|s| capacity(s, &config.sizing))
                     .unwrap_or_default();
+                if let Some(pooler) = attempt.as_ref().and_then(|a| a.pooler.as_ref()) {
+                    findings.extend(advice::behind_pooler(pooler, &driver, &target.user));
+                }
                 return (finish(attempts, findings), client);
             }
         }
@@ -235,8 +271,9 @@ async fn attempt_host(
     target: &Target,
     endpoint: &Endpoint,
     attrs: SessionAttrs,
+    driver: &Driver,
     progress: &Progress,
-) -> (Attempt, Option<Client>) {
+) -> (Attempt, Option<Session>) {
     let timeout = target.connect_timeout;
     let mut attempt = Attempt {
         target: endpoint.describe(),
@@ -244,6 +281,7 @@ async fn attempt_host(
         stages: Vec::new(),
         hint: None,
         server: None,
+        pooler: None,
     };
     macro_rules! stage {
         ($name:literal, $work:expr) => {
@@ -265,10 +303,11 @@ async fn attempt_host(
             timeout
         )
     );
-    let client = stage!("auth", authenticate(target, endpoint, stream));
-    stage!("pre-ping", pre_ping(&client, progress, timeout));
-    let facts = stage!("server", server_facts(&client, progress, timeout));
+    let mut client = stage!("auth", authenticate(target, endpoint, stream));
+    stage!("pre-ping", pre_ping(&mut client, progress, timeout));
+    let facts = stage!("server", server_facts(&mut client, progress, timeout));
     let accepted = attrs.accepts(facts.read_only, facts.in_recovery);
+    let backend_pid = facts.backend_pid;
     attempt.server = Some(facts);
     if !accepted {
         attempt.status = Status::Rejecting;
@@ -283,7 +322,42 @@ async fn attempt_host(
         });
         return (attempt, None);
     }
+    let pooler = stage!(
+        "pooler",
+        find_pooler(target, endpoint, &mut client, backend_pid, driver, progress)
+    );
+    attempt.pooler = pooler;
     (attempt, Some(client))
+}
+
+/// Whether a pooler sits in front of the server, and how it pools (see [`crate::pooler`]).
+async fn find_pooler(
+    target: &Target,
+    endpoint: &Endpoint,
+    client: &mut Session,
+    backend_pid: i32,
+    driver: &Driver,
+    progress: &Progress,
+) -> Result<(Option<Pooler>, String), StageError> {
+    let timeout = target.connect_timeout;
+    let probe = pooler::detect(target, endpoint, client, backend_pid, driver);
+    // The probes open up to four sessions and run a few round trips each.
+    let found = match tokio::time::timeout(timeout * 4, probe).await {
+        Ok(found) => found,
+        Err(_) => {
+            progress.warn("the pooler probes got no answer in time; the pooler's mode is unknown");
+            None
+        }
+    };
+    let detail = match &found {
+        None => "none: this session runs in the process its cancel key names".to_string(),
+        Some(pooler) => format!(
+            "{}, {} pooling",
+            pooler.kind.describe(),
+            pooler.mode.map_or("unknown", |mode| mode.name())
+        ),
+    };
+    Ok((found, detail))
 }
 
 impl Attempt {
@@ -329,10 +403,15 @@ async fn authenticate(
     target: &Target,
     endpoint: &Endpoint,
     stream: Box<dyn transport::Io>,
-) -> Result<(Client, String), StageError> {
+) -> Result<(Session, String), StageError> {
     let timeout = target.connect_timeout;
-    let session = target.session_config();
-    match tokio::time::timeout(timeout, session.connect_raw(stream, NoTls)).await {
+    let parameters = target.startup_parameters();
+    let parameters: Vec<(&str, &str)> = parameters
+        .iter()
+        .map(|(key, value)| (*key, value.as_str()))
+        .collect();
+    let start = Session::start(stream, &parameters, &target.user, target.password.as_ref());
+    match tokio::time::timeout(timeout, start).await {
         Err(_) => Err(StageError {
             failure: Failure::NoResponse,
             detail: format!(
@@ -343,10 +422,7 @@ async fn authenticate(
                 .into(),
         }),
         Ok(Err(error)) => Err(auth_error(&error, target, endpoint)),
-        Ok(Ok((client, connection))) => {
-            tokio::spawn(async move {
-                let _ = connection.await;
-            });
+        Ok(Ok(session)) => {
             let password = match &target.password_source {
                 PasswordSource::Url => "password from the URL".to_string(),
                 PasswordSource::Env => "password from PGPASSWORD".to_string(),
@@ -357,21 +433,21 @@ async fn authenticate(
                 "user {}, database {}, {password}",
                 target.user, target.dbname
             );
-            Ok((client, detail))
+            Ok((session, detail))
         }
     }
 }
 
 /// The pre-ping itself: `SELECT 1` on the new session.
 async fn pre_ping(
-    client: &Client,
+    client: &mut Session,
     progress: &Progress,
     timeout: Duration,
 ) -> Result<((), String), StageError> {
     progress.echo_sql("SELECT 1");
-    let detail = match tokio::time::timeout(timeout, client.simple_query("SELECT 1")).await {
-        Ok(Ok(_)) => return Ok(((), "SELECT 1".into())),
-        Ok(Err(error)) => format!("SELECT 1 failed: {}", connect::error_chain(&error)),
+    let detail = match tokio::time::timeout(timeout, client.simple("SELECT 1")).await {
+        Ok(Ok(())) => return Ok(((), "SELECT 1".into())),
+        Ok(Err(error)) => format!("SELECT 1 failed: {error}"),
         Err(_) => format!(
             "SELECT 1 got no answer within {:.1} s",
             timeout.as_secs_f64()
@@ -386,7 +462,7 @@ async fn pre_ping(
 
 /// The server's version, role and connection counts.
 async fn server_facts(
-    client: &Client,
+    client: &mut Session,
     progress: &Progress,
     timeout: Duration,
 ) -> Result<(ServerFacts, String), StageError> {
@@ -404,10 +480,7 @@ async fn server_facts(
             );
             return Ok((facts, detail));
         }
-        Ok(Err(error)) => format!(
-            "reading server facts failed: {}",
-            connect::error_chain(&error)
-        ),
+        Ok(Err(error)) => format!("reading server facts failed: {error}"),
         Err(_) => format!("no answer within {:.1} s", timeout.as_secs_f64()),
     };
     Err(StageError {
@@ -418,23 +491,26 @@ async fn server_facts(
 }
 
 /// A failed startup: the server's SQLSTATE decides the status and the hint.
-fn auth_error(error: &tokio_postgres::Error, target: &Target, endpoint: &Endpoint) -> StageError {
-    let Some(db) = error.as_db_error() else {
-        if connect::error_chain(error).contains("password missing") {
+fn auth_error(error: &WireError, target: &Target, endpoint: &Endpoint) -> StageError {
+    let (code, message) = match error {
+        WireError::Server { code, message } => (code.as_str(), message.as_str()),
+        WireError::PasswordMissing => {
             return StageError {
                 failure: Failure::Rejecting,
                 detail: "the server asks for a password but none was given".into(),
                 hint: connect::NO_PASSWORD_HINT.into(),
             };
         }
-        return StageError {
-            failure: Failure::NoResponse,
-            detail: connect::error_chain(error),
-            hint: "the server closed the connection during startup; check the server log".into(),
-        };
+        other => {
+            return StageError {
+                failure: Failure::NoResponse,
+                detail: other.to_string(),
+                hint: "the server closed the connection during startup; check the server log"
+                    .into(),
+            };
+        }
     };
     let (host, port) = (endpoint.name(), endpoint.port);
-    let code = db.code().code();
     let hint = match code {
         "28P01" => "wrong password: check the URL, PGPASSWORD and ~/.pgpass (in that order, as libpq reads them)".to_string(),
         "28000" => format!(
@@ -447,17 +523,20 @@ fn auth_error(error: &tokio_postgres::Error, target: &Target, endpoint: &Endpoin
                     raise max_connections"
             .into(),
         "57P03" => "the server is starting up, shutting down or in recovery: retry shortly (dbtool ping --wait)".into(),
+        "08P01" if message.contains("startup parameter") => {
+            "a pooler in front of the server refuses a startup parameter: remove it from the URL's options, or list it in PgBouncer's ignore_startup_parameters".into()
+        }
         _ => "see the server's message".into(),
     };
     StageError {
         failure: Failure::Rejecting,
-        detail: format!("{} (SQLSTATE {code})", db.message()),
+        detail: format!("{message} (SQLSTATE {code})"),
         hint,
     }
 }
 
 /// N pre-pings on one connection with statistics.
-async fn repeat(client: &Client, config: &PingConfig, progress: &Progress) -> RoundTrips {
+async fn repeat(client: &mut Session, config: &PingConfig, progress: &Progress) -> RoundTrips {
     let mut times = Vec::with_capacity(config.count.min(1024) as usize);
     for i in 0..config.count {
         if i > 0 {
@@ -465,7 +544,7 @@ async fn repeat(client: &Client, config: &PingConfig, progress: &Progress) -> Ro
         }
         progress.echo_sql("SELECT 1");
         let started = Instant::now();
-        if client.simple_query("SELECT 1").await.is_ok() {
+        if client.simple("SELECT 1").await.is_ok() {
             times.push(elapsed_ms(started));
         }
     }

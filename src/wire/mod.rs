@@ -51,7 +51,7 @@ pub async fn open(target: &Target, parameters: &[(&str, &str)]) -> Result<Sessio
 }
 
 /// One endpoint, stage by stage, each bounded by the target's connect timeout.
-async fn open_endpoint(
+pub async fn open_endpoint(
     target: &Target,
     endpoint: &Endpoint,
     parameters: &[(&str, &str)],
@@ -232,8 +232,14 @@ pub struct Session {
     /// The transaction status of the last ReadyForQuery: `I` idle, `T` in a transaction, `E`
     /// in a failed transaction.
     pub transaction_status: u8,
+    /// Where [`Session::rows`] collects the rows of its exchange; `None` (pool-bench's
+    /// requests): rows are read and dropped.
+    collected: Option<Vec<Row>>,
     closed: bool,
 }
+
+/// A row's values in text format (`None`: SQL NULL).
+pub type Row = Vec<Option<String>>;
 
 impl Session {
     /// Sends the startup message with `parameters` (user, database, and whatever the driver
@@ -255,6 +261,7 @@ impl Session {
             round_trips: 0,
             statements: 0,
             transaction_status: b'I',
+            collected: None,
             closed: false,
         };
         frontend::startup_message(parameters.iter().copied(), &mut session.write)?;
@@ -405,6 +412,10 @@ impl Session {
                 Message::ErrorResponse(body) if failure.is_none() => {
                     failure = Some(WireError::from_server(&body));
                 }
+                Message::DataRow(body) if self.collected.is_some() => {
+                    let row = text_values(&body)?;
+                    self.collected.get_or_insert_with(Vec::new).push(row);
+                }
                 // COPY ... FROM STDIN waits for data a benchmark does not have: refuse it, as a
                 // driver without data would, and the server answers with an error.
                 Message::CopyInResponse(_) => {
@@ -433,6 +444,15 @@ impl Session {
     /// A simple query, answered up to its ReadyForQuery.
     pub async fn simple(&mut self, text: &str) -> Result<(), WireError> {
         self.exchange(&[Frontend::Query(text)]).await
+    }
+
+    /// [`Session::exchange`], keeping the rows the server sends (in text format: the caller
+    /// binds with text result formats).
+    pub async fn rows(&mut self, messages: &[Frontend<'_>]) -> Result<Vec<Row>, WireError> {
+        self.collected = Some(Vec::new());
+        let result = self.exchange(messages).await;
+        let rows = self.collected.take().unwrap_or_default();
+        result.map(|()| rows)
     }
 
     /// Whether the connection has been lost.
@@ -482,4 +502,15 @@ impl Session {
         self.closed = true;
         WireError::Io(error)
     }
+}
+
+/// A DataRow's values as text.
+fn text_values(body: &postgres_protocol::message::backend::DataRowBody) -> Result<Row, WireError> {
+    let buffer = body.buffer();
+    let mut values = Vec::new();
+    let mut ranges = body.ranges();
+    while let Some(range) = fallible_iterator::FallibleIterator::next(&mut ranges)? {
+        values.push(range.map(|range| String::from_utf8_lossy(&buffer[range]).into_owned()));
+    }
+    Ok(values)
 }

@@ -636,7 +636,18 @@ pub fn pgbouncer_program() -> Option<PathBuf> {
 }
 
 impl Pgbouncer {
+    /// PgBouncer with the cluster's superuser in admin_users (its admin console readable).
     pub fn start(cluster: &Cluster, pool_mode: &str, pool_size: u32) -> Result<Pgbouncer, String> {
+        Pgbouncer::start_with(cluster, pool_mode, pool_size, true)
+    }
+
+    /// `console`: whether the superuser may use the admin console (`admin_users`).
+    pub fn start_with(
+        cluster: &Cluster,
+        pool_mode: &str,
+        pool_size: u32,
+        console: bool,
+    ) -> Result<Pgbouncer, String> {
         let program =
             pgbouncer_program().ok_or("pgbouncer is not installed (apt-get install pgbouncer)")?;
         let owner = cluster.owner;
@@ -655,9 +666,10 @@ impl Pgbouncer {
                 "[databases]\n* = host=127.0.0.1 port={server}\n\n[pgbouncer]\nlisten_addr = 127.0.0.1\n\
                  listen_port = {port}\nunix_socket_dir = {dir}\nauth_type = trust\nauth_file = {dir}/userlist.txt\n\
                  pool_mode = {pool_mode}\ndefault_pool_size = {pool_size}\nmax_client_conn = 200\n\
-                 admin_users = postgres\nlogfile = {dir}/pgbouncer.log\npidfile = {dir}/pgbouncer.pid\n",
+                 {admin}logfile = {dir}/pgbouncer.log\npidfile = {dir}/pgbouncer.pid\n",
                 server = cluster.port,
                 dir = root.display(),
+                admin = if console { "admin_users = postgres\n" } else { "" },
             ),
         )
         .map_err(|e| e.to_string())?;

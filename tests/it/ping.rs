@@ -48,8 +48,12 @@ fn a_ready_server_accepts_with_every_stage_and_facts() {
     assert_eq!(json["ready"], true);
     assert_eq!(
         stage_names(&json),
-        ["resolve", "connect", "tls", "auth", "pre-ping", "server"]
+        [
+            "resolve", "connect", "tls", "auth", "pre-ping", "server", "pooler"
+        ]
     );
+    // PostgreSQL itself: no pooler, and no false alarm about one.
+    assert_eq!(json["pooler"], serde_json::Value::Null, "{json}");
     assert!(json["server"]["max_connections"].as_i64().unwrap() > 0);
     assert_eq!(json["server"]["in_recovery"], false);
     let table = run(dbtool(dir.path()).args(["ping", &db.url]));
