@@ -147,9 +147,9 @@ impl Client {
                 self.record().timed_out();
                 None
             }
-            Err(CheckoutError::Connect { code, .. }) => {
+            Err(CheckoutError::Connect { code, message }) => {
                 self.record()
-                    .error(code.unwrap_or_else(|| "connect".into()));
+                    .error(code.unwrap_or_else(|| "connect".into()), Some(&message));
                 tokio::time::sleep(Duration::from_millis(100)).await;
                 None
             }
@@ -186,7 +186,11 @@ impl Client {
                 false
             }
             Err(error) => {
-                record.error(error_kind(&error));
+                let message = match &error {
+                    WireError::Server { message, .. } => Some(message.as_str()),
+                    _ => None,
+                };
+                record.error(error_kind(&error), message);
                 pooled.connection.session.is_closed()
             }
         };

@@ -29,6 +29,7 @@ use crate::driver::Driver;
 use crate::exit::invalid;
 use crate::interrupt::Interrupt;
 use crate::pool::QueuePool;
+use crate::pooler;
 use crate::progress::Progress;
 use crate::url::parse_database_url;
 
@@ -91,7 +92,7 @@ pub async fn run(
     let (_, info) = parse_database_url(&config.url)?;
     let target = connect::resolve(&info, "dbtool-pool-bench", config.connect_timeout)?;
     let (server_max_connections, server) = check_server_capacity(&target, config).await?;
-    let driver = Driver::new(
+    let mut driver = Driver::new(
         config.driver,
         config.driver_options,
         config.statement_timeout.as_millis(),
@@ -101,6 +102,28 @@ pub async fn run(
             .unwrap_or("dbtool-pool-bench")
             .to_string(),
     );
+    // A pooler in front changes what the driver meets; the startup parameters it refuses are
+    // left out, so the run measures the pool instead of failing every connect.
+    let pooler = pooler::probe(&target, &driver).await;
+    if let Some(pooler) = &pooler {
+        driver.left_out = pooler
+            .refused_parameters
+            .iter()
+            .map(|refused| refused.name.clone())
+            .collect();
+        for refused in &pooler.refused_parameters {
+            progress.warn(&format!(
+                "{} refuses the startup parameter {} ({}); the run leaves it out",
+                pooler.kind.describe(),
+                refused.name,
+                refused.message
+            ));
+        }
+    }
+    let pooler_findings = pooler
+        .as_ref()
+        .map(|found| pooler::advice::behind_pooler(found, &driver, &target.user))
+        .unwrap_or_default();
     let target = Arc::new(target);
     let lanes = lanes::Lanes::start(config.jobs)?;
     let pool = Arc::new(QueuePool::new(
@@ -132,7 +155,7 @@ pub async fn run(
     pool.dispose();
     lanes.stop();
     drop(server);
-    Ok(report::assemble(
+    let mut report = report::assemble(
         config,
         &recorder,
         &pool,
@@ -140,5 +163,7 @@ pub async fn run(
         observed,
         final_status,
         started,
-    ))
+    );
+    report.explain_pooler(pooler, pooler_findings);
+    Ok(report)
 }

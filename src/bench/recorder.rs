@@ -33,6 +33,8 @@ pub(super) struct LaneRecorder {
     request_statements: AtomicU64,
     requests: AtomicU64,
     errors: Mutex<BTreeMap<String, u64>>,
+    /// The server's first message for each SQLSTATE.
+    messages: Mutex<BTreeMap<String, String>>,
     error_count: AtomicU64,
 }
 
@@ -62,6 +64,7 @@ impl LaneRecorder {
             request_statements: AtomicU64::new(0),
             requests: AtomicU64::new(0),
             errors: Mutex::new(BTreeMap::new()),
+            messages: Mutex::new(BTreeMap::new()),
             error_count: AtomicU64::new(0),
         }
     }
@@ -96,9 +99,15 @@ impl LaneRecorder {
         self.requests.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// A failed checkout or request, by kind.
-    pub(super) fn error(&self, kind: String) {
+    /// A failed checkout or request, by kind, with the server's message when it sent one.
+    pub(super) fn error(&self, kind: String, message: Option<&str>) {
         self.error_count.fetch_add(1, Ordering::Relaxed);
+        if let Some(message) = message
+            && let Ok(mut messages) = self.messages.lock()
+            && !messages.contains_key(&kind)
+        {
+            messages.insert(kind.clone(), message.to_string());
+        }
         if let Ok(mut errors) = self.errors.lock() {
             *errors.entry(kind).or_default() += 1;
         }
@@ -172,6 +181,19 @@ impl Recorder {
             }
         }
         total
+    }
+
+    /// The server's first message for each SQLSTATE counted, over every lane.
+    pub(super) fn error_messages(&self) -> BTreeMap<String, String> {
+        let mut all = BTreeMap::new();
+        for lane in &self.lanes {
+            if let Ok(messages) = lane.messages.lock() {
+                for (kind, message) in messages.iter() {
+                    all.entry(kind.clone()).or_insert_with(|| message.clone());
+                }
+            }
+        }
+        all
     }
 
     /// Mean time a connection is held per transaction, in ms.

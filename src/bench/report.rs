@@ -10,7 +10,9 @@ use super::advice::{self, Advice};
 use super::config::BenchConfig;
 use super::monitor::{Ending, Observed, Tick};
 use super::recorder::Recorder;
+use crate::check_url::Finding;
 use crate::pool::{PoolCounters, PoolStatus, QueuePool};
+use crate::pooler::Pooler;
 
 /// Latency percentiles in milliseconds.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -50,6 +52,8 @@ pub struct BenchReport {
     pub wait: Percentiles,
     pub timeouts: u64,
     pub errors: BTreeMap<String, u64>,
+    /// The server's first message for each SQLSTATE in `errors`.
+    pub error_messages: BTreeMap<String, String>,
     pub connections: PoolCounters,
     pub server_max_connections: Option<i64>,
     pub server_peak_backends: Option<i64>,
@@ -61,7 +65,49 @@ pub struct BenchReport {
     pub wire: WireCost,
     pub advice: Advice,
     pub interrupted: bool,
+    /// The pooler between pool-bench and the server, and what it means for the driver.
+    pub pooler: Option<Pooler>,
+    pub pooler_findings: Vec<Finding>,
 }
+
+impl BenchReport {
+    /// Records the pooler, and puts what it means for the driver first in the advice when the
+    /// run met it (a refused parameter, or errors the pooler causes).
+    pub(super) fn explain_pooler(&mut self, pooler: Option<Pooler>, findings: Vec<Finding>) {
+        let Some(found) = &pooler else { return };
+        let pooler_errors: u64 = POOLER_SQLSTATES
+            .iter()
+            .filter_map(|code| self.errors.get(*code))
+            .sum();
+        let mut first = vec![format!(
+            "a pooler is in front of the server: {}, {} pooling",
+            found.kind.describe(),
+            found.mode.map_or("unknown", |mode| mode.name())
+        )];
+        for finding in &findings {
+            let relevant = match finding.code {
+                "pooler-prepared-statements" | "pooler-statement-mode" => pooler_errors > 0,
+                _ => true,
+            };
+            if relevant {
+                first.push(finding.message.clone());
+            }
+        }
+        if pooler_errors > 0 && findings.is_empty() {
+            first.push(format!(
+                "{pooler_errors} requests failed with prepared-statement or transaction errors the pooler causes"
+            ));
+        }
+        first.append(&mut self.advice.text);
+        self.advice.text = first;
+        self.pooler = pooler;
+        self.pooler_findings = findings;
+    }
+}
+
+/// What transaction and statement pooling does to drivers that prepare by name: the statement
+/// is gone (26000) or already there (42P05), or a transaction block is refused (08P01).
+const POOLER_SQLSTATES: [&str; 3] = ["26000", "42P05", "08P01"];
 
 /// Round trips and statements per request, as measured on the connections.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -131,6 +177,7 @@ pub(super) fn assemble(
         wait,
         timeouts: connections.timeouts,
         errors,
+        error_messages: recorder.error_messages(),
         connections,
         server_max_connections,
         server_peak_backends: observed.peak_backends,
@@ -140,5 +187,7 @@ pub(super) fn assemble(
         wire: WireCost::of(recorder),
         advice,
         interrupted: observed.ending == Ending::Interrupted,
+        pooler: None,
+        pooler_findings: Vec::new(),
     }
 }

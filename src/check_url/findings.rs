@@ -3,6 +3,7 @@
 use crate::conn::pgpass::{self, Lookup, PassFile};
 use crate::conn::target::{Endpoint, EndpointError, Resolved, SessionAttrs, parse_libpq_int};
 use crate::conn::tls::SslMode;
+use crate::driver::{ASYNCPG_FIX, PSYCOPG_FIX};
 use crate::secret::Secret;
 use crate::url::libpq::{self, Ambiguity, AmbiguityKind, ConnInfo};
 use crate::url::sqlalchemy::{Driver, Scheme, SqlalchemyReading};
@@ -75,6 +76,7 @@ pub fn collect(context: &Context<'_>, show_password: bool) -> Vec<Finding> {
     password(context, &mut findings);
     tls(context, &mut findings);
     multi_host(context, &mut findings);
+    pooler_hints(context, &mut findings);
     findings.sort_by_key(|f| std::cmp::Reverse(f.level));
     findings
 }
@@ -556,6 +558,60 @@ fn multi_host(context: &Context<'_>, findings: &mut Vec<Finding>) {
                  read-only standby; add ?target_session_attrs=read-write (or primary)"
             ),
         ));
+    }
+}
+
+/// What can be said about a pooler without connecting: a well-known pooler port or host name,
+/// and what transaction pooling does to the URL's driver. `dbtool ping` finds out for sure.
+fn pooler_hints(context: &Context<'_>, findings: &mut Vec<Finding>) {
+    let Ok(endpoints) = &context.resolved.endpoints else {
+        return;
+    };
+    let Some(sign) = endpoints.iter().find_map(pooler_sign) else {
+        return;
+    };
+    let option = |key: &str| {
+        context
+            .sqlalchemy
+            .as_ref()
+            .ok()
+            .and_then(|reading| reading.query_value(key)?.last().cloned())
+    };
+    let check = "`dbtool ping` finds the pooler and its mode";
+    let message = match context.driver() {
+        Driver::Asyncpg if option("prepared_statement_cache_size").as_deref() != Some("0") => {
+            format!(
+                "{sign}: if it pools transactions (PgBouncer's transaction mode, Supavisor on 6543), asyncpg's named prepared statements fail there ('prepared statement \"__asyncpg_stmt_N__\" does not exist'); use {ASYNCPG_FIX}; {check}"
+            )
+        }
+        Driver::Psycopg => format!(
+            "{sign}: if it pools transactions, psycopg's prepared statements fail there from a statement's 5th execution ('prepared statement \"_pg3_N\" already exists'); pass {PSYCOPG_FIX} to create_engine; {check}"
+        ),
+        _ if context.get("options").is_some() => format!(
+            "{sign}: PgBouncer refuses the startup parameter options (\"unsupported startup parameter: options\") unless it is in ignore_startup_parameters; set these settings on the role instead (ALTER ROLE ... SET); {check}"
+        ),
+        _ => return,
+    };
+    findings.push(finding("pooler-likely", Level::Warning, message));
+}
+
+/// Why an endpoint looks like a pooler: its port or its name.
+fn pooler_sign(endpoint: &Endpoint) -> Option<String> {
+    let host = endpoint.host.to_ascii_lowercase();
+    match endpoint.port {
+        6432 => Some(format!(
+            "{}: port 6432 is PgBouncer's default",
+            endpoint.describe()
+        )),
+        6543 => Some(format!(
+            "{}: port 6543 is Supabase's transaction-mode pooler",
+            endpoint.describe()
+        )),
+        _ if host.contains("pgbouncer") || host.contains("pooler") => Some(format!(
+            "{}: the host name says it is a pooler",
+            endpoint.describe()
+        )),
+        _ => None,
     }
 }
 

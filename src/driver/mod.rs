@@ -11,4 +11,4 @@
 
 mod model;
 
-pub use model::{Connection, Driver, DriverKind, DriverOptions};
+pub use model::{ASYNCPG_FIX, Connection, Driver, DriverKind, DriverOptions, PSYCOPG_FIX};

@@ -20,6 +20,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::conn::connect::Target;
 use crate::wire::{self, Frontend, Session, WireError};
 
+/// The asyncpg remedy for transaction pooling, from SQLAlchemy's asyncpg dialect documentation
+/// ("Prepared Statement Name with PGBouncer"), with both statement caches off; proved by
+/// `scripts/prove-pgbouncer-advice.sh`.
+pub const ASYNCPG_FIX: &str = "create_async_engine(url + \"?prepared_statement_cache_size=0\", \
+     connect_args={\"statement_cache_size\": 0, \"prepared_statement_name_func\": lambda: f\"__asyncpg_{uuid4()}__\"})";
+
+/// psycopg's: never prepare (the URL form reaches psycopg as text and fails, see the fixture's
+/// "probes").
+pub const PSYCOPG_FIX: &str = "connect_args={\"prepare_threshold\": None}";
+
 /// The driver whose traffic is reproduced (also `pool-bench --driver`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum DriverKind {

@@ -117,9 +117,15 @@ fn write_report(out: &mut dyn Write, report: &BenchReport, color: bool) -> io::R
         let errors: Vec<String> = report
             .errors
             .iter()
-            .map(|(code, n)| format!("{code}: {n}"))
+            .map(|(code, n)| match report.error_messages.get(code) {
+                Some(message) => format!("{code}: {n} ({message})"),
+                None => format!("{code}: {n}"),
+            })
             .collect();
         writeln!(out, "errors: {}", errors.join(", "))?;
+    }
+    if let Some(pooler) = &report.pooler {
+        writeln!(out, "pooler: {}", super::pooler_line(Some(pooler)))?;
     }
     if let (Some(max), Some(peak)) = (report.server_max_connections, report.server_peak_backends) {
         writeln!(
@@ -212,6 +218,9 @@ fn to_json(r: &BenchReport) -> Json {
         "max_waiting": k.peak_waiting,
         "timeouts": r.timeouts,
         "errors": r.errors,
+        "error_messages": r.error_messages,
+        "pooler": super::pooler_json(r.pooler.as_ref()),
+        "pooler_findings": r.pooler_findings.iter().map(|f| json!({"code": f.code, "level": f.level.name(), "message": f.message})).collect::<Vec<_>>(),
         "connections": {
             "created": k.created,
             "closed_overflow": k.closed_overflow,

@@ -7,6 +7,7 @@ mod bench;
 mod check_url;
 mod lint;
 mod ping;
+mod pooler;
 mod settings;
 
 use std::io::{self, IsTerminal, Write};
@@ -19,6 +20,7 @@ pub use bench::{write_bench, write_plot};
 pub use check_url::write_check_url;
 pub use lint::{write_file_errors, write_fix_sql, write_lint};
 pub use ping::write_ping;
+pub(crate) use pooler::{pooler_json, pooler_line};
 pub use settings::write_settings;
 
 /// How and where to print, resolved from the global flags.

@@ -6,7 +6,6 @@ use serde_json::{Value as Json, json};
 
 use crate::cli::Format;
 use crate::ping::{PingReport, Stage};
-use crate::pooler::{Pooler, PoolerKind};
 
 pub fn write_ping(
     out: &mut dyn Write,
@@ -115,7 +114,7 @@ fn write_text(
         writeln!(out, "{table}")?;
     }
     if report.status == crate::ping::Status::Accepting {
-        writeln!(out, "pooler: {}", pooler_line(report.pooler()))?;
+        writeln!(out, "pooler: {}", super::pooler_line(report.pooler()))?;
     }
     if let Some(trips) = &report.round_trips {
         writeln!(
@@ -140,53 +139,6 @@ fn write_text(
         writeln!(out, "hint: {hint}")?;
     }
     Ok(())
-}
-
-/// One line: none, or which pooler, its mode, and whether named statements survive.
-fn pooler_line(pooler: Option<&Pooler>) -> String {
-    let Some(pooler) = pooler else {
-        return "none (the session runs in the server process its cancel key names)".into();
-    };
-    let survive = match pooler.prepared_statements_survive {
-        Some(true) => "named prepared statements survive between transactions",
-        Some(false) => "named prepared statements do NOT survive between transactions",
-        None => "whether named prepared statements survive is unknown",
-    };
-    let mode = pooler
-        .mode
-        .map_or("pooling mode unknown".to_string(), |mode| {
-            format!("{} pooling", mode.name())
-        });
-    let mut line = format!("{}, {mode}; {survive}", pooler.kind.describe());
-    if let Some(configured) = &pooler.configured_mode {
-        line.push_str(&format!(" (admin console: pool_mode = {configured}"));
-        if let Some(max) = pooler.max_prepared_statements {
-            line.push_str(&format!(", max_prepared_statements = {max}"));
-        }
-        line.push(')');
-    }
-    line
-}
-
-fn pooler_json(pooler: Option<&Pooler>) -> Json {
-    let Some(pooler) = pooler else {
-        return Json::Null;
-    };
-    let version = match &pooler.kind {
-        PoolerKind::Pgbouncer { version } => version.clone(),
-        PoolerKind::Unknown => None,
-    };
-    json!({
-        "detected": true,
-        "kind": pooler.kind.key(),
-        "version": version,
-        "mode": pooler.mode.map(|mode| mode.name()),
-        "prepared_statements_survive": pooler.prepared_statements_survive,
-        "configured_mode": pooler.configured_mode,
-        "max_prepared_statements": pooler.max_prepared_statements,
-        "refused_startup_parameters": pooler.refused_parameters.iter().map(|p| json!({"name": p.name, "message": p.message})).collect::<Vec<_>>(),
-        "evidence": pooler.evidence,
-    })
 }
 
 fn stages_json(stages: &[Stage]) -> Json {
@@ -226,7 +178,7 @@ fn to_json(report: &PingReport) -> Json {
         "stages": last_stages,
         "attempts": report.attempts.iter().map(|a| json!({"target": a.target, "status": a.status.key(), "stages": stages_json(&a.stages), "hint": a.hint})).collect::<Vec<_>>(),
         "server": server,
-        "pooler": pooler_json(report.pooler()),
+        "pooler": super::pooler_json(report.pooler()),
         "hint": report.hint,
         "findings": report.findings.iter().map(|f| json!({"code": f.code, "level": f.level.name(), "message": f.message})).collect::<Vec<_>>(),
     });

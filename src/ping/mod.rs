@@ -1,7 +1,6 @@
 //! `dbtool ping`: a staged connection pre-check — resolve, connect, tls, auth, pre-ping, server —
 //! that says where and why a connection fails, and what to do about it.
 
-mod advice;
 mod facts;
 
 use std::future::Future;
@@ -243,7 +242,7 @@ async fn ping_once(
                     .map(|s| capacity(s, &config.sizing))
                     .unwrap_or_default();
                 if let Some(pooler) = attempt.as_ref().and_then(|a| a.pooler.as_ref()) {
-                    findings.extend(advice::behind_pooler(pooler, &driver, &target.user));
+                    findings.extend(pooler::advice::behind_pooler(pooler, &driver, &target.user));
                 }
                 return (finish(attempts, findings), client);
             }

@@ -228,3 +228,59 @@ fn the_explanation_reads_well() {
     let home = dir.path().display().to_string();
     insta::assert_snapshot!(result.stdout.replace(&home, "[HOME]"));
 }
+
+/// Without connecting, a pooler's well-known port or name is enough to warn about what
+/// transaction pooling does to the URL's driver; ping finds out for sure (tests/it/poolers.rs).
+#[test]
+fn a_pooler_port_or_name_warns_for_the_drivers_it_breaks() {
+    for (url, warned, fix) in [
+        (
+            "postgresql+asyncpg://u@db.example.com:6543/postgres",
+            true,
+            "prepared_statement_name_func",
+        ),
+        (
+            "postgresql+asyncpg://u@h:6432/db",
+            true,
+            "prepared_statement_name_func",
+        ),
+        (
+            "postgresql+psycopg://u@pgbouncer.internal/app",
+            true,
+            "\"prepare_threshold\": None",
+        ),
+        (
+            "postgresql+psycopg2://u@h:6432/db?options=-c%20statement_timeout%3D5000",
+            true,
+            "ALTER ROLE",
+        ),
+        // Caches already off, simple queries only, or no sign of a pooler: nothing to say.
+        (
+            "postgresql+asyncpg://u@h:6432/db?prepared_statement_cache_size=0",
+            false,
+            "",
+        ),
+        ("postgresql+psycopg2://u@h:6432/db", false, ""),
+        (
+            "postgresql+asyncpg://u@db.example.com:5432/postgres",
+            false,
+            "",
+        ),
+    ] {
+        let (result, json) = check(&["--no-dotenv", url]);
+        assert_eq!(result.code, 0, "{url}: {json}");
+        let finding = json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["code"] == "pooler-likely");
+        assert_eq!(finding.is_some(), warned, "{url}: {json}");
+        if let Some(finding) = finding {
+            assert_eq!(finding["level"], "warning");
+            assert!(
+                finding["message"].as_str().unwrap().contains(fix),
+                "{url}: {finding}"
+            );
+        }
+    }
+}

@@ -26,6 +26,8 @@
 //! the server connection it was prepared on until PgBouncer closes that connection: one
 //! `dbtool_probe_*` statement, which nothing else uses).
 
+pub mod advice;
+
 use std::time::Duration;
 
 use crate::conn::connect::Target;
@@ -103,12 +105,46 @@ pub struct Pooler {
     pub evidence: Vec<String>,
 }
 
+/// The application_name of the sessions the probes open themselves, so a server log or
+/// pg_stat_activity tells them from the application's and the benchmark's.
+const PROBE_APPLICATION_NAME: &str = "dbtool-pooler-probe";
+
+/// dbtool's own startup parameters, under the probes' application_name.
+fn probe_parameters(target: &Target) -> Vec<(&'static str, String)> {
+    let mut parameters = target.startup_parameters();
+    parameters.retain(|(key, _)| *key != "application_name");
+    parameters.push(("application_name", PROBE_APPLICATION_NAME.to_string()));
+    parameters
+}
+
 /// The process id a session's BackendKeyData gave and the one the server runs it in.
 pub async fn backend_pid(session: &mut Session) -> Result<i32, WireError> {
     let rows = session
         .rows(&[Frontend::Query("SELECT pg_backend_pid()")])
         .await?;
     Ok(first_number(&rows).unwrap_or(0) as i32)
+}
+
+/// Opens a session with dbtool's own startup parameters on the first endpoint that takes it
+/// and probes behind it (pool-bench, which has no session of its own to start from).
+pub async fn probe(target: &Target, driver: &Driver) -> Option<Pooler> {
+    let parameters = probe_parameters(target);
+    let parameters: Vec<(&str, &str)> = parameters
+        .iter()
+        .map(|(key, value)| (*key, value.as_str()))
+        .collect();
+    for endpoint in &target.endpoints {
+        let Ok(mut first) = wire::open_endpoint(target, endpoint, &parameters).await else {
+            continue;
+        };
+        let found = match backend_pid(&mut first).await {
+            Ok(pid) => detect(target, endpoint, &mut first, pid, driver).await,
+            Err(_) => None,
+        };
+        first.terminate().await;
+        return found;
+    }
+    None
 }
 
 /// Probes behind `first`, a session already open on `endpoint` with dbtool's own startup
@@ -210,7 +246,7 @@ async fn admin_console(target: &Target, endpoint: &Endpoint, pooler: &mut Pooler
     let parameters = [
         ("user", target.user.as_str()),
         ("database", "pgbouncer"),
-        ("application_name", "dbtool-ping"),
+        ("application_name", PROBE_APPLICATION_NAME),
     ];
     let Ok(mut console) = wire::open_endpoint(target, endpoint, &parameters).await else {
         return;
@@ -249,6 +285,7 @@ async fn fingerprint(target: &Target, endpoint: &Endpoint, pooler: &mut Pooler) 
     let parameters = [
         ("user", target.user.as_str()),
         ("database", target.dbname.as_str()),
+        ("application_name", PROBE_APPLICATION_NAME),
         ("dbtool.pooler_probe", "1"),
     ];
     match wire::open_endpoint(target, endpoint, &parameters).await {
@@ -365,7 +402,7 @@ async fn statement_mode_survival(
     name: &str,
     pooler: &mut Pooler,
 ) {
-    let parameters = target.startup_parameters();
+    let parameters = probe_parameters(target);
     let parameters: Vec<(&str, &str)> = parameters
         .iter()
         .map(|(key, value)| (*key, value.as_str()))

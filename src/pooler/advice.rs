@@ -1,18 +1,12 @@
-//! What a pooler found by `crate::pooler` means for the application's driver, with the exact
+//! What a pooler found by [`super`] means for the application's driver, with the exact
 //! change that fixes it. Each remedy was run through a real PgBouncer in transaction mode with a
 //! real SQLAlchemy engine (`scripts/prove-pgbouncer-advice.sh`).
 
+use super::{PoolMode, Pooler, PoolerKind};
 use crate::check_url::{Finding, Level};
 use crate::driver::{Driver, DriverKind};
-use crate::pooler::{PoolMode, Pooler};
 
-/// The asyncpg remedy from SQLAlchemy's asyncpg dialect documentation ("Prepared Statement Name
-/// with PGBouncer"), with both statement caches off.
-pub const ASYNCPG_FIX: &str = "create_async_engine(url + \"?prepared_statement_cache_size=0\", \
-     connect_args={\"statement_cache_size\": 0, \"prepared_statement_name_func\": lambda: f\"__asyncpg_{uuid4()}__\"})";
-
-/// psycopg's: never prepare (the URL form reaches psycopg as text and fails).
-pub const PSYCOPG_FIX: &str = "connect_args={\"prepare_threshold\": None}";
+use crate::driver::{ASYNCPG_FIX, PSYCOPG_FIX};
 
 /// PgBouncer's own answer since 1.21: it tracks protocol-level prepared statements.
 const PGBOUNCER_FIX: &str =
@@ -47,7 +41,7 @@ pub fn behind_pooler(pooler: &Pooler, driver: &Driver, user: &str) -> Vec<Findin
             _ => "transactions",
         };
         let installed = match &pooler.kind {
-            crate::pooler::PoolerKind::Pgbouncer {
+            PoolerKind::Pgbouncer {
                 version: Some(version),
             } => format!(" (this is {version})"),
             _ => String::new(),
@@ -57,14 +51,14 @@ pub fn behind_pooler(pooler: &Pooler, driver: &Driver, user: &str) -> Vec<Findin
                 code: "pooler-prepared-statements",
                 level: Level::Error,
                 message: format!(
-                    "{who} pools {pools} and a named prepared statement does not survive from one transaction to the next: asyncpg prepares every statement by name and the application will fail with \"prepared statement \\\"__asyncpg_stmt_N__\\\" does not exist\" (or \"already exists\"); use {ASYNCPG_FIX} (SQLAlchemy's documented remedy), {PGBOUNCER_FIX}{installed}"
+                    "{who} pools {pools} and a named prepared statement does not survive from one transaction to the next: asyncpg prepares every statement by name and the application will fail with 'prepared statement \"__asyncpg_stmt_N__\" does not exist' (or 'already exists'); use {ASYNCPG_FIX} (SQLAlchemy's documented remedy), {PGBOUNCER_FIX}{installed}"
                 ),
             }),
             DriverKind::Psycopg => findings.push(Finding {
                 code: "pooler-prepared-statements",
                 level: Level::Error,
                 message: format!(
-                    "{who} pools {pools} and a named prepared statement does not survive from one transaction to the next: psycopg prepares a statement from its 5th execution (prepare_threshold=5) and the application will fail with \"prepared statement \\\"_pg3_N\\\" already exists\"; use {PSYCOPG_FIX} in create_engine, {PGBOUNCER_FIX}{installed}"
+                    "{who} pools {pools} and a named prepared statement does not survive from one transaction to the next: psycopg prepares a statement from its 5th execution (prepare_threshold=5) and the application will fail with 'prepared statement \"_pg3_N\" already exists'; use {PSYCOPG_FIX} in create_engine, {PGBOUNCER_FIX}{installed}"
                 ),
             }),
             // psycopg2 sends simple queries only; pg8000 is not modelled.
