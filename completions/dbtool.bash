@@ -76,7 +76,7 @@ _dbtool() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "table json sarif github" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json sarif github gitlab junit" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -110,7 +110,7 @@ _dbtool() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "table json sarif github" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json sarif github gitlab junit" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -140,7 +140,7 @@ _dbtool() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "table json sarif github" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json sarif github gitlab junit" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -318,7 +318,7 @@ _dbtool() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "table json sarif github" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json sarif github gitlab junit" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -388,7 +388,7 @@ _dbtool() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "table json sarif github" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json sarif github gitlab junit" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -502,7 +502,7 @@ _dbtool() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "table json sarif github" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json sarif github gitlab junit" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -552,7 +552,7 @@ _dbtool() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "table json sarif github" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json sarif github gitlab junit" -- "${cur}"))
                     return 0
                     ;;
                 --color)

@@ -28,7 +28,9 @@ complete -c dbtool -n "__fish_dbtool_needs_command" -l url -d 'Connection URL [d
 complete -c dbtool -n "__fish_dbtool_needs_command" -l format -d 'Output format; json prints exactly one JSON document on stdout' -r -f -a "table\t''
 json\t''
 sarif\t'SARIF 2.1.0 (lint-constraints only)'
-github\t'GitHub workflow annotations (lint-constraints only)'"
+github\t'GitHub workflow annotations (lint-constraints only)'
+gitlab\t'GitLab Code Quality report (lint-constraints only)'
+junit\t'JUnit XML, one failure per violation (lint-constraints only)'"
 complete -c dbtool -n "__fish_dbtool_needs_command" -l color -d 'When to use colours (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -51,7 +53,9 @@ complete -c dbtool -n "__fish_dbtool_using_subcommand check-url" -l url -d 'Conn
 complete -c dbtool -n "__fish_dbtool_using_subcommand check-url" -l format -d 'Output format; json prints exactly one JSON document on stdout' -r -f -a "table\t''
 json\t''
 sarif\t'SARIF 2.1.0 (lint-constraints only)'
-github\t'GitHub workflow annotations (lint-constraints only)'"
+github\t'GitHub workflow annotations (lint-constraints only)'
+gitlab\t'GitLab Code Quality report (lint-constraints only)'
+junit\t'JUnit XML, one failure per violation (lint-constraints only)'"
 complete -c dbtool -n "__fish_dbtool_using_subcommand check-url" -l color -d 'When to use colours (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -79,7 +83,9 @@ complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l url -
 complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l format -d 'Output format; json prints exactly one JSON document on stdout' -r -f -a "table\t''
 json\t''
 sarif\t'SARIF 2.1.0 (lint-constraints only)'
-github\t'GitHub workflow annotations (lint-constraints only)'"
+github\t'GitHub workflow annotations (lint-constraints only)'
+gitlab\t'GitLab Code Quality report (lint-constraints only)'
+junit\t'JUnit XML, one failure per violation (lint-constraints only)'"
 complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l color -d 'When to use colours (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -106,7 +112,9 @@ complete -c dbtool -n "__fish_dbtool_using_subcommand ping" -l url -d 'Connectio
 complete -c dbtool -n "__fish_dbtool_using_subcommand ping" -l format -d 'Output format; json prints exactly one JSON document on stdout' -r -f -a "table\t''
 json\t''
 sarif\t'SARIF 2.1.0 (lint-constraints only)'
-github\t'GitHub workflow annotations (lint-constraints only)'"
+github\t'GitHub workflow annotations (lint-constraints only)'
+gitlab\t'GitLab Code Quality report (lint-constraints only)'
+junit\t'JUnit XML, one failure per violation (lint-constraints only)'"
 complete -c dbtool -n "__fish_dbtool_using_subcommand ping" -l color -d 'When to use colours (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -148,7 +156,9 @@ complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l url -d 'Con
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l format -d 'Output format; json prints exactly one JSON document on stdout' -r -f -a "table\t''
 json\t''
 sarif\t'SARIF 2.1.0 (lint-constraints only)'
-github\t'GitHub workflow annotations (lint-constraints only)'"
+github\t'GitHub workflow annotations (lint-constraints only)'
+gitlab\t'GitLab Code Quality report (lint-constraints only)'
+junit\t'JUnit XML, one failure per violation (lint-constraints only)'"
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l color -d 'When to use colours (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -173,7 +183,9 @@ complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -l url -d 'Conne
 complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -l format -d 'Output format; json prints exactly one JSON document on stdout' -r -f -a "table\t''
 json\t''
 sarif\t'SARIF 2.1.0 (lint-constraints only)'
-github\t'GitHub workflow annotations (lint-constraints only)'"
+github\t'GitHub workflow annotations (lint-constraints only)'
+gitlab\t'GitLab Code Quality report (lint-constraints only)'
+junit\t'JUnit XML, one failure per violation (lint-constraints only)'"
 complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -l color -d 'When to use colours (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -190,7 +202,9 @@ complete -c dbtool -n "__fish_dbtool_using_subcommand completions" -l url -d 'Co
 complete -c dbtool -n "__fish_dbtool_using_subcommand completions" -l format -d 'Output format; json prints exactly one JSON document on stdout' -r -f -a "table\t''
 json\t''
 sarif\t'SARIF 2.1.0 (lint-constraints only)'
-github\t'GitHub workflow annotations (lint-constraints only)'"
+github\t'GitHub workflow annotations (lint-constraints only)'
+gitlab\t'GitLab Code Quality report (lint-constraints only)'
+junit\t'JUnit XML, one failure per violation (lint-constraints only)'"
 complete -c dbtool -n "__fish_dbtool_using_subcommand completions" -l color -d 'When to use colours (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
 always\t''
 never\t''"

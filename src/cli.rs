@@ -68,6 +68,10 @@ pub enum Format {
     Sarif,
     /// GitHub workflow annotations (lint-constraints only)
     Github,
+    /// GitLab Code Quality report (lint-constraints only)
+    Gitlab,
+    /// JUnit XML, one failure per violation (lint-constraints only)
+    Junit,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -1,4 +1,5 @@
-//! The naming convention and lint options: defaults, `dbtool.toml`, then `--convention` flags.
+//! The naming convention and lint options: defaults, `dbtool.toml` (or `[tool.dbtool]` in
+//! `pyproject.toml`), then `--convention` flags.
 
 use std::path::{Path, PathBuf};
 
@@ -43,19 +44,56 @@ pub struct LintOptions {
     pub convention: NamingConvention,
     pub label_schema: LabelSchema,
     pub ignore: Vec<String>,
-    /// The `dbtool.toml` that was read.
+    /// The `dbtool.toml` or `pyproject.toml` that was read.
     pub config_file: Option<PathBuf>,
 }
 
-/// Finds `dbtool.toml` by walking up from `start`.
-fn find_config(start: &Path) -> Option<PathBuf> {
-    start
-        .ancestors()
-        .map(|dir| dir.join("dbtool.toml"))
-        .find(|path| path.is_file())
+/// `pyproject.toml`, as far as dbtool reads it: `[tool.dbtool]`, with `dbtool.toml`'s keys.
+#[derive(Debug, Default, Deserialize)]
+struct PyProject {
+    #[serde(default)]
+    tool: PyProjectTools,
 }
 
-/// Defaults, then `dbtool.toml` (`--config` or found upwards), then `--convention KEY=TEMPLATE`.
+#[derive(Debug, Default, Deserialize)]
+struct PyProjectTools {
+    dbtool: Option<FileConfig>,
+}
+
+/// Finds the configuration by walking up from `start`: in each directory `dbtool.toml`, else a
+/// `pyproject.toml` with a `[tool.dbtool]` table (as ruff and sqlfluff look for theirs).
+fn find_config(start: &Path) -> Option<PathBuf> {
+    start.ancestors().find_map(|dir| {
+        let own = dir.join("dbtool.toml");
+        if own.is_file() {
+            return Some(own);
+        }
+        let pyproject = dir.join("pyproject.toml");
+        has_dbtool_table(&pyproject).then_some(pyproject)
+    })
+}
+
+/// Whether `path` is a pyproject.toml with `[tool.dbtool]` (one that cannot be read or parsed
+/// is not ours to judge: it is skipped, as other tools' sections are).
+fn has_dbtool_table(path: &Path) -> bool {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return false;
+    };
+    text.parse::<toml::Table>().is_ok_and(|table| {
+        table
+            .get("tool")
+            .and_then(|tool| tool.get("dbtool"))
+            .is_some()
+    })
+}
+
+fn is_pyproject(path: &Path) -> bool {
+    path.file_name()
+        .is_some_and(|name| name == "pyproject.toml")
+}
+
+/// Defaults, then `dbtool.toml` or `pyproject.toml` (`--config` or found upwards), then
+/// `--convention KEY=TEMPLATE`.
 pub fn resolve(
     config: Option<&Path>,
     conventions: &[String],
@@ -75,18 +113,32 @@ pub fn resolve(
                     path.display()
                 ))
             })?;
-            toml::from_str(&text).map_err(|e| {
+            let parsed = if is_pyproject(path) {
+                toml::from_str::<PyProject>(&text).map(|p| p.tool.dbtool.unwrap_or_default())
+            } else {
+                toml::from_str::<FileConfig>(&text)
+            };
+            parsed.map_err(|e| {
                 let first = e
                     .message()
                     .lines()
                     .next()
                     .unwrap_or("invalid TOML")
                     .to_string();
-                let line = e
-                    .span()
-                    .map(|s| text[..s.start.min(text.len())].lines().count().max(1));
+                let line = e.span().map(|s| {
+                    text.as_bytes()[..s.start.min(text.len())]
+                        .iter()
+                        .filter(|&&b| b == b'\n')
+                        .count()
+                        + 1
+                });
+                let sections = if is_pyproject(path) {
+                    "[tool.dbtool.naming_convention] and [tool.dbtool.lint]"
+                } else {
+                    "[naming_convention] and [lint]"
+                };
                 invalid(format!(
-                    "invalid {}{}: {first}; see the README for [naming_convention] and [lint]",
+                    "invalid {}{}: {first}; see the README for {sections}",
                     path.display(),
                     line.map(|l| format!(" line {l}")).unwrap_or_default()
                 ))
@@ -148,6 +200,47 @@ mod tests {
         );
         assert!(format!("{error:#}").contains("line 2"), "{error:#}");
         assert!(resolve(None, &["pk".into()], None).is_err());
+    }
+
+    #[test]
+    fn pyproject_has_the_same_keys_under_tool_dbtool_and_dbtool_toml_wins() {
+        let root = tempfile::tempdir().unwrap();
+        let nested = root.path().join("app/migrations");
+        std::fs::create_dir_all(&nested).unwrap();
+        let pyproject = root.path().join("pyproject.toml");
+        std::fs::write(
+            &pyproject,
+            "[project]\nname = \"app\"\n[tool.ruff]\nline-length = 100\n\
+             [tool.dbtool.naming_convention]\npk = \"pkey_%(table_name)s\"\n\
+             [tool.dbtool.lint]\nignore = [\"public.alembic_version*\"]\n",
+        )
+        .unwrap();
+        assert_eq!(find_config(&nested).as_deref(), Some(pyproject.as_path()));
+        let options = resolve(Some(&pyproject), &[], None).unwrap();
+        assert_eq!(
+            options.convention.template(Kind::Pk).unwrap().source(),
+            "pkey_%(table_name)s"
+        );
+        assert_eq!(options.ignore, ["public.alembic_version*"]);
+        // A pyproject.toml without [tool.dbtool] is not a configuration.
+        let other = tempfile::tempdir().unwrap();
+        std::fs::write(other.path().join("pyproject.toml"), "[tool.ruff]\n").unwrap();
+        assert_eq!(find_config(other.path()), None);
+        // dbtool.toml beside it wins.
+        let own = root.path().join("dbtool.toml");
+        std::fs::write(&own, "[lint]\n").unwrap();
+        assert_eq!(find_config(&nested).as_deref(), Some(own.as_path()));
+        // Unknown keys under [tool.dbtool] are refused with the line, as in dbtool.toml.
+        std::fs::write(
+            &pyproject,
+            "[tool.dbtool.lint]\nignore = []\nno_such_key = 1\n",
+        )
+        .unwrap();
+        let error = format!("{:#}", resolve(Some(&pyproject), &[], None).unwrap_err());
+        assert!(
+            error.contains("line 3") && error.contains("[tool.dbtool.lint]"),
+            "{error}"
+        );
         assert!(resolve(None, &["pk=pk_%(no_such_token)s".into()], None).is_err());
     }
 }

@@ -5,6 +5,7 @@ pub mod baseline;
 pub mod catalog;
 pub mod config;
 pub mod fix;
+pub mod inline_ignore;
 pub mod model;
 pub mod naming;
 pub mod rules;
@@ -15,6 +16,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 
 use crate::conn::connect;
+use crate::lint::inline_ignore::InlineIgnores;
 use crate::progress::Progress;
 use crate::url::parse_database_url;
 
@@ -63,7 +65,13 @@ impl LintReport {
 pub async fn lint(config: &LintConfig, progress: &Progress) -> Result<LintReport> {
     if config.paths.is_empty() {
         let schema = read_live(config, progress).await?;
-        return check(&schema, config, Vec::new(), progress);
+        return check(
+            &schema,
+            config,
+            Vec::new(),
+            &InlineIgnores::default(),
+            progress,
+        );
     }
     let files =
         sqlfile::read_inputs(&config.paths).map_err(|e| crate::exit::invalid(format!("{e:#}")))?;
@@ -80,7 +88,14 @@ pub async fn lint(config: &LintConfig, progress: &Progress) -> Result<LintReport
         files.iter().map(|f| f.text.len()).sum::<usize>(),
         started.elapsed().as_secs_f64() * 1000.0
     ));
-    check(&replay.schema, config, replay.errors, progress)
+    let (ignores, problems) = InlineIgnores::scan(&files);
+    for problem in problems {
+        progress.warn(&format!(
+            "{}:{}: {}",
+            problem.file, problem.line, problem.message
+        ));
+    }
+    check(&replay.schema, config, replay.errors, &ignores, progress)
 }
 
 /// Reads the live schema. Nothing is written to the database.
@@ -120,6 +135,7 @@ fn check(
     schema: &model::Schema,
     config: &LintConfig,
     errors: Vec<sqlfile::FileError>,
+    ignores: &InlineIgnores,
     progress: &Progress,
 ) -> Result<LintReport> {
     let started = std::time::Instant::now();
@@ -132,6 +148,9 @@ fn check(
     let findings = rules::check_schema(schema, &config.options, config.include_partitions)?;
     phase("checked every name");
     let mut violations = findings.violations;
+    let before_inline = violations.len();
+    violations.retain(|violation| !ignores.covers(violation));
+    let ignored_inline = before_inline - violations.len();
     let collisions = fix::find_collisions(schema, &mut violations);
     if let Some(path) = &config.write_baseline {
         baseline::write(path, &violations)?;
@@ -148,7 +167,7 @@ fn check(
         collisions,
         objects_checked: findings.objects_checked,
         skipped: findings.skipped,
-        ignored: findings.ignored,
+        ignored: findings.ignored + ignored_inline,
         stale_baseline,
         errors,
     })

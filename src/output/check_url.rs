@@ -16,7 +16,7 @@ pub fn write_check_url(
 ) -> io::Result<()> {
     match format {
         Format::Table => write_text(out, report, color),
-        Format::Json | Format::Sarif | Format::Github => {
+        Format::Json | Format::Sarif | Format::Github | Format::Gitlab | Format::Junit => {
             serde_json::to_writer_pretty(&mut *out, &to_json(report))?;
             writeln!(out)
         }

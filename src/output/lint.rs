@@ -20,6 +20,8 @@ pub fn write_lint(
         Format::Json => write_json(out, report),
         Format::Sarif => write_sarif(out, report),
         Format::Github => write_github(out, report),
+        Format::Gitlab => write_gitlab(out, report),
+        Format::Junit => write_junit(out, report),
     }
 }
 
@@ -388,6 +390,136 @@ fn write_github(out: &mut dyn Write, report: &LintReport) -> io::Result<()> {
         )?;
     }
     writeln!(out, "{}", summary_line(report))
+}
+
+/// Where a violation is, for reports that need a path: the SQL file, else the database object
+/// (`database:schema.table.name`), which GitLab shows as text.
+fn report_path(v: &Violation) -> (String, usize) {
+    match &v.location {
+        Some(location) => (location.file.clone(), location.line),
+        None => (format!("database:{}", v.key()), 1),
+    }
+}
+
+/// Fingerprints stable across runs (no line numbers, which move when a file is edited) and
+/// unique per violation: the md5 of rule, kind and object, with an occurrence number for the
+/// rare object reported twice.
+fn fingerprints(violations: &[Violation]) -> Vec<String> {
+    use md5::{Digest, Md5};
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    violations
+        .iter()
+        .map(|v| {
+            let identity = format!(
+                "{}\u{1f}{}\u{1f}{}\u{1f}{}",
+                v.rule,
+                v.kind.abbreviation(),
+                v.key(),
+                v.location.as_ref().map_or("", |l| l.file.as_str())
+            );
+            let occurrence = seen.entry(identity.clone()).or_insert(0);
+            *occurrence += 1;
+            let digest = Md5::digest(format!("{identity}\u{1f}{occurrence}").as_bytes());
+            digest.iter().map(|b| format!("{b:02x}")).collect()
+        })
+        .collect()
+}
+
+/// GitLab Code Quality (the Code Climate subset GitLab reads): a JSON array of issues.
+fn write_gitlab(out: &mut dyn Write, report: &LintReport) -> io::Result<()> {
+    let issues: Vec<Json> = report
+        .violations
+        .iter()
+        .zip(fingerprints(&report.violations))
+        .map(|(v, fingerprint)| {
+            let (path, line) = report_path(v);
+            let mut description = v.message();
+            if let Some(fix) = v.fix() {
+                description.push_str(&format!(" Fix: {fix}"));
+            }
+            json!({
+                "type": "issue",
+                "description": description,
+                "check_name": v.rule,
+                "categories": ["Style"],
+                "fingerprint": fingerprint,
+                "severity": "major",
+                "location": {"path": path, "lines": {"begin": line}},
+            })
+        })
+        .collect();
+    let mut out = io::BufWriter::with_capacity(64 * 1024, out);
+    serde_json::to_writer_pretty(&mut out, &issues)?;
+    writeln!(out)?;
+    out.flush()
+}
+
+/// JUnit XML as GitLab and Jenkins read it: one test case per violation, failed, and one that
+/// passes for the whole check, so a clean run is a report with a passing test and not an empty one.
+fn write_junit(out: &mut dyn Write, report: &LintReport) -> io::Result<()> {
+    let mut out = io::BufWriter::with_capacity(64 * 1024, out);
+    let failures = report.violations.len();
+    let tests = failures + 1;
+    writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
+    writeln!(
+        out,
+        r#"<testsuites name="dbtool lint-constraints" tests="{tests}" failures="{failures}" errors="0">"#
+    )?;
+    writeln!(
+        out,
+        r#"  <testsuite name="dbtool lint-constraints" tests="{tests}" failures="{failures}" errors="0" skipped="0">"#
+    )?;
+    for v in &report.violations {
+        let (path, line) = report_path(v);
+        let mut body = v.message();
+        if let Some(fix) = v.fix() {
+            body.push_str(&format!("\nfix: {fix}"));
+        }
+        writeln!(
+            out,
+            r#"    <testcase classname="{}" name="{}" file="{}" line="{line}">"#,
+            xml_escape(&format!("{}.{}", v.schema, v.table)),
+            xml_escape(&format!("{} {} {}", v.rule, v.kind.abbreviation(), v.name)),
+            xml_escape(&path),
+        )?;
+        writeln!(
+            out,
+            r#"      <failure type="{}" message="{}">{}</failure>"#,
+            xml_escape(v.rule),
+            xml_escape(&v.message()),
+            xml_escape(&body)
+        )?;
+        writeln!(out, "    </testcase>")?;
+    }
+    writeln!(
+        out,
+        r#"    <testcase classname="dbtool" name="naming convention"><system-out>{}</system-out></testcase>"#,
+        xml_escape(&summary_line(report))
+    )?;
+    writeln!(out, "  </testsuite>")?;
+    writeln!(out, "</testsuites>")?;
+    out.flush()
+}
+
+/// Text for XML attributes and content; characters XML 1.0 cannot carry become U+FFFD.
+fn xml_escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&apos;"),
+            '\n' => escaped.push_str("&#10;"),
+            '\t' | '\r' => escaped.push(c),
+            c if (c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => {
+                escaped.push('\u{fffd}')
+            }
+            c => escaped.push(c),
+        }
+    }
+    escaped
 }
 
 fn escape_data(text: &str) -> String {

@@ -15,7 +15,7 @@ pub fn write_ping(
     quiet: bool,
 ) -> io::Result<()> {
     match format {
-        Format::Json | Format::Sarif | Format::Github => {
+        Format::Json | Format::Sarif | Format::Github | Format::Gitlab | Format::Junit => {
             serde_json::to_writer_pretty(&mut *out, &to_json(report))?;
             writeln!(out)
         }

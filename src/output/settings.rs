@@ -15,7 +15,9 @@ pub fn write_settings(
 ) -> io::Result<()> {
     match format {
         Format::Table => write_table(out, settings, color),
-        Format::Json | Format::Sarif | Format::Github => write_json(out, settings),
+        Format::Json | Format::Sarif | Format::Github | Format::Gitlab | Format::Junit => {
+            write_json(out, settings)
+        }
     }
 }
 

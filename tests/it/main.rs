@@ -14,6 +14,7 @@ mod libpq_libpq_001_uri;
 mod libpq_oracle_diff;
 mod libpq_roundtrip;
 mod lint;
+mod lint_ci;
 mod lint_files;
 mod naming_no_panic;
 mod naming_postgres_fixture;
