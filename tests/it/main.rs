@@ -1,6 +1,7 @@
 //! dbtool's integration tests: one binary, the real `dbtool` executable, a real PostgreSQL.
 
 mod check_url;
+mod ci_examples;
 mod cli;
 mod completions;
 mod driver_traffic;
