@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Packaging tests, run by scripts/test (the README's test command) and so by CI:
 #  1. the wheel maturin builds (bindings = "bin") installs into a fresh virtualenv and runs;
-#  2. `pip install <checkout>` and `pip install git+file://<checkout>` put dbtool on the venv's PATH;
+#  2. `pip install <checkout>`, `uv tool install <checkout>` and `pip install git+file://<checkout>`
+#     put dbtool on the PATH;
 #  3. the pre-commit hook fails a commit adding an unnamed or misnamed constraint and passes a
 #     well-named one (`pre-commit try-repo` in a temporary git repository).
 # Builds use cargo's dev profile and this checkout's target directory, so they reuse what
@@ -43,6 +44,11 @@ step "pip install $root"
 python3 -m venv "$work/local"
 "$work/local/bin/pip" install -q "$root"
 runs "$work/local"
+
+step "uv tool install $root"
+UV_TOOL_DIR="$work/uv-tools" UV_TOOL_BIN_DIR="$work/uv-bin/bin" UV_CACHE_DIR="$work/uv-cache" \
+  "$work/tools/bin/uv" tool install --quiet "$root"
+runs "$work/uv-bin"
 
 if git -C "$root" rev-parse HEAD >/dev/null 2>&1; then
   step "pip install git+file://$root (HEAD)"
