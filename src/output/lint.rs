@@ -31,8 +31,12 @@ pub fn write_file_errors(errors: &[crate::lint::sqlfile::FileError]) {
     }
 }
 
-pub fn write_fix_sql(out: &mut dyn Write, report: &LintReport) -> io::Result<()> {
-    out.write_all(report.fix_sql().as_bytes())?;
+pub fn write_fix_sql(
+    out: &mut dyn Write,
+    report: &LintReport,
+    lock_timeout: std::time::Duration,
+) -> io::Result<()> {
+    out.write_all(report.fix_sql(lock_timeout).as_bytes())?;
     for collision in &report.collisions {
         writeln!(
             out,
@@ -446,10 +450,7 @@ mod tests {
             if count > 0 {
                 assert_eq!(
                     violations[count - 1]["fix"],
-                    format!(
-                        "ALTER TABLE public.t{0} RENAME CONSTRAINT t{0}_pkey TO pk_t{0};",
-                        count - 1
-                    )
+                    format!("ALTER INDEX public.t{0}_pkey RENAME TO pk_t{0};", count - 1)
                 );
             }
         }

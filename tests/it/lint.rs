@@ -84,7 +84,7 @@ fn postgres_default_names_get_one_violation_each_and_fix_sql_makes_it_clean() {
     );
     assert_eq!(
         violation["fix"],
-        "ALTER TABLE public.users RENAME CONSTRAINT users_email_key TO uq_users_email;"
+        "ALTER INDEX public.users_email_key RENAME TO uq_users_email;"
     );
     assert_eq!(json["summary"]["violations"], 10);
     // Two indexes want ix_orders_status: a collision, reported instead of SQL that fails.
@@ -176,7 +176,7 @@ fn sarif_and_github_outputs_carry_every_violation() {
     assert_eq!(result["properties"]["expected"], "uq_t_c");
     assert_eq!(
         result["properties"]["fix"],
-        "ALTER TABLE public.t RENAME CONSTRAINT t_c_key TO uq_t_c;"
+        "ALTER INDEX public.t_c_key RENAME TO uq_t_c;"
     );
     assert_eq!(
         result["locations"][0]["logicalLocations"][0]["fullyQualifiedName"],
