@@ -15,6 +15,7 @@ mod libpq_oracle_diff;
 mod libpq_roundtrip;
 mod lint;
 mod lint_files;
+mod lint_fix;
 mod naming_no_panic;
 mod naming_postgres_fixture;
 mod naming_sqlalchemy_fixture;
