@@ -461,3 +461,58 @@ fn reports_follow_the_servers_name_order_in_every_encoding() {
         pairs(&[("tä", "cä"), ("tä", "c€"), ("t€", "iä"), ("t€", "i€")])
     );
 }
+
+#[test]
+fn a_doubled_check_prefix_cut_by_sqlalchemy_is_reported_without_an_invented_name() {
+    // The name SQLAlchemy gave CheckConstraint(..., name="ck_subscription_renewal_attempts__positive")
+    // under ck = "ck_%(table_name)s__%(constraint_name)s", from the generated fixture.
+    let fixture: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/sqlalchemy_names.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let group = fixture["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["group"] == "doubled_ck_double_underscore")
+        .unwrap();
+    let case = group["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["table"] == "subscription_renewal_attempts" && c["doubled"] == true)
+        .unwrap();
+    let name = case["rendered_name"].as_str().unwrap();
+    let db = TestDb::new();
+    db.execute(&format!(
+        "CREATE TABLE subscription_renewal_attempts (n int CONSTRAINT {name} CHECK (n > 0))"
+    ));
+    let convention = ["--convention", "ck=ck_%(table_name)s__%(constraint_name)s"];
+    let (result, json) = lint(&db, &convention);
+    assert_eq!(result.code, 1, "{json}");
+    let violation = &json["violations"][0];
+    assert_eq!(violation["name"], name);
+    assert_eq!(violation["rule"], "naming/doubled-convention");
+    assert!(
+        violation["expected"].is_null() && violation["fix"].is_null(),
+        "{violation}"
+    );
+    let message = violation["message"].as_str().unwrap();
+    assert!(
+        message.contains("cannot be recovered") && message.contains("conv() or without the prefix"),
+        "{message}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let fix = run(dbtool(dir.path())
+        .args(["lint-constraints", "--fix-sql", "--url", &db.url])
+        .args(convention));
+    assert!(
+        fix.stdout.contains("-- nothing to rename") && !fix.stdout.contains(name),
+        "{}",
+        fix.stdout
+    );
+}
