@@ -22,6 +22,7 @@
 //! Renames that form a cycle (two objects swapping names) are left out with a comment: they need
 //! a temporary name, which is for a person to choose.
 
+use std::borrow::Cow;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::time::Duration;
@@ -333,18 +334,20 @@ pub fn script(violations: &[Violation], lock_timeout: Duration) -> String {
         out.push_str("-- nothing to rename\n");
     }
     for transaction in &plan.transactions {
-        out.push_str("\n--");
         let mut tables: Vec<(&str, &str)> = Vec::new();
+        let mut comment = String::new();
         for rename in transaction {
             let table = (rename.schema.as_str(), rename.table.as_str());
             if !tables.contains(&table) {
                 tables.push(table);
-                out.push(' ');
-                push_ident(&mut out, table.0);
-                out.push('.');
-                push_ident(&mut out, table.1);
+                comment.push(' ');
+                push_ident(&mut comment, table.0);
+                comment.push('.');
+                push_ident(&mut comment, table.1);
             }
         }
+        out.push_str("\n--");
+        out.push_str(&comment_text(&comment));
         out.push_str("\nBEGIN;\nSET LOCAL lock_timeout = ");
         out.push_str(&timeout);
         out.push_str(";\n");
@@ -354,19 +357,40 @@ pub fn script(violations: &[Violation], lock_timeout: Duration) -> String {
         out.push_str("COMMIT;\n");
     }
     for rename in &plan.cycles {
+        let mut names = String::new();
+        push_ident(&mut names, &rename.name);
+        names.push_str(" on ");
+        push_ident(&mut names, &rename.schema);
+        names.push('.');
+        push_ident(&mut names, &rename.table);
+        names.push_str(" (to ");
+        push_ident(&mut names, rename.expected.as_deref().unwrap_or_default());
         out.push_str("-- not renamed: ");
-        push_ident(&mut out, &rename.name);
-        out.push_str(" on ");
-        push_ident(&mut out, &rename.schema);
-        out.push('.');
-        push_ident(&mut out, &rename.table);
-        out.push_str(" (to ");
-        push_ident(&mut out, rename.expected.as_deref().unwrap_or_default());
+        out.push_str(&comment_text(&names));
         out.push_str(
             "): the renames form a cycle (each takes a name another one holds); rename one to a temporary name by hand\n",
         );
     }
     out
+}
+
+/// `text` made fit for a `--` comment line: a control character (a line break above all, which
+/// would end the comment and run the rest of a hostile name as SQL) written as its escape.
+pub fn comment_text(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(
+        text.chars()
+            .map(|c| {
+                if c.is_control() {
+                    c.escape_default().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect(),
+    )
 }
 
 /// `'2s'` or `'1500ms'`: PostgreSQL counts `lock_timeout` in whole milliseconds.
@@ -801,6 +825,44 @@ END $fix$;
             "{script}"
         );
         assert!(!script.contains("RENAME TO ix_t_b"), "{script}");
+    }
+
+    /// The kinds of statement in a script, as PostgreSQL's parser reads it.
+    fn statements(script: &str) -> Vec<&'static str> {
+        use pg_query::NodeEnum;
+        let parsed = pg_query::parse(script, pg_query::ParserOptions::DEFAULT).unwrap();
+        parsed
+            .protobuf
+            .stmts
+            .iter()
+            .map(|s| match s.stmt.as_ref().and_then(|n| n.node.as_ref()) {
+                Some(NodeEnum::TransactionStmt(_)) => "transaction",
+                Some(NodeEnum::VariableSetStmt(_)) => "set",
+                Some(NodeEnum::DoStmt(_)) => "do",
+                other => panic!("unexpected statement {other:?} in\n{script}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_line_break_in_a_name_cannot_end_a_comment() {
+        let hostile = "x\nDROP TABLE users; --";
+        let violations = [
+            Violation {
+                schema: hostile.to_string(),
+                ..rename(hostile, Kind::Ck, hostile, "ck_x")
+            },
+            rename("t", Kind::Ix, "a\nDROP TABLE t;", "b\rDROP TABLE u;"),
+            rename("t", Kind::Ix, "b\rDROP TABLE u;", "a\nDROP TABLE t;"),
+        ];
+        let script = script(&violations, TIMEOUT);
+        assert_eq!(
+            statements(&script),
+            ["transaction", "set", "do", "transaction"],
+            "{script}"
+        );
+        assert!(script.contains("\\nDROP TABLE users"), "{script}");
+        assert_eq!(comment_text("a\u{7}b"), "a\\u{7}b");
     }
 
     #[test]

@@ -38,13 +38,13 @@ pub fn write_fix_sql(
 ) -> io::Result<()> {
     out.write_all(report.fix_sql(lock_timeout).as_bytes())?;
     for collision in &report.collisions {
-        writeln!(
-            out,
-            "-- not renamed: {} would be the name of {} in schema {}",
+        let line = format!(
+            "not renamed: {} would be the name of {} in schema {}",
             collision.name,
             collision.objects.join(" and "),
             collision.schema
-        )?;
+        );
+        writeln!(out, "-- {}", crate::lint::fix::comment_text(&line))?;
     }
     Ok(())
 }
@@ -430,6 +430,24 @@ mod tests {
             stale_baseline: Vec::new(),
             errors: Vec::new(),
         }
+    }
+
+    #[test]
+    fn a_collision_between_hostile_names_stays_a_comment_in_the_fix_script() {
+        let mut report = report(1);
+        report.collisions.push(crate::lint::Collision {
+            schema: "public".to_string(),
+            name: "x\nDROP TABLE users;".to_string(),
+            objects: vec!["t.a".to_string(), "t.b\r\nDROP TABLE t;".to_string()],
+        });
+        let mut out = Vec::new();
+        write_fix_sql(&mut out, &report, std::time::Duration::from_secs(2)).unwrap();
+        let script = String::from_utf8(out).unwrap();
+        let last = script.lines().last().unwrap();
+        assert!(
+            last.starts_with("-- not renamed: x\\nDROP TABLE users;") && !script.contains("\nDROP"),
+            "{script}"
+        );
     }
 
     #[test]
