@@ -198,8 +198,9 @@ fn ordered(
 /// The renames of a script, in the order they run.
 #[derive(Debug, Default)]
 pub struct Plan<'a> {
-    /// One transaction per table, or per group of tables whose renames free names for each other
-    /// both ways; each ordered so that a name is freed before it is taken.
+    /// One transaction per table, in an order where a table whose rename takes a name another
+    /// table's rename frees comes after it; the tables on a cycle of such waits (and those after
+    /// one) share the last transaction. Each ordered so that a name is freed before it is taken.
     pub transactions: Vec<Vec<&'a Violation>>,
     /// Renames that form a cycle (a swap), or wait for one: no order frees their names.
     pub cycles: Vec<&'a Violation>,
@@ -287,7 +288,7 @@ pub fn plan(violations: &[Violation]) -> Plan<'_> {
         }
     }
     let table_order = kahn(&table_after, &mut table_waits);
-    // Tables left over wait for each other both ways: they share one transaction, last.
+    // Tables left over are on a cycle of waits, or after one: they share one transaction, last.
     let mut transaction_of = vec![usize::MAX; tables.len()];
     for (t, &table) in table_order.iter().enumerate() {
         transaction_of[table] = t;
