@@ -76,6 +76,7 @@ complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l confi
 complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l label-schema -d 'When column_0_label includes the schema' -r -f -a "outside-search-path\t'Tables outside the first schema of the search path are declared with `schema=`'
 always\t''
 never\t''"
+complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l lock-timeout -d 'With --fix-sql: seconds a rename may wait for its lock before its table\'s transaction gives up (queries on the table wait at most this long behind it)' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l write-baseline -d 'Record today\'s violations in FILE' -r -F
 complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l baseline -d 'Report only violations not recorded in FILE' -r -F
 complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l connect-timeout -d 'Seconds to wait for the connection (default: the URL\'s connect_timeout, else 10)' -r
@@ -91,7 +92,7 @@ always\t''
 never\t''"
 complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l env-file -d 'Read settings from this file instead of ./.env' -r -F
 complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l include-partitions -d 'Also check constraints and indexes that partitions and child tables inherit'
-complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l fix-sql -d 'Print one SQL script (one transaction) that renames every violation, instead of the report'
+complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l fix-sql -d 'Print a SQL script that renames every violation, instead of the report: one short transaction per table, safe to run again after a partial run'
 complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -s q -l quiet -d 'Print only results and errors'
 complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -s v -l verbose -d 'Say more about what dbtool does (repeat for more)'
 complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l echo -d 'Print each SQL statement dbtool sends to stderr (the DB_ECHO setting)'

@@ -12,8 +12,9 @@ appear in the compiled ``CREATE TABLE`` / ``CREATE INDEX`` text.
 
 Usage (from the crate root):
 
-    pip install sqlalchemy
-    python3 scripts/gen_sqlalchemy_fixture.py
+    python3 -m venv /tmp/sqlalchemy-venv
+    /tmp/sqlalchemy-venv/bin/pip install SQLAlchemy==2.1.9   # the version the fixture records
+    /tmp/sqlalchemy-venv/bin/python scripts/gen_sqlalchemy_fixture.py
 
 The output is deterministic for a given SQLAlchemy version.
 """
@@ -44,6 +45,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import TSRANGE, ExcludeConstraint
 from sqlalchemy.schema import CreateIndex, CreateTable
 from sqlalchemy.sql.elements import conv
+from sqlalchemy.sql.naming import ConventionDict
 
 OUT = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "sqlalchemy_names.json"
 
@@ -361,9 +363,12 @@ def describe(const, table, convention, dialect, ddl, case_id):
         # pyformat paramstyle doubles "%" in DDL text
         assert quoted in ddl or quoted.replace("%", "%%") in ddl, (case_id, quoted, ddl)
     doubled = False
+    extra = {}
     if kind == "ck" and model_name is not None and not isinstance(model_name, conv):
-        prefix = "ck_%s_" % table.name
-        doubled = "constraint_name" in convention.get("ck", "") and model_name.startswith(prefix)
+        prefix = convention_prefix(const, table, convention)
+        doubled = bool(prefix) and model_name.startswith(prefix)
+        if doubled:
+            extra = doubled_facts(full, rendered, prefix, dialect.max_identifier_length)
     return {
         "id": case_id,
         "kind": kind,
@@ -378,6 +383,35 @@ def describe(const, table, convention, dialect, ddl, case_id):
         "full_name": full,
         "rendered_name": rendered,
         "doubled": doubled,
+        **extra,
+    }
+
+
+SENTINEL = "\x00constraint_name\x00"
+
+
+def convention_prefix(const, table, convention):
+    """The text SQLAlchemy's ck template puts before %(constraint_name)s for this constraint
+    ("" when the template has no such token): the template expanded by SQLAlchemy's own
+    ConventionDict for a copy of the constraint named with a sentinel."""
+    template = convention.get("ck", convention.get("CheckConstraint", ""))
+    if "%(constraint_name)s" not in template:
+        return ""
+    probe = CheckConstraint(const.sqltext, name=conv(SENTINEL))
+    return (template % ConventionDict(probe, table, convention)).split(SENTINEL)[0]
+
+
+def doubled_facts(full, rendered, prefix, max_len):
+    """For a doubled name: the prefix the convention put before the model's name, whether the
+    database name still holds the whole model name (else the name the model meant is lost to a
+    truncation), and how many characters of the second prefix the truncations left."""
+    stored = rendered.encode("utf-8")[:max_len].decode("utf-8", "ignore")
+    kept = stored[: max_len - 8] if rendered != full else stored
+    assert full.startswith(kept), (full, kept)
+    return {
+        "convention_prefix": prefix,
+        "recoverable": stored == full,
+        "doubled_prefix_kept": max(0, min(len(kept) - len(prefix), len(prefix))),
     }
 
 
@@ -432,6 +466,50 @@ def run_group(group, convention, builders, max_len=63, extra=None):
         "max_identifier_length": max_len,
         "cases": cases,
     }
+
+
+def tables_doubled(m):
+    """Check constraints declared with the convention's own prefix (the mistake conv() exists for),
+    on tables whose name lengths make SQLAlchemy's cut fall at every point of the second prefix,
+    next to names that only begin like the prefix and are not doubled."""
+    template = m.naming_convention["ck"]
+
+    def prefix(table_name):
+        return template.replace("%(table_name)s", table_name).split("%(constraint_name)s")[0]
+
+    tables = [
+        # The issue's example: the cut leaves "ck_subscription_renew" of the second prefix.
+        Table(
+            "subscription_renewal_attempts",
+            m,
+            Column("n", Integer),
+            ck("n > 0", name=prefix("subscription_renewal_attempts") + "positive"),
+        ),
+        Table(
+            "subscription_renewals",
+            m,
+            Column("amount", Integer),
+            ck("amount > 0", name=prefix("subscription_renewals") + "amount_positive"),
+        ),
+        # Short enough not to be cut: the model's name can be read back.
+        Table("widgets", m, Column("n", Integer), ck("n < 10", name=prefix("widgets") + "small")),
+    ]
+    source = "subscription_renewal_attempts_history_archive_by_customer_region"
+    for length in range(20, 53):
+        name = source[:length]
+        if name in m.tables:
+            continue
+        tables.append(
+            Table(
+                name,
+                m,
+                Column("n", Integer),
+                ck("n > 0", name=prefix(name) + "positive_amount"),
+                ck("n > 1", name="capacity_must_stay_positive_for_every_renewal_attempt_row"),
+                ck("n > 2", name="ck_positive_amount_on_every_row_of_this_table_please"),
+            )
+        )
+    return tables
 
 
 def conv_case_tables(m):
@@ -503,6 +581,14 @@ def main():
         run_group("indexed", INDEXED, BUILDERS + [("exclude", tables_exclude)]),
         run_group("class_keys", CLASS_KEYS, [("class_keys", tables_class_keys)]),
         run_group("app_default_max30", APP_DEFAULT, BUILDERS, max_len=30),
+        # Doubled check prefixes however SQLAlchemy's truncation cut them, with the app's
+        # convention and with a double-underscore separator.
+        run_group("doubled_ck", APP_DEFAULT, [("doubled", tables_doubled)]),
+        run_group(
+            "doubled_ck_double_underscore",
+            {**APP_DEFAULT, "ck": "ck_%(table_name)s__%(constraint_name)s"},
+            [("doubled", tables_doubled)],
+        ),
     ]
     data = {
         "generator": "scripts/gen_sqlalchemy_fixture.py",

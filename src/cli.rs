@@ -156,9 +156,21 @@ pub struct LintArgs {
     #[arg(long)]
     pub include_partitions: bool,
 
-    /// Print one SQL script (one transaction) that renames every violation, instead of the report
+    /// Print a SQL script that renames every violation, instead of the report: one short
+    /// transaction per table, safe to run again after a partial run
     #[arg(long)]
     pub fix_sql: bool,
+
+    /// With --fix-sql: seconds a rename may wait for its lock before its table's transaction
+    /// gives up (queries on the table wait at most this long behind it)
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value = "2",
+        value_parser = duration::lock_timeout_arg,
+        requires = "fix_sql"
+    )]
+    pub lock_timeout: Duration,
 
     /// Record today's violations in FILE
     #[arg(long, value_name = "FILE")]

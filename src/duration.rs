@@ -77,6 +77,21 @@ pub fn milliseconds_arg(text: &str) -> Result<Duration, String> {
     parse(text, Unit::Milliseconds)
 }
 
+/// clap value parser for a lock timeout in seconds: at least a millisecond, since PostgreSQL
+/// counts `lock_timeout` in whole milliseconds and reads 0 as "wait forever".
+pub fn lock_timeout_arg(text: &str) -> Result<Duration, String> {
+    let expected = || {
+        format!(
+            "expected seconds from 0.001 to {} (fractions allowed; 0 would wait forever)",
+            format_number(Unit::Seconds.max())
+        )
+    };
+    match parse(text, Unit::Seconds) {
+        Ok(duration) if duration >= Duration::from_millis(1) => Ok(duration),
+        _ => Err(expected()),
+    }
+}
+
 /// A rate of transactions per second, from one in a million seconds to a million a second, so
 /// that the interval between two (`1 / rate`) is a representable, non-zero [`Duration`].
 pub fn rate_arg(text: &str) -> Result<f64, String> {
@@ -159,6 +174,19 @@ mod tests {
                 .ends_with("or -1 for never")
         );
         assert!(parse("-1", Unit::Seconds).is_err());
+    }
+
+    #[test]
+    fn a_lock_timeout_is_at_least_a_millisecond() {
+        assert_eq!(lock_timeout_arg("0.5"), Ok(Duration::from_millis(500)));
+        assert_eq!(lock_timeout_arg("0.001"), Ok(Duration::from_millis(1)));
+        for text in ["0", "0.0009", "-1", "nan", "inf", "2147483.648", ""] {
+            assert_eq!(
+                lock_timeout_arg(text).unwrap_err(),
+                "expected seconds from 0.001 to 2147483.647 (fractions allowed; 0 would wait forever)",
+                "{text}"
+            );
+        }
     }
 
     #[test]

@@ -173,5 +173,5 @@ pub fn sqlfile_replay(data: &[u8]) {
         .unwrap_or_else(|e| panic!("checking the replayed schema failed: {e:#}"));
     let mut violations = findings.violations;
     let _ = fix::find_collisions(&replay.schema, &mut violations);
-    let _ = fix::script(&violations);
+    let _ = fix::script(&violations, std::time::Duration::from_secs(2));
 }

@@ -35,7 +35,7 @@ pub(super) fn run(mut context: Context, args: &LintArgs) -> Result<Outcome> {
     output::write_file_errors(&report.errors);
     printer.stdout(|out| {
         if args.fix_sql {
-            output::write_fix_sql(out, &report)
+            output::write_fix_sql(out, &report, args.lock_timeout)
         } else {
             output::write_lint(out, &report, printer.format, printer.color)
         }

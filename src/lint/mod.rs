@@ -55,9 +55,10 @@ pub struct LintReport {
 }
 
 impl LintReport {
-    /// The `--fix-sql` script: one transaction renaming every violation that has a fix.
-    pub fn fix_sql(&self) -> String {
-        fix::script(&self.violations)
+    /// The `--fix-sql` script: every violation that has a fix renamed, one short transaction per
+    /// table, each rename waiting at most `lock_timeout` for its lock.
+    pub fn fix_sql(&self, lock_timeout: std::time::Duration) -> String {
+        fix::script(&self.violations, lock_timeout)
     }
 }
 

@@ -332,10 +332,19 @@ fn check_object(
     }))
 }
 
-/// `ALTER TABLE ... RENAME CONSTRAINT` or `ALTER INDEX ... RENAME TO`, quoted and schema-qualified.
+/// The rename statement, quoted and schema-qualified: `ALTER INDEX ... RENAME TO` for everything
+/// stored as an index (ix, and the index behind a pk, uq or ex, whose constraint PostgreSQL renames
+/// with it), `ALTER TABLE ... RENAME CONSTRAINT` for fk and ck.
+///
+/// The difference is the lock ([`crate::lint::fix`]'s module docs): since PostgreSQL 12,
+/// `RenameRelation` renames an index under SHARE UPDATE EXCLUSIVE on the index alone, and
+/// `RenameRelationInternal` renames the constraint the index backs (`get_index_constraint`);
+/// `RENAME CONSTRAINT` takes ACCESS EXCLUSIVE on the table. PostgreSQL keeps an index-backed
+/// constraint's name and its index's name equal (each rename renames the other), so the
+/// constraint's name is the index's.
 pub fn rename_sql(schema: &str, table: &str, kind: Kind, from: &str, to: &str) -> String {
     let mut sql = String::with_capacity(48 + schema.len() + table.len() + from.len() + to.len());
-    if kind == Kind::Ix {
+    if kind.is_relation() {
         sql.push_str("ALTER INDEX ");
         push_ident(&mut sql, schema);
         sql.push('.');
@@ -430,6 +439,19 @@ mod tests {
     }
 
     #[test]
+    fn index_backed_kinds_are_renamed_through_the_index_and_the_rest_through_the_table() {
+        for kind in Kind::ALL {
+            let sql = rename_sql("app", "t", kind, "old", "new");
+            let expected = if matches!(kind, Kind::Pk | Kind::Uq | Kind::Ex | Kind::Ix) {
+                "ALTER INDEX app.old RENAME TO new;"
+            } else {
+                "ALTER TABLE app.t RENAME CONSTRAINT old TO new;"
+            };
+            assert_eq!(sql, expected, "{kind}");
+        }
+    }
+
+    #[test]
     fn messages_and_fixes_are_rendered_from_the_facts() {
         let violation = Violation::example("Order", Kind::Uq, "Order_code_key", "uq_Order_code");
         assert_eq!(
@@ -438,9 +460,7 @@ mod tests {
         );
         assert_eq!(
             violation.fix().as_deref(),
-            Some(
-                "ALTER TABLE public.\"Order\" RENAME CONSTRAINT \"Order_code_key\" TO \"uq_Order_code\";"
-            )
+            Some("ALTER INDEX public.\"Order_code_key\" RENAME TO \"uq_Order_code\";")
         );
         let collides = Violation {
             collides: true,

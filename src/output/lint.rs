@@ -33,16 +33,20 @@ pub fn write_file_errors(errors: &[crate::lint::sqlfile::FileError]) {
     }
 }
 
-pub fn write_fix_sql(out: &mut dyn Write, report: &LintReport) -> io::Result<()> {
-    out.write_all(report.fix_sql().as_bytes())?;
+pub fn write_fix_sql(
+    out: &mut dyn Write,
+    report: &LintReport,
+    lock_timeout: std::time::Duration,
+) -> io::Result<()> {
+    out.write_all(report.fix_sql(lock_timeout).as_bytes())?;
     for collision in &report.collisions {
-        writeln!(
-            out,
-            "-- not renamed: {} would be the name of {} in schema {}",
+        let line = format!(
+            "not renamed: {} would be the name of {} in schema {}",
             collision.name,
             collision.objects.join(" and "),
             collision.schema
-        )?;
+        );
+        writeln!(out, "-- {}", crate::lint::fix::comment_text(&line))?;
     }
     Ok(())
 }
@@ -561,6 +565,24 @@ mod tests {
     }
 
     #[test]
+    fn a_collision_between_hostile_names_stays_a_comment_in_the_fix_script() {
+        let mut report = report(1);
+        report.collisions.push(crate::lint::Collision {
+            schema: "public".to_string(),
+            name: "x\nDROP TABLE users;".to_string(),
+            objects: vec!["t.a".to_string(), "t.b\r\nDROP TABLE t;".to_string()],
+        });
+        let mut out = Vec::new();
+        write_fix_sql(&mut out, &report, std::time::Duration::from_secs(2)).unwrap();
+        let script = String::from_utf8(out).unwrap();
+        let last = script.lines().last().unwrap();
+        assert!(
+            last.starts_with("-- not renamed: x\\nDROP TABLE users;") && !script.contains("\nDROP"),
+            "{script}"
+        );
+    }
+
+    #[test]
     fn json_reports_of_every_size_are_one_document_in_order() {
         // 0, a few, and enough for the two-thread rendering (odd chunks on the helper).
         for count in [0, 3, 2048 * 5 + 7] {
@@ -578,10 +600,7 @@ mod tests {
             if count > 0 {
                 assert_eq!(
                     violations[count - 1]["fix"],
-                    format!(
-                        "ALTER TABLE public.t{0} RENAME CONSTRAINT t{0}_pkey TO pk_t{0};",
-                        count - 1
-                    )
+                    format!("ALTER INDEX public.t{0}_pkey RENAME TO pk_t{0};", count - 1)
                 );
             }
         }

@@ -234,6 +234,36 @@ fn an_out_of_range_duration_is_one_line_naming_flag_value_and_range() {
             );
         }
     }
+    // A lock timeout of 0 would wait forever: refused like an out-of-range value.
+    for value in ["0", "0.0001", "inf", "1e20", "-1", "nan"] {
+        let output = dbtool(dir.path())
+            .args([
+                "lint-constraints",
+                "--fix-sql",
+                &format!("--lock-timeout={value}"),
+            ])
+            .env("DATABASE_URL", REFUSED)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(
+            output.status.code(),
+            Some(3),
+            "--lock-timeout {value}: {stderr}"
+        );
+        assert_eq!(
+            stderr.lines().count(),
+            1,
+            "--lock-timeout {value}: {stderr}"
+        );
+        assert!(
+            stderr.contains("--lock-timeout")
+                && stderr.contains(value)
+                && stderr.contains("from 0.001 to ")
+                && stderr.contains("0 would wait forever"),
+            "--lock-timeout {value}: {stderr}"
+        );
+    }
     for variable in ["DB_POOL_TIMEOUT", "DB_POOL_RECYCLE", "DB_STATEMENT_TIMEOUT"] {
         let output = dbtool(dir.path())
             .arg("pool-bench")

@@ -84,7 +84,7 @@ fn postgres_default_names_get_one_violation_each_and_fix_sql_makes_it_clean() {
     );
     assert_eq!(
         violation["fix"],
-        "ALTER TABLE public.users RENAME CONSTRAINT users_email_key TO uq_users_email;"
+        "ALTER INDEX public.users_email_key RENAME TO uq_users_email;"
     );
     assert_eq!(json["summary"]["violations"], 10);
     // Two indexes want ix_orders_status: a collision, reported instead of SQL that fails.
@@ -176,7 +176,7 @@ fn sarif_and_github_outputs_carry_every_violation() {
     assert_eq!(result["properties"]["expected"], "uq_t_c");
     assert_eq!(
         result["properties"]["fix"],
-        "ALTER TABLE public.t RENAME CONSTRAINT t_c_key TO uq_t_c;"
+        "ALTER INDEX public.t_c_key RENAME TO uq_t_c;"
     );
     assert_eq!(
         result["locations"][0]["logicalLocations"][0]["fullyQualifiedName"],
@@ -459,5 +459,60 @@ fn reports_follow_the_servers_name_order_in_every_encoding() {
     assert_eq!(
         order(&TestDb::new()),
         pairs(&[("tä", "cä"), ("tä", "c€"), ("t€", "iä"), ("t€", "i€")])
+    );
+}
+
+#[test]
+fn a_doubled_check_prefix_cut_by_sqlalchemy_is_reported_without_an_invented_name() {
+    // The name SQLAlchemy gave CheckConstraint(..., name="ck_subscription_renewal_attempts__positive")
+    // under ck = "ck_%(table_name)s__%(constraint_name)s", from the generated fixture.
+    let fixture: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/sqlalchemy_names.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let group = fixture["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["group"] == "doubled_ck_double_underscore")
+        .unwrap();
+    let case = group["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["table"] == "subscription_renewal_attempts" && c["doubled"] == true)
+        .unwrap();
+    let name = case["rendered_name"].as_str().unwrap();
+    let db = TestDb::new();
+    db.execute(&format!(
+        "CREATE TABLE subscription_renewal_attempts (n int CONSTRAINT {name} CHECK (n > 0))"
+    ));
+    let convention = ["--convention", "ck=ck_%(table_name)s__%(constraint_name)s"];
+    let (result, json) = lint(&db, &convention);
+    assert_eq!(result.code, 1, "{json}");
+    let violation = &json["violations"][0];
+    assert_eq!(violation["name"], name);
+    assert_eq!(violation["rule"], "naming/doubled-convention");
+    assert!(
+        violation["expected"].is_null() && violation["fix"].is_null(),
+        "{violation}"
+    );
+    let message = violation["message"].as_str().unwrap();
+    assert!(
+        message.contains("cannot be recovered") && message.contains("conv() or without the prefix"),
+        "{message}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let fix = run(dbtool(dir.path())
+        .args(["lint-constraints", "--fix-sql", "--url", &db.url])
+        .args(convention));
+    assert!(
+        fix.stdout.contains("-- nothing to rename") && !fix.stdout.contains(name),
+        "{}",
+        fix.stdout
     );
 }

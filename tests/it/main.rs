@@ -17,6 +17,7 @@ mod libpq_roundtrip;
 mod lint;
 mod lint_ci;
 mod lint_files;
+mod lint_fix;
 mod naming_no_panic;
 mod naming_postgres_fixture;
 mod naming_sqlalchemy_fixture;

@@ -18,8 +18,18 @@
 //!   `conv()`: SQLAlchemy applied the convention twice. It is reported as
 //!   [`Rule::DoubledConvention`], expecting `ck_t_x`;
 //! * a name cut by SQLAlchemy (`<first max-8 characters>_<4 hex digits>`) or
-//!   by PostgreSQL (63 bytes) cannot be recomputed, since the md5 covers the
-//!   lost part; it is accepted when its beginning matches the convention.
+//!   by PostgreSQL (63 bytes; only a name with multi-byte characters, since
+//!   SQLAlchemy's own cut keeps ASCII names within 63 bytes) cannot be
+//!   recomputed, since the md5 covers the lost part; it is accepted when its
+//!   beginning matches the convention. A doubled name that was cut is still
+//!   recognised wherever the cut fell: after the second prefix
+//!   (`ck_t__ck_t__amo_332a`) or inside it
+//!   (`ck_subscription_renewal_attempts__ck_subscription_renew_5849`), as
+//!   long as what is left of the second prefix goes past the template's
+//!   opening literal and is at least four characters (`ck_s`): a shorter
+//!   remnant (`c`, `ck_`) is also how ordinary names begin. Its expected name
+//!   is `None`: the name the model meant is lost with the cut, and the md5 of
+//!   the doubled name says nothing about it.
 //!
 //! A unique index (not backing a UNIQUE constraint) is right when it has the
 //! `ix` name: `Column(unique=True, index=True)` and `Index(..., unique=True)`
@@ -75,7 +85,8 @@ pub struct Violation {
     /// The name found in the database.
     pub actual: String,
     /// The name it should have, as PostgreSQL would store it; `None` when
-    /// it cannot be computed (a doubled name that was also truncated).
+    /// it cannot be computed (a doubled name that was also truncated: the
+    /// message says why and what to do).
     pub expected: Option<String>,
     /// Whether `actual` is (or looks like) a name PostgreSQL chose itself.
     pub postgres_default: bool,
@@ -116,7 +127,8 @@ pub fn check_with(
     actual: &str,
     options: &CheckOptions,
 ) -> Result<Option<Violation>, NamingError> {
-    Ok(failure(convention, obj, actual, options)?.map(|failure| violation(obj, actual, failure)))
+    Ok(failure(convention, obj, actual, options)?
+        .map(|failure| violation(obj, actual, failure, convention.max_identifier_length())))
 }
 
 /// The rule a name breaks and the name it should have, without the message [`check_with`]
@@ -206,21 +218,21 @@ fn judge(
     }
     let segments = template.segments(obj)?;
     let has_shape = segments.iter().any(|s| !s.is_empty());
+    let head = cut_head(actual, convention.max_identifier_length());
     if let Some(inner) = recover(&segments, actual) {
-        return Ok(match recover(&segments, inner) {
-            Some(_) if has_shape => Some(Failure::Doubled(Some(inner.to_owned()))),
-            _ => None,
-        });
+        if has_shape && recover(&segments, inner).is_some() {
+            // What the model declared is `inner`, unless a cut took its end (and put a hash there).
+            let expected = head.is_none().then(|| inner.to_owned());
+            return Ok(Some(Failure::Doubled(expected)));
+        }
+        if head.is_none() {
+            return Ok(None);
+        }
     }
-    let max = convention.max_identifier_length();
     let prefix = segments.first().map(String::as_str).unwrap_or_default();
-    let head = sqlalchemy_truncated_head(actual, max).or_else(|| {
-        // PostgreSQL's cut leaves at least max - 3 bytes of a longer name.
-        (actual.len() + 3 >= max && actual.len() <= max).then_some(actual)
-    });
     if let Some(head) = head {
         if let Some(rest) = head.strip_prefix(prefix) {
-            let doubled = !prefix.is_empty() && rest.starts_with(prefix);
+            let doubled = !prefix.is_empty() && doubled_remnant(template, prefix, rest);
             return Ok(doubled.then_some(Failure::Doubled(None)));
         }
         if prefix.starts_with(head) {
@@ -229,6 +241,26 @@ fn judge(
     }
     let name = convention.finish(segments.join(actual), Origin::Convention);
     Ok(Some(Failure::Mismatch(name.database)))
+}
+
+/// The start of the full name that a cut `actual` still holds: SQLAlchemy's kept head, or, for a
+/// name PostgreSQL may have cut (multi-byte characters, within 3 bytes of the limit), the name
+/// itself. `None` when `actual` was not cut.
+fn cut_head(actual: &str, max: usize) -> Option<&str> {
+    sqlalchemy_truncated_head(actual, max).or_else(|| {
+        (!actual.is_ascii() && actual.len() + 3 >= max && actual.len() <= max).then_some(actual)
+    })
+}
+
+/// Whether `rest`, what follows the first `prefix` in a cut name, is a second prefix, whole or
+/// cut (module docs): whole, or a beginning of it that goes past the template's opening literal
+/// and has at least four characters.
+fn doubled_remnant(template: &Template, prefix: &str, rest: &str) -> bool {
+    if rest.starts_with(prefix) {
+        return true;
+    }
+    let minimum = template.leading_literal().chars().count().max(3) + 1;
+    prefix.starts_with(rest) && rest.chars().count() >= minimum
 }
 
 /// The `constraint_name` that makes `segments` produce `name`, if any.
@@ -244,7 +276,7 @@ fn recover<'n>(segments: &[String], name: &'n str) -> Option<&'n str> {
     (segments.join(inner) == name).then_some(inner)
 }
 
-fn violation(obj: &ObjectRef<'_>, actual: &str, failure: Failure) -> Violation {
+fn violation(obj: &ObjectRef<'_>, actual: &str, failure: Failure, max: usize) -> Violation {
     let postgres_default = is_postgres_default(obj, actual);
     let what = describe(obj);
     let default_note = if postgres_default {
@@ -262,14 +294,17 @@ fn violation(obj: &ObjectRef<'_>, actual: &str, failure: Failure) -> Violation {
             (Rule::NameMismatch, Some(expected), message)
         }
         Failure::Doubled(expected) => {
-            let fix = match &expected {
-                Some(e) => format!("; it should be {}", quote_ident(e)),
-                None => String::new(),
+            let message = match &expected {
+                Some(e) => format!(
+                    "{what} is named {}: the naming convention was applied twice (declare the name with conv() or without the prefix); it should be {}",
+                    quote_ident(actual),
+                    quote_ident(e)
+                ),
+                None => format!(
+                    "{what} is named {}: the naming convention was applied twice, and the name was truncated to the identifier limit ({max}), so the name the model meant cannot be recovered; declare it with conv() or without the prefix in the model, then rename the constraint to the name that gives",
+                    quote_ident(actual)
+                ),
             };
-            let message = format!(
-                "{what} is named {}: the naming convention was applied twice (declare the name with conv() or without the prefix){fix}",
-                quote_ident(actual)
-            );
             (Rule::DoubledConvention, expected, message)
         }
     };
@@ -408,13 +443,18 @@ mod tests {
         )
         .unwrap();
         assert!(v.is_some());
-        // a doubled name, truncated: with a template that ends in
-        // constraint_name it reads as ck_t_ + a constraint_name
+        // a doubled name, truncated: what follows the second prefix ends in
+        // the hash of the doubled name, not in what the model declared
         let short = ObjectRef::new(Kind::Ck, Table::new("t"));
         let doubled = format!("ck_t_ck_t_{}_abcd", "x".repeat(45));
         let v = check(&conv(), &short, &doubled).unwrap().unwrap();
-        assert_eq!(v.rule, Rule::DoubledConvention);
-        assert_eq!(v.expected, Some(doubled[5..].to_owned()));
+        assert_eq!((v.rule, v.expected), (Rule::DoubledConvention, None));
+        assert!(
+            v.message.contains("cannot be recovered")
+                && v.message.contains("conv() or without the prefix"),
+            "{}",
+            v.message
+        );
         // with a suffix after it, the lost part cannot be recovered
         let suffixed =
             NamingConvention::from_pairs([("ck", "ck_%(table_name)s_%(constraint_name)s_chk")])
@@ -428,6 +468,70 @@ mod tests {
         let name = format!("ck_т_{}", "я".repeat(40));
         let stored = clip_bytes(&name, 63);
         assert_eq!(check(&conv(), &ru, stored), Ok(None));
+    }
+
+    #[test]
+    fn doubled_prefixes_are_recognised_wherever_the_cut_fell() {
+        let c = NamingConvention::from_pairs([("ck", "ck_%(table_name)s__%(constraint_name)s")])
+            .unwrap();
+        // SQLAlchemy 2.1.9, CheckConstraint(..., name="ck_subscription_renewal_attempts__positive")
+        let attempts = ObjectRef::new(Kind::Ck, Table::new("subscription_renewal_attempts"));
+        let v = check(
+            &c,
+            &attempts,
+            "ck_subscription_renewal_attempts__ck_subscription_renew_5849",
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!((v.rule, v.expected), (Rule::DoubledConvention, None));
+        // The cut leaves 55 characters: on a table of n characters, 50 - n of the second prefix.
+        // Only its opening literal left is also how ordinary names begin.
+        for (length, doubled) in [
+            (50, false),
+            (49, false),
+            (47, false),
+            (46, true),
+            (30, true),
+        ] {
+            let table = "t".repeat(length);
+            let object = ObjectRef::new(Kind::Ck, Table::new(&table));
+            let prefix = format!("ck_{table}__");
+            let head: String = format!("{prefix}{prefix}x").chars().take(55).collect();
+            let verdict = check(&c, &object, &format!("{head}_1234")).unwrap();
+            assert_eq!(
+                verdict.map(|v| (v.rule, v.expected)),
+                doubled.then_some((Rule::DoubledConvention, None)),
+                "{head}"
+            );
+        }
+        // Not a prefix of the second prefix: an ordinary long name, cut.
+        let other = format!(
+            "ck_subscription_renewal_attempts__ck_other{}_1234",
+            "x".repeat(13)
+        );
+        assert_eq!(check(&c, &attempts, &other), Ok(None));
+        // The whole second prefix kept, then cut: the expected name is not invented.
+        let renewals = ObjectRef::new(Kind::Ck, Table::new("subscription_renewals"));
+        let v = check(
+            &c,
+            &renewals,
+            "ck_subscription_renewals__ck_subscription_renewals__amo_332a",
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!((v.rule, v.expected), (Rule::DoubledConvention, None));
+        // Not cut: read back.
+        let v = check(
+            &c,
+            &renewals,
+            "ck_subscription_renewals__ck_subscription_renewals__amount",
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            v.expected.as_deref(),
+            Some("ck_subscription_renewals__amount")
+        );
     }
 
     #[test]

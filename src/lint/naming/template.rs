@@ -292,6 +292,14 @@ impl Template {
         })
     }
 
+    /// The text before the first token (`ck_` in `ck_%(table_name)s_%(constraint_name)s`).
+    pub fn leading_literal(&self) -> &str {
+        match self.parts.first() {
+            Some(Part::Literal(text)) => text,
+            _ => "",
+        }
+    }
+
     /// Whether `%(constraint_name)s` is used.
     pub fn uses_constraint_name(&self) -> bool {
         self.tokens().any(|t| *t == Token::ConstraintName)
@@ -609,6 +617,13 @@ mod tests {
             Err(NamingError::ConstraintNameRequired(Kind::Ck))
         );
         assert!(t.uses_constraint_name() && t.mentions_constraint_name());
+        assert_eq!(t.leading_literal(), "ck_");
+        assert_eq!(
+            Template::parse("%(table_name)s_x")
+                .unwrap()
+                .leading_literal(),
+            ""
+        );
         let literal = Template::parse("ck_constraint_name_%(table_name)s").unwrap();
         assert!(!literal.uses_constraint_name() && literal.mentions_constraint_name());
     }

@@ -7,7 +7,7 @@
 
 use pg_query::NodeEnum;
 use pg_query::protobuf::{
-    AlterDomainStmt, CreateDomainStmt, CreateSchemaStmt, Node, RangeVar, SelectStmt,
+    AlterDomainStmt, CreateDomainStmt, CreateSchemaStmt, DoStmt, Node, RangeVar, SelectStmt,
     VariableSetKind, VariableSetStmt,
 };
 
@@ -52,10 +52,42 @@ pub(crate) fn execute(s: &mut Session<'_>, node: &NodeEnum) -> Outcome {
         },
         NodeEnum::CreateDomainStmt(d) => create_domain(s, d),
         NodeEnum::AlterDomainStmt(d) => alter_domain(s, d),
+        NodeEnum::DoStmt(d) => guarded_rename(s, d),
         // `BEGIN`, `SAVEPOINT`, `ROLLBACK` ...: the replayer's, before it dispatches here
         // (`super::transaction`).
         _ => Ok(()),
     }
+}
+
+/// A `DO` block is PL/pgSQL, which is not replayed, but for the guarded renames of dbtool's own
+/// `--fix-sql` script ([`crate::lint::fix`]), so that a migration that pastes the script lints
+/// as renamed: `IF NOT EXISTS (...) THEN <ALTER ... RENAME ...>; END IF;`. The rename is replayed
+/// where the object still has its old name; where it does not, the rename was done already and
+/// the guard skips it, as the server would.
+fn guarded_rename(s: &mut Session<'_>, d: &DoStmt) -> Outcome {
+    let body = d.args.iter().find_map(|arg| match arg.node.as_ref() {
+        Some(NodeEnum::DefElem(e)) if e.defname == "as" => e.arg.as_deref().and_then(string),
+        _ => None,
+    });
+    let Some(statement) = body
+        .and_then(|b| b.trim().strip_prefix("BEGIN"))
+        .and_then(|b| b.trim().strip_prefix("IF NOT EXISTS ("))
+        .and_then(|b| b.split_once(") THEN"))
+        .and_then(|(_, rest)| rest.trim_end().strip_suffix("END"))
+        .and_then(|rest| rest.trim_end().strip_suffix("END IF;"))
+    else {
+        return Ok(());
+    };
+    let Ok(parsed) = super::parse::parse(statement.trim()) else {
+        return Ok(());
+    };
+    if let [raw] = parsed.as_slice()
+        && let Some(NodeEnum::RenameStmt(rename)) = raw.stmt.as_ref().and_then(|n| n.node.as_ref())
+    {
+        // An error here is the old name gone: renamed already, skipped by the guard.
+        let _ = rename::rename(s, rename);
+    }
+    Ok(())
 }
 
 fn create_schema(s: &mut Session<'_>, c: &CreateSchemaStmt) -> Outcome {

@@ -30,7 +30,8 @@
 //! What is modelled, beyond the statements themselves: names PostgreSQL takes that the model
 //! does not show (sequences of `serial` and identity columns, views, composite types, indexes
 //! of materialized views, domain constraints, the hidden foreign keys for the partitions of a
-//! referenced partitioned table); the passes of `ALTER TABLE`; `ROLLBACK [TO SAVEPOINT]`.
+//! referenced partitioned table); the passes of `ALTER TABLE`; `ROLLBACK [TO SAVEPOINT]`; the
+//! guarded renames of `--fix-sql`'s script, the only `DO` blocks replayed.
 //! Checked against PostgreSQL 15 by `scripts/sqlfile_vs_postgres.sh`. Not modelled: an error
 //! does not abort the rest of its transaction (everything after it is still replayed); a
 //! foreign key to a table the files never create is kept, pointing at that name; NOT NULL

@@ -236,6 +236,42 @@ fn add_constraint_using_index_renames_the_index() {
 }
 
 #[test]
+fn the_fix_script_pasted_into_a_migration_renames_and_a_second_copy_changes_nothing() {
+    use crate::lint::config::{LabelSchema, LintOptions};
+    use crate::lint::naming::NamingConvention;
+    let migration = "CREATE TABLE t (id int PRIMARY KEY, n int CHECK (n > 0), u int UNIQUE);\n\
+                     CREATE INDEX ON t (n);";
+    let options = LintOptions {
+        convention: NamingConvention::app_default(),
+        label_schema: LabelSchema::OutsideSearchPath,
+        ignore: Vec::new(),
+        config_file: None,
+    };
+    let violations = |schema: &Schema| {
+        crate::lint::rules::check_schema(schema, &options, false)
+            .unwrap()
+            .violations
+    };
+    let before = violations(&clean(migration));
+    assert_eq!(before.len(), 4);
+    let script = crate::lint::fix::script(&before, std::time::Duration::from_secs(2));
+    for copies in [1, 2] {
+        let text = format!("{migration}\n{}", script.repeat(copies));
+        let schema = clean(&text);
+        assert_eq!(violations(&schema), [], "{copies} copies:\n{text}");
+        assert_eq!(
+            objects(&schema, "t")
+                .into_iter()
+                .map(|o| o.1)
+                .collect::<Vec<_>>(),
+            ["ck_t_t_n_check", "pk_t", "uq_t_u", "ix_t_n"]
+        );
+    }
+    // Other DO blocks are still not replayed.
+    clean("DO $$ BEGIN ALTER TABLE nope RENAME TO nope2; END $$;");
+}
+
+#[test]
 fn renames_follow_postgres() {
     let schema = clean(
         "CREATE TABLE t (a int UNIQUE, b int CHECK (b > 0));\n\
