@@ -71,7 +71,7 @@ fn scheme_rows(scheme: &Scheme) -> Vec<Part> {
             None => part(
                 "driver",
                 "(none)",
-                "SQLAlchemy's default driver for postgresql: psycopg2 (sync, on libpq)",
+                "SQLAlchemy 2.1's default driver for postgresql: psycopg (3, on libpq; 2.0 took psycopg2)",
             ),
         },
     ]

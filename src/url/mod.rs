@@ -1,6 +1,7 @@
 //! Connection URLs: SQLAlchemy's and libpq's readings, conversions, and redaction of the password
 //! wherever a URL is shown.
 
+pub mod dialect;
 pub mod libpq;
 mod redact;
 pub mod sqlalchemy;

@@ -82,9 +82,11 @@ pub struct Scheme {
 }
 
 impl Scheme {
-    /// The driver that will actually be used.
+    /// The driver that will actually be used: without one, SQLAlchemy 2.1 takes psycopg (3)
+    /// (`PGDialect_psycopg` is the `postgresql` default since 2.1; 2.0 took psycopg2), as
+    /// recorded in tests/fixtures/sqlalchemy_urls.json.
     pub fn effective_driver(&self) -> Driver {
-        self.driver.unwrap_or(Driver::Psycopg2)
+        self.driver.unwrap_or(Driver::Psycopg)
     }
 }
 
@@ -152,7 +154,9 @@ pub struct SqlalchemyReading {
     pub username: Option<String>,
     pub password: Option<Secret>,
     pub host: Option<String>,
-    pub port: Option<u16>,
+    /// Python's `int` of the port: any size and sign (0 and negatives included; the driver
+    /// refuses them later).
+    pub port: Option<i64>,
     pub database: Option<String>,
     /// Query parameters in order; a repeated key collects every value.
     pub query: Vec<(String, Vec<String>)>,
@@ -198,17 +202,23 @@ pub(crate) fn password_span(url: &str) -> Option<std::ops::Range<usize>> {
         .map(|m| m.range())
 }
 
-/// Reads a URL as SQLAlchemy's `make_url` does; the error is SQLAlchemy's complaint.
+/// Reads a URL as SQLAlchemy's `make_url` does; the error is SQLAlchemy's exception, as Python
+/// prints it (`ValueError: invalid literal for int() with base 10: ''`).
 pub fn read_as_sqlalchemy(url: &str) -> Result<SqlalchemyReading, String> {
     let captures = SQLALCHEMY_URL.captures(url).ok_or_else(|| {
-        "SQLAlchemy: Could not parse SQLAlchemy URL from given URL string".to_string()
+        "ArgumentError: Could not parse SQLAlchemy URL from given URL string".to_string()
     })?;
     let group = |name: &str| captures.name(name).map(|m| m.as_str());
+    // `_parse_url` converts a non-empty port; `URL.create` then converts what is left, so an
+    // empty port (`h:/db`) fails there too.
     let port = match group("port") {
-        Some(text) if !text.is_empty() => Some(parse_python_int(text).ok_or_else(|| {
-            format!("SQLAlchemy: port {text:?} is not an integer (ValueError in make_url)")
+        Some(text) => Some(python_int(text).ok_or_else(|| {
+            format!(
+                "ValueError: invalid literal for int() with base 10: {}",
+                python_repr(text)
+            )
         })?),
-        _ => None,
+        None => None,
     };
     let host = group("ipv4host")
         .filter(|h| !h.is_empty())
@@ -224,26 +234,55 @@ pub fn read_as_sqlalchemy(url: &str) -> Result<SqlalchemyReading, String> {
     })
 }
 
-/// Python's `int()` on a port: surrounding whitespace, an optional sign, digits, `_` separators.
-fn parse_python_int(text: &str) -> Option<u16> {
-    let trimmed = text.trim();
-    let digits = trimmed.strip_prefix('+').unwrap_or(trimmed);
+/// Python's `int(text)` for base 10: surrounding whitespace, an optional sign, ASCII digits with
+/// single `_` separators between them. `None` where Python raises ValueError.
+pub(crate) fn python_int(text: &str) -> Option<i64> {
+    let trimmed = text.trim_matches(|c: char| c.is_whitespace());
+    let (negative, digits) = match trimmed.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, trimmed.strip_prefix('+').unwrap_or(trimmed)),
+    };
     if digits.is_empty()
         || digits.starts_with('_')
         || digits.ends_with('_')
         || digits.contains("__")
+        || !digits.chars().all(|c| c.is_ascii_digit() || c == '_')
     {
         return None;
     }
     let clean: String = digits.chars().filter(|c| *c != '_').collect();
-    if !clean.chars().all(|c| c.is_ascii_digit()) {
-        return None;
+    // Python has no limit; a port that does not fit is unusable anyway.
+    let value = clean.parse::<i64>().unwrap_or(i64::MAX);
+    Some(if negative { -value } else { value })
+}
+
+/// Python's `repr()` of a `str`: single quotes unless the text has one and no double quote.
+pub(crate) fn python_repr(text: &str) -> String {
+    let quote = if text.contains('\'') && !text.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push(quote);
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
+            c => out.push(c),
+        }
     }
-    // Python accepts any size; a port outside u16 then fails in the driver, reported elsewhere.
-    clean
-        .parse::<u64>()
-        .ok()
-        .map(|n| u16::try_from(n).unwrap_or(u16::MAX))
+    out.push(quote);
+    out
 }
 
 /// `urllib.parse.unquote`: `%XX` decoded as UTF-8 with replacement, malformed escapes kept.
@@ -305,7 +344,7 @@ mod tests {
         let plain = parse_scheme("postgresql://h/d").unwrap();
         assert_eq!(
             (plain.driver, plain.effective_driver()),
-            (None, Driver::Psycopg2)
+            (None, Driver::Psycopg)
         );
     }
 
@@ -356,6 +395,18 @@ mod tests {
         assert_eq!(reading.password.as_ref().map(Secret::expose), Some("p@ss"));
         assert_eq!(reading.database.as_deref(), Some("d b"));
         assert!(read_as_sqlalchemy("postgresql://u@h1:5432,h2:5433/db").is_err());
+        assert_eq!(
+            read_as_sqlalchemy("postgresql+asyncpg://u@h:/db").unwrap_err(),
+            "ValueError: invalid literal for int() with base 10: ''"
+        );
+        assert_eq!(
+            read_as_sqlalchemy("postgresql://h:+5_432/db").unwrap().port,
+            Some(5432)
+        );
+        assert_eq!(
+            read_as_sqlalchemy("postgresql://h:0/db").unwrap().port,
+            Some(0)
+        );
         assert!(read_as_sqlalchemy("postgresql://h:abc/db").is_err());
         let empty = read_as_sqlalchemy("postgresql://").unwrap();
         assert_eq!(

@@ -28,4 +28,5 @@ mod pool_bench;
 mod poolers;
 mod settings;
 mod target_agreement;
+mod url_oracle;
 mod url_properties;

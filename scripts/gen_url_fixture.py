@@ -1,0 +1,208 @@
+"""Records how the application's stack reads generated connection URLs: SQLAlchemy's make_url,
+the dialect's create_connect_args, then what the driver does with those arguments — psycopg's
+make_conninfo and psycopg2's make_dsn (the conninfo libpq receives), asyncpg's own argument
+resolution (asyncpg.connect's signature, then connect_utils._parse_connect_arguments) — with a
+fixed environment (no PG* variables, USER=dbtooluser, HOME without a password file).
+
+Writes tests/fixtures/sqlalchemy_urls.json, which tests/it/url_oracle.rs compares with dbtool.
+
+    python3 -m venv /tmp/dbtool-url-venv
+    /tmp/dbtool-url-venv/bin/pip install -r scripts/url-fixture-requirements.txt
+    /tmp/dbtool-url-venv/bin/python scripts/gen_url_fixture.py
+"""
+
+import inspect
+import json
+import os
+import random
+import re
+import sys
+from importlib.metadata import version
+
+ENVIRONMENT = {"USER": "dbtooluser", "HOME": "/nonexistent-dbtool-home", "PATH": os.environ.get("PATH", "")}
+for key in list(os.environ):
+    del os.environ[key]
+os.environ.update(ENVIRONMENT)
+
+import asyncpg  # noqa: E402
+import asyncpg.connect_utils  # noqa: E402
+import psycopg  # noqa: E402
+import psycopg.conninfo  # noqa: E402
+import psycopg2.extensions  # noqa: E402
+from sqlalchemy import create_engine  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
+
+SEED = 20261129
+COUNT = 3000
+
+SCHEMES = ["postgresql", "postgresql+asyncpg", "postgresql+psycopg", "postgresql+psycopg2", "postgresql+pg8000"]
+USERS = ["", "u", "app_user", "u%40corp", "us%zzer", "u:", "u%3Ax"]
+PASSWORDS = [None, "", "p", "s3cret", "p%zz", "p@ss", "p%40ss", "pa/ss", "p?x", "p:x", "p%2F", "p#x"]
+HOSTS = ["", "h", "db.example.com", "127.0.0.1", "[::1]", "[fe80::1%25eth0]", "%2Ftmp", "h1,h2", "localhost", "h_1"]
+PORTS = [None, "", "5432", "6432", "abc", "0", "65536", "+5433", "5_432", "5432,h2:5433"]
+DATABASES = [None, "", "db", "d%20b", "d%zz", "app/x", "db?"]
+QUERY = [
+    "host=h2", "host=h2:5433", "host=/tmp", "host=h2,h3", "port=5433", "port=5433,5434", "port=x",
+    "sslmode=require", "sslmode=verify-full", "sslmode=bogus", "ssl=require", "ssl=true",
+    "application_name=%zz", "application_name=my%20app", "options=-c%20statement_timeout%3D5000",
+    "prepared_statement_cache_size=0", "prepared_statement_cache_size=x", "prepare_threshold=None",
+    "connect_timeout=10", "target_session_attrs=read-write", "target_session_attrs=primary",
+    "foo=bar", "sslmode=disable", "empty=", "user=other", "dbname=other", "database=other",
+    "server_settings=x", "command_timeout=5", "passfile=/tmp/pgpass",
+    "ssl=verify-full", "ssl=disable", "ssl=allow", "ssl=verify-ca", "target_session_attrs=bogus",
+    "command_timeout=abc", "command_timeout=0", "statement_cache_size=5", "timeout=10", "gsslib=x",
+]
+
+
+def generate(rng: random.Random) -> str:
+    scheme = rng.choice(SCHEMES)
+    userinfo = ""
+    if rng.random() < 0.7:
+        userinfo = rng.choice(USERS)
+        password = rng.choice(PASSWORDS)
+        if password is not None:
+            userinfo += ":" + password
+        userinfo += "@"
+    host = rng.choice(HOSTS)
+    port = rng.choice(PORTS) if rng.random() < 0.3 else rng.choice([None, None, "5432", "6432"])
+    netloc = userinfo + host + ("" if port is None else ":" + port)
+    database = rng.choice(DATABASES)
+    url = f"{scheme}://{netloc}" + ("" if database is None else "/" + database)
+    if rng.random() < 0.6:
+        url += "?" + "&".join(rng.choice(QUERY) for _ in range(rng.randint(1, 3)))
+    return url
+
+
+def plain(value):
+    """A Python value as JSON: tuples and lists alike, other objects by their class name."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    return f"<{type(value).__module__}.{type(value).__name__}>"
+
+
+def error(exc: BaseException) -> dict:
+    message = f"{type(exc).__name__}: {exc}".splitlines()[0]
+    # asyncpg's target_session_attrs message shows a bound method, with its memory address.
+    return {"error": re.sub(r" at 0x[0-9a-f]+", " at 0x...", message)}
+
+
+ENGINES = {}
+
+
+def dialect_for(drivername: str):
+    if drivername not in ENGINES:
+        url = f"{drivername}://u@h/db"
+        if drivername.endswith(("asyncpg", "psycopg")):
+            ENGINES[drivername] = create_async_engine(url).sync_engine.dialect
+        else:
+            ENGINES[drivername] = create_engine(url).dialect
+    return ENGINES[drivername]
+
+
+ASYNCPG_CONNECT = inspect.signature(asyncpg.connect)
+PARSE_PARAMETERS = set(inspect.signature(asyncpg.connect_utils._parse_connect_arguments).parameters)
+
+
+def asyncpg_reading(kwargs: dict) -> dict:
+    kwargs = dict(kwargs)
+    # SQLAlchemy's AsyncAdapt_asyncpg_dbapi.connect keeps these for itself.
+    for key in ("prepared_statement_cache_size", "prepared_statement_name_func", "async_creator_fn"):
+        kwargs.pop(key, None)
+    try:
+        bound = ASYNCPG_CONNECT.bind(**kwargs)
+    except TypeError as exc:
+        return error(exc)
+    bound.apply_defaults()
+    arguments = {k: v for k, v in bound.arguments.items() if k in PARSE_PARAMETERS}
+    try:
+        addrs, params, _config = asyncpg.connect_utils._parse_connect_arguments(**arguments)
+    except Exception as exc:  # noqa: BLE001 - the refusal is the record
+        return error(exc)
+    return {
+        "addrs": [list(a) if isinstance(a, tuple) else a for a in addrs],
+        "user": params.user,
+        "database": params.database,
+        "password": params.password is not None,
+        "sslmode": params.sslmode.name.replace("_", "-") if params.sslmode is not None else None,
+        "target_session_attrs": params.target_session_attrs.value if params.target_session_attrs else None,
+    }
+
+
+PSYCOPG_NAMED = {"autocommit", "prepare_threshold", "context", "row_factory", "cursor_factory"}
+
+
+def libpq_conninfo(driver: str, kwargs: dict) -> dict:
+    try:
+        if driver == "psycopg":
+            rest = {k: v for k, v in kwargs.items() if k not in PSYCOPG_NAMED}
+            return {"conninfo": psycopg.conninfo.make_conninfo("", **rest)}
+        rest = {k: v for k, v in kwargs.items() if k not in ("connection_factory", "cursor_factory", "async", "async_")}
+        return {"conninfo": psycopg2.extensions.make_dsn(**rest)}
+    except Exception as exc:  # noqa: BLE001
+        return error(exc)
+
+
+def record(url: str) -> dict:
+    entry = {"url": url}
+    try:
+        parsed = make_url(url)
+    except Exception as exc:  # noqa: BLE001
+        entry["make_url"] = error(exc)
+        return entry
+    entry["make_url"] = {
+        "drivername": parsed.drivername,
+        "username": parsed.username,
+        "password": parsed.password,
+        "host": parsed.host,
+        "port": parsed.port,
+        "database": parsed.database,
+        "query": plain(dict(parsed.query)),
+    }
+    try:
+        dialect = dialect_for(parsed.drivername)
+        args, kwargs = dialect.create_connect_args(parsed)
+    except Exception as exc:  # noqa: BLE001
+        entry["connect_args"] = error(exc)
+        return entry
+    entry["connect_args"] = {"args": plain(list(args)), "kwargs": plain(kwargs)}
+    driver = dialect.driver
+    if driver == "asyncpg":
+        entry["asyncpg"] = asyncpg_reading(kwargs)
+    elif driver in ("psycopg", "psycopg2"):
+        entry["libpq_conninfo"] = libpq_conninfo(driver, kwargs)
+    return entry
+
+
+def main() -> None:
+    rng = random.Random(SEED)
+    urls = []
+    seen = set()
+    while len(urls) < COUNT:
+        url = generate(rng)
+        if url not in seen:
+            seen.add(url)
+            urls.append(url)
+    entries = [record(url) for url in urls]
+    fixture = {
+        "generated_by": "scripts/gen_url_fixture.py",
+        "versions": {name: version(name) for name in ("sqlalchemy", "asyncpg", "psycopg", "psycopg2-binary", "pg8000")},
+        "python": sys.version.split()[0],
+        "environment": ENVIRONMENT | {"PATH": "(the caller's)"},
+        "seed": SEED,
+        "entries": entries,
+    }
+    path = os.path.join(os.path.dirname(__file__), "..", "tests", "fixtures", "sqlalchemy_urls.json")
+    with open(path, "w") as out:
+        json.dump(fixture, out, indent=1, ensure_ascii=False)
+        out.write("\n")
+    ok = sum(1 for e in entries if "connect_args" in e and "error" not in e["connect_args"])
+    print(f"{len(entries)} URLs, {ok} with connect arguments, written to {os.path.normpath(path)}")
+
+
+if __name__ == "__main__":
+    main()
