@@ -1,8 +1,20 @@
 //! DATABASE_URL and the DB_* settings the application reads, with where each value came from.
 //!
-//! Precedence is the application's (pydantic-settings) plus dbtool's flags:
+//! The application reads them with pydantic-settings (`BaseSettings`, `env_file=".env"`,
+//! `extra="ignore"`); dbtool reads them the same way, and adds its own flags on top:
 //! command-line flag > process environment > `.env` file > default. Names are matched
-//! case-insensitively, as pydantic-settings does with `case_sensitive=False`.
+//! case-insensitively (pydantic-settings lower-cases every name; of two spellings of one name
+//! the later wins: the later in the environment's order, the later key in the `.env` file).
+//! [`dotenv`] reads the file as python-dotenv does, [`pydantic`] converts text as pydantic does.
+//! A value the application refuses is refused here too, saying so; a value the application
+//! accepts but dbtool cannot use (a negative pool size, `inf` seconds, an empty URL) is refused
+//! in one line that says the application accepts it.
+//!
+//! `tests/fixtures/settings_oracle.json`, made by `scripts/gen_settings_fixture.py` with the
+//! real pydantic-settings, checks all of this case by case.
+
+pub mod dotenv;
+pub mod pydantic;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -14,6 +26,7 @@ use anyhow::Result;
 use crate::duration::{self, Unit};
 use crate::exit::invalid;
 use crate::url::redact_url;
+use pydantic::Int;
 
 /// Where a setting's value came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,18 +58,18 @@ impl fmt::Display for Source {
     }
 }
 
-/// The type of a setting, which decides how its text is parsed.
+/// The type of a setting: the field's type in the application (which decides how pydantic
+/// converts its text) and the range dbtool can use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
+    /// `str`: any text.
     Url,
-    /// An integer no smaller than the given minimum.
-    Integer {
-        min: i64,
-    },
-    /// Seconds, fractional allowed; `-1` also accepted when `disable_with_minus_one`.
-    Seconds {
-        disable_with_minus_one: bool,
-    },
+    /// `int`; dbtool needs it no smaller than the given minimum.
+    Integer { min: i64 },
+    /// `float` seconds; dbtool needs them from 0 to [`duration::MAX`], or `-1` when
+    /// `disable_with_minus_one`.
+    Seconds { disable_with_minus_one: bool },
+    /// `bool`.
     Boolean,
 }
 
@@ -190,12 +203,51 @@ impl FlagValues {
 /// Where to look for a `.env` file.
 #[derive(Debug, Clone)]
 pub enum DotenvChoice {
-    /// `.env` in the working directory, if present.
+    /// `.env` in the working directory, if present (pydantic-settings' `env_file=".env"`).
     WorkingDirectory,
     /// A file named by `--env-file`; it must exist.
     File(PathBuf),
     /// `--no-dotenv`.
     Skip,
+}
+
+/// The process environment in its own order, which decides which of two spellings of a name
+/// wins (pydantic-settings builds a dict from `os.environ`, the later entry overwriting).
+#[derive(Debug, Clone, Default)]
+pub struct Environment(Vec<(String, String)>);
+
+impl Environment {
+    /// This process's environment. A name that is not UTF-8 cannot be one of the settings and
+    /// is left out; a value that is not UTF-8 keeps its bytes as U+FFFD.
+    pub fn of_process() -> Environment {
+        Environment(
+            std::env::vars_os()
+                .filter_map(|(name, value)| {
+                    Some((
+                        name.into_string().ok()?,
+                        value.to_string_lossy().into_owned(),
+                    ))
+                })
+                .collect(),
+        )
+    }
+
+    /// The value of `name` as pydantic-settings finds it: the last entry whose name lower-cases
+    /// to the same text.
+    fn find(&self, name: &str) -> Option<&str> {
+        let wanted = name.to_lowercase();
+        self.0
+            .iter()
+            .rev()
+            .find(|(key, _)| key.to_lowercase() == wanted)
+            .map(|(_, value)| value.as_str())
+    }
+}
+
+impl From<Vec<(String, String)>> for Environment {
+    fn from(pairs: Vec<(String, String)>) -> Environment {
+        Environment(pairs)
+    }
 }
 
 /// All settings, resolved.
@@ -204,31 +256,64 @@ pub struct Settings {
     pub entries: Vec<Setting>,
     /// The `.env` file that was read, if any.
     pub dotenv_path: Option<PathBuf>,
+    /// The lines of that file where a statement starts that python-dotenv cannot parse: the
+    /// application skips each with a warning, and so does dbtool.
+    pub skipped_lines: Vec<usize>,
+}
+
+/// A setting's text and where it came from, before conversion.
+struct Found {
+    definition: &'static Definition,
+    text: String,
+    source: Source,
+}
+
+impl Found {
+    /// Whether the application reads this text too (not a flag, not dbtool's copy of a default).
+    fn read_by_application(&self) -> bool {
+        matches!(self.source, Source::Env | Source::Dotenv(_))
+    }
 }
 
 impl Settings {
-    /// Resolves every setting from flags, the process environment, a `.env` file and defaults.
-    pub fn resolve(flags: &FlagValues, dotenv: &DotenvChoice) -> Result<Settings> {
-        let environment: Vec<(String, String)> = std::env::vars_os()
-            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().unwrap_or_default())))
-            .collect();
-        let dotenv_file = load_dotenv(dotenv)?;
-        let dotenv_path = dotenv_file.as_ref().map(|(path, _)| path.clone());
-        let entries = DEFINITIONS
+    /// Resolves every setting from flags, the environment, a `.env` file and defaults. A value
+    /// the application refuses is reported before any value only dbtool refuses, because then
+    /// the application does not start at all.
+    pub fn resolve(
+        flags: &FlagValues,
+        dotenv: &DotenvChoice,
+        environment: &Environment,
+    ) -> Result<Settings> {
+        let dotenv_file = load_dotenv(dotenv, environment)?;
+        let found: Vec<Found> = DEFINITIONS
             .iter()
-            .map(|definition| {
-                let (text, source) = lookup(definition, flags, &environment, dotenv_file.as_ref());
-                let value = parse(definition, &text, &source)?;
+            .map(|definition| lookup(definition, flags, environment, dotenv_file.as_ref()))
+            .collect();
+        let accepted = found
+            .iter()
+            .map(|found| convert(found.definition.kind, &found.text).ok_or_else(|| refusal(found)))
+            .collect::<Result<Vec<_>>>()?;
+        let entries = found
+            .into_iter()
+            .zip(&accepted)
+            .map(|(found, accepted)| {
+                let value = usable(found.definition.kind, accepted)
+                    .map_err(|expected| unusable(&found, &expected))?;
                 Ok(Setting {
-                    definition,
+                    definition: found.definition,
                     value,
-                    source,
+                    source: found.source,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
+        let (dotenv_path, skipped_lines) = match dotenv_file {
+            Some(file) => (Some(file.path), file.skipped_lines),
+            None => (None, Vec::new()),
+        };
         Ok(Settings {
             entries,
             dotenv_path,
+            skipped_lines,
         })
     }
 
@@ -304,64 +389,63 @@ impl Settings {
     }
 }
 
-/// A `.env` file that was read: its absolute path and its assignments in file order.
-type DotenvFile = (PathBuf, Vec<(String, String)>);
+/// A `.env` file that was read: its absolute path, the application's values from it (names
+/// lower-cased, as pydantic-settings keeps them) and the statements python-dotenv skipped.
+struct DotenvFile {
+    path: PathBuf,
+    values: Vec<(String, Option<String>)>,
+    skipped_lines: Vec<usize>,
+}
+
+impl DotenvFile {
+    /// The value of `name`; `None` also when the file names it without `=`.
+    fn find(&self, name: &str) -> Option<&str> {
+        let wanted = name.to_lowercase();
+        self.values
+            .iter()
+            .rev()
+            .find(|(key, _)| *key == wanted)
+            .and_then(|(_, value)| value.as_deref())
+    }
+}
 
 /// Reads the `.env` file the choice names; a missing working-directory `.env` is not an error.
-fn load_dotenv(choice: &DotenvChoice) -> Result<Option<DotenvFile>> {
+fn load_dotenv(choice: &DotenvChoice, environment: &Environment) -> Result<Option<DotenvFile>> {
     let path = match choice {
         DotenvChoice::Skip => return Ok(None),
         DotenvChoice::File(path) => path.clone(),
         DotenvChoice::WorkingDirectory => {
             let path = PathBuf::from(".env");
-            if !path.exists() {
+            // pydantic-settings reads a regular file or a FIFO; a directory is no env file.
+            if !path.exists() || path.is_dir() {
                 return Ok(None);
             }
             path
         }
     };
     let shown = absolute(&path);
-    let iter = dotenvy::from_path_iter(&path).map_err(|e| {
+    let bytes = std::fs::read(&path).map_err(|e| {
         invalid(format!(
-            "cannot read the env file {}: {}; fix the path or pass --no-dotenv",
-            shown.display(),
-            describe_dotenv_error(&e)
+            "cannot read the env file {}: {e}; fix the path or pass --no-dotenv",
+            shown.display()
         ))
     })?;
-    let mut pairs = Vec::new();
-    for item in iter {
-        let pair = item.map_err(|e| {
-            invalid(format!(
-                "cannot parse the env file {}: {}; fix that line or pass --no-dotenv",
-                shown.display(),
-                describe_dotenv_error(&e)
-            ))
-        })?;
-        pairs.push(pair);
-    }
-    Ok(Some((shown, pairs)))
-}
-
-fn describe_dotenv_error(error: &dotenvy::Error) -> String {
-    match error {
-        dotenvy::Error::LineParse(line, index) => {
-            let line = line.lines().next().unwrap_or_default();
-            format!("invalid line {:?} at character {index}", redact_line(line))
-        }
-        dotenvy::Error::Io(io) => io.to_string(),
-        other => other.to_string(),
-    }
-}
-
-/// A `.env` line as it may be shown: the value is hidden, it may be a secret.
-fn redact_line(line: &str) -> String {
-    match line.split_once('=') {
-        Some((key, _)) => format!("{key}=***"),
-        None if line.chars().count() > 40 => {
-            format!("{}…", line.chars().take(40).collect::<String>())
-        }
-        None => line.to_string(),
-    }
+    let text = dotenv::decode(&bytes).map_err(|e| {
+        invalid(format!(
+            "cannot read the env file {}: {e}; fix the file or pass --no-dotenv",
+            shown.display()
+        ))
+    })?;
+    let parsed = dotenv::parse(&text);
+    let values = dotenv::resolve_variables(&parsed.assignments, &environment.0)
+        .iter()
+        .map(|(key, value)| (key.to_lowercase(), value.map(str::to_string)))
+        .collect();
+    Ok(Some(DotenvFile {
+        path: shown,
+        values,
+        skipped_lines: parsed.skipped_lines,
+    }))
 }
 
 fn absolute(path: &Path) -> PathBuf {
@@ -372,103 +456,135 @@ fn absolute(path: &Path) -> PathBuf {
 fn lookup(
     definition: &'static Definition,
     flags: &FlagValues,
-    environment: &[(String, String)],
+    environment: &Environment,
     dotenv: Option<&DotenvFile>,
-) -> (String, Source) {
-    if let Some(value) = flags.0.get(definition.env) {
-        return (value.clone(), Source::Flag);
+) -> Found {
+    let found = |text: &str, source: Source| Found {
+        definition,
+        text: text.to_string(),
+        source,
+    };
+    if let Some(value) = flags.get(definition.env) {
+        return found(value, Source::Flag);
     }
-    if let Some(value) = find_case_insensitive(environment, definition.env) {
-        return (value, Source::Env);
+    if let Some(value) = environment.find(definition.env) {
+        return found(value, Source::Env);
     }
-    if let Some((path, pairs)) = dotenv
-        && let Some(value) = find_case_insensitive(pairs, definition.env)
+    if let Some(file) = dotenv
+        && let Some(value) = file.find(definition.env)
     {
-        return (value, Source::Dotenv(path.clone()));
+        return found(value, Source::Dotenv(file.path.clone()));
     }
-    (definition.default.to_string(), Source::Default)
+    found(definition.default, Source::Default)
 }
 
-/// The value of `name`, preferring an exact match, then the last case-insensitive one.
-fn find_case_insensitive(pairs: &[(String, String)], name: &str) -> Option<String> {
-    pairs
-        .iter()
-        .find(|(k, _)| k == name)
-        .or_else(|| {
-            pairs
-                .iter()
-                .rev()
-                .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        })
-        .map(|(_, v)| v.clone())
+/// The value the application has for a setting, converted by pydantic's rules.
+#[derive(Debug, Clone, PartialEq)]
+enum Accepted {
+    Text(String),
+    Int(Int),
+    Float(f64),
+    Bool(bool),
 }
 
-fn parse(definition: &Definition, text: &str, source: &Source) -> Result<Value> {
-    let trimmed = text.trim();
-    let parsed = match definition.kind {
-        Kind::Url => {
-            if trimmed.is_empty() {
-                Err(
-                    "expected a connection URL such as postgresql+asyncpg://user@host:5432/db"
-                        .to_string(),
-                )
-            } else {
-                Ok(Value::Url(trimmed.to_string()))
-            }
+/// Converts a setting's text as pydantic converts it for the field's type; `None` when pydantic
+/// refuses it.
+fn convert(kind: Kind, text: &str) -> Option<Accepted> {
+    match kind {
+        Kind::Url => Some(Accepted::Text(text.to_string())),
+        Kind::Integer { .. } => pydantic::parse_int(text).map(Accepted::Int),
+        Kind::Seconds { .. } => pydantic::parse_float(text).map(Accepted::Float),
+        Kind::Boolean => pydantic::parse_bool(text).map(Accepted::Bool),
+    }
+}
+
+/// What dbtool can use of the application's value; the error says what dbtool expects.
+fn usable(kind: Kind, accepted: &Accepted) -> std::result::Result<Value, String> {
+    match (kind, accepted) {
+        (Kind::Url, Accepted::Text(url)) if !url.trim().is_empty() => Ok(Value::Url(url.clone())),
+        (Kind::Url, _) => Err(expected(kind)),
+        (Kind::Integer { min }, Accepted::Int(Int::Small(n))) if *n >= min => {
+            Ok(Value::Integer(*n))
         }
-        Kind::Integer { min } => parse_integer(trimmed, min).map(Value::Integer),
+        (Kind::Integer { .. }, _) => Err(expected(kind)),
+        (
+            Kind::Seconds {
+                disable_with_minus_one: true,
+            },
+            Accepted::Float(seconds),
+        ) if *seconds == -1.0 => Ok(Value::Seconds(None)),
+        (Kind::Seconds { .. }, Accepted::Float(seconds))
+            if seconds.is_finite() && (0.0..=duration::MAX.as_secs_f64()).contains(seconds) =>
+        {
+            Duration::try_from_secs_f64(*seconds)
+                .map(|d| Value::Seconds(Some(d)))
+                .map_err(|_| expected(kind))
+        }
+        (Kind::Seconds { .. }, _) => Err(expected(kind)),
+        (Kind::Boolean, Accepted::Bool(b)) => Ok(Value::Boolean(*b)),
+        (Kind::Boolean, _) => Err(expected(kind)),
+    }
+}
+
+/// What dbtool accepts for a kind of setting, for error messages.
+fn expected(kind: Kind) -> String {
+    match kind {
+        Kind::Url => {
+            "expected a connection URL such as postgresql+asyncpg://user@host:5432/db".to_string()
+        }
+        Kind::Integer { min: 0 } => "expected a whole number ≥ 0".to_string(),
+        Kind::Integer { min: -1 } => "expected a whole number ≥ 0, or -1 for no limit".to_string(),
+        Kind::Integer { min } => format!("expected a whole number ≥ {min}"),
         Kind::Seconds {
             disable_with_minus_one: true,
-        } => duration::parse_or_never(trimmed, Unit::Seconds).map(Value::Seconds),
-        Kind::Seconds {
-            disable_with_minus_one: false,
-        } => duration::parse(trimmed, Unit::Seconds).map(|d| Value::Seconds(Some(d))),
-        Kind::Boolean => parse_boolean(trimmed).map(Value::Boolean),
-    };
-    parsed.map_err(|expected| {
-        let shown = match definition.kind {
-            Kind::Url => redact_url(text),
-            _ => text.to_string(),
-        };
-        let name = match source {
-            Source::Flag => definition.flag.to_string(),
-            _ => definition.env.to_string(),
-        };
-        invalid(format!(
-            "invalid {name}={shown:?} (from {source}): {expected}; fix or unset it"
-        ))
-    })
-}
-
-fn parse_integer(text: &str, min: i64) -> std::result::Result<i64, String> {
-    let expected = || match min {
-        0 => "expected a whole number ≥ 0".to_string(),
-        -1 => "expected a whole number ≥ 0, or -1 for no limit".to_string(),
-        _ => format!("expected a whole number ≥ {min}"),
-    };
-    // pydantic accepts a float with no fractional part ("5.0") for an int field.
-    let number = text
-        .parse::<i64>()
-        .ok()
-        .or_else(|| {
-            text.parse::<f64>()
-                .ok()
-                .filter(|f| f.is_finite() && f.fract() == 0.0 && f.abs() < 9e15)
-                .map(|f| f as i64)
-        })
-        .ok_or_else(expected)?;
-    if number < min {
-        return Err(expected());
+        } => format!("{}, or -1 for never", Unit::Seconds.expected()),
+        Kind::Seconds { .. } => Unit::Seconds.expected(),
+        Kind::Boolean => {
+            "expected a boolean: true/false, 1/0, yes/no, on/off, t/f or y/n".to_string()
+        }
     }
-    Ok(number)
 }
 
-/// pydantic's boolean words, case-insensitive.
-fn parse_boolean(text: &str) -> std::result::Result<bool, String> {
-    match text.to_ascii_lowercase().as_str() {
-        "true" | "1" | "yes" | "on" | "t" | "y" => Ok(true),
-        "false" | "0" | "no" | "off" | "f" | "n" => Ok(false),
-        _ => Err("expected a boolean: true/false, 1/0, yes/no or on/off".to_string()),
+/// `NAME="text" (from source)`, with a flag's own name and a URL's password hidden.
+fn named(found: &Found) -> String {
+    let shown = match found.definition.kind {
+        Kind::Url => redact_url(&found.text),
+        _ => found.text.clone(),
+    };
+    let name = match found.source {
+        Source::Flag => found.definition.flag,
+        _ => found.definition.env,
+    };
+    format!("{name}={shown:?} (from {})", found.source)
+}
+
+/// The error for a text pydantic refuses: the application does not start with it either.
+fn refusal(found: &Found) -> anyhow::Error {
+    let application = if found.read_by_application() {
+        " (the application refuses it too)"
+    } else {
+        ""
+    };
+    invalid(format!(
+        "invalid {}: {}{application}; fix or unset it",
+        named(found),
+        expected(found.definition.kind)
+    ))
+}
+
+/// The error for a value pydantic accepts but dbtool cannot use: the one place where dbtool
+/// must differ from the application, said in one line.
+fn unusable(found: &Found, expected: &str) -> anyhow::Error {
+    if found.read_by_application() {
+        invalid(format!(
+            "{} is accepted by the application, but dbtool cannot use it: {expected}; fix or unset it",
+            named(found)
+        ))
+    } else {
+        invalid(format!(
+            "invalid {}: {expected}; fix or unset it",
+            named(found)
+        ))
     }
 }
 
@@ -478,6 +594,27 @@ mod tests {
 
     fn definition(env: &str) -> &'static Definition {
         DEFINITIONS.iter().find(|d| d.env == env).unwrap()
+    }
+
+    fn environment(pairs: &[(&str, &str)]) -> Environment {
+        Environment(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
+    }
+
+    /// Resolves one setting's text from `source` as `resolve` does; the error as text.
+    fn resolve_one(env: &str, text: &str, source: Source) -> std::result::Result<Value, String> {
+        let found = Found {
+            definition: definition(env),
+            text: text.to_string(),
+            source,
+        };
+        let accepted = convert(found.definition.kind, &found.text)
+            .ok_or_else(|| format!("{:#}", refusal(&found)))?;
+        usable(found.definition.kind, &accepted).map_err(|e| format!("{:#}", unusable(&found, &e)))
     }
 
     #[test]
@@ -500,80 +637,101 @@ mod tests {
             ]
         );
         for d in &DEFINITIONS {
-            assert!(parse(d, d.default, &Source::Default).is_ok(), "{}", d.env);
+            assert!(
+                resolve_one(d.env, d.default, Source::Default).is_ok(),
+                "{}",
+                d.env
+            );
         }
     }
 
     #[test]
     fn precedence_is_flag_env_dotenv_default() {
         let d = definition("DB_POOL_SIZE");
-        let env = vec![("db_pool_size".to_string(), "7".to_string())];
-        let dotenv = (
-            PathBuf::from("/x/.env"),
-            vec![("DB_POOL_SIZE".to_string(), "8".to_string())],
-        );
+        let env = environment(&[("db_pool_size", "7")]);
+        let dotenv = DotenvFile {
+            path: PathBuf::from("/x/.env"),
+            values: vec![("db_pool_size".to_string(), Some("8".to_string()))],
+            skipped_lines: Vec::new(),
+        };
         let mut flags = FlagValues::default();
-        assert_eq!(lookup(d, &flags, &[], None), ("5".into(), Source::Default));
+        let text_and_source = |found: Found| (found.text, found.source);
+        let none = Environment::default();
         assert_eq!(
-            lookup(d, &flags, &[], Some(&dotenv)),
+            text_and_source(lookup(d, &flags, &none, None)),
+            ("5".into(), Source::Default)
+        );
+        assert_eq!(
+            text_and_source(lookup(d, &flags, &none, Some(&dotenv))),
             ("8".into(), Source::Dotenv(PathBuf::from("/x/.env")))
         );
         assert_eq!(
-            lookup(d, &flags, &env, Some(&dotenv)),
+            text_and_source(lookup(d, &flags, &env, Some(&dotenv))),
             ("7".into(), Source::Env)
         );
         flags.set("DB_POOL_SIZE", Some("9".into()));
         assert_eq!(
-            lookup(d, &flags, &env, Some(&dotenv)),
+            text_and_source(lookup(d, &flags, &env, Some(&dotenv))),
             ("9".into(), Source::Flag)
         );
     }
 
     #[test]
-    fn exact_name_beats_other_case() {
-        let pairs = vec![
-            ("DB_ECHO".to_string(), "1".to_string()),
-            ("db_echo".to_string(), "0".to_string()),
-        ];
-        assert_eq!(
-            find_case_insensitive(&pairs, "DB_ECHO").as_deref(),
-            Some("1")
-        );
+    fn of_two_spellings_the_later_wins() {
+        let env = environment(&[("DB_ECHO", "1"), ("db_echo", "0")]);
+        assert_eq!(env.find("DB_ECHO"), Some("0"));
+        let dotenv = DotenvFile {
+            path: PathBuf::from("/x/.env"),
+            values: vec![
+                ("db_echo".to_string(), Some("1".to_string())),
+                ("db_echo".to_string(), None),
+            ],
+            skipped_lines: Vec::new(),
+        };
+        assert_eq!(dotenv.find("DB_ECHO"), None);
     }
 
     #[test]
-    fn booleans_accept_pydantic_words() {
-        for word in ["true", "TRUE", "1", "yes", "on", "t", "y"] {
-            assert_eq!(parse_boolean(word), Ok(true), "{word}");
-        }
-        for word in ["false", "0", "no", "Off", "f", "n"] {
-            assert_eq!(parse_boolean(word), Ok(false), "{word}");
-        }
-        assert!(parse_boolean("maybe").is_err());
-    }
-
-    #[test]
-    fn numbers_follow_their_ranges() {
-        assert_eq!(parse_integer("5", 0), Ok(5));
-        assert_eq!(parse_integer("5.0", 0), Ok(5));
-        assert_eq!(parse_integer("-1", -1), Ok(-1));
-        assert!(parse_integer("-2", -1).is_err());
-        assert!(parse_integer("abc", 0).is_err());
-        assert!(parse_integer("5.5", 0).is_err());
-        let recycle = definition("DB_POOL_RECYCLE");
-        let timeout = definition("DB_POOL_TIMEOUT");
-        let seconds = |d, text| parse(d, text, &Source::Env).map_err(|e| format!("{e:#}"));
+    fn values_are_pydantics_then_checked_against_what_dbtool_can_use() {
+        let env = |name, text| resolve_one(name, text, Source::Env);
+        assert_eq!(env("DB_POOL_SIZE", "7_000"), Ok(Value::Integer(7000)));
+        assert_eq!(env("DB_POOL_SIZE", " 5.0 "), Ok(Value::Integer(5)));
+        assert_eq!(env("DB_MAX_OVERFLOW", "-1"), Ok(Value::Integer(-1)));
+        assert_eq!(env("DB_ECHO", "T"), Ok(Value::Boolean(true)));
         assert_eq!(
-            seconds(timeout, "2.5"),
+            env("DB_POOL_TIMEOUT", "2.5"),
             Ok(Value::Seconds(Some(Duration::from_millis(2500))))
         );
-        assert_eq!(seconds(recycle, "-1"), Ok(Value::Seconds(None)));
+        assert_eq!(env("DB_POOL_RECYCLE", "-1.0"), Ok(Value::Seconds(None)));
+        for (name, text) in [
+            ("DB_POOL_SIZE", "abc"),
+            ("DB_POOL_SIZE", "5.5"),
+            ("DB_ECHO", " true"),
+        ] {
+            let error = env(name, text).unwrap_err();
+            assert!(error.contains("the application refuses it too"), "{error}");
+        }
+        for (name, text) in [
+            ("DB_POOL_SIZE", "-5"),
+            ("DB_MAX_OVERFLOW", "-2"),
+            ("DB_POOL_SIZE", "99999999999999999999"),
+            ("DB_POOL_TIMEOUT", "inf"),
+            ("DB_POOL_TIMEOUT", "-3"),
+            ("DATABASE_URL", " "),
+        ] {
+            let error = env(name, text).unwrap_err();
+            assert!(error.contains("accepted by the application"), "{error}");
+            assert!(
+                error.contains(name) && error.contains("(from env)"),
+                "{error}"
+            );
+        }
         for text in ["-3", "-1", "inf", "NaN", "1e20"] {
-            let error = seconds(timeout, text).unwrap_err();
+            let error = env("DB_POOL_TIMEOUT", text).unwrap_err();
             assert!(error.contains("from 0 to 2147483.647"), "{error}");
         }
         assert!(
-            seconds(recycle, "1e20")
+            env("DB_POOL_RECYCLE", "1e20")
                 .unwrap_err()
                 .contains("or -1 for never")
         );
@@ -581,22 +739,33 @@ mod tests {
 
     #[test]
     fn a_bad_value_names_variable_value_and_source() {
-        let d = definition("DB_POOL_TIMEOUT");
-        let error = parse(d, "-3", &Source::Dotenv(PathBuf::from("/app/.env"))).unwrap_err();
-        let text = format!("{error:#}");
-        assert!(text.contains("DB_POOL_TIMEOUT=\"-3\""), "{text}");
-        assert!(text.contains("/app/.env"), "{text}");
+        let error = resolve_one(
+            "DB_POOL_TIMEOUT",
+            "soon",
+            Source::Dotenv(PathBuf::from("/app/.env")),
+        )
+        .unwrap_err();
+        assert!(error.contains("DB_POOL_TIMEOUT=\"soon\""), "{error}");
+        assert!(error.contains("/app/.env"), "{error}");
+        let error = resolve_one("DB_POOL_SIZE", "x", Source::Flag).unwrap_err();
+        assert!(error.contains("--pool-size=\"x\" (from flag)"), "{error}");
+        assert!(!error.contains("application"), "{error}");
+        let found = Found {
+            definition: definition("DB_POOL_SIZE"),
+            text: "x".into(),
+            source: Source::Env,
+        };
         assert_eq!(
-            crate::exit::outcome_of(&error),
+            crate::exit::outcome_of(&refusal(&found)),
             crate::exit::Outcome::NoAttempt
         );
     }
 
     #[test]
-    fn a_bad_url_setting_hides_its_password() {
-        let d = definition("DATABASE_URL");
-        let value = parse(d, "postgresql://u:pw@h/db", &Source::Env).unwrap();
-        assert_eq!(value.display(), "postgresql://u:***@h/db");
+    fn a_url_keeps_its_text_and_hides_its_password() {
+        let value = resolve_one("DATABASE_URL", " postgresql://u:pw@h/db\n", Source::Env).unwrap();
+        assert_eq!(value, Value::Url(" postgresql://u:pw@h/db\n".into()));
+        assert!(!value.display().contains("pw"), "{}", value.display());
     }
 
     #[test]
@@ -606,5 +775,25 @@ mod tests {
             "30"
         );
         assert_eq!(Value::Seconds(None).display(), "-1");
+    }
+
+    #[test]
+    fn a_dotenv_file_is_read_with_interpolation_from_the_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.env");
+        std::fs::write(
+            &path,
+            "DATABASE_URL=postgresql://u:pw@${DB_HOST:-fallback}/db\r\nnot an assignment\r\ndb_pool_size=3\r\nDB_POOL_SIZE=4\r\n",
+        )
+        .unwrap();
+        let settings = Settings::resolve(
+            &FlagValues::default(),
+            &DotenvChoice::File(path),
+            &environment(&[("DB_HOST", "envhost")]),
+        )
+        .unwrap();
+        assert_eq!(settings.database_url(), "postgresql://u:pw@envhost/db");
+        assert_eq!(settings.pool_size(), 4);
+        assert_eq!(settings.skipped_lines, [2]);
     }
 }

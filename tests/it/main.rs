@@ -24,5 +24,6 @@ mod ping;
 mod pool_bench;
 mod poolers;
 mod settings;
+mod settings_oracle;
 mod target_agreement;
 mod url_properties;
