@@ -20,7 +20,10 @@ hundred ``.env`` files and environments and records, per case:
 
 It also records ``conversions``: pydantic's lax conversion of single texts to ``int``,
 ``float`` and ``bool`` (``TypeAdapter(...).validate_python(text)``), hundreds of texts
-each, hand-picked plus generated.
+each, hand-picked plus generated; and ``dotenv_texts``: python-dotenv's ``dotenv_values``
+(every key, in order, ``None`` for a bare key) and its skipped statements on texts made of
+random ``.env`` syntax fragments (quotes, escapes, ``#``, ``${...}``, line ends, Unicode
+whitespace), which reach the parser's corners that whole settings cases cannot.
 
 Cases are generated deterministically from a fixed seed; the environment of a case is
 recorded in byte order of the names, the order in which a child process started by
@@ -51,6 +54,7 @@ import tempfile
 from importlib.metadata import version
 from pathlib import Path
 
+from dotenv import dotenv_values
 from pydantic import TypeAdapter, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from pydantic_settings.sources import DotEnvSettingsSource, EnvSettingsSource
@@ -402,6 +406,65 @@ def conversions(rng: random.Random) -> list[dict]:
     return out
 
 
+# --- python-dotenv alone ----------------------------------------------------------------
+
+DOTENV_FRAGMENTS = [
+    "A", "b", "DB_ECHO", "export ", "export", "=", "=", " = ", "'", "'", '"', '"', "\\", "\\n",
+    "\\'", '\\"', "#", " #c", "#c", "${A}", "${B:-x}", "${A:-}", "${", "}", ":-", ":", "$A", "\n",
+    "\n", "\n", "\r\n", "\r", " ", " ", "\t", "5", "v a l", "\ufeff", "\u00e9", "\x0b", "\x1c",
+    "\u00a0", "\u2028",
+]
+
+
+VALUE_FRAGMENTS = [
+    "x", "5", " ", "\t", "#", " #c", "'", '"', "\\", "\\n", "\\'", '\\"', "\\t", "\\$", "${A}",
+    "${B:-dflt}", "${A:-}", "${b}", "${", "}", "$A", "\n", "\r\n", "\u00a0", "\x1c", "=",
+]
+
+
+def dotenv_line(rng: random.Random) -> str:
+    """One statement-shaped line: an optional export, a key, '=', a value, a line end."""
+    export = rng.choice(["", "", "", "export ", "export\t", " "])
+    key = rng.choice(["A", "B", "b", "DB_ECHO", "'q k'", "A.b-c"])
+    equals = rng.choice(["=", "=", " =", "= ", " = ", ""])
+    inner = "".join(rng.choice(VALUE_FRAGMENTS) for _ in range(rng.randint(0, 6)))
+    quote = rng.choice(["", "", "'", '"'])
+    closing = quote if rng.random() < 0.9 else ""
+    tail = rng.choice(["", "", " # note", "#x", " ", " junk"])
+    end = rng.choice(["\n", "\n", "\r\n", "\r", ""])
+    return f"{export}{key}{equals}{quote}{inner}{closing}{tail}{end}"
+
+
+def dotenv_texts(rng: random.Random) -> list[dict]:
+    """python-dotenv's dotenv_values() on texts made of .env syntax fragments, any keys."""
+    out = []
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory, "x.env")
+        saved_environ = dict(os.environ)
+        for _ in range(1500):
+            if rng.random() < 0.3:
+                text = "".join(rng.choice(DOTENV_FRAGMENTS) for _ in range(rng.randint(1, 24)))
+            else:
+                text = "".join(dotenv_line(rng) for _ in range(rng.randint(1, 4)))
+            environment = [["A", "env-a"]] if rng.random() < 0.5 else []
+            path.write_bytes(text.encode("utf-8"))
+            os.environ.clear()
+            os.environ.update(dict(environment))
+            WARNINGS.count = 0
+            try:
+                values = dotenv_values(path, encoding="utf-8")
+            finally:
+                os.environ.clear()
+                os.environ.update(saved_environ)
+            out.append({
+                "text": text,
+                "environment": environment,
+                "values": [[k, v] for k, v in values.items()],
+                "skipped_statements": WARNINGS.count,
+            })
+    return out
+
+
 def main() -> None:
     rng = random.Random(SEED)
     cases = handmade_cases() + [generate_case(rng, n) for n in range(GENERATED_CASES)]
@@ -417,11 +480,13 @@ def main() -> None:
         "settings_class": SETTINGS_SOURCE.strip(),
         "cases": cases,
         "conversions": conversions(rng),
+        "dotenv_texts": dotenv_texts(rng),
     }
     OUT.write_text(json.dumps(fixture, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     refused = sum("refused" in c for c in cases)
     print(f"{len(cases)} cases ({refused} refused by pydantic), "
-          f"{len(fixture['conversions'])} conversions -> {OUT}")
+          f"{len(fixture['conversions'])} conversions, "
+          f"{len(fixture['dotenv_texts'])} dotenv texts -> {OUT}")
 
 
 if __name__ == "__main__":

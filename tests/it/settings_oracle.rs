@@ -16,6 +16,7 @@ use std::sync::Mutex;
 use serde::Deserialize;
 use serde_json::Value as Json;
 
+use dbtool::settings::dotenv;
 use dbtool::settings::pydantic::{Int, parse_bool, parse_float, parse_int};
 use dbtool::settings::{DEFINITIONS, DotenvChoice, Environment, FlagValues, Settings};
 use dbtool::url::redact_url;
@@ -28,6 +29,7 @@ struct Fixture {
     versions: BTreeMap<String, String>,
     cases: Vec<Case>,
     conversions: Vec<Conversion>,
+    dotenv_texts: Vec<DotenvText>,
 }
 
 #[derive(Deserialize)]
@@ -53,6 +55,15 @@ struct Conversion {
     kind: String,
     text: String,
     value: Json,
+}
+
+/// python-dotenv's `dotenv_values` on a text of `.env` syntax fragments.
+#[derive(Deserialize)]
+struct DotenvText {
+    text: String,
+    environment: Vec<(String, String)>,
+    values: Vec<(String, Option<String>)>,
+    skipped_statements: usize,
 }
 
 fn fixture() -> Fixture {
@@ -288,6 +299,38 @@ fn every_conversion_agrees_with_pydantic() {
     }
     assert!(fixture.conversions.len() >= 1000);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn every_dotenv_text_reads_as_python_dotenv_reads_it() {
+    let fixture = fixture();
+    let mut failures = Vec::new();
+    for case in &fixture.dotenv_texts {
+        let text = dotenv::decode(case.text.as_bytes()).expect("the fixture's texts are UTF-8");
+        let parsed = dotenv::parse(&text);
+        let ours: Vec<(String, Option<String>)> =
+            dotenv::resolve_variables(&parsed.assignments, &case.environment)
+                .iter()
+                .map(|(key, value)| (key.to_string(), value.map(str::to_string)))
+                .collect();
+        if ours != case.values || parsed.skipped_lines.len() != case.skipped_statements {
+            failures.push(format!(
+                "{:?}: dbtool {ours:?}, {} skipped; python-dotenv {:?}, {} skipped",
+                case.text,
+                parsed.skipped_lines.len(),
+                case.values,
+                case.skipped_statements
+            ));
+        }
+    }
+    assert!(fixture.dotenv_texts.len() >= 1000);
+    assert!(
+        failures.is_empty(),
+        "{} of {} disagree:\n{}",
+        failures.len(),
+        fixture.dotenv_texts.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
