@@ -18,7 +18,7 @@ use crate::cli::{Cli, Command, Format, GlobalArgs};
 use crate::exit::{self, Outcome};
 use crate::interrupt::Interrupt;
 use crate::output::Printer;
-use crate::settings::{DotenvChoice, FlagValues, Settings};
+use crate::settings::{DotenvChoice, Environment, FlagValues, Settings};
 
 /// Runs one parsed command line to its outcome.
 pub fn run(cli: Cli) -> Result<Outcome> {
@@ -72,11 +72,17 @@ impl Context<'_> {
             (Some(path), false) => DotenvChoice::File(path.clone()),
             (None, false) => DotenvChoice::WorkingDirectory,
         };
-        let settings = Settings::resolve(flags, &dotenv)?;
+        let settings = Settings::resolve(flags, &dotenv, &Environment::of_process())?;
         if let Some(path) = &settings.dotenv_path {
             self.printer
                 .progress
                 .info(&format!("read settings from {}", path.display()));
+            for line in &settings.skipped_lines {
+                self.printer.progress.warn(&format!(
+                    "{}: the statement on line {line} cannot be parsed; python-dotenv skips it, so the application and dbtool ignore it",
+                    path.display()
+                ));
+            }
         }
         self.printer.progress.echo = settings.echo();
         Ok(settings)

@@ -27,6 +27,7 @@ mod ping;
 mod pool_bench;
 mod poolers;
 mod settings;
+mod settings_oracle;
 mod target_agreement;
 mod url_oracle;
 mod url_properties;

@@ -153,17 +153,109 @@ fn a_password_from_dotenv_never_shows() {
     assert!(!result.stderr.contains(secret), "{}", result.stderr);
 }
 
+/// python-dotenv skips a statement it cannot parse (with a warning) and reads the rest; the
+/// application starts, so dbtool reads the same values and says which line was skipped.
 #[test]
-fn a_garbage_dotenv_line_exits_3_without_showing_its_value() {
+fn a_garbage_dotenv_line_is_skipped_with_a_warning_as_the_application_does() {
     let dir = tempfile::tempdir().unwrap();
     fs::write(
         dir.path().join(".env"),
-        "DB_POOL_SIZE=5\nthis is not 'an assignment\n",
+        "DB_POOL_SIZE=6\nthis is not 'an Zq7-garbage-secret\nDB_ECHO=on\n",
     )
     .unwrap();
+    let (result, json) = run_json(dbtool(dir.path()).args(["settings", "--format", "json"]));
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    assert_eq!(json["db_pool_size"]["value"], 6);
+    assert_eq!(json["db_echo"]["value"], true);
+    assert_eq!(result.stderr.lines().count(), 1, "{}", result.stderr);
+    assert!(
+        result.stderr.starts_with("dbtool: warning: ")
+            && result.stderr.contains(".env")
+            && result.stderr.contains("line 2"),
+        "{}",
+        result.stderr
+    );
+    assert!(!result.stderr.contains("Zq7-garbage-secret"));
+}
+
+/// python-dotenv expands `${VAR:-default}` (in single quotes too) from the file's earlier
+/// values and the environment; the last of two assignments wins; `\n` in double quotes is a
+/// newline; pydantic reads `7_000` as an int.
+#[test]
+fn the_issues_measured_differences_now_agree() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join(".env"),
+        "DATABASE_URL=postgresql+asyncpg://u:Zq7-secret@${DB_HOST:-fallback}/db\n\
+         DB_POOL_SIZE=3\nDB_POOL_SIZE=7_000\n\
+         DB_MAX_OVERFLOW='${OVERFLOW}'\n",
+    )
+    .unwrap();
+    let (result, json) = run_json(
+        dbtool(dir.path())
+            .args(["settings", "--format", "json"])
+            .env("OVERFLOW", "4"),
+    );
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    assert_eq!(
+        json["database_url"]["value"],
+        "postgresql+asyncpg://u:***@fallback/db"
+    );
+    assert_eq!(json["db_pool_size"]["value"], 7000);
+    assert_eq!(json["db_max_overflow"]["value"], 4);
+    assert!(!result.stdout.contains("Zq7-secret"));
+}
+
+/// A value the application accepts but dbtool cannot use is refused in one line that says so,
+/// naming the variable and where it came from; one the application refuses says that instead.
+#[test]
+fn dbtool_says_where_it_must_differ_from_the_application() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join(".env"), "DB_POOL_TIMEOUT=inf\n").unwrap();
     let result = run(dbtool(dir.path()).arg("settings"));
     assert_eq!(result.code, 3, "{}", result.stderr);
-    assert!(result.stderr.contains(".env"), "{}", result.stderr);
+    assert_eq!(result.stderr.lines().count(), 1, "{}", result.stderr);
+    assert!(
+        result
+            .stderr
+            .contains("DB_POOL_TIMEOUT=\"inf\" (from .env (")
+            && result
+                .stderr
+                .contains("accepted by the application, but dbtool cannot use it"),
+        "{}",
+        result.stderr
+    );
+    let result = run(dbtool(dir.path()).arg("settings").env("db_pool_size", "-5"));
+    assert_eq!(result.code, 3, "{}", result.stderr);
+    assert!(
+        result.stderr.contains("DB_POOL_SIZE=\"-5\" (from env)")
+            && result.stderr.contains("accepted by the application"),
+        "{}",
+        result.stderr
+    );
+    // The application refuses DB_ECHO=" true": that comes first, even before DB_POOL_TIMEOUT.
+    let result = run(dbtool(dir.path()).arg("settings").env("DB_ECHO", " true"));
+    assert_eq!(result.code, 3, "{}", result.stderr);
+    assert!(
+        result.stderr.contains("DB_ECHO=\" true\" (from env)")
+            && result.stderr.contains("the application refuses it too"),
+        "{}",
+        result.stderr
+    );
+}
+
+/// python's open(..., encoding="utf-8") refuses the file, and the application does not start.
+#[test]
+fn a_dotenv_file_that_is_not_utf8_exits_3_naming_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join(".env"), b"DB_POOL_SIZE=5\nDB_ECHO=\xff\n").unwrap();
+    let result = run(dbtool(dir.path()).arg("settings"));
+    assert_eq!(result.code, 3, "{}", result.stderr);
+    assert!(
+        result.stderr.contains("line 2 is not UTF-8") && result.stderr.contains(".env"),
+        "{}",
+        result.stderr
+    );
 }
 
 #[test]
