@@ -20,6 +20,7 @@ pub mod pooler;
 pub mod progress;
 pub mod secret;
 pub mod settings;
+pub mod system;
 pub mod url;
 pub mod wire;
 

@@ -5,6 +5,7 @@ use crate::conn::target::{Endpoint, EndpointError, Resolved, SessionAttrs, parse
 use crate::conn::tls::SslMode;
 use crate::driver::{ASYNCPG_FIX, PSYCOPG_FIX};
 use crate::secret::Secret;
+use crate::url::dialect::ApplicationReading;
 use crate::url::libpq::{self, Ambiguity, AmbiguityKind, ConnInfo};
 use crate::url::sqlalchemy::{Driver, Scheme, SqlalchemyReading};
 
@@ -559,6 +560,64 @@ fn multi_host(context: &Context<'_>, findings: &mut Vec<Finding>) {
             ),
         ));
     }
+}
+
+/// Where the application's stack reads the URL differently from libpq: the driver refusing
+/// what SQLAlchemy passes it, hosts the dialect drops, and a string psql would refuse although
+/// the application reads it.
+pub fn application(
+    scheme: &Scheme,
+    sqlalchemy: &Result<SqlalchemyReading, String>,
+    application: &ApplicationReading,
+    url: &str,
+    psql_rejects: Option<String>,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let driver = application.driver;
+    if let Some(error) = application.driver_error() {
+        findings.push(finding(
+            "driver-refuses-arguments",
+            Level::Error,
+            format!(
+                "{} refuses what SQLAlchemy passes it, so every connection fails: {}",
+                driver.name(),
+                crate::url::redact_message(error, url)
+            ),
+        ));
+    }
+    if let Ok(reading) = sqlalchemy
+        && let Some(host) = reading.host.as_ref().filter(|h| !h.is_empty())
+        && reading.query_value("host").is_some()
+    {
+        let given = |key: &str| {
+            application
+                .connect
+                .kwargs
+                .get(key)
+                .map_or("(none)".to_string(), |v| v.py_repr())
+        };
+        findings.push(finding(
+            "dialect-drops-host",
+            Level::Error,
+            format!(
+                "SQLAlchemy's {} dialect drops the host {host:?} written before the path: ?host= replaces it, and the driver gets host={} port={}; list every host in ?host= (host=h1:5432&host=h2:5432)",
+                driver.name(),
+                given("host"),
+                given("port")
+            ),
+        ));
+    }
+    if let Some(message) = psql_rejects {
+        findings.push(finding(
+            "psql-rejects-url",
+            Level::Warning,
+            format!(
+                "psql and libpq would reject this string ({message}), but the application reads it: SQLAlchemy decodes the URL leniently and {} receives keyword arguments; do not hand this URL to psql, pg_dump or pg_isready as is (`dbtool check-url` shows the libpq forms)",
+                scheme.effective_driver().name()
+            ),
+        ));
+    }
+    findings
 }
 
 /// What can be said about a pooler without connecting: a well-known pooler port or host name,

@@ -8,6 +8,7 @@ mod findings;
 use crate::conn::target::{Endpoint, ProcessEnvironment, Resolved};
 use crate::exit::Outcome;
 use crate::secret::MASK;
+use crate::url::dialect::{self, ApplicationReading};
 use crate::url::libpq::{ConnInfo, ParseOptions};
 use crate::url::sqlalchemy::{self, Driver, Scheme, SqlalchemyReading};
 use conversions::Conversion;
@@ -49,6 +50,9 @@ pub struct CheckUrlReport {
     /// they cannot be laid out.
     pub hosts: Vec<Endpoint>,
     pub sqlalchemy: Option<Result<SqlalchemyReading, String>>,
+    /// The application's reading: the dialect's arguments for the driver and what the driver
+    /// makes of them; `Err`: SQLAlchemy cannot build them (password pieces masked).
+    pub application: Option<Result<ApplicationReading, String>>,
     pub explanation: Vec<Part>,
     pub findings: Vec<Finding>,
     pub conversions: Vec<Conversion>,
@@ -72,6 +76,7 @@ pub fn check_url(config: &CheckUrlConfig) -> CheckUrlReport {
         driver_only_parameters: Vec::new(),
         hosts: Vec::new(),
         sqlalchemy: None,
+        application: None,
         explanation: Vec::new(),
         findings: Vec::new(),
         conversions: Vec::new(),
@@ -95,16 +100,42 @@ pub fn check_url(config: &CheckUrlConfig) -> CheckUrlReport {
     let sqlalchemy = sqlalchemy::read_as_sqlalchemy(url);
     report.scheme = Some(scheme.clone());
     report.sqlalchemy = Some(sqlalchemy.clone());
+    let application = ApplicationReading::read(
+        url,
+        scheme.effective_driver(),
+        config.libpq_major,
+        &dialect::ProcessEnvironment,
+    )
+    .map_err(|error| crate::url::redact_message(&error, url));
+    report.application = Some(application.clone());
+    // Where libpq refuses the string but the application reads it (a `%` escape SQLAlchemy takes
+    // literally), the rest is explained from what the driver really receives.
+    let mut psql_rejects = None;
     let info = match parsed {
         Ok(info) => info,
         Err(error) => {
-            report.findings =
-                findings::from_ambiguities(&error.ambiguities, &scheme, config.show_password);
-            report.error = Some(ParseFailure {
-                message: format!("libpq would reject this URL: {}", error.message),
-                position: error.position.map(|p| crate::url::map_position(p, &scheme)),
+            let driver_info = application.as_ref().ok().and_then(|app| {
+                let conninfo = app.libpq_equivalent(config.libpq_major)?;
+                crate::url::libpq::parse_conninfo_with(&conninfo, options).ok()
             });
-            return report;
+            match driver_info {
+                Some(info) if scheme.driver.is_some() => {
+                    psql_rejects = Some(error.message.clone());
+                    info
+                }
+                _ => {
+                    report.findings = findings::from_ambiguities(
+                        &error.ambiguities,
+                        &scheme,
+                        config.show_password,
+                    );
+                    report.error = Some(ParseFailure {
+                        message: format!("libpq would reject this URL: {}", error.message),
+                        position: error.position.map(|p| crate::url::map_position(p, &scheme)),
+                    });
+                    return report;
+                }
+            }
         }
     };
     report.libpq = masked_pairs(&info, config.show_password);
@@ -131,13 +162,33 @@ pub fn check_url(config: &CheckUrlConfig) -> CheckUrlReport {
             }
         }
     }
-    if let Err(message) = &sqlalchemy {
-        report.error = Some(ParseFailure {
-            message: message.clone(),
-            position: None,
-        });
-        return report;
+    let application = match &application {
+        Ok(application) => application,
+        Err(message) => {
+            report.error = Some(ParseFailure {
+                message: format!("the application cannot use this URL: {message}"),
+                position: None,
+            });
+            return report;
+        }
+    };
+    let mut found = findings::application(&scheme, &sqlalchemy, application, url, psql_rejects);
+    // An unknown keyword already has its own finding, with the fix (asyncpg-sslmode, ...).
+    let named = report.findings.iter().any(|f| {
+        matches!(
+            f.code,
+            "asyncpg-sslmode" | "driver-libpq-parameter" | "driver-unknown-parameter"
+        )
+    });
+    if named
+        && application
+            .driver_error()
+            .is_some_and(|e| e.starts_with("TypeError: got an unexpected keyword argument"))
+    {
+        found.retain(|f| f.code != "driver-refuses-arguments");
     }
+    report.findings.extend(found);
+    report.findings.sort_by_key(|f| std::cmp::Reverse(f.level));
     report.valid = true;
     let has = |level: Level| report.findings.iter().any(|f| f.level == level);
     report.outcome = if has(Level::Error) || (config.strict && has(Level::Warning)) {

@@ -33,18 +33,7 @@ pub fn os_user() -> String {
         .ok()
         .filter(|u| !u.is_empty())
         .unwrap_or_else(|| {
-            // SAFETY: geteuid has no preconditions and cannot fail.
-            let uid = unsafe { libc::geteuid() };
-            passwd_name(uid).unwrap_or_else(|| uid.to_string())
+            let uid = crate::system::effective_uid();
+            crate::system::passwd_name(uid).unwrap_or_else(|| uid.to_string())
         })
-}
-
-fn passwd_name(uid: u32) -> Option<String> {
-    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
-    passwd.lines().find_map(|line| {
-        let mut fields = line.split(':');
-        let name = fields.next()?;
-        let id: u32 = fields.nth(1)?.parse().ok()?;
-        (id == uid).then(|| name.to_string())
-    })
 }

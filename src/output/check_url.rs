@@ -7,6 +7,7 @@ use serde_json::{Map, Value as Json, json};
 use crate::check_url::CheckUrlReport;
 use crate::cli::Format;
 use crate::secret::MASK;
+use crate::url::dialect::{self, ApplicationReading, AsyncpgAddr, DriverReading, Kwargs, PyValue};
 
 pub fn write_check_url(
     out: &mut dyn Write,
@@ -45,6 +46,11 @@ fn write_text(out: &mut dyn Write, report: &CheckUrlReport, color: bool) -> io::
             "Query parameters for the driver only (libpq never sees them): {}",
             report.driver_only_parameters.join(", ")
         )?;
+    }
+    if let Some(Ok(application)) = &report.application {
+        for line in application_lines(application, report.show_password) {
+            writeln!(out, "{line}")?;
+        }
     }
     if report.findings.is_empty() {
         writeln!(out, "No findings.")?;
@@ -89,6 +95,9 @@ fn to_json(report: &CheckUrlReport) -> Json {
         "driver_only_parameters": report.driver_only_parameters,
         "hosts": report.hosts.iter().map(|h| json!({"host": h.hostaddr.map_or_else(|| h.name(), |a| a.to_string()), "port": h.port.to_string(), "kind": h.kind.key()})).collect::<Vec<_>>(),
         "sqlalchemy": sqlalchemy_json(report),
+        "driver_args": application_args(report),
+        "driver_kwargs": application_kwargs(report),
+        "driver_connection": application_connection(report),
         "explanation": report.explanation.iter().map(|p| json!({"part": p.part, "value": p.value, "meaning": p.meaning})).collect::<Vec<_>>(),
         "findings": report.findings.iter().map(|f| json!({"code": f.code, "level": f.level.name(), "message": f.message})).collect::<Vec<_>>(),
         "conversions": report.conversions.iter().map(|c| (c.key.to_string(), c.value.clone().map_or(Json::Null, Json::String))).collect::<Map<_, _>>(),
@@ -115,4 +124,124 @@ fn sqlalchemy_json(report: &CheckUrlReport) -> Json {
         Some(Err(message)) => json!({"error": message}),
         None => Json::Null,
     }
+}
+
+/// The dialect's keyword arguments with the password masked (unless shown).
+fn shown_kwargs(application: &ApplicationReading, show_password: bool) -> Kwargs {
+    let mut kwargs = application.connect.kwargs.clone();
+    if !show_password {
+        for (key, value) in &mut kwargs.0 {
+            if key == "password" {
+                *value = PyValue::Str(MASK.to_string());
+            }
+        }
+    }
+    kwargs
+}
+
+fn application_args(report: &CheckUrlReport) -> Json {
+    match &report.application {
+        Some(Ok(application)) => application
+            .connect
+            .args
+            .iter()
+            .map(PyValue::to_json)
+            .collect(),
+        _ => Json::Null,
+    }
+}
+
+fn application_kwargs(report: &CheckUrlReport) -> Json {
+    match &report.application {
+        Some(Ok(application)) => shown_kwargs(application, report.show_password)
+            .0
+            .iter()
+            .map(|(k, v)| (k.clone(), v.to_json()))
+            .collect::<Map<_, _>>()
+            .into(),
+        Some(Err(error)) => json!({"error": error}),
+        None => Json::Null,
+    }
+}
+
+/// What the driver makes of the arguments: libpq's conninfo, or asyncpg's resolution.
+fn application_connection(report: &CheckUrlReport) -> Json {
+    let Some(Ok(application)) = &report.application else {
+        return Json::Null;
+    };
+    match &application.reading {
+        DriverReading::Libpq(Err(error)) | DriverReading::Asyncpg(Err(error)) => {
+            json!({"error": error})
+        }
+        DriverReading::Libpq(Ok(_)) => {
+            json!({"conninfo": shown_conninfo(application, report.show_password)})
+        }
+        DriverReading::Asyncpg(Ok(connection)) => json!({
+            "addrs": connection.addrs.iter().map(|a| match a {
+                AsyncpgAddr::Socket(path) => json!({"socket": path}),
+                AsyncpgAddr::Tcp(host, port) => json!({"host": host, "port": port}),
+            }).collect::<Vec<_>>(),
+            "user": connection.user.to_json(),
+            "database": connection.database.to_json(),
+            "password_source": connection.password,
+            "sslmode": connection.sslmode,
+            "target_session_attrs": connection.target_session_attrs,
+        }),
+        DriverReading::Unmodelled => Json::Null,
+    }
+}
+
+/// The conninfo libpq receives, built from the masked arguments.
+fn shown_conninfo(application: &ApplicationReading, show_password: bool) -> String {
+    let kwargs = shown_kwargs(application, show_password);
+    dialect::libpq_conninfo(application.driver, &kwargs, u32::MAX).unwrap_or_default()
+}
+
+fn application_lines(application: &ApplicationReading, show_password: bool) -> Vec<String> {
+    let driver = application.driver.name();
+    let kwargs = shown_kwargs(application, show_password);
+    let mut arguments: Vec<String> = application
+        .connect
+        .args
+        .iter()
+        .map(PyValue::py_repr)
+        .collect();
+    arguments.extend(kwargs.0.iter().map(|(k, v)| format!("{k}={}", v.py_repr())));
+    let mut lines = vec![format!(
+        "SQLAlchemy calls {driver}.connect({})",
+        arguments.join(", ")
+    )];
+    match &application.reading {
+        DriverReading::Libpq(Ok(_)) => lines.push(format!(
+            "libpq receives: {}",
+            shown_conninfo(application, show_password)
+        )),
+        DriverReading::Libpq(Err(error)) | DriverReading::Asyncpg(Err(error)) => {
+            lines.push(format!("{driver} refuses it: {error}"))
+        }
+        DriverReading::Asyncpg(Ok(connection)) => {
+            let addrs: Vec<String> = connection
+                .addrs
+                .iter()
+                .map(|a| match a {
+                    AsyncpgAddr::Socket(path) => path.clone(),
+                    AsyncpgAddr::Tcp(host, port) => format!("{host}:{port}"),
+                })
+                .collect();
+            lines.push(format!(
+                "asyncpg tries {} as user {}, database {}, sslmode {}, {}",
+                addrs.join(", "),
+                connection.user.py_str(),
+                connection.database.py_str(),
+                connection.sslmode,
+                match connection.password {
+                    Some("password") => "password from the URL",
+                    Some(_) => "password from PGPASSWORD",
+                    None => "no password (or the password file)",
+                }
+            ));
+        }
+        DriverReading::Unmodelled => {}
+    }
+    lines
 }

@@ -525,6 +525,28 @@ pub trait AsyncpgEnvironment {
     fn dot_postgresql(&self, name: &str) -> (String, bool);
 }
 
+/// The process's environment, as asyncpg reads it.
+pub struct ProcessEnvironment;
+
+impl AsyncpgEnvironment for ProcessEnvironment {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
+
+    fn login_name(&self) -> Option<String> {
+        ["LOGNAME", "USER", "LNAME", "USERNAME"]
+            .into_iter()
+            .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+            .or_else(|| crate::system::passwd_name(crate::system::effective_uid()))
+    }
+
+    fn dot_postgresql(&self, name: &str) -> (String, bool) {
+        let home = std::env::var("HOME").unwrap_or_default();
+        let path = std::path::Path::new(&home).join(".postgresql").join(name);
+        (path.display().to_string(), path.is_file())
+    }
+}
+
 /// SQLAlchemy's `AsyncAdapt_asyncpg_dbapi.connect`, then `asyncpg.connect`'s signature and its
 /// argument resolution (`_parse_connect_arguments`, `_parse_connect_dsn_and_args` without a
 /// DSN); the error is the exception the application would get.
@@ -789,6 +811,92 @@ fn python_float_repr(value: f64) -> String {
         format!("{value:.1}")
     } else {
         value.to_string()
+    }
+}
+
+/// What the driver makes of the keyword arguments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DriverReading {
+    /// psycopg and psycopg2: the conninfo libpq receives, or the driver's error.
+    Libpq(Result<String, String>),
+    /// asyncpg's own resolution, or its error.
+    Asyncpg(Result<AsyncpgConnection, String>),
+    /// pg8000: not modelled beyond its arguments.
+    Unmodelled,
+}
+
+/// The application's reading of a URL: SQLAlchemy's arguments, then the driver's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApplicationReading {
+    pub driver: Driver,
+    pub connect: ConnectArgs,
+    pub reading: DriverReading,
+}
+
+impl ApplicationReading {
+    /// make_url → create_connect_args → the driver. `Err`: SQLAlchemy cannot build the
+    /// driver's arguments (the application cannot start), as Python prints the exception.
+    pub fn read(
+        url: &str,
+        driver: Driver,
+        libpq_major: u32,
+        env: &dyn AsyncpgEnvironment,
+    ) -> Result<ApplicationReading, String> {
+        let parsed = crate::url::sqlalchemy::read_as_sqlalchemy(url)?;
+        let connect = create_connect_args(driver, &parsed)?;
+        let reading = match driver {
+            Driver::Psycopg | Driver::Psycopg2 | Driver::Psycopg2cffi => {
+                DriverReading::Libpq(libpq_conninfo(driver, &connect.kwargs, libpq_major))
+            }
+            Driver::Asyncpg => DriverReading::Asyncpg(asyncpg_connection(&connect.kwargs, env)),
+            Driver::Pg8000 => DriverReading::Unmodelled,
+        };
+        Ok(ApplicationReading {
+            driver,
+            connect,
+            reading,
+        })
+    }
+
+    /// The driver's refusal, when it refuses its arguments (at connect time).
+    pub fn driver_error(&self) -> Option<&str> {
+        match &self.reading {
+            DriverReading::Libpq(Err(error)) | DriverReading::Asyncpg(Err(error)) => Some(error),
+            _ => None,
+        }
+    }
+
+    /// A conninfo that reaches what the application reaches, for dbtool's own connections: the
+    /// libpq drivers' own; for asyncpg and pg8000, their host, port, user, password, database
+    /// and TLS mode in libpq's words. `None` when the driver refuses its arguments.
+    pub fn libpq_equivalent(&self, libpq_major: u32) -> Option<String> {
+        match &self.reading {
+            DriverReading::Libpq(result) => result.as_ref().ok().cloned(),
+            DriverReading::Asyncpg(Err(_)) => None,
+            DriverReading::Asyncpg(Ok(_)) | DriverReading::Unmodelled => {
+                let mut kwargs = Kwargs::default();
+                for (key, value) in &self.connect.kwargs.0 {
+                    let key = match key.as_str() {
+                        "database" => "dbname",
+                        "ssl" if SSL_MODES.contains(&value.py_str().as_str()) => "sslmode",
+                        "host" | "port" | "user" | "password" | "target_session_attrs" => key,
+                        _ => continue,
+                    };
+                    let value = match value {
+                        PyValue::List(items) | PyValue::Tuple(items) => PyValue::Str(
+                            items
+                                .iter()
+                                .map(PyValue::py_str)
+                                .collect::<Vec<_>>()
+                                .join(","),
+                        ),
+                        other => other.clone(),
+                    };
+                    kwargs.set(key, value);
+                }
+                libpq_conninfo(Driver::Psycopg2, &kwargs, libpq_major).ok()
+            }
+        }
     }
 }
 

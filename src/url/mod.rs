@@ -6,7 +6,7 @@ pub mod libpq;
 mod redact;
 pub mod sqlalchemy;
 
-pub use redact::{redact_text, redact_url};
+pub use redact::{redact_message, redact_text, redact_url};
 
 use anyhow::Result;
 
@@ -20,6 +20,37 @@ pub fn parse_database_url(url: &str) -> Result<(Scheme, ConnInfo)> {
     let scheme = sqlalchemy::parse_scheme(url)
         .map_err(|e| invalid(format!("invalid URL: {}", e.message)))?;
     let (parsed, _) = libpq_reading(url, &scheme, ParseOptions::default());
+    // A URL with a driver is read as the application reads it where that differs from libpq's
+    // reading of the same string: where libpq refuses it (a `%` escape SQLAlchemy takes
+    // literally), or where the dialect rewrites the hosts (`?host=`).
+    let rewrites_hosts = sqlalchemy::read_as_sqlalchemy(url)
+        .is_ok_and(|reading| reading.query_value("host").is_some());
+    if scheme.driver.is_some() && (parsed.is_err() || rewrites_hosts) {
+        let major = ParseOptions::default().libpq_major;
+        let application = dialect::ApplicationReading::read(
+            url,
+            scheme.effective_driver(),
+            major,
+            &dialect::ProcessEnvironment,
+        )
+        .map_err(|e| {
+            invalid(format!(
+                "the application cannot use the URL {}: {}; run `dbtool check-url` for details",
+                redact_url(url),
+                redact_message(&e, url)
+            ))
+        })?;
+        let conninfo = application.libpq_equivalent(major).ok_or_else(|| {
+            invalid(format!(
+                "the driver refuses the URL {}: {}; run `dbtool check-url` for details",
+                redact_url(url),
+                redact_message(application.driver_error().unwrap_or("unknown error"), url)
+            ))
+        })?;
+        let info = libpq::parse_conninfo_with(&conninfo, ParseOptions::default())
+            .map_err(|e| invalid(format!("the driver's connection string: {}", e.message)))?;
+        return Ok((scheme, info));
+    }
     let info = parsed.map_err(|e| {
         invalid(format!(
             "invalid URL {}: {}; run `dbtool check-url` for details",

@@ -46,6 +46,37 @@ pub fn redact_url(url: &str) -> String {
     out
 }
 
+/// A message about `url` (a library's exception quoting part of it) with every piece of the URL's
+/// password masked: the password as libpq and as SQLAlchemy find it, raw and decoded, and its
+/// parts between `@`, `:` and `/` (a misplaced `@` can make SQLAlchemy quote a piece of the
+/// password as a port).
+pub fn redact_message(message: &str, url: &str) -> String {
+    let (libpq_password, _) = userinfo_password(url);
+    let mut secrets: Vec<String> = Vec::new();
+    for range in libpq_password
+        .into_iter()
+        .chain(sqlalchemy::password_span(url))
+    {
+        let raw = &url[range];
+        for whole in [raw.to_string(), sqlalchemy::unquote(raw)] {
+            secrets.extend(
+                whole
+                    .split(['@', ':', '/'])
+                    .filter(|piece| piece.len() >= 3)
+                    .map(str::to_string),
+            );
+            secrets.push(whole);
+        }
+    }
+    secrets.retain(|secret| secret.len() >= 2);
+    secrets.sort_by_key(|secret| std::cmp::Reverse(secret.len()));
+    let mut out = message.to_string();
+    for secret in secrets {
+        out = out.replace(&secret, MASK);
+    }
+    out
+}
+
 /// Any free text (an error message, a clap usage error) with every URL-like token's password masked.
 pub fn redact_text(text: &str) -> String {
     if !text.contains("://") && !text.to_ascii_lowercase().contains("password") {

@@ -107,9 +107,27 @@ fn asyncpg_with_sslmode_is_flagged_with_the_ssl_fix() {
         finding["message"].as_str().unwrap().contains("ssl=require"),
         "{finding}"
     );
-    let (result, json) = check(&["postgresql+asyncpg://app@db.example.com/app?ssl=verify-full"]);
+    // asyncpg verifies against ~/.postgresql/root.crt, and refuses to start without it.
+    let dir = tempfile::tempdir().unwrap();
+    let url = "postgresql+asyncpg://app@db.example.com/app?ssl=verify-full";
+    let (result, json) = run_json(dbtool(dir.path()).args(["check-url", "--format", "json", url]));
+    assert_eq!(result.code, 1, "{json}");
+    assert!(
+        json["driver_connection"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("root certificate file"),
+        "{json}"
+    );
+    std::fs::create_dir(dir.path().join(".postgresql")).unwrap();
+    std::fs::write(dir.path().join(".postgresql/root.crt"), "").unwrap();
+    let (result, json) = run_json(dbtool(dir.path()).args(["check-url", "--format", "json", url]));
     assert_eq!(result.code, 0, "{json}");
     assert_eq!(json["driver_only_parameters"], json!(["ssl"]));
+    assert_eq!(
+        json["driver_connection"]["sslmode"], "verify-full",
+        "{json}"
+    );
 }
 
 #[test]
@@ -283,4 +301,58 @@ fn a_pooler_port_or_name_warns_for_the_drivers_it_breaks() {
             );
         }
     }
+}
+
+/// The application's reading first: SQLAlchemy's make_url and the dialect's arguments decide
+/// validity; libpq's reading of the same string is what psql would do.
+#[test]
+fn the_application_reading_decides_validity_and_libpq_differences_are_findings() {
+    // SQLAlchemy's lenient unquoting passes the password as written: the application connects.
+    let (result, json) = check(&["postgresql+psycopg://u:p%zz@h/db"]);
+    assert_eq!(result.code, 0, "{json}");
+    assert_eq!(json["valid"], true);
+    assert!(
+        codes(&json).contains(&"psql-rejects-url".to_string()),
+        "{json}"
+    );
+    assert_eq!(json["driver_kwargs"]["password"], "***");
+    assert_eq!(
+        json["driver_connection"]["conninfo"],
+        "host=h dbname=db user=u password=***"
+    );
+    assert!(!result.stdout.contains("p%zz"), "{}", result.stdout);
+
+    // An empty port: SQLAlchemy raises ValueError, the application cannot start.
+    let (result, json) = check(&["postgresql+asyncpg://u@h:/db"]);
+    assert_eq!(result.code, 3, "{json}");
+    assert_eq!(json["valid"], false);
+    assert!(
+        json["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("ValueError: invalid literal for int() with base 10: ''"),
+        "{json}"
+    );
+
+    // ?host= replaces the host before the path.
+    let (result, json) = check(&["postgresql+psycopg://u:p@h1:5432/db?host=h2:5433&host=h3"]);
+    assert_eq!(result.code, 1, "{json}");
+    assert!(
+        codes(&json).contains(&"dialect-drops-host".to_string()),
+        "{json}"
+    );
+    assert_eq!(json["driver_kwargs"]["host"], "h2,h3");
+    assert_eq!(json["driver_kwargs"]["port"], "5433,");
+
+    // asyncpg's own resolution: no host means its socket directories, then localhost.
+    let (result, json) = check(&["postgresql+asyncpg://app:s3cret@/app"]);
+    assert_eq!(result.code, 0, "{json}");
+    let addrs = json["driver_connection"]["addrs"].as_array().unwrap();
+    assert_eq!(
+        addrs[0]["socket"], "/run/postgresql/.s.PGSQL.5432",
+        "{json}"
+    );
+    assert_eq!(addrs.last().unwrap()["host"], "localhost");
+    assert_eq!(json["driver_connection"]["password_source"], "password");
+    assert!(!result.stdout.contains("s3cret"), "{}", result.stdout);
 }

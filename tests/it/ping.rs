@@ -533,3 +533,30 @@ fn capacity_warnings_compare_the_pool_with_the_server() {
     let (_, json) = ping_json(dir.path(), &db.url, &["--workers", "1"]);
     assert!(json["findings"].as_array().unwrap().is_empty(), "{json}");
 }
+
+/// ping connects as the application does: a `%` escape psql refuses is taken literally by
+/// SQLAlchemy (the password `p%zz`), so a psycopg URL with it still reaches the server.
+#[test]
+fn a_url_the_application_reads_but_libpq_refuses_is_pinged_as_the_application_reads_it() {
+    if !local() {
+        return;
+    }
+    let db = TestDb::new();
+    let dir = tempfile::tempdir().unwrap();
+    let url = db.url.replacen(
+        "postgresql://postgres@",
+        "postgresql+psycopg://postgres:p%zz@",
+        1,
+    );
+    assert_ne!(
+        url, db.url,
+        "the test URL has the shape postgresql://postgres@..."
+    );
+    let (result, json) = ping_json(dir.path(), &url, &[]);
+    assert_eq!(result.code, 0, "{json}\n{}", result.stderr);
+    assert_eq!(json["status"], "accepting");
+    // psql's reading of the same string is refused: plain libpq URLs keep libpq's rules.
+    let plain = url.replacen("postgresql+psycopg://", "postgresql://", 1);
+    let (result, _) = ping_json(dir.path(), &plain, &[]);
+    assert_eq!(result.code, 3);
+}

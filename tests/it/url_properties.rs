@@ -231,7 +231,18 @@ proptest! {
         let psycopg = form("sqlalchemy_psycopg");
         let (_, back) = parse_database_url(&psycopg)
             .map_err(|e| TestCaseError::fail(format!("{psycopg:?}: {e:#}")))?;
-        prop_assert_eq!(back.pairs(), info.pairs(), "{:?}", psycopg);
+        // Read as the application reads it: SQLAlchemy drops blank query values (`?port=`),
+        // which libpq takes as unset, and its dialect joins the ?host= list with an empty port
+        // per host (`port=","`), which libpq takes as the default port.
+        let default_port = |pairs: Vec<(String, String)>| -> Vec<(String, String)> {
+            pairs
+                .into_iter()
+                .filter(|(key, value)| {
+                    !value.is_empty() && !(key == "port" && value.chars().all(|c| c == ','))
+                })
+                .collect()
+        };
+        prop_assert_eq!(default_port(back.pairs()), default_port(info.pairs()), "{:?}", psycopg);
     }
 
     #[test]
