@@ -3,6 +3,7 @@
 mod check_url;
 mod cli;
 mod completions;
+mod convention_from;
 mod driver_traffic;
 mod exit_codes;
 mod fuzz_corpus;

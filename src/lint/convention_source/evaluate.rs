@@ -440,13 +440,20 @@ impl Evaluator<'_> {
                         at: binding.at,
                     },
                 )),
-                Bound::Import(module) => error(
-                    at,
-                    format!(
-                        "{name} is imported from {module} (line {}); pass that module's file to --convention-from",
-                        binding.at.line
-                    ),
-                ),
+                Bound::Import(module) => {
+                    let file = if module.starts_with('.') {
+                        "that module's file".to_string()
+                    } else {
+                        format!("{}.py", module.replace('.', "/"))
+                    };
+                    error(
+                        at,
+                        format!(
+                            "{name} is imported from {module} (line {}); pass {file} to --convention-from",
+                            binding.at.line
+                        ),
+                    )
+                }
                 Bound::Definition => error(
                     at,
                     format!(

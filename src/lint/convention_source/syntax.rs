@@ -117,7 +117,8 @@ pub(super) enum Block {
 
 #[derive(Debug, Clone, PartialEq)]
 pub(super) enum Statement {
-    /// `import a.b as c`, `from m import x as y`: each bound name with the module it comes from.
+    /// `import a.b as c`, `from m import x as y`: each bound name with the module it comes from
+    /// (`a.b`, `m`).
     Import(Vec<(String, String)>),
     /// `from m import *`.
     StarImport(String),
@@ -270,7 +271,7 @@ fn import(tokens: &[Token]) -> Statement {
         let from = if module.is_empty() {
             path
         } else {
-            format!("{module}.{path}")
+            module.clone()
         };
         bindings.push((bound, from));
     }
@@ -369,30 +370,31 @@ impl Cursor<'_> {
         if self.at_delimiter() {
             return primary;
         }
-        let what = if matches!(self.peek(), Some(TokenKind::Name(n)) if n == "for") {
+        let what = if self.skip_to_delimiter() {
             "a comprehension"
         } else {
             "an expression"
         };
-        self.skip_to_delimiter();
         Expr::Other(what, at)
     }
 
-    /// Skips to the next delimiter at depth 0; after a `for`, to the enclosing bracket.
-    fn skip_to_delimiter(&mut self) {
+    /// Skips to the next delimiter at depth 0; after a `for`, to the enclosing bracket. Says
+    /// whether it skipped a comprehension's `for`.
+    fn skip_to_delimiter(&mut self) -> bool {
         let mut depth = 0usize;
         let mut comprehension = false;
         while let Some(kind) = self.peek() {
             match kind {
                 TokenKind::Op("(" | "[" | "{") => depth += 1,
-                TokenKind::Op(")" | "]" | "}") if depth == 0 => return,
+                TokenKind::Op(")" | "]" | "}") if depth == 0 => return comprehension,
                 TokenKind::Op(")" | "]" | "}") => depth -= 1,
                 TokenKind::Name(n) if n == "for" && depth == 0 => comprehension = true,
-                _ if depth == 0 && !comprehension && self.at_delimiter() => return,
+                _ if depth == 0 && !comprehension && self.at_delimiter() => return false,
                 _ => {}
             }
             self.i += 1;
         }
+        comprehension
     }
 
     /// Skips past the bracket that closes the one just consumed.
@@ -509,7 +511,7 @@ impl Cursor<'_> {
             }
             TokenKind::Op("{") => self.dict(at),
             TokenKind::Op(_) => {
-                self.skip_to_delimiter();
+                let _ = self.skip_to_delimiter();
                 Expr::Other("an expression", at)
             }
         }
@@ -622,7 +624,7 @@ mod tests {
     #[test]
     fn what_is_not_a_literal_says_what_it_is() {
         let parsed = statements(
-            "a = {k: v for k, v in x}\nb = 'a' + 'b'\nc = {'a', 'b'}\nd = (1, 2)\ne = ('x')\n",
+            "a = {k: v for k, v in x}\nb = 'a' + 'b'\nc = {'a', 'b'}\nd = (1, 2)\ne = ('x')\nf = {k: k + v for k, v in x}\n",
         );
         let values: Vec<Expr> = parsed
             .into_iter()
@@ -636,6 +638,7 @@ mod tests {
         assert!(matches!(values[2], Expr::Other("a set", _)));
         assert!(matches!(values[3], Expr::Other("a tuple", _)));
         assert_eq!(text(&values[4]), "x");
+        assert!(matches!(values[5], Expr::Other("a dict comprehension", _)));
     }
 
     #[test]
@@ -646,8 +649,8 @@ mod tests {
         assert_eq!(
             parsed[0].0,
             Statement::Import(vec![
-                ("c".into(), "app.core.conventions".into()),
-                ("X".into(), "app.core.X".into())
+                ("c".into(), "app.core".into()),
+                ("X".into(), "app.core".into())
             ])
         );
         assert_eq!(
