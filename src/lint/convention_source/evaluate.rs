@@ -1,10 +1,10 @@
 //! Finding the convention in a module and evaluating it, literals only (see the module docs of
 //! `convention_source` for what is accepted).
 
+use super::found::{Entry, Found, Position, SourceConvention, SourceError};
 use super::lexer::StrLiteral;
 use super::module::{Bound, Module};
 use super::syntax::{Argument, DictEntry, Expr};
-use super::{Entry, Found, Position, SourceConvention, SourceError};
 use crate::lint::naming::{Kind, NamingConvention};
 
 /// What to do when the value is not a literal.

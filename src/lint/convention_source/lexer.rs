@@ -3,7 +3,7 @@
 //! names, operators, and string literals decoded as Python decodes them (prefixes, triple
 //! quotes, escapes). Numbers are kept as opaque tokens.
 
-use super::Position;
+use super::found::Position;
 
 /// One token of a logical line.
 #[derive(Debug, Clone, PartialEq)]
@@ -186,16 +186,12 @@ impl Lexer {
         if c.is_ascii_digit() || (c == '.' && self.peek(1).is_some_and(|d| d.is_ascii_digit())) {
             let hex = c == '0' && matches!(self.peek(1), Some('x' | 'X'));
             while let Some(d) = self.peek(0) {
-                if d.is_alphanumeric() || d == '_' || d == '.' {
-                    self.i += 1;
-                } else if (d == '+' || d == '-')
-                    && matches!(self.chars[self.i - 1], 'e' | 'E')
-                    && !hex
-                {
-                    self.i += 1;
-                } else {
+                let exponent_sign =
+                    (d == '+' || d == '-') && matches!(self.chars[self.i - 1], 'e' | 'E') && !hex;
+                if !(d.is_alphanumeric() || d == '_' || d == '.' || exponent_sign) {
                     break;
                 }
+                self.i += 1;
             }
             return Ok(TokenKind::Number);
         }

@@ -2,7 +2,7 @@
 //! what name resolution needs, in Python's terms (only `class` and `def` open a scope; `if`,
 //! `try`, `for` and `while` bodies may not run).
 
-use super::Position;
+use super::found::Position;
 use super::lexer::Line;
 use super::syntax::{self, Block, Call, Expr, Statement};
 

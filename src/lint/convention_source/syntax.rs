@@ -5,7 +5,7 @@
 //! displays (with `**` unpacking), calls with their arguments, subscripts. Statements: imports,
 //! assignments (chained, annotated, augmented), block headers and expression statements.
 
-use super::Position;
+use super::found::Position;
 use super::lexer::{Line, StrLiteral, Token, TokenKind};
 
 #[derive(Debug, Clone, PartialEq)]
