@@ -3,8 +3,8 @@
 
 use super::found::{Entry, Found, Position, SourceConvention, SourceError};
 use super::lexer::StrLiteral;
-use super::module::{Bound, Module};
-use super::syntax::{Argument, DictEntry, Expr};
+use super::module::{Bound, Located, Module};
+use super::syntax::{Argument, DictEntry, Expr, Statement};
 use crate::lint::naming::{Kind, NamingConvention};
 
 /// What to do when the value is not a literal.
@@ -31,97 +31,30 @@ struct Place {
     at: Position,
 }
 
-/// Finds the convention the module gives SQLAlchemy (the module docs give the order).
-pub(super) fn find(module: &Module) -> Result<SourceConvention, SourceError> {
-    let evaluator = Evaluator { module };
-    let mut found = Vec::new();
-    for located in &module.statements {
-        let place = Place {
+impl Place {
+    fn of(located: &Located) -> Place {
+        Place {
             scope: located.scope,
             in_function: located.in_function,
             at: located.at,
-        };
-        if let super::syntax::Statement::Assign {
-            targets,
-            value,
-            augmented: false,
-        } = &located.statement
-            && targets.iter().any(|t| {
-                t.dotted().is_some_and(|d| {
-                    d.len() >= 2 && d.last().is_some_and(|l| l == "naming_convention")
-                })
-            })
-        {
-            let entries = evaluator.dict(value, place, 0, "naming_convention")?;
-            found.push((Found::Assignment, located.at, entries));
         }
     }
+}
+
+/// A convention found: how, where, and its entries.
+type Candidate = (Found, Position, Vec<Entry>);
+
+/// Finds the convention the module gives SQLAlchemy (the module docs give the order).
+pub(super) fn find(module: &Module) -> Result<SourceConvention, SourceError> {
+    let evaluator = Evaluator { module };
+    let mut found = evaluator.assignments()?;
     if found.is_empty() {
-        for located in &module.statements {
-            let place = Place {
-                scope: located.scope,
-                in_function: located.in_function,
-                at: located.at,
-            };
-            for call in located
-                .calls
-                .iter()
-                .filter(|c| c.function.last().is_some_and(|f| f == "MetaData"))
-            {
-                let mut convention = None;
-                for (index, argument) in call.arguments.iter().enumerate() {
-                    match argument {
-                        Argument::Keyword(name, value) if name == "naming_convention" => {
-                            convention = Some(value)
-                        }
-                        Argument::Positional(value) if index == 2 => convention = Some(value),
-                        Argument::Star(value) | Argument::DoubleStar(value) => {
-                            return error(
-                                value.at(),
-                                format!(
-                                    "MetaData() gets its arguments unpacked from a value; {WRITE_A_LITERAL}"
-                                ),
-                            );
-                        }
-                        _ => {}
-                    }
-                }
-                let entries = match convention {
-                    Some(Expr::Name(name, _)) if name == &["None"] => Vec::new(),
-                    Some(value) => evaluator.dict(value, place, 0, "naming_convention")?,
-                    None => Vec::new(),
-                };
-                found.push(metadata_result(call.at, entries));
-            }
-        }
+        found = evaluator.metadata_calls()?;
     }
     if found.is_empty() {
         found = evaluator.module_constants()?;
     }
-    let Some((how, at, entries)) = found.first().cloned() else {
-        return error(
-            Position { line: 1, column: 1 },
-            "no MetaData(...), .naming_convention = ... or top-level *_CONVENTION dict here; pass the file that creates the application's MetaData",
-        );
-    };
-    let content = |entries: &[Entry]| -> Vec<(String, String)> {
-        entries
-            .iter()
-            .map(|e| (e.key.clone(), e.template.clone()))
-            .collect()
-    };
-    if let Some((_, other, _)) = found
-        .iter()
-        .find(|(_, _, e)| content(e) != content(&entries))
-    {
-        return error(
-            *other,
-            format!(
-                "a second, different naming convention (the first is at line {}); pass --convention-from a file with one",
-                at.line
-            ),
-        );
-    }
+    let (how, at, entries) = the_one(found)?;
     let convention = to_convention(&entries)?;
     Ok(SourceConvention {
         entries,
@@ -131,8 +64,35 @@ pub(super) fn find(module: &Module) -> Result<SourceConvention, SourceError> {
     })
 }
 
+/// The candidate, when there is one or all agree.
+fn the_one(found: Vec<Candidate>) -> Result<Candidate, SourceError> {
+    let content = |entries: &[Entry]| -> Vec<(String, String)> {
+        entries
+            .iter()
+            .map(|e| (e.key.clone(), e.template.clone()))
+            .collect()
+    };
+    let mut found = found.into_iter();
+    let Some(first) = found.next() else {
+        return error(
+            Position { line: 1, column: 1 },
+            "no MetaData(...), .naming_convention = ... or top-level *_CONVENTION dict here; pass the file that creates the application's MetaData",
+        );
+    };
+    if let Some((_, other, _)) = found.find(|(_, _, e)| content(e) != content(&first.2)) {
+        return error(
+            other,
+            format!(
+                "a second, different naming convention (the first is at line {}); pass --convention-from a file with one",
+                first.1.line
+            ),
+        );
+    }
+    Ok(first)
+}
+
 /// `MetaData.__init__`: `naming_convention if naming_convention else DEFAULT_NAMING_CONVENTION`.
-fn metadata_result(at: Position, entries: Vec<Entry>) -> (Found, Position, Vec<Entry>) {
+fn metadata_result(at: Position, entries: Vec<Entry>) -> Candidate {
     if entries.is_empty() {
         let default = Entry {
             key: "ix".to_string(),
@@ -166,6 +126,66 @@ struct Evaluator<'m> {
 }
 
 impl Evaluator<'_> {
+    /// `<something>.naming_convention = value`.
+    fn assignments(&self) -> Result<Vec<Candidate>, SourceError> {
+        let mut found = Vec::new();
+        for located in &self.module.statements {
+            if let Statement::Assign {
+                targets,
+                value,
+                augmented: false,
+            } = &located.statement
+                && targets.iter().any(|t| {
+                    t.dotted().is_some_and(|d| {
+                        d.len() >= 2 && d.last().is_some_and(|l| l == "naming_convention")
+                    })
+                })
+            {
+                let entries = self.dict(value, Place::of(located), 0, "naming_convention")?;
+                found.push((Found::Assignment, located.at, entries));
+            }
+        }
+        Ok(found)
+    }
+
+    /// Every `MetaData(...)` call with its `naming_convention` (keyword or third positional).
+    fn metadata_calls(&self) -> Result<Vec<Candidate>, SourceError> {
+        let mut found = Vec::new();
+        for located in &self.module.statements {
+            for call in located
+                .calls
+                .iter()
+                .filter(|c| c.function.last().is_some_and(|f| f == "MetaData"))
+            {
+                let mut convention = None;
+                for (index, argument) in call.arguments.iter().enumerate() {
+                    match argument {
+                        Argument::Keyword(name, value) if name == "naming_convention" => {
+                            convention = Some(value)
+                        }
+                        Argument::Positional(value) if index == 2 => convention = Some(value),
+                        Argument::Star(value) | Argument::DoubleStar(value) => {
+                            return error(
+                                value.at(),
+                                format!(
+                                    "MetaData() gets its arguments unpacked from a value; {WRITE_A_LITERAL}"
+                                ),
+                            );
+                        }
+                        _ => {}
+                    }
+                }
+                let entries = match convention {
+                    Some(Expr::Name(name, _)) if name == &["None"] => Vec::new(),
+                    Some(value) => self.dict(value, Place::of(located), 0, "naming_convention")?,
+                    None => Vec::new(),
+                };
+                found.push(metadata_result(call.at, entries));
+            }
+        }
+        Ok(found)
+    }
+
     /// A dict literal's entries in Python's order: a repeated key keeps its first place and
     /// takes the last value.
     fn dict(
@@ -477,7 +497,7 @@ impl Evaluator<'_> {
 
     /// Top-level unconditional names containing `convention` bound to a value: the file holds
     /// the dict for a `MetaData` elsewhere.
-    fn module_constants(&self) -> Result<Vec<(Found, Position, Vec<Entry>)>, SourceError> {
+    fn module_constants(&self) -> Result<Vec<Candidate>, SourceError> {
         let mut names: Vec<&str> = Vec::new();
         for located in self
             .module
@@ -485,7 +505,7 @@ impl Evaluator<'_> {
             .iter()
             .filter(|s| s.scope == 0 && !s.conditional)
         {
-            if let super::syntax::Statement::Assign {
+            if let Statement::Assign {
                 targets,
                 augmented: false,
                 ..
