@@ -185,9 +185,12 @@ impl Lexer {
         }
         if c.is_ascii_digit() || (c == '.' && self.peek(1).is_some_and(|d| d.is_ascii_digit())) {
             let hex = c == '0' && matches!(self.peek(1), Some('x' | 'X'));
+            let start = self.i;
             while let Some(d) = self.peek(0) {
-                let exponent_sign =
-                    (d == '+' || d == '-') && matches!(self.chars[self.i - 1], 'e' | 'E') && !hex;
+                let exponent_sign = (d == '+' || d == '-')
+                    && self.i > start
+                    && matches!(self.chars[self.i - 1], 'e' | 'E')
+                    && !hex;
                 if !(d.is_alphanumeric() || d == '_' || d == '.' || exponent_sign) {
                     break;
                 }
@@ -423,5 +426,8 @@ mod tests {
         assert!(logical_lines("A = (]\n").is_err());
         assert!(logical_lines("A = '\\N{DASH}'\n").is_err());
         assert!(logical_lines("A = '\\x4'\n").is_err());
+        // numbers, also at the very start, with exponents
+        let numbers = logical_lines("1e-5 + 0x1E-2 + .5").unwrap();
+        assert_eq!(numbers[0].tokens.len(), 7);
     }
 }

@@ -254,4 +254,101 @@ EXTRA = {}
                 .contains("second")
         );
     }
+
+    /// One template as Python source, in one of the ways an application may write it.
+    fn python_string(text: &str, style: usize) -> String {
+        let middle = text
+            .char_indices()
+            .nth(text.chars().count() / 2)
+            .map_or(text.len(), |(i, _)| i);
+        let (head, tail) = text.split_at(middle);
+        match style % 5 {
+            0 => format!("'{text}'"),
+            1 => format!("\"{text}\""),
+            2 => format!("'''{text}'''"),
+            3 => format!("(\n    \"{head}\"  # first half\n    r'{tail}'\n)"),
+            _ => format!("\"{head}\" '{tail}'"),
+        }
+    }
+
+    proptest::proptest! {
+        // A fixed seed: CI replays the same cases every time, and no regression files.
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 300,
+            failure_persistence: None,
+            rng_seed: proptest::test_runner::RngSeed::Fixed(0x16c0_ffee_0000_0016),
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+
+        /// Any convention, written with any quoting, concatenation, comments, with or without a
+        /// trailing comma, inline or through a name, reads back as Python would build it.
+        #[test]
+        fn any_written_convention_reads_back(
+            entries in proptest::collection::vec(
+                (
+                    proptest::sample::select(vec!["pk", "uq", "ck", "ix", "Index", "sa.UniqueConstraint"]),
+                    proptest::sample::select(vec![
+                        "%(table_name)s", "%(column_0_name)s", "%(column_0N_label)s",
+                        "%(column_0_N_key)s", "%%", "_", "x", "é",
+                    ]),
+                    1..4usize,
+                    0..5usize,
+                ),
+                0..6,
+            ),
+            through_a_name in proptest::bool::ANY,
+            trailing_comma in proptest::bool::ANY,
+        ) {
+            let mut expected: Vec<(String, String)> = Vec::new();
+            let mut lines = Vec::new();
+            for (key, piece, repeat, style) in &entries {
+                let template = format!("p_{}", piece.repeat(*repeat));
+                let key_name = key.rsplit('.').next().unwrap().to_string();
+                match expected.iter_mut().find(|(k, _)| *k == key_name) {
+                    Some(existing) => existing.1 = template.clone(),
+                    None => expected.push((key_name, template.clone())),
+                }
+                let key_source = if key.starts_with(char::is_uppercase) || key.contains('.') {
+                    key.to_string()
+                } else {
+                    format!("{key:?}")
+                };
+                lines.push(format!("    {key_source}: {}", python_string(&template, *style)));
+            }
+            let mut body = lines.join(",  # an entry\n");
+            if trailing_comma && !body.is_empty() {
+                body.push(',');
+            }
+            let dict = format!("{{\n{body}\n}}");
+            let source = if through_a_name {
+                format!("NAMING_CONVENTION = {dict}\nmetadata = sa.MetaData(naming_convention=NAMING_CONVENTION)\n")
+            } else {
+                format!("metadata = MetaData(\n    naming_convention={dict},\n)\n")
+            };
+            let found = parse(&source).unwrap_or_else(|e| panic!("{e}\n{source}"));
+            if expected.is_empty() {
+                proptest::prop_assert_eq!(found.found, Found::SqlalchemyDefault);
+            } else {
+                let read: Vec<(String, String)> =
+                    found.entries.into_iter().map(|e| (e.key, e.template)).collect();
+                proptest::prop_assert_eq!(read, expected, "{}", source);
+            }
+        }
+
+        /// Whatever the text, reading it never panics.
+        #[test]
+        fn any_text_is_read_or_refused_without_panicking(
+            pieces in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "MetaData(", "naming_convention=", "NC", " = ", "{", "}", "(", ")", "[", "]",
+                    "'ix'", "\"uq\"", ": ", ", ", "**", "*", "\n", "    ", "class B:", "def f():",
+                    "if x:", "import a", "from m import *", "f'{", "b'", "'''", "\\", "#", "1e", "-",
+                    "lambda c, t:", "for k in v", "del NC['ix']", "NC.update(", ".", "é", "\t",
+                ]),
+                0..40,
+            ),
+        ) {
+            let _ = parse(&pieces.concat());
+        }
+    }
 }
