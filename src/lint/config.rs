@@ -1,5 +1,6 @@
 //! The naming convention and lint options: defaults, `dbtool.toml`, then `--convention` flags.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
@@ -24,7 +25,7 @@ pub enum LabelSchema {
 #[serde(deny_unknown_fields)]
 struct FileConfig {
     #[serde(default)]
-    naming_convention: std::collections::BTreeMap<String, String>,
+    naming_convention: BTreeMap<String, String>,
     #[serde(default)]
     lint: LintSection,
 }
@@ -128,15 +129,8 @@ pub fn resolve(
         .transpose()?;
     let mut convention = match &source {
         Some((_, source)) => source.convention.clone(),
-        None => NamingConvention::app_default(),
+        None => file_convention(&file.naming_convention)?,
     };
-    if source.is_none() {
-        for (key, template) in &file.naming_convention {
-            convention
-                .set(key, template)
-                .map_err(|e| invalid(format!("[naming_convention] {key}: {e}")))?;
-        }
-    }
     for pair in conventions {
         let (key, template) = pair.split_once('=').ok_or_else(|| {
             invalid(format!(
@@ -156,6 +150,17 @@ pub fn resolve(
         config_file: path,
     };
     Ok((options, source))
+}
+
+/// The defaults with the config's `[naming_convention]` entries over them.
+fn file_convention(entries: &BTreeMap<String, String>) -> Result<NamingConvention> {
+    let mut convention = NamingConvention::app_default();
+    for (key, template) in entries {
+        convention
+            .set(key, template)
+            .map_err(|e| invalid(format!("[naming_convention] {key}: {e}")))?;
+    }
+    Ok(convention)
 }
 
 #[cfg(test)]
