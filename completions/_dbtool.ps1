@@ -69,6 +69,7 @@ Register-ArgumentCompleter -Native -CommandName 'dbtool' -ScriptBlock {
             [CompletionResult]::new('--exclude-schema', '--exclude-schema', [CompletionResultType]::ParameterName, 'Skip these schemas (repeatable)')
             [CompletionResult]::new('--table', '--table', [CompletionResultType]::ParameterName, 'Only tables matching this pattern (`*`, `?`; `table` or `schema.table`; repeatable)')
             [CompletionResult]::new('--convention', '--convention', [CompletionResultType]::ParameterName, 'Override one template, e.g. ix=ix_%(column_0_label)s (repeatable)')
+            [CompletionResult]::new('--convention-from', '--convention-from', [CompletionResultType]::ParameterName, 'Read the convention from the application''s Python file (MetaData(naming_convention=...) or the dict it names), without running Python; replaces dbtool.toml''s [naming_convention]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read this dbtool.toml instead of searching upwards from the working directory')
             [CompletionResult]::new('--label-schema', '--label-schema', [CompletionResultType]::ParameterName, 'When column_0_label includes the schema')
             [CompletionResult]::new('--lock-timeout', '--lock-timeout', [CompletionResultType]::ParameterName, 'With --fix-sql: seconds a rename may wait for its lock before its table''s transaction gives up (queries on the table wait at most this long behind it)')

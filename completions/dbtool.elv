@@ -64,6 +64,7 @@ set edit:completion:arg-completer[dbtool] = {|@words|
             cand --exclude-schema 'Skip these schemas (repeatable)'
             cand --table 'Only tables matching this pattern (`*`, `?`; `table` or `schema.table`; repeatable)'
             cand --convention 'Override one template, e.g. ix=ix_%(column_0_label)s (repeatable)'
+            cand --convention-from 'Read the convention from the application''s Python file (MetaData(naming_convention=...) or the dict it names), without running Python; replaces dbtool.toml''s [naming_convention]'
             cand --config 'Read this dbtool.toml instead of searching upwards from the working directory'
             cand --label-schema 'When column_0_label includes the schema'
             cand --lock-timeout 'With --fix-sql: seconds a rename may wait for its lock before its table''s transaction gives up (queries on the table wait at most this long behind it)'

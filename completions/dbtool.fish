@@ -72,6 +72,7 @@ complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l schem
 complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l exclude-schema -d 'Skip these schemas (repeatable)' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l table -d 'Only tables matching this pattern (`*`, `?`; `table` or `schema.table`; repeatable)' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l convention -d 'Override one template, e.g. ix=ix_%(column_0_label)s (repeatable)' -r
+complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l convention-from -d 'Read the convention from the application\'s Python file (MetaData(naming_convention=...) or the dict it names), without running Python; replaces dbtool.toml\'s [naming_convention]' -r -F
 complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l config -d 'Read this dbtool.toml instead of searching upwards from the working directory' -r -F
 complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l label-schema -d 'When column_0_label includes the schema' -r -f -a "outside-search-path\t'Tables outside the first schema of the search path are declared with `schema=`'
 always\t''

@@ -144,6 +144,11 @@ pub struct LintArgs {
     #[arg(long = "convention", value_name = "KEY=TEMPLATE")]
     pub conventions: Vec<String>,
 
+    /// Read the convention from the application's Python file (MetaData(naming_convention=...)
+    /// or the dict it names), without running Python; replaces dbtool.toml's [naming_convention]
+    #[arg(long, value_name = "FILE.py")]
+    pub convention_from: Option<PathBuf>,
+
     /// Read this dbtool.toml instead of searching upwards from the working directory
     #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,

@@ -10,11 +10,22 @@ use crate::output;
 
 pub(super) fn run(mut context: Context, args: &LintArgs) -> Result<Outcome> {
     let settings = context.settings(&context.flag_values())?;
-    let options =
-        lint::config::resolve(args.config.as_deref(), &args.conventions, args.label_schema)?;
+    let (options, convention_from) = lint::config::resolve(
+        args.config.as_deref(),
+        &args.conventions,
+        args.convention_from.as_deref(),
+        args.label_schema,
+    )?;
     let printer = context.printer;
     if let Some(path) = &options.config_file {
         printer.progress.info(&format!("read {}", path.display()));
+    }
+    if let Some((path, source)) = &convention_from {
+        printer.progress.info(&format!(
+            "naming convention from {}, {}",
+            path.display(),
+            source.describe()
+        ));
     }
     let config = LintConfig {
         url: settings.database_url().to_string(),

@@ -1,12 +1,14 @@
 //! The naming convention and lint options: defaults, `dbtool.toml` (or `[tool.dbtool]` in
 //! `pyproject.toml`), then `--convention` flags.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use serde::Deserialize;
 
 use crate::exit::invalid;
+use crate::lint::convention_source::{self, SourceConvention};
 use crate::lint::naming::NamingConvention;
 
 /// When `%(column_0_label)s` carries the schema: SQLAlchemy adds it for tables declared `schema=`.
@@ -24,7 +26,7 @@ pub enum LabelSchema {
 #[serde(deny_unknown_fields)]
 struct FileConfig {
     #[serde(default)]
-    naming_convention: std::collections::BTreeMap<String, String>,
+    naming_convention: BTreeMap<String, String>,
     #[serde(default)]
     lint: LintSection,
 }
@@ -36,6 +38,9 @@ struct LintSection {
     /// `schema.table.name` patterns (`*`, `?`) of objects never reported.
     #[serde(default)]
     ignore: Vec<String>,
+    /// The Python file whose `MetaData(naming_convention=...)` is the convention, relative to
+    /// the config file's directory.
+    convention_from: Option<PathBuf>,
 }
 
 /// The resolved lint configuration.
@@ -92,13 +97,19 @@ fn is_pyproject(path: &Path) -> bool {
         .is_some_and(|name| name == "pyproject.toml")
 }
 
-/// Defaults, then `dbtool.toml` or `pyproject.toml` (`--config` or found upwards), then
-/// `--convention KEY=TEMPLATE`.
+/// The Python file the convention was read from, and what was found in it.
+pub type ConventionFrom = (PathBuf, SourceConvention);
+
+/// The convention: the defaults, then `dbtool.toml` or `pyproject.toml` (`--config` or found
+/// upwards), then `--convention KEY=TEMPLATE`. A Python file (`--convention-from`, else the
+/// config's `convention_from`) replaces the defaults and `[naming_convention]` as a whole; a
+/// config setting both is refused as ambiguous.
 pub fn resolve(
     config: Option<&Path>,
     conventions: &[String],
+    convention_from: Option<&Path>,
     label_schema: Option<LabelSchema>,
-) -> Result<LintOptions> {
+) -> Result<(LintOptions, Option<ConventionFrom>)> {
     let path = match config {
         Some(path) => Some(path.to_path_buf()),
         None => std::env::current_dir()
@@ -146,12 +157,31 @@ pub fn resolve(
         }
         None => FileConfig::default(),
     };
-    let mut convention = NamingConvention::app_default();
-    for (key, template) in &file.naming_convention {
-        convention
-            .set(key, template)
-            .map_err(|e| invalid(format!("[naming_convention] {key}: {e}")))?;
+    if let (Some(path), Some(_)) = (&path, &file.lint.convention_from)
+        && !file.naming_convention.is_empty()
+    {
+        return Err(invalid(format!(
+            "{} sets both [lint] convention_from and [naming_convention]; keep one (--convention KEY=TEMPLATE overrides single templates)",
+            path.display()
+        )));
     }
+    let python_file = match (convention_from, &file.lint.convention_from) {
+        (Some(flag), _) => Some(flag.to_path_buf()),
+        (None, Some(relative)) => Some(
+            path.as_deref()
+                .and_then(Path::parent)
+                .unwrap_or(Path::new(""))
+                .join(relative),
+        ),
+        (None, None) => None,
+    };
+    let source = python_file
+        .map(|file| convention_source::read(&file).map(|source| (file, source)))
+        .transpose()?;
+    let mut convention = match &source {
+        Some((_, source)) => source.convention.clone(),
+        None => file_convention(&file.naming_convention)?,
+    };
     for pair in conventions {
         let (key, template) = pair.split_once('=').ok_or_else(|| {
             invalid(format!(
@@ -162,14 +192,26 @@ pub fn resolve(
             .set(key.trim(), template)
             .map_err(|e| invalid(format!("--convention {key}: {e}")))?;
     }
-    Ok(LintOptions {
+    let options = LintOptions {
         convention,
         label_schema: label_schema
             .or(file.lint.label_schema)
             .unwrap_or(LabelSchema::OutsideSearchPath),
         ignore: file.lint.ignore,
         config_file: path,
-    })
+    };
+    Ok((options, source))
+}
+
+/// The defaults with the config's `[naming_convention]` entries over them.
+fn file_convention(entries: &BTreeMap<String, String>) -> Result<NamingConvention> {
+    let mut convention = NamingConvention::app_default();
+    for (key, template) in entries {
+        convention
+            .set(key, template)
+            .map_err(|e| invalid(format!("[naming_convention] {key}: {e}")))?;
+    }
+    Ok(convention)
 }
 
 #[cfg(test)]
@@ -182,7 +224,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("dbtool.toml");
         std::fs::write(&path, "[naming_convention]\nix = \"idx_%(table_name)s_%(column_0_name)s\"\n[lint]\nignore = [\"public.legacy*\"]\n").unwrap();
-        let options = resolve(Some(&path), &["pk=pkey_%(table_name)s".into()], None).unwrap();
+        let (options, _) =
+            resolve(Some(&path), &["pk=pkey_%(table_name)s".into()], None, None).unwrap();
         assert_eq!(
             options.convention.template(Kind::Pk).unwrap().source(),
             "pkey_%(table_name)s"
@@ -193,13 +236,14 @@ mod tests {
         );
         assert_eq!(options.ignore, ["public.legacy*"]);
         std::fs::write(&path, "[lint]\nignore = 3\n").unwrap();
-        let error = resolve(Some(&path), &[], None).unwrap_err();
+        let error = resolve(Some(&path), &[], None, None).unwrap_err();
         assert_eq!(
             crate::exit::outcome_of(&error),
             crate::exit::Outcome::NoAttempt
         );
         assert!(format!("{error:#}").contains("line 2"), "{error:#}");
-        assert!(resolve(None, &["pk".into()], None).is_err());
+        assert!(resolve(None, &["pk".into()], None, None).is_err());
+        assert!(resolve(None, &["pk=pk_%(no_such_token)s".into()], None, None).is_err());
     }
 
     #[test]
@@ -216,7 +260,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(find_config(&nested).as_deref(), Some(pyproject.as_path()));
-        let options = resolve(Some(&pyproject), &[], None).unwrap();
+        let (options, _) = resolve(Some(&pyproject), &[], None, None).unwrap();
         assert_eq!(
             options.convention.template(Kind::Pk).unwrap().source(),
             "pkey_%(table_name)s"
@@ -236,11 +280,13 @@ mod tests {
             "[tool.dbtool.lint]\nignore = []\nno_such_key = 1\n",
         )
         .unwrap();
-        let error = format!("{:#}", resolve(Some(&pyproject), &[], None).unwrap_err());
+        let error = format!(
+            "{:#}",
+            resolve(Some(&pyproject), &[], None, None).unwrap_err()
+        );
         assert!(
             error.contains("line 3") && error.contains("[tool.dbtool.lint]"),
             "{error}"
         );
-        assert!(resolve(None, &["pk=pk_%(no_such_token)s".into()], None).is_err());
     }
 }

@@ -4,6 +4,7 @@
 pub mod baseline;
 pub mod catalog;
 pub mod config;
+pub mod convention_source;
 pub mod fix;
 pub mod inline_ignore;
 pub mod model;

@@ -4,6 +4,7 @@ mod check_url;
 mod ci_examples;
 mod cli;
 mod completions;
+mod convention_from;
 mod driver_traffic;
 mod exit_codes;
 mod fuzz_corpus;
