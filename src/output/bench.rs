@@ -91,17 +91,21 @@ fn write_report(out: &mut dyn Write, report: &BenchReport, color: bool) -> io::R
         .map_or("unlimited".into(), |o| o.to_string());
     writeln!(
         out,
-        "pool_size {} max_overflow {overflow} pool_timeout {:.1}s pre_ping {} · driver {} · {} clients · {}{}{}",
+        "pool_size {} max_overflow {overflow} pool_timeout {:.1}s pre_ping {} · driver {} · {} · {}{}",
         c.pool.pool_size,
         c.pool.pool_timeout.as_secs_f64(),
         c.pool.pre_ping,
         c.driver,
-        c.clients,
+        match c.rate {
+            Some(rate) => format!(
+                "open loop at {}/s, at most {} in flight",
+                crate::duration::format_number(rate),
+                c.clients
+            ),
+            None => format!("{} clients", c.clients),
+        },
         workload_text(&c.workload),
         if c.commit { " · commit" } else { "" },
-        c.rate
-            .map(|r| format!(" · open loop at {r}/s"))
-            .unwrap_or_default()
     )?;
     if report.interrupted {
         writeln!(out, "interrupted: the report covers what ran")?;
@@ -266,6 +270,7 @@ fn write_sweep(out: &mut dyn Write, runs: &[Run], key: &str, color: bool) -> io:
             "errors",
             "peak open",
             "needed",
+            "recommended",
         ],
         color,
     );
@@ -279,6 +284,10 @@ fn write_sweep(out: &mut dyn Write, runs: &[Run], key: &str, color: bool) -> io:
             r.errors.values().sum::<u64>().to_string(),
             r.connections.peak_open.to_string(),
             format!("{:.1}", r.advice.connections_needed),
+            r.advice
+                .recommended
+                .map(|r| format!("{} + {}", r.pool_size, r.max_overflow))
+                .unwrap_or_default(),
         ]);
     }
     writeln!(out, "{table}")
