@@ -172,16 +172,16 @@ impl Demand {
                 (
                     mean,
                     poisson_quantile(mean, COVERED_QUANTILE),
-                    "requests arrive independently (Poisson) at this rate and hold their connection as long as \
-                     here, so the number wanting one at once is Poisson with mean rate × mean hold whatever the \
-                     spread of hold times; this run's evenly paced arrivals need fewer, burstier traffic more"
+                    "requests arrive independently (Poisson) at this rate, so the number wanting a connection at \
+                     once is Poisson with mean rate × mean hold whatever the spread of hold times (this run's \
+                     evenly paced arrivals need fewer, burstier traffic more)"
                         .to_string(),
                 )
             }
             Offered::Clients { clients, think } if think.is_zero() => (
                 f64::from(clients),
                 clients,
-                "without think time every client wants a connection all the time".to_string(),
+                "every client wants a connection all the time (no think time)".to_string(),
             ),
             Offered::Clients { clients, think } => {
                 let think_ms = think.as_secs_f64() * 1000.0;
@@ -268,7 +268,8 @@ fn limit_line(pool: &PoolSettings, demand: &Demand, measured: &Measured) -> Stri
 fn demand_line(demand: &Demand) -> String {
     format!(
         "demand: {} holding a connection {:.2} ms on average (p99 {:.2} ms) keep {:.1} busy on average and want {} at \
-         once at the p99, assuming {}, and hold times as measured with more connections (the server not the bottleneck)",
+         once at the p99, assuming {}, and that hold times stay as measured with more connections (the server is not \
+         the bottleneck)",
         demand.offered_text(),
         demand.hold_mean_ms,
         demand.hold_p99_ms,
