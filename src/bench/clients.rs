@@ -1,6 +1,10 @@
 //! The closed loop's simulated clients: each loops request → think time until the run stops,
 //! its deadline passes or the transaction budget is spent; a request starts as soon as the
-//! previous one (and its think time) ended.
+//! previous one (and its think time) ended. With a think time the clients' first requests are
+//! spread over one think time, as independent users' are: started all at once, clients whose
+//! requests take about as long stay in step, and every burst is all of them at once (measured:
+//! 20 clients thinking 80 ms on 20 ms requests kept 15 connections busy at once where 4 are
+//! busy on average).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -28,6 +32,9 @@ pub(super) fn spawn(
             let lane = index as usize % lanes.len();
             let client = Client {
                 lane,
+                first_start: config
+                    .think
+                    .mul_f64(f64::from(index) / f64::from(config.clients)),
                 requests: requests.clone(),
                 budget: budget.clone(),
                 think: config.think,
@@ -61,6 +68,8 @@ pub(super) async fn stop(load: Vec<JoinHandle<()>>, recorder: &Recorder, ending:
 struct Client {
     /// The lane (thread) this client runs on.
     lane: usize,
+    /// How long after the run's start its first request starts.
+    first_start: Duration,
     requests: Requests,
     /// Transactions left to start, shared by all clients; `None`: no limit.
     budget: Option<Arc<AtomicU64>>,
@@ -72,6 +81,9 @@ impl Client {
     /// The loop. Clock reads are few and reused (each costs a visible share of a `SELECT 1`
     /// round trip on a virtual machine): the end of one transaction is the start of the next.
     async fn run(self) {
+        if !self.first_start.is_zero() {
+            tokio::time::sleep(self.first_start).await;
+        }
         let mut now = Instant::now();
         while self.may_start(now) {
             match self.requests.run(self.lane, now, now).await {

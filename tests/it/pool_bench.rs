@@ -488,6 +488,48 @@ fn a_pool_too_small_for_a_closed_loop_is_sized_by_its_clients_and_verified() {
 }
 
 #[test]
+fn thinking_clients_want_fewer_connections_than_there_are_clients() {
+    let db = TestDb::new();
+    // 12 clients holding ~20 ms of every ~80 ms: 3 busy on average, on a pool of 1.
+    let (result, json) = bench(
+        &db.url,
+        &[
+            "--pool-size",
+            "1",
+            "--max-overflow",
+            "0",
+            "--clients",
+            "12",
+            "--sleep-ms",
+            "20",
+            "--think-ms",
+            "60",
+            "--pool-timeout",
+            "0.5",
+            "--duration",
+            "1.5",
+            "--verify",
+        ],
+    );
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    assert_eq!(json["advice"]["pool_was_limit"], true, "{json}");
+    let demand = &json["advice"]["demand"];
+    assert_eq!(demand["think_ms"], 60.0, "{json}");
+    let hold = number(demand, &["hold_ms", "mean"]);
+    let needed = number(demand, &["connections_mean"]);
+    assert!(
+        (needed - 12.0 * hold / (hold + 60.0)).abs() < 1e-6,
+        "{json}"
+    );
+    let capacity = recommended_capacity(&json);
+    assert!(
+        capacity as f64 >= needed.ceil() && capacity < 12,
+        "{capacity} for {needed} busy on average: {json}"
+    );
+    assert_the_recommendation_holds(&json);
+}
+
+#[test]
 fn a_pool_too_small_for_an_open_loop_is_sized_by_the_rate_and_verified() {
     let db = TestDb::new();
     // 100 arrivals a second holding 50 ms each keep ~5 connections busy; the pool has 1.
