@@ -12,7 +12,7 @@
 //! loop (M/G/∞: whatever the spread of the hold times, for arrivals as independent as a Poisson
 //! process's), binomial in the closed loop (each client independently holding a connection for
 //! `hold / (hold + think)` of the time). The recommendation keeps `pool_size` at the mean and lets
-//! `max_overflow` reach the p99; it is capped by the connections the server has free, shared by
+//! `max_overflow` reach the p99.9; it is capped by the connections the server has free, shared by
 //! `--workers` processes. Its assumption — hold times stay as measured when there are more
 //! connections — is what `--verify` checks.
 
@@ -20,8 +20,11 @@ use std::time::Duration;
 
 use crate::pool::PoolSettings;
 
-/// The quantile of the concurrent demand the recommendation covers.
-const COVERED_QUANTILE: f64 = 0.99;
+/// The quantile of the concurrent demand the recommendation covers: about one checkout in a
+/// thousand finds the pool full, so the p99 of the checkout wait stays at zero. (At the p99, one
+/// in a hundred would wait and the wait's p99 would sit on that edge.) The connections beyond the
+/// mean are overflow, opened only while a burst needs them.
+const COVERED_QUANTILE: f64 = 0.999;
 
 /// The share of checkouts that may wait at the pool's limit before it counts as the limit.
 const QUEUEING_SHARE: f64 = 0.01;
@@ -47,8 +50,8 @@ pub struct Demand {
     pub hold_p99_ms: f64,
     /// Connections busy on average had none waited.
     pub mean: f64,
-    /// Connections wanted at once at the p99 of the demand's distribution.
-    pub p99: u32,
+    /// Connections wanted at once at the p99.9 of the demand's distribution.
+    pub p999: u32,
     /// The distribution's assumption, in words.
     pub assumption: String,
 }
@@ -166,7 +169,7 @@ pub fn advise(
 impl Demand {
     fn of(offered: Offered, measured: &Measured) -> Demand {
         let hold_ms = measured.hold_mean_ms;
-        let (mean, p99, assumption) = match offered {
+        let (mean, p999, assumption) = match offered {
             Offered::Rate(rate) => {
                 let mean = rate * hold_ms / 1000.0;
                 (
@@ -202,7 +205,7 @@ impl Demand {
             hold_mean_ms: hold_ms,
             hold_p99_ms: measured.hold_p99_ms,
             mean,
-            p99,
+            p999,
             assumption,
         }
     }
@@ -220,11 +223,11 @@ impl Demand {
     }
 }
 
-/// pool_size at the mean, max_overflow up to the p99; the capacity within the server's free
+/// pool_size at the mean, max_overflow up to the p99.9; the capacity within the server's free
 /// connections shared by the workers.
 fn recommend(demand: &Demand, server: Option<ServerRoom>, workers: u32) -> Recommended {
     let steady = (demand.mean - 1e-9).ceil().max(1.0) as u32;
-    let wanted = demand.p99.max(steady);
+    let wanted = demand.p999.max(steady);
     let room = server.map(|server| {
         (server.free.max(0) / i64::from(workers)).clamp(1, i64::from(u32::MAX)) as u32
     });
@@ -268,13 +271,13 @@ fn limit_line(pool: &PoolSettings, demand: &Demand, measured: &Measured) -> Stri
 fn demand_line(demand: &Demand) -> String {
     format!(
         "demand: {} holding a connection {:.2} ms on average (p99 {:.2} ms) keep {:.1} busy on average and want {} at \
-         once at the p99, assuming {}, and that hold times stay as measured with more connections (the server is not \
+         once at the p99.9, assuming {}, and that hold times stay as measured with more connections (the server is not \
          the bottleneck)",
         demand.offered_text(),
         demand.hold_mean_ms,
         demand.hold_p99_ms,
         demand.mean,
-        demand.p99,
+        demand.p999,
         demand.assumption
     )
 }
@@ -291,8 +294,8 @@ fn recommendation_line(
         recommended.pool_size, recommended.max_overflow
     );
     let why = format!(
-        "pool_size covers the {:.1} busy on average, max_overflow the {} wanted at the p99",
-        demand.mean, demand.p99
+        "pool_size covers the {:.1} busy on average, max_overflow the {} wanted at the p99.9",
+        demand.mean, demand.p999
     );
     let Some(capacity) = pool.capacity() else {
         return format!(
@@ -313,10 +316,10 @@ fn recommendation_line(
     } else if capacity > target {
         format!(
             "the pool is larger than this load needs: it may open {capacity} connections ({} kept) where {} are wanted \
-             at once at the p99; {settings} would serve it with {} fewer server connections across {workers} \
+             at once at the p99.9; {settings} would serve it with {} fewer server connections across {workers} \
              worker(s) ({why})",
             pool.pool_size,
-            demand.p99,
+            demand.p999,
             u64::from(capacity - target) * u64::from(workers)
         )
     } else if pool.pool_size < recommended.pool_size {
@@ -327,11 +330,11 @@ fn recommendation_line(
         )
     } else {
         format!(
-            "pool_size {} max_overflow {} fit this load: capacity {capacity} covers the {} wanted at the p99 ({settings} \
+            "pool_size {} max_overflow {} fit this load: capacity {capacity} covers the {} wanted at the p99.9 ({settings} \
              is the same capacity: {why})",
             pool.pool_size,
             capacity - pool.pool_size,
-            demand.p99
+            demand.p999
         )
     }
 }
@@ -462,6 +465,10 @@ mod tests {
         assert_eq!(binomial_quantile(20, 0.2, 0.99), 8);
         assert_eq!(binomial_quantile(20, 1.0, 0.99), 20);
         assert_eq!(binomial_quantile(10_000, 0.5, 0.99), 5116);
+        // The quantile the advice covers: Poisson(4.1) P(X ≤ 11) = 0.9989; Binomial(20, 0.2)
+        // P(X ≤ 10) = 0.9994.
+        assert_eq!(poisson_quantile(4.1, COVERED_QUANTILE), 12);
+        assert_eq!(binomial_quantile(20, 0.2, COVERED_QUANTILE), 10);
     }
 
     #[test]
@@ -507,7 +514,7 @@ mod tests {
         assert!(advice.pool_was_limit);
         assert!((advice.connections_needed - 4.08).abs() < 1e-9);
         let recommended = advice.recommended.unwrap();
-        assert_eq!((recommended.pool_size, recommended.capacity()), (5, 9));
+        assert_eq!((recommended.pool_size, recommended.capacity()), (5, 12));
         assert!(
             advice.text[0].contains("466 timed out"),
             "{:?}",
@@ -526,15 +533,15 @@ mod tests {
         );
         assert!(!advice.pool_was_limit);
         let recommended = advice.recommended.unwrap();
-        // 1.0 busy on average, Poisson p99 4.
-        assert_eq!((recommended.pool_size, recommended.max_overflow), (1, 3));
+        // 1.0 busy on average, Poisson p99.9 5.
+        assert_eq!((recommended.pool_size, recommended.max_overflow), (1, 4));
         let line = &advice.text[1];
         assert!(
             line.starts_with("the pool is larger than this load needs"),
             "{line}"
         );
         assert!(
-            line.contains("104 fewer server connections across 4 worker(s)"),
+            line.contains("100 fewer server connections across 4 worker(s)"),
             "{line}"
         );
     }
@@ -548,7 +555,7 @@ mod tests {
         let advice = advise(&pool(5, 10), offered, &measured(160.0, 20.0), 1, None);
         assert!((advice.connections_needed - 4.0).abs() < 1e-9);
         let recommended = advice.recommended.unwrap();
-        assert_eq!((recommended.pool_size, recommended.capacity()), (4, 8));
+        assert_eq!((recommended.pool_size, recommended.capacity()), (4, 10));
     }
 
     #[test]

@@ -372,7 +372,7 @@ fn advice_json(advice: &Advice) -> Json {
             "think_ms": think,
             "hold_ms": {"mean": d.hold_mean_ms, "p99": d.hold_p99_ms},
             "connections_mean": d.mean,
-            "connections_p99": d.p99,
+            "connections_p999": d.p999,
             "assumption": d.assumption,
         })
     });
