@@ -8,8 +8,10 @@ use crate::bench::{self, BenchConfig, Workload};
 use crate::cli::PoolBenchArgs;
 use crate::driver::{DriverKind, DriverOptions};
 use crate::exit::{Outcome, invalid};
+use crate::interrupt::Interrupt;
 use crate::output;
 use crate::pool::PoolSettings;
+use crate::progress::Progress;
 use crate::settings::Settings;
 use crate::url::sqlalchemy::{parse_scheme, read_as_sqlalchemy};
 
@@ -39,21 +41,9 @@ pub(super) fn run(mut context: Context, args: &PoolBenchArgs) -> Result<Outcome>
         if verify
             && let Some((_, first)) = reports.first()
             && !first.interrupted
+            && let Some(report) = verify_run(first, &printer.progress, &interrupt).await?
         {
-            match bench::with_recommendation(&first.config, &first.advice) {
-                Some(config) => {
-                    printer.progress.info(&format!(
-                        "verifying: the same load with pool_size {} max_overflow {}",
-                        config.pool.pool_size,
-                        config.pool.max_overflow.unwrap_or_default()
-                    ));
-                    let report = bench::run(&config, &printer.progress, &interrupt).await?;
-                    reports.push((Some("verify".into()), report));
-                }
-                None => printer
-                    .progress
-                    .warn("--verify: no recommendation to verify (no request held a connection)"),
-            }
+            reports.push((Some("verify".into()), report));
         }
         anyhow::Ok(reports)
     })??;
@@ -70,6 +60,25 @@ pub(super) fn run(mut context: Context, args: &PoolBenchArgs) -> Result<Outcome>
     } else {
         Outcome::Ok
     })
+}
+
+/// `--verify`: the first run's load again with its recommended pool; `None` (and a warning)
+/// without a recommendation.
+async fn verify_run(
+    first: &bench::BenchReport,
+    progress: &Progress,
+    interrupt: &Interrupt,
+) -> Result<Option<bench::BenchReport>> {
+    let Some(config) = bench::with_recommendation(&first.config, &first.advice) else {
+        progress.warn("--verify: no recommendation to verify (no request held a connection)");
+        return Ok(None);
+    };
+    progress.info(&format!(
+        "verifying: the same load with pool_size {} max_overflow {}",
+        config.pool.pool_size,
+        config.pool.max_overflow.unwrap_or_default()
+    ));
+    Ok(Some(bench::run(&config, progress, interrupt).await?))
 }
 
 /// The pool-bench configuration from flags and settings; durations were checked at the edge.
