@@ -415,7 +415,7 @@ _dbtool() {
             return 0
             ;;
         dbtool__subcmd__pool__subcmd__bench)
-            opts="-q -v -h -V --pool-size --max-overflow --pool-timeout --pool-recycle --pre-ping --no-pre-ping --statement-timeout --use-lifo --driver --commit --statement-cache-size --prepare-threshold --clients --query --sleep-ms --script --think-ms --duration --transactions --rate --workers --jobs --sweep --plot --force --connect-timeout --url --format --color --quiet --verbose --echo --env-file --no-dotenv --help --version"
+            opts="-q -v -h -V --pool-size --max-overflow --pool-timeout --pool-recycle --pre-ping --no-pre-ping --statement-timeout --use-lifo --driver --commit --statement-cache-size --prepare-threshold --clients --query --sleep-ms --script --think-ms --duration --transactions --rate --workers --jobs --sweep --verify --plot --force --connect-timeout --url --format --color --quiet --verbose --echo --env-file --no-dotenv --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

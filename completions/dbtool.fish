@@ -141,14 +141,14 @@ psycopg2\t''
 raw\t'dbtool\'s minimal path: the workload as one cached prepared statement, `SELECT 1` as the pre-ping, no transaction statements; for comparisons with pgbench'"
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l statement-cache-size -d 'asyncpg: SQLAlchemy\'s prepared_statement_cache_size, as connect_args would pass it [default: the URL\'s, else 100; 0: prepare every statement anew]' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l prepare-threshold -d 'psycopg: prepare_threshold, as connect_args would pass it (a number, or none for never) [default: 5]' -r
-complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l clients -d 'Concurrent simulated requests [default: pool_size + max_overflow + 5]' -r
+complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l clients -d 'Concurrent simulated requests [default: pool_size + max_overflow + 5]; with --rate, the most requests in flight at once, a bound on memory the report names when hit [default: 10000]' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l query -d 'The statement each request runs' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l sleep-ms -d 'Each request runs pg_sleep for this long (a slow query)' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l script -d 'Each request runs this file\'s statements in one transaction' -r -F
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l think-ms -d 'Milliseconds a request waits after returning its connection' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l duration -d 'Seconds to run [default: 10]' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l transactions -d 'Stop after this many transactions' -r
-complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l rate -d 'Open loop: start this many transactions per second, latency measured from the schedule' -r
+complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l rate -d 'Open loop: start this many requests per second, each on time whatever the others are doing (it waits in the pool), latency measured from the schedule' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l workers -d 'Processes that run the application, each with its own pool (for the advice)' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l jobs -d 'Threads that run the clients, as pgbench\'s -j [default: the CPUs, at most the clients]' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l sweep -d 'Run once per value and print one row each: KEY is pool_size, max_overflow or clients' -r
@@ -169,6 +169,7 @@ complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l pre-ping -d
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l no-pre-ping -d 'Do not test connections before checkout'
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l use-lifo -d 'Hand out idle connections last-in first-out (SQLAlchemy\'s pool_use_lifo)'
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l commit -d 'Each request commits (the handler calls session.commit()) instead of closing (ROLLBACK)'
+complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l verify -d 'Run the same load again with the advice\'s recommended pool_size and max_overflow, and report both runs side by side'
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l force -d 'Run even when the pool could exceed the connections the server has free'
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -s q -l quiet -d 'Print only results and errors'
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -s v -l verbose -d 'Say more about what dbtool does (repeat for more)'

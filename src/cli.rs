@@ -262,8 +262,10 @@ pub struct PoolBenchArgs {
     #[arg(long, value_name = "N|none")]
     pub prepare_threshold: Option<String>,
 
-    /// Concurrent simulated requests [default: pool_size + max_overflow + 5]
-    #[arg(long, value_name = "N")]
+    /// Concurrent simulated requests [default: pool_size + max_overflow + 5]; with --rate, the
+    /// most requests in flight at once, a bound on memory the report names when hit [default:
+    /// 10000]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub clients: Option<u32>,
 
     /// The statement each request runs
@@ -290,7 +292,8 @@ pub struct PoolBenchArgs {
     #[arg(long, value_name = "N")]
     pub transactions: Option<u64>,
 
-    /// Open loop: start this many transactions per second, latency measured from the schedule
+    /// Open loop: start this many requests per second, each on time whatever the others are doing
+    /// (it waits in the pool), latency measured from the schedule
     #[arg(long, value_name = "PER_SECOND", value_parser = duration::rate_arg)]
     pub rate: Option<f64>,
 
@@ -305,6 +308,11 @@ pub struct PoolBenchArgs {
     /// Run once per value and print one row each: KEY is pool_size, max_overflow or clients
     #[arg(long, value_name = "KEY=V1,V2,...")]
     pub sweep: Option<String>,
+
+    /// Run the same load again with the advice's recommended pool_size and max_overflow, and
+    /// report both runs side by side
+    #[arg(long, conflicts_with = "sweep")]
+    pub verify: bool,
 
     /// Draw throughput and p99 latency (over time, or against the swept value) into an SVG file
     #[arg(long, value_name = "FILE.svg")]

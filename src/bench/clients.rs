@@ -1,7 +1,10 @@
-//! The simulated clients: each loops checkout → workload → return → think time until the run
-//! stops, its deadline passes or the transaction budget is spent. With a schedule (open loop), a
-//! transaction first waits for its start time and its latency counts from that time. Errors never
-//! stop a client: they are counted by SQLSTATE or kind.
+//! The closed loop's simulated clients: each loops request → think time until the run stops,
+//! its deadline passes or the transaction budget is spent; a request starts as soon as the
+//! previous one (and its think time) ended. With a think time the clients' first requests are
+//! spread over one think time, as independent users' are: started all at once, clients whose
+//! requests take about as long stay in step, and every burst is all of them at once (measured:
+//! 20 clients thinking 80 ms on 20 ms requests kept 15 connections busy at once where 4 are
+//! busy on average).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,20 +15,14 @@ use tokio::task::JoinHandle;
 use super::config::BenchConfig;
 use super::lanes::Lanes;
 use super::monitor::Ending;
-use super::recorder::{LaneRecorder, Recorder};
-use super::schedule::ScheduleReceiver;
-use crate::driver::Driver;
-use crate::pool::{CheckoutError, PooledConnection, QueuePool};
-use crate::wire::WireError;
+use super::recorder::Recorder;
+use super::request::{CONNECT_FAILURE_PAUSE, Ended, Requests};
 
-/// Starts `config.clients` clients sharing the pool, the recorder, the schedule and the
-/// transaction budget (`config.transactions`).
+/// Starts `config.clients` clients sharing the requests' context and the transaction budget
+/// (`config.transactions`).
 pub(super) fn spawn(
     config: &BenchConfig,
-    driver: &Driver,
-    pool: &Arc<QueuePool>,
-    recorder: &Arc<Recorder>,
-    schedule: Option<&ScheduleReceiver>,
+    requests: &Requests,
     deadline: Option<Instant>,
     lanes: &Lanes,
 ) -> Vec<JoinHandle<()>> {
@@ -35,13 +32,11 @@ pub(super) fn spawn(
             let lane = index as usize % lanes.len();
             let client = Client {
                 lane,
-                pool: pool.clone(),
-                recorder: recorder.clone(),
+                first_start: config
+                    .think
+                    .mul_f64(f64::from(index) / f64::from(config.clients)),
+                requests: requests.clone(),
                 budget: budget.clone(),
-                schedule: schedule.cloned(),
-                driver: driver.clone(),
-                statements: config.workload.statements(),
-                commit: config.commit,
                 think: config.think,
                 deadline,
             };
@@ -50,59 +45,59 @@ pub(super) fn spawn(
         .collect()
 }
 
-/// Stops the clients and waits for them. After Ctrl-C or a stuck server they are aborted rather
-/// than left to finish their transaction.
-pub(super) async fn stop(clients: Vec<JoinHandle<()>>, recorder: &Recorder, ending: Ending) {
+/// Stops the load (the closed loop's clients or the open loop's schedule) and waits for it.
+/// After Ctrl-C or a stuck server it is aborted rather than left to finish its requests; says
+/// how many requests were abandoned then.
+pub(super) async fn stop(load: Vec<JoinHandle<()>>, recorder: &Recorder, ending: Ending) -> u64 {
     recorder.stop.store(true, Ordering::Relaxed);
-    for client in clients {
+    let abandoned = match ending {
+        Ending::Finished => 0,
+        _ => recorder.in_flight(),
+    };
+    for task in load {
         if ending != Ending::Finished {
             // Stop promptly: in-flight statements are dropped, which closes their connections.
-            client.abort();
+            task.abort();
         }
-        let _ = client.await;
+        let _ = task.await;
     }
+    abandoned
 }
 
 /// One simulated client of the application.
 struct Client {
     /// The lane (thread) this client runs on.
     lane: usize,
-    pool: Arc<QueuePool>,
-    recorder: Arc<Recorder>,
+    /// How long after the run's start its first request starts.
+    first_start: Duration,
+    requests: Requests,
     /// Transactions left to start, shared by all clients; `None`: no limit.
     budget: Option<Arc<AtomicU64>>,
-    schedule: Option<ScheduleReceiver>,
-    driver: Driver,
-    /// The workload's statements, sent as the driver sends them.
-    statements: Vec<String>,
-    commit: bool,
     think: Duration,
     deadline: Option<Instant>,
 }
 
 impl Client {
-    /// This client's lane's records.
-    fn record(&self) -> &LaneRecorder {
-        self.recorder.lane(self.lane)
-    }
-
     /// The loop. Clock reads are few and reused (each costs a visible share of a `SELECT 1`
     /// round trip on a virtual machine): the end of one transaction is the start of the next.
     async fn run(self) {
+        if !self.first_start.is_zero() {
+            tokio::time::sleep(self.first_start).await;
+        }
         let mut now = Instant::now();
         while self.may_start(now) {
-            let Some(intended) = self.next_start(now).await else {
-                break;
-            };
-            let started = match self.schedule {
-                Some(_) => Instant::now(),
-                None => intended,
-            };
-            let Some((connection, checked_out)) = self.checkout(started).await else {
-                now = Instant::now();
-                continue;
-            };
-            now = self.transact(connection, intended, checked_out).await;
+            match self.requests.run(self.lane, now, now).await {
+                Ended::Ran(ended) => now = ended,
+                Ended::TimedOut => {
+                    now = Instant::now();
+                    continue;
+                }
+                Ended::ConnectFailed => {
+                    tokio::time::sleep(CONNECT_FAILURE_PAUSE).await;
+                    now = Instant::now();
+                    continue;
+                }
+            }
             if !self.think.is_zero() {
                 tokio::time::sleep(self.think).await;
                 now = Instant::now();
@@ -113,7 +108,9 @@ impl Client {
     /// Whether another transaction may start at `now`: the run goes on, the deadline has not
     /// passed, and the budget had one left (now taken).
     fn may_start(&self, now: Instant) -> bool {
-        if self.recorder.stop.load(Ordering::Relaxed) || self.deadline.is_some_and(|d| now >= d) {
+        if self.requests.recorder.stop.load(Ordering::Relaxed)
+            || self.deadline.is_some_and(|d| now >= d)
+        {
             return false;
         }
         match &self.budget {
@@ -122,88 +119,5 @@ impl Client {
                 .is_ok(),
             None => true,
         }
-    }
-
-    /// When the next transaction should start: its scheduled time in the open loop (`None` once
-    /// the schedule ended), `now` in the closed loop.
-    async fn next_start(&self, now: Instant) -> Option<Instant> {
-        match &self.schedule {
-            Some(receiver) => receiver.recv().await,
-            None => Some(now),
-        }
-    }
-
-    /// A connection and when it was handed over, with the wait since `started` recorded; `None`
-    /// after a pool timeout or a failed connect (counted, and followed by a pause of 100 ms so
-    /// a down server is not hammered).
-    async fn checkout(&self, started: Instant) -> Option<(PooledConnection, Instant)> {
-        match self.pool.checkout(self.lane).await {
-            Ok(connection) => {
-                let now = Instant::now();
-                self.record().waited(now - started);
-                Some((connection, now))
-            }
-            Err(CheckoutError::Timeout(_)) => {
-                self.record().timed_out();
-                None
-            }
-            Err(CheckoutError::Connect { code, message }) => {
-                self.record()
-                    .error(code.unwrap_or_else(|| "connect".into()), Some(&message));
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                None
-            }
-        }
-    }
-
-    /// Runs one request as the driver would, records the outcome and the round trips, returns
-    /// the connection (as broken if it closed), and says when it ended.
-    async fn transact(
-        &self,
-        mut pooled: PooledConnection,
-        intended: Instant,
-        checked_out: Instant,
-    ) -> Instant {
-        let session = &pooled.connection.session;
-        let (round_trips, statements) = (session.round_trips, session.statements);
-        let result = self
-            .driver
-            .request(&mut pooled.connection, &self.statements, self.commit)
-            .await;
-        let ended = Instant::now();
-        let record = self.record();
-        // The connection was unavailable to others from the pre-ping on.
-        record.held(pooled.checkout_ping + (ended - checked_out));
-        let session = &pooled.connection.session;
-        record.wire(
-            pooled.checkout_round_trips,
-            session.round_trips - round_trips,
-            session.statements - statements,
-        );
-        let broken = match result {
-            Ok(()) => {
-                record.completed(ended - intended);
-                false
-            }
-            Err(error) => {
-                let message = match &error {
-                    WireError::Server { message, .. } => Some(message.as_str()),
-                    _ => None,
-                };
-                record.error(error_kind(&error), message);
-                pooled.connection.session.is_closed()
-            }
-        };
-        self.pool.checkin(pooled, broken);
-        ended
-    }
-}
-
-/// How a failed request is counted: its SQLSTATE, else whether the connection was lost.
-fn error_kind(error: &WireError) -> String {
-    match error {
-        WireError::Server { code, .. } => code.clone(),
-        WireError::Io(_) => "connection_lost".to_string(),
-        _ => "client".to_string(),
     }
 }

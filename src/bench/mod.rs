@@ -1,14 +1,17 @@
 //! `dbtool pool-bench`: the application's pool under a synthetic load, with its statistics.
 //!
 //! `clients` tasks loop checkout → workload → return → think time, for a duration or a number of
-//! transactions; with `rate`, transactions arrive on a fixed schedule instead (open loop) and
+//! transactions; with `rate`, requests arrive on a fixed schedule instead (open loop), each
+//! started on time and waiting in the pool as the application's concurrent requests do, and
 //! latency is measured from the scheduled start, so a stall is not hidden (coordinated omission).
 //! Errors never stop the run: they are counted by SQLSTATE or kind.
 //!
-//! This module owns the orchestration of a run ([`run`]) and the server capacity check before it.
-//! The steps live below it: `schedule` (the open loop), `clients` (the simulated clients),
-//! `monitor` (the once-a-second timeline, live line and end of the run) and `report` (the
-//! report's assembly); `config` and `recorder` are the vocabulary they share.
+//! This module owns the orchestration of a run ([`run`]), the server capacity check before it,
+//! and the configuration `--verify` runs again ([`with_recommendation`]). The steps live below
+//! it: `request` (one request: checkout, workload, return), `clients` (the closed loop's
+//! clients), `schedule` (the open loop's arrivals), `monitor` (the once-a-second timeline, live
+//! line and end of the run), `report` (the report's assembly) and `advice` (the sizing advice);
+//! `config` and `recorder` are the vocabulary they share.
 
 mod advice;
 mod clients;
@@ -17,6 +20,7 @@ mod lanes;
 mod monitor;
 mod recorder;
 mod report;
+mod request;
 mod schedule;
 
 use std::sync::Arc;
@@ -33,19 +37,20 @@ use crate::pooler;
 use crate::progress::Progress;
 use crate::url::parse_database_url;
 
-pub use advice::Advice;
+pub use advice::{Advice, Demand, Offered, Recommended, ServerRoom};
 pub use config::{BenchConfig, Workload};
 pub use monitor::Tick;
 pub use report::{BenchReport, Percentiles, WireCost};
 
 use monitor::Monitor;
 use recorder::Recorder;
+use request::Requests;
 
 /// Refuses a pool that could take more connections than the server has free, unless forced.
 async fn check_server_capacity(
     target: &Target,
     config: &BenchConfig,
-) -> Result<(Option<i64>, Option<tokio_postgres::Client>)> {
+) -> Result<(ServerRoom, tokio_postgres::Client)> {
     // The monitor has its own application_name so it is not counted as one of the pool's backends.
     let mut monitor_config = target.config.clone();
     monitor_config.application_name("dbtool-pool-bench-monitor");
@@ -80,7 +85,11 @@ async fn check_server_capacity(
              reserved, {used} in use); lower --pool-size/--max-overflow or pass --force"
         )));
     }
-    Ok((Some(max), Some(client)))
+    let room = ServerRoom {
+        max_connections: max,
+        free,
+    };
+    Ok((room, client))
 }
 
 /// Runs one configuration to its report. `interrupt` ends the run early (Ctrl-C).
@@ -91,7 +100,7 @@ pub async fn run(
 ) -> Result<BenchReport> {
     let (_, info) = parse_database_url(&config.url)?;
     let target = connect::resolve(&info, "dbtool-pool-bench", config.connect_timeout)?;
-    let (server_max_connections, server) = check_server_capacity(&target, config).await?;
+    let (room, server) = check_server_capacity(&target, config).await?;
     let mut driver = Driver::new(
         config.driver,
         config.driver_options,
@@ -135,21 +144,22 @@ pub async fn run(
     let recorder = Arc::new(Recorder::new(lanes.len()));
     let started = Instant::now();
     let deadline = config.duration.map(|d| started + d);
-    let schedule = schedule::start(config, &recorder);
-    let clients = clients::spawn(
-        config,
-        &driver,
-        &pool,
-        &recorder,
-        schedule.as_ref(),
-        deadline,
-        &lanes,
-    );
+    let requests = Requests {
+        pool: pool.clone(),
+        recorder: recorder.clone(),
+        driver: driver.clone(),
+        statements: config.workload.statements().into(),
+        commit: config.commit,
+    };
+    let load = match schedule::spawn(config, &requests, deadline, &lanes) {
+        Some(schedule) => vec![schedule],
+        None => clients::spawn(config, &requests, deadline, &lanes),
+    };
     let live = progress.spinner("starting");
-    let observed = Monitor::new(&target, server.as_ref(), started, deadline)
-        .watch(&clients, &pool, &recorder, live.as_ref(), interrupt)
+    let mut observed = Monitor::new(&target, Some(&server), started, deadline)
+        .watch(&load, &pool, &recorder, live.as_ref(), interrupt)
         .await;
-    clients::stop(clients, &recorder, observed.ending).await;
+    observed.abandoned = clients::stop(load, &recorder, observed.ending).await;
     drop(live);
     let final_status = pool.status();
     pool.dispose();
@@ -159,11 +169,23 @@ pub async fn run(
         config,
         &recorder,
         &pool,
-        server_max_connections,
+        Some(room),
         observed,
         final_status,
         started,
     );
     report.explain_pooler(pooler, pooler_findings);
     Ok(report)
+}
+
+/// The configuration `--verify` runs: the same load with the recommended pool. `None` without a
+/// recommendation. The recommendation was already held to the connections the server had free,
+/// so the capacity check is not repeated (the first run's connections may still be closing).
+pub fn with_recommendation(config: &BenchConfig, advice: &Advice) -> Option<BenchConfig> {
+    let recommended = advice.recommended?;
+    let mut verify = config.clone();
+    verify.pool.pool_size = recommended.pool_size;
+    verify.pool.max_overflow = Some(recommended.max_overflow);
+    verify.force = true;
+    Some(verify)
 }

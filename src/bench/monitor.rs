@@ -25,6 +25,9 @@ pub struct Tick {
     pub errors: u64,
 }
 
+/// How often the monitor looks whether the run ended, between its once-a-second samples.
+const END_POLL: Duration = Duration::from_millis(50);
+
 /// Why the monitor stopped watching.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Ending {
@@ -41,6 +44,8 @@ pub(super) struct Observed {
     pub(super) timeline: Vec<Tick>,
     pub(super) peak_backends: Option<i64>,
     pub(super) ending: Ending,
+    /// Requests abandoned when the run was cut short (set when the load is stopped).
+    pub(super) abandoned: u64,
 }
 
 /// The monitor's view of the run.
@@ -102,7 +107,9 @@ impl<'a> Monitor<'a> {
                 break ending;
             }
             let next = self.started + Duration::from_secs(second);
-            tokio::time::sleep_until(next.into()).await;
+            // Woken between ticks too, so the run's end (and its elapsed time, which the report's
+            // throughput divides by) is seen within END_POLL rather than at the next second.
+            tokio::time::sleep_until(next.min(Instant::now() + END_POLL).into()).await;
             if Instant::now() < next {
                 continue;
             }
@@ -120,6 +127,7 @@ impl<'a> Monitor<'a> {
             timeline,
             peak_backends,
             ending,
+            abandoned: 0,
         }
     }
 

@@ -1,5 +1,6 @@
-//! What the clients record and the monitor and the report read: latency and checkout-wait
-//! histograms, transaction, hold, wire and error counters, and the flag that stops the run.
+//! What the clients record and the monitor and the report read: latency, checkout-wait, queue-wait
+//! and hold histograms, transaction, wire and error counters, the requests in flight, and the
+//! flag that stops the run.
 //!
 //! Each lane (thread) records into its own [`LaneRecorder`], aligned to its own cache lines, so
 //! clients on different cores never write the same memory; readers sum the lanes.
@@ -15,6 +16,8 @@ use hdrhistogram::Histogram;
 pub(super) struct Recorder {
     lanes: Vec<LaneRecorder>,
     pub(super) stop: AtomicBool,
+    /// Open loop: arrivals that found every request slot (`--clients`) taken and started late.
+    held_back: AtomicU64,
 }
 
 /// One lane's records.
@@ -22,6 +25,10 @@ pub(super) struct Recorder {
 pub(super) struct LaneRecorder {
     latency: Mutex<Histogram<u64>>,
     wait: Mutex<Histogram<u64>>,
+    /// The part of each checkout's wait spent at the pool's limit, for a connection to come back.
+    queue_wait: Mutex<Histogram<u64>>,
+    /// How long each request held its connection (pre-ping included).
+    hold: Mutex<Histogram<u64>>,
     /// Latencies of the current second, for the timeline's p99.
     window: Mutex<Histogram<u64>>,
     transactions: AtomicU64,
@@ -36,6 +43,8 @@ pub(super) struct LaneRecorder {
     /// The server's first message for each SQLSTATE.
     messages: Mutex<BTreeMap<String, String>>,
     error_count: AtomicU64,
+    /// Requests started on this lane and not yet ended (abandoned ones when a run is cut short).
+    in_flight: AtomicU64,
 }
 
 fn histogram() -> Histogram<u64> {
@@ -55,6 +64,8 @@ impl LaneRecorder {
         LaneRecorder {
             latency: Mutex::new(histogram()),
             wait: Mutex::new(histogram()),
+            queue_wait: Mutex::new(histogram()),
+            hold: Mutex::new(histogram()),
             window: Mutex::new(histogram()),
             transactions: AtomicU64::new(0),
             hold_micros: AtomicU64::new(0),
@@ -66,12 +77,20 @@ impl LaneRecorder {
             errors: Mutex::new(BTreeMap::new()),
             messages: Mutex::new(BTreeMap::new()),
             error_count: AtomicU64::new(0),
+            in_flight: AtomicU64::new(0),
         }
     }
 
-    /// How long a checkout waited for its connection.
-    pub(super) fn waited(&self, duration: Duration) {
+    /// A request starts; the guard ends it when dropped (also when its task is aborted).
+    pub(super) fn request_started(&self) -> InFlight<'_> {
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+        InFlight(&self.in_flight)
+    }
+
+    /// How long a checkout waited for its connection, `queued` of it at the pool's limit.
+    pub(super) fn waited(&self, duration: Duration, queued: Duration) {
         record(&self.wait, duration);
+        record(&self.queue_wait, queued);
     }
 
     /// A transaction that succeeded, `latency` after its intended start.
@@ -83,6 +102,7 @@ impl LaneRecorder {
 
     /// A connection held for one transaction, for the mean hold time.
     pub(super) fn held(&self, duration: Duration) {
+        record(&self.hold, duration);
         self.hold_micros
             .fetch_add(duration.as_micros() as u64, Ordering::Relaxed);
         self.holds.fetch_add(1, Ordering::Relaxed);
@@ -119,6 +139,15 @@ impl LaneRecorder {
     }
 }
 
+/// One request in flight, counted until dropped.
+pub(super) struct InFlight<'a>(&'a AtomicU64);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 /// Sums a counter over the lanes.
 fn sum(lanes: &[LaneRecorder], counter: impl Fn(&LaneRecorder) -> &AtomicU64) -> u64 {
     lanes
@@ -146,7 +175,30 @@ impl Recorder {
         Recorder {
             lanes: (0..lanes.max(1)).map(|_| LaneRecorder::new()).collect(),
             stop: AtomicBool::new(false),
+            held_back: AtomicU64::new(0),
         }
+    }
+
+    /// Requests started and not ended, over every lane.
+    pub(super) fn in_flight(&self) -> u64 {
+        sum(&self.lanes, |l| &l.in_flight)
+    }
+
+    /// An arrival found every request slot taken and waited for one.
+    pub(super) fn arrival_held_back(&self) {
+        self.held_back.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(super) fn held_back(&self) -> u64 {
+        self.held_back.load(Ordering::Relaxed)
+    }
+
+    pub(super) fn queue_wait(&self) -> Histogram<u64> {
+        merged(&self.lanes, |l| &l.queue_wait)
+    }
+
+    pub(super) fn hold(&self) -> Histogram<u64> {
+        merged(&self.lanes, |l| &l.hold)
     }
 
     /// Where a client on `lane` records.

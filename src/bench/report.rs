@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use hdrhistogram::Histogram;
 
-use super::advice::{self, Advice};
+use super::advice::{self, Advice, Measured, Offered, ServerRoom};
 use super::config::BenchConfig;
 use super::monitor::{Ending, Observed, Tick};
 use super::recorder::Recorder;
@@ -50,12 +50,20 @@ pub struct BenchReport {
     pub tps: f64,
     pub latency: Percentiles,
     pub wait: Percentiles,
+    /// The part of the checkout wait spent at the pool's limit.
+    pub queue_wait: Percentiles,
+    /// How long a request held its connection (pre-ping included).
+    pub hold: Percentiles,
     pub timeouts: u64,
+    /// Open loop: arrivals that found every request slot (`--clients`) taken and started late.
+    pub held_back: u64,
     pub errors: BTreeMap<String, u64>,
     /// The server's first message for each SQLSTATE in `errors`.
     pub error_messages: BTreeMap<String, String>,
     pub connections: PoolCounters,
     pub server_max_connections: Option<i64>,
+    /// Connections the server had free when the run started.
+    pub server_free_connections: Option<i64>,
     pub server_peak_backends: Option<i64>,
     pub timeline: Vec<Tick>,
     pub final_status: PoolStatus,
@@ -141,7 +149,7 @@ pub(super) fn assemble(
     config: &BenchConfig,
     recorder: &Recorder,
     pool: &QueuePool,
-    server_max_connections: Option<i64>,
+    server: Option<ServerRoom>,
     observed: Observed,
     final_status: PoolStatus,
     started: Instant,
@@ -149,25 +157,42 @@ pub(super) fn assemble(
     let elapsed = started.elapsed().as_secs_f64();
     let transactions = recorder.transactions();
     let latency = Percentiles::of(&recorder.latency());
-    let wait = Percentiles::of(&recorder.wait());
+    let wait_histogram = recorder.wait();
+    let wait = Percentiles::of(&wait_histogram);
+    let queue_wait = Percentiles::of(&recorder.queue_wait());
+    let hold_histogram = recorder.hold();
+    let hold = Percentiles::of(&hold_histogram);
     let connections = pool.counters();
     let mut errors = recorder.errors();
     if connections.timeouts > 0 {
         errors.insert("pool_timeout".into(), connections.timeouts);
     }
     if observed.ending == Ending::Stuck {
-        errors.insert("abandoned_after_deadline".into(), u64::from(config.clients));
+        errors.insert("abandoned_after_deadline".into(), observed.abandoned);
     }
     let mean_hold_ms = recorder.mean_hold_ms();
     let tps = transactions as f64 / elapsed.max(1e-9);
-    let advice = advice::advise(
+    let held_back = recorder.held_back();
+    let offered = match config.rate {
+        Some(rate) => Offered::Rate(rate),
+        None => Offered::Clients {
+            clients: config.clients,
+            think: config.think,
+        },
+    };
+    let measured = Measured {
         tps,
-        mean_hold_ms,
-        &config.pool,
-        config.workers,
-        server_max_connections,
-        connections.timeouts,
-    );
+        hold_mean_ms: mean_hold_ms,
+        hold_p99_ms: hold.p99,
+        holds: hold_histogram.len(),
+        checkouts: wait_histogram.len() + connections.timeouts,
+        queued: connections.queued,
+        queue_wait_p99_ms: queue_wait.p99,
+        peak_waiting: connections.peak_waiting,
+        timeouts: connections.timeouts,
+        held_back,
+    };
+    let advice = advice::advise(&config.pool, offered, &measured, config.workers, server);
     BenchReport {
         config: config.clone(),
         transactions,
@@ -175,11 +200,15 @@ pub(super) fn assemble(
         tps,
         latency,
         wait,
+        queue_wait,
+        hold,
         timeouts: connections.timeouts,
+        held_back,
         errors,
         error_messages: recorder.error_messages(),
         connections,
-        server_max_connections,
+        server_max_connections: server.map(|s| s.max_connections),
+        server_free_connections: server.map(|s| s.free),
         server_peak_backends: observed.peak_backends,
         timeline: observed.timeline,
         final_status,

@@ -1,57 +1,78 @@
-//! The open loop (`rate`): a schedule of intended start times at a fixed interval, shared by the
-//! clients, so that latency is measured from when a transaction should have started.
+//! The open loop (`rate`): requests arrive on a fixed schedule, each started at its scheduled
+//! time whatever the others are doing, as an application's concurrent requests are. A request
+//! that finds the pool at its limit waits in the pool (and times out there), never in the load
+//! generator; its latency counts from its scheduled time, so a stall is not hidden.
+//!
+//! The only bound is on memory: at most `clients` requests are in flight at once. An arrival
+//! that finds them all taken waits for one to end and starts late (its latency still counts from
+//! the schedule); the recorder counts these, and the report says the bound was hit.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+use tokio::sync::Semaphore;
+use tokio::task::{JoinHandle, JoinSet};
+
 use super::config::BenchConfig;
-use super::recorder::Recorder;
+use super::lanes::Lanes;
+use super::request::Requests;
 
-/// With `rate`, starts the schedule and returns its receiving end; until the run stops, it sends
-/// one start time per interval, waiting while `clients * 4` are unclaimed. `None` without `rate`.
-pub(super) fn start(config: &BenchConfig, recorder: &Arc<Recorder>) -> Option<ScheduleReceiver> {
-    config.rate.map(|rate| {
-        let (sender, receiver) = async_channel(config.clients as usize * 4);
-        // `rate` was checked at the edge: 1/rate is a representable, non-zero interval.
-        let interval = Duration::from_secs_f64(1.0 / rate);
-        let recorder = recorder.clone();
-        tokio::spawn(async move {
-            let mut next = Instant::now();
-            while !recorder.stop.load(Ordering::Relaxed) {
-                if sender.send(next).await.is_err() {
-                    break;
-                }
-                next += interval;
-                tokio::time::sleep_until(next.into()).await;
+/// With `rate`, starts the schedule; the task ends when the schedule has ended (the deadline,
+/// the transaction budget or a stop) and every request it started has ended. Aborting it aborts
+/// those requests too. `None` without `rate`.
+pub(super) fn spawn(
+    config: &BenchConfig,
+    requests: &Requests,
+    deadline: Option<Instant>,
+    lanes: &Lanes,
+) -> Option<JoinHandle<()>> {
+    let rate = config.rate?;
+    // `rate` was checked at the edge: 1/rate is a representable, non-zero interval.
+    let interval = Duration::from_secs_f64(1.0 / rate);
+    let slots = Arc::new(Semaphore::new(config.clients.max(1) as usize));
+    let arrivals = config.transactions;
+    let requests = requests.clone();
+    let handles: Vec<_> = (0..lanes.len())
+        .map(|lane| lanes.handle(lane).clone())
+        .collect();
+    Some(tokio::spawn(async move {
+        let mut running = JoinSet::new();
+        let mut next = Instant::now();
+        let mut arrived: u64 = 0;
+        loop {
+            if arrivals.is_some_and(|n| arrived >= n) || deadline.is_some_and(|d| next >= d) {
+                break;
             }
-        });
-        receiver
-    })
-}
-
-/// A bounded multi-consumer channel of scheduled start times.
-fn async_channel(capacity: usize) -> (ScheduleSender, ScheduleReceiver) {
-    let (sender, receiver) = tokio::sync::mpsc::channel(capacity.max(1));
-    (
-        ScheduleSender(sender),
-        ScheduleReceiver(Arc::new(tokio::sync::Mutex::new(receiver))),
-    )
-}
-
-struct ScheduleSender(tokio::sync::mpsc::Sender<Instant>);
-
-impl ScheduleSender {
-    async fn send(&self, at: Instant) -> Result<(), ()> {
-        self.0.send(at).await.map_err(|_| ())
-    }
-}
-
-#[derive(Clone)]
-pub(super) struct ScheduleReceiver(Arc<tokio::sync::Mutex<tokio::sync::mpsc::Receiver<Instant>>>);
-
-impl ScheduleReceiver {
-    pub(super) async fn recv(&self) -> Option<Instant> {
-        self.0.lock().await.recv().await
-    }
+            tokio::time::sleep_until(next.into()).await;
+            if requests.recorder.stop.load(Ordering::Relaxed) {
+                break;
+            }
+            let slot = match slots.clone().try_acquire_owned() {
+                Ok(slot) => slot,
+                Err(_) => {
+                    requests.recorder.arrival_held_back();
+                    let Ok(slot) = slots.clone().acquire_owned().await else {
+                        break;
+                    };
+                    slot
+                }
+            };
+            let lane = (arrived % handles.len() as u64) as usize;
+            let request = requests.clone();
+            let intended = next;
+            running.spawn_on(
+                async move {
+                    request.run(lane, intended, Instant::now()).await;
+                    drop(slot);
+                },
+                &handles[lane],
+            );
+            // Ended requests are reaped as the schedule goes, so memory stays bounded.
+            while running.try_join_next().is_some() {}
+            arrived += 1;
+            next += interval;
+        }
+        while running.join_next().await.is_some() {}
+    }))
 }

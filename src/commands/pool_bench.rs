@@ -1,5 +1,5 @@
-//! `dbtool pool-bench`: flags and settings → one configuration per run (`--sweep`), the runs,
-//! the report and the plot.
+//! `dbtool pool-bench`: flags and settings → one configuration per run (`--sweep`), the runs
+//! (with `--verify`, the same load again with the recommended pool), the report and the plot.
 
 use anyhow::Result;
 
@@ -8,8 +8,10 @@ use crate::bench::{self, BenchConfig, Workload};
 use crate::cli::PoolBenchArgs;
 use crate::driver::{DriverKind, DriverOptions};
 use crate::exit::{Outcome, invalid};
+use crate::interrupt::Interrupt;
 use crate::output;
 use crate::pool::PoolSettings;
+use crate::progress::Progress;
 use crate::settings::Settings;
 use crate::url::sqlalchemy::{parse_scheme, read_as_sqlalchemy};
 
@@ -25,6 +27,7 @@ pub(super) fn run(mut context: Context, args: &PoolBenchArgs) -> Result<Outcome>
         None => vec![(None, base)],
     };
     let printer = context.printer;
+    let verify = args.verify;
     let reports = on_runtime(|interrupt| async move {
         let mut reports = Vec::new();
         for (value, config) in runs {
@@ -35,11 +38,19 @@ pub(super) fn run(mut context: Context, args: &PoolBenchArgs) -> Result<Outcome>
                 break;
             }
         }
+        if verify
+            && let Some((_, first)) = reports.first()
+            && !first.interrupted
+            && let Some(report) = verify_run(first, &printer.progress, &interrupt).await?
+        {
+            reports.push((Some("verify".into()), report));
+        }
         anyhow::Ok(reports)
     })??;
     let swept = sweep.as_ref().map(|s| s.key);
-    printer
-        .stdout(|out| output::write_bench(out, &reports, swept, printer.format, printer.color))?;
+    printer.stdout(|out| {
+        output::write_bench(out, &reports, swept, verify, printer.format, printer.color)
+    })?;
     if let Some(path) = &args.plot {
         output::write_plot(path, &reports, swept)?;
         printer.progress.info(&format!("wrote {}", path.display()));
@@ -49,6 +60,25 @@ pub(super) fn run(mut context: Context, args: &PoolBenchArgs) -> Result<Outcome>
     } else {
         Outcome::Ok
     })
+}
+
+/// `--verify`: the first run's load again with its recommended pool; `None` (and a warning)
+/// without a recommendation.
+async fn verify_run(
+    first: &bench::BenchReport,
+    progress: &Progress,
+    interrupt: &Interrupt,
+) -> Result<Option<bench::BenchReport>> {
+    let Some(config) = bench::with_recommendation(&first.config, &first.advice) else {
+        progress.warn("--verify: no recommendation to verify (no request held a connection)");
+        return Ok(None);
+    };
+    progress.info(&format!(
+        "verifying: the same load with pool_size {} max_overflow {}",
+        config.pool.pool_size,
+        config.pool.max_overflow.unwrap_or_default()
+    ));
+    Ok(Some(bench::run(&config, progress, interrupt).await?))
 }
 
 /// The pool-bench configuration from flags and settings; durations were checked at the edge.
@@ -68,7 +98,11 @@ fn bench_config(args: &PoolBenchArgs, settings: &Settings) -> Result<BenchConfig
     };
     let url = settings.database_url();
     let (driver, driver_options) = driver(args, url)?;
-    let clients = args.clients.unwrap_or(default_clients(&pool)).max(1);
+    let clients = match args.rate {
+        Some(_) => args.clients.unwrap_or(OPEN_LOOP_IN_FLIGHT),
+        None => args.clients.unwrap_or(default_clients(&pool)),
+    }
+    .max(1);
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     Ok(BenchConfig {
         url: url.to_string(),
@@ -177,7 +211,11 @@ fn driver(args: &PoolBenchArgs, url: &str) -> Result<(DriverKind, DriverOptions)
     Ok((kind, options))
 }
 
-/// Without `--clients`: five more requests than the pool can serve at once.
+/// Without `--clients` in the open loop: requests in flight at once, a bound on memory (a few
+/// kilobytes each) that an application's concurrent requests rarely reach.
+const OPEN_LOOP_IN_FLIGHT: u32 = 10_000;
+
+/// Without `--clients` in the closed loop: five more requests than the pool can serve at once.
 fn default_clients(pool: &PoolSettings) -> u32 {
     pool.capacity()
         .map_or(pool.pool_size, |capacity| capacity)
@@ -233,7 +271,7 @@ impl<'a> Sweep<'a> {
                     "max_overflow" => config.pool.max_overflow = Some(non_negative()?),
                     _ => config.clients = non_negative()?.max(1),
                 }
-                if default_clients && key != "clients" {
+                if default_clients && key != "clients" && base.rate.is_none() {
                     config.clients = self::default_clients(&config.pool);
                 }
                 Ok((Some(value.to_string()), config))

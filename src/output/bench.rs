@@ -1,4 +1,5 @@
-//! `dbtool pool-bench`: the report (or one row per swept value), JSON, and the SVG plot.
+//! `dbtool pool-bench`: the report (or one row per swept value, or with `--verify` the two runs
+//! side by side), JSON, and the SVG plot.
 
 use std::io::{self, Write};
 use std::path::Path;
@@ -6,37 +7,52 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use serde_json::{Value as Json, json};
 
-use crate::bench::{BenchReport, Percentiles, Workload};
+use crate::bench::{Advice, BenchReport, Offered, Percentiles, Workload};
 use crate::cli::Format;
 
 pub type Run = (Option<String>, BenchReport);
 
+/// `verify`: `runs` is the measured run, then (when there was a recommendation) the same load
+/// with the recommended pool.
 pub fn write_bench(
     out: &mut dyn Write,
     runs: &[Run],
     sweep_key: Option<&str>,
+    verify: bool,
     format: Format,
     color: bool,
 ) -> io::Result<()> {
     match format {
-        Format::Table => match sweep_key {
-            Some(key) => write_sweep(out, runs, key, color),
-            None => runs
+        Format::Table => match (sweep_key, verify, runs) {
+            (Some(key), _, _) => write_sweep(out, runs, key, color),
+            (None, true, [(_, measured), (_, verified)]) => {
+                write_report(out, measured, color)?;
+                writeln!(out)?;
+                write_verify(out, measured, verified, color)
+            }
+            _ => runs
                 .iter()
                 .try_for_each(|(_, report)| write_report(out, report, color)),
         },
         _ => {
-            let doc = match sweep_key {
-                Some(key) => Json::Array(
-                    runs.iter()
-                        .map(|(value, r)| {
-                            let mut item = to_json(r);
-                            item["sweep"] = json!({"key": key, "value": value});
-                            item
-                        })
-                        .collect(),
-                ),
-                None => runs.first().map(|(_, r)| to_json(r)).unwrap_or(Json::Null),
+            let doc = match (sweep_key, verify, runs) {
+                (None, true, [(_, measured), (_, verified)]) => {
+                    let mut doc = to_json(measured);
+                    doc["verify"] = to_json(verified);
+                    doc
+                }
+                _ => match sweep_key {
+                    Some(key) => Json::Array(
+                        runs.iter()
+                            .map(|(value, r)| {
+                                let mut item = to_json(r);
+                                item["sweep"] = json!({"key": key, "value": value});
+                                item
+                            })
+                            .collect(),
+                    ),
+                    None => runs.first().map(|(_, r)| to_json(r)).unwrap_or(Json::Null),
+                },
             };
             serde_json::to_writer_pretty(&mut *out, &doc)?;
             writeln!(out)
@@ -75,17 +91,21 @@ fn write_report(out: &mut dyn Write, report: &BenchReport, color: bool) -> io::R
         .map_or("unlimited".into(), |o| o.to_string());
     writeln!(
         out,
-        "pool_size {} max_overflow {overflow} pool_timeout {:.1}s pre_ping {} · driver {} · {} clients · {}{}{}",
+        "pool_size {} max_overflow {overflow} pool_timeout {:.1}s pre_ping {} · driver {} · {} · {}{}",
         c.pool.pool_size,
         c.pool.pool_timeout.as_secs_f64(),
         c.pool.pre_ping,
         c.driver,
-        c.clients,
+        match c.rate {
+            Some(rate) => format!(
+                "open loop at {}/s, at most {} in flight",
+                crate::duration::format_number(rate),
+                c.clients
+            ),
+            None => format!("{} clients", c.clients),
+        },
         workload_text(&c.workload),
         if c.commit { " · commit" } else { "" },
-        c.rate
-            .map(|r| format!(" · open loop at {r}/s"))
-            .unwrap_or_default()
     )?;
     if report.interrupted {
         writeln!(out, "interrupted: the report covers what ran")?;
@@ -98,12 +118,15 @@ fn write_report(out: &mut dyn Write, report: &BenchReport, color: bool) -> io::R
     let mut table = super::new_table(&["ms", "mean", "p50", "p90", "p99", "p99.9", "max"], color);
     table.add_row(percentile_row("latency", &report.latency));
     table.add_row(percentile_row("checkout wait", &report.wait));
+    table.add_row(percentile_row("  at the limit", &report.queue_wait));
+    table.add_row(percentile_row("held", &report.hold));
     writeln!(out, "{table}")?;
     let k = &report.connections;
     writeln!(
         out,
-        "pool timeouts {} · most waiting {} · connections created {}, closed: overflow {}, recycle {}, pre-ping {}, broken {} · peak open {}, peak in use {}",
+        "pool timeouts {} · checkouts that waited at the limit {} · most waiting {} · connections created {}, closed: overflow {}, recycle {}, pre-ping {}, broken {} · peak open {}, peak in use {}",
         report.timeouts,
+        k.queued,
         k.peak_waiting,
         k.created,
         k.closed_overflow,
@@ -123,6 +146,13 @@ fn write_report(out: &mut dyn Write, report: &BenchReport, color: bool) -> io::R
             })
             .collect();
         writeln!(out, "errors: {}", errors.join(", "))?;
+    }
+    if report.held_back > 0 {
+        writeln!(
+            out,
+            "open loop: {} arrivals found all {} request slots taken and started late (--clients bounds the requests in flight)",
+            report.held_back, c.clients
+        )?;
     }
     if let Some(pooler) = &report.pooler {
         writeln!(out, "pooler: {}", super::pooler_line(Some(pooler)))?;
@@ -148,7 +178,85 @@ fn write_report(out: &mut dyn Write, report: &BenchReport, color: bool) -> io::R
     for line in &report.advice.text {
         writeln!(out, "advice: {line}")?;
     }
+    if let Some(r) = &report.advice.recommended {
+        writeln!(
+            out,
+            "recommended: DB_POOL_SIZE={} DB_MAX_OVERFLOW={}",
+            r.pool_size, r.max_overflow
+        )?;
+    }
     Ok(())
+}
+
+/// A row of the `--verify` table: its name, and its value in a run.
+type VerifyRow = (&'static str, fn(&BenchReport) -> String);
+
+/// `--verify`: the measured run and the run with the recommended pool, side by side.
+fn write_verify(
+    out: &mut dyn Write,
+    measured: &BenchReport,
+    verified: &BenchReport,
+    color: bool,
+) -> io::Result<()> {
+    let pool = |r: &BenchReport| {
+        format!(
+            "{} + {}",
+            r.config.pool.pool_size,
+            r.config
+                .pool
+                .max_overflow
+                .map_or("unlimited".into(), |o| o.to_string())
+        )
+    };
+    let mut table = super::new_table(&["verify", "measured", "recommended"], color);
+    let rows: [VerifyRow; 10] = [
+        ("transactions/s", |r| format!("{:.1}", r.tps)),
+        ("pool timeouts", |r| r.timeouts.to_string()),
+        ("checkouts that waited at the limit", |r| {
+            r.connections.queued.to_string()
+        }),
+        ("checkout wait p50 / p99 ms", |r| {
+            format!("{:.3} / {:.3}", r.wait.p50, r.wait.p99)
+        }),
+        ("  at the limit p99 ms", |r| {
+            format!("{:.3}", r.queue_wait.p99)
+        }),
+        ("latency p50 / p99 ms", |r| {
+            format!("{:.3} / {:.3}", r.latency.p50, r.latency.p99)
+        }),
+        ("held mean / p99 ms", |r| {
+            format!("{:.3} / {:.3}", r.hold.mean, r.hold.p99)
+        }),
+        ("errors", |r| r.errors.values().sum::<u64>().to_string()),
+        ("peak open", |r| r.connections.peak_open.to_string()),
+        ("transactions", |r| r.transactions.to_string()),
+    ];
+    table.add_row([
+        "pool_size + max_overflow".to_string(),
+        pool(measured),
+        pool(verified),
+    ]);
+    for (name, value) in rows {
+        table.add_row([name.to_string(), value(measured), value(verified)]);
+    }
+    writeln!(out, "{table}")?;
+    writeln!(out, "verify: {}", verdict(measured, verified))
+}
+
+/// What the second run shows about the recommendation, in one line.
+fn verdict(measured: &BenchReport, verified: &BenchReport) -> String {
+    let hold = verified.hold.mean;
+    let outcome = if verified.timeouts == 0 && verified.queue_wait.p99 < hold / 2.0 {
+        "the recommendation holds"
+    } else {
+        "the recommendation did not hold (hold times changed with more connections, or the server is the limit): \
+         see the second run's advice"
+    };
+    format!(
+        "{outcome}: {} pool timeouts (measured run: {}), checkout wait p99 {:.3} ms ({:.3} at the limit) against a \
+         {hold:.3} ms mean hold",
+        verified.timeouts, measured.timeouts, verified.wait.p99, verified.queue_wait.p99
+    )
 }
 
 fn write_sweep(out: &mut dyn Write, runs: &[Run], key: &str, color: bool) -> io::Result<()> {
@@ -162,6 +270,7 @@ fn write_sweep(out: &mut dyn Write, runs: &[Run], key: &str, color: bool) -> io:
             "errors",
             "peak open",
             "needed",
+            "recommended",
         ],
         color,
     );
@@ -175,6 +284,10 @@ fn write_sweep(out: &mut dyn Write, runs: &[Run], key: &str, color: bool) -> io:
             r.errors.values().sum::<u64>().to_string(),
             r.connections.peak_open.to_string(),
             format!("{:.1}", r.advice.connections_needed),
+            r.advice
+                .recommended
+                .map(|r| format!("{} + {}", r.pool_size, r.max_overflow))
+                .unwrap_or_default(),
         ]);
     }
     writeln!(out, "{table}")
@@ -208,6 +321,9 @@ fn to_json(r: &BenchReport) -> Json {
         "tps": r.tps,
         "latency_ms": percentiles_json(&r.latency),
         "wait_ms": percentiles_json(&r.wait),
+        "queue_wait_ms": percentiles_json(&r.queue_wait),
+        "hold_ms": percentiles_json(&r.hold),
+        "held_back": r.held_back,
         "per_request": {
             "round_trips": r.wire.round_trips(),
             "checkout_round_trips": r.wire.checkout_round_trips,
@@ -229,13 +345,53 @@ fn to_json(r: &BenchReport) -> Json {
             "closed_broken": k.closed_broken,
             "peak_open": k.peak_open,
             "peak_in_use": k.peak_in_use,
+            "queued": k.queued,
         },
-        "server": {"max_connections": r.server_max_connections, "peak_backends": r.server_peak_backends},
+        "server": {"max_connections": r.server_max_connections, "free_connections": r.server_free_connections, "peak_backends": r.server_peak_backends},
         "timeline": r.timeline.iter().map(|t| json!({"t": t.t, "tps": t.tps, "p99_ms": t.p99_ms, "open": t.open, "in_use": t.in_use, "idle": t.idle, "waiting": t.waiting, "errors": t.errors})).collect::<Vec<_>>(),
         "status": r.final_status.sqlalchemy_line(),
         "mean_hold_ms": r.mean_hold_ms,
-        "advice": {"connections_needed": r.advice.connections_needed, "capacity": r.advice.capacity, "text": r.advice.text},
+        "advice": advice_json(&r.advice),
         "interrupted": r.interrupted,
+    })
+}
+
+/// The advice: its text, the recommended settings and the figures they come from.
+fn advice_json(advice: &Advice) -> Json {
+    let demand = advice.demand.as_ref().map(|d| {
+        let (rate, clients, think) = match d.offered {
+            Offered::Rate(rate) => (Some(rate), None, None),
+            Offered::Clients { clients, think } => {
+                (None, Some(clients), Some(think.as_secs_f64() * 1000.0))
+            }
+        };
+        json!({
+            "loop": if rate.is_some() { "open" } else { "closed" },
+            "offered_rate": rate,
+            "clients": clients,
+            "think_ms": think,
+            "hold_ms": {"mean": d.hold_mean_ms, "p99": d.hold_p99_ms},
+            "connections_mean": d.mean,
+            "connections_p999": d.p999,
+            "assumption": d.assumption,
+        })
+    });
+    let recommended = advice.recommended.map(|r| {
+        json!({
+            "pool_size": r.pool_size,
+            "max_overflow": r.max_overflow,
+            "capacity": r.capacity(),
+            "wanted": r.wanted,
+            "capped_by_server": r.capped_by_server,
+        })
+    });
+    json!({
+        "text": advice.text,
+        "recommended": recommended,
+        "pool_was_limit": advice.pool_was_limit,
+        "demand": demand,
+        "connections_needed": advice.connections_needed,
+        "capacity": advice.capacity,
     })
 }
 

@@ -72,6 +72,8 @@ pub struct PoolCounters {
     pub peak_open: u64,
     pub peak_in_use: u64,
     pub peak_waiting: u64,
+    /// Checkouts that found the pool at its limit and waited for a connection to come back.
+    pub queued: u64,
     pub timeouts: u64,
 }
 
@@ -138,6 +140,8 @@ pub struct PooledConnection {
     /// Round trips the checkout itself cost on this connection (the pre-ping), and its time.
     pub checkout_round_trips: u64,
     pub checkout_ping: Duration,
+    /// How long the checkout waited for the pool's limit (zero when a connection was free).
+    pub queued: Duration,
     created: Instant,
     lane: usize,
     _permit: Option<OwnedSemaphorePermit>,
@@ -206,10 +210,13 @@ impl QueuePool {
 
     /// Checks a connection out for `lane`, waiting at most pool_timeout for one.
     pub async fn checkout(&self, lane: usize) -> Result<PooledConnection, CheckoutError> {
-        let permit = self.permit().await?;
+        let (permit, queued) = self.permit().await?;
         loop {
             let Some((idle, invalidated_before)) = self.take_idle(lane) else {
-                return self.open(permit, lane).await;
+                return self.open(permit, lane).await.map(|mut connection| {
+                    connection.queued = queued;
+                    connection
+                });
             };
             let mut idle = idle;
             if let Some(reason) = self.unusable(&idle, invalidated_before) {
@@ -230,6 +237,7 @@ impl QueuePool {
             return Ok(PooledConnection {
                 checkout_round_trips: idle.connection.session.round_trips - before,
                 checkout_ping,
+                queued,
                 connection: idle.connection,
                 created: idle.created,
                 lane: idle.lane,
@@ -240,24 +248,26 @@ impl QueuePool {
 
     /// A permit for one more checked-out connection (`None` without an overflow limit); at the
     /// limit, waits for one at most pool_timeout, counted as waiting, and times out with
-    /// SQLAlchemy's message.
-    async fn permit(&self) -> Result<Option<OwnedSemaphorePermit>, CheckoutError> {
+    /// SQLAlchemy's message. Says how long it waited.
+    async fn permit(&self) -> Result<(Option<OwnedSemaphorePermit>, Duration), CheckoutError> {
         let Some(permits) = &self.permits else {
-            return Ok(None);
+            return Ok((None, Duration::ZERO));
         };
         let wait = permits.clone().acquire_owned();
         if let Ok(permit) = permits.clone().try_acquire_owned() {
-            return Ok(Some(permit));
+            return Ok((Some(permit), Duration::ZERO));
         }
+        let started = Instant::now();
         {
             let mut state = self.lock();
             state.waiting += 1;
+            state.counters.queued += 1;
             state.counters.peak_waiting = state.counters.peak_waiting.max(state.waiting);
         }
         let result = tokio::time::timeout(self.settings.pool_timeout, wait).await;
         self.lock().waiting -= 1;
         match result {
-            Ok(Ok(permit)) => Ok(Some(permit)),
+            Ok(Ok(permit)) => Ok((Some(permit), started.elapsed())),
             _ => {
                 self.lock().counters.timeouts += 1;
                 Err(CheckoutError::Timeout(self.timeout_message()))
@@ -308,6 +318,7 @@ impl QueuePool {
                     connection,
                     checkout_round_trips: 0,
                     checkout_ping: Duration::ZERO,
+                    queued: Duration::ZERO,
                     created: Instant::now(),
                     lane: lane % self.lock().idle.len(),
                     _permit: permit,

@@ -1,0 +1,114 @@
+//! One simulated request, as the application's handler runs it: check a connection out (waiting
+//! in the pool when it is at its limit), run the workload as the driver sends it, return the
+//! connection. The closed loop's clients (`clients`) and the open loop's arrivals (`schedule`)
+//! both run requests through [`Requests`]. Errors are counted by SQLSTATE or kind, never raised.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::recorder::{LaneRecorder, Recorder};
+use crate::driver::Driver;
+use crate::pool::{CheckoutError, PooledConnection, QueuePool};
+use crate::wire::WireError;
+
+/// What every request of a run shares.
+#[derive(Clone)]
+pub(super) struct Requests {
+    pub(super) pool: Arc<QueuePool>,
+    pub(super) recorder: Arc<Recorder>,
+    pub(super) driver: Driver,
+    /// The workload's statements, sent as the driver sends them.
+    pub(super) statements: Arc<[String]>,
+    pub(super) commit: bool,
+}
+
+/// How a request ended.
+pub(super) enum Ended {
+    /// It ran (successfully or not) and returned its connection at this instant.
+    Ran(Instant),
+    /// The checkout timed out in the pool.
+    TimedOut,
+    /// Opening a connection failed.
+    ConnectFailed,
+}
+
+impl Requests {
+    /// Runs one request on `lane`. Its latency counts from `intended` (the closed loop's start, the
+    /// open loop's scheduled time), its checkout wait from `started` (when it reached the pool).
+    pub(super) async fn run(&self, lane: usize, intended: Instant, started: Instant) -> Ended {
+        let record = self.recorder.lane(lane);
+        let _in_flight = record.request_started();
+        let connection = match self.pool.checkout(lane).await {
+            Ok(connection) => connection,
+            Err(CheckoutError::Timeout(_)) => {
+                record.timed_out();
+                return Ended::TimedOut;
+            }
+            Err(CheckoutError::Connect { code, message }) => {
+                record.error(code.unwrap_or_else(|| "connect".into()), Some(&message));
+                return Ended::ConnectFailed;
+            }
+        };
+        let checked_out = Instant::now();
+        record.waited(checked_out - started, connection.queued);
+        Ended::Ran(
+            self.transact(record, connection, intended, checked_out)
+                .await,
+        )
+    }
+
+    /// Runs the workload as the driver would, records the outcome and the round trips, returns
+    /// the connection (as broken if it closed), and says when it ended.
+    async fn transact(
+        &self,
+        record: &LaneRecorder,
+        mut pooled: PooledConnection,
+        intended: Instant,
+        checked_out: Instant,
+    ) -> Instant {
+        let session = &pooled.connection.session;
+        let (round_trips, statements) = (session.round_trips, session.statements);
+        let result = self
+            .driver
+            .request(&mut pooled.connection, &self.statements, self.commit)
+            .await;
+        let ended = Instant::now();
+        // The connection was unavailable to others from the pre-ping on.
+        record.held(pooled.checkout_ping + (ended - checked_out));
+        let session = &pooled.connection.session;
+        record.wire(
+            pooled.checkout_round_trips,
+            session.round_trips - round_trips,
+            session.statements - statements,
+        );
+        let broken = match result {
+            Ok(()) => {
+                record.completed(ended - intended);
+                false
+            }
+            Err(error) => {
+                let message = match &error {
+                    WireError::Server { message, .. } => Some(message.as_str()),
+                    _ => None,
+                };
+                record.error(error_kind(&error), message);
+                pooled.connection.session.is_closed()
+            }
+        };
+        self.pool.checkin(pooled, broken);
+        ended
+    }
+}
+
+/// After a failed connect a closed-loop client pauses this long, so a down server is not
+/// hammered.
+pub(super) const CONNECT_FAILURE_PAUSE: Duration = Duration::from_millis(100);
+
+/// How a failed request is counted: its SQLSTATE, else whether the connection was lost.
+fn error_kind(error: &WireError) -> String {
+    match error {
+        WireError::Server { code, .. } => code.clone(),
+        WireError::Io(_) => "connection_lost".to_string(),
+        _ => "client".to_string(),
+    }
+}
