@@ -16,7 +16,9 @@ use crate::progress::Progress;
 use crate::url::parse_database_url;
 use crate::wire::{Session, WireError};
 
-use crate::conn::transport::{self, Failure, StageError, elapsed_ms};
+use crate::conn::diagnosis;
+pub use crate::conn::transport::Stage;
+use crate::conn::transport::{self, Ended, Failure, Io, StageError, elapsed_ms};
 pub use facts::ServerFacts;
 
 /// The pool settings ping checks capacity against.
@@ -43,6 +45,8 @@ pub struct PingConfig {
     /// The application's `statement_timeout` (DB_STATEMENT_TIMEOUT): with the URL's driver, it
     /// decides what the application sends at connect time, which a pooler may refuse.
     pub statement_timeout: Duration,
+    /// The libpq major version whose connection rules apply (`--libpq-version`).
+    pub libpq_version: u32,
 }
 
 /// pg_isready's four outcomes.
@@ -84,15 +88,6 @@ impl Status {
     }
 }
 
-/// One timed stage.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Stage {
-    pub name: &'static str,
-    pub ok: bool,
-    pub ms: f64,
-    pub detail: String,
-}
-
 /// Everything tried against one host.
 #[derive(Debug, Clone)]
 pub struct Attempt {
@@ -103,6 +98,9 @@ pub struct Attempt {
     pub server: Option<ServerFacts>,
     /// The pooler between dbtool and the server, when one was found.
     pub pooler: Option<Pooler>,
+    /// Whether libpq goes on to the next host after this one: it did not answer, was starting
+    /// up, or did not satisfy target_session_attrs. Any other refusal ends the connection.
+    pub tries_next_host: bool,
 }
 
 /// ping(8)-style statistics of repeated pre-pings, in milliseconds.
@@ -166,7 +164,12 @@ pub async fn ping(config: &PingConfig, progress: &Progress) -> PingReport {
     let (scheme, target) = match parse_database_url(&config.url).and_then(|(scheme, info)| {
         Ok((
             scheme,
-            connect::resolve(&info, "dbtool-ping", config.connect_timeout)?,
+            connect::resolve_for(
+                &info,
+                "dbtool-ping",
+                config.connect_timeout,
+                config.libpq_version,
+            )?,
         ))
     }) {
         Ok(read) => read,
@@ -233,7 +236,11 @@ async fn ping_once(
         for endpoint in &target.endpoints {
             let (attempt, client) = attempt_host(target, endpoint, attrs, &driver, progress).await;
             let accepted = attempt.status == Status::Accepting;
+            let tries_next_host = attempt.tries_next_host;
             attempts.push(attempt);
+            if !accepted && !tries_next_host {
+                return (finish(attempts, Vec::new()), None);
+            }
             if accepted {
                 let attempt = attempts.last().cloned();
                 let mut findings = attempt
@@ -281,6 +288,7 @@ async fn attempt_host(
         hint: None,
         server: None,
         pooler: None,
+        tries_next_host: false,
     };
     macro_rules! stage {
         ($name:literal, $work:expr) => {
@@ -291,18 +299,28 @@ async fn attempt_host(
         };
     }
     let addrs = stage!("resolve", transport::resolve(endpoint, timeout));
-    let connected = stage!("connect", transport::connect(endpoint, &addrs, timeout));
-    let stream = stage!(
-        "tls",
-        transport::negotiate_tls(
-            connected,
-            target.sslmode,
-            &target.tls_config,
-            &endpoint.name(),
-            timeout
-        )
-    );
-    let mut client = stage!("auth", authenticate(target, endpoint, stream));
+    let mut startup = PingStartup { target };
+    let opened = transport::open_session(
+        endpoint,
+        &addrs,
+        &target.tls,
+        timeout,
+        &mut attempt.stages,
+        &mut startup,
+    )
+    .await;
+    let mut client = match opened {
+        Ok(client) => client,
+        Err(Ended::Transport(error)) => {
+            attempt.fail(error);
+            return (attempt, None);
+        }
+        Err(Ended::Startup(error)) => {
+            attempt.tries_next_host = error.code() == Some("57P03");
+            attempt.fail(auth_error(&error, target, endpoint));
+            return (attempt, None);
+        }
+    };
     stage!("pre-ping", pre_ping(&mut client, progress, timeout));
     let facts = stage!("server", server_facts(&mut client, progress, timeout));
     let accepted = attrs.accepts(facts.read_only, facts.in_recovery);
@@ -310,6 +328,7 @@ async fn attempt_host(
     attempt.server = Some(facts);
     if !accepted {
         attempt.status = Status::Rejecting;
+        attempt.tries_next_host = true;
         attempt.hint = Some(format!(
             "this server is not {attrs} (target_session_attrs); the next host is tried"
         ));
@@ -384,56 +403,65 @@ impl Attempt {
                     name,
                     ok: false,
                     ms,
-                    detail: error.detail,
+                    detail: error.detail.clone(),
                 });
-                self.status = match error.failure {
-                    Failure::NoResponse => Status::NoResponse,
-                    Failure::Rejecting => Status::Rejecting,
-                };
-                self.hint = Some(error.hint);
+                self.fail(error);
                 None
             }
         }
     }
+
+    /// Ends the attempt with a failed stage's status and hint (the stage is recorded already).
+    fn fail(&mut self, error: StageError) {
+        self.status = match error.failure {
+            Failure::NoResponse => Status::NoResponse,
+            Failure::Rejecting | Failure::Handshake => Status::Rejecting,
+            Failure::Unusable => Status::NoAttempt,
+        };
+        self.tries_next_host |= error.failure == Failure::NoResponse;
+        self.hint = Some(error.hint);
+    }
 }
 
-/// The startup message and authentication, over the stream the transport stages opened.
-async fn authenticate(
-    target: &Target,
-    endpoint: &Endpoint,
-    stream: Box<dyn transport::Io>,
-) -> Result<(Session, String), StageError> {
-    let timeout = target.connect_timeout;
-    let parameters = target.startup_parameters();
-    let parameters: Vec<(&str, &str)> = parameters
-        .iter()
-        .map(|(key, value)| (*key, value.as_str()))
-        .collect();
-    let start = Session::start(stream, &parameters, &target.user, target.password.as_ref());
-    match tokio::time::timeout(timeout, start).await {
-        Err(_) => Err(StageError {
-            failure: Failure::NoResponse,
-            detail: format!(
+/// The startup message and authentication, over a stream the transport stages opened.
+struct PingStartup<'a> {
+    target: &'a Target,
+}
+
+impl transport::Startup for PingStartup<'_> {
+    type Session = Session;
+    type Error = WireError;
+
+    async fn start(&mut self, stream: Box<dyn Io>) -> Result<(Session, String), WireError> {
+        let target = self.target;
+        let timeout = target.connect_timeout;
+        let parameters = target.startup_parameters();
+        let parameters: Vec<(&str, &str)> = parameters
+            .iter()
+            .map(|(key, value)| (*key, value.as_str()))
+            .collect();
+        let start = Session::start(stream, &parameters, &target.user, target.password.as_ref());
+        let session = tokio::time::timeout(timeout, start).await.map_err(|_| {
+            WireError::Unreachable(format!(
                 "no answer to the startup message within {:.1} s",
                 timeout.as_secs_f64()
-            ),
-            hint: "the server accepted the connection but does not answer: is it overloaded or frozen?"
-                .into(),
-        }),
-        Ok(Err(error)) => Err(auth_error(&error, target, endpoint)),
-        Ok(Ok(session)) => {
-            let password = match &target.password_source {
-                PasswordSource::Url => "password from the URL".to_string(),
-                PasswordSource::Env => "password from PGPASSWORD".to_string(),
-                PasswordSource::PassFile(path) => format!("password from {path}"),
-                PasswordSource::None => "no password".to_string(),
-            };
-            let detail = format!(
-                "user {}, database {}, {password}",
-                target.user, target.dbname
-            );
-            Ok((session, detail))
-        }
+            ))
+        })??;
+        let password = match &target.password_source {
+            PasswordSource::Url => "password from the URL".to_string(),
+            PasswordSource::Env => "password from PGPASSWORD".to_string(),
+            PasswordSource::PassFile(path) => format!("password from {path}"),
+            PasswordSource::None => "no password".to_string(),
+        };
+        let detail = format!(
+            "user {}, database {}, {password}",
+            target.user, target.dbname
+        );
+        Ok((session, detail))
+    }
+
+    fn refusal(&self, error: &WireError) -> (bool, String) {
+        (matches!(error, WireError::Server { .. }), error.to_string())
     }
 }
 
@@ -489,7 +517,7 @@ async fn server_facts(
     })
 }
 
-/// A failed startup: the server's SQLSTATE decides the status and the hint.
+/// A failed startup: the server's SQLSTATE and message decide the status and the hint.
 fn auth_error(error: &WireError, target: &Target, endpoint: &Endpoint) -> StageError {
     let (code, message) = match error {
         WireError::Server { code, message } => (code.as_str(), message.as_str()),
@@ -498,6 +526,13 @@ fn auth_error(error: &WireError, target: &Target, endpoint: &Endpoint) -> StageE
                 failure: Failure::Rejecting,
                 detail: "the server asks for a password but none was given".into(),
                 hint: connect::NO_PASSWORD_HINT.into(),
+            };
+        }
+        WireError::Unreachable(detail) => {
+            return StageError {
+                failure: Failure::NoResponse,
+                detail: detail.clone(),
+                hint: "the server accepted the connection but does not answer: is it overloaded or frozen?".into(),
             };
         }
         other => {
@@ -509,28 +544,15 @@ fn auth_error(error: &WireError, target: &Target, endpoint: &Endpoint) -> StageE
             };
         }
     };
-    let (host, port) = (endpoint.name(), endpoint.port);
-    let hint = match code {
-        "28P01" => "wrong password: check the URL, PGPASSWORD and ~/.pgpass (in that order, as libpq reads them)".to_string(),
-        "28000" => format!(
-            "no pg_hba.conf entry allows user {:?} from here, or the role does not exist: check pg_hba.conf and \
-             `createuser -h {host} -p {port} {}`",
-            target.user, target.user
-        ),
-        "3D000" => format!("the database does not exist: createdb -h {host} -p {port} -U {} {}", target.user, target.dbname),
-        "53300" => "too many connections: the server is at max_connections; close idle connections, use a pooler, or \
-                    raise max_connections"
-            .into(),
-        "57P03" => "the server is starting up, shutting down or in recovery: retry shortly (dbtool ping --wait)".into(),
-        "08P01" if message.contains("startup parameter") => {
-            "a pooler in front of the server refuses a startup parameter: remove it from the URL's options, or list it in PgBouncer's ignore_startup_parameters".into()
-        }
-        _ => "see the server's message".into(),
+    let session = diagnosis::Session {
+        user: &target.user,
+        dbname: &target.dbname,
+        endpoint,
     };
     StageError {
         failure: Failure::Rejecting,
         detail: format!("{message} (SQLSTATE {code})"),
-        hint,
+        hint: diagnosis::hint(code, message, &session),
     }
 }
 
