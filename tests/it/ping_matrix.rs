@@ -1,0 +1,541 @@
+//! The differential matrix: `dbtool ping` against the system libpq on the same servers and URLs.
+//!
+//! Five servers (a certificate for localhost and 127.0.0.1 from a test CA, one for another name,
+//! an expired one, a self-signed one, and TLS off), each with three databases whose pg_hba.conf
+//! lines require TLS (`hostssl`), refuse it (`hostnossl`) or take either (`host`), and five
+//! roles authenticated by trust, scram-sha-256, md5, password and client certificate. The URLs
+//! vary sslmode, sslrootcert (none, the CA, a foreign CA, a missing file, `system`),
+//! sslcert/sslkey, and the host (by name, by address, the Unix socket). Every cell is connected
+//! by `scripts/libpq-oracle/connect.c` (PQconnectStart/PQconnectPoll, the class of the failure)
+//! and by `dbtool ping --libpq-version MAJOR`; they must agree on success and on the class
+//! (rejecting, no_response, no_attempt) in every cell.
+//!
+//! Runs when `LIBPQ_CONNECT` names the built program (`scripts/test` builds it) and
+//! `LIBPQ_ORACLE_MAJOR` its libpq major version; otherwise it says so and passes.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::cli::{dbtool, run_json};
+use crate::pg::{Cluster, ClusterOptions, Server, TlsFiles, execute, shared};
+
+const PASSWORD: &str = "matrix-pw";
+const THREADS: usize = 4;
+
+/// The roles and how pg_hba.conf authenticates them.
+const ROLES: [(&str, &str); 5] = [
+    ("trust_user", "trust"),
+    ("scram_user", "scram-sha-256"),
+    ("md5_user", "md5"),
+    ("password_user", "password"),
+    ("cert_user", "cert"),
+];
+
+/// The databases and the pg_hba.conf connection type that admits them over TCP.
+const DATABASES: [(&str, &str); 3] = [
+    ("tls_required", "hostssl"),
+    ("tls_refused", "hostnossl"),
+    ("tls_optional", "host"),
+];
+
+const SSLMODES: [&str; 6] = [
+    "disable",
+    "allow",
+    "prefer",
+    "require",
+    "verify-ca",
+    "verify-full",
+];
+
+/// A test CA's certificate, and a key to sign with.
+struct Authority {
+    cert: rcgen::Certificate,
+    key: rcgen::KeyPair,
+}
+
+impl Authority {
+    fn new(name: &str) -> Authority {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, name);
+        Authority {
+            cert: params.self_signed(&key).unwrap(),
+            key,
+        }
+    }
+
+    /// A certificate for these names (DNS names or IP addresses) signed by this CA, or by itself.
+    fn issue(&self, names: &[&str], expired: bool, self_signed: bool) -> (String, String) {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params =
+            rcgen::CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
+                .unwrap();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, names[0]);
+        if expired {
+            params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+            params.not_after = rcgen::date_time_ymd(2021, 1, 1);
+        }
+        let cert = if self_signed {
+            params.self_signed(&key).unwrap()
+        } else {
+            params.signed_by(&key, &self.cert, &self.key).unwrap()
+        };
+        (cert.pem(), key.serialize_pem())
+    }
+}
+
+/// The five server configurations.
+const SERVERS: [&str; 5] = ["valid", "other-name", "expired", "self-signed", "no-tls"];
+
+fn hba() -> String {
+    let mut lines = vec!["local all all trust".to_string()];
+    for (db, kind) in DATABASES {
+        for (role, method) in ROLES {
+            // Certificate authentication exists only over TLS.
+            if method == "cert" && kind != "hostssl" && kind != "host" {
+                continue;
+            }
+            let kind = if method == "cert" { "hostssl" } else { kind };
+            lines.push(format!("{kind} {db} {role} 127.0.0.1/32 {method}"));
+        }
+    }
+    lines.join("\n") + "\n"
+}
+
+fn start_servers(ca: &Authority) -> Vec<(&'static str, Cluster)> {
+    let files: Vec<(&'static str, Option<TlsFiles>)> = SERVERS
+        .iter()
+        .map(|&server| {
+            let issued = match server {
+                "valid" => Some(ca.issue(&["localhost", "127.0.0.1"], false, false)),
+                "other-name" => Some(ca.issue(&["db.example.com"], false, false)),
+                "expired" => Some(ca.issue(&["localhost", "127.0.0.1"], true, false)),
+                "self-signed" => Some(ca.issue(&["localhost", "127.0.0.1"], false, true)),
+                _ => None,
+            };
+            let tls = issued.map(|(cert_pem, key_pem)| TlsFiles {
+                cert_pem,
+                key_pem,
+                client_ca_pem: Some(ca.cert.pem()),
+            });
+            (server, tls)
+        })
+        .collect();
+    let handles: Vec<_> = files
+        .into_iter()
+        .map(|(server, tls)| {
+            std::thread::spawn(move || {
+                let cluster = Cluster::start(ClusterOptions {
+                    tls,
+                    hba: Some(hba()),
+                    ..Default::default()
+                })
+                .unwrap_or_else(|e| panic!("{server}: {e}"));
+                let mut sql = String::new();
+                for (role, method) in ROLES {
+                    let encryption = if method == "md5" {
+                        "md5"
+                    } else {
+                        "scram-sha-256"
+                    };
+                    sql.push_str(&format!(
+                        "SET password_encryption = '{encryption}'; \
+                         CREATE ROLE {role} LOGIN PASSWORD '{PASSWORD}';"
+                    ));
+                }
+                for (db, _) in DATABASES {
+                    sql.push_str(&format!("CREATE DATABASE {db};"));
+                }
+                for statement in sql.split_inclusive(';') {
+                    execute(&cluster.socket_url("postgres"), statement)
+                        .unwrap_or_else(|e| panic!("{server}: {e}"));
+                }
+                (server, cluster)
+            })
+        })
+        .collect();
+    handles.into_iter().map(|h| h.join().unwrap()).collect()
+}
+
+/// One cell: where it sits in the matrix and the URL both clients connect with.
+struct Cell {
+    labels: Vec<String>,
+    uri: String,
+}
+
+/// The files a URL may name.
+struct Files {
+    ca: String,
+    foreign_ca: String,
+    missing: String,
+    client_cert: String,
+    client_key: String,
+}
+
+fn write_files(dir: &Path, ca: &Authority) -> Files {
+    let write = |name: &str, text: &str| {
+        let path = dir.join(name);
+        fs::write(&path, text).unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+        path.display().to_string()
+    };
+    let (client_cert, client_key) = {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "cert_user");
+        let cert = params.signed_by(&key, &ca.cert, &ca.key).unwrap();
+        (cert.pem(), key.serialize_pem())
+    };
+    Files {
+        ca: write("ca.crt", &ca.cert.pem()),
+        foreign_ca: write("foreign.crt", &Authority::new("foreign CA").cert.pem()),
+        missing: dir.join("missing.crt").display().to_string(),
+        client_cert: write("client.crt", &client_cert),
+        client_key: write("client.key", &client_key),
+    }
+}
+
+/// A URL cell builder: user, database, host, port and query options.
+#[allow(clippy::too_many_arguments)]
+fn cell(
+    server: &str,
+    cluster: &Cluster,
+    host: &str,
+    role: &str,
+    password: bool,
+    db: &str,
+    sslmode: &str,
+    root: (&str, Option<&str>),
+    client_cert: Option<(&str, &str)>,
+) -> Cell {
+    let mut query = vec![format!("sslmode={sslmode}")];
+    if let Some(path) = root.1 {
+        query.push(format!("sslrootcert={path}"));
+    }
+    if let Some((cert, key)) = client_cert {
+        query.push(format!("sslcert={cert}"));
+        if !key.is_empty() {
+            query.push(format!("sslkey={key}"));
+        }
+    }
+    let auth = if password {
+        format!("{role}:{PASSWORD}@")
+    } else {
+        format!("{role}@")
+    };
+    let (authority, host_label) = if host == "socket" {
+        query.push(format!("host={}", cluster.socket_dir.display()));
+        query.push(format!("port={}", cluster.port));
+        (auth, "socket".to_string())
+    } else {
+        (format!("{auth}{host}:{}", cluster.port), host.to_string())
+    };
+    let client_label = match client_cert {
+        None => "no client cert",
+        Some((_, "")) => "sslcert without key",
+        Some(_) => "client cert",
+    };
+    Cell {
+        labels: vec![
+            format!("server={server}"),
+            format!("db={db}"),
+            format!(
+                "user={role}{}",
+                if password { "" } else { " (no password)" }
+            ),
+            format!("sslmode={sslmode}"),
+            format!("sslrootcert={}", root.0),
+            client_label.to_string(),
+            format!("host={host_label}"),
+        ],
+        uri: format!("postgresql://{authority}/{db}?{}", query.join("&")),
+    }
+}
+
+fn cells(servers: &[(&'static str, Cluster)], files: &Files) -> Vec<Cell> {
+    let roots = [
+        ("none", None),
+        ("CA", Some(files.ca.as_str())),
+        ("foreign CA", Some(files.foreign_ca.as_str())),
+    ];
+    let mut cells = Vec::new();
+    // TLS: every server, database policy, sslmode and root certificate, by name and address.
+    for (server, cluster) in servers {
+        for (db, _) in DATABASES {
+            for sslmode in SSLMODES {
+                for root in roots {
+                    for host in ["localhost", "127.0.0.1"] {
+                        cells.push(cell(
+                            server,
+                            cluster,
+                            host,
+                            "trust_user",
+                            true,
+                            db,
+                            sslmode,
+                            root,
+                            None,
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    let (valid, cluster) = (&servers[0].0, &servers[0].1);
+    let client = (files.client_cert.as_str(), files.client_key.as_str());
+    // Authentication: every role, with and without a client certificate, with and without a
+    // password.
+    for (role, _) in ROLES {
+        for (db, _) in DATABASES {
+            for sslmode in SSLMODES {
+                for client_cert in [None, Some(client)] {
+                    cells.push(cell(
+                        valid,
+                        cluster,
+                        "localhost",
+                        role,
+                        true,
+                        db,
+                        sslmode,
+                        roots[1],
+                        client_cert,
+                    ));
+                }
+                if role != "trust_user" && role != "cert_user" {
+                    cells.push(cell(
+                        valid,
+                        cluster,
+                        "localhost",
+                        role,
+                        false,
+                        db,
+                        sslmode,
+                        roots[0],
+                        None,
+                    ));
+                }
+            }
+        }
+    }
+    // Files libpq reads only when TLS starts, and sslrootcert=system.
+    let missing = ("missing file", Some(files.missing.as_str()));
+    let system = ("system", Some("system"));
+    for (server, cluster) in [&servers[0], &servers[4]] {
+        for (db, _) in DATABASES {
+            for sslmode in SSLMODES {
+                for root in [missing, system] {
+                    cells.push(cell(
+                        server,
+                        cluster,
+                        "localhost",
+                        "trust_user",
+                        true,
+                        db,
+                        sslmode,
+                        root,
+                        None,
+                    ));
+                }
+                cells.push(cell(
+                    server,
+                    cluster,
+                    "localhost",
+                    "trust_user",
+                    true,
+                    db,
+                    sslmode,
+                    roots[0],
+                    Some((files.client_cert.as_str(), "")),
+                ));
+            }
+        }
+    }
+    // The Unix socket: no TLS whatever the options say.
+    for sslmode in SSLMODES {
+        for root in [roots[0], roots[2], missing] {
+            for role in ["trust_user", "scram_user"] {
+                cells.push(cell(
+                    valid,
+                    cluster,
+                    "socket",
+                    role,
+                    true,
+                    "tls_required",
+                    sslmode,
+                    root,
+                    None,
+                ));
+            }
+        }
+    }
+    cells
+}
+
+/// libpq's outcome of each cell: `accepting` or the class of its failure, with its message.
+fn libpq_outcomes(program: &Path, home: &Path, cells: &[Cell]) -> Vec<(String, String)> {
+    let chunks: Vec<Vec<String>> = cells
+        .chunks(cells.len().div_ceil(THREADS))
+        .map(|chunk| chunk.iter().map(|c| c.uri.clone()).collect())
+        .collect();
+    let handles: Vec<_> = chunks
+        .into_iter()
+        .map(|uris| {
+            let program = program.to_path_buf();
+            let home = home.to_path_buf();
+            std::thread::spawn(move || {
+                let mut command = Command::new(program);
+                for (name, _) in std::env::vars() {
+                    if name.starts_with("PG") {
+                        command.env_remove(name);
+                    }
+                }
+                let mut child = command
+                    .env("HOME", home)
+                    .stdin(Stdio::piped())
+                    .stdout(Stdio::piped())
+                    .spawn()
+                    .expect("the libpq connect program runs");
+                let mut stdin = child.stdin.take().unwrap();
+                stdin
+                    .write_all((uris.join("\n") + "\n").as_bytes())
+                    .unwrap();
+                drop(stdin);
+                let output = child.wait_with_output().unwrap();
+                String::from_utf8_lossy(&output.stdout)
+                    .lines()
+                    .map(|line| {
+                        let mut fields = line.splitn(3, '\t');
+                        match (fields.next(), fields.next(), fields.next()) {
+                            (Some("OK"), _, _) => ("accepting".to_string(), String::new()),
+                            (Some("ERR"), Some(class), message) => {
+                                (class.to_string(), message.unwrap_or_default().to_string())
+                            }
+                            _ => panic!("unexpected line from the connect program: {line}"),
+                        }
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let outcomes: Vec<_> = handles
+        .into_iter()
+        .flat_map(|h| h.join().unwrap())
+        .collect();
+    assert_eq!(outcomes.len(), cells.len(), "one line per cell");
+    outcomes
+}
+
+/// dbtool ping's outcome of each cell: its status, with the last stage's detail and its hint.
+fn ping_outcomes(home: &Path, major: u32, cells: &[Cell]) -> Vec<(String, String)> {
+    let uris: Vec<String> = cells.iter().map(|c| c.uri.clone()).collect();
+    let chunk = uris.len().div_ceil(THREADS);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = uris
+            .chunks(chunk)
+            .map(|uris| {
+                scope.spawn(move || {
+                    uris.iter()
+                        .map(|uri| {
+                            let mut command = dbtool(home);
+                            command.args([
+                                "ping",
+                                "--format",
+                                "json",
+                                "--connect-timeout",
+                                "5",
+                                "--libpq-version",
+                                &major.to_string(),
+                                uri,
+                            ]);
+                            let (_, json) = run_json(&mut command);
+                            let status = json["status"].as_str().unwrap_or("?").to_string();
+                            let detail = json["stages"]
+                                .as_array()
+                                .and_then(|s| s.last())
+                                .map(|s| s["detail"].to_string())
+                                .or_else(|| json["error"].as_str().map(str::to_string))
+                                .unwrap_or_default();
+                            (status, format!("{detail} / hint: {}", json["hint"]))
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    })
+}
+
+#[test]
+fn ping_agrees_with_libpq_on_every_cell_of_the_tls_and_authentication_matrix() {
+    let (Ok(program), Ok(major)) = (
+        std::env::var("LIBPQ_CONNECT"),
+        std::env::var("LIBPQ_ORACLE_MAJOR"),
+    ) else {
+        eprintln!("ping_matrix: LIBPQ_CONNECT / LIBPQ_ORACLE_MAJOR not set, skipping");
+        return;
+    };
+    if !matches!(shared(), Server::Local(_)) {
+        return;
+    }
+    let major: u32 = major.parse().expect("LIBPQ_ORACLE_MAJOR is a number");
+    let dir = tempfile::tempdir().unwrap();
+    let ca = Authority::new("dbtool matrix CA");
+    let files = write_files(dir.path(), &ca);
+    let servers = start_servers(&ca);
+    let cells = cells(&servers, &files);
+    let libpq = libpq_outcomes(&PathBuf::from(program), dir.path(), &cells);
+    let ping = ping_outcomes(dir.path(), major, &cells);
+
+    let mut by_outcome: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut disagreements = Vec::new();
+    for ((cell, (expected, message)), (status, detail)) in cells.iter().zip(&libpq).zip(&ping) {
+        *by_outcome.entry(expected.as_str()).or_default() += 1;
+        if expected != status {
+            disagreements.push(format!(
+                "{}\n    libpq: {expected}: {message}\n    ping:  {status}: {detail}",
+                cell.labels.join(", ")
+            ));
+        }
+    }
+    if let Ok(path) = std::env::var("PING_MATRIX_REPORT") {
+        // Every cell's labels and both outcomes, tab-separated, for the README's table.
+        let rows: Vec<String> = cells
+            .iter()
+            .zip(&libpq)
+            .zip(&ping)
+            .map(|((cell, (expected, message)), (status, _))| {
+                format!(
+                    "{}\t{expected}\t{status}\t{message}",
+                    cell.labels.join("\t")
+                )
+            })
+            .collect();
+        fs::write(path, rows.join("\n") + "\n").unwrap();
+    }
+    eprintln!(
+        "ping_matrix: libpq {major}: {} cells, {} agree; libpq outcomes {by_outcome:?}",
+        cells.len(),
+        cells.len() - disagreements.len()
+    );
+    assert!(
+        disagreements.is_empty(),
+        "{} of {} cells disagree:\n{}",
+        disagreements.len(),
+        cells.len(),
+        disagreements.join("\n")
+    );
+}
