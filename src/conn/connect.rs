@@ -15,7 +15,7 @@ use crate::conn::pgpass::{self, Lookup, PassFile};
 use crate::conn::target::{
     Endpoint, EndpointError, Origin, ProcessEnvironment, Resolved, SessionAttrs,
 };
-use crate::conn::tls::{self, SslMode, TlsFiles, TlsSetup};
+use crate::conn::tls::{self, ClientRules, SslMode, TlsFiles, TlsSetup};
 use crate::conn::transport::{self, Ended, Failure, Io, StageError, Startup};
 use crate::exit::{invalid, no_response, problems};
 use crate::secret::Secret;
@@ -95,16 +95,21 @@ pub fn resolve(
     application_name: &str,
     timeout: Option<Duration>,
 ) -> Result<Target> {
-    resolve_for(info, application_name, timeout, tls::LATEST_LIBPQ)
+    resolve_for(
+        info,
+        application_name,
+        timeout,
+        ClientRules::Libpq(tls::LATEST_LIBPQ),
+    )
 }
 
-/// [`resolve`] with the rules of this libpq major version (they differ for `sslrootcert=system`
-/// and the home directory).
+/// [`resolve`] by these rules: a libpq major version's (they differ for `sslrootcert=system` and
+/// the home directory), or asyncpg's.
 pub fn resolve_for(
     info: &ConnInfo,
     application_name: &str,
     timeout: Option<Duration>,
-    libpq: u32,
+    rules: ClientRules,
 ) -> Result<Target> {
     let resolved = Resolved::read(info, &ProcessEnvironment);
     let endpoints = resolved.endpoints.map_err(|error| match error {
@@ -140,7 +145,7 @@ pub fn resolve_for(
         sslcert: setting(info, "sslcert", "PGSSLCERT"),
         sslkey: setting(info, "sslkey", "PGSSLKEY"),
     };
-    let tls = tls::setup(sslmode.value, explicit_sslmode, &files, libpq)?;
+    let tls = tls::setup(sslmode.value, explicit_sslmode, &files, rules)?;
     // dbtool opens the streams (TLS included) and checks target_session_attrs itself.
     config.ssl_mode(tokio_postgres::config::SslMode::Disable);
     Ok(Target {
@@ -175,8 +180,9 @@ impl Startup for TokioStartup<'_> {
         Ok(((client, spawn(connection)), String::new()))
     }
 
-    fn refusal(&self, error: &tokio_postgres::Error) -> (bool, String) {
-        (error.as_db_error().is_some(), error_chain(error))
+    fn refusal(&self, error: &tokio_postgres::Error) -> (Option<String>, String) {
+        let code = error.as_db_error().map(|db| db.code().code().to_string());
+        (code, error_chain(error))
     }
 }
 

@@ -17,6 +17,14 @@
 //! URL. Never over Unix sockets. `~` is the home directory of the user's passwd entry (libpq up to
 //! 17), or `$HOME` first (18). `sslrootcert=system` is the system's roots with verify-full in libpq
 //! 16+ (a weaker sslmode given explicitly is an error), a file named `system` before.
+//!
+//! asyncpg (`connect_utils.py`, 0.32) has its own rules, [`ClientRules::Asyncpg`]: its `ssl`
+//! argument (else PGSSLMODE, else prefer) chooses the mode; allow and prefer never verify;
+//! require verifies the chain when `PGSSLROOTCERT` or `~/.postgresql/root.crt` (`~` is `$HOME`)
+//! exists; a root file verify-* needs, or a `PGSSLROOTCERT` that does not exist, fails before
+//! connecting; `allow` retries with TLS and `prefer` without after an authentication error
+//! (SQLSTATE class 28) only, never after a TLS failure, and allow's TLS retry does not take a
+//! server without TLS.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -33,6 +41,23 @@ pub use crate::conn::target::SslMode;
 
 /// The libpq major version whose rules apply (check-url's and ping's `--libpq-version`).
 pub const LATEST_LIBPQ: u32 = 18;
+
+/// Whose connection rules apply: libpq's of this major version (psycopg, psycopg2), or asyncpg's
+/// with its `ssl` argument (`None`: not given).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientRules {
+    Libpq(u32),
+    Asyncpg { ssl: Option<SslMode> },
+}
+
+impl ClientRules {
+    pub fn describe(self) -> String {
+        match self {
+            ClientRules::Libpq(major) => format!("libpq {major} rules"),
+            ClientRules::Asyncpg { .. } => "asyncpg rules".into(),
+        }
+    }
+}
 
 /// The TLS files a connection names.
 #[derive(Debug, Clone, Default)]
@@ -78,8 +103,26 @@ impl SslMode {
     /// libpq's one retry on a new connection: `allow` with TLS after a refusal without it,
     /// `prefer` without TLS after a TLS failure or a refusal over TLS.
     pub fn retry(self, encrypted: bool, failure: TryFailure) -> Option<Encryption> {
+        self.retry_as(ClientRules::Libpq(LATEST_LIBPQ), encrypted, failure, "")
+    }
+
+    /// [`SslMode::retry`] by these rules: asyncpg retries only after an authentication error
+    /// (SQLSTATE class 28, `code`), never after a TLS failure.
+    pub fn retry_as(
+        self,
+        rules: ClientRules,
+        encrypted: bool,
+        failure: TryFailure,
+        code: &str,
+    ) -> Option<Encryption> {
+        if matches!(rules, ClientRules::Asyncpg { .. })
+            && (failure == TryFailure::Tls || !code.starts_with("28"))
+        {
+            return None;
+        }
         match (self, encrypted, failure) {
             (SslMode::Allow, false, TryFailure::Refused) => Some(Encryption::Tls),
+            (SslMode::Allow, ..) => None,
             (SslMode::Prefer, true, _) => Some(Encryption::Plain),
             _ => None,
         }
@@ -91,8 +134,8 @@ impl SslMode {
 pub struct TlsSetup {
     pub mode: SslMode,
     pub verification: Verification,
-    /// The libpq major version whose rules were applied.
-    pub libpq: u32,
+    /// Whose rules were applied.
+    pub rules: ClientRules,
     /// The rustls configuration, or the local problem libpq reports when TLS starts.
     pub config: Result<Arc<ClientConfig>, String>,
 }
@@ -111,18 +154,36 @@ impl TlsSetup {
             Verification::Nothing => "certificate not verified",
         };
         format!(
-            "{verified}, sslmode={}, libpq {} rules",
+            "{verified}, sslmode={}, {}",
             self.mode.name(),
-            self.libpq
+            self.rules.describe()
         )
+    }
+
+    /// Whether a server without TLS is taken unencrypted on a TLS try: libpq's allow and prefer;
+    /// asyncpg's prefer only (its allow retry fails with "rejected SSL upgrade").
+    pub fn takes_a_server_without_tls(&self) -> bool {
+        match self.rules {
+            ClientRules::Libpq(_) => matches!(self.mode, SslMode::Allow | SslMode::Prefer),
+            ClientRules::Asyncpg { .. } => self.mode == SslMode::Prefer,
+        }
     }
 }
 
 /// Sets TLS up as libpq would: `explicit` says whether the URL or PGSSLMODE set the mode (libpq
 /// 16+ rejects a weaker one with `sslrootcert=system`). Fails only where libpq fails before
 /// connecting.
-pub fn setup(mode: SslMode, explicit: bool, files: &TlsFiles, libpq: u32) -> Result<TlsSetup> {
+pub fn setup(
+    mode: SslMode,
+    explicit: bool,
+    files: &TlsFiles,
+    rules: ClientRules,
+) -> Result<TlsSetup> {
     let _ = rustls::crypto::ring::default_provider().install_default();
+    let libpq = match rules {
+        ClientRules::Libpq(major) => major,
+        ClientRules::Asyncpg { ssl } => return asyncpg_setup(ssl),
+    };
     let system = libpq >= 16 && files.sslrootcert.as_deref() == Some("system");
     let mode = match (system, explicit) {
         (true, false) => SslMode::VerifyFull,
@@ -157,8 +218,67 @@ pub fn setup(mode: SslMode, explicit: bool, files: &TlsFiles, libpq: u32) -> Res
     Ok(TlsSetup {
         mode,
         verification,
-        libpq,
+        rules,
         config: config.map(Arc::new),
+    })
+}
+
+/// asyncpg's `_parse_connect_dsn_and_args()`: the mode from `ssl`, else PGSSLMODE, else prefer;
+/// root files checked before connecting.
+fn asyncpg_setup(ssl: Option<SslMode>) -> Result<TlsSetup> {
+    let mode = match ssl {
+        Some(mode) => mode,
+        None => match std::env::var("PGSSLMODE").ok().filter(|m| !m.is_empty()) {
+            Some(text) => SslMode::parse_text(&text).map_err(invalid)?,
+            None => SslMode::Prefer,
+        },
+    };
+    let home = home_dir(LATEST_LIBPQ);
+    let in_home = |name: &str| home.as_ref().map(|h| h.join(".postgresql").join(name));
+    let roots = match (
+        mode,
+        std::env::var("PGSSLROOTCERT")
+            .ok()
+            .filter(|r| !r.is_empty()),
+    ) {
+        (SslMode::Disable | SslMode::Allow | SslMode::Prefer, _) => Roots::Missing(None),
+        (_, Some(path)) if Path::new(&path).exists() => Roots::File(PathBuf::from(path)),
+        (_, Some(path)) => {
+            return Err(invalid(format!(
+                "asyncpg: PGSSLROOTCERT {path} does not exist (FileNotFoundError before connecting)"
+            )));
+        }
+        (_, None) => match in_home("root.crt") {
+            Some(file) if file.exists() => Roots::File(file),
+            file => Roots::Missing(file),
+        },
+    };
+    if let Roots::Missing(file) = &roots
+        && matches!(mode, SslMode::VerifyCa | SslMode::VerifyFull)
+    {
+        let shown = file
+            .as_ref()
+            .map_or("~/.postgresql/root.crt".into(), |f| f.display().to_string());
+        return Err(invalid(format!(
+            "asyncpg: root certificate file \"{shown}\" does not exist or cannot be accessed: put the server's CA there or in PGSSLROOTCERT"
+        )));
+    }
+    let verification = match (&roots, mode) {
+        (Roots::Missing(_), _) => Verification::Nothing,
+        (_, SslMode::VerifyFull) => Verification::ChainAndHostName,
+        _ => Verification::Chain,
+    };
+    let files = TlsFiles {
+        sslrootcert: None,
+        sslcert: std::env::var("PGSSLCERT").ok(),
+        sslkey: std::env::var("PGSSLKEY").ok(),
+    };
+    let config = client_config(mode, verification, &roots, &files, &in_home).map_err(invalid)?;
+    Ok(TlsSetup {
+        mode,
+        verification,
+        rules: ClientRules::Asyncpg { ssl },
+        config: Ok(Arc::new(config)),
     })
 }
 
@@ -470,6 +590,20 @@ mod tests {
             assert_eq!(mode.retry(true, handshake), None);
             assert_eq!(mode.retry(false, Refused), None);
         }
+        let asyncpg = ClientRules::Asyncpg { ssl: None };
+        assert_eq!(SslMode::Prefer.retry_as(asyncpg, true, handshake, ""), None);
+        assert_eq!(
+            SslMode::Prefer.retry_as(asyncpg, true, Refused, "3D000"),
+            None
+        );
+        assert_eq!(
+            SslMode::Prefer.retry_as(asyncpg, true, Refused, "28000"),
+            Some(Plain)
+        );
+        assert_eq!(
+            SslMode::Allow.retry_as(asyncpg, false, Refused, "28P01"),
+            Some(Tls)
+        );
     }
 
     fn files(root: &str) -> TlsFiles {
@@ -481,15 +615,41 @@ mod tests {
 
     #[test]
     fn sslrootcert_system_depends_on_the_libpq_version() {
-        let newer = setup(SslMode::Prefer, false, &files("system"), 16).unwrap();
+        let newer = setup(
+            SslMode::Prefer,
+            false,
+            &files("system"),
+            ClientRules::Libpq(16),
+        )
+        .unwrap();
         assert_eq!(newer.mode, SslMode::VerifyFull);
-        assert!(setup(SslMode::Require, true, &files("system"), 16).is_err());
-        let older = setup(SslMode::Prefer, false, &files("system"), 15).unwrap();
+        assert!(
+            setup(
+                SslMode::Require,
+                true,
+                &files("system"),
+                ClientRules::Libpq(16)
+            )
+            .is_err()
+        );
+        let older = setup(
+            SslMode::Prefer,
+            false,
+            &files("system"),
+            ClientRules::Libpq(15),
+        )
+        .unwrap();
         assert_eq!(
             (older.mode, older.verification),
             (SslMode::Prefer, Verification::Nothing)
         );
-        let strict = setup(SslMode::VerifyCa, true, &files("system"), 15).unwrap();
+        let strict = setup(
+            SslMode::VerifyCa,
+            true,
+            &files("system"),
+            ClientRules::Libpq(15),
+        )
+        .unwrap();
         assert!(
             strict
                 .config
@@ -502,7 +662,13 @@ mod tests {
     fn a_root_certificate_file_that_exists_turns_verification_on_in_every_mode() {
         let dir = tempfile::tempdir().unwrap();
         let missing = dir.path().join("none.crt").display().to_string();
-        let lax = setup(SslMode::Require, true, &files(&missing), 15).unwrap();
+        let lax = setup(
+            SslMode::Require,
+            true,
+            &files(&missing),
+            ClientRules::Libpq(15),
+        )
+        .unwrap();
         assert_eq!(lax.verification, Verification::Nothing);
         assert!(
             lax.config.is_ok(),
@@ -517,7 +683,13 @@ mod tests {
             SslMode::Require,
             SslMode::VerifyCa,
         ] {
-            let set = setup(mode, true, &files(&path.display().to_string()), 15).unwrap();
+            let set = setup(
+                mode,
+                true,
+                &files(&path.display().to_string()),
+                ClientRules::Libpq(15),
+            )
+            .unwrap();
             assert_eq!(set.verification, Verification::Chain, "{mode:?}");
         }
     }

@@ -221,7 +221,7 @@ pub async fn negotiate_tls(
     };
     match answer {
         b'S' => {}
-        b'N' if matches!(sslmode, SslMode::Prefer | SslMode::Allow) => {
+        b'N' if tls.takes_a_server_without_tls() => {
             return Ok((
                 (read_interest(stream)?, false),
                 format!(
@@ -299,9 +299,9 @@ pub trait Startup {
         &mut self,
         stream: Box<dyn Io>,
     ) -> impl std::future::Future<Output = Result<(Self::Session, String), Self::Error>> + Send;
-    /// Whether the server answered the startup with an error (what `allow` and `prefer` retry on),
-    /// and the failed stage's detail.
-    fn refusal(&self, error: &Self::Error) -> (bool, String);
+    /// The SQLSTATE when the server answered the startup with an error (what `allow` and
+    /// `prefer` retry on), and the failed stage's detail.
+    fn refusal(&self, error: &Self::Error) -> (Option<String>, String);
 }
 
 /// libpq's tries over one host: connect, TLS as the try asks, the session's startup; then, for
@@ -336,7 +336,7 @@ pub async fn open_session<S: Startup>(
                         if let Some(stage) = stages.last_mut() {
                             stage
                                 .detail
-                                .push_str("; libpq retries without TLS (sslmode=prefer)");
+                                .push_str("; retrying without TLS (sslmode=prefer)");
                         }
                         (encryption, retried) = (next, true);
                         continue;
@@ -357,14 +357,16 @@ pub async fn open_session<S: Startup>(
                 return Ok(session);
             }
             Err(error) => {
-                let (refused, detail) = startup.refusal(&error);
-                let next = refused
-                    .then(|| tls.mode.retry(encrypted, TryFailure::Refused))
-                    .flatten()
+                let (code, detail) = startup.refusal(&error);
+                let next = code
+                    .and_then(|code| {
+                        tls.mode
+                            .retry_as(tls.rules, encrypted, TryFailure::Refused, &code)
+                    })
                     .filter(|_| !retried);
                 let retrying = match next {
-                    Some(Encryption::Tls) => "; libpq retries with TLS (sslmode=allow)",
-                    Some(Encryption::Plain) => "; libpq retries without TLS (sslmode=prefer)",
+                    Some(Encryption::Tls) => "; retrying with TLS (sslmode=allow)",
+                    Some(Encryption::Plain) => "; retrying without TLS (sslmode=prefer)",
                     None => "",
                 };
                 stages.push(Stage {

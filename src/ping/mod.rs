@@ -9,11 +9,13 @@ use std::time::{Duration, Instant};
 use crate::check_url::{Finding, Level};
 use crate::conn::connect::{self, PasswordSource, Target};
 use crate::conn::target::{Endpoint, SessionAttrs};
+use crate::conn::tls::{ClientRules, SslMode};
 use crate::driver::{Driver, DriverKind, DriverOptions};
 use crate::exit::Outcome;
 use crate::pooler::{self, Pooler};
 use crate::progress::Progress;
 use crate::url::parse_database_url;
+use crate::url::sqlalchemy::{Driver as UrlDriver, Scheme, read_as_sqlalchemy};
 use crate::wire::{Session, WireError};
 
 use crate::conn::diagnosis;
@@ -162,14 +164,10 @@ impl PingReport {
 /// Runs the ping (and the waiting, and the repeated pre-pings). Never fails: failures are reports.
 pub async fn ping(config: &PingConfig, progress: &Progress) -> PingReport {
     let (scheme, target) = match parse_database_url(&config.url).and_then(|(scheme, info)| {
+        let rules = client_rules(&config.url, &scheme, config.libpq_version)?;
         Ok((
             scheme,
-            connect::resolve_for(
-                &info,
-                "dbtool-ping",
-                config.connect_timeout,
-                config.libpq_version,
-            )?,
+            connect::resolve_for(&info, "dbtool-ping", config.connect_timeout, rules)?,
         ))
     }) {
         Ok(read) => read,
@@ -215,6 +213,22 @@ pub async fn ping(config: &PingConfig, progress: &Progress) -> PingReport {
             .saturating_sub(started.elapsed());
         tokio::time::sleep(remaining.min(Duration::from_millis(500))).await;
     }
+}
+
+/// Whose rules the application's driver connects by: asyncpg's own (with its `ssl` argument), else
+/// libpq's of this version.
+fn client_rules(url: &str, scheme: &Scheme, libpq_version: u32) -> anyhow::Result<ClientRules> {
+    if scheme.effective_driver() != UrlDriver::Asyncpg {
+        return Ok(ClientRules::Libpq(libpq_version));
+    }
+    let reading = read_as_sqlalchemy(url).map_err(crate::exit::invalid)?;
+    let ssl = match reading.query_value("ssl").and_then(|v| v.last()) {
+        None => None,
+        Some(text) => Some(SslMode::parse_text(&text.replace('_', "-")).map_err(|e| {
+            crate::exit::invalid(format!("asyncpg's ssl: {e} (ClientConfigurationError)"))
+        })?),
+    };
+    Ok(ClientRules::Asyncpg { ssl })
 }
 
 /// One pass over the hosts, as libpq tries them.
@@ -460,8 +474,8 @@ impl transport::Startup for PingStartup<'_> {
         Ok((session, detail))
     }
 
-    fn refusal(&self, error: &WireError) -> (bool, String) {
-        (matches!(error, WireError::Server { .. }), error.to_string())
+    fn refusal(&self, error: &WireError) -> (Option<String>, String) {
+        (error.code().map(str::to_string), error.to_string())
     }
 }
 

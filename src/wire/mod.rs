@@ -80,8 +80,8 @@ impl transport::Startup for WireStartup<'_> {
         Ok((session, String::new()))
     }
 
-    fn refusal(&self, error: &WireError) -> (bool, String) {
-        (matches!(error, WireError::Server { .. }), error.to_string())
+    fn refusal(&self, error: &WireError) -> (Option<String>, String) {
+        (error.code().map(str::to_string), error.to_string())
     }
 }
 

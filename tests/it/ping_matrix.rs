@@ -19,6 +19,7 @@ use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::OnceLock;
 
 use crate::cli::{dbtool, run_json};
 use crate::pg::{Cluster, ClusterOptions, Server, TlsFiles, execute, shared};
@@ -436,28 +437,23 @@ fn libpq_outcomes(program: &Path, home: &Path, cells: &[Cell]) -> Vec<(String, S
     outcomes
 }
 
-/// dbtool ping's outcome of each cell: its status, with the last stage's detail and its hint.
-fn ping_outcomes(home: &Path, major: u32, cells: &[Cell]) -> Vec<(String, String)> {
-    let uris: Vec<String> = cells.iter().map(|c| c.uri.clone()).collect();
-    let chunk = uris.len().div_ceil(THREADS);
+/// dbtool ping's outcome of each cell, run with its HOME: its status, with the last stage's
+/// detail and its hint.
+fn ping_outcomes(homes: &[PathBuf], extra: &[&str], cells: &[Cell]) -> Vec<(String, String)> {
+    let runs: Vec<(String, &PathBuf)> = cells.iter().map(|c| c.uri.clone()).zip(homes).collect();
+    let chunk = runs.len().div_ceil(THREADS);
     std::thread::scope(|scope| {
-        let handles: Vec<_> = uris
+        let handles: Vec<_> = runs
             .chunks(chunk)
-            .map(|uris| {
+            .map(|runs| {
                 scope.spawn(move || {
-                    uris.iter()
-                        .map(|uri| {
+                    runs.iter()
+                        .map(|(uri, home)| {
                             let mut command = dbtool(home);
-                            command.args([
-                                "ping",
-                                "--format",
-                                "json",
-                                "--connect-timeout",
-                                "5",
-                                "--libpq-version",
-                                &major.to_string(),
-                                uri,
-                            ]);
+                            command
+                                .args(["ping", "--format", "json", "--connect-timeout", "5"])
+                                .args(extra)
+                                .arg(uri);
                             let (_, json) = run_json(&mut command);
                             let status = json["status"].as_str().unwrap_or("?").to_string();
                             let detail = json["stages"]
@@ -479,6 +475,28 @@ fn ping_outcomes(home: &Path, major: u32, cells: &[Cell]) -> Vec<(String, String
     })
 }
 
+/// The servers and files both matrices use, started once.
+struct Fixture {
+    dir: tempfile::TempDir,
+    files: Files,
+    servers: Vec<(&'static str, Cluster)>,
+}
+
+fn fixture() -> &'static Fixture {
+    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
+    FIXTURE.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let ca = Authority::new("dbtool matrix CA");
+        let files = write_files(dir.path(), &ca);
+        let servers = start_servers(&ca);
+        Fixture {
+            dir,
+            files,
+            servers,
+        }
+    })
+}
+
 #[test]
 fn ping_agrees_with_libpq_on_every_cell_of_the_tls_and_authentication_matrix() {
     let (Ok(program), Ok(major)) = (
@@ -492,13 +510,15 @@ fn ping_agrees_with_libpq_on_every_cell_of_the_tls_and_authentication_matrix() {
         return;
     }
     let major: u32 = major.parse().expect("LIBPQ_ORACLE_MAJOR is a number");
-    let dir = tempfile::tempdir().unwrap();
-    let ca = Authority::new("dbtool matrix CA");
-    let files = write_files(dir.path(), &ca);
-    let servers = start_servers(&ca);
-    let cells = cells(&servers, &files);
+    let Fixture {
+        dir,
+        files,
+        servers,
+    } = fixture();
+    let cells = cells(servers, files);
     let libpq = libpq_outcomes(&PathBuf::from(program), dir.path(), &cells);
-    let ping = ping_outcomes(dir.path(), major, &cells);
+    let homes = vec![dir.path().to_path_buf(); cells.len()];
+    let ping = ping_outcomes(&homes, &["--libpq-version", &major.to_string()], &cells);
 
     let mut by_outcome: BTreeMap<&str, usize> = BTreeMap::new();
     let mut disagreements = Vec::new();
@@ -528,6 +548,275 @@ fn ping_agrees_with_libpq_on_every_cell_of_the_tls_and_authentication_matrix() {
     }
     eprintln!(
         "ping_matrix: libpq {major}: {} cells, {} agree; libpq outcomes {by_outcome:?}",
+        cells.len(),
+        cells.len() - disagreements.len()
+    );
+    assert!(
+        disagreements.is_empty(),
+        "{} of {} cells disagree:\n{}",
+        disagreements.len(),
+        cells.len(),
+        disagreements.join("\n")
+    );
+}
+
+/// The fixture the asyncpg matrix is compared with, recorded from the real asyncpg.
+const ASYNCPG_FIXTURE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/asyncpg_matrix.tsv"
+);
+
+/// An asyncpg cell: the SQLAlchemy URL ping reads, the arguments SQLAlchemy's dialect passes to
+/// asyncpg.connect(), and the HOME whose ~/.postgresql both read.
+struct AsyncpgCell {
+    cell: Cell,
+    kwargs: serde_json::Value,
+    home: PathBuf,
+}
+
+/// HOME directories: none, the CA, a foreign CA as ~/.postgresql/root.crt, and the CA with the
+/// cert_user client certificate as ~/.postgresql/postgresql.crt/.key.
+fn asyncpg_homes(dir: &Path, files: &Files) -> Vec<(&'static str, PathBuf)> {
+    let homes = [
+        ("none", vec![]),
+        ("CA", vec![("root.crt", &files.ca)]),
+        ("foreign CA", vec![("root.crt", &files.foreign_ca)]),
+        (
+            "CA and client cert",
+            vec![
+                ("root.crt", &files.ca),
+                ("postgresql.crt", &files.client_cert),
+                ("postgresql.key", &files.client_key),
+            ],
+        ),
+    ];
+    homes
+        .into_iter()
+        .map(|(label, copies)| {
+            let home = dir.join(format!("home-{}", label.replace(' ', "-")));
+            fs::create_dir_all(home.join(".postgresql")).unwrap();
+            for (name, source) in copies {
+                let path = home.join(".postgresql").join(name);
+                fs::copy(source, &path).unwrap();
+                fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+            }
+            (label, home)
+        })
+        .collect()
+}
+
+fn asyncpg_cells(
+    servers: &[(&'static str, Cluster)],
+    homes: &[(&'static str, PathBuf)],
+) -> Vec<AsyncpgCell> {
+    let mut cells = Vec::new();
+    let mut push = |server: &str,
+                    cluster: &Cluster,
+                    host: &str,
+                    role: &str,
+                    db: &str,
+                    ssl: Option<&str>,
+                    home: &(&str, PathBuf)| {
+        let mut kwargs = serde_json::json!({
+            "user": role,
+            "password": PASSWORD,
+            "database": db,
+            "home": home.1.display().to_string(),
+        });
+        let (url_host, port) = if host == "socket" {
+            (cluster.socket_dir.display().to_string(), cluster.port)
+        } else {
+            (host.to_string(), cluster.port)
+        };
+        kwargs["host"] = url_host.clone().into();
+        kwargs["port"] = port.into();
+        let mut query = Vec::new();
+        if let Some(ssl) = ssl {
+            kwargs["ssl"] = ssl.into();
+            query.push(format!("ssl={ssl}"));
+        }
+        let uri = if host == "socket" {
+            query.push(format!("host={url_host}"));
+            query.push(format!("port={port}"));
+            format!(
+                "postgresql+asyncpg://{role}:{PASSWORD}@/{db}?{}",
+                query.join("&")
+            )
+        } else {
+            format!(
+                "postgresql+asyncpg://{role}:{PASSWORD}@{host}:{port}/{db}?{}",
+                query.join("&")
+            )
+        };
+        cells.push(AsyncpgCell {
+            cell: Cell {
+                labels: vec![
+                    format!("server={server}"),
+                    format!("db={db}"),
+                    format!("user={role}"),
+                    format!("ssl={}", ssl.unwrap_or("(absent)")),
+                    format!("home={}", home.0),
+                    format!("host={host}"),
+                ],
+                uri,
+            },
+            kwargs,
+            home: home.1.clone(),
+        });
+    };
+    let modes: Vec<Option<&str>> = std::iter::once(None).chain(SSLMODES.map(Some)).collect();
+    for (server, cluster) in servers {
+        for (db, _) in DATABASES {
+            for &ssl in &modes {
+                for home in &homes[..3] {
+                    for host in ["localhost", "127.0.0.1"] {
+                        push(server, cluster, host, "trust_user", db, ssl, home);
+                    }
+                }
+            }
+        }
+    }
+    let (valid, cluster) = (&servers[0].0, &servers[0].1);
+    for (role, _) in ROLES {
+        for (db, _) in DATABASES {
+            for &ssl in &modes {
+                push(valid, cluster, "localhost", role, db, ssl, &homes[3]);
+            }
+        }
+    }
+    for &ssl in &modes {
+        for home in [&homes[0], &homes[2]] {
+            push(
+                valid,
+                cluster,
+                "socket",
+                "scram_user",
+                "tls_required",
+                ssl,
+                home,
+            );
+        }
+    }
+    cells
+}
+
+/// Runs the real asyncpg on every cell (record mode): the versions line, then one outcome each.
+fn record_asyncpg(python: &str, cells: &[AsyncpgCell]) -> (String, Vec<(String, String)>) {
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scripts/asyncpg-matrix/connect.py"
+    );
+    let mut child = Command::new(python)
+        .arg(script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python with asyncpg runs");
+    let mut stdin = child.stdin.take().unwrap();
+    let input: Vec<String> = cells.iter().map(|c| c.kwargs.to_string()).collect();
+    stdin
+        .write_all((input.join("\n") + "\n").as_bytes())
+        .unwrap();
+    drop(stdin);
+    let output = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    let mut lines = text.lines();
+    let versions = lines
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("# ")
+        .to_string();
+    let outcomes: Vec<(String, String)> = lines
+        .map(|line| {
+            let mut fields = line.splitn(3, '\t');
+            match (fields.next(), fields.next(), fields.next()) {
+                (Some("OK"), _, _) => ("accepting".to_string(), String::new()),
+                (Some("ERR"), Some(class), message) => {
+                    (class.to_string(), message.unwrap_or_default().to_string())
+                }
+                _ => panic!("unexpected line from connect.py: {line}"),
+            }
+        })
+        .collect();
+    assert_eq!(outcomes.len(), cells.len(), "one line per cell");
+    (versions, outcomes)
+}
+
+/// The recorded outcomes by cell labels.
+fn read_asyncpg_fixture() -> BTreeMap<String, (String, String)> {
+    let text = fs::read_to_string(ASYNCPG_FIXTURE).expect("tests/fixtures/asyncpg_matrix.tsv");
+    text.lines()
+        .filter(|line| !line.starts_with('#'))
+        .map(|line| {
+            let fields: Vec<&str> = line.splitn(3, '\t').collect();
+            (
+                fields[0].to_string(),
+                (
+                    fields[1].to_string(),
+                    fields.get(2).unwrap_or(&"").to_string(),
+                ),
+            )
+        })
+        .collect()
+}
+
+/// ping on asyncpg URLs follows asyncpg's rules (its ssl modes: allow and prefer never verify,
+/// retries only after authentication errors, root files checked before connecting), compared
+/// with outcomes recorded from asyncpg itself. `ASYNCPG_MATRIX_RECORD=PYTHON` (a Python with
+/// asyncpg: `python3 -m venv /tmp/venv20 && /tmp/venv20/bin/pip install asyncpg==0.32.0`)
+/// records the fixture anew.
+#[test]
+fn ping_agrees_with_asyncpg_on_every_cell_of_its_matrix() {
+    if !matches!(shared(), Server::Local(_)) {
+        return;
+    }
+    let Fixture {
+        dir,
+        files,
+        servers,
+    } = fixture();
+    let homes = asyncpg_homes(dir.path(), files);
+    let cells = asyncpg_cells(servers, &homes);
+    let key = |cell: &AsyncpgCell| cell.cell.labels.join(" | ");
+    if let Ok(python) = std::env::var("ASYNCPG_MATRIX_RECORD") {
+        let (versions, outcomes) = record_asyncpg(&python, &cells);
+        let server =
+            crate::pg::query_column(&servers[0].1.socket_url("postgres"), "SHOW server_version")
+                .unwrap()
+                .join("");
+        let mut text = format!(
+            "# recorded by tests/it/ping_matrix.rs (ASYNCPG_MATRIX_RECORD) with {versions}, PostgreSQL {server}\n\
+             # cell labels<TAB>outcome<TAB>asyncpg's exception\n"
+        );
+        for (cell, (outcome, message)) in cells.iter().zip(&outcomes) {
+            text.push_str(&format!("{}\t{outcome}\t{message}\n", key(cell)));
+        }
+        fs::write(ASYNCPG_FIXTURE, text).unwrap();
+    }
+    let recorded = read_asyncpg_fixture();
+    let plain: Vec<Cell> = cells
+        .iter()
+        .map(|c| Cell {
+            labels: c.cell.labels.clone(),
+            uri: c.cell.uri.clone(),
+        })
+        .collect();
+    let cell_homes: Vec<PathBuf> = cells.iter().map(|c| c.home.clone()).collect();
+    let ping = ping_outcomes(&cell_homes, &[], &plain);
+    let mut disagreements = Vec::new();
+    for (cell, (status, detail)) in cells.iter().zip(&ping) {
+        let (expected, message) = recorded
+            .get(&key(cell))
+            .unwrap_or_else(|| panic!("{} is not in the fixture: record it anew", key(cell)));
+        if expected != status {
+            disagreements.push(format!(
+                "{}\n    asyncpg: {expected}: {message}\n    ping:    {status}: {detail}",
+                key(cell)
+            ));
+        }
+    }
+    eprintln!(
+        "ping_matrix: asyncpg: {} cells, {} agree",
         cells.len(),
         cells.len() - disagreements.len()
     );
