@@ -282,6 +282,73 @@ fn asyncpg_setup(ssl: Option<SslMode>) -> Result<TlsSetup> {
     })
 }
 
+/// What asyncpg reads of the environment that makes it differ from libpq.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AsyncpgFiles {
+    /// `PGSSLROOTCERT` or `~/.postgresql/root.crt` exists.
+    pub root_file: bool,
+    /// `PGSSLROOTCERT` names a file that does not exist.
+    pub missing_pgsslrootcert: bool,
+}
+
+impl AsyncpgFiles {
+    /// This process's environment, as asyncpg reads it.
+    pub fn from_environment() -> AsyncpgFiles {
+        let named = std::env::var("PGSSLROOTCERT")
+            .ok()
+            .filter(|r| !r.is_empty());
+        let home_root = home_dir(LATEST_LIBPQ).map(|h| h.join(".postgresql/root.crt"));
+        AsyncpgFiles {
+            root_file: named
+                .as_ref()
+                .map(PathBuf::from)
+                .or(home_root)
+                .is_some_and(|f| f.exists()),
+            missing_pgsslrootcert: named.is_some_and(|f| !Path::new(&f).exists()),
+        }
+    }
+}
+
+/// Where asyncpg with `ssl` (`None`: not given, prefer) connects differently from libpq with the
+/// same sslmode, here: one sentence each, for check-url's and ping's findings.
+pub fn asyncpg_differences(ssl: Option<SslMode>, files: AsyncpgFiles) -> Vec<String> {
+    let mode = ssl.unwrap_or(SslMode::Prefer);
+    let name = mode.name();
+    let mut differences = Vec::new();
+    if matches!(mode, SslMode::Allow | SslMode::Prefer) && files.root_file {
+        differences.push(format!(
+            "a root certificate is configured, so libpq (psycopg) verifies the server's certificate even with sslmode={name}, but asyncpg's ssl={name} never does"
+        ));
+    }
+    if mode == SslMode::Allow {
+        differences.push(
+            "asyncpg's ssl=allow retries with TLS only after an authentication error (SQLSTATE 28xxx), and that retry fails on a server without TLS; libpq retries after any refusal and takes a server without TLS"
+                .into(),
+        );
+    }
+    if matches!(
+        mode,
+        SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull
+    ) && files.missing_pgsslrootcert
+    {
+        differences.push(format!(
+            "PGSSLROOTCERT names a file that does not exist: asyncpg fails before connecting{}",
+            if mode == SslMode::Require {
+                ", libpq with sslmode=require goes on without verifying"
+            } else {
+                ""
+            }
+        ));
+    }
+    if matches!(mode, SslMode::VerifyCa | SslMode::VerifyFull) && !files.root_file {
+        differences.push(
+            "without a root certificate asyncpg fails before connecting, even over a Unix socket or to a server without TLS; libpq fails only when TLS starts"
+                .into(),
+        );
+    }
+    differences
+}
+
 /// Where the trusted roots come from.
 enum Roots {
     System,
@@ -611,6 +678,21 @@ mod tests {
             sslrootcert: Some(root.into()),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn asyncpg_differences_name_what_asyncpg_does_otherwise() {
+        let root = AsyncpgFiles {
+            root_file: true,
+            missing_pgsslrootcert: false,
+        };
+        let prefer = asyncpg_differences(None, root);
+        assert!(prefer[0].contains("never does"), "{prefer:?}");
+        assert!(asyncpg_differences(None, AsyncpgFiles::default()).is_empty());
+        assert!(asyncpg_differences(Some(SslMode::Disable), root).is_empty());
+        let strict = asyncpg_differences(Some(SslMode::VerifyFull), AsyncpgFiles::default());
+        assert!(strict[0].contains("before connecting"), "{strict:?}");
+        assert!(asyncpg_differences(Some(SslMode::Require), root).is_empty());
     }
 
     #[test]

@@ -231,6 +231,19 @@ fn client_rules(url: &str, scheme: &Scheme, libpq_version: u32) -> anyhow::Resul
     Ok(ClientRules::Asyncpg { ssl })
 }
 
+/// Where asyncpg connects differently from libpq with the same mode, as check-url says too.
+fn asyncpg_differences(ssl: Option<SslMode>) -> Option<Finding> {
+    let differences = crate::conn::tls::asyncpg_differences(
+        ssl,
+        crate::conn::tls::AsyncpgFiles::from_environment(),
+    );
+    (!differences.is_empty()).then(|| Finding {
+        code: "asyncpg-tls-differs",
+        level: Level::Warning,
+        message: format!("asyncpg is not libpq here: {}", differences.join("; ")),
+    })
+}
+
 /// One pass over the hosts, as libpq tries them.
 async fn ping_once(
     target: &Target,
@@ -246,6 +259,10 @@ async fn ping_once(
         config.statement_timeout.as_millis(),
         "dbtool-ping".into(),
     );
+    let rules_differ = match target.tls.rules {
+        ClientRules::Asyncpg { ssl } => asyncpg_differences(ssl),
+        ClientRules::Libpq(_) => None,
+    };
     for &attrs in target.session_attrs.passes() {
         for endpoint in &target.endpoints {
             let (attempt, client) = attempt_host(target, endpoint, attrs, &driver, progress).await;
@@ -253,7 +270,7 @@ async fn ping_once(
             let tries_next_host = attempt.tries_next_host;
             attempts.push(attempt);
             if !accepted && !tries_next_host {
-                return (finish(attempts, Vec::new()), None);
+                return (finish(attempts, rules_differ.into_iter().collect()), None);
             }
             if accepted {
                 let attempt = attempts.last().cloned();
@@ -262,6 +279,7 @@ async fn ping_once(
                     .and_then(|a| a.server.as_ref())
                     .map(|s| capacity(s, &config.sizing))
                     .unwrap_or_default();
+                findings.extend(rules_differ);
                 if let Some(pooler) = attempt.as_ref().and_then(|a| a.pooler.as_ref()) {
                     findings.extend(pooler::advice::behind_pooler(pooler, &driver, &target.user));
                 }
@@ -269,7 +287,7 @@ async fn ping_once(
             }
         }
     }
-    (finish(attempts, Vec::new()), None)
+    (finish(attempts, rules_differ.into_iter().collect()), None)
 }
 
 fn finish(attempts: Vec<Attempt>, findings: Vec<Finding>) -> PingReport {

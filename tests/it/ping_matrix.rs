@@ -21,6 +21,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
+use serde_json::Value;
+
 use crate::cli::{dbtool, run_json};
 use crate::pg::{Cluster, ClusterOptions, Server, TlsFiles, execute, shared};
 
@@ -827,4 +829,103 @@ fn ping_agrees_with_asyncpg_on_every_cell_of_its_matrix() {
         cells.len(),
         disagreements.join("\n")
     );
+}
+
+/// ping's words on the matrix's servers: hints from the server's message, allow's retry shown
+/// as a stage, the libpq version's reading of sslrootcert=system, asyncpg's differences.
+#[test]
+fn hints_retries_and_rules_are_shown() {
+    if !matches!(shared(), Server::Local(_)) {
+        return;
+    }
+    let Fixture { dir, servers, .. } = fixture();
+    let cluster = &servers[0].1;
+    let ping = |uri: &str, extra: &[&str]| {
+        let mut command = dbtool(dir.path());
+        command
+            .args(["ping", "--format", "json", "--connect-timeout", "5"])
+            .args(extra)
+            .arg(uri);
+        run_json(&mut command).1
+    };
+    let url = |db: &str, query: &str| {
+        format!(
+            "postgresql://trust_user:{PASSWORD}@localhost:{}/{db}?{query}",
+            cluster.port
+        )
+    };
+    // A hostssl-only database without TLS: use TLS, not createuser.
+    let json = ping(&url("tls_required", "sslmode=disable"), &[]);
+    let hint = json["hint"].as_str().unwrap();
+    assert_eq!(json["status"], "rejecting", "{json}");
+    assert!(
+        hint.contains("sslmode=require") && !hint.contains("createuser"),
+        "{json}"
+    );
+    // A hostnossl-only database over TLS: the other way round.
+    let json = ping(&url("tls_refused", "sslmode=require"), &[]);
+    assert!(
+        json["hint"].as_str().unwrap().contains("hostnossl"),
+        "{json}"
+    );
+    // A role that does not exist (the socket is trusted): createuser.
+    let ghost = format!(
+        "postgresql://ghost@/postgres?host={}&port={}",
+        cluster.socket_dir.display(),
+        cluster.port
+    );
+    let json = ping(&ghost, &[]);
+    assert!(
+        json["hint"].as_str().unwrap().contains("createuser"),
+        "{json}"
+    );
+    // allow: refused without TLS, then connected with it, both tries shown.
+    let json = ping(&url("tls_required", "sslmode=allow"), &[]);
+    assert_eq!(json["status"], "accepting", "{json}");
+    let auth: Vec<&Value> = json["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["name"] == "auth")
+        .collect();
+    assert_eq!(auth.len(), 2, "{json}");
+    assert!(
+        auth[0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("retrying with TLS"),
+        "{json}"
+    );
+    // sslrootcert=system: a file named system in libpq 15, the system store and verify-full in 16+.
+    let system = url("tls_optional", "sslmode=require&sslrootcert=system");
+    let json = ping(&system, &["--libpq-version", "15"]);
+    assert_eq!(json["status"], "accepting", "{json}");
+    assert!(json.to_string().contains("libpq 15 rules"), "{json}");
+    let json = ping(&system, &["--libpq-version", "16"]);
+    assert_eq!(json["status"], "no_attempt", "{json}");
+    assert!(
+        json["error"].as_str().unwrap().contains("verify-full"),
+        "{json}"
+    );
+    // asyncpg with a root certificate in ~/.postgresql: ssl=prefer does not verify, libpq would.
+    let home = dir.path().join("home-asyncpg-differs");
+    fs::create_dir_all(home.join(".postgresql")).unwrap();
+    fs::write(
+        home.join(".postgresql/root.crt"),
+        Authority::new("other").cert.pem(),
+    )
+    .unwrap();
+    let asyncpg = format!(
+        "postgresql+asyncpg://trust_user:{PASSWORD}@localhost:{}/tls_optional?ssl=prefer",
+        cluster.port
+    );
+    let mut command = dbtool(&home);
+    command.args(["ping", "--format", "json", &asyncpg]);
+    let (_, json) = run_json(&mut command);
+    assert_eq!(json["status"], "accepting", "{json}");
+    assert!(json.to_string().contains("asyncpg-tls-differs"), "{json}");
+    let mut command = dbtool(&home);
+    command.args(["check-url", "--format", "json", &asyncpg]);
+    let (_, json) = run_json(&mut command);
+    assert!(json.to_string().contains("asyncpg-tls-differs"), "{json}");
 }
