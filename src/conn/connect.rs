@@ -49,13 +49,6 @@ pub struct Target {
 }
 
 impl Target {
-    /// The startup settings for one session, without hosts or TLS: for a stream opened by the caller.
-    pub fn session_config(&self) -> tokio_postgres::Config {
-        let mut config = self.config.clone();
-        config.ssl_mode(tokio_postgres::config::SslMode::Disable);
-        config
-    }
-
     /// The startup parameters dbtool's own sessions send (as tokio-postgres sends them): user,
     /// database, client_encoding, and the URL's options and application_name.
     pub fn startup_parameters(&self) -> Vec<(&'static str, String)> {
