@@ -14,7 +14,8 @@
  *                or the last try stopped on a local TLS file (root certificate missing,
  *                client certificate without its key, a key others can read...);
  *   rejecting    the server answered and the connection was refused: an error from the
- *                server, a TLS refusal or a failed certificate check, a missing password;
+ *                server, a TLS refusal or a failed certificate check, a missing password,
+ *                a server that does not satisfy target_session_attrs;
  *   no_response  nothing answered: DNS, connection refused, timed out, connection closed.
  * Only the last try's message decides (libpq 15+ lists every try, one per line).
  *
@@ -46,6 +47,11 @@ static const char *const refusals[] = {
 	"certificate",
 	"does not match host name",
 	"no password supplied",
+	/* target_session_attrs: the server answered but is not what was asked for */
+	"session is read-only",
+	"session is not read-only",
+	"server is in hot standby mode",
+	"server is not in hot standby mode",
 	NULL
 };
 

@@ -158,6 +158,11 @@ fn start_servers(ca: &Authority) -> Vec<(&'static str, Cluster)> {
                 for (db, _) in DATABASES {
                     sql.push_str(&format!("CREATE DATABASE {db};"));
                 }
+                if server == "no-tls" {
+                    // A read-only server for target_session_attrs.
+                    sql.push_str("ALTER SYSTEM SET default_transaction_read_only = on;");
+                    sql.push_str("SELECT pg_reload_conf();");
+                }
                 for statement in sql.split_inclusive(';') {
                     execute(&cluster.socket_url("postgres"), statement)
                         .unwrap_or_else(|e| panic!("{server}: {e}"));
@@ -363,6 +368,94 @@ fn cells(servers: &[(&'static str, Cluster)], files: &Files) -> Vec<Cell> {
                 ));
             }
         }
+    }
+    // Several hosts: the next one only after a host that did not answer or is not what
+    // target_session_attrs asks for (no-tls is read-only); a TLS or authentication refusal ends
+    // the connection.
+    let (other, no_tls) = (&servers[1].1, &servers[4].1);
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let multi = [
+        (
+            "closed port, valid",
+            vec![closed, cluster.port],
+            "sslmode=prefer",
+            "trust_user:PW",
+        ),
+        (
+            "other-name, valid",
+            vec![other.port, cluster.port],
+            "sslmode=verify-full",
+            "trust_user:PW",
+        ),
+        (
+            "no-tls, valid",
+            vec![no_tls.port, cluster.port],
+            "sslmode=require",
+            "trust_user:PW",
+        ),
+        (
+            "valid, no-tls",
+            vec![cluster.port, no_tls.port],
+            "sslmode=prefer",
+            "scram_user:wrong",
+        ),
+        (
+            "no-tls, valid",
+            vec![no_tls.port, cluster.port],
+            "target_session_attrs=read-write",
+            "trust_user:PW",
+        ),
+        (
+            "valid, no-tls",
+            vec![cluster.port, no_tls.port],
+            "target_session_attrs=read-only",
+            "trust_user:PW",
+        ),
+        (
+            "valid, no-tls",
+            vec![cluster.port, no_tls.port],
+            "target_session_attrs=standby",
+            "trust_user:PW",
+        ),
+        (
+            "no-tls, valid",
+            vec![no_tls.port, cluster.port],
+            "target_session_attrs=primary",
+            "trust_user:PW",
+        ),
+        (
+            "valid, no-tls",
+            vec![cluster.port, no_tls.port],
+            "target_session_attrs=prefer-standby",
+            "trust_user:PW",
+        ),
+        (
+            "closed port, no-tls",
+            vec![closed, no_tls.port],
+            "target_session_attrs=read-write",
+            "trust_user:PW",
+        ),
+    ];
+    for (servers_label, ports, query, auth) in multi {
+        let hosts: Vec<String> = ports.iter().map(|p| format!("localhost:{p}")).collect();
+        let auth = auth.replace("PW", PASSWORD);
+        cells.push(Cell {
+            labels: vec![
+                format!("servers={servers_label}"),
+                "db=tls_optional".into(),
+                format!("auth={}", auth.replace(PASSWORD, "right password")),
+                query.to_string(),
+            ],
+            uri: format!(
+                "postgresql://{auth}@{}/tls_optional?{query}&sslrootcert={}",
+                hosts.join(","),
+                files.ca
+            ),
+        });
     }
     // The Unix socket: no TLS whatever the options say.
     for sslmode in SSLMODES {
