@@ -195,8 +195,15 @@ pub async fn negotiate_tls(
     };
     if encryption == Encryption::Plain {
         let detail = match sslmode {
-            SslMode::Prefer => "not requested: retrying without TLS (sslmode=prefer)".to_string(),
-            _ => format!("not requested (sslmode={})", sslmode.name()),
+            SslMode::Prefer => format!(
+                "not requested: retrying without TLS (sslmode=prefer, {})",
+                tls.rules.describe()
+            ),
+            _ => format!(
+                "not requested (sslmode={}, {})",
+                sslmode.name(),
+                tls.rules.describe()
+            ),
         };
         return Ok(((read_interest(stream)?, false), detail));
     }

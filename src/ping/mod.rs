@@ -344,6 +344,10 @@ async fn attempt_host(
     let mut client = match opened {
         Ok(client) => client,
         Err(Ended::Transport(error)) => {
+            // asyncpg goes on to the next host after a TLS failure too (ssl.SSLError and
+            // "rejected SSL upgrade" are OSErrors to it); libpq stops.
+            attempt.tries_next_host = matches!(target.tls.rules, ClientRules::Asyncpg { .. })
+                && matches!(error.failure, Failure::Handshake | Failure::Rejecting);
             attempt.fail(error);
             return (attempt, None);
         }
