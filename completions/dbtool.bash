@@ -345,7 +345,7 @@ _dbtool() {
             return 0
             ;;
         dbtool__subcmd__ping)
-            opts="-q -v -h -V --connect-timeout --count --interval --wait --timeout --workers --pool-size --max-overflow --pool-timeout --pool-recycle --pre-ping --no-pre-ping --statement-timeout --url --format --color --quiet --verbose --echo --env-file --no-dotenv --help --version"
+            opts="-q -v -h -V --connect-timeout --count --interval --wait --timeout --workers --libpq-version --pool-size --max-overflow --pool-timeout --pool-recycle --pre-ping --no-pre-ping --statement-timeout --url --format --color --quiet --verbose --echo --env-file --no-dotenv --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -368,6 +368,10 @@ _dbtool() {
                     return 0
                     ;;
                 --workers)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --libpq-version)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -94,6 +94,7 @@ set edit:completion:arg-completer[dbtool] = {|@words|
             cand --interval 'Seconds between pre-pings with --count'
             cand --timeout 'Seconds --wait may take'
             cand --workers 'Processes that run the application, each with its own pool (capacity check)'
+            cand --libpq-version 'Connect as this libpq major version does (sslrootcert=system, the home directory differ)'
             cand --pool-size 'Connections kept open (DB_POOL_SIZE)'
             cand --max-overflow 'Extra connections under load, -1 for no limit (DB_MAX_OVERFLOW)'
             cand --pool-timeout 'Seconds a checkout waits for a connection (DB_POOL_TIMEOUT)'

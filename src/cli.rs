@@ -226,6 +226,10 @@ pub struct PingArgs {
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub workers: u32,
 
+    /// Connect as this libpq major version does (sslrootcert=system, the home directory differ)
+    #[arg(long, value_name = "MAJOR", default_value_t = 18, value_parser = clap::value_parser!(u32).range(10..=18))]
+    pub libpq_version: u32,
+
     #[command(flatten)]
     pub pool: PoolFlags,
 }

@@ -2,7 +2,7 @@
 
 use crate::conn::pgpass::{self, Lookup, PassFile};
 use crate::conn::target::{Endpoint, EndpointError, Resolved, SessionAttrs, parse_libpq_int};
-use crate::conn::tls::SslMode;
+use crate::conn::tls::{AsyncpgFiles, SslMode};
 use crate::driver::{ASYNCPG_FIX, PSYCOPG_FIX};
 use crate::secret::Secret;
 use crate::url::dialect::ApplicationReading;
@@ -76,6 +76,7 @@ pub fn collect(context: &Context<'_>, show_password: bool) -> Vec<Finding> {
     connect_time_values(context, &mut findings);
     password(context, &mut findings);
     tls(context, &mut findings);
+    asyncpg_tls_rules(context, &mut findings);
     multi_host(context, &mut findings);
     pooler_hints(context, &mut findings);
     findings.sort_by_key(|f| std::cmp::Reverse(f.level));
@@ -545,6 +546,31 @@ fn tls(context: &Context<'_>, findings: &mut Vec<Finding>) {
             format!("{name}=disable sends the password and data to {target} in clear text; use {name}=verify-full"),
         )),
         _ => {}
+    }
+}
+
+/// Where asyncpg, with this URL's ssl, connects differently from libpq (see `conn::tls`).
+fn asyncpg_tls_rules(context: &Context<'_>, findings: &mut Vec<Finding>) {
+    let Ok(reading) = context.sqlalchemy else {
+        return;
+    };
+    let ssl = reading.query_value("ssl").and_then(|v| v.last());
+    if context.driver() != Driver::Asyncpg {
+        return;
+    }
+    let Ok(ssl) = ssl
+        .map(|s| SslMode::parse_text(&s.replace('_', "-")))
+        .transpose()
+    else {
+        return;
+    };
+    let differences = crate::conn::tls::asyncpg_differences(ssl, AsyncpgFiles::from_environment());
+    if !differences.is_empty() {
+        findings.push(finding(
+            "asyncpg-tls-differs",
+            Level::Warning,
+            format!("asyncpg is not libpq here: {}", differences.join("; ")),
+        ));
     }
 }
 

@@ -26,6 +26,7 @@ pub(super) fn run(mut context: Context, args: &PingArgs) -> Result<Outcome> {
             workers: args.workers,
         },
         statement_timeout: settings.statement_timeout(),
+        libpq_version: args.libpq_version,
     };
     let printer = context.printer;
     let report = until_interrupted(|| ping::ping(&config, &printer.progress))?;

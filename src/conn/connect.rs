@@ -1,19 +1,22 @@
 //! Opening a connection as libpq would: URL values, then PG* environment fallbacks, then libpq's
-//! defaults; the password from the URL, else PGPASSWORD, else the password file.
+//! defaults; the password from the URL, else PGPASSWORD, else the password file; the hosts in
+//! libpq's order with its TLS tries ([`transport::open_session`]) and its fall-through rules (the
+//! next host only when one did not answer, was starting up, or did not satisfy
+//! `target_session_attrs`).
 
 use std::time::Duration;
 
 use anyhow::Result;
 use tokio::task::JoinHandle;
 use tokio_postgres::{Client, NoTls};
-use tokio_postgres_rustls::MakeRustlsConnect;
 
+use crate::conn::diagnosis;
 use crate::conn::pgpass::{self, Lookup, PassFile};
-use crate::conn::socket;
 use crate::conn::target::{
-    Endpoint, EndpointError, EndpointKind, ProcessEnvironment, Resolved, SessionAttrs,
+    Endpoint, EndpointError, Origin, ProcessEnvironment, Resolved, SessionAttrs,
 };
-use crate::conn::tls::{self, SslMode, TlsFiles};
+use crate::conn::tls::{self, ClientRules, SslMode, TlsFiles, TlsSetup};
+use crate::conn::transport::{self, Ended, Failure, Io, StageError, Startup};
 use crate::exit::{invalid, no_response, problems};
 use crate::secret::Secret;
 use crate::url::libpq::ConnInfo;
@@ -30,9 +33,8 @@ pub enum PasswordSource {
 /// Everything needed to connect, resolved.
 pub struct Target {
     pub config: tokio_postgres::Config,
-    pub tls: MakeRustlsConnect,
-    /// The same TLS settings, for code that runs the handshake itself (ping).
-    pub tls_config: std::sync::Arc<rustls::ClientConfig>,
+    /// TLS as libpq sets it up, with the libpq version whose rules apply.
+    pub tls: TlsSetup,
     pub sslmode: SslMode,
     /// The hosts, in the order libpq tries them; never empty.
     pub endpoints: Vec<Endpoint>,
@@ -47,13 +49,6 @@ pub struct Target {
 }
 
 impl Target {
-    /// The startup settings for one session, without hosts or TLS: for a stream opened by the caller.
-    pub fn session_config(&self) -> tokio_postgres::Config {
-        let mut config = self.config.clone();
-        config.ssl_mode(tokio_postgres::config::SslMode::Disable);
-        config
-    }
-
     /// The startup parameters dbtool's own sessions send (as tokio-postgres sends them): user,
     /// database, client_encoding, and the URL's options and application_name.
     pub fn startup_parameters(&self) -> Vec<(&'static str, String)> {
@@ -87,10 +82,27 @@ fn setting(info: &ConnInfo, keyword: &str, env: &str) -> Option<String> {
 /// Resolves a parsed URL into a connection target, through the one reading of URL, PG*
 /// environment and defaults in [`Resolved`]. `application_name` applies unless the URL or
 /// PGAPPNAME sets one; `timeout` overrides `connect_timeout` (else PGCONNECT_TIMEOUT, else 10 s).
+/// The newest libpq's rules apply; see [`resolve_for`].
 pub fn resolve(
     info: &ConnInfo,
     application_name: &str,
     timeout: Option<Duration>,
+) -> Result<Target> {
+    resolve_for(
+        info,
+        application_name,
+        timeout,
+        ClientRules::Libpq(tls::LATEST_LIBPQ),
+    )
+}
+
+/// [`resolve`] by these rules: a libpq major version's (they differ for `sslrootcert=system` and
+/// the home directory), or asyncpg's.
+pub fn resolve_for(
+    info: &ConnInfo,
+    application_name: &str,
+    timeout: Option<Duration>,
+    rules: ClientRules,
 ) -> Result<Target> {
     let resolved = Resolved::read(info, &ProcessEnvironment);
     let endpoints = resolved.endpoints.map_err(|error| match error {
@@ -99,7 +111,8 @@ pub fn resolve(
         )),
         other => invalid(other.to_string()),
     })?;
-    let sslmode = resolved.sslmode.map_err(invalid)?.value;
+    let sslmode = resolved.sslmode.map_err(invalid)?;
+    let explicit_sslmode = sslmode.origin != Origin::Default;
     let session_attrs = resolved.session_attrs.map_err(invalid)?;
     let (user, dbname) = (resolved.user.value, resolved.dbname.value);
 
@@ -125,23 +138,13 @@ pub fn resolve(
         sslcert: setting(info, "sslcert", "PGSSLCERT"),
         sslkey: setting(info, "sslkey", "PGSSLKEY"),
     };
-    let (tls, sslmode, tls_config) = tls::connector(sslmode, &files)?;
-    config.ssl_mode(sslmode.for_tokio_postgres());
-    {
-        use tokio_postgres::config::TargetSessionAttrs as Attrs;
-        // tokio-postgres knows only read-write and read-only: primary and standby are
-        // approximated by them; ping checks them exactly.
-        config.target_session_attrs(match session_attrs {
-            SessionAttrs::ReadWrite | SessionAttrs::Primary => Attrs::ReadWrite,
-            SessionAttrs::ReadOnly | SessionAttrs::Standby => Attrs::ReadOnly,
-            SessionAttrs::Any | SessionAttrs::PreferStandby => Attrs::Any,
-        });
-    }
+    let tls = tls::setup(sslmode.value, explicit_sslmode, &files, rules)?;
+    // dbtool opens the streams (TLS included) and checks target_session_attrs itself.
+    config.ssl_mode(tokio_postgres::config::SslMode::Disable);
     Ok(Target {
         config,
+        sslmode: tls.mode,
         tls,
-        tls_config,
-        sslmode,
         endpoints,
         session_attrs,
         password,
@@ -153,68 +156,112 @@ pub fn resolve(
     })
 }
 
-/// One endpoint in tokio-postgres's terms: its host (name or socket directory), port and
-/// `hostaddr`, added to the session settings. Abstract sockets have no such terms (see [`open`]).
-fn config_for(base: &tokio_postgres::Config, endpoint: &Endpoint) -> tokio_postgres::Config {
-    let mut config = base.clone();
-    match endpoint.kind {
-        EndpointKind::Unix => {
-            config.host_path(&endpoint.host);
-        }
-        EndpointKind::Tcp | EndpointKind::Abstract => {
-            config.host(endpoint.name());
-        }
-    }
-    config.port(endpoint.port);
-    if let Some(address) = endpoint.hostaddr {
-        config.hostaddr(address);
-    }
-    config
+/// tokio-postgres's startup over a stream [`transport::open_session`] opened.
+struct TokioStartup<'a> {
+    config: &'a tokio_postgres::Config,
 }
 
-/// Opens a session on the first endpoint that takes it, in libpq's order, and spawns its
-/// connection task. Each endpoint is tried with tokio-postgres's own connect (TLS, password,
-/// `target_session_attrs`); an abstract socket, which tokio-postgres cannot open, is opened here
-/// and the session started over it without TLS (as libpq: none over Unix sockets).
+impl Startup for TokioStartup<'_> {
+    type Session = (Client, JoinHandle<()>);
+    type Error = tokio_postgres::Error;
+
+    async fn start(
+        &mut self,
+        stream: Box<dyn Io>,
+    ) -> Result<(Self::Session, String), tokio_postgres::Error> {
+        let (client, connection) = self.config.connect_raw(stream, NoTls).await?;
+        Ok(((client, spawn(connection)), String::new()))
+    }
+
+    fn refusal(&self, error: &tokio_postgres::Error) -> (Option<String>, String) {
+        let code = error.as_db_error().map(|db| db.code().code().to_string());
+        (code, error_chain(error))
+    }
+}
+
+/// Opens a session on the first endpoint that takes it, as libpq does: its TLS tries on each
+/// host, the next host only after one that did not answer, was starting up (57P03), or did not
+/// satisfy `target_session_attrs` (checked here, for every value libpq knows). Errors carry the
+/// documented exit code and a hint.
 pub async fn open(
-    base: &tokio_postgres::Config,
-    endpoints: &[Endpoint],
-    tls: &MakeRustlsConnect,
-) -> Result<(Client, JoinHandle<()>), tokio_postgres::Error> {
+    config: &tokio_postgres::Config,
+    target: &Target,
+) -> Result<(Client, JoinHandle<()>)> {
+    let timeout = target.connect_timeout;
     let mut failure = None;
-    for endpoint in endpoints {
-        let attempt = match endpoint.kind {
-            EndpointKind::Abstract => {
-                let mut config = base.clone();
-                config.ssl_mode(tokio_postgres::config::SslMode::Disable);
-                let opened = tokio::time::timeout(
-                    base.get_connect_timeout().copied().unwrap_or(Duration::MAX),
-                    socket::connect(endpoint),
-                )
-                .await
-                .unwrap_or_else(|_| Err(std::io::ErrorKind::TimedOut.into()));
-                match opened {
-                    Ok(stream) => config
-                        .connect_raw(stream, NoTls)
-                        .await
-                        .map(|(c, conn)| (c, spawn(conn))),
-                    Err(error) => config
-                        .connect_raw(socket::Failed::new(error), NoTls)
-                        .await
-                        .map(|(c, conn)| (c, spawn(conn))),
+    for &attrs in target.session_attrs.passes() {
+        for endpoint in &target.endpoints {
+            let place = endpoint.describe();
+            let stage_error =
+                |error: StageError| format!("{place}: {}; {}", error.detail, error.hint);
+            let addrs = match transport::resolve(endpoint, timeout).await {
+                Ok((addrs, _)) => addrs,
+                Err(error) => {
+                    failure = Some(no_response(stage_error(error)));
+                    continue;
+                }
+            };
+            let mut startup = TokioStartup { config };
+            let mut stages = Vec::new();
+            let opened = transport::open_session(
+                endpoint,
+                &addrs,
+                &target.tls,
+                timeout,
+                &mut stages,
+                &mut startup,
+            )
+            .await;
+            match opened {
+                Ok((client, handle)) => {
+                    if satisfies(&client, attrs).await {
+                        return Ok((client, handle));
+                    }
+                    failure = Some(problems(format!(
+                        "{place}: the server is not {attrs} (target_session_attrs)"
+                    )));
+                }
+                Err(Ended::Transport(error)) => match error.failure {
+                    Failure::NoResponse => failure = Some(no_response(stage_error(error))),
+                    Failure::Unusable => return Err(invalid(stage_error(error))),
+                    Failure::Rejecting | Failure::Handshake => {
+                        return Err(problems(stage_error(error)));
+                    }
+                },
+                Err(Ended::Startup(error)) => {
+                    let starting_up = error
+                        .as_db_error()
+                        .is_some_and(|db| db.code().code() == "57P03");
+                    let error = classify(&error, target, endpoint);
+                    if !starting_up {
+                        return Err(error);
+                    }
+                    failure = Some(error);
                 }
             }
-            _ => config_for(base, endpoint)
-                .connect(tls.clone())
-                .await
-                .map(|(c, conn)| (c, spawn(conn))),
-        };
-        match attempt {
-            Ok(opened) => return Ok(opened),
-            Err(error) => failure = Some(error),
         }
     }
-    Err(failure.expect("a target has at least one endpoint"))
+    Err(failure.unwrap_or_else(|| no_response("no host to connect to")))
+}
+
+/// libpq's checks after connecting: `SHOW transaction_read_only`, `pg_is_in_recovery()`.
+async fn satisfies(client: &Client, attrs: SessionAttrs) -> bool {
+    if attrs == SessionAttrs::Any {
+        return true;
+    }
+    let Ok(rows) = client
+        .simple_query("SELECT current_setting('transaction_read_only'), pg_is_in_recovery()::text")
+        .await
+    else {
+        return false;
+    };
+    let row = rows.iter().find_map(|m| match m {
+        tokio_postgres::SimpleQueryMessage::Row(row) => {
+            Some((row.get(0) == Some("on"), row.get(1) == Some("true")))
+        }
+        _ => None,
+    });
+    row.is_some_and(|(read_only, in_recovery)| attrs.accepts(read_only, in_recovery))
 }
 
 /// Runs a session's connection until it ends.
@@ -307,51 +354,35 @@ pub async fn connect(target: &Target) -> Result<Client> {
 
 /// [`connect`] with other session settings (another application_name, say).
 pub async fn connect_with(target: &Target, config: &tokio_postgres::Config) -> Result<Client> {
-    let attempt = open(config, &target.endpoints, &target.tls);
-    let wait = target.connect_timeout * target.endpoints.len() as u32 + Duration::from_millis(500);
-    let result = tokio::time::timeout(wait, attempt).await;
-    let (client, _) = match result {
-        Err(_) => {
-            return Err(no_response(format!(
-                "{}: no response within {:.1} s (timed out); is the server up and reachable?",
-                target.describe(),
-                target.connect_timeout.as_secs_f64()
-            )));
-        }
-        Ok(Err(error)) => return Err(classify(&error, target)),
-        Ok(Ok(pair)) => pair,
-    };
-    Ok(client)
+    let attempt = open(config, target);
+    let wait =
+        target.connect_timeout * 2 * target.endpoints.len() as u32 + Duration::from_millis(500);
+    match tokio::time::timeout(wait, attempt).await {
+        Err(_) => Err(no_response(format!(
+            "{}: no response within {:.1} s (timed out); is the server up and reachable?",
+            target.describe(),
+            target.connect_timeout.as_secs_f64()
+        ))),
+        Ok(opened) => opened.map(|(client, _)| client),
+    }
 }
 
-/// Maps a tokio-postgres error to dbtool's exit codes: a server error means it answered (1),
-/// anything else at connect time means it did not (2).
-pub fn classify(error: &tokio_postgres::Error, target: &Target) -> anyhow::Error {
-    let place = target.describe();
+/// Maps a tokio-postgres startup error to dbtool's exit codes: a server error means it answered
+/// (1), anything else at connect time means it did not (2).
+pub fn classify(
+    error: &tokio_postgres::Error,
+    target: &Target,
+    endpoint: &Endpoint,
+) -> anyhow::Error {
+    let place = endpoint.describe();
     if let Some(db) = error.as_db_error() {
         let code = db.code().code();
-        let hint = match code {
-            "28P01" => "check the password in the URL, PGPASSWORD and ~/.pgpass".to_string(),
-            "28000" => format!(
-                "check that role {:?} exists and that pg_hba.conf allows this connection",
-                target.user
-            ),
-            "3D000" => format!(
-                "create it: createdb -h {} -p {} -U {} {}",
-                target.endpoints[0].name(),
-                target.endpoints[0].port,
-                target.user,
-                target.dbname
-            ),
-            "53300" => {
-                "the server is at max_connections: close idle connections or raise max_connections"
-                    .into()
-            }
-            "57P03" => {
-                "the server is starting up, shutting down or in recovery: retry shortly".into()
-            }
-            _ => "see the server's message".into(),
+        let session = diagnosis::Session {
+            user: &target.user,
+            dbname: &target.dbname,
+            endpoint,
         };
+        let hint = diagnosis::hint(code, db.message(), &session);
         return problems(format!(
             "{place}: server refused: {} (SQLSTATE {code}); {hint}",
             db.message()
@@ -362,15 +393,6 @@ pub fn classify(error: &tokio_postgres::Error, target: &Target) -> anyhow::Error
         return problems(format!(
             "{place}: the server asks for a password but none was given; {}",
             NO_PASSWORD_HINT
-        ));
-    }
-    if text.contains("certificate")
-        || text.contains("tls")
-        || text.contains("TLS")
-        || text.contains("ssl")
-    {
-        return problems(format!(
-            "{place}: TLS failed: {text}; check sslmode and sslrootcert"
         ));
     }
     no_response(format!(

@@ -1,6 +1,7 @@
 //! Connecting as libpq does: its defaults, environment fallbacks and password sources.
 
 pub mod connect;
+pub mod diagnosis;
 pub mod pgpass;
 pub mod socket;
 pub mod target;

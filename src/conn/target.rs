@@ -278,16 +278,6 @@ impl SslMode {
             SslMode::VerifyFull => "verify-full",
         }
     }
-
-    /// The nearest mode tokio-postgres knows (it has no `allow`; `verify-*` require TLS).
-    pub fn for_tokio_postgres(self) -> tokio_postgres::config::SslMode {
-        use tokio_postgres::config::SslMode as Pg;
-        match self {
-            SslMode::Disable => Pg::Disable,
-            SslMode::Allow | SslMode::Prefer => Pg::Prefer,
-            SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => Pg::Require,
-        }
-    }
 }
 
 /// A value with where it came from.

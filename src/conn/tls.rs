@@ -1,28 +1,63 @@
-//! TLS as libpq's sslmode asks for it, on rustls.
+//! TLS as libpq sets it up (`initialize_SSL()` in fe-secure-openssl.c) and retries it
+//! (`PQconnectPoll()` in fe-connect.c), on rustls.
 //!
-//! | sslmode | TLS | verifies |
+//! | sslmode | tries over one host | verifies |
 //! |---|---|---|
-//! | disable | never | - |
-//! | allow, prefer | if the server offers it | nothing |
-//! | require | always | the chain, only when `sslrootcert` is given (as libpq does) |
-//! | verify-ca | always | the chain against `sslrootcert` |
-//! | verify-full | always | the chain and the host name |
+//! | disable | without TLS | - |
+//! | allow | without TLS; after the server refuses, once more with TLS | as prefer |
+//! | prefer | TLS (without, if the server has none); after a TLS failure or a refusal over TLS, once more without | the chain, when a root certificate file exists |
+//! | require | TLS | the chain, when a root certificate file exists |
+//! | verify-ca | TLS | the chain; the root certificate file must exist |
+//! | verify-full | TLS | the chain and the host name; the root certificate file must exist |
 //!
-//! `sslrootcert=system` uses the operating system's roots and implies verify-full.
+//! The root certificate file is `sslrootcert`, else `~/.postgresql/root.crt`; the client
+//! certificate `sslcert`, else `~/.postgresql/postgresql.crt`, used when it exists, with its key
+//! `sslkey`, else `~/.postgresql/postgresql.key`. As in libpq, these files are read only when
+//! TLS starts: a problem with them fails that try (and `prefer` goes on without TLS), not the
+//! URL. Never over Unix sockets. `~` is the home directory of the user's passwd entry (libpq up to
+//! 17), or `$HOME` first (18). `sslrootcert=system` is the system's roots with verify-full in libpq
+//! 16+ (a weaker sslmode given explicitly is an error), a file named `system` before.
+//!
+//! asyncpg (`connect_utils.py`, 0.32) has its own rules, [`ClientRules::Asyncpg`]: its `ssl`
+//! argument (else PGSSLMODE, else prefer) chooses the mode; allow and prefer never verify;
+//! require verifies the chain when `PGSSLROOTCERT` or `~/.postgresql/root.crt` (`~` is `$HOME`)
+//! exists; a root file verify-* needs, or a `PGSSLROOTCERT` that does not exist, fails before
+//! connecting; `allow` retries with TLS and `prefer` without after an authentication error
+//! (SQLSTATE class 28) only, never after a TLS failure, and allow's TLS retry does not take a
+//! server without TLS.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
-use tokio_postgres_rustls::MakeRustlsConnect;
 
 use crate::exit::invalid;
 
 pub use crate::conn::target::SslMode;
+
+/// The libpq major version whose rules apply (check-url's and ping's `--libpq-version`).
+pub const LATEST_LIBPQ: u32 = 18;
+
+/// Whose connection rules apply: libpq's of this major version (psycopg, psycopg2), or asyncpg's
+/// with its `ssl` argument (`None`: not given).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientRules {
+    Libpq(u32),
+    Asyncpg { ssl: Option<SslMode> },
+}
+
+impl ClientRules {
+    pub fn describe(self) -> String {
+        match self {
+            ClientRules::Libpq(major) => format!("libpq {major} rules"),
+            ClientRules::Asyncpg { .. } => "asyncpg rules".into(),
+        }
+    }
+}
 
 /// The TLS files a connection names.
 #[derive(Debug, Clone, Default)]
@@ -32,123 +67,464 @@ pub struct TlsFiles {
     pub sslkey: Option<String>,
 }
 
-/// Builds the rustls connector for a mode; returns the mode in force (system roots imply verify-full).
-pub fn connector(
-    mode: SslMode,
-    files: &TlsFiles,
-) -> Result<(MakeRustlsConnect, SslMode, Arc<ClientConfig>)> {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let system = files.sslrootcert.as_deref() == Some("system");
-    let mode = if system { SslMode::VerifyFull } else { mode };
-    let root_file = files
-        .sslrootcert
-        .clone()
-        .filter(|p| p != "system")
-        .map(PathBuf::from)
-        .or_else(|| {
-            matches!(mode, SslMode::VerifyCa | SslMode::VerifyFull)
-                .then(|| {
-                    std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".postgresql/root.crt"))
-                })
-                .flatten()
-        });
-    let verify_chain = matches!(mode, SslMode::VerifyCa | SslMode::VerifyFull)
-        || (mode == SslMode::Require && files.sslrootcert.is_some());
-    let builder = ClientConfig::builder();
-    let builder = if verify_chain {
-        let roots = if system {
-            system_roots()?
-        } else {
-            file_roots(root_file.as_ref())?
-        };
-        let webpki = WebPkiServerVerifier::builder(Arc::new(roots))
-            .build()
-            .context("building the TLS verifier")?;
-        let verifier: Arc<dyn ServerCertVerifier> = if mode == SslMode::VerifyFull {
-            webpki
-        } else {
-            Arc::new(ChainOnly(webpki))
-        };
-        builder
-            .dangerous()
-            .with_custom_certificate_verifier(verifier)
-    } else {
-        builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(NoVerification))
-    };
-    let config = match (&files.sslcert, &files.sslkey) {
-        (Some(cert), Some(key)) => {
-            let certs = read_certs(cert)?;
-            let key = rustls_pemfile::private_key(&mut read_file(key)?.as_slice())
-                .with_context(|| format!("reading the client key {key}"))?
-                .ok_or_else(|| invalid(format!("no private key in {key}")))?;
-            builder
-                .with_client_auth_cert(certs, key)
-                .context("using the client certificate")?
-        }
-        (Some(_), None) | (None, Some(_)) => {
-            return Err(invalid(
-                "sslcert and sslkey go together: give both or neither",
-            ));
-        }
-        (None, None) => builder.with_no_client_auth(),
-    };
-    Ok((
-        MakeRustlsConnect::new(config.clone()),
-        mode,
-        Arc::new(config),
-    ))
+/// What the server's certificate is checked against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verification {
+    Nothing,
+    Chain,
+    ChainAndHostName,
 }
 
-fn read_file(path: &str) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| {
-        invalid(format!(
-            "cannot read {path}: {e}; check the path in the URL"
-        ))
+/// Whether one try runs over TLS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encryption {
+    Plain,
+    Tls,
+}
+
+/// How a try failed, as far as libpq's retry rules care.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TryFailure {
+    /// The server agreed to TLS, then the handshake or a local TLS file failed.
+    Tls,
+    /// The server answered the startup message with an error.
+    Refused,
+}
+
+impl SslMode {
+    /// The first try over a TCP connection.
+    pub fn first_try(self) -> Encryption {
+        match self {
+            SslMode::Disable | SslMode::Allow => Encryption::Plain,
+            _ => Encryption::Tls,
+        }
+    }
+
+    /// libpq's one retry on a new connection: `allow` with TLS after a refusal without it,
+    /// `prefer` without TLS after a TLS failure or a refusal over TLS.
+    pub fn retry(self, encrypted: bool, failure: TryFailure) -> Option<Encryption> {
+        self.retry_as(ClientRules::Libpq(LATEST_LIBPQ), encrypted, failure, "")
+    }
+
+    /// [`SslMode::retry`] by these rules: asyncpg retries only after an authentication error
+    /// (SQLSTATE class 28, `code`), never after a TLS failure.
+    pub fn retry_as(
+        self,
+        rules: ClientRules,
+        encrypted: bool,
+        failure: TryFailure,
+        code: &str,
+    ) -> Option<Encryption> {
+        if matches!(rules, ClientRules::Asyncpg { .. })
+            && (failure == TryFailure::Tls || !code.starts_with("28"))
+        {
+            return None;
+        }
+        match (self, encrypted, failure) {
+            (SslMode::Allow, false, TryFailure::Refused) => Some(Encryption::Tls),
+            (SslMode::Allow, ..) => None,
+            (SslMode::Prefer, true, _) => Some(Encryption::Plain),
+            _ => None,
+        }
+    }
+}
+
+/// TLS for a target, as libpq will set it up when a server agrees to TLS.
+#[derive(Debug, Clone)]
+pub struct TlsSetup {
+    pub mode: SslMode,
+    pub verification: Verification,
+    /// Whose rules were applied.
+    pub rules: ClientRules,
+    /// The rustls configuration, or the local problem libpq reports when TLS starts.
+    pub config: Result<Arc<ClientConfig>, String>,
+}
+
+impl TlsSetup {
+    /// What is verified, for the tls stage's detail.
+    pub fn describe(&self) -> String {
+        let verified = match self.verification {
+            Verification::ChainAndHostName => "certificate and host name verified",
+            Verification::Chain if self.mode == SslMode::VerifyCa => {
+                "certificate chain verified, host name not checked"
+            }
+            Verification::Chain => {
+                "certificate chain verified (a root certificate is configured), host name not checked"
+            }
+            Verification::Nothing => "certificate not verified",
+        };
+        format!(
+            "{verified}, sslmode={}, {}",
+            self.mode.name(),
+            self.rules.describe()
+        )
+    }
+
+    /// Whether a server without TLS is taken unencrypted on a TLS try: libpq's allow and prefer;
+    /// asyncpg's prefer only (its allow retry fails with "rejected SSL upgrade").
+    pub fn takes_a_server_without_tls(&self) -> bool {
+        match self.rules {
+            ClientRules::Libpq(_) => matches!(self.mode, SslMode::Allow | SslMode::Prefer),
+            ClientRules::Asyncpg { .. } => self.mode == SslMode::Prefer,
+        }
+    }
+}
+
+/// Sets TLS up as libpq would: `explicit` says whether the URL or PGSSLMODE set the mode (libpq
+/// 16+ rejects a weaker one with `sslrootcert=system`). Fails only where libpq fails before
+/// connecting.
+pub fn setup(
+    mode: SslMode,
+    explicit: bool,
+    files: &TlsFiles,
+    rules: ClientRules,
+) -> Result<TlsSetup> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let libpq = match rules {
+        ClientRules::Libpq(major) => major,
+        ClientRules::Asyncpg { ssl } => return asyncpg_setup(ssl),
+    };
+    let system = libpq >= 16 && files.sslrootcert.as_deref() == Some("system");
+    let mode = match (system, explicit) {
+        (true, false) => SslMode::VerifyFull,
+        (true, true) if mode != SslMode::VerifyFull => {
+            return Err(invalid(format!(
+                "weaker sslmode \"{}\" may not be used with sslrootcert=system (use \"verify-full\"), as libpq {libpq} says",
+                mode.name()
+            )));
+        }
+        _ => mode,
+    };
+    let home = home_dir(libpq);
+    let in_home = |name: &str| home.as_ref().map(|h| h.join(".postgresql").join(name));
+    let roots = if system {
+        Roots::System
+    } else {
+        let file = match &files.sslrootcert {
+            Some(path) if !path.is_empty() => Some(PathBuf::from(path)),
+            _ => in_home("root.crt"),
+        };
+        match file {
+            Some(file) if file.exists() => Roots::File(file),
+            file => Roots::Missing(file),
+        }
+    };
+    let verification = match (&roots, mode) {
+        (Roots::Missing(_), _) => Verification::Nothing,
+        (_, SslMode::VerifyFull) => Verification::ChainAndHostName,
+        _ => Verification::Chain,
+    };
+    let config = client_config(mode, verification, &roots, files, &in_home);
+    Ok(TlsSetup {
+        mode,
+        verification,
+        rules,
+        config: config.map(Arc::new),
     })
 }
 
-fn read_certs(path: &str) -> Result<Vec<CertificateDer<'static>>> {
+/// asyncpg's `_parse_connect_dsn_and_args()`: the mode from `ssl`, else PGSSLMODE, else prefer;
+/// root files checked before connecting.
+fn asyncpg_setup(ssl: Option<SslMode>) -> Result<TlsSetup> {
+    let mode = match ssl {
+        Some(mode) => mode,
+        None => match std::env::var("PGSSLMODE").ok().filter(|m| !m.is_empty()) {
+            Some(text) => SslMode::parse_text(&text).map_err(invalid)?,
+            None => SslMode::Prefer,
+        },
+    };
+    let home = home_dir(LATEST_LIBPQ);
+    let in_home = |name: &str| home.as_ref().map(|h| h.join(".postgresql").join(name));
+    let roots = match (
+        mode,
+        std::env::var("PGSSLROOTCERT")
+            .ok()
+            .filter(|r| !r.is_empty()),
+    ) {
+        (SslMode::Disable | SslMode::Allow | SslMode::Prefer, _) => Roots::Missing(None),
+        (_, Some(path)) if Path::new(&path).exists() => Roots::File(PathBuf::from(path)),
+        (_, Some(path)) => {
+            return Err(invalid(format!(
+                "asyncpg: PGSSLROOTCERT {path} does not exist (FileNotFoundError before connecting)"
+            )));
+        }
+        (_, None) => match in_home("root.crt") {
+            Some(file) if file.exists() => Roots::File(file),
+            file => Roots::Missing(file),
+        },
+    };
+    if let Roots::Missing(file) = &roots
+        && matches!(mode, SslMode::VerifyCa | SslMode::VerifyFull)
+    {
+        let shown = file
+            .as_ref()
+            .map_or("~/.postgresql/root.crt".into(), |f| f.display().to_string());
+        return Err(invalid(format!(
+            "asyncpg: root certificate file \"{shown}\" does not exist or cannot be accessed: put the server's CA there or in PGSSLROOTCERT"
+        )));
+    }
+    let verification = match (&roots, mode) {
+        (Roots::Missing(_), _) => Verification::Nothing,
+        (_, SslMode::VerifyFull) => Verification::ChainAndHostName,
+        _ => Verification::Chain,
+    };
+    let files = TlsFiles {
+        sslrootcert: None,
+        sslcert: std::env::var("PGSSLCERT").ok(),
+        sslkey: std::env::var("PGSSLKEY").ok(),
+    };
+    let config = client_config(mode, verification, &roots, &files, &in_home).map_err(invalid)?;
+    Ok(TlsSetup {
+        mode,
+        verification,
+        rules: ClientRules::Asyncpg { ssl },
+        config: Ok(Arc::new(config)),
+    })
+}
+
+/// What asyncpg reads of the environment that makes it differ from libpq.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AsyncpgFiles {
+    /// `PGSSLROOTCERT` or `~/.postgresql/root.crt` exists.
+    pub root_file: bool,
+    /// `PGSSLROOTCERT` names a file that does not exist.
+    pub missing_pgsslrootcert: bool,
+}
+
+impl AsyncpgFiles {
+    /// This process's environment, as asyncpg reads it.
+    pub fn from_environment() -> AsyncpgFiles {
+        let named = std::env::var("PGSSLROOTCERT")
+            .ok()
+            .filter(|r| !r.is_empty());
+        let home_root = home_dir(LATEST_LIBPQ).map(|h| h.join(".postgresql/root.crt"));
+        AsyncpgFiles {
+            root_file: named
+                .as_ref()
+                .map(PathBuf::from)
+                .or(home_root)
+                .is_some_and(|f| f.exists()),
+            missing_pgsslrootcert: named.is_some_and(|f| !Path::new(&f).exists()),
+        }
+    }
+}
+
+/// Where asyncpg with `ssl` (`None`: not given, prefer) connects differently from libpq with the
+/// same sslmode, here: one sentence each, for check-url's and ping's findings.
+pub fn asyncpg_differences(ssl: Option<SslMode>, files: AsyncpgFiles) -> Vec<String> {
+    let mode = ssl.unwrap_or(SslMode::Prefer);
+    let name = mode.name();
+    let mut differences = Vec::new();
+    if matches!(mode, SslMode::Allow | SslMode::Prefer) && files.root_file {
+        differences.push(format!(
+            "a root certificate is configured, so libpq (psycopg) verifies the server's certificate even with sslmode={name}, but asyncpg's ssl={name} never does"
+        ));
+    }
+    if mode == SslMode::Allow {
+        differences.push(
+            "asyncpg's ssl=allow retries with TLS only after an authentication error (SQLSTATE 28xxx), and that retry fails on a server without TLS; libpq retries after any refusal and takes a server without TLS"
+                .into(),
+        );
+    }
+    if matches!(
+        mode,
+        SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull
+    ) && files.missing_pgsslrootcert
+    {
+        differences.push(format!(
+            "PGSSLROOTCERT names a file that does not exist: asyncpg fails before connecting{}",
+            if mode == SslMode::Require {
+                ", libpq with sslmode=require goes on without verifying"
+            } else {
+                ""
+            }
+        ));
+    }
+    if matches!(mode, SslMode::VerifyCa | SslMode::VerifyFull) && !files.root_file {
+        differences.push(
+            "without a root certificate asyncpg fails before connecting, even over a Unix socket or to a server without TLS; libpq fails only when TLS starts"
+                .into(),
+        );
+    }
+    differences
+}
+
+/// Where the trusted roots come from.
+enum Roots {
+    System,
+    File(PathBuf),
+    /// No file (or no home directory to look in).
+    Missing(Option<PathBuf>),
+}
+
+/// libpq's `pqGetHomeDirectory()`: the passwd entry's home, `$HOME` first from libpq 18.
+fn home_dir(libpq: u32) -> Option<PathBuf> {
+    let env_home = || {
+        std::env::var_os("HOME")
+            .filter(|h| !h.is_empty())
+            .map(PathBuf::from)
+    };
+    if libpq >= 18
+        && let Some(home) = env_home()
+    {
+        return Some(home);
+    }
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let uid = unsafe { libc::geteuid() };
+    passwd_home(uid).or_else(env_home)
+}
+
+fn passwd_home(uid: u32) -> Option<PathBuf> {
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|line| {
+        let fields: Vec<&str> = line.split(':').collect();
+        let id: u32 = fields.get(2)?.parse().ok()?;
+        (id == uid)
+            .then(|| fields.get(5).map(PathBuf::from))
+            .flatten()
+    })
+}
+
+/// The rustls configuration, or libpq's complaint about a TLS file.
+fn client_config(
+    mode: SslMode,
+    verification: Verification,
+    roots: &Roots,
+    files: &TlsFiles,
+    in_home: &dyn Fn(&str) -> Option<PathBuf>,
+) -> Result<ClientConfig, String> {
+    let builder = ClientConfig::builder();
+    let builder = match roots {
+        Roots::Missing(file) if matches!(mode, SslMode::VerifyCa | SslMode::VerifyFull) => {
+            return Err(match file {
+                Some(file) => format!(
+                    "root certificate file \"{}\" does not exist: give the server's CA as sslrootcert=PATH, or lower sslmode",
+                    file.display()
+                ),
+                None => "could not get home directory to locate root certificate file: give sslrootcert=PATH".into(),
+            });
+        }
+        Roots::Missing(_) => builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(NoVerification)),
+        Roots::System | Roots::File(_) => {
+            let store = match roots {
+                Roots::File(file) => file_roots(file)?,
+                _ => system_roots()?,
+            };
+            let webpki = WebPkiServerVerifier::builder(Arc::new(store))
+                .build()
+                .map_err(|e| format!("building the TLS verifier: {e}"))?;
+            let verifier: Arc<dyn ServerCertVerifier> =
+                if verification == Verification::ChainAndHostName {
+                    webpki
+                } else {
+                    Arc::new(ChainOnly(webpki))
+                };
+            builder
+                .dangerous()
+                .with_custom_certificate_verifier(verifier)
+        }
+    };
+    let cert_file = match &files.sslcert {
+        Some(path) if !path.is_empty() => Some(PathBuf::from(path)),
+        _ => in_home("postgresql.crt"),
+    };
+    let Some(cert_file) = cert_file.filter(|f| f.exists()) else {
+        return Ok(builder.with_no_client_auth());
+    };
+    let key_file = match &files.sslkey {
+        Some(path) if !path.is_empty() => Some(PathBuf::from(path)),
+        _ => in_home("postgresql.key"),
+    }
+    .filter(|f| f.exists())
+    .ok_or_else(|| {
+        format!(
+            "certificate present, but not private key file (sslcert {}): give sslkey=PATH",
+            cert_file.display()
+        )
+    })?;
+    check_key_mode(&key_file)?;
+    let certs = read_certs(&cert_file)?;
+    let key_text = read_file(&key_file)?;
+    let key = rustls_pemfile::private_key(&mut key_text.as_slice())
+        .map_err(|e| {
+            format!(
+                "could not load private key file {}: {e}",
+                key_file.display()
+            )
+        })?
+        .ok_or_else(|| {
+            format!(
+                "could not load private key file {}: no key in it",
+                key_file.display()
+            )
+        })?;
+    builder
+        .with_client_auth_cert(certs, key)
+        .map_err(|e| format!("using the client certificate {}: {e}", cert_file.display()))
+}
+
+/// libpq refuses a key others can read: 0600 for the owner, 0640 when root owns it.
+fn check_key_mode(path: &Path) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(path)
+        .map_err(|e| format!("could not open private key file {}: {e}", path.display()))?;
+    let allowed = if meta.uid() == 0 { 0o640 } else { 0o600 };
+    if meta.mode() & 0o777 & !allowed != 0 {
+        return Err(format!(
+            "private key file {} has group or world access (mode {:o}); run chmod 600 {}",
+            path.display(),
+            meta.mode() & 0o777,
+            path.display()
+        ));
+    }
+    Ok(())
+}
+
+fn read_file(path: &Path) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| {
+        format!(
+            "cannot read {}: {e}; check the path in the URL",
+            path.display()
+        )
+    })
+}
+
+fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
     let bytes = read_file(path)?;
     let certs: Vec<_> = rustls_pemfile::certs(&mut bytes.as_slice())
         .collect::<Result<_, _>>()
-        .map_err(|e| invalid(format!("cannot parse certificates in {path}: {e}")))?;
+        .map_err(|e| format!("could not read certificate file {}: {e}", path.display()))?;
     if certs.is_empty() {
-        return Err(invalid(format!("no PEM certificate in {path}")));
+        return Err(format!(
+            "could not read certificate file {}: no PEM certificate in it",
+            path.display()
+        ));
     }
     Ok(certs)
 }
 
-fn file_roots(path: Option<&PathBuf>) -> Result<RootCertStore> {
-    let path = path.ok_or_else(|| {
-        invalid("verify-ca and verify-full need sslrootcert (or ~/.postgresql/root.crt)")
-    })?;
-    let shown = path.display().to_string();
-    if !path.exists() {
-        return Err(invalid(format!(
-            "root certificate file {shown} does not exist: give the server's CA as sslrootcert=PATH, or \
-             sslrootcert=system"
-        )));
-    }
+fn file_roots(path: &Path) -> Result<RootCertStore, String> {
     let mut roots = RootCertStore::empty();
-    for cert in read_certs(&shown)? {
-        roots
-            .add(cert)
-            .map_err(|e| invalid(format!("bad root certificate in {shown}: {e}")))?;
+    for cert in read_certs(path)? {
+        roots.add(cert).map_err(|e| {
+            format!(
+                "could not read root certificate file {}: {e}",
+                path.display()
+            )
+        })?;
     }
     Ok(roots)
 }
 
-fn system_roots() -> Result<RootCertStore> {
+fn system_roots() -> Result<RootCertStore, String> {
     let mut roots = RootCertStore::empty();
     for cert in rustls_native_certs::load_native_certs().certs {
         let _ = roots.add(cert);
     }
     if roots.is_empty() {
-        return Err(invalid(
-            "sslrootcert=system but the system has no root certificates",
-        ));
+        return Err("sslrootcert=system but the system has no root certificates".into());
     }
     Ok(roots)
 }
@@ -254,4 +630,149 @@ impl ServerCertVerifier for NoVerification {
 
 fn provider() -> rustls::crypto::CryptoProvider {
     rustls::crypto::ring::default_provider()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn libpq_retries_once_allow_with_tls_and_prefer_without() {
+        use Encryption::{Plain, Tls};
+        use TryFailure::Refused;
+        let handshake = TryFailure::Tls;
+        assert_eq!(SslMode::Allow.first_try(), Plain);
+        assert_eq!(SslMode::Prefer.first_try(), Tls);
+        assert_eq!(SslMode::Allow.retry(false, Refused), Some(Tls));
+        assert_eq!(SslMode::Allow.retry(true, Refused), None);
+        assert_eq!(SslMode::Prefer.retry(true, handshake), Some(Plain));
+        assert_eq!(SslMode::Prefer.retry(true, Refused), Some(Plain));
+        assert_eq!(SslMode::Prefer.retry(false, Refused), None);
+        for mode in [
+            SslMode::Disable,
+            SslMode::Require,
+            SslMode::VerifyCa,
+            SslMode::VerifyFull,
+        ] {
+            assert_eq!(mode.retry(true, handshake), None);
+            assert_eq!(mode.retry(false, Refused), None);
+        }
+        let asyncpg = ClientRules::Asyncpg { ssl: None };
+        assert_eq!(SslMode::Prefer.retry_as(asyncpg, true, handshake, ""), None);
+        assert_eq!(
+            SslMode::Prefer.retry_as(asyncpg, true, Refused, "3D000"),
+            None
+        );
+        assert_eq!(
+            SslMode::Prefer.retry_as(asyncpg, true, Refused, "28000"),
+            Some(Plain)
+        );
+        assert_eq!(
+            SslMode::Allow.retry_as(asyncpg, false, Refused, "28P01"),
+            Some(Tls)
+        );
+    }
+
+    fn files(root: &str) -> TlsFiles {
+        TlsFiles {
+            sslrootcert: Some(root.into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn asyncpg_differences_name_what_asyncpg_does_otherwise() {
+        let root = AsyncpgFiles {
+            root_file: true,
+            missing_pgsslrootcert: false,
+        };
+        let prefer = asyncpg_differences(None, root);
+        assert!(prefer[0].contains("never does"), "{prefer:?}");
+        assert!(asyncpg_differences(None, AsyncpgFiles::default()).is_empty());
+        assert!(asyncpg_differences(Some(SslMode::Disable), root).is_empty());
+        let strict = asyncpg_differences(Some(SslMode::VerifyFull), AsyncpgFiles::default());
+        assert!(strict[0].contains("before connecting"), "{strict:?}");
+        assert!(asyncpg_differences(Some(SslMode::Require), root).is_empty());
+    }
+
+    #[test]
+    fn sslrootcert_system_depends_on_the_libpq_version() {
+        let newer = setup(
+            SslMode::Prefer,
+            false,
+            &files("system"),
+            ClientRules::Libpq(16),
+        )
+        .unwrap();
+        assert_eq!(newer.mode, SslMode::VerifyFull);
+        assert!(
+            setup(
+                SslMode::Require,
+                true,
+                &files("system"),
+                ClientRules::Libpq(16)
+            )
+            .is_err()
+        );
+        let older = setup(
+            SslMode::Prefer,
+            false,
+            &files("system"),
+            ClientRules::Libpq(15),
+        )
+        .unwrap();
+        assert_eq!(
+            (older.mode, older.verification),
+            (SslMode::Prefer, Verification::Nothing)
+        );
+        let strict = setup(
+            SslMode::VerifyCa,
+            true,
+            &files("system"),
+            ClientRules::Libpq(15),
+        )
+        .unwrap();
+        assert!(
+            strict
+                .config
+                .unwrap_err()
+                .contains("\"system\" does not exist")
+        );
+    }
+
+    #[test]
+    fn a_root_certificate_file_that_exists_turns_verification_on_in_every_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("none.crt").display().to_string();
+        let lax = setup(
+            SslMode::Require,
+            true,
+            &files(&missing),
+            ClientRules::Libpq(15),
+        )
+        .unwrap();
+        assert_eq!(lax.verification, Verification::Nothing);
+        assert!(
+            lax.config.is_ok(),
+            "a missing root file is no error below verify-ca"
+        );
+        let ca = rcgen::generate_simple_self_signed(vec!["ca".to_string()]).unwrap();
+        let path = dir.path().join("ca.crt");
+        std::fs::write(&path, ca.cert.pem()).unwrap();
+        for mode in [
+            SslMode::Allow,
+            SslMode::Prefer,
+            SslMode::Require,
+            SslMode::VerifyCa,
+        ] {
+            let set = setup(
+                mode,
+                true,
+                &files(&path.display().to_string()),
+                ClientRules::Libpq(15),
+            )
+            .unwrap();
+            assert_eq!(set.verification, Verification::Chain, "{mode:?}");
+        }
+    }
 }

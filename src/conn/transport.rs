@@ -1,10 +1,10 @@
 //! The transport of one endpoint, stage by stage: resolve the host, open the socket, negotiate TLS
 //! as the sslmode asks. Each stage says what happened, or why it failed and what to do (ping shows
-//! both). The resulting stream carries a session: tokio-postgres's (ping) or `wire`'s
-//! (pool-bench).
+//! both). The resulting stream carries a session: tokio-postgres's (lint, pool-bench's monitor)
+//! or `wire`'s (ping, pool-bench). [`open_session`] runs libpq's tries over one host: a new
+//! connection for `allow`'s and `prefer`'s one retry (see [`crate::conn::tls`]).
 
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rustls::pki_types::ServerName;
@@ -13,7 +13,7 @@ use tokio::net::{TcpStream, UnixStream};
 
 use crate::conn::socket;
 use crate::conn::target::{Endpoint, EndpointKind};
-use crate::conn::tls::SslMode;
+use crate::conn::tls::{Encryption, SslMode, TlsSetup, TryFailure};
 
 /// Any stream tokio-postgres can run a session over.
 pub trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
@@ -24,6 +24,20 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 pub enum Failure {
     NoResponse,
     Rejecting,
+    /// The server agreed to TLS and the handshake failed: a refusal `prefer` retries without TLS.
+    Handshake,
+    /// A local TLS file libpq reads when TLS starts is missing or unusable: nothing was tried
+    /// with it (pg_isready's "no attempt").
+    Unusable,
+}
+
+/// One timed stage of a connection, as ping shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stage {
+    pub name: &'static str,
+    pub ok: bool,
+    pub ms: f64,
+    pub detail: String,
 }
 
 /// A failed stage: its kind, what happened and what to do.
@@ -160,28 +174,38 @@ pub enum Connected {
 /// The SSLRequest code from the protocol (1234.5679).
 const SSL_REQUEST: [u8; 8] = [0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f];
 
-/// Negotiates TLS as the sslmode asks; returns the stream for the session and what happened.
+/// Negotiates TLS for one try; returns the stream for the session, whether it is encrypted, and
+/// what happened. A server without TLS is taken unencrypted by `allow` and `prefer`.
 pub async fn negotiate_tls(
     connected: Connected,
-    sslmode: SslMode,
-    tls: &Arc<rustls::ClientConfig>,
+    encryption: Encryption,
+    tls: &TlsSetup,
     server_name: &str,
     timeout: Duration,
-) -> Result<(Box<dyn Io>, String), StageError> {
+) -> Result<((Box<dyn Io>, bool), String), StageError> {
+    let sslmode = tls.mode;
     let mut stream = match connected {
         Connected::Unix(stream) => {
             return Ok((
-                Box::new(stream),
+                (Box::new(stream), false),
                 "not used over a Unix socket (as libpq)".into(),
             ));
         }
         Connected::Tcp(stream) => stream,
     };
-    if matches!(sslmode, SslMode::Disable | SslMode::Allow) {
-        return Ok((
-            read_interest(stream)?,
-            format!("not requested (sslmode={})", sslmode.name()),
-        ));
+    if encryption == Encryption::Plain {
+        let detail = match sslmode {
+            SslMode::Prefer => format!(
+                "not requested: retrying without TLS (sslmode=prefer, {})",
+                tls.rules.describe()
+            ),
+            _ => format!(
+                "not requested (sslmode={}, {})",
+                sslmode.name(),
+                tls.rules.describe()
+            ),
+        };
+        return Ok(((read_interest(stream)?, false), detail));
     }
     let answer = tokio::time::timeout(timeout, async {
         stream.write_all(&SSL_REQUEST).await?;
@@ -204,10 +228,13 @@ pub async fn negotiate_tls(
     };
     match answer {
         b'S' => {}
-        b'N' if sslmode == SslMode::Prefer => {
+        b'N' if tls.takes_a_server_without_tls() => {
             return Ok((
-                read_interest(stream)?,
-                "the server does not offer TLS; unencrypted (sslmode=prefer)".into(),
+                (read_interest(stream)?, false),
+                format!(
+                    "the server does not offer TLS; unencrypted (sslmode={})",
+                    sslmode.name()
+                ),
             ));
         }
         b'N' => {
@@ -225,6 +252,12 @@ pub async fn negotiate_tls(
             });
         }
     }
+    let config = tls.config.clone().map_err(|problem| StageError {
+        failure: Failure::Unusable,
+        detail: problem,
+        hint: "fix the TLS file in the URL (sslrootcert, sslcert, sslkey) or under ~/.postgresql"
+            .into(),
+    })?;
     let name = match server_name.parse::<IpAddr>() {
         Ok(ip) => ServerName::IpAddress(ip.into()),
         Err(_) => ServerName::try_from(server_name.to_string()).map_err(|_| StageError {
@@ -233,17 +266,17 @@ pub async fn negotiate_tls(
             hint: "use a DNS name or an IP address as host".into(),
         })?,
     };
-    let connector = tokio_rustls::TlsConnector::from(tls.clone());
+    let connector = tokio_rustls::TlsConnector::from(config);
     match tokio::time::timeout(timeout, connector.connect(name, stream)).await {
         Err(_) => Err(timed_out("TLS handshake", timeout)),
         Ok(Err(error)) => Err(StageError {
-            failure: Failure::Rejecting,
+            failure: Failure::Handshake,
             detail: format!("TLS handshake failed: {error}"),
             hint: match sslmode {
                 SslMode::VerifyFull => {
                     "the certificate must be signed by sslrootcert's CA and name this host; check both, or connect by the name on the certificate".into()
                 }
-                SslMode::VerifyCa | SslMode::Require => "the certificate must be signed by the CA in sslrootcert".into(),
+                _ if tls.verification != crate::conn::tls::Verification::Nothing => "the certificate must be signed by the CA in the root certificate file (sslrootcert, else ~/.postgresql/root.crt)".into(),
                 _ => "check the server's TLS configuration".into(),
             },
         }),
@@ -251,12 +284,139 @@ pub async fn negotiate_tls(
             let (_, session) = tls_stream.get_ref();
             let version = session.protocol_version().map(|v| format!("{v:?}")).unwrap_or_default();
             let cipher = session.negotiated_cipher_suite().map(|c| format!("{:?}", c.suite())).unwrap_or_default();
-            let verified = match sslmode {
-                SslMode::VerifyFull => "certificate and host name verified",
-                SslMode::VerifyCa => "certificate chain verified, host name not checked",
-                _ => "certificate not verified",
-            };
-            Ok((Box::new(tls_stream), format!("{version}, {cipher} ({verified}, sslmode={})", sslmode.name())))
+            Ok(((Box::new(tls_stream), true), format!("{version}, {cipher} ({})", tls.describe())))
+        }
+    }
+}
+
+/// How one host's tries ended, when no session opened.
+pub enum Ended<E> {
+    /// A transport stage failed: connect or TLS.
+    Transport(StageError),
+    /// The session's startup failed: the server's error, or the client's.
+    Startup(E),
+}
+
+/// A session's startup over an opened stream, as [`open_session`] runs it.
+pub trait Startup {
+    type Session;
+    type Error;
+    /// Starts the session; the detail says who logged in.
+    fn start(
+        &mut self,
+        stream: Box<dyn Io>,
+    ) -> impl std::future::Future<Output = Result<(Self::Session, String), Self::Error>> + Send;
+    /// The SQLSTATE when the server answered the startup with an error (what `allow` and
+    /// `prefer` retry on), and the failed stage's detail.
+    fn refusal(&self, error: &Self::Error) -> (Option<String>, String);
+}
+
+/// libpq's tries over one host: connect, TLS as the try asks, the session's startup; then, for
+/// `allow` and `prefer`, once more on a new connection after the failures libpq retries. Every
+/// stage is recorded in `stages`, the retried ones too.
+pub async fn open_session<S: Startup>(
+    endpoint: &Endpoint,
+    addrs: &[SocketAddr],
+    tls: &TlsSetup,
+    timeout: Duration,
+    stages: &mut Vec<Stage>,
+    startup: &mut S,
+) -> Result<S::Session, Ended<S::Error>> {
+    let mut encryption = tls.mode.first_try();
+    let mut retried = false;
+    loop {
+        let started = Instant::now();
+        let connected = connect(endpoint, addrs, timeout).await;
+        let connected = record(stages, "connect", started, connected).map_err(Ended::Transport)?;
+        let started = Instant::now();
+        let negotiated = negotiate_tls(connected, encryption, tls, &endpoint.name(), timeout).await;
+        let (stream, encrypted) = match record(stages, "tls", started, negotiated) {
+            Ok(opened) => opened,
+            Err(error) => {
+                let failure = matches!(error.failure, Failure::Handshake | Failure::Unusable)
+                    .then_some(TryFailure::Tls);
+                match failure
+                    .and_then(|f| tls.mode.retry(true, f))
+                    .filter(|_| !retried)
+                {
+                    Some(next) => {
+                        if let Some(stage) = stages.last_mut() {
+                            stage
+                                .detail
+                                .push_str("; retrying without TLS (sslmode=prefer)");
+                        }
+                        (encryption, retried) = (next, true);
+                        continue;
+                    }
+                    None => return Err(Ended::Transport(error)),
+                }
+            }
+        };
+        let started = Instant::now();
+        match startup.start(stream).await {
+            Ok((session, detail)) => {
+                stages.push(Stage {
+                    name: "auth",
+                    ok: true,
+                    ms: elapsed_ms(started),
+                    detail,
+                });
+                return Ok(session);
+            }
+            Err(error) => {
+                let (code, detail) = startup.refusal(&error);
+                let next = code
+                    .and_then(|code| {
+                        tls.mode
+                            .retry_as(tls.rules, encrypted, TryFailure::Refused, &code)
+                    })
+                    .filter(|_| !retried);
+                let retrying = match next {
+                    Some(Encryption::Tls) => "; retrying with TLS (sslmode=allow)",
+                    Some(Encryption::Plain) => "; retrying without TLS (sslmode=prefer)",
+                    None => "",
+                };
+                stages.push(Stage {
+                    name: "auth",
+                    ok: false,
+                    ms: elapsed_ms(started),
+                    detail: format!("{detail}{retrying}"),
+                });
+                match next {
+                    Some(next) => (encryption, retried) = (next, true),
+                    None => return Err(Ended::Startup(error)),
+                }
+            }
+        }
+    }
+}
+
+/// Records a transport stage's outcome.
+fn record<T>(
+    stages: &mut Vec<Stage>,
+    name: &'static str,
+    started: Instant,
+    result: Result<(T, String), StageError>,
+) -> Result<T, StageError> {
+    let ms = elapsed_ms(started);
+    match result {
+        Ok((value, detail)) => {
+            stages.push(Stage {
+                name,
+                ok: true,
+                ms,
+                detail,
+            });
+            Ok(value)
+        }
+        Err(error) => {
+            stages.push(Stage {
+                name,
+                ok: false,
+                ms,
+                detail: error.detail.clone(),
+            });
+            Err(error)
         }
     }
 }

@@ -9,14 +9,18 @@ use std::time::{Duration, Instant};
 use crate::check_url::{Finding, Level};
 use crate::conn::connect::{self, PasswordSource, Target};
 use crate::conn::target::{Endpoint, SessionAttrs};
+use crate::conn::tls::{ClientRules, SslMode};
 use crate::driver::{Driver, DriverKind, DriverOptions};
 use crate::exit::Outcome;
 use crate::pooler::{self, Pooler};
 use crate::progress::Progress;
 use crate::url::parse_database_url;
+use crate::url::sqlalchemy::{Driver as UrlDriver, Scheme, read_as_sqlalchemy};
 use crate::wire::{Session, WireError};
 
-use crate::conn::transport::{self, Failure, StageError, elapsed_ms};
+use crate::conn::diagnosis;
+pub use crate::conn::transport::Stage;
+use crate::conn::transport::{self, Ended, Failure, Io, StageError, elapsed_ms};
 pub use facts::ServerFacts;
 
 /// The pool settings ping checks capacity against.
@@ -43,6 +47,8 @@ pub struct PingConfig {
     /// The application's `statement_timeout` (DB_STATEMENT_TIMEOUT): with the URL's driver, it
     /// decides what the application sends at connect time, which a pooler may refuse.
     pub statement_timeout: Duration,
+    /// The libpq major version whose connection rules apply (`--libpq-version`).
+    pub libpq_version: u32,
 }
 
 /// pg_isready's four outcomes.
@@ -84,15 +90,6 @@ impl Status {
     }
 }
 
-/// One timed stage.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Stage {
-    pub name: &'static str,
-    pub ok: bool,
-    pub ms: f64,
-    pub detail: String,
-}
-
 /// Everything tried against one host.
 #[derive(Debug, Clone)]
 pub struct Attempt {
@@ -103,6 +100,9 @@ pub struct Attempt {
     pub server: Option<ServerFacts>,
     /// The pooler between dbtool and the server, when one was found.
     pub pooler: Option<Pooler>,
+    /// Whether libpq goes on to the next host after this one: it did not answer, was starting
+    /// up, or did not satisfy target_session_attrs. Any other refusal ends the connection.
+    pub tries_next_host: bool,
 }
 
 /// ping(8)-style statistics of repeated pre-pings, in milliseconds.
@@ -164,9 +164,10 @@ impl PingReport {
 /// Runs the ping (and the waiting, and the repeated pre-pings). Never fails: failures are reports.
 pub async fn ping(config: &PingConfig, progress: &Progress) -> PingReport {
     let (scheme, target) = match parse_database_url(&config.url).and_then(|(scheme, info)| {
+        let rules = client_rules(&config.url, &scheme, config.libpq_version)?;
         Ok((
             scheme,
-            connect::resolve(&info, "dbtool-ping", config.connect_timeout)?,
+            connect::resolve_for(&info, "dbtool-ping", config.connect_timeout, rules)?,
         ))
     }) {
         Ok(read) => read,
@@ -214,6 +215,35 @@ pub async fn ping(config: &PingConfig, progress: &Progress) -> PingReport {
     }
 }
 
+/// Whose rules the application's driver connects by: asyncpg's own (with its `ssl` argument), else
+/// libpq's of this version.
+fn client_rules(url: &str, scheme: &Scheme, libpq_version: u32) -> anyhow::Result<ClientRules> {
+    if scheme.effective_driver() != UrlDriver::Asyncpg {
+        return Ok(ClientRules::Libpq(libpq_version));
+    }
+    let reading = read_as_sqlalchemy(url).map_err(crate::exit::invalid)?;
+    let ssl = match reading.query_value("ssl").and_then(|v| v.last()) {
+        None => None,
+        Some(text) => Some(SslMode::parse_text(&text.replace('_', "-")).map_err(|e| {
+            crate::exit::invalid(format!("asyncpg's ssl: {e} (ClientConfigurationError)"))
+        })?),
+    };
+    Ok(ClientRules::Asyncpg { ssl })
+}
+
+/// Where asyncpg connects differently from libpq with the same mode, as check-url says too.
+fn asyncpg_differences(ssl: Option<SslMode>) -> Option<Finding> {
+    let differences = crate::conn::tls::asyncpg_differences(
+        ssl,
+        crate::conn::tls::AsyncpgFiles::from_environment(),
+    );
+    (!differences.is_empty()).then(|| Finding {
+        code: "asyncpg-tls-differs",
+        level: Level::Warning,
+        message: format!("asyncpg is not libpq here: {}", differences.join("; ")),
+    })
+}
+
 /// One pass over the hosts, as libpq tries them.
 async fn ping_once(
     target: &Target,
@@ -229,11 +259,19 @@ async fn ping_once(
         config.statement_timeout.as_millis(),
         "dbtool-ping".into(),
     );
+    let rules_differ = match target.tls.rules {
+        ClientRules::Asyncpg { ssl } => asyncpg_differences(ssl),
+        ClientRules::Libpq(_) => None,
+    };
     for &attrs in target.session_attrs.passes() {
         for endpoint in &target.endpoints {
             let (attempt, client) = attempt_host(target, endpoint, attrs, &driver, progress).await;
             let accepted = attempt.status == Status::Accepting;
+            let tries_next_host = attempt.tries_next_host;
             attempts.push(attempt);
+            if !accepted && !tries_next_host {
+                return (finish(attempts, rules_differ.into_iter().collect()), None);
+            }
             if accepted {
                 let attempt = attempts.last().cloned();
                 let mut findings = attempt
@@ -241,6 +279,7 @@ async fn ping_once(
                     .and_then(|a| a.server.as_ref())
                     .map(|s| capacity(s, &config.sizing))
                     .unwrap_or_default();
+                findings.extend(rules_differ);
                 if let Some(pooler) = attempt.as_ref().and_then(|a| a.pooler.as_ref()) {
                     findings.extend(pooler::advice::behind_pooler(pooler, &driver, &target.user));
                 }
@@ -248,7 +287,7 @@ async fn ping_once(
             }
         }
     }
-    (finish(attempts, Vec::new()), None)
+    (finish(attempts, rules_differ.into_iter().collect()), None)
 }
 
 fn finish(attempts: Vec<Attempt>, findings: Vec<Finding>) -> PingReport {
@@ -281,6 +320,7 @@ async fn attempt_host(
         hint: None,
         server: None,
         pooler: None,
+        tries_next_host: false,
     };
     macro_rules! stage {
         ($name:literal, $work:expr) => {
@@ -291,18 +331,32 @@ async fn attempt_host(
         };
     }
     let addrs = stage!("resolve", transport::resolve(endpoint, timeout));
-    let connected = stage!("connect", transport::connect(endpoint, &addrs, timeout));
-    let stream = stage!(
-        "tls",
-        transport::negotiate_tls(
-            connected,
-            target.sslmode,
-            &target.tls_config,
-            &endpoint.name(),
-            timeout
-        )
-    );
-    let mut client = stage!("auth", authenticate(target, endpoint, stream));
+    let mut startup = PingStartup { target };
+    let opened = transport::open_session(
+        endpoint,
+        &addrs,
+        &target.tls,
+        timeout,
+        &mut attempt.stages,
+        &mut startup,
+    )
+    .await;
+    let mut client = match opened {
+        Ok(client) => client,
+        Err(Ended::Transport(error)) => {
+            // asyncpg goes on to the next host after a TLS failure too (ssl.SSLError and
+            // "rejected SSL upgrade" are OSErrors to it); libpq stops.
+            attempt.tries_next_host = matches!(target.tls.rules, ClientRules::Asyncpg { .. })
+                && matches!(error.failure, Failure::Handshake | Failure::Rejecting);
+            attempt.fail(error);
+            return (attempt, None);
+        }
+        Err(Ended::Startup(error)) => {
+            attempt.tries_next_host = error.code() == Some("57P03");
+            attempt.fail(auth_error(&error, target, endpoint));
+            return (attempt, None);
+        }
+    };
     stage!("pre-ping", pre_ping(&mut client, progress, timeout));
     let facts = stage!("server", server_facts(&mut client, progress, timeout));
     let accepted = attrs.accepts(facts.read_only, facts.in_recovery);
@@ -310,6 +364,7 @@ async fn attempt_host(
     attempt.server = Some(facts);
     if !accepted {
         attempt.status = Status::Rejecting;
+        attempt.tries_next_host = true;
         attempt.hint = Some(format!(
             "this server is not {attrs} (target_session_attrs); the next host is tried"
         ));
@@ -384,56 +439,65 @@ impl Attempt {
                     name,
                     ok: false,
                     ms,
-                    detail: error.detail,
+                    detail: error.detail.clone(),
                 });
-                self.status = match error.failure {
-                    Failure::NoResponse => Status::NoResponse,
-                    Failure::Rejecting => Status::Rejecting,
-                };
-                self.hint = Some(error.hint);
+                self.fail(error);
                 None
             }
         }
     }
+
+    /// Ends the attempt with a failed stage's status and hint (the stage is recorded already).
+    fn fail(&mut self, error: StageError) {
+        self.status = match error.failure {
+            Failure::NoResponse => Status::NoResponse,
+            Failure::Rejecting | Failure::Handshake => Status::Rejecting,
+            Failure::Unusable => Status::NoAttempt,
+        };
+        self.tries_next_host |= error.failure == Failure::NoResponse;
+        self.hint = Some(error.hint);
+    }
 }
 
-/// The startup message and authentication, over the stream the transport stages opened.
-async fn authenticate(
-    target: &Target,
-    endpoint: &Endpoint,
-    stream: Box<dyn transport::Io>,
-) -> Result<(Session, String), StageError> {
-    let timeout = target.connect_timeout;
-    let parameters = target.startup_parameters();
-    let parameters: Vec<(&str, &str)> = parameters
-        .iter()
-        .map(|(key, value)| (*key, value.as_str()))
-        .collect();
-    let start = Session::start(stream, &parameters, &target.user, target.password.as_ref());
-    match tokio::time::timeout(timeout, start).await {
-        Err(_) => Err(StageError {
-            failure: Failure::NoResponse,
-            detail: format!(
+/// The startup message and authentication, over a stream the transport stages opened.
+struct PingStartup<'a> {
+    target: &'a Target,
+}
+
+impl transport::Startup for PingStartup<'_> {
+    type Session = Session;
+    type Error = WireError;
+
+    async fn start(&mut self, stream: Box<dyn Io>) -> Result<(Session, String), WireError> {
+        let target = self.target;
+        let timeout = target.connect_timeout;
+        let parameters = target.startup_parameters();
+        let parameters: Vec<(&str, &str)> = parameters
+            .iter()
+            .map(|(key, value)| (*key, value.as_str()))
+            .collect();
+        let start = Session::start(stream, &parameters, &target.user, target.password.as_ref());
+        let session = tokio::time::timeout(timeout, start).await.map_err(|_| {
+            WireError::Unreachable(format!(
                 "no answer to the startup message within {:.1} s",
                 timeout.as_secs_f64()
-            ),
-            hint: "the server accepted the connection but does not answer: is it overloaded or frozen?"
-                .into(),
-        }),
-        Ok(Err(error)) => Err(auth_error(&error, target, endpoint)),
-        Ok(Ok(session)) => {
-            let password = match &target.password_source {
-                PasswordSource::Url => "password from the URL".to_string(),
-                PasswordSource::Env => "password from PGPASSWORD".to_string(),
-                PasswordSource::PassFile(path) => format!("password from {path}"),
-                PasswordSource::None => "no password".to_string(),
-            };
-            let detail = format!(
-                "user {}, database {}, {password}",
-                target.user, target.dbname
-            );
-            Ok((session, detail))
-        }
+            ))
+        })??;
+        let password = match &target.password_source {
+            PasswordSource::Url => "password from the URL".to_string(),
+            PasswordSource::Env => "password from PGPASSWORD".to_string(),
+            PasswordSource::PassFile(path) => format!("password from {path}"),
+            PasswordSource::None => "no password".to_string(),
+        };
+        let detail = format!(
+            "user {}, database {}, {password}",
+            target.user, target.dbname
+        );
+        Ok((session, detail))
+    }
+
+    fn refusal(&self, error: &WireError) -> (Option<String>, String) {
+        (error.code().map(str::to_string), error.to_string())
     }
 }
 
@@ -489,7 +553,7 @@ async fn server_facts(
     })
 }
 
-/// A failed startup: the server's SQLSTATE decides the status and the hint.
+/// A failed startup: the server's SQLSTATE and message decide the status and the hint.
 fn auth_error(error: &WireError, target: &Target, endpoint: &Endpoint) -> StageError {
     let (code, message) = match error {
         WireError::Server { code, message } => (code.as_str(), message.as_str()),
@@ -498,6 +562,13 @@ fn auth_error(error: &WireError, target: &Target, endpoint: &Endpoint) -> StageE
                 failure: Failure::Rejecting,
                 detail: "the server asks for a password but none was given".into(),
                 hint: connect::NO_PASSWORD_HINT.into(),
+            };
+        }
+        WireError::Unreachable(detail) => {
+            return StageError {
+                failure: Failure::NoResponse,
+                detail: detail.clone(),
+                hint: "the server accepted the connection but does not answer: is it overloaded or frozen?".into(),
             };
         }
         other => {
@@ -509,28 +580,15 @@ fn auth_error(error: &WireError, target: &Target, endpoint: &Endpoint) -> StageE
             };
         }
     };
-    let (host, port) = (endpoint.name(), endpoint.port);
-    let hint = match code {
-        "28P01" => "wrong password: check the URL, PGPASSWORD and ~/.pgpass (in that order, as libpq reads them)".to_string(),
-        "28000" => format!(
-            "no pg_hba.conf entry allows user {:?} from here, or the role does not exist: check pg_hba.conf and \
-             `createuser -h {host} -p {port} {}`",
-            target.user, target.user
-        ),
-        "3D000" => format!("the database does not exist: createdb -h {host} -p {port} -U {} {}", target.user, target.dbname),
-        "53300" => "too many connections: the server is at max_connections; close idle connections, use a pooler, or \
-                    raise max_connections"
-            .into(),
-        "57P03" => "the server is starting up, shutting down or in recovery: retry shortly (dbtool ping --wait)".into(),
-        "08P01" if message.contains("startup parameter") => {
-            "a pooler in front of the server refuses a startup parameter: remove it from the URL's options, or list it in PgBouncer's ignore_startup_parameters".into()
-        }
-        _ => "see the server's message".into(),
+    let session = diagnosis::Session {
+        user: &target.user,
+        dbname: &target.dbname,
+        endpoint,
     };
     StageError {
         failure: Failure::Rejecting,
         detail: format!("{message} (SQLSTATE {code})"),
-        hint,
+        hint: diagnosis::hint(code, message, &session),
     }
 }
 

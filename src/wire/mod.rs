@@ -19,7 +19,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::conn::connect::Target;
 use crate::conn::target::{Endpoint, SessionAttrs};
-use crate::conn::transport::{self, Io, StageError};
+use crate::conn::transport::{self, Failure, Io};
 use crate::secret::Secret;
 
 /// Opens a session on the first of the target's endpoints that takes it, in libpq's order, with
@@ -38,19 +38,55 @@ pub async fn open(target: &Target, parameters: &[(&str, &str)]) -> Result<Sessio
                     )));
                     session.terminate().await;
                 }
-                // As libpq: a server that answered and refused (authentication, a missing
-                // database) ends the attempt; the next host is tried only when one did not answer.
-                Err(error @ (WireError::Server { .. } | WireError::PasswordMissing)) => {
-                    return Err(error);
+                // As libpq: the next host only after one that did not answer or was starting
+                // up; a refusal (authentication, a missing database, TLS) ends the attempt.
+                Err(error @ (WireError::Unreachable(_) | WireError::Io(_))) => {
+                    failure = Some(error)
                 }
-                Err(error) => failure = Some(error),
+                Err(error) if error.code() == Some("57P03") => failure = Some(error),
+                Err(error) => return Err(error),
             }
         }
     }
     Err(failure.unwrap_or_else(|| WireError::Unreachable("no endpoint to connect to".into())))
 }
 
-/// One endpoint, stage by stage, each bounded by the target's connect timeout.
+/// `wire`'s startup over a stream [`transport::open_session`] opened.
+struct WireStartup<'a> {
+    parameters: &'a [(&'a str, &'a str)],
+    target: &'a Target,
+    place: String,
+}
+
+impl transport::Startup for WireStartup<'_> {
+    type Session = Session;
+    type Error = WireError;
+
+    async fn start(&mut self, stream: Box<dyn Io>) -> Result<(Session, String), WireError> {
+        let timeout = self.target.connect_timeout;
+        let start = Session::start(
+            stream,
+            self.parameters,
+            &self.target.user,
+            self.target.password.as_ref(),
+        );
+        let session = tokio::time::timeout(timeout, start).await.map_err(|_| {
+            WireError::Unreachable(format!(
+                "{}: no answer to the startup message within {:.1} s",
+                self.place,
+                timeout.as_secs_f64()
+            ))
+        })??;
+        Ok((session, String::new()))
+    }
+
+    fn refusal(&self, error: &WireError) -> (Option<String>, String) {
+        (error.code().map(str::to_string), error.to_string())
+    }
+}
+
+/// One endpoint, as libpq tries it (TLS retries included), each stage bounded by the target's
+/// connect timeout.
 pub async fn open_endpoint(
     target: &Target,
     endpoint: &Endpoint,
@@ -58,30 +94,33 @@ pub async fn open_endpoint(
 ) -> Result<Session, WireError> {
     let timeout = target.connect_timeout;
     let place = endpoint.describe();
-    let unreachable =
-        |error: StageError| WireError::Unreachable(format!("{place}: {}", error.detail));
     let (addresses, _) = transport::resolve(endpoint, timeout)
         .await
-        .map_err(unreachable)?;
-    let (connected, _) = transport::connect(endpoint, &addresses, timeout)
-        .await
-        .map_err(unreachable)?;
-    let (stream, _) = transport::negotiate_tls(
-        connected,
-        target.sslmode,
-        &target.tls_config,
-        &endpoint.name(),
+        .map_err(|error| WireError::Unreachable(format!("{place}: {}", error.detail)))?;
+    let mut startup = WireStartup {
+        parameters,
+        target,
+        place: place.clone(),
+    };
+    let mut stages = Vec::new();
+    let opened = transport::open_session(
+        endpoint,
+        &addresses,
+        &target.tls,
         timeout,
+        &mut stages,
+        &mut startup,
     )
-    .await
-    .map_err(unreachable)?;
-    let start = Session::start(stream, parameters, &target.user, target.password.as_ref());
-    tokio::time::timeout(timeout, start).await.map_err(|_| {
-        WireError::Unreachable(format!(
-            "{place}: no answer to the startup message within {:.1} s",
-            timeout.as_secs_f64()
-        ))
-    })?
+    .await;
+    opened.map_err(|ended| match ended {
+        transport::Ended::Startup(error) => error,
+        transport::Ended::Transport(error) if error.failure == Failure::NoResponse => {
+            WireError::Unreachable(format!("{place}: {}", error.detail))
+        }
+        transport::Ended::Transport(error) => {
+            WireError::Refused(format!("{place}: {}; {}", error.detail, error.hint))
+        }
+    })
 }
 
 /// Why a session failed: the server's error, or the connection.
@@ -95,9 +134,13 @@ pub enum WireError {
     Io(#[from] io::Error),
     #[error("protocol: {0}")]
     Protocol(String),
-    /// No endpoint could be reached (DNS, refused, timed out, TLS): what happened at the last.
+    /// No endpoint could be reached (DNS, refused, timed out): what happened at the last.
     #[error("{0}")]
     Unreachable(String),
+    /// The server refused TLS or its certificate, or a local TLS file is unusable: libpq stops
+    /// there too.
+    #[error("{0}")]
+    Refused(String),
 }
 
 impl WireError {

@@ -25,6 +25,7 @@ mod naming_sqlalchemy_fixture;
 #[allow(dead_code)] // the harness serves later modules too
 mod pg;
 mod ping;
+mod ping_matrix;
 mod pool_bench;
 mod poolers;
 mod settings;

@@ -29,6 +29,8 @@ pub struct ClusterOptions {
     pub settings: Vec<String>,
     /// Also listen on this Linux abstract socket name (`@name` in a URL's host).
     pub abstract_socket: Option<String>,
+    /// Replace pg_hba.conf with these lines (after the TLS options wrote theirs).
+    pub hba: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -227,6 +229,11 @@ impl Cluster {
                 .map_err(|e| e.to_string())?;
                 chown_tree(&hba, owner)?;
             }
+        }
+        if let Some(lines) = &options.hba {
+            let hba = data.join("pg_hba.conf");
+            fs::write(&hba, lines).map_err(|e| e.to_string())?;
+            chown_tree(&hba, owner)?;
         }
         conf.extend(options.settings.iter().cloned());
         let mut text =
