@@ -139,7 +139,20 @@ pub fn check_url(config: &CheckUrlConfig) -> CheckUrlReport {
         }
     };
     report.libpq = masked_pairs(&info, config.show_password);
-    let resolved = Resolved::read(&info, &ProcessEnvironment);
+    // The hosts the application's driver tries: where the dialect rewrites them (`?host=`), from
+    // what the driver receives, as ping and pool-bench connect (`url::parse_database_url`).
+    let rewritten = scheme.driver.is_some()
+        && sqlalchemy
+            .as_ref()
+            .is_ok_and(|reading| reading.query_value("host").is_some());
+    let driver_info = rewritten
+        .then(|| {
+            let app = application.as_ref().ok()?;
+            let conninfo = app.libpq_equivalent(config.libpq_major)?;
+            crate::url::libpq::parse_conninfo_with(&conninfo, options).ok()
+        })
+        .flatten();
+    let resolved = Resolved::read(driver_info.as_ref().unwrap_or(&info), &ProcessEnvironment);
     report.hosts = resolved.endpoints.clone().unwrap_or_default();
     let context = findings::Context {
         url,

@@ -343,6 +343,14 @@ fn the_application_reading_decides_validity_and_libpq_differences_are_findings()
     );
     assert_eq!(json["driver_kwargs"]["host"], "h2,h3");
     assert_eq!(json["driver_kwargs"]["port"], "5433,");
+    // The hosts are the ones the driver tries (and ping connects to): h1 is gone.
+    let hosts: Vec<String> = json["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| format!("{}:{}", h["host"].as_str().unwrap(), h["port"].as_str().unwrap()))
+        .collect();
+    assert_eq!(hosts, ["h2:5433", "h3:5432"], "{json}");
 
     // asyncpg's own resolution: no host means its socket directories, then localhost.
     let (result, json) = check(&["postgresql+asyncpg://app:s3cret@/app"]);
