@@ -348,7 +348,13 @@ fn the_application_reading_decides_validity_and_libpq_differences_are_findings()
         .as_array()
         .unwrap()
         .iter()
-        .map(|h| format!("{}:{}", h["host"].as_str().unwrap(), h["port"].as_str().unwrap()))
+        .map(|h| {
+            format!(
+                "{}:{}",
+                h["host"].as_str().unwrap(),
+                h["port"].as_str().unwrap()
+            )
+        })
         .collect();
     assert_eq!(hosts, ["h2:5433", "h3:5432"], "{json}");
 
