@@ -21,8 +21,10 @@ if [ "$what" = all ]; then
   command -v pgbouncer >/dev/null || [ -x /usr/sbin/pgbouncer ] || missing+=(pgbouncer)
   # libpq's headers for the libpq differential test (scripts/libpq-oracle).
   [ -f /usr/include/postgresql/libpq-fe.h ] || missing+=(libpq-dev)
-  # Virtual environments for the packaging tests (scripts/test-packaging.sh).
+  # Virtual environments for the packaging tests (scripts/test-packaging.sh), and SQLite, which
+  # pre-commit keeps its state in (a Python built elsewhere may lack the shared library).
   python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
+  python3 -c 'import sqlite3' 2>/dev/null || missing+=(libsqlite3-0)
 fi
 if ((${#missing[@]})); then
   sudo=()
