@@ -1,0 +1,1029 @@
+//! A migration's `upgrade()` turned into the SQL Alembic renders for it on PostgreSQL, one
+//! line per column, constraint or statement, each line remembering the Python it came from.
+//! The SQL is then replayed by [`crate::lint::sqlfile`] like any other file, so unnamed
+//! constraints get the names PostgreSQL will give them there, and violations point back at
+//! the Python through [`Origin`].
+//!
+//! Names: a string is used as is and `op.f("...")` too (after SQLAlchemy's truncation of a
+//! converted name to 63 characters), which is what Alembic does when the migration context's
+//! `MetaData` has no naming convention (an `env.py` whose `target_metadata` has none, or
+//! `None`). An index named by `Column(index=True)` (or `op.create_index(None, ...)`) gets
+//! SQLAlchemy's default `ix_%(column_0_label)s`. Not modelled: the convention of a
+//! `target_metadata` that has one, which Alembic applies to unnamed constraints and to names
+//! when the convention uses `%(constraint_name)s`.
+//!
+//! Anything whose effect cannot be known without running Python — a computed name, a loop, a
+//! condition, a helper function, `*args` — is skipped with a [`Skipped`] warning.
+
+use std::fmt;
+
+use super::migration::{BodyLine, Migration};
+use super::python::{Call, Expr, ExprKind, Statement};
+use crate::lint::convention_source::Position;
+use crate::lint::naming::quote_ident;
+use crate::lint::naming::truncate::{POSTGRES_MAX_IDENTIFIER_LENGTH, sqlalchemy_truncate};
+use crate::lint::sqlfile::SourceFile;
+
+/// The Python a line of the generated SQL comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Origin {
+    pub at: Position,
+    /// The line is `op.execute`'s own SQL: its columns count from `at`.
+    pub verbatim: bool,
+}
+
+/// A statement of `upgrade()` that was not replayed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    pub file: String,
+    pub at: Position,
+    pub message: String,
+}
+
+impl fmt::Display for Skipped {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}: skipped, {}",
+            self.file, self.at.line, self.message
+        )
+    }
+}
+
+/// The generated SQL (named after the `.py` file), where each of its lines comes from, and
+/// what was skipped.
+#[derive(Debug, Clone)]
+pub struct Translated {
+    pub sql: SourceFile,
+    /// `origins[n]` is the origin of line `n + 1`.
+    pub origins: Vec<Origin>,
+    pub skipped: Vec<Skipped>,
+}
+
+pub fn translate(migration: &Migration) -> Translated {
+    let mut writer = Writer {
+        file: &migration.file,
+        sql: String::new(),
+        origins: Vec::new(),
+        skipped: Vec::new(),
+    };
+    let body = &migration.upgrade;
+    let mut i = 0;
+    while i < body.len() {
+        let line = &body[i];
+        let end = block_end(body, i);
+        match &line.statement {
+            Statement::Expression(expr) => writer.statement(expr, None),
+            Statement::Assign { value, .. } if is_op_call(value, "op") => {
+                writer.statement(value, None)
+            }
+            Statement::With {
+                context,
+                alias: Some(alias),
+            } if context.call().is_some_and(|c| c.function == ["op", "batch_alter_table"]) => {
+                writer.batch(context, alias, &body[i + 1..end]);
+            }
+            Statement::Nothing => {}
+            other => writer.skip(line.at, describe(other)),
+        }
+        i = end;
+    }
+    Translated {
+        sql: SourceFile {
+            name: migration.file.clone(),
+            text: writer.sql,
+        },
+        origins: writer.origins,
+        skipped: writer.skipped,
+    }
+}
+
+/// The index after the block a line opens (the line itself when it opens none).
+fn block_end(body: &[BodyLine], start: usize) -> usize {
+    let indent = body[start].indent;
+    let mut end = start + 1;
+    while end < body.len() && body[end].indent > indent {
+        end += 1;
+    }
+    end
+}
+
+fn describe(statement: &Statement) -> String {
+    match statement {
+        Statement::Assign { target, .. } => {
+            format!("an assignment to {target} cannot be followed statically")
+        }
+        Statement::Def(name) => format!("a nested function {name}() is not followed"),
+        Statement::With { .. } => {
+            "a `with` block other than `with op.batch_alter_table(...) as batch_op:` is not followed".to_string()
+        }
+        Statement::OtherBlock(word) => {
+            format!("a `{word}` block (its body is not followed: only running Python could tell what it does)")
+        }
+        Statement::Other(word) => format!("a `{word}` statement cannot be followed statically"),
+        Statement::Nothing | Statement::Expression(_) => String::new(),
+    }
+}
+
+fn is_op_call(expr: &Expr, receiver: &str) -> bool {
+    expr.call()
+        .is_some_and(|c| c.function.len() == 2 && c.function[0] == receiver)
+}
+
+/// The table a batch block alters.
+struct Batch<'a> {
+    alias: &'a str,
+    table: String,
+    schema: Option<String>,
+}
+
+struct Writer<'a> {
+    file: &'a str,
+    sql: String,
+    origins: Vec<Origin>,
+    skipped: Vec<Skipped>,
+}
+
+/// Why an operation cannot be replayed: where, and what.
+struct Refusal(Position, String);
+
+type Step<T> = Result<T, Refusal>;
+
+impl Writer<'_> {
+    fn line(&mut self, text: &str, at: Position) {
+        self.sql.push_str(text);
+        self.sql.push('\n');
+        self.origins.push(Origin {
+            at,
+            verbatim: false,
+        });
+    }
+
+    fn skip(&mut self, at: Position, message: String) {
+        self.skipped.push(Skipped {
+            file: self.file.to_string(),
+            at,
+            message,
+        });
+    }
+
+    fn statement(&mut self, expr: &Expr, batch: Option<&Batch>) {
+        let receiver = batch.map_or("op", |b| b.alias);
+        let Some(call) = expr.call().filter(|_| is_op_call(expr, receiver)) else {
+            let message = match expr.call() {
+                Some(call) if !call.function.is_empty() => format!(
+                    "a call of {}() cannot be followed statically (only {receiver}.* operations are replayed)",
+                    call.function.join(".")
+                ),
+                _ => format!("{} cannot be followed statically", expr.describe()),
+            };
+            self.skip(expr.at, message);
+            return;
+        };
+        let mut out = Vec::new();
+        let result = if call.unpacked {
+            Err(Refusal(
+                expr.at,
+                "*args or **kwargs: the arguments are not known".to_string(),
+            ))
+        } else {
+            operation(call, expr.at, batch, &mut out)
+        };
+        match result {
+            Ok(()) => {
+                for (text, at) in out {
+                    if let Some(sql) = text.strip_prefix(VERBATIM) {
+                        self.verbatim(sql, at);
+                    } else {
+                        self.line(&text, at);
+                    }
+                }
+            }
+            Err(Refusal(at, message)) => {
+                let message = format!("{}.{}(): {message}", receiver, call.name());
+                self.skip(at, message);
+            }
+        }
+    }
+
+    fn verbatim(&mut self, sql: &str, at: Position) {
+        let sql = sql.trim_end();
+        for (n, text) in sql.split('\n').enumerate() {
+            self.sql.push_str(text);
+            self.sql.push('\n');
+            self.origins.push(Origin {
+                at: Position {
+                    line: at.line + n,
+                    column: if n == 0 { at.column } else { 1 },
+                },
+                verbatim: true,
+            });
+        }
+        if !sql.ends_with(';') {
+            self.line(";", at);
+        }
+    }
+
+    fn batch(&mut self, context: &Expr, alias: &str, body: &[BodyLine]) {
+        let call = context.call().expect("checked by the caller");
+        let table = match call.argument(0, "table_name").and_then(Expr::text) {
+            Some(table) => table.to_string(),
+            None => {
+                self.skip(
+                    context.at,
+                    "op.batch_alter_table() with a table name that is not a string literal: its block is not followed".to_string(),
+                );
+                return;
+            }
+        };
+        let schema = match optional_text(call.keyword("schema")) {
+            Ok(schema) => schema,
+            Err(Refusal(at, message)) => {
+                self.skip(at, format!("op.batch_alter_table(): {message}"));
+                return;
+            }
+        };
+        let batch = Batch {
+            alias,
+            table,
+            schema,
+        };
+        let mut i = 0;
+        while i < body.len() {
+            let end = block_end(body, i);
+            match &body[i].statement {
+                Statement::Expression(expr) => self.statement(expr, Some(&batch)),
+                Statement::Nothing => {}
+                other => self.skip(body[i].at, describe(other)),
+            }
+            i = end;
+        }
+    }
+}
+
+/// Marks an output line as `op.execute`'s SQL, written as is.
+const VERBATIM: &str = "\u{0}";
+
+type Out = Vec<(String, Position)>;
+
+fn operation(call: &Call, at: Position, batch: Option<&Batch>, out: &mut Out) -> Step<()> {
+    // in a batch block the table (and its schema) is the block's, and the table parameter is
+    // not written; `shift` maps a parameter index of the op.* form to the batch form
+    let (table, schema, shift) = match batch {
+        Some(b) => (Some(b.table.clone()), b.schema.clone(), 1),
+        None => (None, None, 0),
+    };
+    let arg = |index: usize, name: &str| -> Option<&Expr> {
+        if index >= shift || batch.is_none() {
+            call.argument(index - shift.min(index), name)
+        } else {
+            None
+        }
+    };
+    let table_arg = |index: usize, name: &str| -> Step<String> {
+        match &table {
+            Some(t) => Ok(t.clone()),
+            None => text(call.argument(index, name), at, name),
+        }
+    };
+    let schema_of = |name: &str| -> Step<Option<String>> {
+        match (&schema, call.keyword(name)) {
+            (Some(s), None) => Ok(Some(s.clone())),
+            (_, value) => optional_text(value),
+        }
+    };
+    match call.name() {
+        "create_table" if batch.is_none() => create_table(call, at, out),
+        "create_index" => {
+            let name = name_arg(call.argument(0, "index_name"), at)?;
+            let table = table_arg(1, "table_name")?;
+            let columns = arg(2, "columns").ok_or_else(|| missing(at, "columns"))?;
+            let schema = schema_of("schema")?;
+            let unique = flag(call.keyword("unique"))?;
+            let name = match name {
+                Some(name) => name,
+                None => default_index_name(schema.as_deref(), &table, columns)?,
+            };
+            let elements = index_elements(columns)?;
+            out.push((
+                format!(
+                    "CREATE {}INDEX {} ON {} ({});",
+                    if unique { "UNIQUE " } else { "" },
+                    quote_ident(&name),
+                    qualified(schema.as_deref(), &table),
+                    elements
+                ),
+                at,
+            ));
+            Ok(())
+        }
+        "create_unique_constraint" | "create_primary_key" => {
+            let name = name_arg(call.argument(0, "constraint_name"), at)?;
+            let table = table_arg(1, "table_name")?;
+            let columns = names(arg(2, "columns"), at, "columns")?;
+            let schema = schema_of("schema")?;
+            let what = if call.name() == "create_primary_key" {
+                "PRIMARY KEY"
+            } else {
+                "UNIQUE"
+            };
+            out.push((
+                format!(
+                    "ALTER TABLE {} ADD {}{what} ({});",
+                    qualified(schema.as_deref(), &table),
+                    constraint_prefix(name.as_deref()),
+                    column_list(&columns)
+                ),
+                at,
+            ));
+            Ok(())
+        }
+        "create_check_constraint" => {
+            let name = name_arg(call.argument(0, "constraint_name"), at)?;
+            let table = table_arg(1, "table_name")?;
+            let condition = sql_text(arg(2, "condition"), at, "condition")?;
+            let schema = schema_of("schema")?;
+            out.push((
+                format!(
+                    "ALTER TABLE {} ADD {}CHECK ({});",
+                    qualified(schema.as_deref(), &table),
+                    constraint_prefix(name.as_deref()),
+                    one_line(&condition)
+                ),
+                at,
+            ));
+            Ok(())
+        }
+        "create_foreign_key" => {
+            let name = name_arg(call.argument(0, "constraint_name"), at)?;
+            let source = table_arg(1, "source_table")?;
+            let referent = text(arg(2, "referent_table"), at, "referent_table")?;
+            let local = names(arg(3, "local_cols"), at, "local_cols")?;
+            let remote = names(arg(4, "remote_cols"), at, "remote_cols")?;
+            let source_schema = schema_of("source_schema")?;
+            let referent_schema = optional_text(call.keyword("referent_schema"))?;
+            out.push((
+                format!(
+                    "ALTER TABLE {} ADD {}FOREIGN KEY({}) REFERENCES {} ({});",
+                    qualified(source_schema.as_deref(), &source),
+                    constraint_prefix(name.as_deref()),
+                    column_list(&local),
+                    qualified(referent_schema.as_deref(), &referent),
+                    column_list(&remote)
+                ),
+                at,
+            ));
+            Ok(())
+        }
+        "add_column" => {
+            let table = table_arg(0, "table_name")?;
+            let column = arg(1, "column")
+                .and_then(Expr::call)
+                .filter(|c| c.name() == "Column")
+                .ok_or_else(|| Refusal(at, "the column is not an sa.Column(...) call".to_string()))?;
+            let schema = schema_of("schema")?;
+            let column = ColumnDef::read(column, arg(1, "column").map_or(at, |e| e.at))?;
+            let target = qualified(schema.as_deref(), &table);
+            out.push((
+                format!(
+                    "ALTER TABLE {target} ADD COLUMN {} {};",
+                    quote_ident(&column.name),
+                    column.sql_type(false)
+                ),
+                column.at,
+            ));
+            // Alembic adds the column's constraints (not its primary key) and indexes after it
+            if column.unique && !column.index {
+                out.push((format!("ALTER TABLE {target} ADD UNIQUE ({});", quote_ident(&column.name)), column.at));
+            }
+            for fk in &column.foreign_keys {
+                out.push((format!("ALTER TABLE {target} ADD {};", fk.sql(&column.name)), fk.at));
+            }
+            if column.index {
+                out.push((column.index_sql(schema.as_deref(), &table), column.at));
+            }
+            Ok(())
+        }
+        "drop_constraint" => {
+            let name = text_name(call.argument(0, "constraint_name"), at)?;
+            let table = table_arg(1, "table_name")?;
+            let schema = schema_of("schema")?;
+            out.push((
+                format!(
+                    "ALTER TABLE {} DROP CONSTRAINT {};",
+                    qualified(schema.as_deref(), &table),
+                    quote_ident(&name)
+                ),
+                at,
+            ));
+            Ok(())
+        }
+        "drop_index" => {
+            let name = text_name(call.argument(0, "index_name"), at)?;
+            let schema = schema_of("schema")?;
+            out.push((
+                format!("DROP INDEX {};", qualified(schema.as_deref(), &name)),
+                at,
+            ));
+            Ok(())
+        }
+        "drop_table" if batch.is_none() => {
+            let table = table_arg(0, "table_name")?;
+            let schema = schema_of("schema")?;
+            out.push((
+                format!("DROP TABLE {};", qualified(schema.as_deref(), &table)),
+                at,
+            ));
+            Ok(())
+        }
+        "drop_column" => {
+            let table = table_arg(0, "table_name")?;
+            let column = text(arg(1, "column_name"), at, "column_name")?;
+            let schema = schema_of("schema")?;
+            out.push((
+                format!(
+                    "ALTER TABLE {} DROP COLUMN {};",
+                    qualified(schema.as_deref(), &table),
+                    quote_ident(&column)
+                ),
+                at,
+            ));
+            Ok(())
+        }
+        "rename_table" if batch.is_none() => {
+            let old = text(call.argument(0, "old_table_name"), at, "old_table_name")?;
+            let new = text(call.argument(1, "new_table_name"), at, "new_table_name")?;
+            let schema = schema_of("schema")?;
+            out.push((
+                format!(
+                    "ALTER TABLE {} RENAME TO {};",
+                    qualified(schema.as_deref(), &old),
+                    quote_ident(&new)
+                ),
+                at,
+            ));
+            Ok(())
+        }
+        "alter_column" => {
+            let table = table_arg(0, "table_name")?;
+            let column = text(arg(1, "column_name"), at, "column_name")?;
+            let schema = schema_of("schema")?;
+            // type, nullability and defaults name nothing; a new name does
+            if let Some(new) = call.keyword("new_column_name") {
+                let new = text(Some(new), at, "new_column_name")?;
+                out.push((
+                    format!(
+                        "ALTER TABLE {} RENAME COLUMN {} TO {};",
+                        qualified(schema.as_deref(), &table),
+                        quote_ident(&column),
+                        quote_ident(&new)
+                    ),
+                    at,
+                ));
+            }
+            Ok(())
+        }
+        "execute" if batch.is_none() => {
+            let statement = call
+                .argument(0, "sqltext")
+                .ok_or_else(|| missing(at, "sqltext"))?;
+            let sql = sql_text(Some(statement), at, "sqltext")?;
+            let start = match &statement.kind {
+                // the literal inside sa.text("...")
+                ExprKind::Call(inner) => inner.positional.first().map_or(statement.at, |e| e.at),
+                _ => statement.at,
+            };
+            out.push((format!("{VERBATIM}{sql}"), start));
+            Ok(())
+        }
+        // data, comments and grants name no constraint or index
+        "bulk_insert" | "inline_literal" | "create_table_comment" | "drop_table_comment"
+        | "get_bind" | "get_context" => Ok(()),
+        other => Err(Refusal(
+            at,
+            format!("the operation {other} is not replayed"),
+        )),
+    }
+}
+
+fn missing(at: Position, parameter: &str) -> Refusal {
+    Refusal(at, format!("no {parameter} argument"))
+}
+
+fn text(value: Option<&Expr>, at: Position, parameter: &str) -> Step<String> {
+    let value = value.ok_or_else(|| missing(at, parameter))?;
+    value.text().map(str::to_string).ok_or_else(|| {
+        Refusal(
+            value.at,
+            format!("{parameter} is {}, not a string literal", value.describe()),
+        )
+    })
+}
+
+fn optional_text(value: Option<&Expr>) -> Step<Option<String>> {
+    match value {
+        None => Ok(None),
+        Some(v) if v.is_name("None") => Ok(None),
+        Some(v) => v.text().map(|t| Some(t.to_string())).ok_or_else(|| {
+            Refusal(
+                v.at,
+                format!("schema is {}, not a string literal", v.describe()),
+            )
+        }),
+    }
+}
+
+fn flag(value: Option<&Expr>) -> Step<bool> {
+    match value {
+        None => Ok(false),
+        Some(v) if v.is_name("True") => Ok(true),
+        Some(v) if v.is_name("False") || v.is_name("None") => Ok(false),
+        Some(v) => Err(Refusal(
+            v.at,
+            format!("a flag is {}, not True or False", v.describe()),
+        )),
+    }
+}
+
+/// A name argument: a string, `op.f("...")` (truncated as SQLAlchemy truncates a converted
+/// name), or `None`.
+fn name_arg(value: Option<&Expr>, at: Position) -> Step<Option<String>> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    if value.is_name("None") {
+        return Ok(None);
+    }
+    if let Some(text) = value.text() {
+        return Ok(Some(text.to_string()));
+    }
+    if let Some(call) = value.call()
+        && matches!(call.function.as_slice(), [op, f] if (op == "op" || op.ends_with("batch_op")) && f == "f")
+        && let Some(text) = call.positional.first().and_then(Expr::text)
+    {
+        return Ok(Some(
+            sqlalchemy_truncate(text, POSTGRES_MAX_IDENTIFIER_LENGTH).into_owned(),
+        ));
+    }
+    let _ = at;
+    Err(Refusal(
+        value.at,
+        format!(
+            "the name is {}, computed: only running Python could tell it",
+            value.describe()
+        ),
+    ))
+}
+
+fn text_name(value: Option<&Expr>, at: Position) -> Step<String> {
+    name_arg(value, at)?.ok_or_else(|| missing(at, "name"))
+}
+
+fn names(value: Option<&Expr>, at: Position, parameter: &str) -> Step<Vec<String>> {
+    let value = value.ok_or_else(|| missing(at, parameter))?;
+    match &value.kind {
+        ExprKind::List(items) => items
+            .iter()
+            .map(|item| text(Some(item), at, parameter))
+            .collect(),
+        _ => Err(Refusal(
+            value.at,
+            format!("{parameter} is {}, not a list of strings", value.describe()),
+        )),
+    }
+}
+
+/// SQL given as a string or `sa.text("...")`.
+fn sql_text(value: Option<&Expr>, at: Position, parameter: &str) -> Step<String> {
+    let value = value.ok_or_else(|| missing(at, parameter))?;
+    if let Some(text) = value.text() {
+        return Ok(text.to_string());
+    }
+    if let Some(call) = value.call()
+        && call.name() == "text"
+        && let Some(text) = call.positional.first().and_then(Expr::text)
+    {
+        return Ok(text.to_string());
+    }
+    Err(Refusal(
+        value.at,
+        format!(
+            "{parameter} is {}, not literal SQL",
+            value.describe()
+        ),
+    ))
+}
+
+fn one_line(sql: &str) -> String {
+    sql.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn qualified(schema: Option<&str>, name: &str) -> String {
+    match schema {
+        Some(schema) => format!("{}.{}", quote_ident(schema), quote_ident(name)),
+        None => quote_ident(name),
+    }
+}
+
+fn column_list(columns: &[String]) -> String {
+    columns
+        .iter()
+        .map(|c| quote_ident(c))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn constraint_prefix(name: Option<&str>) -> String {
+    name.map(|n| format!("CONSTRAINT {} ", quote_ident(n)))
+        .unwrap_or_default()
+}
+
+fn index_elements(columns: &Expr) -> Step<String> {
+    let ExprKind::List(items) = &columns.kind else {
+        return Err(Refusal(
+            columns.at,
+            format!("columns is {}, not a list", columns.describe()),
+        ));
+    };
+    let mut elements = Vec::new();
+    for item in items {
+        if let Some(name) = item.text() {
+            elements.push(quote_ident(name));
+        } else {
+            let sql = sql_text(Some(item), item.at, "an index element")?;
+            elements.push(format!("({})", one_line(&sql)));
+        }
+    }
+    Ok(elements.join(", "))
+}
+
+/// SQLAlchemy's default `ix_%(column_0_label)s`: the first column's label is
+/// `<schema>_<table>_<column>`.
+fn default_index_name(schema: Option<&str>, table: &str, columns: &Expr) -> Step<String> {
+    let first = match &columns.kind {
+        ExprKind::List(items) => items.first().and_then(Expr::text),
+        _ => None,
+    }
+    .ok_or_else(|| {
+        Refusal(
+            columns.at,
+            "an index without a name whose first element is not a column name".to_string(),
+        )
+    })?;
+    Ok(index_label(schema, table, first))
+}
+
+fn index_label(schema: Option<&str>, table: &str, column: &str) -> String {
+    let label = match schema {
+        Some(schema) => format!("ix_{schema}_{table}_{column}"),
+        None => format!("ix_{table}_{column}"),
+    };
+    sqlalchemy_truncate(&label, POSTGRES_MAX_IDENTIFIER_LENGTH).into_owned()
+}
+
+/// `sa.ForeignKey("table.column")` on a column, or the columns of `sa.ForeignKeyConstraint`.
+struct ForeignKey {
+    name: Option<String>,
+    /// `[schema.]table`, as written.
+    referred_table: Vec<String>,
+    referred_columns: Vec<String>,
+    at: Position,
+}
+
+impl ForeignKey {
+    fn from_targets(targets: &[String], name: Option<String>, at: Position) -> Step<ForeignKey> {
+        let mut table: Option<Vec<String>> = None;
+        let mut columns = Vec::new();
+        for target in targets {
+            let mut parts: Vec<String> = target.split('.').map(str::to_string).collect();
+            if parts.len() < 2 {
+                return Err(Refusal(
+                    at,
+                    format!("the foreign key target {target:?} is not table.column"),
+                ));
+            }
+            columns.push(parts.pop().expect("two parts"));
+            if table.as_ref().is_some_and(|t| *t != parts) {
+                return Err(Refusal(at, "foreign key targets in two tables".to_string()));
+            }
+            table = Some(parts);
+        }
+        Ok(ForeignKey {
+            name,
+            referred_table: table.ok_or_else(|| missing(at, "refcolumns"))?,
+            referred_columns: columns,
+            at,
+        })
+    }
+
+    fn sql(&self, local: &str) -> String {
+        self.sql_for(&[local.to_string()])
+    }
+
+    fn sql_for(&self, local: &[String]) -> String {
+        let table = match self.referred_table.as_slice() {
+            [table] => quote_ident(table),
+            parts => parts
+                .iter()
+                .map(|p| quote_ident(p))
+                .collect::<Vec<_>>()
+                .join("."),
+        };
+        format!(
+            "{}FOREIGN KEY({}) REFERENCES {table} ({})",
+            constraint_prefix(self.name.as_deref()),
+            column_list(local),
+            column_list(&self.referred_columns)
+        )
+    }
+}
+
+struct ColumnDef {
+    name: String,
+    at: Position,
+    type_name: String,
+    primary_key: bool,
+    unique: bool,
+    index: bool,
+    identity: bool,
+    autoincrement_off: bool,
+    server_default: bool,
+    foreign_keys: Vec<ForeignKey>,
+}
+
+impl ColumnDef {
+    fn read(call: &Call, at: Position) -> Step<ColumnDef> {
+        let name = text(call.positional.first(), at, "the column name")?;
+        let mut column = ColumnDef {
+            name,
+            at,
+            type_name: String::new(),
+            primary_key: flag(call.keyword("primary_key"))?,
+            unique: flag(call.keyword("unique"))?,
+            index: flag(call.keyword("index"))?,
+            identity: false,
+            autoincrement_off: call
+                .keyword("autoincrement")
+                .is_some_and(|v| v.is_name("False")),
+            server_default: call.keyword("server_default").is_some_and(|v| !v.is_name("None")),
+            foreign_keys: Vec::new(),
+        };
+        for argument in &call.positional[1..] {
+            match &argument.kind {
+                ExprKind::Call(inner) if inner.name() == "ForeignKey" => {
+                    let target = text(inner.positional.first(), argument.at, "the ForeignKey target")?;
+                    let name = name_arg(inner.keyword("name"), argument.at)?;
+                    column
+                        .foreign_keys
+                        .push(ForeignKey::from_targets(&[target], name, argument.at)?);
+                }
+                ExprKind::Call(inner) if inner.name() == "Identity" => column.identity = true,
+                ExprKind::Call(inner)
+                    if matches!(inner.name(), "Sequence" | "Computed" | "CheckConstraint") =>
+                {
+                    return Err(Refusal(
+                        argument.at,
+                        format!("sa.{}() in a column is not replayed", inner.name()),
+                    ));
+                }
+                ExprKind::Call(inner) => column.type_name = inner.name().to_string(),
+                ExprKind::Name(parts) => {
+                    column.type_name = parts.last().cloned().unwrap_or_default()
+                }
+                _ => {}
+            }
+        }
+        Ok(column)
+    }
+
+    fn integer(&self) -> Option<&'static str> {
+        match self.type_name.as_str() {
+            "Integer" | "INTEGER" | "INT" => Some("serial"),
+            "BigInteger" | "BIGINT" => Some("bigserial"),
+            "SmallInteger" | "SMALLINT" => Some("smallserial"),
+            _ => None,
+        }
+    }
+
+    /// The type written: what matters for names is whether PostgreSQL creates a sequence.
+    fn sql_type(&self, serial: bool) -> String {
+        if self.identity {
+            return "integer GENERATED BY DEFAULT AS IDENTITY".to_string();
+        }
+        match (serial, self.integer()) {
+            (true, Some(serial)) => serial.to_string(),
+            _ => "integer".to_string(),
+        }
+    }
+
+    fn index_sql(&self, schema: Option<&str>, table: &str) -> String {
+        format!(
+            "CREATE {}INDEX {} ON {} ({});",
+            if self.unique { "UNIQUE " } else { "" },
+            quote_ident(&index_label(schema, table, &self.name)),
+            qualified(schema, table),
+            quote_ident(&self.name)
+        )
+    }
+}
+
+fn create_table(call: &Call, at: Position, out: &mut Out) -> Step<()> {
+    let table = text(call.positional.first(), at, "table_name")?;
+    let schema = optional_text(call.keyword("schema"))?;
+    let mut columns = Vec::new();
+    // (SQL, origin) of each explicit constraint, in the order written
+    let mut constraints: Vec<(String, Position)> = Vec::new();
+    let mut primary_key: Option<(Option<String>, Vec<String>, Position)> = None;
+    let mut indexes = Vec::new();
+    for argument in &call.positional[1..] {
+        let inner = argument.call().ok_or_else(|| {
+            Refusal(
+                argument.at,
+                format!("{} in create_table cannot be followed", argument.describe()),
+            )
+        })?;
+        let name = || name_arg(inner.keyword("name"), argument.at);
+        match inner.name() {
+            "Column" => columns.push(ColumnDef::read(inner, argument.at)?),
+            "PrimaryKeyConstraint" => {
+                let cols = inner
+                    .positional
+                    .iter()
+                    .map(|c| text(Some(c), argument.at, "a primary key column"))
+                    .collect::<Step<Vec<_>>>()?;
+                primary_key = Some((name()?, cols, argument.at));
+            }
+            "UniqueConstraint" => {
+                let cols = inner
+                    .positional
+                    .iter()
+                    .map(|c| text(Some(c), argument.at, "a unique column"))
+                    .collect::<Step<Vec<_>>>()?;
+                constraints.push((
+                    format!("{}UNIQUE ({})", constraint_prefix(name()?.as_deref()), column_list(&cols)),
+                    argument.at,
+                ));
+            }
+            "CheckConstraint" => {
+                let sql = sql_text(inner.argument(0, "sqltext"), argument.at, "sqltext")?;
+                constraints.push((
+                    format!("{}CHECK ({})", constraint_prefix(name()?.as_deref()), one_line(&sql)),
+                    argument.at,
+                ));
+            }
+            "ForeignKeyConstraint" => {
+                let local = names(inner.argument(0, "columns"), argument.at, "columns")?;
+                let targets = names(inner.argument(1, "refcolumns"), argument.at, "refcolumns")?;
+                let fk = ForeignKey::from_targets(&targets, name()?, argument.at)?;
+                constraints.push((fk.sql_for(&local), argument.at));
+            }
+            "Index" => {
+                let name = name_arg(inner.positional.first(), argument.at)?
+                    .ok_or_else(|| missing(argument.at, "index name"))?;
+                let cols = inner.positional[1..]
+                    .iter()
+                    .map(|c| text(Some(c), argument.at, "an index column"))
+                    .collect::<Step<Vec<_>>>()?;
+                let unique = flag(inner.keyword("unique"))?;
+                indexes.push((
+                    format!(
+                        "CREATE {}INDEX {} ON {} ({});",
+                        if unique { "UNIQUE " } else { "" },
+                        quote_ident(&name),
+                        qualified(schema.as_deref(), &table),
+                        column_list(&cols)
+                    ),
+                    argument.at,
+                ));
+            }
+            other => {
+                return Err(Refusal(
+                    argument.at,
+                    format!("sa.{other}() in create_table is not replayed"),
+                ));
+            }
+        }
+    }
+    let primary_key = primary_key.or_else(|| {
+        let cols: Vec<String> = columns
+            .iter()
+            .filter(|c| c.primary_key)
+            .map(|c| c.name.clone())
+            .collect();
+        let at = columns.iter().find(|c| c.primary_key).map(|c| c.at)?;
+        Some((None, cols, at))
+    });
+    // SQLAlchemy's autoincrement="auto": the only primary key column, an integer, no foreign
+    // key, no server default, not switched off
+    let serial = match &primary_key {
+        Some((_, cols, _)) if cols.len() == 1 => columns.iter().position(|c| {
+            c.name == cols[0]
+                && c.integer().is_some()
+                && c.foreign_keys.is_empty()
+                && !c.server_default
+                && !c.autoincrement_off
+        }),
+        _ => None,
+    };
+    let mut items: Vec<(String, Position)> = columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            (
+                format!("{} {}", quote_ident(&c.name), c.sql_type(serial == Some(i))),
+                c.at,
+            )
+        })
+        .collect();
+    if let Some((name, cols, at)) = &primary_key {
+        items.push((
+            format!("{}PRIMARY KEY ({})", constraint_prefix(name.as_deref()), column_list(cols)),
+            *at,
+        ));
+    }
+    items.extend(constraints);
+    // constraints a column makes itself come after the explicit ones (they are created when
+    // the Table is, after the arguments): UNIQUE, then the foreign keys, column by column
+    for column in &columns {
+        if column.unique && !column.index {
+            items.push((format!("UNIQUE ({})", quote_ident(&column.name)), column.at));
+        }
+        for fk in &column.foreign_keys {
+            items.push((fk.sql(&column.name), fk.at));
+        }
+    }
+    out.push((
+        format!("CREATE TABLE {} (", qualified(schema.as_deref(), &table)),
+        at,
+    ));
+    let count = items.len();
+    for (n, (text, origin)) in items.into_iter().enumerate() {
+        let comma = if n + 1 < count { "," } else { "" };
+        out.push((format!("    {text}{comma}"), origin));
+    }
+    out.push((");".to_string(), at));
+    for column in columns.iter().filter(|c| c.index) {
+        out.push((column.index_sql(schema.as_deref(), &table), column.at));
+    }
+    out.extend(indexes);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lint::alembic::migration::{self, Read};
+
+    fn translated(upgrade: &str) -> Translated {
+        let text = format!("revision = 'a'\ndown_revision = None\n\ndef upgrade():\n{upgrade}");
+        let Read::Migration(m) = migration::read(&SourceFile {
+            name: "v/a.py".to_string(),
+            text,
+        }) else {
+            panic!()
+        };
+        translate(&m)
+    }
+
+    #[test]
+    fn create_table_renders_like_sqlalchemy() {
+        let t = translated(
+            "    op.create_table('t',\n        sa.Column('id', sa.BigInteger(), primary_key=True),\n        sa.Column('a', sa.Integer(), sa.ForeignKey('u.id'), unique=True),\n        sa.Column('b', sa.Integer(), unique=True, index=True),\n        sa.CheckConstraint('a > 0', name=op.f('ck_t_a')),\n        schema='s')\n",
+        );
+        assert!(t.skipped.is_empty(), "{:?}", t.skipped);
+        assert_eq!(
+            t.sql.text,
+            "CREATE TABLE s.t (\n    id bigserial,\n    a integer,\n    b integer,\n    PRIMARY KEY (id),\n    CONSTRAINT ck_t_a CHECK (a > 0),\n    UNIQUE (a),\n    FOREIGN KEY(a) REFERENCES u (id)\n);\nCREATE UNIQUE INDEX ix_s_t_b ON s.t (b);\n"
+        );
+        // each line points at the Python it came from
+        assert_eq!(t.origins[1].at, Position { line: 6, column: 9 });
+        assert_eq!(t.origins[5].at, Position { line: 9, column: 9 });
+        assert_eq!(t.origins[7].at.line, 7);
+    }
+
+    #[test]
+    fn what_cannot_be_followed_is_skipped_with_its_line() {
+        let t = translated(
+            "    for name in NAMES:\n        op.create_index(name, 't', ['a'])\n    op.create_index('ix_' + x, 't', ['a'])\n    helper()\n    op.execute(\"CREATE INDEX ix_x ON t (a)\")\n",
+        );
+        let messages: Vec<String> = t.skipped.iter().map(ToString::to_string).collect();
+        assert_eq!(messages.len(), 3, "{messages:?}");
+        assert!(messages[0].starts_with("v/a.py:5: skipped, a `for` block"), "{messages:?}");
+        assert!(messages[1].contains("v/a.py:7: skipped, op.create_index(): the name is an expression, computed"), "{messages:?}");
+        assert!(messages[2].contains("helper()"), "{messages:?}");
+        assert_eq!(t.sql.text, "CREATE INDEX ix_x ON t (a)\n;\n");
+        assert_eq!(t.origins[0], Origin { at: Position { line: 9, column: 16 }, verbatim: true });
+    }
+
+    #[test]
+    fn batch_operations_take_the_block_table() {
+        let t = translated(
+            "    with op.batch_alter_table('t', schema=None) as batch_op:\n        batch_op.create_index(batch_op.f('ix_t_a'), ['a'], unique=False)\n        batch_op.create_unique_constraint(None, ['b'])\n        batch_op.drop_constraint('t_c_key', type_='unique')\n        batch_op.alter_column('c', new_column_name='d')\n",
+        );
+        assert!(t.skipped.is_empty(), "{:?}", t.skipped);
+        assert_eq!(
+            t.sql.text,
+            "CREATE INDEX ix_t_a ON t (a);\nALTER TABLE t ADD UNIQUE (b);\nALTER TABLE t DROP CONSTRAINT t_c_key;\nALTER TABLE t RENAME COLUMN c TO d;\n"
+        );
+    }
+}
