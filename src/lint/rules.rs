@@ -69,11 +69,7 @@ impl Violation {
                 self.table,
                 self.name,
                 expected,
-                if self
-                    .location
-                    .as_ref()
-                    .is_some_and(|l| l.file.ends_with(".py"))
-                {
+                if self.location.as_ref().is_some_and(|l| l.alembic_operation) {
                     format!("write name=op.f({expected:?})")
                 } else if self.kind == Kind::Ix {
                     format!("write CREATE INDEX {} ON ...", quote_ident(expected))

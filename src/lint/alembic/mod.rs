@@ -78,26 +78,32 @@ pub fn relocate(schema: &mut Schema, errors: &mut [FileError], translated: &[Tra
         .iter()
         .map(|t| (t.sql.name.as_str(), t.origins.as_slice()))
         .collect();
-    let map = |file: &str, line: usize, column: usize| -> Option<(usize, usize)> {
+    let map = |file: &str, line: usize, column: usize| -> Option<(usize, usize, bool)> {
         let origin = origins.get(file)?.get(line.checked_sub(1)?)?;
         Some(if origin.verbatim {
-            (origin.at.line, origin.at.column + column.saturating_sub(1))
+            (
+                origin.at.line,
+                origin.at.column + column.saturating_sub(1),
+                false,
+            )
         } else {
-            (origin.at.line, origin.at.column)
+            (origin.at.line, origin.at.column, true)
         })
     };
     for table in &mut schema.tables {
         for object in &mut table.objects {
             if let Some(location) = object.location.as_mut()
-                && let Some((line, column)) = map(&location.file, location.line, location.column)
+                && let Some((line, column, operation)) =
+                    map(&location.file, location.line, location.column)
             {
                 location.line = line;
                 location.column = column;
+                location.alembic_operation = operation;
             }
         }
     }
     for error in errors {
-        if let Some((line, column)) = map(&error.file, error.line, error.column) {
+        if let Some((line, column, _)) = map(&error.file, error.line, error.column) {
             error.line = line;
             error.column = column;
         }
