@@ -123,8 +123,9 @@ pub struct CheckUrlArgs {
 
 #[derive(Debug, Args)]
 pub struct LintArgs {
-    /// SQL files or directories (*.sql, recursively, in name order; - for stdin) to lint offline;
-    /// with --url, replayed over the live schema. Without PATH: the live database
+    /// SQL files, Alembic migrations (*.py, in revision order) or directories (*.sql and *.py,
+    /// recursively; - for stdin) to lint offline; with --url, replayed over the live schema.
+    /// Without PATH: the live database
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 

@@ -143,8 +143,7 @@ fn replay_order(
     for skipped in &migrations.skipped {
         progress.warn(&skipped.to_string());
     }
-    if files.is_empty() && migrations.graph.revisions.is_empty() && migrations.errors.is_empty()
-    {
+    if files.is_empty() && migrations.graph.revisions.is_empty() && migrations.errors.is_empty() {
         return Err(crate::exit::invalid(format!(
             "{}: no Alembic migration among the Python files (none assigns revision = \"...\"); pass the versions directory or SQL files",
             python[0].name

@@ -65,7 +65,12 @@ fn migration_files_lint_like_the_sql_alembic_renders_for_them() {
         assert_eq!(rendered["errors"], serde_json::json!([]), "{project}");
         let expected = violations(&rendered);
         assert!(expected.len() >= at_least, "{project}: {expected:?}");
-        assert_eq!(violations(&python), expected, "{project}: {}", from_python.stderr);
+        assert_eq!(
+            violations(&python),
+            expected,
+            "{project}: {}",
+            from_python.stderr
+        );
         assert_eq!(
             python["summary"]["objects_checked"].as_u64().unwrap() + 1,
             rendered["summary"]["objects_checked"].as_u64().unwrap(),
@@ -76,7 +81,10 @@ fn migration_files_lint_like_the_sql_alembic_renders_for_them() {
             let file = v["file"].as_str().unwrap();
             assert!(file.ends_with(".py"), "{v}");
             let text = fs::read_to_string(file).unwrap();
-            let line = text.lines().nth(v["line"].as_u64().unwrap() as usize - 1).unwrap();
+            let line = text
+                .lines()
+                .nth(v["line"].as_u64().unwrap() as usize - 1)
+                .unwrap();
             let column = v["column"].as_u64().unwrap() as usize;
             assert!(column >= 1 && column <= line.len(), "{v}: {line}");
         }
@@ -102,9 +110,17 @@ fn unnamed_objects_say_which_op_f_name_to_write_and_skips_are_warned() {
             .contains(r#"write name=op.f("uq_users_org")"#),
         "{unnamed_uq}"
     );
-    assert!(unnamed_uq["file"].as_str().unwrap().ends_with("a1_initial.py"));
+    assert!(
+        unnamed_uq["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("a1_initial.py")
+    );
     // sa.Column('org', ..., unique=True) is on line 22 of the file, at column 9
-    assert_eq!((unnamed_uq["line"].as_u64(), unnamed_uq["column"].as_u64()), (Some(22), Some(9)));
+    assert_eq!(
+        (unnamed_uq["line"].as_u64(), unnamed_uq["column"].as_u64()),
+        (Some(22), Some(9))
+    );
     // an index made by op.execute's SQL is fixed in that SQL, at its line and column
     let from_execute = json["violations"]
         .as_array()
@@ -120,13 +136,16 @@ fn unnamed_objects_say_which_op_f_name_to_write_and_skips_are_warned() {
         "{from_execute}"
     );
     assert_eq!(
-        (from_execute["line"].as_u64(), from_execute["column"].as_u64()),
+        (
+            from_execute["line"].as_u64(),
+            from_execute["column"].as_u64()
+        ),
         (Some(22), Some(16))
     );
     assert!(
-        result
-            .stderr
-            .contains("e5_batch_rename.py:25: skipped, an expression cannot be followed statically"),
+        result.stderr.contains(
+            "e5_batch_rename.py:25: skipped, an expression cannot be followed statically"
+        ),
         "{}",
         result.stderr
     );
@@ -145,7 +164,9 @@ fn revision_graph_errors_fail_even_when_every_name_is_right() {
     let write = |file: &str, revision: &str, down: &str| {
         fs::write(
             versions.join(file),
-            format!("revision = '{revision}'\ndown_revision = {down}\n\ndef upgrade():\n    pass\n"),
+            format!(
+                "revision = '{revision}'\ndown_revision = {down}\n\ndef upgrade():\n    pass\n"
+            ),
         )
         .unwrap();
     };
@@ -155,7 +176,11 @@ fn revision_graph_errors_fail_even_when_every_name_is_right() {
     fs::write(versions.join("env.py"), "from alembic import context\n").unwrap();
     let (result, json) = lint(dir.path(), &["versions"]);
     assert_eq!(result.code, 1, "{}", result.stderr);
-    assert!(result.stderr.contains("2 Alembic heads: b ("), "{}", result.stderr);
+    assert!(
+        result.stderr.contains("2 Alembic heads: b ("),
+        "{}",
+        result.stderr
+    );
     assert_eq!(json["alembic"]["heads"], serde_json::json!(["b", "c"]));
     assert_eq!(json["violations"], serde_json::json!([]));
     write("3.py", "c", "'b'");
@@ -168,7 +193,11 @@ fn revision_graph_errors_fail_even_when_every_name_is_right() {
         "down_revision \"gone\"",
         "2 Alembic heads",
     ] {
-        assert!(result.stderr.contains(expected), "{expected}: {}", result.stderr);
+        assert!(
+            result.stderr.contains(expected),
+            "{expected}: {}",
+            result.stderr
+        );
     }
     assert_eq!(json["errors"].as_array().unwrap().len(), 3, "{json}");
     // a single line of history is fine
@@ -182,4 +211,50 @@ fn revision_graph_errors_fail_even_when_every_name_is_right() {
     let (result, _) = lint(dir.path(), &["versions"]);
     assert_eq!(result.code, 1);
     assert!(result.stderr.contains("form a cycle"), "{}", result.stderr);
+}
+
+#[test]
+fn sql_files_and_migrations_mix_sql_first_where_given() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("base.sql"),
+        "CREATE TABLE accounts (id int CONSTRAINT pk_accounts PRIMARY KEY);\n",
+    )
+    .unwrap();
+    fs::create_dir(dir.path().join("versions")).unwrap();
+    fs::write(
+        dir.path().join("versions/x1.py"),
+        "revision = 'x1'\ndown_revision = None\n\ndef upgrade():\n    \
+         op.add_column('accounts', sa.Column('owner_id', sa.Integer(), sa.ForeignKey('accounts.id')))\n    \
+         op.create_index(None, 'accounts', ['owner_id'])\n",
+    )
+    .unwrap();
+    let (result, json) = lint(dir.path(), &["base.sql", "versions"]);
+    assert_eq!(json["errors"], serde_json::json!([]), "{}", result.stderr);
+    let found: Vec<(String, String, u64)> = json["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["name"].as_str().unwrap().to_string(),
+                v["file"].as_str().unwrap().to_string(),
+                v["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [(
+            "accounts_owner_id_fkey".to_string(),
+            "versions/x1.py".to_string(),
+            5
+        )],
+        "{json}"
+    );
+    // the migration alone alters a table it never creates: an error at its line, exit 1
+    let (result, json) = lint(dir.path(), &["versions"]);
+    assert_eq!(result.code, 1);
+    assert_eq!(json["errors"][0]["file"], "versions/x1.py", "{json}");
+    assert_eq!(json["errors"][0]["line"], 5, "{json}");
 }

@@ -106,9 +106,16 @@ pub fn build(migrations: &[Migration]) -> (Graph, Vec<usize>, Vec<FileError>) {
             }
         }
     }
-    let cyclic: Vec<usize> = kept.iter().copied().filter(|i| !order.contains(i)).collect();
+    let cyclic: Vec<usize> = kept
+        .iter()
+        .copied()
+        .filter(|i| !order.contains(i))
+        .collect();
     if let Some(&first) = cyclic.first() {
-        let files: Vec<&str> = cyclic.iter().map(|&i| migrations[i].file.as_str()).collect();
+        let files: Vec<&str> = cyclic
+            .iter()
+            .map(|&i| migrations[i].file.as_str())
+            .collect();
         errors.push(error(
             &migrations[first],
             format!(
@@ -121,9 +128,11 @@ pub fn build(migrations: &[Migration]) -> (Graph, Vec<usize>, Vec<FileError>) {
         .iter()
         .copied()
         .filter(|&i| {
-            !kept
-                .iter()
-                .any(|&j| migrations[j].down_revisions.contains(&migrations[i].revision))
+            !kept.iter().any(|&j| {
+                migrations[j]
+                    .down_revisions
+                    .contains(&migrations[i].revision)
+            })
         })
         .collect();
     if heads.len() > 1 {
@@ -141,7 +150,10 @@ pub fn build(migrations: &[Migration]) -> (Graph, Vec<usize>, Vec<FileError>) {
         ));
     }
     let graph = Graph {
-        heads: heads.iter().map(|&i| migrations[i].revision.clone()).collect(),
+        heads: heads
+            .iter()
+            .map(|&i| migrations[i].revision.clone())
+            .collect(),
         revisions: kept
             .iter()
             .map(|&i| Revision {
@@ -150,7 +162,10 @@ pub fn build(migrations: &[Migration]) -> (Graph, Vec<usize>, Vec<FileError>) {
                 file: migrations[i].file.clone(),
             })
             .collect(),
-        order: order.iter().map(|&i| migrations[i].revision.clone()).collect(),
+        order: order
+            .iter()
+            .map(|&i| migrations[i].revision.clone())
+            .collect(),
     };
     (graph, order, errors)
 }
@@ -199,10 +214,16 @@ mod tests {
         let (graph, order, errors) = build(&ms);
         let messages: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
         let text = messages.join("\n");
-        assert!(text.contains("4.py:1:1: duplicate Alembic revision id \"b\": also in 2.py"), "{text}");
+        assert!(
+            text.contains("4.py:1:1: duplicate Alembic revision id \"b\": also in 2.py"),
+            "{text}"
+        );
         assert!(text.contains("down_revision \"gone\""), "{text}");
         assert!(text.contains("cycle (not replayed): 6.py, 7.py"), "{text}");
-        assert!(text.contains("3 Alembic heads: b (2.py), c (3.py), d (5.py)"), "{text}");
+        assert!(
+            text.contains("3 Alembic heads: b (2.py), c (3.py), d (5.py)"),
+            "{text}"
+        );
         assert_eq!(graph.heads, ["b", "c", "d"]);
         assert_eq!(order, [0, 1, 2, 4]);
         assert_eq!(errors.len(), 4);

@@ -77,7 +77,9 @@ impl Call {
 
     /// The argument bound to `parameter`: the `index`th positional one, or the keyword.
     pub fn argument(&self, index: usize, parameter: &str) -> Option<&Expr> {
-        self.positional.get(index).or_else(|| self.keyword(parameter))
+        self.positional
+            .get(index)
+            .or_else(|| self.keyword(parameter))
     }
 
     pub fn keyword(&self, name: &str) -> Option<&Expr> {
@@ -92,7 +94,10 @@ impl Call {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Statement {
     /// `target = value` or `target: T = value` with one plain name as the target.
-    Assign { target: String, value: Expr },
+    Assign {
+        target: String,
+        value: Expr,
+    },
     /// `def name(...):`.
     Def(String),
     /// `with context as alias:`, with nothing after the colon.
@@ -213,9 +218,7 @@ fn ends_with_colon(tokens: &[Token]) -> bool {
     }
     last_colon
         || matches!(&tokens[0].kind, TokenKind::Name(w) if matches!(w.as_str(), "if" | "for" | "while" | "with" | "try" | "else" | "elif" | "except" | "finally" | "class" | "def"))
-            && tokens
-                .iter()
-                .any(|t| matches!(t.kind, TokenKind::Op(":")))
+            && tokens.iter().any(|t| matches!(t.kind, TokenKind::Op(":")))
 }
 
 struct Cursor<'a> {
@@ -485,15 +488,20 @@ mod tests {
         };
         let call = expr.call().unwrap();
         assert_eq!(call.function, ["op", "create_index"]);
-        assert_eq!(call.positional[0].call().unwrap().positional[0].text(), Some("ix_t_a"));
-        assert!(matches!(&call.positional[2].kind, ExprKind::List(items) if items[0].text() == Some("a")));
+        assert_eq!(
+            call.positional[0].call().unwrap().positional[0].text(),
+            Some("ix_t_a")
+        );
+        assert!(
+            matches!(&call.positional[2].kind, ExprKind::List(items) if items[0].text() == Some("a"))
+        );
         assert!(call.keyword("unique").unwrap().is_name("False"));
         assert_eq!((expr.at.line, expr.at.column), (4, 5));
-        assert!(
-            matches!(&read[4], Statement::With { alias: Some(a), .. } if a == "batch_op")
-        );
+        assert!(matches!(&read[4], Statement::With { alias: Some(a), .. } if a == "batch_op"));
         assert_eq!(read[5], Statement::Nothing);
         assert_eq!(read[6], Statement::OtherBlock("for".to_string()));
-        assert!(matches!(&read[8], Statement::Assign { value, .. } if matches!(value.kind, ExprKind::Other(_))));
+        assert!(
+            matches!(&read[8], Statement::Assign { value, .. } if matches!(value.kind, ExprKind::Other(_)))
+        );
     }
 }

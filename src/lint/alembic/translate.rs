@@ -80,7 +80,10 @@ pub fn translate(migration: &Migration) -> Translated {
             Statement::With {
                 context,
                 alias: Some(alias),
-            } if context.call().is_some_and(|c| c.function == ["op", "batch_alter_table"]) => {
+            } if context
+                .call()
+                .is_some_and(|c| c.function == ["op", "batch_alter_table"]) =>
+            {
                 writer.batch(context, alias, &body[i + 1..end]);
             }
             Statement::Nothing => {}
@@ -380,7 +383,9 @@ fn operation(call: &Call, at: Position, batch: Option<&Batch>, out: &mut Out) ->
             let column = arg(1, "column")
                 .and_then(Expr::call)
                 .filter(|c| c.name() == "Column")
-                .ok_or_else(|| Refusal(at, "the column is not an sa.Column(...) call".to_string()))?;
+                .ok_or_else(|| {
+                    Refusal(at, "the column is not an sa.Column(...) call".to_string())
+                })?;
             let schema = schema_of("schema")?;
             let column = ColumnDef::read(column, arg(1, "column").map_or(at, |e| e.at))?;
             let target = qualified(schema.as_deref(), &table);
@@ -394,10 +399,19 @@ fn operation(call: &Call, at: Position, batch: Option<&Batch>, out: &mut Out) ->
             ));
             // Alembic adds the column's constraints (not its primary key) and indexes after it
             if column.unique && !column.index {
-                out.push((format!("ALTER TABLE {target} ADD UNIQUE ({});", quote_ident(&column.name)), column.at));
+                out.push((
+                    format!(
+                        "ALTER TABLE {target} ADD UNIQUE ({});",
+                        quote_ident(&column.name)
+                    ),
+                    column.at,
+                ));
             }
             for fk in &column.foreign_keys {
-                out.push((format!("ALTER TABLE {target} ADD {};", fk.sql(&column.name)), fk.at));
+                out.push((
+                    format!("ALTER TABLE {target} ADD {};", fk.sql(&column.name)),
+                    fk.at,
+                ));
             }
             if column.index {
                 out.push((column.index_sql(schema.as_deref(), &table), column.at));
@@ -497,8 +511,12 @@ fn operation(call: &Call, at: Position, batch: Option<&Batch>, out: &mut Out) ->
             Ok(())
         }
         // data, comments and grants name no constraint or index
-        "bulk_insert" | "inline_literal" | "create_table_comment" | "drop_table_comment"
-        | "get_bind" | "get_context" => Ok(()),
+        "bulk_insert"
+        | "inline_literal"
+        | "create_table_comment"
+        | "drop_table_comment"
+        | "get_bind"
+        | "get_context" => Ok(()),
         other => Err(Refusal(
             at,
             format!("the operation {other} is not replayed"),
@@ -607,10 +625,7 @@ fn sql_text(value: Option<&Expr>, at: Position, parameter: &str) -> Step<String>
     }
     Err(Refusal(
         value.at,
-        format!(
-            "{parameter} is {}, not literal SQL",
-            value.describe()
-        ),
+        format!("{parameter} is {}, not literal SQL", value.describe()),
     ))
 }
 
@@ -765,17 +780,25 @@ impl ColumnDef {
             autoincrement_off: call
                 .keyword("autoincrement")
                 .is_some_and(|v| v.is_name("False")),
-            server_default: call.keyword("server_default").is_some_and(|v| !v.is_name("None")),
+            server_default: call
+                .keyword("server_default")
+                .is_some_and(|v| !v.is_name("None")),
             foreign_keys: Vec::new(),
         };
         for argument in &call.positional[1..] {
             match &argument.kind {
                 ExprKind::Call(inner) if inner.name() == "ForeignKey" => {
-                    let target = text(inner.positional.first(), argument.at, "the ForeignKey target")?;
+                    let target = text(
+                        inner.positional.first(),
+                        argument.at,
+                        "the ForeignKey target",
+                    )?;
                     let name = name_arg(inner.keyword("name"), argument.at)?;
-                    column
-                        .foreign_keys
-                        .push(ForeignKey::from_targets(&[target], name, argument.at)?);
+                    column.foreign_keys.push(ForeignKey::from_targets(
+                        &[target],
+                        name,
+                        argument.at,
+                    )?);
                 }
                 ExprKind::Call(inner) if inner.name() == "Identity" => column.identity = true,
                 ExprKind::Call(inner)
@@ -860,14 +883,22 @@ fn create_table(call: &Call, at: Position, out: &mut Out) -> Step<()> {
                     .map(|c| text(Some(c), argument.at, "a unique column"))
                     .collect::<Step<Vec<_>>>()?;
                 constraints.push((
-                    format!("{}UNIQUE ({})", constraint_prefix(name()?.as_deref()), column_list(&cols)),
+                    format!(
+                        "{}UNIQUE ({})",
+                        constraint_prefix(name()?.as_deref()),
+                        column_list(&cols)
+                    ),
                     argument.at,
                 ));
             }
             "CheckConstraint" => {
                 let sql = sql_text(inner.argument(0, "sqltext"), argument.at, "sqltext")?;
                 constraints.push((
-                    format!("{}CHECK ({})", constraint_prefix(name()?.as_deref()), one_line(&sql)),
+                    format!(
+                        "{}CHECK ({})",
+                        constraint_prefix(name()?.as_deref()),
+                        one_line(&sql)
+                    ),
                     argument.at,
                 ));
             }
@@ -937,7 +968,11 @@ fn create_table(call: &Call, at: Position, out: &mut Out) -> Step<()> {
         .collect();
     if let Some((name, cols, at)) = &primary_key {
         items.push((
-            format!("{}PRIMARY KEY ({})", constraint_prefix(name.as_deref()), column_list(cols)),
+            format!(
+                "{}PRIMARY KEY ({})",
+                constraint_prefix(name.as_deref()),
+                column_list(cols)
+            ),
             *at,
         ));
     }
@@ -1008,11 +1043,28 @@ mod tests {
         );
         let messages: Vec<String> = t.skipped.iter().map(ToString::to_string).collect();
         assert_eq!(messages.len(), 3, "{messages:?}");
-        assert!(messages[0].starts_with("v/a.py:5: skipped, a `for` block"), "{messages:?}");
-        assert!(messages[1].contains("v/a.py:7: skipped, op.create_index(): the name is an expression, computed"), "{messages:?}");
+        assert!(
+            messages[0].starts_with("v/a.py:5: skipped, a `for` block"),
+            "{messages:?}"
+        );
+        assert!(
+            messages[1].contains(
+                "v/a.py:7: skipped, op.create_index(): the name is an expression, computed"
+            ),
+            "{messages:?}"
+        );
         assert!(messages[2].contains("helper()"), "{messages:?}");
         assert_eq!(t.sql.text, "CREATE INDEX ix_x ON t (a)\n;\n");
-        assert_eq!(t.origins[0], Origin { at: Position { line: 9, column: 16 }, verbatim: true });
+        assert_eq!(
+            t.origins[0],
+            Origin {
+                at: Position {
+                    line: 9,
+                    column: 16
+                },
+                verbatim: true
+            }
+        );
     }
 
     #[test]
