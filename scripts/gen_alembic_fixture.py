@@ -176,7 +176,41 @@ CONVENTION_PROJECT = {
     },
 }
 
-PROJECTS = {"plain": PLAIN, "convention": CONVENTION_PROJECT}
+# target_metadata with a naming convention and hand-written migrations: Alembic names unnamed
+# constraints by the convention and applies %(constraint_name)s templates to plain names
+# (dbtool --alembic-metadata-convention).
+HANDWRITTEN = {
+    "metadata": CONVENTION_PROJECT["metadata"],
+    "files": {
+        "h1_items.py": migration("h1", None, "unnamed and plain names under a convention", """
+            op.create_table('items',
+                sa.Column('id', sa.Integer(), primary_key=True),
+                sa.Column('sku', sa.String(), nullable=False, unique=True),
+                sa.Column('parent_id', sa.Integer(), sa.ForeignKey('items.id'), index=True),
+                sa.Column('price', sa.Integer(), nullable=False),
+                sa.CheckConstraint('price >= 0', name='price_nonnegative'),
+                sa.UniqueConstraint('parent_id', 'price', name='items_parent_price_key')
+            )
+            op.create_index(None, 'items', ['price'])
+            op.create_index('items_by_sku', 'items', ['sku'])
+        """),
+        "h2_more.py": migration("h2", "h1", "operations under a convention", """
+            op.add_column('items', sa.Column('code', sa.String(), unique=True))
+            op.add_column('items', sa.Column('owner_id', sa.Integer(), sa.ForeignKey('items.id', name='owner_fk')))
+            op.create_unique_constraint(None, 'items', ['price', 'code'])
+            op.create_check_constraint('positive', 'items', 'price > 0')
+            op.create_foreign_key(None, 'items', 'items', ['code'], ['sku'])
+            # a plain name is converted on the way out too: this drops ck_items_price_nonnegative
+            op.drop_constraint('price_nonnegative', 'items', type_='check')
+            op.drop_constraint('items_parent_price_key', 'items')
+            with op.batch_alter_table('items') as batch_op:
+                batch_op.create_unique_constraint(None, ['owner_id'])
+                batch_op.create_index(None, ['owner_id', 'code'], unique=True)
+        """),
+    },
+}
+
+PROJECTS = {"plain": PLAIN, "convention": CONVENTION_PROJECT, "handwritten": HANDWRITTEN}
 
 
 def render(name, project):

@@ -162,6 +162,12 @@ pub struct LintArgs {
     #[arg(long)]
     pub include_partitions: bool,
 
+    /// Alembic migrations: env.py's target_metadata has the naming convention being checked, so
+    /// Alembic names unnamed constraints by it and applies %(constraint_name)s templates to
+    /// plain names (default: a MetaData without a convention, names used as written)
+    #[arg(long)]
+    pub alembic_metadata_convention: bool,
+
     /// Print a SQL script that renames every violation, instead of the report: one short
     /// transaction per table, safe to run again after a partial run
     #[arg(long)]

@@ -39,6 +39,9 @@ pub struct LintConfig {
     pub paths: Vec<PathBuf>,
     /// Replay the files over the live schema (`--url` given with paths).
     pub files_over_live: bool,
+    /// Alembic's `target_metadata` has `options.convention` (`--alembic-metadata-convention`);
+    /// otherwise it has none and SQLAlchemy's built-in `ix` template applies.
+    pub alembic_metadata_convention: bool,
 }
 
 /// The result of a lint run.
@@ -81,7 +84,12 @@ pub async fn lint(config: &LintConfig, progress: &Progress) -> Result<LintReport
     }
     let inputs =
         sqlfile::read_inputs(&config.paths).map_err(|e| crate::exit::invalid(format!("{e:#}")))?;
-    let (files, migrations) = replay_order(inputs, progress)?;
+    let context_convention = if config.alembic_metadata_convention {
+        config.options.convention.clone()
+    } else {
+        naming::NamingConvention::sqlalchemy_builtin()
+    };
+    let (files, migrations) = replay_order(inputs, &context_convention, progress)?;
     let base = if config.files_over_live {
         Some(read_live(config, progress).await?)
     } else {
@@ -127,6 +135,7 @@ pub async fn lint(config: &LintConfig, progress: &Progress) -> Result<LintReport
 /// order where the first of them was given, each as the SQL Alembic would render for it.
 fn replay_order(
     inputs: Vec<sqlfile::SourceFile>,
+    context_convention: &naming::NamingConvention,
     progress: &Progress,
 ) -> Result<(Vec<sqlfile::SourceFile>, Option<alembic::Migrations>)> {
     let is_python = |f: &sqlfile::SourceFile| f.name.ends_with(".py");
@@ -134,7 +143,7 @@ fn replay_order(
         return Ok((inputs, None));
     };
     let (python, mut files): (Vec<_>, Vec<_>) = inputs.into_iter().partition(is_python);
-    let migrations = alembic::read(&python);
+    let migrations = alembic::read(&python, context_convention);
     for name in &migrations.not_migrations {
         progress.info(&format!(
             "{name}: not an Alembic migration (no revision = ...), not read"

@@ -57,12 +57,20 @@ fn violations(json: &Value) -> BTreeSet<Key> {
 #[test]
 fn migration_files_lint_like_the_sql_alembic_renders_for_them() {
     let dir = tempfile::tempdir().unwrap();
-    for (project, at_least) in [("plain", 10), ("convention", 5)] {
+    // the flag says env.py's target_metadata has the convention, as in the projects that have one
+    let with_metadata_convention = "--alembic-metadata-convention";
+    for (project, at_least, flags) in [
+        ("plain", 10, &[][..]),
+        ("convention", 5, &[][..]),
+        ("convention", 5, &[with_metadata_convention][..]),
+        ("handwritten", 2, &[with_metadata_convention][..]),
+    ] {
         let versions = format!("{FIXTURES}/{project}/versions");
         let sql = format!("{FIXTURES}/{project}/upgrade.sql");
-        let (from_python, python) = lint(dir.path(), &[&versions]);
+        let (from_python, python) = lint(dir.path(), &[flags, &[versions.as_str()]].concat());
         let (_, rendered) = lint(dir.path(), &[&sql]);
         assert_eq!(rendered["errors"], serde_json::json!([]), "{project}");
+        assert_eq!(python["errors"], serde_json::json!([]), "{project}");
         let expected = violations(&rendered);
         assert!(expected.len() >= at_least, "{project}: {expected:?}");
         assert_eq!(
@@ -89,6 +97,32 @@ fn migration_files_lint_like_the_sql_alembic_renders_for_them() {
             assert!(column >= 1 && column <= line.len(), "{v}: {line}");
         }
     }
+}
+
+#[test]
+fn without_the_flag_a_metadata_convention_is_not_assumed() {
+    // Alembic named the handwritten project's unnamed constraints by env.py's convention and
+    // converted its plain check names; read without --alembic-metadata-convention, unnamed
+    // objects get PostgreSQL's names and plain names stay as written
+    let dir = tempfile::tempdir().unwrap();
+    let versions = format!("{FIXTURES}/handwritten/versions");
+    let (result, json) = lint(dir.path(), &[&versions]);
+    assert_eq!(result.code, 1);
+    assert_eq!(json["errors"], serde_json::json!([]));
+    let names: BTreeSet<&str> = json["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["name"].as_str().unwrap())
+        .collect();
+    for name in ["items_sku_key", "items_pkey", "positive"] {
+        assert!(names.contains(name), "{name}: {names:?}");
+    }
+    let (_, rendered) = lint(
+        dir.path(),
+        &[&format!("{FIXTURES}/handwritten/upgrade.sql")],
+    );
+    assert_ne!(violations(&json), violations(&rendered));
 }
 
 #[test]

@@ -10,10 +10,10 @@
 //!   [`crate::lint::sqlfile`] then replays like any SQL file; [`relocate`] points what the
 //!   replay found back at the Python (file, line, column).
 //!
-//! Not modelled: `downgrade()`, `depends_on`, branch labels, a migration context whose
-//! `target_metadata` has a naming convention (see [`translate`]), Alembic's order between
-//! parallel branches (see [`graph`]), and anything only running Python could tell (skipped
-//! with a warning).
+//! Not modelled: `downgrade()`, `depends_on`, branch labels, which convention `env.py`'s
+//! `target_metadata` has (the caller says: none, or the one being checked), Alembic's order
+//! between parallel branches (see [`graph`]), and anything only running Python could tell
+//! (skipped with a warning).
 
 pub(crate) mod graph;
 pub(crate) mod migration;
@@ -23,6 +23,7 @@ pub(crate) mod translate;
 use std::collections::HashMap;
 
 use crate::lint::model::Schema;
+use crate::lint::naming::NamingConvention;
 use crate::lint::sqlfile::{FileError, SourceFile};
 
 pub use graph::Graph;
@@ -41,8 +42,10 @@ pub struct Migrations {
     pub not_migrations: Vec<String>,
 }
 
-/// Reads `.py` inputs as Alembic migrations.
-pub fn read(files: &[SourceFile]) -> Migrations {
+/// Reads `.py` inputs as Alembic migrations; `convention` is the naming convention of the
+/// migration context's MetaData (`env.py`'s `target_metadata`), which names what the
+/// migrations leave unnamed.
+pub fn read(files: &[SourceFile], convention: &NamingConvention) -> Migrations {
     let mut migrations = Vec::new();
     let mut errors = Vec::new();
     let mut not_migrations = Vec::new();
@@ -57,7 +60,7 @@ pub fn read(files: &[SourceFile]) -> Migrations {
     errors.extend(graph_errors);
     let translated: Vec<Translated> = order
         .iter()
-        .map(|&i| translate::translate(&migrations[i]))
+        .map(|&i| translate::translate(&migrations[i], convention))
         .collect();
     let skipped = translated
         .iter()

@@ -4,13 +4,14 @@
 //! constraints get the names PostgreSQL will give them there, and violations point back at
 //! the Python through [`Origin`].
 //!
-//! Names: a string is used as is and `op.f("...")` too (after SQLAlchemy's truncation of a
-//! converted name to 63 characters), which is what Alembic does when the migration context's
-//! `MetaData` has no naming convention (an `env.py` whose `target_metadata` has none, or
-//! `None`). An index named by `Column(index=True)` (or `op.create_index(None, ...)`) gets
-//! SQLAlchemy's default `ix_%(column_0_label)s`. Not modelled: the convention of a
-//! `target_metadata` that has one, which Alembic applies to unnamed constraints and to names
-//! when the convention uses `%(constraint_name)s`.
+//! Names follow SQLAlchemy's rules for the migration context's `MetaData` (the convention
+//! passed in, [`NamingConvention::name_for`]): `op.f("...")` is used as is (after SQLAlchemy's
+//! truncation of a converted name), a string as is unless the kind's template uses
+//! `%(constraint_name)s`, an unnamed object gets the convention's name, or PostgreSQL's when the
+//! kind has no template. A MetaData without a convention has SQLAlchemy's built-in
+//! `ix_%(column_0_label)s` only. `op.drop_constraint(name, type_=...)` converts its name like a
+//! new constraint of that type, as Alembic does. Checked against Alembic's offline SQL by
+//! `scripts/gen_alembic_fixture.py`.
 //!
 //! Anything whose effect cannot be known without running Python — a computed name, a loop, a
 //! condition, a helper function, `*args` — is skipped with a [`Skipped`] warning.
@@ -20,8 +21,9 @@ use std::fmt;
 use super::migration::{BodyLine, Migration};
 use super::python::{Call, Expr, ExprKind, Statement};
 use crate::lint::convention_source::Position;
-use crate::lint::naming::quote_ident;
-use crate::lint::naming::truncate::{POSTGRES_MAX_IDENTIFIER_LENGTH, sqlalchemy_truncate};
+use crate::lint::naming::{
+    Column, Declared, Kind, NamingConvention, ObjectRef, Table, quote_ident,
+};
 use crate::lint::sqlfile::SourceFile;
 
 /// The Python a line of the generated SQL comes from.
@@ -60,8 +62,9 @@ pub struct Translated {
     pub skipped: Vec<Skipped>,
 }
 
-pub fn translate(migration: &Migration) -> Translated {
+pub fn translate(migration: &Migration, convention: &NamingConvention) -> Translated {
     let mut writer = Writer {
+        convention,
         file: &migration.file,
         sql: String::new(),
         origins: Vec::new(),
@@ -141,6 +144,8 @@ struct Batch<'a> {
 }
 
 struct Writer<'a> {
+    /// The naming convention of the migration context's MetaData.
+    convention: &'a NamingConvention,
     file: &'a str,
     sql: String,
     origins: Vec<Origin>,
@@ -190,7 +195,7 @@ impl Writer<'_> {
                 "*args or **kwargs: the arguments are not known".to_string(),
             ))
         } else {
-            operation(call, expr.at, batch, &mut out)
+            operation(self.convention, call, expr.at, batch, &mut out)
         };
         match result {
             Ok(()) => {
@@ -269,7 +274,14 @@ const VERBATIM: &str = "\u{0}";
 
 type Out = Vec<(String, Position)>;
 
-fn operation(call: &Call, at: Position, batch: Option<&Batch>, out: &mut Out) -> Step<()> {
+fn operation(
+    convention: &NamingConvention,
+    call: &Call,
+    at: Position,
+    batch: Option<&Batch>,
+    out: &mut Out,
+) -> Step<()> {
+    let naming = |given: &Given, object: Object<'_>| name_for(convention, given, object, at);
     // in a batch block the table (and its schema) is the block's, and the table parameter is
     // not written; `shift` maps a parameter index of the op.* form to the batch form
     let (table, schema, shift) = match batch {
@@ -296,17 +308,19 @@ fn operation(call: &Call, at: Position, batch: Option<&Batch>, out: &mut Out) ->
         }
     };
     match call.name() {
-        "create_table" if batch.is_none() => create_table(call, at, out),
+        "create_table" if batch.is_none() => create_table(convention, call, at, out),
         "create_index" => {
-            let name = name_arg(call.argument(0, "index_name"), at)?;
+            let name = name_arg(call.argument(0, "index_name"))?;
             let table = table_arg(1, "table_name")?;
             let columns = arg(2, "columns").ok_or_else(|| missing(at, "columns"))?;
             let schema = schema_of("schema")?;
             let unique = flag(call.keyword("unique"))?;
-            let name = match name {
-                Some(name) => name,
-                None => default_index_name(schema.as_deref(), &table, columns)?,
-            };
+            let named_columns = plain_columns(columns);
+            let name = naming(
+                &name,
+                Object::new(Kind::Ix, schema.as_deref(), &table, &named_columns).unique(unique),
+            )?
+            .ok_or_else(|| missing(at, "index name"))?;
             let elements = index_elements(columns)?;
             out.push((
                 format!(
@@ -321,15 +335,19 @@ fn operation(call: &Call, at: Position, batch: Option<&Batch>, out: &mut Out) ->
             Ok(())
         }
         "create_unique_constraint" | "create_primary_key" => {
-            let name = name_arg(call.argument(0, "constraint_name"), at)?;
+            let name = name_arg(call.argument(0, "constraint_name"))?;
             let table = table_arg(1, "table_name")?;
             let columns = names(arg(2, "columns"), at, "columns")?;
             let schema = schema_of("schema")?;
-            let what = if call.name() == "create_primary_key" {
-                "PRIMARY KEY"
+            let (what, kind) = if call.name() == "create_primary_key" {
+                ("PRIMARY KEY", Kind::Pk)
             } else {
-                "UNIQUE"
+                ("UNIQUE", Kind::Uq)
             };
+            let name = naming(
+                &name,
+                Object::new(kind, schema.as_deref(), &table, &columns),
+            )?;
             out.push((
                 format!(
                     "ALTER TABLE {} ADD {}{what} ({});",
@@ -342,10 +360,11 @@ fn operation(call: &Call, at: Position, batch: Option<&Batch>, out: &mut Out) ->
             Ok(())
         }
         "create_check_constraint" => {
-            let name = name_arg(call.argument(0, "constraint_name"), at)?;
+            let name = name_arg(call.argument(0, "constraint_name"))?;
             let table = table_arg(1, "table_name")?;
             let condition = sql_text(arg(2, "condition"), at, "condition")?;
             let schema = schema_of("schema")?;
+            let name = naming(&name, Object::new(Kind::Ck, schema.as_deref(), &table, &[]))?;
             out.push((
                 format!(
                     "ALTER TABLE {} ADD {}CHECK ({});",
@@ -358,13 +377,18 @@ fn operation(call: &Call, at: Position, batch: Option<&Batch>, out: &mut Out) ->
             Ok(())
         }
         "create_foreign_key" => {
-            let name = name_arg(call.argument(0, "constraint_name"), at)?;
+            let name = name_arg(call.argument(0, "constraint_name"))?;
             let source = table_arg(1, "source_table")?;
             let referent = text(arg(2, "referent_table"), at, "referent_table")?;
             let local = names(arg(3, "local_cols"), at, "local_cols")?;
             let remote = names(arg(4, "remote_cols"), at, "remote_cols")?;
             let source_schema = schema_of("source_schema")?;
             let referent_schema = optional_text(call.keyword("referent_schema"))?;
+            let name = naming(
+                &name,
+                Object::new(Kind::Fk, source_schema.as_deref(), &source, &local)
+                    .referring_to(&referent, &remote),
+            )?;
             out.push((
                 format!(
                     "ALTER TABLE {} ADD {}FOREIGN KEY({}) REFERENCES {} ({});",
@@ -398,30 +422,57 @@ fn operation(call: &Call, at: Position, batch: Option<&Batch>, out: &mut Out) ->
                 column.at,
             ));
             // Alembic adds the column's constraints (not its primary key) and indexes after it
+            let this = [column.name.clone()];
             if column.unique && !column.index {
+                let name = naming(
+                    &Given::Unnamed,
+                    Object::new(Kind::Uq, schema.as_deref(), &table, &this),
+                )?;
                 out.push((
                     format!(
-                        "ALTER TABLE {target} ADD UNIQUE ({});",
+                        "ALTER TABLE {target} ADD {}UNIQUE ({});",
+                        constraint_prefix(name.as_deref()),
                         quote_ident(&column.name)
                     ),
                     column.at,
                 ));
             }
             for fk in &column.foreign_keys {
+                let name = naming(&fk.name, fk.object(schema.as_deref(), &table, &this))?;
                 out.push((
-                    format!("ALTER TABLE {target} ADD {};", fk.sql(&column.name)),
+                    format!("ALTER TABLE {target} ADD {};", fk.sql(&this, name)),
                     fk.at,
                 ));
             }
             if column.index {
-                out.push((column.index_sql(schema.as_deref(), &table), column.at));
+                out.push((
+                    column.index_sql(convention, schema.as_deref(), &table)?,
+                    column.at,
+                ));
             }
             Ok(())
         }
         "drop_constraint" => {
-            let name = text_name(call.argument(0, "constraint_name"), at)?;
+            let given = name_arg(call.argument(0, "constraint_name"))?;
             let table = table_arg(1, "table_name")?;
             let schema = schema_of("schema")?;
+            // Alembic builds a constraint of type_ to drop, so the convention applies to its
+            // name as to a new one; without type_ it is a bare Constraint, named as written
+            let kind = match call.argument(2 - shift, "type_").and_then(Expr::text) {
+                Some("check") => Some(Kind::Ck),
+                Some("unique") => Some(Kind::Uq),
+                Some("foreignkey") => Some(Kind::Fk),
+                Some("primary") => Some(Kind::Pk),
+                _ => None,
+            };
+            let name = match (kind, &given) {
+                (_, Given::Unnamed) => return Err(missing(at, "constraint_name")),
+                (None, Given::Named(name) | Given::Converted(name)) => name.clone(),
+                (Some(kind), given) => {
+                    naming(given, Object::new(kind, schema.as_deref(), &table, &[]))?
+                        .ok_or_else(|| missing(at, "constraint_name"))?
+                }
+            };
             out.push((
                 format!(
                     "ALTER TABLE {} DROP CONSTRAINT {};",
@@ -563,27 +614,33 @@ fn flag(value: Option<&Expr>) -> Step<bool> {
     }
 }
 
-/// A name argument: a string, `op.f("...")` (truncated as SQLAlchemy truncates a converted
-/// name), or `None`.
-fn name_arg(value: Option<&Expr>, at: Position) -> Step<Option<String>> {
+/// A name as the migration writes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Given {
+    Unnamed,
+    /// A plain string: SQLAlchemy applies a `%(constraint_name)s` template to it.
+    Named(String),
+    /// `op.f("...")`: already converted, used as is.
+    Converted(String),
+}
+
+/// A name argument: a string, `op.f("...")`, or `None`.
+fn name_arg(value: Option<&Expr>) -> Step<Given> {
     let Some(value) = value else {
-        return Ok(None);
+        return Ok(Given::Unnamed);
     };
     if value.is_name("None") {
-        return Ok(None);
+        return Ok(Given::Unnamed);
     }
     if let Some(text) = value.text() {
-        return Ok(Some(text.to_string()));
+        return Ok(Given::Named(text.to_string()));
     }
     if let Some(call) = value.call()
         && matches!(call.function.as_slice(), [op, f] if (op == "op" || op.ends_with("batch_op")) && f == "f")
         && let Some(text) = call.positional.first().and_then(Expr::text)
     {
-        return Ok(Some(
-            sqlalchemy_truncate(text, POSTGRES_MAX_IDENTIFIER_LENGTH).into_owned(),
-        ));
+        return Ok(Given::Converted(text.to_string()));
     }
-    let _ = at;
     Err(Refusal(
         value.at,
         format!(
@@ -593,8 +650,91 @@ fn name_arg(value: Option<&Expr>, at: Position) -> Step<Option<String>> {
     ))
 }
 
+/// The name of a dropped object, as written.
 fn text_name(value: Option<&Expr>, at: Position) -> Step<String> {
-    name_arg(value, at)?.ok_or_else(|| missing(at, "name"))
+    match name_arg(value)? {
+        Given::Named(name) | Given::Converted(name) => Ok(name),
+        Given::Unnamed => Err(missing(at, "name")),
+    }
+}
+
+/// What SQLAlchemy's `ConventionDict` reads from an object.
+struct Object<'a> {
+    kind: Kind,
+    schema: Option<&'a str>,
+    table: &'a str,
+    columns: &'a [String],
+    referred: Option<(&'a str, &'a [String])>,
+    unique: bool,
+}
+
+impl<'a> Object<'a> {
+    fn new(kind: Kind, schema: Option<&'a str>, table: &'a str, columns: &'a [String]) -> Self {
+        Object {
+            kind,
+            schema,
+            table,
+            columns,
+            referred: None,
+            unique: false,
+        }
+    }
+
+    fn referring_to(mut self, table: &'a str, columns: &'a [String]) -> Self {
+        self.referred = Some((table, columns));
+        self
+    }
+
+    fn unique(mut self, unique: bool) -> Self {
+        self.unique = unique;
+        self
+    }
+}
+
+/// The name SQLAlchemy renders for an object with the context's convention (`None`:
+/// PostgreSQL chooses it); what SQLAlchemy refuses (a `%(constraint_name)s` template for an
+/// unnamed object, a name too long) is refused.
+fn name_for(
+    convention: &NamingConvention,
+    given: &Given,
+    object: Object<'_>,
+    at: Position,
+) -> Step<Option<String>> {
+    let columns: Vec<Column> = object.columns.iter().map(|c| Column::new(c)).collect();
+    let table = match object.schema {
+        Some(schema) => Table::in_schema(schema, object.table),
+        None => Table::new(object.table),
+    };
+    let referred_columns: Vec<&str> = object
+        .referred
+        .map(|(_, columns)| columns.iter().map(String::as_str).collect())
+        .unwrap_or_default();
+    let mut reference = ObjectRef::new(object.kind, table)
+        .with_columns(&columns)
+        .unique(object.unique);
+    if let Some((referred, _)) = object.referred {
+        reference = reference.referring_to(referred, &referred_columns);
+    }
+    let declared = match given {
+        Given::Unnamed => Declared::Unnamed,
+        Given::Named(name) => Declared::Named(name),
+        Given::Converted(name) => Declared::Conv(name),
+    };
+    convention
+        .name_for(&reference, declared)
+        .map(|name| name.map(|n| n.rendered))
+        .map_err(|e| Refusal(at, format!("SQLAlchemy would refuse this name: {e}")))
+}
+
+/// The plain column names among an index's elements, in order (expressions left out).
+fn plain_columns(columns: &Expr) -> Vec<String> {
+    match &columns.kind {
+        ExprKind::List(items) => items
+            .iter()
+            .filter_map(|item| item.text().map(str::to_string))
+            .collect(),
+        _ => Vec::new(),
+    }
 }
 
 fn names(value: Option<&Expr>, at: Position, parameter: &str) -> Step<Vec<String>> {
@@ -672,33 +812,9 @@ fn index_elements(columns: &Expr) -> Step<String> {
     Ok(elements.join(", "))
 }
 
-/// SQLAlchemy's default `ix_%(column_0_label)s`: the first column's label is
-/// `<schema>_<table>_<column>`.
-fn default_index_name(schema: Option<&str>, table: &str, columns: &Expr) -> Step<String> {
-    let first = match &columns.kind {
-        ExprKind::List(items) => items.first().and_then(Expr::text),
-        _ => None,
-    }
-    .ok_or_else(|| {
-        Refusal(
-            columns.at,
-            "an index without a name whose first element is not a column name".to_string(),
-        )
-    })?;
-    Ok(index_label(schema, table, first))
-}
-
-fn index_label(schema: Option<&str>, table: &str, column: &str) -> String {
-    let label = match schema {
-        Some(schema) => format!("ix_{schema}_{table}_{column}"),
-        None => format!("ix_{table}_{column}"),
-    };
-    sqlalchemy_truncate(&label, POSTGRES_MAX_IDENTIFIER_LENGTH).into_owned()
-}
-
 /// `sa.ForeignKey("table.column")` on a column, or the columns of `sa.ForeignKeyConstraint`.
 struct ForeignKey {
-    name: Option<String>,
+    name: Given,
     /// `[schema.]table`, as written.
     referred_table: Vec<String>,
     referred_columns: Vec<String>,
@@ -706,7 +822,7 @@ struct ForeignKey {
 }
 
 impl ForeignKey {
-    fn from_targets(targets: &[String], name: Option<String>, at: Position) -> Step<ForeignKey> {
+    fn from_targets(targets: &[String], name: Given, at: Position) -> Step<ForeignKey> {
         let mut table: Option<Vec<String>> = None;
         let mut columns = Vec::new();
         for target in targets {
@@ -731,23 +847,32 @@ impl ForeignKey {
         })
     }
 
-    fn sql(&self, local: &str) -> String {
-        self.sql_for(&[local.to_string()])
+    /// `[schema.]table` as SQL.
+    fn referred(&self) -> String {
+        self.referred_table
+            .iter()
+            .map(|p| quote_ident(p))
+            .collect::<Vec<_>>()
+            .join(".")
     }
 
-    fn sql_for(&self, local: &[String]) -> String {
-        let table = match self.referred_table.as_slice() {
-            [table] => quote_ident(table),
-            parts => parts
-                .iter()
-                .map(|p| quote_ident(p))
-                .collect::<Vec<_>>()
-                .join("."),
-        };
+    /// What the convention reads: `referred_table_name` is the table's name without its schema.
+    fn object<'a>(
+        &'a self,
+        schema: Option<&'a str>,
+        table: &'a str,
+        local: &'a [String],
+    ) -> Object<'a> {
+        let referred = self.referred_table.last().map_or("", String::as_str);
+        Object::new(Kind::Fk, schema, table, local).referring_to(referred, &self.referred_columns)
+    }
+
+    fn sql(&self, local: &[String], name: Option<String>) -> String {
         format!(
-            "{}FOREIGN KEY({}) REFERENCES {table} ({})",
-            constraint_prefix(self.name.as_deref()),
+            "{}FOREIGN KEY({}) REFERENCES {} ({})",
+            constraint_prefix(name.as_deref()),
             column_list(local),
+            self.referred(),
             column_list(&self.referred_columns)
         )
     }
@@ -793,7 +918,7 @@ impl ColumnDef {
                         argument.at,
                         "the ForeignKey target",
                     )?;
-                    let name = name_arg(inner.keyword("name"), argument.at)?;
+                    let name = name_arg(inner.keyword("name"))?;
                     column.foreign_keys.push(ForeignKey::from_targets(
                         &[target],
                         name,
@@ -839,24 +964,54 @@ impl ColumnDef {
         }
     }
 
-    fn index_sql(&self, schema: Option<&str>, table: &str) -> String {
-        format!(
+    /// The index `Column(index=True)` makes.
+    fn index_sql(
+        &self,
+        convention: &NamingConvention,
+        schema: Option<&str>,
+        table: &str,
+    ) -> Step<String> {
+        let this = [self.name.clone()];
+        let name = name_for(
+            convention,
+            &Given::Unnamed,
+            Object::new(Kind::Ix, schema, table, &this).unique(self.unique),
+            self.at,
+        )?
+        .ok_or_else(|| {
+            Refusal(
+                self.at,
+                "Column(index=True) with a MetaData convention without \"ix\"".to_string(),
+            )
+        })?;
+        Ok(format!(
             "CREATE {}INDEX {} ON {} ({});",
             if self.unique { "UNIQUE " } else { "" },
-            quote_ident(&index_label(schema, table, &self.name)),
+            quote_ident(&name),
             qualified(schema, table),
             quote_ident(&self.name)
-        )
+        ))
     }
 }
 
-fn create_table(call: &Call, at: Position, out: &mut Out) -> Step<()> {
+fn create_table(
+    convention: &NamingConvention,
+    call: &Call,
+    at: Position,
+    out: &mut Out,
+) -> Step<()> {
     let table = text(call.positional.first(), at, "table_name")?;
     let schema = optional_text(call.keyword("schema"))?;
+    let schema = schema.as_deref();
+    let naming = |given: &Given, object: Object<'_>, at: Position| {
+        Ok::<_, Refusal>(constraint_prefix(
+            name_for(convention, given, object, at)?.as_deref(),
+        ))
+    };
     let mut columns = Vec::new();
     // (SQL, origin) of each explicit constraint, in the order written
     let mut constraints: Vec<(String, Position)> = Vec::new();
-    let mut primary_key: Option<(Option<String>, Vec<String>, Position)> = None;
+    let mut primary_key: Option<(Given, Vec<String>, Position)> = None;
     let mut indexes = Vec::new();
     for argument in &call.positional[1..] {
         let inner = argument.call().ok_or_else(|| {
@@ -865,63 +1020,71 @@ fn create_table(call: &Call, at: Position, out: &mut Out) -> Step<()> {
                 format!("{} in create_table cannot be followed", argument.describe()),
             )
         })?;
-        let name = || name_arg(inner.keyword("name"), argument.at);
+        let given = || name_arg(inner.keyword("name"));
+        let strings = |what: &str| {
+            inner
+                .positional
+                .iter()
+                .map(|c| text(Some(c), argument.at, what))
+                .collect::<Step<Vec<_>>>()
+        };
         match inner.name() {
             "Column" => columns.push(ColumnDef::read(inner, argument.at)?),
             "PrimaryKeyConstraint" => {
-                let cols = inner
-                    .positional
-                    .iter()
-                    .map(|c| text(Some(c), argument.at, "a primary key column"))
-                    .collect::<Step<Vec<_>>>()?;
-                primary_key = Some((name()?, cols, argument.at));
+                primary_key = Some((given()?, strings("a primary key column")?, argument.at));
             }
             "UniqueConstraint" => {
-                let cols = inner
-                    .positional
-                    .iter()
-                    .map(|c| text(Some(c), argument.at, "a unique column"))
-                    .collect::<Step<Vec<_>>>()?;
+                let cols = strings("a unique column")?;
+                let prefix = naming(
+                    &given()?,
+                    Object::new(Kind::Uq, schema, &table, &cols),
+                    argument.at,
+                )?;
                 constraints.push((
-                    format!(
-                        "{}UNIQUE ({})",
-                        constraint_prefix(name()?.as_deref()),
-                        column_list(&cols)
-                    ),
+                    format!("{prefix}UNIQUE ({})", column_list(&cols)),
                     argument.at,
                 ));
             }
             "CheckConstraint" => {
                 let sql = sql_text(inner.argument(0, "sqltext"), argument.at, "sqltext")?;
-                constraints.push((
-                    format!(
-                        "{}CHECK ({})",
-                        constraint_prefix(name()?.as_deref()),
-                        one_line(&sql)
-                    ),
+                let prefix = naming(
+                    &given()?,
+                    Object::new(Kind::Ck, schema, &table, &[]),
                     argument.at,
-                ));
+                )?;
+                constraints.push((format!("{prefix}CHECK ({})", one_line(&sql)), argument.at));
             }
             "ForeignKeyConstraint" => {
                 let local = names(inner.argument(0, "columns"), argument.at, "columns")?;
                 let targets = names(inner.argument(1, "refcolumns"), argument.at, "refcolumns")?;
-                let fk = ForeignKey::from_targets(&targets, name()?, argument.at)?;
-                constraints.push((fk.sql_for(&local), argument.at));
+                let fk = ForeignKey::from_targets(&targets, given()?, argument.at)?;
+                let name = name_for(
+                    convention,
+                    &fk.name,
+                    fk.object(schema, &table, &local),
+                    argument.at,
+                )?;
+                constraints.push((fk.sql(&local, name), argument.at));
             }
             "Index" => {
-                let name = name_arg(inner.positional.first(), argument.at)?
-                    .ok_or_else(|| missing(argument.at, "index name"))?;
-                let cols = inner.positional[1..]
+                let cols = inner.positional[1.min(inner.positional.len())..]
                     .iter()
                     .map(|c| text(Some(c), argument.at, "an index column"))
                     .collect::<Step<Vec<_>>>()?;
                 let unique = flag(inner.keyword("unique"))?;
+                let name = name_for(
+                    convention,
+                    &name_arg(inner.positional.first())?,
+                    Object::new(Kind::Ix, schema, &table, &cols).unique(unique),
+                    argument.at,
+                )?
+                .ok_or_else(|| missing(argument.at, "index name"))?;
                 indexes.push((
                     format!(
                         "CREATE {}INDEX {} ON {} ({});",
                         if unique { "UNIQUE " } else { "" },
                         quote_ident(&name),
-                        qualified(schema.as_deref(), &table),
+                        qualified(schema, &table),
                         column_list(&cols)
                     ),
                     argument.at,
@@ -942,7 +1105,7 @@ fn create_table(call: &Call, at: Position, out: &mut Out) -> Step<()> {
             .map(|c| c.name.clone())
             .collect();
         let at = columns.iter().find(|c| c.primary_key).map(|c| c.at)?;
-        Some((None, cols, at))
+        Some((Given::Unnamed, cols, at))
     });
     // SQLAlchemy's autoincrement="auto": the only primary key column, an integer, no foreign
     // key, no server default, not switched off
@@ -966,31 +1129,37 @@ fn create_table(call: &Call, at: Position, out: &mut Out) -> Step<()> {
             )
         })
         .collect();
-    if let Some((name, cols, at)) = &primary_key {
-        items.push((
-            format!(
-                "{}PRIMARY KEY ({})",
-                constraint_prefix(name.as_deref()),
-                column_list(cols)
-            ),
-            *at,
-        ));
+    if let Some((given, cols, at)) = &primary_key {
+        let prefix = naming(given, Object::new(Kind::Pk, schema, &table, cols), *at)?;
+        items.push((format!("{prefix}PRIMARY KEY ({})", column_list(cols)), *at));
     }
     items.extend(constraints);
     // constraints a column makes itself come after the explicit ones (they are created when
     // the Table is, after the arguments): UNIQUE, then the foreign keys, column by column
     for column in &columns {
+        let this = [column.name.clone()];
         if column.unique && !column.index {
-            items.push((format!("UNIQUE ({})", quote_ident(&column.name)), column.at));
+            let prefix = naming(
+                &Given::Unnamed,
+                Object::new(Kind::Uq, schema, &table, &this),
+                column.at,
+            )?;
+            items.push((
+                format!("{prefix}UNIQUE ({})", quote_ident(&column.name)),
+                column.at,
+            ));
         }
         for fk in &column.foreign_keys {
-            items.push((fk.sql(&column.name), fk.at));
+            let name = name_for(
+                convention,
+                &fk.name,
+                fk.object(schema, &table, &this),
+                fk.at,
+            )?;
+            items.push((fk.sql(&this, name), fk.at));
         }
     }
-    out.push((
-        format!("CREATE TABLE {} (", qualified(schema.as_deref(), &table)),
-        at,
-    ));
+    out.push((format!("CREATE TABLE {} (", qualified(schema, &table)), at));
     let count = items.len();
     for (n, (text, origin)) in items.into_iter().enumerate() {
         let comma = if n + 1 < count { "," } else { "" };
@@ -998,7 +1167,7 @@ fn create_table(call: &Call, at: Position, out: &mut Out) -> Step<()> {
     }
     out.push((");".to_string(), at));
     for column in columns.iter().filter(|c| c.index) {
-        out.push((column.index_sql(schema.as_deref(), &table), column.at));
+        out.push((column.index_sql(convention, schema, &table)?, column.at));
     }
     out.extend(indexes);
     Ok(())
@@ -1017,7 +1186,7 @@ mod tests {
         }) else {
             panic!()
         };
-        translate(&m)
+        translate(&m, &NamingConvention::sqlalchemy_builtin())
     }
 
     #[test]
