@@ -137,6 +137,10 @@ PLAIN = {
                 batch_op.drop_index('orders_total_idx')
                 batch_op.alter_column('note', new_column_name='remark')
             op.rename_table('tags', 'labels')
+            op.drop_index('no_such_index', table_name='labels', if_exists=True)
+            op.create_index('labels_label_idx', 'labels', ['label'], if_not_exists=True)
+            op.create_index('labels_label_idx', 'labels', ['label'], if_not_exists=True)
+            op.drop_constraint('no_such_constraint', 'labels', if_exists=True)
             op.create_primary_key('pk_audit', 'users_audit', ['id']) if False else None
         """),
     },

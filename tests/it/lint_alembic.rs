@@ -178,7 +178,7 @@ fn unnamed_objects_say_which_op_f_name_to_write_and_skips_are_warned() {
     );
     assert!(
         result.stderr.contains(
-            "e5_batch_rename.py:25: skipped, an expression cannot be followed statically"
+            "e5_batch_rename.py:29: skipped, an expression cannot be followed statically"
         ),
         "{}",
         result.stderr

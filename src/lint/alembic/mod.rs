@@ -112,3 +112,88 @@ pub fn relocate(schema: &mut Schema, errors: &mut [FileError], translated: &[Tra
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PIECES: [&str; 32] = [
+        "op.create_table(",
+        "op.create_index(",
+        "op.add_column(",
+        "op.drop_constraint(",
+        "op.execute(",
+        "op.f(",
+        "sa.Column(",
+        "sa.ForeignKey(",
+        "sa.UniqueConstraint(",
+        "sa.text(",
+        "'t'",
+        "'a.b'",
+        "\"x\"",
+        "None",
+        "True",
+        "[",
+        "]",
+        "(",
+        ")",
+        ",",
+        "=",
+        "name",
+        "schema",
+        "unique",
+        "type_",
+        "'check'",
+        "\n    ",
+        "\n        ",
+        "with ",
+        " as b:",
+        "b.create_index(",
+        "1 + ",
+    ];
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 500,
+            failure_persistence: None,
+            rng_seed: proptest::test_runner::RngSeed::Fixed(0x19a1_e3b1_c000_0019),
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+
+        /// Whatever Python-like text an upgrade() holds, reading, translating and replaying it
+        /// never panics, and every generated SQL line has an origin inside the file.
+        #[test]
+        fn any_upgrade_body_is_read_without_panicking(
+            pieces in proptest::collection::vec(proptest::sample::select(PIECES.to_vec()), 0..40),
+            with_convention in proptest::bool::ANY,
+        ) {
+            let text = format!(
+                "revision = 'a'\ndown_revision = None\n\ndef upgrade():\n    {}\n",
+                pieces.concat()
+            );
+            let lines = text.lines().count();
+            let file = SourceFile { name: "v/a.py".to_string(), text };
+            let convention = if with_convention {
+                NamingConvention::app_default()
+            } else {
+                NamingConvention::sqlalchemy_builtin()
+            };
+            let migrations = read(std::slice::from_ref(&file), &convention);
+            for translated in &migrations.translated {
+                proptest::prop_assert_eq!(
+                    translated.origins.len(),
+                    translated.sql.text.lines().count()
+                );
+                for origin in &translated.origins {
+                    proptest::prop_assert!(origin.at.line >= 1 && origin.at.line <= lines + 1);
+                }
+            }
+            let sql: Vec<SourceFile> = migrations.translated.iter().map(|t| t.sql.clone()).collect();
+            let mut replay = crate::lint::sqlfile::replay(&sql, None);
+            relocate(&mut replay.schema, &mut replay.errors, &migrations.translated);
+            for error in &replay.errors {
+                proptest::prop_assert!(error.line >= 1 && error.line <= lines + 1, "{}", error);
+            }
+        }
+    }
+}

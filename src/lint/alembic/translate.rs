@@ -324,8 +324,13 @@ fn operation(
             let elements = index_elements(columns)?;
             out.push((
                 format!(
-                    "CREATE {}INDEX {} ON {} ({});",
+                    "CREATE {}INDEX {}{} ON {} ({});",
                     if unique { "UNIQUE " } else { "" },
+                    if flag(call.keyword("if_not_exists"))? {
+                        "IF NOT EXISTS "
+                    } else {
+                        ""
+                    },
                     quote_ident(&name),
                     qualified(schema.as_deref(), &table),
                     elements
@@ -475,8 +480,9 @@ fn operation(
             };
             out.push((
                 format!(
-                    "ALTER TABLE {} DROP CONSTRAINT {};",
+                    "ALTER TABLE {} DROP CONSTRAINT {}{};",
                     qualified(schema.as_deref(), &table),
+                    if_exists(call)?,
                     quote_ident(&name)
                 ),
                 at,
@@ -487,7 +493,11 @@ fn operation(
             let name = text_name(call.argument(0, "index_name"), at)?;
             let schema = schema_of("schema")?;
             out.push((
-                format!("DROP INDEX {};", qualified(schema.as_deref(), &name)),
+                format!(
+                    "DROP INDEX {}{};",
+                    if_exists(call)?,
+                    qualified(schema.as_deref(), &name)
+                ),
                 at,
             ));
             Ok(())
@@ -496,7 +506,11 @@ fn operation(
             let table = table_arg(0, "table_name")?;
             let schema = schema_of("schema")?;
             out.push((
-                format!("DROP TABLE {};", qualified(schema.as_deref(), &table)),
+                format!(
+                    "DROP TABLE {}{};",
+                    if_exists(call)?,
+                    qualified(schema.as_deref(), &table)
+                ),
                 at,
             ));
             Ok(())
@@ -573,6 +587,15 @@ fn operation(
             format!("the operation {other} is not replayed"),
         )),
     }
+}
+
+/// `if_exists=True` of the drop operations.
+fn if_exists(call: &Call) -> Step<&'static str> {
+    Ok(if flag(call.keyword("if_exists"))? {
+        "IF EXISTS "
+    } else {
+        ""
+    })
 }
 
 fn missing(at: Position, parameter: &str) -> Refusal {
@@ -1159,7 +1182,18 @@ fn create_table(
             items.push((fk.sql(&this, name), fk.at));
         }
     }
-    out.push((format!("CREATE TABLE {} (", qualified(schema, &table)), at));
+    let if_not_exists = if flag(call.keyword("if_not_exists"))? {
+        "IF NOT EXISTS "
+    } else {
+        ""
+    };
+    out.push((
+        format!(
+            "CREATE TABLE {if_not_exists}{} (",
+            qualified(schema, &table)
+        ),
+        at,
+    ));
     let count = items.len();
     for (n, (text, origin)) in items.into_iter().enumerate() {
         let comma = if n + 1 < count { "," } else { "" };
