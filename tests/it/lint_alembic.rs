@@ -174,7 +174,7 @@ fn unnamed_objects_say_which_op_f_name_to_write_and_skips_are_warned() {
             from_execute["line"].as_u64(),
             from_execute["column"].as_u64()
         ),
-        (Some(22), Some(16))
+        (Some(22), Some(17))
     );
     assert!(
         result.stderr.contains(

@@ -182,6 +182,7 @@ mod tests {
             at: Position { line: 1, column: 1 },
             down_revisions: downs.iter().map(|d| d.to_string()).collect(),
             upgrade: Vec::new(),
+            text: String::new(),
         }
     }
 

@@ -16,6 +16,8 @@ pub struct Migration {
     pub down_revisions: Vec<String>,
     /// The body of `upgrade()`, one logical line each: indentation, statement, position.
     pub upgrade: Vec<BodyLine>,
+    /// The source, for positions inside string literals.
+    pub text: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -111,6 +113,7 @@ pub fn read(file: &SourceFile) -> Read {
         at,
         down_revisions,
         upgrade,
+        text: file.text.clone(),
     })
 }
 

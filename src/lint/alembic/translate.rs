@@ -65,6 +65,7 @@ pub struct Translated {
 pub fn translate(migration: &Migration, convention: &NamingConvention) -> Translated {
     let mut writer = Writer {
         convention,
+        source: &migration.text,
         file: &migration.file,
         sql: String::new(),
         origins: Vec::new(),
@@ -146,6 +147,8 @@ struct Batch<'a> {
 struct Writer<'a> {
     /// The naming convention of the migration context's MetaData.
     convention: &'a NamingConvention,
+    /// The migration's source, for positions inside string literals.
+    source: &'a str,
     file: &'a str,
     sql: String,
     origins: Vec<Origin>,
@@ -201,7 +204,7 @@ impl Writer<'_> {
             Ok(()) => {
                 for (text, at) in out {
                     if let Some(sql) = text.strip_prefix(VERBATIM) {
-                        self.verbatim(sql, at);
+                        self.verbatim(sql, content_start(self.source, at));
                     } else {
                         self.line(&text, at);
                     }
@@ -266,6 +269,30 @@ impl Writer<'_> {
             }
             i = end;
         }
+    }
+}
+
+/// Where a string literal's text starts: after its prefix (`r`, `u`, ...) and its quotes.
+fn content_start(source: &str, literal: Position) -> Position {
+    let Some(line) = source.lines().nth(literal.line.saturating_sub(1)) else {
+        return literal;
+    };
+    let rest: String = line
+        .chars()
+        .skip(literal.column.saturating_sub(1))
+        .collect();
+    let prefix = rest.chars().take_while(char::is_ascii_alphabetic).count();
+    let quotes = &rest[prefix..];
+    let skip = if quotes.starts_with("\"\"\"") || quotes.starts_with("'''") {
+        3
+    } else if quotes.starts_with(['"', '\'']) {
+        1
+    } else {
+        0
+    };
+    Position {
+        line: literal.line,
+        column: literal.column + prefix + skip,
     }
 }
 
@@ -1263,7 +1290,7 @@ mod tests {
             Origin {
                 at: Position {
                     line: 9,
-                    column: 16
+                    column: 17
                 },
                 verbatim: true
             }
