@@ -143,6 +143,22 @@ PLAIN = {
             op.drop_constraint('no_such_constraint', 'labels', if_exists=True)
             op.create_primary_key('pk_audit', 'users_audit', ['id']) if False else None
         """),
+        "f6_billing_schema.py": migration("f6", "e5", "schema= arguments", """
+            op.execute("CREATE SCHEMA billing")
+            op.create_table('invoices',
+                sa.Column('id', sa.Integer(), primary_key=True),
+                sa.Column('user_id', sa.Integer(), sa.ForeignKey('users.id'), index=True),
+                sa.Column('number', sa.String(), unique=True),
+                sa.Column('amount', sa.Integer(), sa.Computed('1 + 1')),
+                schema='billing'
+            )
+            op.create_index(None, 'invoices', ['amount'], schema='billing')
+            op.create_unique_constraint(None, 'invoices', ['user_id', 'number'], schema='billing')
+            op.create_foreign_key(None, 'orders', 'invoices', ['id'], ['id'], referent_schema='billing')
+            with op.batch_alter_table('invoices', schema='billing') as batch_op:
+                batch_op.create_check_constraint(None, 'amount >= 0')
+                batch_op.alter_column('number', new_column_name='invoice_number')
+        """),
     },
 }
 

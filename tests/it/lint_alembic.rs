@@ -183,10 +183,10 @@ fn unnamed_objects_say_which_op_f_name_to_write_and_skips_are_warned() {
         "{}",
         result.stderr
     );
-    assert_eq!(json["alembic"]["heads"], serde_json::json!(["e5"]));
+    assert_eq!(json["alembic"]["heads"], serde_json::json!(["f6"]));
     assert_eq!(
         json["alembic"]["order"],
-        serde_json::json!(["a1", "b2", "c3", "d4", "e5"])
+        serde_json::json!(["a1", "b2", "c3", "d4", "e5", "f6"])
     );
 }
 

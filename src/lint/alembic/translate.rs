@@ -976,9 +976,9 @@ impl ColumnDef {
                     )?);
                 }
                 ExprKind::Call(inner) if inner.name() == "Identity" => column.identity = true,
-                ExprKind::Call(inner)
-                    if matches!(inner.name(), "Sequence" | "Computed" | "CheckConstraint") =>
-                {
+                // a generated column's expression names nothing
+                ExprKind::Call(inner) if inner.name() == "Computed" => {}
+                ExprKind::Call(inner) if matches!(inner.name(), "Sequence" | "CheckConstraint") => {
                     return Err(Refusal(
                         argument.at,
                         format!("sa.{}() in a column is not replayed", inner.name()),
