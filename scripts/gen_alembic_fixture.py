@@ -227,6 +227,21 @@ HANDWRITTEN = {
                 batch_op.create_unique_constraint(None, ['owner_id'])
                 batch_op.create_index(None, ['owner_id', 'code'], unique=True)
         """),
+        "h3_primary_keys_and_drops.py": migration("h3", "h2", "create_primary_key, drops", """
+            op.create_table('tags', sa.Column('name', sa.String(), nullable=False))
+            op.create_primary_key(None, 'tags', ['name'])
+            op.create_table('scratch',
+                sa.Column('id', sa.Integer(), primary_key=True),
+                sa.Column('tag', sa.String(), sa.ForeignKey('tags.name'))
+            )
+            op.drop_table('scratch')
+            op.create_table('scratch', sa.Column('id', sa.Integer(), primary_key=True))
+            op.add_column('items', sa.Column('note', sa.String(), unique=True))
+            op.drop_column('items', 'note')
+            with op.batch_alter_table('items') as batch_op:
+                batch_op.drop_column('code')
+                batch_op.create_primary_key('items_pk_again', ['id']) if False else None
+        """),
     },
 }
 
