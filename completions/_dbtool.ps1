@@ -81,6 +81,7 @@ Register-ArgumentCompleter -Native -CommandName 'dbtool' -ScriptBlock {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is honoured with auto)')
             [CompletionResult]::new('--env-file', '--env-file', [CompletionResultType]::ParameterName, 'Read settings from this file instead of ./.env')
             [CompletionResult]::new('--include-partitions', '--include-partitions', [CompletionResultType]::ParameterName, 'Also check constraints and indexes that partitions and child tables inherit')
+            [CompletionResult]::new('--alembic-metadata-convention', '--alembic-metadata-convention', [CompletionResultType]::ParameterName, 'Alembic migrations: env.py''s target_metadata has the naming convention being checked, so Alembic names unnamed constraints by it and applies %(constraint_name)s templates to plain names (default: a MetaData without a convention, names used as written)')
             [CompletionResult]::new('--fix-sql', '--fix-sql', [CompletionResultType]::ParameterName, 'Print a SQL script that renames every violation, instead of the report: one short transaction per table, safe to run again after a partial run')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')

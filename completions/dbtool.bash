@@ -271,7 +271,7 @@ _dbtool() {
             return 0
             ;;
         dbtool__subcmd__lint__subcmd__constraints)
-            opts="-q -v -h -V --schema --exclude-schema --table --convention --convention-from --config --label-schema --include-partitions --fix-sql --lock-timeout --write-baseline --baseline --connect-timeout --url --format --color --quiet --verbose --echo --env-file --no-dotenv --help --version"
+            opts="-q -v -h -V --schema --exclude-schema --table --convention --convention-from --config --label-schema --include-partitions --alembic-metadata-convention --fix-sql --lock-timeout --write-baseline --baseline --connect-timeout --url --format --color --quiet --verbose --echo --env-file --no-dotenv --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -76,6 +76,7 @@ set edit:completion:arg-completer[dbtool] = {|@words|
             cand --color 'When to use colours (NO_COLOR is honoured with auto)'
             cand --env-file 'Read settings from this file instead of ./.env'
             cand --include-partitions 'Also check constraints and indexes that partitions and child tables inherit'
+            cand --alembic-metadata-convention 'Alembic migrations: env.py''s target_metadata has the naming convention being checked, so Alembic names unnamed constraints by it and applies %(constraint_name)s templates to plain names (default: a MetaData without a convention, names used as written)'
             cand --fix-sql 'Print a SQL script that renames every violation, instead of the report: one short transaction per table, safe to run again after a partial run'
             cand -q 'Print only results and errors'
             cand --quiet 'Print only results and errors'

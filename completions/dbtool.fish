@@ -93,6 +93,7 @@ always\t''
 never\t''"
 complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l env-file -d 'Read settings from this file instead of ./.env' -r -F
 complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l include-partitions -d 'Also check constraints and indexes that partitions and child tables inherit'
+complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l alembic-metadata-convention -d 'Alembic migrations: env.py\'s target_metadata has the naming convention being checked, so Alembic names unnamed constraints by it and applies %(constraint_name)s templates to plain names (default: a MetaData without a convention, names used as written)'
 complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l fix-sql -d 'Print a SQL script that renames every violation, instead of the report: one short transaction per table, safe to run again after a partial run'
 complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -s q -l quiet -d 'Print only results and errors'
 complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -s v -l verbose -d 'Say more about what dbtool does (repeat for more)'

@@ -123,8 +123,9 @@ pub struct CheckUrlArgs {
 
 #[derive(Debug, Args)]
 pub struct LintArgs {
-    /// SQL files or directories (*.sql, recursively, in name order; - for stdin) to lint offline;
-    /// with --url, replayed over the live schema. Without PATH: the live database
+    /// SQL files, Alembic migrations (*.py, in revision order) or directories (*.sql and *.py,
+    /// recursively; - for stdin) to lint offline; with --url, replayed over the live schema.
+    /// Without PATH: the live database
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
@@ -160,6 +161,12 @@ pub struct LintArgs {
     /// Also check constraints and indexes that partitions and child tables inherit
     #[arg(long)]
     pub include_partitions: bool,
+
+    /// Alembic migrations: env.py's target_metadata has the naming convention being checked, so
+    /// Alembic names unnamed constraints by it and applies %(constraint_name)s templates to
+    /// plain names (default: a MetaData without a convention, names used as written)
+    #[arg(long)]
+    pub alembic_metadata_convention: bool,
 
     /// Print a SQL script that renames every violation, instead of the report: one short
     /// transaction per table, safe to run again after a partial run

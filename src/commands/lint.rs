@@ -41,6 +41,7 @@ pub(super) fn run(mut context: Context, args: &LintArgs) -> Result<Outcome> {
         connect_timeout: args.connect_timeout,
         paths: args.paths.clone(),
         files_over_live: context.global.url.is_some(),
+        alembic_metadata_convention: args.alembic_metadata_convention,
     };
     let report = until_interrupted(|| lint::lint(&config, &printer.progress))??;
     output::write_file_errors(&report.errors);

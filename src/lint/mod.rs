@@ -1,6 +1,7 @@
 //! `dbtool lint-constraints`: constraint and index names against SQLAlchemy naming conventions,
 //! read from a live database into a schema model, checked, and fixed with rename SQL.
 
+pub mod alembic;
 pub mod baseline;
 pub mod catalog;
 pub mod config;
@@ -38,6 +39,9 @@ pub struct LintConfig {
     pub paths: Vec<PathBuf>,
     /// Replay the files over the live schema (`--url` given with paths).
     pub files_over_live: bool,
+    /// Alembic's `target_metadata` has `options.convention` (`--alembic-metadata-convention`);
+    /// otherwise it has none and SQLAlchemy's built-in `ix` template applies.
+    pub alembic_metadata_convention: bool,
 }
 
 /// The result of a lint run.
@@ -51,8 +55,11 @@ pub struct LintReport {
     pub baselined: usize,
     /// Baseline entries that no longer occur.
     pub stale_baseline: Vec<baseline::Entry>,
-    /// Statements in SQL files that could not be parsed or replayed.
+    /// Statements in SQL files that could not be parsed or replayed, and Alembic revision
+    /// graph errors.
     pub errors: Vec<sqlfile::FileError>,
+    /// The revision graph, when Alembic migrations were read.
+    pub alembic: Option<alembic::Graph>,
 }
 
 impl LintReport {
@@ -75,29 +82,86 @@ pub async fn lint(config: &LintConfig, progress: &Progress) -> Result<LintReport
             progress,
         );
     }
-    let files =
+    let inputs =
         sqlfile::read_inputs(&config.paths).map_err(|e| crate::exit::invalid(format!("{e:#}")))?;
+    let context_convention = if config.alembic_metadata_convention {
+        config.options.convention.clone()
+    } else {
+        naming::NamingConvention::sqlalchemy_builtin()
+    };
+    let (files, migrations) = replay_order(inputs, &context_convention, progress)?;
     let base = if config.files_over_live {
         Some(read_live(config, progress).await?)
     } else {
         None
     };
     let started = std::time::Instant::now();
-    let replay = sqlfile::replay(&files, base);
+    let mut replay = sqlfile::replay(&files, base);
     progress.info(&format!(
         "replayed {} file(s), {} bytes, in {:.0} ms",
         files.len(),
         files.iter().map(|f| f.text.len()).sum::<usize>(),
         started.elapsed().as_secs_f64() * 1000.0
     ));
-    let (ignores, problems) = InlineIgnores::scan(&files);
+    let mut errors = Vec::new();
+    let mut graph = None;
+    if let Some(migrations) = migrations {
+        alembic::relocate(
+            &mut replay.schema,
+            &mut replay.errors,
+            &migrations.translated,
+        );
+        errors = migrations.errors;
+        graph = Some(migrations.graph);
+    }
+    errors.extend(replay.errors);
+    let written: Vec<sqlfile::SourceFile> = files
+        .into_iter()
+        .filter(|f| !f.name.ends_with(".py"))
+        .collect();
+    let (ignores, problems) = InlineIgnores::scan(&written);
     for problem in problems {
         progress.warn(&format!(
             "{}:{}: {}",
             problem.file, problem.line, problem.message
         ));
     }
-    check(&replay.schema, config, replay.errors, &ignores, progress)
+    let mut report = check(&replay.schema, config, errors, &ignores, progress)?;
+    report.alembic = graph;
+    Ok(report)
+}
+
+/// The files to replay: SQL files in the order given, Alembic migrations (`*.py`) in revision
+/// order where the first of them was given, each as the SQL Alembic would render for it.
+fn replay_order(
+    inputs: Vec<sqlfile::SourceFile>,
+    context_convention: &naming::NamingConvention,
+    progress: &Progress,
+) -> Result<(Vec<sqlfile::SourceFile>, Option<alembic::Migrations>)> {
+    let is_python = |f: &sqlfile::SourceFile| f.name.ends_with(".py");
+    let Some(first) = inputs.iter().position(is_python) else {
+        return Ok((inputs, None));
+    };
+    let (python, mut files): (Vec<_>, Vec<_>) = inputs.into_iter().partition(is_python);
+    let migrations = alembic::read(&python, context_convention);
+    for name in &migrations.not_migrations {
+        progress.info(&format!(
+            "{name}: not an Alembic migration (no revision = ...), not read"
+        ));
+    }
+    for skipped in &migrations.skipped {
+        progress.warn(&skipped.to_string());
+    }
+    if files.is_empty() && migrations.graph.revisions.is_empty() && migrations.errors.is_empty() {
+        return Err(crate::exit::invalid(format!(
+            "{}: no Alembic migration among the Python files (none assigns revision = \"...\"); pass the versions directory or SQL files",
+            python[0].name
+        )));
+    }
+    let at = first.min(files.len());
+    let generated = migrations.translated.iter().map(|t| t.sql.clone());
+    files.splice(at..at, generated);
+    Ok((files, Some(migrations)))
 }
 
 /// Reads the live schema. Nothing is written to the database.
@@ -172,6 +236,7 @@ fn check(
         ignored: findings.ignored + ignored_inline,
         stale_baseline,
         errors,
+        alembic: None,
     })
 }
 

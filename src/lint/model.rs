@@ -9,6 +9,9 @@ pub struct Location {
     pub file: String,
     pub line: usize,
     pub column: usize,
+    /// Written as an Alembic operation (`op.create_table`, `op.create_index`, ...), where a
+    /// name is given as `name=op.f("...")`; `false` for SQL, `op.execute`'s included.
+    pub alembic_operation: bool,
 }
 
 /// A named constraint or index.

@@ -69,7 +69,9 @@ impl Violation {
                 self.table,
                 self.name,
                 expected,
-                if self.kind == Kind::Ix {
+                if self.location.as_ref().is_some_and(|l| l.alembic_operation) {
+                    format!("write name=op.f({expected:?})")
+                } else if self.kind == Kind::Ix {
                     format!("write CREATE INDEX {} ON ...", quote_ident(expected))
                 } else {
                     format!(

@@ -161,6 +161,9 @@ struct JsonRest<'a> {
     collisions: Json,
     stale_baseline: &'a [crate::lint::baseline::Entry],
     errors: Json,
+    /// `{heads, revisions, order}` when Alembic migrations were read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    alembic: Option<&'a crate::lint::alembic::Graph>,
     summary: Json,
 }
 
@@ -227,6 +230,7 @@ fn write_json(out: &mut dyn Write, report: &LintReport) -> io::Result<()> {
             .iter()
             .map(|e| json!({"file": e.file, "line": e.line, "column": e.column, "message": e.message}))
             .collect(),
+        alembic: report.alembic.as_ref(),
         summary: json!({
             "objects_checked": report.objects_checked,
             "violations": report.violations.len(),
@@ -561,6 +565,7 @@ mod tests {
             baselined: 0,
             stale_baseline: Vec::new(),
             errors: Vec::new(),
+            alembic: None,
         }
     }
 

@@ -16,6 +16,7 @@ mod libpq_libpq_001_uri;
 mod libpq_oracle_diff;
 mod libpq_roundtrip;
 mod lint;
+mod lint_alembic;
 mod lint_ci;
 mod lint_files;
 mod lint_fix;

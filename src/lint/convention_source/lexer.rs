@@ -7,13 +7,13 @@ use super::found::Position;
 
 /// One token of a logical line.
 #[derive(Debug, Clone, PartialEq)]
-pub(super) struct Token {
+pub(crate) struct Token {
     pub kind: TokenKind,
     pub at: Position,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub(super) enum TokenKind {
+pub(crate) enum TokenKind {
     /// An identifier or a keyword.
     Name(String),
     /// One string literal; adjacent ones are concatenated by the parser.
@@ -25,7 +25,7 @@ pub(super) enum TokenKind {
 
 /// A string literal's value, or why it has none that can be known without running Python.
 #[derive(Debug, Clone, PartialEq)]
-pub(super) enum StrLiteral {
+pub(crate) enum StrLiteral {
     Text(String),
     /// `b"..."`: bytes, not a string.
     Bytes,
@@ -35,14 +35,14 @@ pub(super) enum StrLiteral {
 
 /// A logical line: its tokens and the column its first token starts at.
 #[derive(Debug, Clone, PartialEq)]
-pub(super) struct Line {
+pub(crate) struct Line {
     pub indent: usize,
     pub tokens: Vec<Token>,
 }
 
 /// Input Python itself would refuse.
 #[derive(Debug, Clone, PartialEq)]
-pub(super) struct LexError {
+pub(crate) struct LexError {
     pub at: Position,
     pub message: String,
 }
@@ -61,7 +61,7 @@ struct Lexer {
 }
 
 /// Splits Python source into logical lines.
-pub(super) fn logical_lines(source: &str) -> Result<Vec<Line>, LexError> {
+pub(crate) fn logical_lines(source: &str) -> Result<Vec<Line>, LexError> {
     let mut lexer = Lexer {
         chars: source.chars().collect(),
         i: 0,

@@ -27,7 +27,7 @@
 
 mod evaluate;
 mod found;
-mod lexer;
+pub(crate) mod lexer;
 mod module;
 mod syntax;
 

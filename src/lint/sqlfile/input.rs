@@ -1,5 +1,5 @@
-//! Reading the SQL inputs: files, directories (`*.sql` recursively, in path order) and `-` for
-//! standard input.
+//! Reading the inputs: files, directories (`*.sql` and `*.py` recursively, in path order) and
+//! `-` for standard input. `*.py` files are Alembic migrations, read by [`crate::lint::alembic`].
 
 use std::collections::HashSet;
 use std::fs;
@@ -13,7 +13,7 @@ use super::SourceFile;
 /// The name standard input is reported under.
 pub const STDIN_NAME: &str = "<stdin>";
 
-/// Reads every input in order: a file as is, a directory as its `*.sql` files (recursively,
+/// Reads every input in order: a file as is, a directory as its `*.sql` and `*.py` files (recursively,
 /// sorted by path), `-` as standard input (at most once). Text must be UTF-8; a leading byte
 /// order mark is dropped.
 pub fn read_inputs<P: AsRef<Path>>(paths: &[P]) -> Result<Vec<SourceFile>> {
@@ -47,7 +47,10 @@ pub(crate) fn read_inputs_from<P: AsRef<Path>>(
             let mut seen = HashSet::new();
             collect_sql(path, &mut found, &mut seen)?;
             if found.is_empty() {
-                bail!("{}: no *.sql files in this directory", path.display());
+                bail!(
+                    "{}: no *.sql files or Alembic migrations (*.py) in this directory",
+                    path.display()
+                );
             }
             found.sort();
             for file in found {
@@ -78,7 +81,7 @@ fn collect_sql(dir: &Path, found: &mut Vec<PathBuf>, seen: &mut HashSet<PathBuf>
             collect_sql(&path, found, seen)?;
         } else if path
             .extension()
-            .is_some_and(|ext| ext.eq_ignore_ascii_case("sql"))
+            .is_some_and(|ext| ext.eq_ignore_ascii_case("sql") || ext == "py")
         {
             found.push(path);
         }

@@ -65,6 +65,7 @@ impl<'a> Session<'a> {
             file: self.file.to_owned(),
             line,
             column,
+            alembic_operation: false,
         }
     }
 }

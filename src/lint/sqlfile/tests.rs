@@ -81,6 +81,7 @@ fn at(file: &str, line: usize, column: usize) -> Option<Box<Location>> {
         file: file.to_owned(),
         line,
         column,
+        alembic_operation: false,
     }))
 }
 
