@@ -3,8 +3,9 @@
 #  1. the wheel maturin builds (bindings = "bin") installs into a fresh virtualenv and runs;
 #  2. `pip install <checkout>`, `uv tool install <checkout>` and `pip install git+file://<checkout>`
 #     put dbtool on the PATH;
-#  3. the pre-commit hook fails a commit adding an unnamed or misnamed constraint and passes a
-#     well-named one (`pre-commit try-repo` in a temporary git repository).
+#  3. the pre-commit hooks (SQL files, Alembic migrations) fail a commit adding an unnamed or
+#     misnamed constraint and pass a well-named one (`pre-commit try-repo` in a temporary git
+#     repository).
 # Builds use cargo's dev profile and this checkout's target directory, so they reuse what
 # `cargo test` compiled instead of a release build per install. Needs python3-venv and PyPI.
 set -euo pipefail
@@ -80,4 +81,46 @@ if (cd "$app" && "$work/tools/bin/pre-commit" try-repo "$root" dbtool-lint-const
 fi
 grep -q 'pk_orders' "$work/bad.log" || { cat "$work/bad.log"; fail "the hook's output does not name pk_orders"; }
 step "the hook fails unnamed constraints and passes named ones"
+
+step "pre-commit try-repo (Alembic migrations)"
+git -C "$app" commit -qm orders --no-verify
+mkdir -p "$app/alembic/versions"
+cat >"$app/alembic/versions/0001_accounts.py" <<'PY'
+"""accounts"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0001"
+down_revision = None
+
+
+def upgrade():
+    op.create_table(
+        "accounts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_accounts")),
+    )
+PY
+git -C "$app" add alembic
+(cd "$app" && "$work/tools/bin/pre-commit" try-repo "$root" dbtool-lint-alembic >"$work/alembic-good.log" 2>&1) \
+  || { cat "$work/alembic-good.log"; fail "the Alembic hook refused a well-named migration"; }
+git -C "$app" commit -qm accounts --no-verify
+cat >"$app/alembic/versions/0002_sessions.py" <<'PY'
+"""sessions"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0002"
+down_revision = "0001"
+
+
+def upgrade():
+    op.create_table("sessions", sa.Column("id", sa.Integer(), primary_key=True))
+PY
+git -C "$app" add alembic
+if (cd "$app" && "$work/tools/bin/pre-commit" try-repo "$root" dbtool-lint-alembic >"$work/alembic-bad.log" 2>&1); then
+  cat "$work/alembic-bad.log"; fail "the Alembic hook passed an unnamed primary key"
+fi
+grep -q 'pk_sessions' "$work/alembic-bad.log" || { cat "$work/alembic-bad.log"; fail "the Alembic hook's output does not name pk_sessions"; }
+step "the Alembic hook fails an unnamed primary key and passes a named one"
 echo "packaging: ok"
