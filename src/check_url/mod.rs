@@ -114,10 +114,10 @@ pub fn check_url(config: &CheckUrlConfig) -> CheckUrlReport {
     let info = match parsed {
         Ok(info) => info,
         Err(error) => {
-            let driver_info = application.as_ref().ok().and_then(|app| {
-                let conninfo = app.libpq_equivalent(config.libpq_major)?;
-                crate::url::libpq::parse_conninfo_with(&conninfo, options).ok()
-            });
+            let driver_info = application
+                .as_ref()
+                .ok()
+                .and_then(|app| app.libpq_info(config.libpq_major));
             match driver_info {
                 Some(info) if scheme.driver.is_some() => {
                     psql_rejects = Some(error.message.clone());
@@ -141,16 +141,10 @@ pub fn check_url(config: &CheckUrlConfig) -> CheckUrlReport {
     report.libpq = masked_pairs(&info, config.show_password);
     // The hosts the application's driver tries: where the dialect rewrites them (`?host=`), from
     // what the driver receives, as ping and pool-bench connect (`url::parse_database_url`).
-    let rewritten = scheme.driver.is_some()
-        && sqlalchemy
-            .as_ref()
-            .is_ok_and(|reading| reading.query_value("host").is_some());
-    let driver_info = rewritten
-        .then(|| {
-            let app = application.as_ref().ok()?;
-            let conninfo = app.libpq_equivalent(config.libpq_major)?;
-            crate::url::libpq::parse_conninfo_with(&conninfo, options).ok()
-        })
+    let driver_info = sqlalchemy
+        .as_ref()
+        .is_ok_and(|reading| dialect::rewrites_hosts(&scheme, reading))
+        .then(|| application.as_ref().ok()?.libpq_info(config.libpq_major))
         .flatten();
     let resolved = Resolved::read(driver_info.as_ref().unwrap_or(&info), &ProcessEnvironment);
     report.hosts = resolved.endpoints.clone().unwrap_or_default();

@@ -285,6 +285,13 @@ fn coerce_int(opts: &mut Kwargs, key: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Whether the dialect rewrites the URL's hosts (`?host=` replaces the one before the path and
+/// is split by SQLAlchemy's rules): then the application's driver does not go where libpq's
+/// reading of the same string goes.
+pub fn rewrites_hosts(scheme: &crate::url::sqlalchemy::Scheme, url: &SqlalchemyReading) -> bool {
+    scheme.driver.is_some() && url.query_value("host").is_some()
+}
+
 /// The dialect's `create_connect_args(url)`.
 pub fn create_connect_args(driver: Driver, url: &SqlalchemyReading) -> Result<ConnectArgs, String> {
     match driver {
@@ -864,6 +871,16 @@ impl ApplicationReading {
             DriverReading::Libpq(Err(error)) | DriverReading::Asyncpg(Err(error)) => Some(error),
             _ => None,
         }
+    }
+
+    /// [`Self::libpq_equivalent`], parsed as libpq `libpq_major` parses a conninfo.
+    pub fn libpq_info(&self, libpq_major: u32) -> Option<crate::url::libpq::ConnInfo> {
+        let conninfo = self.libpq_equivalent(libpq_major)?;
+        crate::url::libpq::parse_conninfo_with(
+            &conninfo,
+            crate::url::libpq::ParseOptions::libpq(libpq_major),
+        )
+        .ok()
     }
 
     /// A conninfo that reaches what the application reaches, for dbtool's own connections: the

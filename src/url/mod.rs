@@ -24,7 +24,7 @@ pub fn parse_database_url(url: &str) -> Result<(Scheme, ConnInfo)> {
     // reading of the same string: where libpq refuses it (a `%` escape SQLAlchemy takes
     // literally), or where the dialect rewrites the hosts (`?host=`).
     let rewrites_hosts = sqlalchemy::read_as_sqlalchemy(url)
-        .is_ok_and(|reading| reading.query_value("host").is_some());
+        .is_ok_and(|reading| dialect::rewrites_hosts(&scheme, &reading));
     if scheme.driver.is_some() && (parsed.is_err() || rewrites_hosts) {
         let major = ParseOptions::default().libpq_major;
         let application = dialect::ApplicationReading::read(
@@ -40,15 +40,13 @@ pub fn parse_database_url(url: &str) -> Result<(Scheme, ConnInfo)> {
                 redact_message(&e, url)
             ))
         })?;
-        let conninfo = application.libpq_equivalent(major).ok_or_else(|| {
+        let info = application.libpq_info(major).ok_or_else(|| {
             invalid(format!(
                 "the driver refuses the URL {}: {}; run `dbtool check-url` for details",
                 redact_url(url),
                 redact_message(application.driver_error().unwrap_or("unknown error"), url)
             ))
         })?;
-        let info = libpq::parse_conninfo_with(&conninfo, ParseOptions::default())
-            .map_err(|e| invalid(format!("the driver's connection string: {}", e.message)))?;
         return Ok((scheme, info));
     }
     let info = parsed.map_err(|e| {
