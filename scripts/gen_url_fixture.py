@@ -2,7 +2,10 @@
 the dialect's create_connect_args, then what the driver does with those arguments — psycopg's
 make_conninfo and psycopg2's make_dsn (the conninfo libpq receives), asyncpg's own argument
 resolution (asyncpg.connect's signature, then connect_utils._parse_connect_arguments) — with a
-fixed environment (no PG* variables, USER=dbtooluser, HOME without a password file).
+fixed environment (no PG* variables, USER=dbtooluser, HOME without a password file); then
+asyncpg's resolution again for URLs under generated PG* environments (PGHOST with ports, PGPORT
+lists, PGUSER, PGDATABASE, PGPASSWORD, PGSSLMODE, PGTARGETSESSIONATTRS, and a password file
+through PGPASSFILE or `?passfile=`), recording the password asyncpg would send.
 
 Writes tests/fixtures/sqlalchemy_urls.json, which tests/it/url_oracle.rs compares with dbtool.
 
@@ -26,6 +29,7 @@ os.environ.update(ENVIRONMENT)
 
 import asyncpg  # noqa: E402
 import asyncpg.connect_utils  # noqa: E402
+import pg8000  # noqa: E402
 import psycopg  # noqa: E402
 import psycopg.conninfo  # noqa: E402
 import psycopg2.extensions  # noqa: E402
@@ -108,7 +112,7 @@ ASYNCPG_CONNECT = inspect.signature(asyncpg.connect)
 PARSE_PARAMETERS = set(inspect.signature(asyncpg.connect_utils._parse_connect_arguments).parameters)
 
 
-def asyncpg_reading(kwargs: dict) -> dict:
+def asyncpg_reading(kwargs: dict, password_value: bool = False) -> dict:
     kwargs = dict(kwargs)
     # SQLAlchemy's AsyncAdapt_asyncpg_dbapi.connect keeps these for itself.
     for key in ("prepared_statement_cache_size", "prepared_statement_name_func", "async_creator_fn"):
@@ -127,7 +131,7 @@ def asyncpg_reading(kwargs: dict) -> dict:
         "addrs": [list(a) if isinstance(a, tuple) else a for a in addrs],
         "user": params.user,
         "database": params.database,
-        "password": params.password is not None,
+        "password": params.password if password_value else params.password is not None,
         "sslmode": params.sslmode.name.replace("_", "-") if params.sslmode is not None else None,
         "target_session_attrs": params.target_session_attrs.value if params.target_session_attrs else None,
     }
@@ -178,6 +182,68 @@ def record(url: str) -> dict:
     return entry
 
 
+PASSFILE = "/tmp/dbtool-url-oracle.pgpass"
+PASSFILE_TEXTS = [
+    "# host:port:database:user:password\n"
+    "localhost:5432:*:dbtooluser:pf-local-default\n"
+    "  localhost:5433:*:*:pf-local-5433  \n"
+    "h1:5433:*:*:pf-h1-5433\n"
+    "h1:*:envdb:*:pf-h1-envdb\n"
+    "*:5435:db:*:pf\\:colon\\\\x\n"
+    "h2:*:*:u:pf-h2-u\n",
+    "h2:7:*:*:pf-h2-7\n"
+    "short:line\n"
+    "*:*:*:*:pf-any\n",
+]
+ENV_URLS = [
+    "postgresql+asyncpg:///",
+    "postgresql+asyncpg://u@/db",
+    "postgresql+asyncpg://u:from-url@h/db",
+    "postgresql+asyncpg://h:5435/db",
+    "postgresql+asyncpg:///db?host=/tmp",
+    "postgresql+asyncpg://u@/db?ssl=require",
+    "postgresql+asyncpg://u@/?port=5440",
+    "postgresql+asyncpg://u@/db?host=h1:1&host=h2:2",
+    "postgresql+asyncpg://u@h1/db",
+    f"postgresql+asyncpg://u@/db?passfile={PASSFILE}",
+    "postgresql+asyncpg://u@h2/db?target_session_attrs=primary",
+]
+ENV_CHOICES = {
+    "PGHOST": [None] * 8 + ["h1", "h1:5433", "h1,h2", "h1:5433,h2", "/tmp", "/tmp,h2:7", "[::1]:5433", "[::1]",
+                           "h1,,h2", "[bad", "h:x", "localhost"],
+    "PGPORT": [None] * 10 + ["5433", "5433,5434", "x", "", "0", "5435"],
+    "PGUSER": [None, None, "envuser", ""],
+    "PGDATABASE": [None, None, "envdb", ""],
+    "PGPASSWORD": [None, None, None, "from-env", ""],
+    "PGSSLMODE": [None] * 12 + ["require", "disable", "verify-full", "bogus", "allow", "verify_ca"],
+    "PGTARGETSESSIONATTRS": [None] * 8 + ["read-write", "bogus"],
+    "PGPASSFILE": [None, PASSFILE, PASSFILE],
+}
+ENV_COUNT = 1000
+
+
+def environment_entries(rng: random.Random) -> list:
+    entries = []
+    for _ in range(ENV_COUNT):
+        env = {name: value for name, choices in ENV_CHOICES.items() if (value := rng.choice(choices)) is not None}
+        passfile_text = rng.choice(PASSFILE_TEXTS[:1] * 4 + PASSFILE_TEXTS[1:])
+        url = rng.choice(ENV_URLS)
+        with open(PASSFILE, "w") as out:
+            out.write(passfile_text)
+        os.chmod(PASSFILE, 0o600)
+        saved = dict(os.environ)
+        os.environ.update(env)
+        try:
+            _args, kwargs = dialect_for("postgresql+asyncpg").create_connect_args(make_url(url))
+            reading = asyncpg_reading(kwargs, password_value=True)
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+        entries.append({"url": url, "environment": env, "passfile_text": passfile_text, "asyncpg": reading})
+    os.remove(PASSFILE)
+    return entries
+
+
 def main() -> None:
     rng = random.Random(SEED)
     urls = []
@@ -188,20 +254,30 @@ def main() -> None:
             seen.add(url)
             urls.append(url)
     entries = [record(url) for url in urls]
+    environment_cases = environment_entries(rng)
     fixture = {
         "generated_by": "scripts/gen_url_fixture.py",
         "versions": {name: version(name) for name in ("sqlalchemy", "asyncpg", "psycopg", "psycopg2-binary", "pg8000")},
         "python": sys.version.split()[0],
         "environment": ENVIRONMENT | {"PATH": "(the caller's)"},
         "seed": SEED,
+        "signatures": {
+            "asyncpg.connect": list(ASYNCPG_CONNECT.parameters),
+            "pg8000.connect": list(inspect.signature(pg8000.connect).parameters),
+        },
         "entries": entries,
+        "passfile": PASSFILE,
+        "environment_entries": environment_cases,
     }
     path = os.path.join(os.path.dirname(__file__), "..", "tests", "fixtures", "sqlalchemy_urls.json")
     with open(path, "w") as out:
         json.dump(fixture, out, indent=1, ensure_ascii=False)
         out.write("\n")
     ok = sum(1 for e in entries if "connect_args" in e and "error" not in e["connect_args"])
-    print(f"{len(entries)} URLs, {ok} with connect arguments, written to {os.path.normpath(path)}")
+    print(
+        f"{len(entries)} URLs, {ok} with connect arguments, {len(environment_cases)} asyncpg environments,"
+        f" written to {os.path.normpath(path)}"
+    )
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ use std::time::Instant;
 use anyhow::Result;
 
 use crate::conn::connect::{self, Target};
+use crate::conn::tls::LATEST_LIBPQ;
 use crate::driver::Driver;
 use crate::exit::invalid;
 use crate::interrupt::Interrupt;
@@ -98,8 +99,13 @@ pub async fn run(
     progress: &Progress,
     interrupt: &Interrupt,
 ) -> Result<BenchReport> {
-    let (_, info) = parse_database_url(&config.url)?;
-    let target = connect::resolve(&info, "dbtool-pool-bench", config.connect_timeout)?;
+    let url = parse_database_url(&config.url)?;
+    let target = connect::resolve(
+        &url,
+        "dbtool-pool-bench",
+        config.connect_timeout,
+        LATEST_LIBPQ,
+    )?;
     let (room, server) = check_server_capacity(&target, config).await?;
     let mut driver = Driver::new(
         config.driver,

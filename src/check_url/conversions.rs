@@ -3,6 +3,7 @@
 
 use crate::conn::target::{EndpointKind, NO_ENVIRONMENT, Origin, endpoints};
 use crate::secret::MASK;
+use crate::url::dialect;
 use crate::url::libpq::{self, ConnInfo};
 use crate::url::sqlalchemy::{Driver, Scheme};
 
@@ -109,7 +110,7 @@ pub fn keyword_value(info: &ConnInfo) -> String {
 
 /// `postgresql+asyncpg://...`: sslmode becomes asyncpg's ssl, libpq-only keywords cannot be expressed.
 fn sqlalchemy_form(info: &ConnInfo, driver: Driver, _scheme: &Scheme) -> Result<String, String> {
-    let accepted = driver.accepted_parameters().unwrap_or(&[]);
+    let accepted = dialect::accepted_keywords(driver).unwrap_or_default();
     let mut core = ConnInfo::new();
     let mut extra: Vec<(String, String)> = Vec::new();
     let mut dropped = Vec::new();

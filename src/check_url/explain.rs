@@ -3,7 +3,7 @@
 
 use crate::conn::ENV_FALLBACKS;
 use crate::conn::pgpass::{self, PassFile};
-use crate::conn::target::{Endpoint, EndpointKind, Origin, Resolved, Sourced};
+use crate::conn::target::{Endpoint, EndpointKind, Origin, Resolved, Sourced, SslMode};
 use crate::secret::MASK;
 use crate::url::libpq::{self, ConnInfo};
 use crate::url::sqlalchemy::Scheme;
@@ -175,7 +175,21 @@ fn sslmode_row(info: &ConnInfo, resolved: &Resolved) -> Option<Part> {
         }) => part(
             "sslmode",
             format!("{} (default)", value.name()),
-            "not in the URL: TLS if the server offers it, without verifying the certificate",
+            match value {
+                SslMode::Disable => "not in the URL: no TLS (asyncpg, only Unix sockets)",
+                _ => {
+                    "not in the URL: TLS if the server offers it, without verifying the certificate"
+                }
+            },
+        ),
+        // asyncpg's `ssl`, which libpq's reading of the string does not hold.
+        Ok(Sourced {
+            value,
+            origin: Origin::Url,
+        }) if !info.contains("sslmode") => part(
+            "sslmode",
+            value.name(),
+            "from the URL's ssl, as asyncpg reads it",
         ),
         Err(message) if !info.contains("sslmode") => part(
             "sslmode",
@@ -257,7 +271,7 @@ fn host_row(label: String, endpoint: &Endpoint) -> Part {
         (EndpointKind::Tcp, Some(_)) => "numeric address (hostaddr), no DNS".to_string(),
         (EndpointKind::Tcp, None) => "TCP host name, resolved by DNS".to_string(),
         (EndpointKind::Unix, _) if endpoint.host_origin == Origin::Default => {
-            "not in the URL: a Unix socket in libpq's default directory".to_string()
+            "not in the URL: a default socket directory (libpq has one; asyncpg tries four, then localhost)".to_string()
         }
         (EndpointKind::Unix, _) => "Unix-domain socket directory".to_string(),
         (EndpointKind::Abstract, _) => {

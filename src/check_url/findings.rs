@@ -1,11 +1,13 @@
 //! The checks `check-url` runs on a parsed URL, each giving findings with a stable code.
 
 use crate::conn::pgpass::{self, Lookup, PassFile};
-use crate::conn::target::{Endpoint, EndpointError, Resolved, SessionAttrs, parse_libpq_int};
+use crate::conn::target::{
+    Endpoint, EndpointError, Origin, Resolved, SessionAttrs, parse_libpq_int,
+};
 use crate::conn::tls::{AsyncpgFiles, SslMode};
 use crate::driver::{ASYNCPG_FIX, PSYCOPG_FIX};
 use crate::secret::Secret;
-use crate::url::dialect::ApplicationReading;
+use crate::url::dialect::{self, ApplicationReading};
 use crate::url::libpq::{self, Ambiguity, AmbiguityKind, ConnInfo};
 use crate::url::sqlalchemy::{Driver, Scheme, SqlalchemyReading};
 
@@ -245,7 +247,8 @@ fn shown(value: &Option<String>) -> String {
 /// Query parameters the driver cannot take.
 fn driver_parameters(context: &Context<'_>, findings: &mut Vec<Finding>) {
     let driver = context.driver();
-    let (Some(accepted), Ok(reading)) = (driver.accepted_parameters(), context.sqlalchemy) else {
+    let (Some(accepted), Ok(reading)) = (dialect::accepted_keywords(driver), context.sqlalchemy)
+    else {
         return;
     };
     for (key, values) in &reading.query {
@@ -575,13 +578,16 @@ fn asyncpg_tls_rules(context: &Context<'_>, findings: &mut Vec<Finding>) {
 }
 
 fn multi_host(context: &Context<'_>, findings: &mut Vec<Finding>) {
-    let count = context.resolved.endpoints.as_ref().map_or(0, Vec::len);
-    if count > 1 && context.get("target_session_attrs").is_none() {
+    let endpoints = context.resolved.endpoints.as_deref().unwrap_or_default();
+    // asyncpg's own defaults (its socket directories, then localhost) are one machine.
+    let chosen = endpoints.iter().any(|e| e.host_origin != Origin::Default);
+    let count = endpoints.len();
+    if chosen && count > 1 && context.get("target_session_attrs").is_none() {
         findings.push(finding(
             "multi-host-without-target-session-attrs",
             Level::Warning,
             format!(
-                "{count} hosts but no target_session_attrs: libpq takes the first that answers, which may be a \
+                "{count} hosts but no target_session_attrs: the driver takes the first that answers, which may be a \
                  read-only standby; add ?target_session_attrs=read-write (or primary)"
             ),
         ));

@@ -8,9 +8,9 @@ mod findings;
 use crate::conn::target::{Endpoint, ProcessEnvironment, Resolved};
 use crate::exit::Outcome;
 use crate::secret::MASK;
-use crate::url::dialect::{self, ApplicationReading};
+use crate::url::dialect::{self, ApplicationReading, DriverReading};
 use crate::url::libpq::{ConnInfo, ParseOptions};
-use crate::url::sqlalchemy::{self, Driver, Scheme, SqlalchemyReading};
+use crate::url::sqlalchemy::{self, Scheme, SqlalchemyReading};
 use conversions::Conversion;
 
 pub use explain::Part;
@@ -139,14 +139,22 @@ pub fn check_url(config: &CheckUrlConfig) -> CheckUrlReport {
         }
     };
     report.libpq = masked_pairs(&info, config.show_password);
-    // The hosts the application's driver tries: where the dialect rewrites them (`?host=`), from
-    // what the driver receives, as ping and pool-bench connect (`url::parse_database_url`).
+    // What the application's driver reaches, as ping and pool-bench connect
+    // (`url::parse_database_url`): asyncpg's own resolution; for libpq drivers, where the dialect
+    // rewrites the hosts (`?host=`), what the driver receives; else libpq's reading.
+    let asyncpg = match application.as_ref().map(|app| &app.reading) {
+        Ok(DriverReading::Asyncpg(Ok(connection))) => Some(connection),
+        _ => None,
+    };
     let driver_info = sqlalchemy
         .as_ref()
         .is_ok_and(|reading| dialect::rewrites_hosts(&scheme, reading))
         .then(|| application.as_ref().ok()?.libpq_info(config.libpq_major))
         .flatten();
-    let resolved = Resolved::read(driver_info.as_ref().unwrap_or(&info), &ProcessEnvironment);
+    let resolved = match asyncpg {
+        Some(connection) => Resolved::asyncpg(connection),
+        None => Resolved::read(driver_info.as_ref().unwrap_or(&info), &ProcessEnvironment),
+    };
     report.hosts = resolved.endpoints.clone().unwrap_or_default();
     let context = findings::Context {
         url,
@@ -217,51 +225,6 @@ fn masked_pairs(info: &ConnInfo, show_password: bool) -> Vec<(String, String)> {
             (keyword.name.to_string(), value)
         })
         .collect()
-}
-
-impl Driver {
-    /// The query parameters the driver accepts through SQLAlchemy, or `None` for libpq's keywords.
-    pub fn accepted_parameters(self) -> Option<&'static [&'static str]> {
-        match self {
-            // asyncpg.connect() keywords plus SQLAlchemy's asyncpg dialect options.
-            Driver::Asyncpg => Some(&[
-                "host",
-                "port",
-                "user",
-                "password",
-                "passfile",
-                "database",
-                "timeout",
-                "statement_cache_size",
-                "max_cached_statement_lifetime",
-                "max_cacheable_statement_size",
-                "command_timeout",
-                "ssl",
-                "direct_tls",
-                "server_settings",
-                "target_session_attrs",
-                "krbsrvname",
-                "gsslib",
-                "prepared_statement_cache_size",
-            ]),
-            // pg8000.connect() keywords.
-            Driver::Pg8000 => Some(&[
-                "user",
-                "host",
-                "database",
-                "port",
-                "password",
-                "source_address",
-                "unix_sock",
-                "ssl_context",
-                "timeout",
-                "tcp_keepalive",
-                "application_name",
-                "replication",
-            ]),
-            Driver::Psycopg | Driver::Psycopg2 | Driver::Psycopg2cffi => None,
-        }
-    }
 }
 
 #[cfg(test)]

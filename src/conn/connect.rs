@@ -19,6 +19,8 @@ use crate::conn::tls::{self, ClientRules, SslMode, TlsFiles, TlsSetup};
 use crate::conn::transport::{self, Ended, Failure, Io, StageError, Startup};
 use crate::exit::{invalid, no_response, problems};
 use crate::secret::Secret;
+use crate::url::DatabaseUrl;
+use crate::url::dialect::{AsyncpgConnection, AsyncpgPassword};
 use crate::url::libpq::ConnInfo;
 
 /// Where a password came from.
@@ -79,32 +81,32 @@ fn setting(info: &ConnInfo, keyword: &str, env: &str) -> Option<String> {
         .or_else(|| std::env::var(env).ok().filter(|v| !v.is_empty()))
 }
 
-/// Resolves a parsed URL into a connection target, through the one reading of URL, PG*
-/// environment and defaults in [`Resolved`]. `application_name` applies unless the URL or
-/// PGAPPNAME sets one; `timeout` overrides `connect_timeout` (else PGCONNECT_TIMEOUT, else 10 s).
-/// The newest libpq's rules apply; see [`resolve_for`].
+/// Resolves a database URL into a connection target as the application's driver reads it:
+/// libpq's reading of URL, PG* environment and defaults ([`Resolved::read`]) with the rules of
+/// libpq `libpq_major`, or for asyncpg its own resolution ([`Resolved::asyncpg`]), password
+/// lookup and TLS rules. `application_name` applies unless the URL or PGAPPNAME sets one;
+/// `timeout` overrides `connect_timeout` (else PGCONNECT_TIMEOUT, else 10 s).
 pub fn resolve(
-    info: &ConnInfo,
+    url: &DatabaseUrl,
     application_name: &str,
     timeout: Option<Duration>,
+    libpq_major: u32,
 ) -> Result<Target> {
-    resolve_for(
-        info,
-        application_name,
-        timeout,
-        ClientRules::Libpq(tls::LATEST_LIBPQ),
-    )
-}
-
-/// [`resolve`] by these rules: a libpq major version's (they differ for `sslrootcert=system` and
-/// the home directory), or asyncpg's.
-pub fn resolve_for(
-    info: &ConnInfo,
-    application_name: &str,
-    timeout: Option<Duration>,
-    rules: ClientRules,
-) -> Result<Target> {
-    let resolved = Resolved::read(info, &ProcessEnvironment);
+    let info = &url.info;
+    let (resolved, rules) = match &url.asyncpg {
+        None => (
+            Resolved::read(info, &ProcessEnvironment),
+            ClientRules::Libpq(libpq_major),
+        ),
+        Some(connection) => {
+            // asyncpg's `ssl` argument, as given; without one, asyncpg's own default applies.
+            let ssl = (connection.origins.sslmode == Origin::Url)
+                .then(|| SslMode::parse_text(connection.sslmode))
+                .transpose()
+                .map_err(invalid)?;
+            (Resolved::asyncpg(connection), ClientRules::Asyncpg { ssl })
+        }
+    };
     let endpoints = resolved.endpoints.map_err(|error| match error {
         EndpointError::Mismatch(message) => invalid(format!(
             "{message}: give one port for all hosts or one per host"
@@ -128,7 +130,10 @@ pub fn resolve_for(
     let connect_timeout = connect_timeout(info, timeout)?;
     config.connect_timeout(connect_timeout);
 
-    let (password, password_source) = password(info, &endpoints[0], &dbname, &user);
+    let (password, password_source) = match &url.asyncpg {
+        None => password(info, &endpoints[0], &dbname, &user),
+        Some(connection) => asyncpg_password(info, connection),
+    };
     if let Some(password) = &password {
         config.password(password.expose());
     }
@@ -151,7 +156,10 @@ pub fn resolve_for(
         user,
         dbname,
         password_source,
-        passfile_warning: passfile_warning(info),
+        passfile_warning: match &url.asyncpg {
+            None => passfile_warning(info),
+            Some(connection) => connection.passfile_warning.clone(),
+        },
         connect_timeout,
     })
 }
@@ -332,6 +340,28 @@ fn password(
         }
     }
     (None, PasswordSource::None)
+}
+
+/// asyncpg's password: its argument, else PGPASSWORD (even empty), else its password file.
+fn asyncpg_password(
+    info: &ConnInfo,
+    connection: &AsyncpgConnection,
+) -> (Option<Secret>, PasswordSource) {
+    match &connection.password {
+        AsyncpgPassword::Argument => (
+            info.get("password").map(|p| Secret::new(p.into_owned())),
+            PasswordSource::Url,
+        ),
+        AsyncpgPassword::Env => (
+            std::env::var("PGPASSWORD").ok().map(Secret::new),
+            PasswordSource::Env,
+        ),
+        AsyncpgPassword::PassFile { path, password } => (
+            Some(password.clone()),
+            PasswordSource::PassFile(path.clone()),
+        ),
+        AsyncpgPassword::None => (None, PasswordSource::None),
+    }
 }
 
 /// libpq ignores a password file that others can read; say so instead of failing mysteriously.

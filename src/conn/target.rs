@@ -15,6 +15,7 @@ use std::fmt;
 use std::net::IpAddr;
 
 use crate::conn::{DEFAULT_PORT, DEFAULT_SOCKET_DIR, os_user};
+use crate::url::dialect::{AsyncpgAddr, AsyncpgConnection};
 use crate::url::libpq::ConnInfo;
 
 /// Where the process environment comes from: the real one, or a table in tests.
@@ -43,16 +44,7 @@ impl Environment for [(&str, &str)] {
     }
 }
 
-/// Where a resolved value came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Origin {
-    /// The URL (or a keyword of the connection string).
-    Url,
-    /// This environment variable, because the URL leaves the keyword out.
-    Env(&'static str),
-    /// libpq's default.
-    Default,
-}
+pub use crate::url::Origin;
 
 /// How libpq reaches one host (`pg_conn_host_type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -334,6 +326,55 @@ impl Resolved {
             dbname,
             sslmode,
             session_attrs,
+        }
+    }
+}
+
+impl Resolved {
+    /// asyncpg's resolution ([`crate::url::dialect::asyncpg_connection`]) in the same terms: its
+    /// addresses in its order (a socket file as its directory and port; a host starting with `@`
+    /// is a TCP host to asyncpg), user, database, TLS mode and `target_session_attrs`, each with
+    /// where asyncpg took it from.
+    pub fn asyncpg(connection: &AsyncpgConnection) -> Resolved {
+        let origins = connection.origins;
+        let endpoint = |kind, host: &str, port: &str| -> Result<Endpoint, EndpointError> {
+            Ok(Endpoint {
+                kind,
+                host: host.to_string(),
+                hostaddr: None,
+                port: parse_port(port)?,
+                host_origin: origins.host,
+                port_origin: origins.port,
+            })
+        };
+        let endpoints = connection
+            .addrs
+            .iter()
+            .map(|addr| match addr {
+                AsyncpgAddr::Socket(path) => match path.rsplit_once("/.s.PGSQL.") {
+                    Some((dir, port)) => endpoint(EndpointKind::Unix, dir, port),
+                    None => Err(EndpointError::InvalidPort(path.clone())),
+                },
+                AsyncpgAddr::Tcp(host, port) => {
+                    endpoint(EndpointKind::Tcp, host, &port.to_string())
+                }
+            })
+            .collect();
+        Resolved {
+            endpoints,
+            user: Sourced {
+                value: connection.user.py_str(),
+                origin: origins.user,
+            },
+            dbname: Sourced {
+                value: connection.database.py_str(),
+                origin: origins.database,
+            },
+            sslmode: SslMode::parse_text(connection.sslmode).map(|value| Sourced {
+                value,
+                origin: origins.sslmode,
+            }),
+            session_attrs: SessionAttrs::parse(&connection.target_session_attrs),
         }
     }
 }

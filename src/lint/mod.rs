@@ -18,6 +18,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 
 use crate::conn::connect;
+use crate::conn::tls::LATEST_LIBPQ;
 use crate::lint::inline_ignore::InlineIgnores;
 use crate::progress::Progress;
 use crate::url::parse_database_url;
@@ -173,8 +174,8 @@ async fn read_live(config: &LintConfig, progress: &Progress) -> Result<model::Sc
             started.elapsed().as_secs_f64() * 1000.0
         ))
     };
-    let (_, info) = parse_database_url(&config.url)?;
-    let target = connect::resolve(&info, "dbtool-lint", config.connect_timeout)?;
+    let url = parse_database_url(&config.url)?;
+    let target = connect::resolve(&url, "dbtool-lint", config.connect_timeout, LATEST_LIBPQ)?;
     if let Some(warning) = &target.passfile_warning {
         progress.warn(warning);
     }

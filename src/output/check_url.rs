@@ -7,7 +7,9 @@ use serde_json::{Map, Value as Json, json};
 use crate::check_url::CheckUrlReport;
 use crate::cli::Format;
 use crate::secret::MASK;
-use crate::url::dialect::{self, ApplicationReading, AsyncpgAddr, DriverReading, Kwargs, PyValue};
+use crate::url::dialect::{
+    self, ApplicationReading, AsyncpgAddr, AsyncpgPassword, DriverReading, Kwargs, PyValue,
+};
 
 pub fn write_check_url(
     out: &mut dyn Write,
@@ -183,7 +185,12 @@ fn application_connection(report: &CheckUrlReport) -> Json {
             }).collect::<Vec<_>>(),
             "user": connection.user.to_json(),
             "database": connection.database.to_json(),
-            "password_source": connection.password,
+            "password_source": match &connection.password {
+                AsyncpgPassword::Argument => json!("url"),
+                AsyncpgPassword::Env => json!("PGPASSWORD"),
+                AsyncpgPassword::PassFile { path, .. } => json!({"passfile": path}),
+                AsyncpgPassword::None => Json::Null,
+            },
             "sslmode": connection.sslmode,
             "target_session_attrs": connection.target_session_attrs,
         }),
@@ -234,10 +241,13 @@ fn application_lines(application: &ApplicationReading, show_password: bool) -> V
                 connection.user.py_str(),
                 connection.database.py_str(),
                 connection.sslmode,
-                match connection.password {
-                    Some("password") => "password from the URL",
-                    Some(_) => "password from PGPASSWORD",
-                    None => "no password (or the password file)",
+                match &connection.password {
+                    AsyncpgPassword::Argument => "password from the URL".to_string(),
+                    AsyncpgPassword::Env => "password from PGPASSWORD".to_string(),
+                    AsyncpgPassword::PassFile { path, .. } => {
+                        format!("password from the password file {path}")
+                    }
+                    AsyncpgPassword::None => "no password".to_string(),
                 }
             ));
         }

@@ -15,7 +15,7 @@ use crate::exit::Outcome;
 use crate::pooler::{self, Pooler};
 use crate::progress::Progress;
 use crate::url::parse_database_url;
-use crate::url::sqlalchemy::{Driver as UrlDriver, Scheme, read_as_sqlalchemy};
+
 use crate::wire::{Session, WireError};
 
 use crate::conn::diagnosis;
@@ -163,12 +163,14 @@ impl PingReport {
 
 /// Runs the ping (and the waiting, and the repeated pre-pings). Never fails: failures are reports.
 pub async fn ping(config: &PingConfig, progress: &Progress) -> PingReport {
-    let (scheme, target) = match parse_database_url(&config.url).and_then(|(scheme, info)| {
-        let rules = client_rules(&config.url, &scheme, config.libpq_version)?;
-        Ok((
-            scheme,
-            connect::resolve_for(&info, "dbtool-ping", config.connect_timeout, rules)?,
-        ))
+    let (scheme, target) = match parse_database_url(&config.url).and_then(|url| {
+        let target = connect::resolve(
+            &url,
+            "dbtool-ping",
+            config.connect_timeout,
+            config.libpq_version,
+        )?;
+        Ok((url.scheme, target))
     }) {
         Ok(read) => read,
         Err(error) => return PingReport::no_attempt(crate::url::redact_url(&config.url), &error),
@@ -213,22 +215,6 @@ pub async fn ping(config: &PingConfig, progress: &Progress) -> PingReport {
             .saturating_sub(started.elapsed());
         tokio::time::sleep(remaining.min(Duration::from_millis(500))).await;
     }
-}
-
-/// Whose rules the application's driver connects by: asyncpg's own (with its `ssl` argument), else
-/// libpq's of this version.
-fn client_rules(url: &str, scheme: &Scheme, libpq_version: u32) -> anyhow::Result<ClientRules> {
-    if scheme.effective_driver() != UrlDriver::Asyncpg {
-        return Ok(ClientRules::Libpq(libpq_version));
-    }
-    let reading = read_as_sqlalchemy(url).map_err(crate::exit::invalid)?;
-    let ssl = match reading.query_value("ssl").and_then(|v| v.last()) {
-        None => None,
-        Some(text) => Some(SslMode::parse_text(&text.replace('_', "-")).map_err(|e| {
-            crate::exit::invalid(format!("asyncpg's ssl: {e} (ClientConfigurationError)"))
-        })?),
-    };
-    Ok(ClientRules::Asyncpg { ssl })
 }
 
 /// Where asyncpg connects differently from libpq with the same mode, as check-url says too.

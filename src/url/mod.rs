@@ -14,22 +14,48 @@ use crate::exit::invalid;
 use libpq::{ConnInfo, ParseOptions, UriError};
 use sqlalchemy::Scheme;
 
-/// Parses a database URL for connecting: its scheme and libpq's reading; an unusable URL is an
-/// invalid-input error (exit 3) whose message never holds the password.
-pub fn parse_database_url(url: &str) -> Result<(Scheme, ConnInfo)> {
+/// Where a resolved value came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// The URL (a keyword of the connection string, or an argument the dialect builds from it).
+    Url,
+    /// This environment variable, because the URL leaves the keyword out.
+    Env(&'static str),
+    /// The client library's default (libpq's, or asyncpg's own).
+    Default,
+}
+
+/// A database URL read for connecting, as the application's driver reads it.
+#[derive(Debug, Clone)]
+pub struct DatabaseUrl {
+    pub scheme: Scheme,
+    /// libpq's reading, or for a driver the conninfo that reaches what the application reaches
+    /// ([`dialect::ApplicationReading::libpq_equivalent`]).
+    pub info: ConnInfo,
+    /// For asyncpg, its own resolution: hosts, ports, user, database, password source and TLS
+    /// mode by asyncpg's rules, which replace libpq's.
+    pub asyncpg: Option<dialect::AsyncpgConnection>,
+}
+
+/// Parses a database URL for connecting: its scheme and the reading of the application's driver;
+/// an unusable URL is an invalid-input error (exit 3) whose message never holds the password.
+pub fn parse_database_url(url: &str) -> Result<DatabaseUrl> {
     let scheme = sqlalchemy::parse_scheme(url)
         .map_err(|e| invalid(format!("invalid URL: {}", e.message)))?;
     let (parsed, _) = libpq_reading(url, &scheme, ParseOptions::default());
     // A URL with a driver is read as the application reads it where that differs from libpq's
-    // reading of the same string: where libpq refuses it (a `%` escape SQLAlchemy takes
-    // literally), or where the dialect rewrites the hosts (`?host=`).
+    // reading of the same string: always for asyncpg, which resolves everything itself; for the
+    // libpq drivers where libpq refuses the string (a `%` escape SQLAlchemy takes literally), or
+    // where the dialect rewrites the hosts (`?host=`).
+    let driver = scheme.effective_driver();
     let rewrites_hosts = sqlalchemy::read_as_sqlalchemy(url)
         .is_ok_and(|reading| dialect::rewrites_hosts(&scheme, &reading));
-    if scheme.driver.is_some() && (parsed.is_err() || rewrites_hosts) {
+    let asyncpg = driver == sqlalchemy::Driver::Asyncpg;
+    if scheme.driver.is_some() && (parsed.is_err() || rewrites_hosts || asyncpg) {
         let major = ParseOptions::default().libpq_major;
         let application = dialect::ApplicationReading::read(
             url,
-            scheme.effective_driver(),
+            driver,
             major,
             &dialect::ProcessEnvironment,
         )
@@ -47,7 +73,15 @@ pub fn parse_database_url(url: &str) -> Result<(Scheme, ConnInfo)> {
                 redact_message(application.driver_error().unwrap_or("unknown error"), url)
             ))
         })?;
-        return Ok((scheme, info));
+        let asyncpg = match application.reading {
+            dialect::DriverReading::Asyncpg(Ok(connection)) => Some(*connection),
+            _ => None,
+        };
+        return Ok(DatabaseUrl {
+            scheme,
+            info,
+            asyncpg,
+        });
     }
     let info = parsed.map_err(|e| {
         invalid(format!(
@@ -56,7 +90,11 @@ pub fn parse_database_url(url: &str) -> Result<(Scheme, ConnInfo)> {
             e.message
         ))
     })?;
-    Ok((scheme, info))
+    Ok(DatabaseUrl {
+        scheme,
+        info,
+        asyncpg: None,
+    })
 }
 
 /// The libpq URI a SQLAlchemy URL stands for: the driver removed, `postgres` kept as libpq reads it.

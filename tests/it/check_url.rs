@@ -367,6 +367,6 @@ fn the_application_reading_decides_validity_and_libpq_differences_are_findings()
         "{json}"
     );
     assert_eq!(addrs.last().unwrap()["host"], "localhost");
-    assert_eq!(json["driver_connection"]["password_source"], "password");
+    assert_eq!(json["driver_connection"]["password_source"], "url");
     assert!(!result.stdout.contains("s3cret"), "{}", result.stdout);
 }

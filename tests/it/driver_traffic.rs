@@ -187,6 +187,14 @@ impl Run {
         (first, requests)
     }
 
+    /// The environment of the run: PGAPPNAME names asyncpg's runs.
+    fn env(&self) -> Vec<(&'static str, String)> {
+        match self.driver {
+            "asyncpg" => vec![("PGAPPNAME", self.application())],
+            _ => Vec::new(),
+        }
+    }
+
     fn args(&self, url: &str) -> Vec<String> {
         let scenario = self.scenario;
         // The URL names the driver, as the application's does (and SQLAlchemy's reading of it
@@ -196,10 +204,19 @@ impl Run {
             &format!("postgresql+{}://", self.driver),
             1,
         );
-        let mut url = format!("{url}?application_name={}", self.application());
-        if scenario.ends_with("prepared_statement_cache_size_0") {
-            url.push_str("&prepared_statement_cache_size=0");
+        // asyncpg refuses `application_name` as a keyword (the application passes it in
+        // `server_settings`), so its runs are told apart by PGAPPNAME instead ([`Run::env`]).
+        let mut query = Vec::new();
+        if self.driver != "asyncpg" {
+            query.push(format!("application_name={}", self.application()));
         }
+        if scenario.ends_with("prepared_statement_cache_size_0") {
+            query.push("prepared_statement_cache_size=0".into());
+        }
+        let url = match query.is_empty() {
+            true => url,
+            false => format!("{url}?{}", query.join("&")),
+        };
         let mut args: Vec<String> = [
             "pool-bench",
             "--format",
@@ -290,7 +307,7 @@ fn the_server_sees_what_sqlalchemy_with_each_driver_sends() {
                 let args = run.args(&url);
                 let dir = dir.path();
                 scope.spawn(move || {
-                    let (result, report) = run_json(dbtool(dir).args(&args));
+                    let (result, report) = run_json(dbtool(dir).args(&args).envs(run.env()));
                     assert_eq!(result.code, 0, "{args:?}: {}", result.stderr);
                     report
                 })

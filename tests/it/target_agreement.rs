@@ -2,7 +2,7 @@
 //! ping actually tries, host by host — sockets, `@` abstract sockets, several hosts, hostaddr and
 //! the PG* environment — and lint-constraints and pool-bench reach the same endpoints.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::cli::{dbtool, run, run_json};
 use crate::pg::{Cluster, ClusterOptions, Server, shared};
@@ -131,13 +131,32 @@ fn an_abstract_socket_is_reached_by_ping_lint_and_pool_bench() {
     })
     .unwrap_or_else(|e| panic!("{e}"));
     let url = format!(
-        "postgresql+asyncpg://postgres@/postgres?host=@{name}&port={}",
+        "postgresql+psycopg://postgres@/postgres?host=@{name}&port={}",
         cluster.port
     );
     let dir = tempfile::tempdir().unwrap();
 
     let (_, explained) = run_json(dbtool(dir.path()).args(["check-url", "--format", "json", &url]));
     assert_eq!(explained["hosts"][0]["kind"], "abstract", "{explained}");
+    // asyncpg has no abstract sockets: `@name` is a TCP host name to it, as to ping for asyncpg.
+    let asyncpg = url.replacen("+psycopg", "+asyncpg", 1);
+    let (_, explained) =
+        run_json(dbtool(dir.path()).args(["check-url", "--format", "json", &asyncpg]));
+    assert_eq!(explained["hosts"][0]["kind"], "tcp", "{explained}");
+    let (result, pinged) = run_json(dbtool(dir.path()).args([
+        "ping",
+        "--format",
+        "json",
+        "--connect-timeout",
+        "2",
+        &asyncpg,
+    ]));
+    assert_eq!(result.code, 2, "{}\n{pinged}", result.stderr);
+    assert_eq!(
+        (&pinged["stages"][0]["name"], &pinged["stages"][0]["ok"]),
+        (&json!("resolve"), &json!(false)),
+        "{pinged}"
+    );
 
     let (result, pinged) = run_json(dbtool(dir.path()).args(["ping", "--format", "json", &url]));
     assert_eq!(result.code, 0, "{}\n{pinged}", result.stderr);
@@ -170,4 +189,165 @@ fn an_abstract_socket_is_reached_by_ping_lint_and_pool_bench() {
     assert_eq!(bench.code, 0, "{}", bench.stderr);
     assert_eq!(report["transactions"], 20, "{report}");
     assert_eq!(report["errors"], serde_json::json!({}), "{report}");
+}
+
+/// The environment of a run, as (name, value) pairs.
+fn envs(pairs: &[(&str, String)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(name, value)| (name.to_string(), value.clone()))
+        .collect()
+}
+
+#[test]
+fn asyncpg_urls_reach_what_asyncpg_resolves_not_what_libpq_would() {
+    let Server::Local(cluster) = shared() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let port = cluster.port.to_string();
+    // asyncpg reads a port inside PGHOST and takes the login name (LOGNAME) for the user; libpq
+    // takes `127.0.0.1:PORT` for a host name and the operating-system user.
+    let env = envs(&[
+        ("PGHOST", format!("127.0.0.1:{port}")),
+        ("LOGNAME", "postgres".into()),
+        ("USER", "postgres".into()),
+    ]);
+    let asyncpg = "postgresql+asyncpg:///postgres";
+    let (result, explained) = run_json(
+        dbtool(dir.path())
+            .args(["check-url", "--format", "json", asyncpg])
+            .envs(env.clone()),
+    );
+    assert_eq!(result.code, 0, "{explained}");
+    assert_eq!(
+        explained["hosts"],
+        json!([{"host": "127.0.0.1", "port": port, "kind": "tcp"}]),
+        "{explained}"
+    );
+    assert_eq!(explained["driver_connection"]["user"], "postgres");
+    let (result, pinged) = run_json(
+        dbtool(dir.path())
+            .args(["ping", "--format", "json", asyncpg])
+            .envs(env.clone()),
+    );
+    assert_eq!(result.code, 0, "{}\n{pinged}", result.stderr);
+    assert_eq!(pinged["target"], format!("127.0.0.1:{port}"), "{pinged}");
+    let (result, report) = run_json(
+        dbtool(dir.path())
+            .args([
+                "pool-bench",
+                "--format",
+                "json",
+                "--transactions",
+                "10",
+                "--pool-size",
+                "1",
+                "--max-overflow",
+                "0",
+                asyncpg,
+            ])
+            .envs(env.clone()),
+    );
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    assert_eq!(report["transactions"], 10, "{report}");
+    let psycopg = "postgresql+psycopg:///postgres";
+    let (result, pinged) = run_json(
+        dbtool(dir.path())
+            .args([
+                "ping",
+                "--format",
+                "json",
+                "--connect-timeout",
+                "2",
+                psycopg,
+            ])
+            .envs(env.clone()),
+    );
+    assert_eq!(
+        result.code, 2,
+        "libpq looks the host 127.0.0.1:{port} up in DNS: {pinged}"
+    );
+
+    // No host anywhere: asyncpg tries its socket directories, then localhost.
+    let env = envs(&[("PGPORT", port.clone()), ("LOGNAME", "postgres".into())]);
+    let (result, explained) = run_json(
+        dbtool(dir.path())
+            .args(["check-url", "--format", "json", asyncpg])
+            .envs(env.clone()),
+    );
+    assert_eq!(result.code, 0, "{explained}");
+    let hosts: Vec<&str> = explained["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["host"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        hosts,
+        [
+            "/run/postgresql",
+            "/var/run/postgresql",
+            "/tmp",
+            "/private/tmp",
+            "localhost"
+        ],
+        "{explained}"
+    );
+    let (result, pinged) = run_json(
+        dbtool(dir.path())
+            .args(["ping", "--format", "json", asyncpg])
+            .envs(env),
+    );
+    assert_eq!(result.code, 0, "{}\n{pinged}", result.stderr);
+    assert_eq!(pinged["target"], format!("localhost:{port}"), "{pinged}");
+}
+
+#[test]
+fn asyncpg_reads_the_password_file_its_own_way() {
+    if !matches!(shared(), Server::Local(_)) {
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    // libpq unescapes `\:` in a password file line; asyncpg keeps the backslash.
+    let password = "pw:colon";
+    let cluster = Cluster::start(ClusterOptions {
+        password: Some(password.into()),
+        ..Default::default()
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    let dir = tempfile::tempdir().unwrap();
+    let pgpass = dir.path().join(".pgpass");
+    std::fs::write(
+        &pgpass,
+        format!("127.0.0.1:{}:*:postgres:pw\\:colon\n", cluster.port),
+    )
+    .unwrap();
+    std::fs::set_permissions(&pgpass, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let url = |driver: &str| {
+        format!(
+            "postgresql+{driver}://postgres@127.0.0.1:{}/postgres",
+            cluster.port
+        )
+    };
+    let (result, pinged) =
+        run_json(dbtool(dir.path()).args(["ping", "--format", "json", &url("psycopg")]));
+    assert_eq!(result.code, 0, "{}\n{pinged}", result.stderr);
+    let (result, pinged) =
+        run_json(dbtool(dir.path()).args(["ping", "--format", "json", &url("asyncpg")]));
+    assert_eq!(
+        (result.code, pinged["status"].as_str()),
+        (1, Some("rejecting")),
+        "asyncpg sends pw\\:colon: {pinged}"
+    );
+    let (_, explained) =
+        run_json(dbtool(dir.path()).args(["check-url", "--format", "json", &url("asyncpg")]));
+    assert_eq!(
+        explained["driver_connection"]["password_source"]["passfile"],
+        pgpass.display().to_string(),
+        "{explained}"
+    );
+    for output in [&result.stdout, &result.stderr] {
+        assert!(!output.contains("colon"), "{output}");
+    }
 }

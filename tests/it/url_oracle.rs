@@ -5,7 +5,9 @@
 
 use serde_json::{Value, json};
 
-use dbtool::url::dialect::{self, AsyncpgAddr, AsyncpgEnvironment, ConnectArgs};
+use dbtool::url::dialect::{
+    self, AsyncpgAddr, AsyncpgEnvironment, AsyncpgPassword, ConnectArgs, PasswordFile,
+};
 use dbtool::url::sqlalchemy::{Driver, parse_scheme, read_as_sqlalchemy};
 
 fn fixture() -> Value {
@@ -68,12 +70,17 @@ fn keys_in_order(value: &Value) -> Vec<String> {
     }
 }
 
-/// The generator's environment: no PG* variables, USER=dbtooluser, a HOME that does not exist.
-struct FixtureEnvironment;
+/// The generator's environment: its PG* variables (none for the main entries), USER=dbtooluser,
+/// a HOME that does not exist.
+struct FixtureEnvironment<'a> {
+    variables: Option<&'a serde_json::Map<String, Value>>,
+    /// The fixture's password file: its path and text.
+    passfile: Option<(&'a str, &'a str)>,
+}
 
-impl AsyncpgEnvironment for FixtureEnvironment {
-    fn var(&self, _: &str) -> Option<String> {
-        None
+impl AsyncpgEnvironment for FixtureEnvironment<'_> {
+    fn var(&self, name: &str) -> Option<String> {
+        self.variables?.get(name)?.as_str().map(str::to_string)
     }
     fn login_name(&self) -> Option<String> {
         Some("dbtooluser".into())
@@ -84,23 +91,43 @@ impl AsyncpgEnvironment for FixtureEnvironment {
             false,
         )
     }
+    fn password_file(&self, path: Option<&str>) -> PasswordFile {
+        match self.passfile {
+            Some((file, text)) if path == Some(file) => PasswordFile::Usable {
+                path: file.into(),
+                text: text.into(),
+            },
+            _ => PasswordFile::Missing,
+        }
+    }
 }
 
-fn asyncpg_json(kwargs: &dialect::Kwargs) -> Value {
-    match dialect::asyncpg_connection(kwargs, &FixtureEnvironment) {
-        Err(error) => json!({"error": error}),
-        Ok(connection) => json!({
-            "addrs": connection.addrs.iter().map(|a| match a {
-                AsyncpgAddr::Socket(path) => json!(path),
-                AsyncpgAddr::Tcp(host, port) => json!([host, port]),
-            }).collect::<Vec<_>>(),
-            "user": connection.user.to_json(),
-            "database": connection.database.to_json(),
-            "password": connection.password.is_some(),
-            "sslmode": connection.sslmode,
-            "target_session_attrs": connection.target_session_attrs,
-        }),
-    }
+/// asyncpg's resolution as the generator records it: whether there is a password, or with
+/// `values`, the password itself.
+fn asyncpg_json(kwargs: &dialect::Kwargs, env: &FixtureEnvironment, values: bool) -> Value {
+    let connection = match dialect::asyncpg_connection(kwargs, env) {
+        Err(error) => return json!({"error": error}),
+        Ok(connection) => connection,
+    };
+    let password = match &connection.password {
+        AsyncpgPassword::None if !values => json!(false),
+        _ if !values => json!(true),
+        AsyncpgPassword::Argument => json!(kwargs.get("password").unwrap().py_str()),
+        AsyncpgPassword::Env => json!(env.var("PGPASSWORD")),
+        AsyncpgPassword::PassFile { password, .. } => json!(password.expose()),
+        AsyncpgPassword::None => json!(null),
+    };
+    json!({
+        "addrs": connection.addrs.iter().map(|a| match a {
+            AsyncpgAddr::Socket(path) => json!(path),
+            AsyncpgAddr::Tcp(host, port) => json!([host, port]),
+        }).collect::<Vec<_>>(),
+        "user": connection.user.to_json(),
+        "database": connection.database.to_json(),
+        "password": password,
+        "sslmode": connection.sslmode,
+        "target_session_attrs": connection.target_session_attrs,
+    })
 }
 
 #[test]
@@ -142,7 +169,11 @@ fn make_url_connect_args_the_libpq_conninfo_and_asyncpgs_resolution_agree_with_t
         args_agree += 1;
         if let (Some(real), Ok(args)) = (entry.get("asyncpg"), &args) {
             asyncpg_total += 1;
-            let ours = asyncpg_json(&args.kwargs);
+            let environment = FixtureEnvironment {
+                variables: None,
+                passfile: None,
+            };
+            let ours = asyncpg_json(&args.kwargs, &environment, false);
             if ours == *real {
                 asyncpg_agree += 1;
             } else {
@@ -178,4 +209,70 @@ fn make_url_connect_args_the_libpq_conninfo_and_asyncpgs_resolution_agree_with_t
             .collect::<Vec<_>>()
             .join("\n")
     );
+}
+
+#[test]
+fn asyncpgs_resolution_under_pg_environments_and_its_password_file_agrees_with_asyncpg() {
+    let fixture = fixture();
+    let passfile = fixture["passfile"].as_str().unwrap();
+    let entries = fixture["environment_entries"].as_array().unwrap();
+    assert!(
+        entries.len() >= 500,
+        "{} environment entries",
+        entries.len()
+    );
+    let mut disagreements = Vec::new();
+    for entry in entries {
+        let url = entry["url"].as_str().unwrap();
+        let args = dialect::create_connect_args(Driver::Asyncpg, &read_as_sqlalchemy(url).unwrap())
+            .unwrap();
+        let environment = entry["environment"].as_object().unwrap();
+        let text = entry["passfile_text"].as_str().unwrap();
+        let ours = asyncpg_json(
+            &args.kwargs,
+            &FixtureEnvironment {
+                variables: Some(environment),
+                passfile: Some((passfile, text)),
+            },
+            true,
+        );
+        if ours != entry["asyncpg"] {
+            disagreements.push(format!(
+                "{url} {environment:?}\n  real:  {}\n  ours:  {ours}",
+                entry["asyncpg"]
+            ));
+        }
+    }
+    eprintln!(
+        "asyncpg under PG* environments {}/{}",
+        entries.len() - disagreements.len(),
+        entries.len()
+    );
+    assert!(
+        disagreements.is_empty(),
+        "{} disagreements with {}:\n{}",
+        disagreements.len(),
+        fixture["versions"],
+        disagreements
+            .iter()
+            .take(15)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
+
+#[test]
+fn the_keywords_check_url_accepts_are_the_drivers_real_signatures() {
+    let fixture = fixture();
+    let names = |key: &str| -> Vec<String> {
+        fixture["signatures"][key]
+            .as_array()
+            .unwrap_or_else(|| panic!("no {key} in the fixture"))
+            .iter()
+            .map(|name| name.as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(dialect::ASYNCPG_CONNECT, names("asyncpg.connect"));
+    assert_eq!(dialect::PG8000_CONNECT, names("pg8000.connect"));
 }

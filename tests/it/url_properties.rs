@@ -229,8 +229,9 @@ proptest! {
             }
         }
         let psycopg = form("sqlalchemy_psycopg");
-        let (_, back) = parse_database_url(&psycopg)
-            .map_err(|e| TestCaseError::fail(format!("{psycopg:?}: {e:#}")))?;
+        let back = parse_database_url(&psycopg)
+            .map_err(|e| TestCaseError::fail(format!("{psycopg:?}: {e:#}")))?
+            .info;
         // Read as the application reads it: SQLAlchemy drops blank query values (`?port=`),
         // which libpq takes as unset, and its dialect joins the ?host= list with an empty port
         // per host (`port=","`), which libpq takes as the default port.

@@ -10,10 +10,19 @@
 //! (`scripts/gen_url_fixture.py` → `tests/fixtures/sqlalchemy_urls.json`,
 //! `tests/it/url_oracle.rs`). Errors are the libraries' exceptions as Python prints them.
 
+mod asyncpg;
+
 use std::fmt::Write as _;
 
 use crate::url::libpq::keyword;
 use crate::url::sqlalchemy::{Driver, SqlalchemyReading, python_int, python_repr};
+
+use asyncpg::SSL_MODES;
+pub use asyncpg::{
+    ASYNCPG_CONNECT, AsyncpgAddr, AsyncpgConnection, AsyncpgEnvironment, AsyncpgOrigins,
+    AsyncpgPassword, PasswordFile, ProcessEnvironment, SQLALCHEMY_ASYNCPG_OWN, asyncpg_connection,
+    find_in_password_file,
+};
 
 /// A Python value as SQLAlchemy passes it to the driver.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,14 +90,14 @@ impl Kwargs {
         self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 
-    fn set(&mut self, key: &str, value: PyValue) {
+    pub(crate) fn set(&mut self, key: &str, value: PyValue) {
         match self.0.iter_mut().find(|(k, _)| k == key) {
             Some((_, slot)) => *slot = value,
             None => self.0.push((key.to_string(), value)),
         }
     }
 
-    fn remove(&mut self, key: &str) -> Option<PyValue> {
+    pub(crate) fn remove(&mut self, key: &str) -> Option<PyValue> {
         let index = self.0.iter().position(|(k, _)| k == key)?;
         Some(self.0.remove(index).1)
     }
@@ -457,367 +466,37 @@ fn param_escape(text: &str) -> String {
         escaped
     }
 }
-
-/// An address asyncpg tries: a Unix socket file or a TCP host and port.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AsyncpgAddr {
-    Socket(String),
-    Tcp(String, i64),
-}
-
-/// What asyncpg resolves from the keyword arguments, as `connect_utils` does without a DSN.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AsyncpgConnection {
-    pub addrs: Vec<AsyncpgAddr>,
-    /// A `str`, unless a repeated query key made it a tuple (which fails later, at connect).
-    pub user: PyValue,
-    pub database: PyValue,
-    /// Where the password comes from: `password` (the URL), `PGPASSWORD`, or none.
-    pub password: Option<&'static str>,
-    pub sslmode: &'static str,
-    pub target_session_attrs: String,
-}
-
-/// `asyncpg.connect`'s keyword parameters (0.30+).
-const ASYNCPG_CONNECT: &[&str] = &[
-    "dsn",
-    "host",
-    "port",
+/// `pg8000.connect`'s keyword parameters (1.31; compared with its signature by
+/// `tests/it/url_oracle.rs`).
+pub const PG8000_CONNECT: &[&str] = &[
     "user",
-    "password",
-    "passfile",
-    "service",
-    "servicefile",
+    "host",
     "database",
-    "loop",
+    "port",
+    "password",
+    "source_address",
+    "unix_sock",
+    "ssl_context",
     "timeout",
-    "statement_cache_size",
-    "max_cached_statement_lifetime",
-    "max_cacheable_statement_size",
-    "command_timeout",
-    "ssl",
-    "direct_tls",
-    "connection_class",
-    "record_class",
-    "server_settings",
-    "target_session_attrs",
-    "krbsrvname",
-    "gsslib",
+    "tcp_keepalive",
+    "application_name",
+    "replication",
+    "startup_params",
 ];
 
-const SSL_MODES: [&str; 6] = [
-    "disable",
-    "allow",
-    "prefer",
-    "require",
-    "verify-ca",
-    "verify-full",
-];
-
-const SESSION_ATTRIBUTES: [&str; 6] = [
-    "any",
-    "primary",
-    "standby",
-    "prefer-standby",
-    "read-write",
-    "read-only",
-];
-
-/// The environment asyncpg reads: variables, and the home directory's `.postgresql/root.crt`.
-pub trait AsyncpgEnvironment {
-    fn var(&self, name: &str) -> Option<String>;
-    /// `getpass.getuser()`: LOGNAME, USER, LNAME, USERNAME, then the password database.
-    fn login_name(&self) -> Option<String>;
-    /// Whether `~/.postgresql/<name>` exists, and its path.
-    fn dot_postgresql(&self, name: &str) -> (String, bool);
-}
-
-/// The process's environment, as asyncpg reads it.
-pub struct ProcessEnvironment;
-
-impl AsyncpgEnvironment for ProcessEnvironment {
-    fn var(&self, name: &str) -> Option<String> {
-        std::env::var(name).ok()
-    }
-
-    fn login_name(&self) -> Option<String> {
-        ["LOGNAME", "USER", "LNAME", "USERNAME"]
-            .into_iter()
-            .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
-            .or_else(|| crate::system::passwd_name(crate::system::effective_uid()))
-    }
-
-    fn dot_postgresql(&self, name: &str) -> (String, bool) {
-        let home = std::env::var("HOME").unwrap_or_default();
-        let path = std::path::Path::new(&home).join(".postgresql").join(name);
-        (path.display().to_string(), path.is_file())
-    }
-}
-
-/// SQLAlchemy's `AsyncAdapt_asyncpg_dbapi.connect`, then `asyncpg.connect`'s signature and its
-/// argument resolution (`_parse_connect_arguments`, `_parse_connect_dsn_and_args` without a
-/// DSN); the error is the exception the application would get.
-pub fn asyncpg_connection(
-    kwargs: &Kwargs,
-    env: &dyn AsyncpgEnvironment,
-) -> Result<AsyncpgConnection, String> {
-    let mut kwargs = kwargs.clone();
-    for own in [
-        "prepared_statement_cache_size",
-        "prepared_statement_name_func",
-        "async_creator_fn",
-    ] {
-        kwargs.remove(own);
-    }
-    if let Some((key, _)) = kwargs
-        .0
-        .iter()
-        .find(|(key, _)| !ASYNCPG_CONNECT.contains(&key.as_str()))
-    {
-        return Err(format!(
-            "TypeError: got an unexpected keyword argument {}",
-            python_repr(key)
-        ));
-    }
-    let get = |key: &str| kwargs.get(key).filter(|v| **v != PyValue::None);
-    for key in [
-        "statement_cache_size",
-        "max_cached_statement_lifetime",
-        "max_cacheable_statement_size",
-    ] {
-        match get(key) {
-            Some(PyValue::Int(n)) if *n < 0 => {
-                return Err(format!(
-                    "ValueError: {key} is expected to be greater or equal to 0, got {n}"
-                ));
-            }
-            Some(PyValue::Int(_)) | None => {}
-            Some(other) => {
-                let class = if matches!(other, PyValue::Str(_)) {
-                    "str"
-                } else {
-                    "tuple"
-                };
-                return Err(format!(
-                    "TypeError: '<' not supported between instances of '{class}' and 'int'"
-                ));
-            }
-        }
-    }
-    if let Some(timeout) = get("command_timeout") {
-        let invalid = |shown: String| {
-            format!(
-                "ValueError: invalid command_timeout value: expected greater than 0 float (got {shown})"
-            )
-        };
-        match timeout {
-            PyValue::Str(text) => match text.trim().parse::<f64>() {
-                Ok(value) if value > 0.0 => {}
-                Ok(value) => return Err(invalid(python_float_repr(value))),
-                Err(_) => return Err(invalid(python_repr(text))),
-            },
-            PyValue::Int(n) if *n > 0 => {}
-            PyValue::Int(n) => return Err(invalid(python_float_repr(*n as f64))),
-            _ => {
-                return Err(
-                    "TypeError: float() argument must be a string or a real number, not 'tuple'"
-                        .into(),
-                );
-            }
-        }
-    }
-
-    // Hosts: the argument, PGHOST, else the default socket directories and localhost.
-    let mut hosts: Vec<String> = match get("host") {
-        Some(PyValue::Str(host)) if !host.is_empty() => vec![host.clone()],
-        Some(PyValue::List(items) | PyValue::Tuple(items)) if !items.is_empty() => {
-            items.iter().map(PyValue::py_str).collect()
-        }
-        _ => Vec::new(),
-    };
-    let mut port = get("port").cloned().filter(|p| *p != PyValue::Int(0));
-    if hosts.is_empty()
-        && let Some(spec) = env.var("PGHOST").filter(|h| !h.is_empty())
-    {
-        hosts = spec.split(',').map(str::to_string).collect();
-    }
-    if hosts.is_empty() {
-        hosts = [
-            "/run/postgresql",
-            "/var/run/postgresql",
-            "/tmp",
-            "/private/tmp",
-            "localhost",
-        ]
-        .map(String::from)
-        .to_vec();
-    }
-    let ports: Vec<i64> = match port.take() {
-        None => match env.var("PGPORT").filter(|p| !p.is_empty()) {
-            Some(spec) => spec
-                .split(',')
-                .map(|p| {
-                    python_int(p).ok_or_else(|| {
-                        format!(
-                            "ValueError: invalid literal for int() with base 10: {}",
-                            python_repr(p)
-                        )
-                    })
-                })
-                .collect::<Result<_, _>>()?,
-            None => vec![5432],
-        },
-        Some(PyValue::Int(n)) => vec![n],
-        Some(PyValue::List(items) | PyValue::Tuple(items)) => items
-            .iter()
-            .map(|p| match p {
-                PyValue::Int(n) => Ok(*n),
-                other => python_int(&other.py_str()).ok_or_else(|| {
-                    format!(
-                        "ValueError: invalid literal for int() with base 10: {}",
-                        other.py_repr()
-                    )
-                }),
-            })
-            .collect::<Result<_, _>>()?,
-        Some(other) => vec![python_int(&other.py_str()).ok_or_else(|| {
-            format!(
-                "ValueError: invalid literal for int() with base 10: {}",
-                other.py_repr()
-            )
-        })?],
-    };
-    let ports = match ports.as_slice() {
-        [one] => vec![*one; hosts.len()],
-        many if many.len() != hosts.len() => {
-            return Err(format!(
-                "ClientConfigurationError: could not match {} port numbers to {} hosts",
-                many.len(),
-                hosts.len()
-            ));
-        }
-        many => many.to_vec(),
-    };
-    let user = match get("user") {
-        Some(user) => user.clone(),
-        None => PyValue::Str(
-            env.var("PGUSER")
-                .filter(|u| !u.is_empty())
-                .or_else(|| env.login_name())
-                .ok_or("ClientConfigurationError: could not determine user name to connect with")?,
+/// The keyword arguments the driver's `connect()` takes through SQLAlchemy: its signature (and
+/// for asyncpg, SQLAlchemy's own), or `None` for libpq drivers, which take libpq's keywords.
+pub fn accepted_keywords(driver: Driver) -> Option<Vec<&'static str>> {
+    match driver {
+        Driver::Asyncpg => Some(
+            ASYNCPG_CONNECT
+                .iter()
+                .copied()
+                .chain(SQLALCHEMY_ASYNCPG_OWN)
+                .collect(),
         ),
-    };
-    let password = if get("password").is_some() {
-        Some("password")
-    } else if env.var("PGPASSWORD").is_some() {
-        Some("PGPASSWORD")
-    } else {
-        None
-    };
-    let database = match get("database") {
-        Some(database) => database.clone(),
-        None => env
-            .var("PGDATABASE")
-            .map_or_else(|| user.clone(), PyValue::Str),
-    };
-    let mut addrs = Vec::new();
-    for (host, port) in hosts.iter().zip(&ports) {
-        if host.starts_with('/') {
-            let path = if host.contains(".s.PGSQL.") {
-                host.clone()
-            } else {
-                format!("{}/.s.PGSQL.{port}", host.trim_end_matches('/'))
-            };
-            addrs.push(AsyncpgAddr::Socket(path));
-        } else {
-            addrs.push(AsyncpgAddr::Tcp(host.clone(), *port));
-        }
-    }
-    let have_tcp = addrs.iter().any(|a| matches!(a, AsyncpgAddr::Tcp(..)));
-    let ssl = match get("ssl") {
-        Some(PyValue::Str(text)) => Some(text.clone()),
-        // Not a str (a repeated key's tuple): asyncpg takes it for "no TLS" here.
-        Some(_) => None,
-        None => env
-            .var("PGSSLMODE")
-            .or_else(|| have_tcp.then(|| "prefer".to_string())),
-    };
-    let sslmode = match ssl {
-        None => "disable",
-        Some(text) => {
-            // `SSLMode.parse`: `getattr(SSLMode, text.replace("-", "_"))`.
-            let wanted = text.replace('-', "_");
-            let mode = SSL_MODES
-                .into_iter()
-                .find(|m| m.replace('-', "_") == wanted)
-                .ok_or_else(|| {
-                    format!(
-                        "ClientConfigurationError: `sslmode` parameter must be one of: {}",
-                        SSL_MODES.join(", ")
-                    )
-                })?;
-            if mode == "verify-ca" || mode == "verify-full" {
-                let configured = env.var("PGSSLROOTCERT").filter(|c| !c.is_empty());
-                if configured.is_none() {
-                    let (path, exists) = env.dot_postgresql("root.crt");
-                    if !exists {
-                        return Err(format!(
-                            "ClientConfigurationError: root certificate file \"{path}\" does not exist or cannot be accessed"
-                        ));
-                    }
-                }
-            }
-            mode
-        }
-    };
-    if get("server_settings").is_some() {
-        return Err(
-            "ClientConfigurationError: server_settings is expected to be None or a Dict[str, str]"
-                .into(),
-        );
-    }
-    let attrs = match get("target_session_attrs") {
-        Some(attrs) => attrs.clone(),
-        None => PyValue::Str(
-            env.var("PGTARGETSESSIONATTRS")
-                .unwrap_or_else(|| "any".into()),
-        ),
-    };
-    let target_session_attrs = match &attrs {
-        PyValue::Str(text) if SESSION_ATTRIBUTES.contains(&text.as_str()) => text.clone(),
-        other => {
-            return Err(format!(
-                "ClientConfigurationError: target_session_attrs is expected to be one of <built-in method values of mappingproxy object at 0x...>, got {}",
-                other.py_repr()
-            ));
-        }
-    };
-    let gsslib = match get("gsslib") {
-        Some(gsslib) => gsslib.py_str(),
-        None => env.var("PGGSSLIB").unwrap_or_else(|| "gssapi".into()),
-    };
-    if gsslib != "gssapi" && gsslib != "sspi" {
-        return Err(format!(
-            "ClientConfigurationError: gsslib parameter must be either 'gssapi' or 'sspi', got {}",
-            python_repr(&gsslib)
-        ));
-    }
-    Ok(AsyncpgConnection {
-        addrs,
-        user,
-        database,
-        password,
-        sslmode,
-        target_session_attrs,
-    })
-}
-
-/// Python's `repr()` of a float, for the values asyncpg shows (whole numbers and plain decimals).
-fn python_float_repr(value: f64) -> String {
-    if value.fract() == 0.0 && value.abs() < 1e16 {
-        format!("{value:.1}")
-    } else {
-        value.to_string()
+        Driver::Pg8000 => Some(PG8000_CONNECT.to_vec()),
+        Driver::Psycopg | Driver::Psycopg2 | Driver::Psycopg2cffi => None,
     }
 }
 
@@ -827,7 +506,7 @@ pub enum DriverReading {
     /// psycopg and psycopg2: the conninfo libpq receives, or the driver's error.
     Libpq(Result<String, String>),
     /// asyncpg's own resolution, or its error.
-    Asyncpg(Result<AsyncpgConnection, String>),
+    Asyncpg(Result<Box<AsyncpgConnection>, String>),
     /// pg8000: not modelled beyond its arguments.
     Unmodelled,
 }
@@ -855,7 +534,9 @@ impl ApplicationReading {
             Driver::Psycopg | Driver::Psycopg2 | Driver::Psycopg2cffi => {
                 DriverReading::Libpq(libpq_conninfo(driver, &connect.kwargs, libpq_major))
             }
-            Driver::Asyncpg => DriverReading::Asyncpg(asyncpg_connection(&connect.kwargs, env)),
+            Driver::Asyncpg => {
+                DriverReading::Asyncpg(asyncpg_connection(&connect.kwargs, env).map(Box::new))
+            }
             Driver::Pg8000 => DriverReading::Unmodelled,
         };
         Ok(ApplicationReading {
@@ -884,14 +565,39 @@ impl ApplicationReading {
     }
 
     /// A conninfo that reaches what the application reaches, for dbtool's own connections: the
-    /// libpq drivers' own; for asyncpg and pg8000, their host, port, user, password, database
-    /// and TLS mode in libpq's words. `None` when the driver refuses its arguments.
+    /// libpq drivers' own; asyncpg's resolved addresses, user, database, password and TLS mode;
+    /// pg8000's arguments, in libpq's words. `None` when the driver refuses its arguments.
     pub fn libpq_equivalent(&self, libpq_major: u32) -> Option<String> {
+        let mut kwargs = Kwargs::default();
         match &self.reading {
-            DriverReading::Libpq(result) => result.as_ref().ok().cloned(),
-            DriverReading::Asyncpg(Err(_)) => None,
-            DriverReading::Asyncpg(Ok(_)) | DriverReading::Unmodelled => {
-                let mut kwargs = Kwargs::default();
+            DriverReading::Libpq(result) => return result.as_ref().ok().cloned(),
+            DriverReading::Asyncpg(Err(_)) => return None,
+            DriverReading::Asyncpg(Ok(connection)) => {
+                let (hosts, ports): (Vec<String>, Vec<String>) = connection
+                    .addrs
+                    .iter()
+                    .map(|addr| match addr {
+                        AsyncpgAddr::Socket(path) => match path.rsplit_once("/.s.PGSQL.") {
+                            Some((dir, port)) => (dir.to_string(), port.to_string()),
+                            None => (path.clone(), String::new()),
+                        },
+                        AsyncpgAddr::Tcp(host, port) => (host.clone(), port.to_string()),
+                    })
+                    .unzip();
+                kwargs.set("host", PyValue::Str(hosts.join(",")));
+                kwargs.set("port", PyValue::Str(ports.join(",")));
+                kwargs.set("user", PyValue::Str(connection.user.py_str()));
+                kwargs.set("dbname", PyValue::Str(connection.database.py_str()));
+                if let Some(password) = self.connect.kwargs.get("password") {
+                    kwargs.set("password", PyValue::Str(password.py_str()));
+                }
+                kwargs.set("sslmode", PyValue::Str(connection.sslmode.into()));
+                kwargs.set(
+                    "target_session_attrs",
+                    PyValue::Str(connection.target_session_attrs.clone()),
+                );
+            }
+            DriverReading::Unmodelled => {
                 for (key, value) in &self.connect.kwargs.0 {
                     let key = match key.as_str() {
                         "database" => "dbname",
@@ -911,9 +617,9 @@ impl ApplicationReading {
                     };
                     kwargs.set(key, value);
                 }
-                libpq_conninfo(Driver::Psycopg2, &kwargs, libpq_major).ok()
             }
         }
+        libpq_conninfo(Driver::Psycopg2, &kwargs, libpq_major).ok()
     }
 }
 
