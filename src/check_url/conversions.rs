@@ -5,7 +5,7 @@ use crate::conn::target::{EndpointKind, NO_ENVIRONMENT, Origin, endpoints};
 use crate::secret::MASK;
 use crate::url::dialect;
 use crate::url::libpq::{self, ConnInfo};
-use crate::url::sqlalchemy::{Driver, Scheme};
+use crate::url::sqlalchemy::{Driver, Scheme, python_int};
 
 /// One form of the URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,12 +61,8 @@ pub fn all(info: &ConnInfo, scheme: &Scheme, show_password: bool) -> Vec<Convers
     out.push(Conversion {
         key: "sqlalchemy_psycopg",
         label: "SQLAlchemy + psycopg",
-        value: Some(finish(libpq_uri.replacen(
-            "postgresql://",
-            "postgresql+psycopg://",
-            1,
-        ))),
-        note: None,
+        value: psycopg_form(&masked).ok().map(finish),
+        note: psycopg_form(&masked).err(),
     });
     out.push(match jdbc(&masked) {
         Ok(url) => Conversion {
@@ -126,20 +122,7 @@ fn sqlalchemy_form(info: &ConnInfo, driver: Driver, _scheme: &Scheme) -> Result<
             name => dropped.push(name),
         }
     }
-    let mut url = libpq::render_uri(&core).replacen("postgresql://", "postgresql+asyncpg://", 1);
-    if let Some(hosts) = core.get("host").filter(|h| h.contains(',')) {
-        return Err(format!(
-            "several hosts ({hosts}) must be written ?host=h1:p1&host=h2:p2 for SQLAlchemy"
-        ));
-    }
-    for (i, (key, value)) in extra.iter().enumerate() {
-        url.push(if i == 0 && !url.contains('?') {
-            '?'
-        } else {
-            '&'
-        });
-        url.push_str(&format!("{key}={}", libpq::encode_component(value)));
-    }
+    let url = sqlalchemy_uri("postgresql+asyncpg", &core, extra)?;
     if !dropped.is_empty() {
         return Ok(format!(
             "{url}  (asyncpg has no {}; pass them through connect_args)",
@@ -147,6 +130,130 @@ fn sqlalchemy_form(info: &ConnInfo, driver: Driver, _scheme: &Scheme) -> Result<
         ));
     }
     Ok(url)
+}
+
+/// `postgresql+psycopg://...`: every keyword reaches libpq through the dialect's arguments.
+fn psycopg_form(info: &ConnInfo) -> Result<String, String> {
+    let mut core = ConnInfo::new();
+    let mut query = Vec::new();
+    for (keyword, value) in info.iter() {
+        match keyword.name {
+            "user" | "password" | "host" | "port" | "dbname" => {
+                let _ = core.set(keyword.name, value.to_vec());
+            }
+            name => query.push((
+                name.to_string(),
+                String::from_utf8_lossy(value).into_owned(),
+            )),
+        }
+    }
+    sqlalchemy_uri("postgresql+psycopg", &core, query)
+}
+
+/// A SQLAlchemy URL whose dialect passes these values on, as `make_url` reads it: user, password
+/// and database percent-encoded (it unquotes them); one plain host, or an IPv6 address in
+/// brackets, in the netloc, which it takes as written; any other host — several, a socket
+/// directory, characters the netloc cannot hold — in `?host=` and `?port=`, whose values it
+/// decodes (`parse_qsl`); the other parameters after them.
+fn sqlalchemy_uri(
+    scheme: &str,
+    core: &ConnInfo,
+    parameters: Vec<(String, String)>,
+) -> Result<String, String> {
+    let get = |key: &str| {
+        core.get(key)
+            .map(|v| v.into_owned())
+            .filter(|v| !v.is_empty())
+    };
+    if let Some(port) = get("port")
+        .iter()
+        .flat_map(|ports| ports.split(',').map(str::to_string).collect::<Vec<_>>())
+        .find(|port| !port.is_empty() && python_int(port).is_none())
+    {
+        return Err(format!(
+            "SQLAlchemy takes only integer ports, and {port:?} is not one"
+        ));
+    }
+    let mut out = format!("{scheme}://");
+    let (user, password) = (get("user"), get("password"));
+    if let Some(user) = &user {
+        out.push_str(&libpq::encode_component(user));
+    }
+    if let Some(password) = &password {
+        out.push(':');
+        out.push_str(&libpq::encode_component(password));
+    }
+    if user.is_some() || password.is_some() {
+        out.push('@');
+    }
+    let (host, port) = (get("host"), get("port"));
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-._~".contains(c);
+    let netloc_host = host.as_deref().and_then(|h| {
+        if h.chars().all(plain) {
+            Some(h.to_string())
+        } else if h.contains(':') && !h.contains(['/', '?', '[', ']', ',', '@']) {
+            Some(format!("[{h}]"))
+        } else {
+            None
+        }
+    });
+    let netloc_port = port
+        .as_deref()
+        .filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) && !p.starts_with('0'));
+    let mut query = Vec::new();
+    match (&netloc_host, &host) {
+        (Some(netloc), _) => out.push_str(netloc),
+        (None, Some(hosts)) => query.push(("host".to_string(), hosts.clone())),
+        (None, None) => {}
+    }
+    match (netloc_port, &port) {
+        (Some(port), _) if netloc_host.is_some() || host.is_none() => {
+            out.push(':');
+            out.push_str(port);
+        }
+        // libpq lets one port serve every host; the dialect wants one per host.
+        (_, Some(port)) => {
+            let hosts = host.as_deref().map_or(1, |h| h.split(',').count());
+            let ports = match port.contains(',') {
+                true => port.clone(),
+                false => vec![port.as_str(); hosts].join(","),
+            };
+            query.push(("port".to_string(), ports));
+        }
+        (_, None) => {}
+    }
+    if let Some(database) = get("dbname") {
+        out.push('/');
+        out.push_str(&libpq::encode_component(&database));
+    }
+    query.extend(parameters);
+    for (i, (key, value)) in query.iter().enumerate() {
+        out.push(if i == 0 { '?' } else { '&' });
+        out.push_str(&format!("{key}={}", query_encode(value)));
+    }
+    Ok(out)
+}
+
+/// A query value as `parse_qsl` decodes it: `/ , :` stay readable; `@` (which `make_url` would
+/// take for the end of a user name), `& = + % #`, spaces and
+/// everything beyond ASCII are percent-encoded.
+fn query_encode(value: &str) -> String {
+    value
+        .split_inclusive(|c: char| !(c.is_ascii_alphanumeric() || "-._~/,:".contains(c)))
+        .map(|piece| {
+            let mut chars = piece.chars();
+            match chars.next_back() {
+                Some(last) if !(last.is_ascii_alphanumeric() || "-._~/,:".contains(last)) => {
+                    format!(
+                        "{}{}",
+                        chars.as_str(),
+                        libpq::encode_component(&last.to_string())
+                    )
+                }
+                _ => piece.to_string(),
+            }
+        })
+        .collect()
 }
 
 /// `jdbc:postgresql://host:port/db?user=...`; JDBC cannot reach a Unix socket without extra jars.

@@ -80,6 +80,7 @@ pub fn collect(context: &Context<'_>, show_password: bool) -> Vec<Finding> {
     tls(context, &mut findings);
     asyncpg_tls_rules(context, &mut findings);
     multi_host(context, &mut findings);
+    asyncpg_abstract_socket(context, &mut findings);
     pooler_hints(context, &mut findings);
     findings.sort_by_key(|f| std::cmp::Reverse(f.level));
     findings
@@ -573,6 +574,26 @@ fn asyncpg_tls_rules(context: &Context<'_>, findings: &mut Vec<Finding>) {
             "asyncpg-tls-differs",
             Level::Warning,
             format!("asyncpg is not libpq here: {}", differences.join("; ")),
+        ));
+    }
+}
+
+/// `@name` is a Linux abstract socket to libpq 14+, but a TCP host name to asyncpg.
+fn asyncpg_abstract_socket(context: &Context<'_>, findings: &mut Vec<Finding>) {
+    if context.driver() != Driver::Asyncpg {
+        return;
+    }
+    let endpoints = context.resolved.endpoints.as_deref().unwrap_or_default();
+    if let Some(endpoint) = endpoints.iter().find(|e| e.host.starts_with('@')) {
+        findings.push(finding(
+            "asyncpg-abstract-socket",
+            Level::Error,
+            format!(
+                "asyncpg has no abstract sockets: it looks {} up in DNS and fails; give the \
+                 server a socket directory (?host=/dir) or TCP, or use psycopg, whose libpq \
+                 reads @name as an abstract socket",
+                endpoint.host
+            ),
         ));
     }
 }

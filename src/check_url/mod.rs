@@ -5,7 +5,8 @@ pub mod conversions;
 mod explain;
 mod findings;
 
-use crate::conn::target::{Endpoint, ProcessEnvironment, Resolved};
+use crate::conn::connect::{self, PasswordSource};
+use crate::conn::target::{Endpoint, ProcessEnvironment, Resolved, SslMode};
 use crate::exit::Outcome;
 use crate::secret::MASK;
 use crate::url::dialect::{self, ApplicationReading, DriverReading};
@@ -53,12 +54,23 @@ pub struct CheckUrlReport {
     /// The application's reading: the dialect's arguments for the driver and what the driver
     /// makes of them; `Err`: SQLAlchemy cannot build them (password pieces masked).
     pub application: Option<Result<ApplicationReading, String>>,
+    /// Who the application's driver connects as, from the same resolution as `hosts`.
+    pub driver_target: Option<DriverTarget>,
     pub explanation: Vec<Part>,
     pub findings: Vec<Finding>,
     pub conversions: Vec<Conversion>,
     pub error: Option<ParseFailure>,
     pub outcome: Outcome,
     pub show_password: bool,
+}
+
+/// The user, database, TLS mode and password source the application's driver connects with.
+#[derive(Debug, Clone)]
+pub struct DriverTarget {
+    pub user: String,
+    pub database: String,
+    pub sslmode: Option<SslMode>,
+    pub password: PasswordSource,
 }
 
 /// Checks one URL. Never fails: an unusable URL is a report with `valid: false`.
@@ -77,6 +89,7 @@ pub fn check_url(config: &CheckUrlConfig) -> CheckUrlReport {
         hosts: Vec::new(),
         sqlalchemy: None,
         application: None,
+        driver_target: None,
         explanation: Vec::new(),
         findings: Vec::new(),
         conversions: Vec::new(),
@@ -123,6 +136,21 @@ pub fn check_url(config: &CheckUrlConfig) -> CheckUrlReport {
                     psql_rejects = Some(error.message.clone());
                     info
                 }
+                // SQLAlchemy builds the arguments but the driver refuses them: the application
+                // starts and fails at connect; psql would refuse the string. There is no
+                // connection left to explain.
+                _ if scheme.driver.is_some() && application.is_ok() => {
+                    if let Ok(app) = &application {
+                        report.findings = findings::application(
+                            &scheme,
+                            &sqlalchemy,
+                            app,
+                            url,
+                            Some(error.message.clone()),
+                        );
+                    }
+                    return settle(report, config.strict);
+                }
                 _ => {
                     report.findings = findings::from_ambiguities(
                         &error.ambiguities,
@@ -140,15 +168,15 @@ pub fn check_url(config: &CheckUrlConfig) -> CheckUrlReport {
     };
     report.libpq = masked_pairs(&info, config.show_password);
     // What the application's driver reaches, as ping and pool-bench connect
-    // (`url::parse_database_url`): asyncpg's own resolution; for libpq drivers, where the dialect
-    // rewrites the hosts (`?host=`), what the driver receives; else libpq's reading.
+    // (`url::parse_database_url`): asyncpg's own resolution; for libpq drivers, the conninfo the
+    // driver receives; else libpq's reading.
     let asyncpg = match application.as_ref().map(|app| &app.reading) {
         Ok(DriverReading::Asyncpg(Ok(connection))) => Some(connection),
         _ => None,
     };
     let driver_info = sqlalchemy
         .as_ref()
-        .is_ok_and(|reading| dialect::rewrites_hosts(&scheme, reading))
+        .is_ok_and(|reading| dialect::application_reading_connects(&scheme, reading))
         .then(|| application.as_ref().ok()?.libpq_info(config.libpq_major))
         .flatten();
     let resolved = match asyncpg {
@@ -156,6 +184,24 @@ pub fn check_url(config: &CheckUrlConfig) -> CheckUrlReport {
         None => Resolved::read(driver_info.as_ref().unwrap_or(&info), &ProcessEnvironment),
     };
     report.hosts = resolved.endpoints.clone().unwrap_or_default();
+    if let (Ok(app), Some(first)) = (&application, report.hosts.first())
+        && app.driver_error().is_none()
+    {
+        let password = match asyncpg {
+            Some(connection) => connect::asyncpg_password(&info, connection).1,
+            None => {
+                let info = driver_info.as_ref().unwrap_or(&info);
+                let (user, dbname) = (&resolved.user.value, &resolved.dbname.value);
+                connect::libpq_password(info, first, dbname, user).1
+            }
+        };
+        report.driver_target = Some(DriverTarget {
+            user: resolved.user.value.clone(),
+            database: resolved.dbname.value.clone(),
+            sslmode: resolved.sslmode.as_ref().ok().map(|mode| mode.value),
+            password,
+        });
+    }
     let context = findings::Context {
         url,
         scheme: &scheme,
@@ -203,10 +249,15 @@ pub fn check_url(config: &CheckUrlConfig) -> CheckUrlReport {
         found.retain(|f| f.code != "driver-refuses-arguments");
     }
     report.findings.extend(found);
+    settle(report, config.strict)
+}
+
+/// A usable URL's report, its findings worst first and its outcome from their levels.
+fn settle(mut report: CheckUrlReport, strict: bool) -> CheckUrlReport {
     report.findings.sort_by_key(|f| std::cmp::Reverse(f.level));
     report.valid = true;
     let has = |level: Level| report.findings.iter().any(|f| f.level == level);
-    report.outcome = if has(Level::Error) || (config.strict && has(Level::Warning)) {
+    report.outcome = if has(Level::Error) || (strict && has(Level::Warning)) {
         Outcome::Problems
     } else {
         Outcome::Ok
@@ -352,7 +403,17 @@ mod tests {
         ));
         assert!(report.valid, "{:?}", report.error);
         assert_eq!(report.driver_only_parameters, ["ssl", "command_timeout"]);
+        // SQLAlchemy passes `ssl` on, and psycopg refuses it when the application connects.
         let report = check_url(&config("postgresql+psycopg://u@h/db?ssl=require"));
-        assert!(!report.valid);
+        assert!(report.valid);
+        assert_eq!(report.outcome, Outcome::Problems);
+        assert!(
+            report
+                .findings
+                .iter()
+                .any(|f| f.code == "driver-refuses-arguments" && f.level == Level::Error),
+            "{:?}",
+            report.findings
+        );
     }
 }

@@ -131,7 +131,7 @@ pub fn resolve(
     config.connect_timeout(connect_timeout);
 
     let (password, password_source) = match &url.asyncpg {
-        None => password(info, &endpoints[0], &dbname, &user),
+        None => libpq_password(info, &endpoints[0], &dbname, &user),
         Some(connection) => asyncpg_password(info, connection),
     };
     if let Some(password) = &password {
@@ -305,7 +305,8 @@ fn connect_timeout(info: &ConnInfo, flag: Option<Duration>) -> Result<Duration> 
     })
 }
 
-fn password(
+/// libpq's password: the conninfo's, else PGPASSWORD, else its password file for this endpoint.
+pub fn libpq_password(
     info: &ConnInfo,
     endpoint: &Endpoint,
     dbname: &str,
@@ -343,7 +344,7 @@ fn password(
 }
 
 /// asyncpg's password: its argument, else PGPASSWORD (even empty), else its password file.
-fn asyncpg_password(
+pub fn asyncpg_password(
     info: &ConnInfo,
     connection: &AsyncpgConnection,
 ) -> (Option<Secret>, PasswordSource) {

@@ -4,12 +4,12 @@ use std::io::{self, Write};
 
 use serde_json::{Map, Value as Json, json};
 
-use crate::check_url::CheckUrlReport;
+use crate::check_url::{CheckUrlReport, DriverTarget};
 use crate::cli::Format;
+use crate::conn::connect::PasswordSource;
+use crate::conn::target::Endpoint;
 use crate::secret::MASK;
-use crate::url::dialect::{
-    self, ApplicationReading, AsyncpgAddr, AsyncpgPassword, DriverReading, Kwargs, PyValue,
-};
+use crate::url::dialect::{self, ApplicationReading, AsyncpgAddr, DriverReading, Kwargs, PyValue};
 
 pub fn write_check_url(
     out: &mut dyn Write,
@@ -50,7 +50,12 @@ fn write_text(out: &mut dyn Write, report: &CheckUrlReport, color: bool) -> io::
         )?;
     }
     if let Some(Ok(application)) = &report.application {
-        for line in application_lines(application, report.show_password) {
+        for line in application_lines(
+            application,
+            report.show_password,
+            report.driver_target.as_ref(),
+            &report.hosts,
+        ) {
             writeln!(out, "{line}")?;
         }
     }
@@ -176,7 +181,16 @@ fn application_connection(report: &CheckUrlReport) -> Json {
             json!({"error": error})
         }
         DriverReading::Libpq(Ok(_)) => {
-            json!({"conninfo": shown_conninfo(application, report.show_password)})
+            let mut connection =
+                json!({"conninfo": shown_conninfo(application, report.show_password)});
+            if let Some(target) = &report.driver_target {
+                connection["hosts"] = report.hosts.iter().map(|h| json!(h.describe())).collect();
+                connection["user"] = json!(target.user);
+                connection["database"] = json!(target.database);
+                connection["sslmode"] = json!(target.sslmode.map(|m| m.name()));
+                connection["password_source"] = password_source_json(&target.password);
+            }
+            connection
         }
         DriverReading::Asyncpg(Ok(connection)) => json!({
             "addrs": connection.addrs.iter().map(|a| match a {
@@ -185,16 +199,31 @@ fn application_connection(report: &CheckUrlReport) -> Json {
             }).collect::<Vec<_>>(),
             "user": connection.user.to_json(),
             "database": connection.database.to_json(),
-            "password_source": match &connection.password {
-                AsyncpgPassword::Argument => json!("url"),
-                AsyncpgPassword::Env => json!("PGPASSWORD"),
-                AsyncpgPassword::PassFile { path, .. } => json!({"passfile": path}),
-                AsyncpgPassword::None => Json::Null,
-            },
+            "password_source": report.driver_target.as_ref().map_or(Json::Null, |t| password_source_json(&t.password)),
             "sslmode": connection.sslmode,
             "target_session_attrs": connection.target_session_attrs,
         }),
         DriverReading::Unmodelled => Json::Null,
+    }
+}
+
+/// Where the driver's password comes from: `"url"`, `"PGPASSWORD"`, `{"passfile": path}`, or null.
+fn password_source_json(source: &PasswordSource) -> Json {
+    match source {
+        PasswordSource::Url => json!("url"),
+        PasswordSource::Env => json!("PGPASSWORD"),
+        PasswordSource::PassFile(path) => json!({"passfile": path}),
+        PasswordSource::None => Json::Null,
+    }
+}
+
+/// The password source in words.
+fn password_source_words(source: &PasswordSource) -> String {
+    match source {
+        PasswordSource::Url => "password from the URL".into(),
+        PasswordSource::Env => "password from PGPASSWORD".into(),
+        PasswordSource::PassFile(path) => format!("password from the password file {path}"),
+        PasswordSource::None => "no password".into(),
     }
 }
 
@@ -204,7 +233,13 @@ fn shown_conninfo(application: &ApplicationReading, show_password: bool) -> Stri
     dialect::libpq_conninfo(application.driver, &kwargs, u32::MAX).unwrap_or_default()
 }
 
-fn application_lines(application: &ApplicationReading, show_password: bool) -> Vec<String> {
+/// What SQLAlchemy passes, what the driver makes of it, and whom it connects as.
+fn application_lines(
+    application: &ApplicationReading,
+    show_password: bool,
+    target: Option<&DriverTarget>,
+    hosts: &[Endpoint],
+) -> Vec<String> {
     let driver = application.driver.name();
     let kwargs = shown_kwargs(application, show_password);
     let mut arguments: Vec<String> = application
@@ -218,11 +253,24 @@ fn application_lines(application: &ApplicationReading, show_password: bool) -> V
         "SQLAlchemy calls {driver}.connect({})",
         arguments.join(", ")
     )];
+    let password = target.map_or_else(String::new, |t| password_source_words(&t.password));
     match &application.reading {
-        DriverReading::Libpq(Ok(_)) => lines.push(format!(
-            "libpq receives: {}",
-            shown_conninfo(application, show_password)
-        )),
+        DriverReading::Libpq(Ok(_)) => {
+            lines.push(format!(
+                "libpq receives: {}",
+                shown_conninfo(application, show_password)
+            ));
+            if let Some(target) = target {
+                let hosts: Vec<String> = hosts.iter().map(|h| h.describe()).collect();
+                lines.push(format!(
+                    "{driver} tries {} as user {}, database {}, sslmode {}, {password}",
+                    hosts.join(", "),
+                    target.user,
+                    target.database,
+                    target.sslmode.map_or("(invalid)", |m| m.name()),
+                ));
+            }
+        }
         DriverReading::Libpq(Err(error)) | DriverReading::Asyncpg(Err(error)) => {
             lines.push(format!("{driver} refuses it: {error}"))
         }
@@ -236,19 +284,11 @@ fn application_lines(application: &ApplicationReading, show_password: bool) -> V
                 })
                 .collect();
             lines.push(format!(
-                "asyncpg tries {} as user {}, database {}, sslmode {}, {}",
+                "asyncpg tries {} as user {}, database {}, sslmode {}, {password}",
                 addrs.join(", "),
                 connection.user.py_str(),
                 connection.database.py_str(),
                 connection.sslmode,
-                match &connection.password {
-                    AsyncpgPassword::Argument => "password from the URL".to_string(),
-                    AsyncpgPassword::Env => "password from PGPASSWORD".to_string(),
-                    AsyncpgPassword::PassFile { path, .. } => {
-                        format!("password from the password file {path}")
-                    }
-                    AsyncpgPassword::None => "no password".to_string(),
-                }
             ));
         }
         DriverReading::Unmodelled => {}

@@ -43,15 +43,13 @@ pub fn parse_database_url(url: &str) -> Result<DatabaseUrl> {
     let scheme = sqlalchemy::parse_scheme(url)
         .map_err(|e| invalid(format!("invalid URL: {}", e.message)))?;
     let (parsed, _) = libpq_reading(url, &scheme, ParseOptions::default());
-    // A URL with a driver is read as the application reads it where that differs from libpq's
-    // reading of the same string: always for asyncpg, which resolves everything itself; for the
-    // libpq drivers where libpq refuses the string (a `%` escape SQLAlchemy takes literally), or
-    // where the dialect rewrites the hosts (`?host=`).
+    // A URL with a driver is read as the application reads it: what its driver receives (asyncpg
+    // resolves everything itself), and wherever libpq refuses the string (a `%` escape SQLAlchemy
+    // takes literally).
     let driver = scheme.effective_driver();
-    let rewrites_hosts = sqlalchemy::read_as_sqlalchemy(url)
-        .is_ok_and(|reading| dialect::rewrites_hosts(&scheme, &reading));
-    let asyncpg = driver == sqlalchemy::Driver::Asyncpg;
-    if scheme.driver.is_some() && (parsed.is_err() || rewrites_hosts || asyncpg) {
+    let application_reads = sqlalchemy::read_as_sqlalchemy(url)
+        .is_ok_and(|reading| dialect::application_reading_connects(&scheme, &reading));
+    if scheme.driver.is_some() && (parsed.is_err() || application_reads) {
         let major = ParseOptions::default().libpq_major;
         let application = dialect::ApplicationReading::read(
             url,

@@ -370,3 +370,57 @@ fn the_application_reading_decides_validity_and_libpq_differences_are_findings()
     assert_eq!(json["driver_connection"]["password_source"], "url");
     assert!(!result.stdout.contains("s3cret"), "{}", result.stdout);
 }
+
+#[test]
+fn the_driver_connection_says_where_a_libpq_driver_goes_and_with_which_password() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let url = "postgresql+psycopg://u@h1:5432/db?host=h2:5433&host=h3";
+    let run = |env: &[(&str, &str)]| {
+        let mut command = dbtool(dir.path());
+        command.args(["check-url", "--format", "json", url]);
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        run_json(&mut command)
+    };
+    // The dialect drops h1: psycopg goes to h2:5433, then h3 on the default port.
+    let (result, json) = run(&[("PGPASSWORD", "from-env-secret")]);
+    assert_eq!(result.code, 1, "{json}");
+    let connection = &json["driver_connection"];
+    assert_eq!(
+        connection["hosts"],
+        serde_json::json!(["h2:5433", "h3:5432"])
+    );
+    assert_eq!(
+        (
+            &connection["user"],
+            &connection["database"],
+            &connection["sslmode"]
+        ),
+        (
+            &serde_json::json!("u"),
+            &serde_json::json!("db"),
+            &serde_json::json!("prefer")
+        )
+    );
+    assert_eq!(connection["password_source"], "PGPASSWORD", "{json}");
+    assert!(!result.stdout.contains("from-env-secret"));
+    // libpq looks the first host up in the password file.
+    let pgpass = dir.path().join(".pgpass");
+    std::fs::write(&pgpass, "h2:5433:db:u:file-secret\n").unwrap();
+    std::fs::set_permissions(&pgpass, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let (_, json) = run(&[]);
+    assert_eq!(
+        json["driver_connection"]["password_source"]["passfile"],
+        pgpass.display().to_string(),
+        "{json}"
+    );
+    std::fs::write(&pgpass, "h1:5432:db:u:file-secret\n").unwrap();
+    let (result, json) = run(&[]);
+    assert_eq!(
+        json["driver_connection"]["password_source"],
+        serde_json::Value::Null
+    );
+    assert!(!result.stdout.contains("file-secret"));
+}

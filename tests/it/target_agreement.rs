@@ -143,6 +143,13 @@ fn an_abstract_socket_is_reached_by_ping_lint_and_pool_bench() {
     let (_, explained) =
         run_json(dbtool(dir.path()).args(["check-url", "--format", "json", &asyncpg]));
     assert_eq!(explained["hosts"][0]["kind"], "tcp", "{explained}");
+    let codes: Vec<&str> = explained["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert!(codes.contains(&"asyncpg-abstract-socket"), "{explained}");
     let (result, pinged) = run_json(dbtool(dir.path()).args([
         "ping",
         "--format",

@@ -276,3 +276,49 @@ fn the_keywords_check_url_accepts_are_the_drivers_real_signatures() {
     assert_eq!(dialect::ASYNCPG_CONNECT, names("asyncpg.connect"));
     assert_eq!(dialect::PG8000_CONNECT, names("pg8000.connect"));
 }
+
+#[test]
+fn check_url_is_valid_exactly_when_sqlalchemy_can_build_the_drivers_arguments() {
+    let fixture = fixture();
+    let entries = fixture["entries"].as_array().unwrap();
+    let mut disagreements = Vec::new();
+    let mut with_driver = 0;
+    for entry in entries {
+        let url = entry["url"].as_str().unwrap();
+        let builds = entry
+            .get("connect_args")
+            .is_some_and(|args| args.get("error").is_none());
+        let report = dbtool::check_url::check_url(&dbtool::check_url::CheckUrlConfig {
+            url: url.to_string(),
+            strict: false,
+            show_password: false,
+            libpq_major: 18,
+        });
+        let named_driver = parse_scheme(url).is_ok_and(|scheme| scheme.driver.is_some());
+        // A plain postgresql:// URL must also be one libpq reads (psql shares it).
+        let agrees = if named_driver {
+            with_driver += 1;
+            report.valid == builds
+        } else {
+            !report.valid || builds
+        };
+        if !agrees {
+            disagreements.push(format!(
+                "{url}: check-url valid={}, SQLAlchemy {}",
+                report.valid,
+                entry.get("connect_args").unwrap_or(&entry["make_url"])
+            ));
+        }
+    }
+    eprintln!(
+        "check-url's verdict agrees with SQLAlchemy on {}/{} URLs ({with_driver} naming a driver)",
+        entries.len() - disagreements.len(),
+        entries.len()
+    );
+    assert!(
+        disagreements.is_empty(),
+        "{} disagreements:\n{}",
+        disagreements.len(),
+        disagreements[..disagreements.len().min(15)].join("\n")
+    );
+}

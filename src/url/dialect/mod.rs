@@ -294,14 +294,22 @@ fn coerce_int(opts: &mut Kwargs, key: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Whether the dialect rewrites the URL's hosts (`?host=` replaces the one before the path and
-/// is split by SQLAlchemy's rules): then the application's driver does not go where libpq's
-/// reading of the same string goes.
-pub fn rewrites_hosts(scheme: &crate::url::sqlalchemy::Scheme, url: &SqlalchemyReading) -> bool {
-    scheme.driver.is_some() && url.query_value("host").is_some()
+/// Whether dbtool's own connections take the application's reading rather than libpq's reading
+/// of the same string: for every URL that names asyncpg, psycopg or psycopg2 (what the driver
+/// receives is what counts); for pg8000, modelled only up to its arguments, where the dialect
+/// rewrites the hosts (`?host=` replaces the one before the path). A plain `postgresql://` URL
+/// keeps libpq's reading, which psql shares.
+pub fn application_reading_connects(
+    scheme: &crate::url::sqlalchemy::Scheme,
+    url: &SqlalchemyReading,
+) -> bool {
+    match scheme.driver {
+        None => false,
+        Some(_) if scheme.effective_driver() == Driver::Pg8000 => url.query_value("host").is_some(),
+        Some(_) => true,
+    }
 }
 
-/// The dialect's `create_connect_args(url)`.
 pub fn create_connect_args(driver: Driver, url: &SqlalchemyReading) -> Result<ConnectArgs, String> {
     match driver {
         Driver::Asyncpg => {
