@@ -59,6 +59,17 @@ fn connect_args_json(args: &Result<ConnectArgs, String>) -> Value {
 
 /// Object keys in order, recursively: `serde_json`'s map equality ignores order, Python's dict
 /// order is part of what the driver receives (the conninfo is built in that order).
+/// Fails with the first disagreements and the library versions the fixture holds.
+fn assert_agrees(fixture: &Value, disagreements: &[String]) {
+    assert!(
+        disagreements.is_empty(),
+        "{} disagreements with {}:\n{}",
+        disagreements.len(),
+        fixture["versions"],
+        disagreements[..disagreements.len().min(15)].join("\n")
+    );
+}
+
 fn keys_in_order(value: &Value) -> Vec<String> {
     match value {
         Value::Object(map) => map
@@ -197,18 +208,7 @@ fn make_url_connect_args_the_libpq_conninfo_and_asyncpgs_resolution_agree_with_t
         "make_url {make_url_agree}/{} · create_connect_args {args_agree} · libpq conninfo {conninfo_agree}/{conninfo_total} · asyncpg {asyncpg_agree}/{asyncpg_total}",
         entries.len()
     );
-    assert!(
-        disagreements.is_empty(),
-        "{} disagreements with {}:\n{}",
-        disagreements.len(),
-        fixture["versions"],
-        disagreements
-            .iter()
-            .take(15)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
+    assert_agrees(&fixture, &disagreements);
 }
 
 #[test]
@@ -248,18 +248,7 @@ fn asyncpgs_resolution_under_pg_environments_and_its_password_file_agrees_with_a
         entries.len() - disagreements.len(),
         entries.len()
     );
-    assert!(
-        disagreements.is_empty(),
-        "{} disagreements with {}:\n{}",
-        disagreements.len(),
-        fixture["versions"],
-        disagreements
-            .iter()
-            .take(15)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
+    assert_agrees(&fixture, &disagreements);
 }
 
 #[test]
@@ -315,10 +304,5 @@ fn check_url_is_valid_exactly_when_sqlalchemy_can_build_the_drivers_arguments() 
         entries.len() - disagreements.len(),
         entries.len()
     );
-    assert!(
-        disagreements.is_empty(),
-        "{} disagreements:\n{}",
-        disagreements.len(),
-        disagreements[..disagreements.len().min(15)].join("\n")
-    );
+    assert_agrees(&fixture, &disagreements);
 }
