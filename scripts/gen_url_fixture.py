@@ -4,8 +4,9 @@ make_conninfo and psycopg2's make_dsn (the conninfo libpq receives), asyncpg's o
 resolution (asyncpg.connect's signature, then connect_utils._parse_connect_arguments) — with a
 fixed environment (no PG* variables, USER=dbtooluser, HOME without a password file); then
 asyncpg's resolution again for URLs under generated PG* environments (PGHOST with ports, PGPORT
-lists, PGUSER, PGDATABASE, PGPASSWORD, PGSSLMODE, PGTARGETSESSIONATTRS, and a password file
-through PGPASSFILE or `?passfile=`), recording the password asyncpg would send.
+lists, PGUSER, PGDATABASE, PGPASSWORD, PGSSLMODE, PGTARGETSESSIONATTRS, PGSSLNEGOTIATION, the
+TLS protocol versions, and a password file through PGPASSFILE or `?passfile=`), recording the
+password asyncpg would send.
 
 Writes tests/fixtures/sqlalchemy_urls.json, which tests/it/url_oracle.rs compares with dbtool.
 
@@ -207,6 +208,10 @@ ENV_URLS = [
     "postgresql+asyncpg://u@h1/db",
     f"postgresql+asyncpg://u@/db?passfile={PASSFILE}",
     "postgresql+asyncpg://u@h2/db?target_session_attrs=primary",
+    "postgresql+asyncpg://u@h/db?direct_tls=1",
+    "postgresql+asyncpg://u@h/db?direct_tls=1&ssl=require",
+    "postgresql+asyncpg://u@h/db?direct_tls=",
+    "postgresql+asyncpg://u@h/db?command_timeout=nan",
 ]
 ENV_CHOICES = {
     "PGHOST": [None] * 8 + ["h1", "h1:5433", "h1,h2", "h1:5433,h2", "/tmp", "/tmp,h2:7", "[::1]:5433", "[::1]",
@@ -218,8 +223,11 @@ ENV_CHOICES = {
     "PGSSLMODE": [None] * 12 + ["require", "disable", "verify-full", "bogus", "allow", "verify_ca"],
     "PGTARGETSESSIONATTRS": [None] * 8 + ["read-write", "bogus"],
     "PGPASSFILE": [None, PASSFILE, PASSFILE],
+    "PGSSLNEGOTIATION": [None] * 12 + ["direct", "postgres", "bogus"],
+    "PGSSLMINPROTOCOLVERSION": [None] * 12 + ["TLSv1.3", "SSLv3", "bogus", "TLSv1_2"],
+    "PGSSLMAXPROTOCOLVERSION": [None] * 14 + ["TLSv1.3", "bogus"],
 }
-ENV_COUNT = 1000
+ENV_COUNT = 1500
 
 
 def environment_entries(rng: random.Random) -> list:

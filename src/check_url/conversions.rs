@@ -122,6 +122,20 @@ fn sqlalchemy_form(info: &ConnInfo, driver: Driver, _scheme: &Scheme) -> Result<
             name => dropped.push(name),
         }
     }
+    // SQLAlchemy's asyncpg dialect wants every port of several hosts written out.
+    if let Some(hosts) = core.get("host").filter(|h| h.contains(',')) {
+        let count = hosts.split(',').count();
+        let given = core.get("port").map(|p| p.into_owned()).unwrap_or_default();
+        let given: Vec<&str> = given.split(',').collect();
+        let ports: Vec<&str> = (0..count)
+            .map(|i| match given.as_slice() {
+                [one] => *one,
+                many => many.get(i).copied().unwrap_or_default(),
+            })
+            .map(|p| if p.is_empty() { "5432" } else { p })
+            .collect();
+        let _ = core.set("port", ports.join(","));
+    }
     let url = sqlalchemy_uri("postgresql+asyncpg", &core, extra)?;
     if !dropped.is_empty() {
         return Ok(format!(

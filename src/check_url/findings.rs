@@ -329,6 +329,17 @@ fn connect_time_values(context: &Context<'_>, findings: &mut Vec<Finding>) {
             }
         }
     }
+    // asyncpg's ports may come from PGHOST or PGPORT; it fails on them when it connects.
+    if context.driver() == Driver::Asyncpg
+        && let Err(EndpointError::InvalidPort(port)) = &context.resolved.endpoints
+        && !findings.iter().any(|f| f.code == "invalid-port")
+    {
+        findings.push(finding(
+            "invalid-port",
+            Level::Error,
+            format!("asyncpg will fail to connect to port {port}: give a number 1-65535"),
+        ));
+    }
     if let Err(EndpointError::Mismatch(message)) = &context.resolved.endpoints
         && !context
             .info

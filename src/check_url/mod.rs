@@ -184,7 +184,7 @@ pub fn check_url(config: &CheckUrlConfig) -> CheckUrlReport {
         None => Resolved::read(driver_info.as_ref().unwrap_or(&info), &ProcessEnvironment),
     };
     report.hosts = resolved.endpoints.clone().unwrap_or_default();
-    if let (Ok(app), Some(first)) = (&application, report.hosts.first())
+    if let Ok(app) = &application
         && app.driver_error().is_none()
     {
         let password = match asyncpg {
@@ -192,7 +192,7 @@ pub fn check_url(config: &CheckUrlConfig) -> CheckUrlReport {
             None => {
                 let info = driver_info.as_ref().unwrap_or(&info);
                 let (user, dbname) = (&resolved.user.value, &resolved.dbname.value);
-                connect::libpq_password(info, first, dbname, user).1
+                connect::libpq_password(info, report.hosts.first(), dbname, user).1
             }
         };
         report.driver_target = Some(DriverTarget {

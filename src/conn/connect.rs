@@ -99,12 +99,13 @@ pub fn resolve(
             ClientRules::Libpq(libpq_major),
         ),
         Some(connection) => {
-            // asyncpg's `ssl` argument, as given; without one, asyncpg's own default applies.
-            let ssl = (connection.origins.sslmode == Origin::Url)
-                .then(|| SslMode::parse_text(connection.sslmode))
-                .transpose()
-                .map_err(invalid)?;
-            (Resolved::asyncpg(connection), ClientRules::Asyncpg { ssl })
+            // The mode asyncpg settled on: its `ssl`, else PGSSLMODE (read its way), else
+            // prefer with a TCP host and disable with only sockets.
+            let ssl = SslMode::parse_text(connection.sslmode).map_err(invalid)?;
+            (
+                Resolved::asyncpg(connection),
+                ClientRules::Asyncpg { ssl: Some(ssl) },
+            )
         }
     };
     let endpoints = resolved.endpoints.map_err(|error| match error {
@@ -131,7 +132,7 @@ pub fn resolve(
     config.connect_timeout(connect_timeout);
 
     let (password, password_source) = match &url.asyncpg {
-        None => libpq_password(info, &endpoints[0], &dbname, &user),
+        None => libpq_password(info, endpoints.first(), &dbname, &user),
         Some(connection) => asyncpg_password(info, connection),
     };
     if let Some(password) = &password {
@@ -305,10 +306,11 @@ fn connect_timeout(info: &ConnInfo, flag: Option<Duration>) -> Result<Duration> 
     })
 }
 
-/// libpq's password: the conninfo's, else PGPASSWORD, else its password file for this endpoint.
+/// libpq's password: the conninfo's, else PGPASSWORD, else its password file for the first
+/// endpoint (none when the endpoints cannot be laid out).
 pub fn libpq_password(
     info: &ConnInfo,
-    endpoint: &Endpoint,
+    endpoint: Option<&Endpoint>,
     dbname: &str,
     user: &str,
 ) -> (Option<Secret>, PasswordSource) {
@@ -324,7 +326,9 @@ pub fn libpq_password(
         return (Some(Secret::new(password)), PasswordSource::Env);
     }
     let passfile = info.get("passfile").map(|p| p.into_owned());
-    if let Some(PassFile::Usable(path)) = pgpass::locate(passfile.as_deref()) {
+    if let Some(PassFile::Usable(path)) = pgpass::locate(passfile.as_deref())
+        && let Some(endpoint) = endpoint
+    {
         let port = endpoint.port.to_string();
         let host = endpoint.name();
         let lookup = Lookup {

@@ -424,3 +424,33 @@ fn the_driver_connection_says_where_a_libpq_driver_goes_and_with_which_password(
     );
     assert!(!result.stdout.contains("file-secret"));
 }
+
+#[test]
+fn asyncpg_ports_from_the_environment_and_its_multi_host_form_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = dbtool(dir.path());
+    command
+        .args([
+            "check-url",
+            "--format",
+            "json",
+            "postgresql+asyncpg://u:pw@h/db",
+        ])
+        .env("PGPORT", "65536");
+    let (result, json) = run_json(&mut command);
+    assert_eq!(result.code, 1, "{json}");
+    assert!(codes(&json).contains(&"invalid-port".to_string()), "{json}");
+    assert_eq!(json["driver_connection"]["password_source"], "url");
+
+    // The asyncpg form of several hosts names every port, as SQLAlchemy's dialect requires,
+    // and reads back as the same two hosts.
+    let (_, json) = check(&["postgresql://u@h1:5433,h2/db"]);
+    let form = json["conversions"]["sqlalchemy_asyncpg"].as_str().unwrap();
+    assert_eq!(form, "postgresql+asyncpg://u@/db?host=h1,h2&port=5433,5432");
+    let (result, back) = check(&[form]);
+    assert_eq!(result.code, 0, "{back}");
+    assert_eq!(
+        back["driver_connection"]["addrs"],
+        serde_json::json!([{"host": "h1", "port": 5433}, {"host": "h2", "port": 5432}])
+    );
+}

@@ -285,6 +285,30 @@ fn parse_hostlist(
     Ok((hosts, given.unwrap_or(ports), named))
 }
 
+/// `_parse_tls_version`: a name of Python's `ssl.TLSVersion`, dots for underscores.
+fn tls_version(version: &str) -> Result<(), String> {
+    const VERSIONS: [&str; 7] = [
+        "MINIMUM_SUPPORTED",
+        "SSLv3",
+        "TLSv1",
+        "TLSv1_1",
+        "TLSv1_2",
+        "TLSv1_3",
+        "MAXIMUM_SUPPORTED",
+    ];
+    if version.starts_with("SSL") {
+        return Err(format!(
+            "ClientConfigurationError: Unsupported TLS version: {version}"
+        ));
+    }
+    if !VERSIONS.contains(&version.replace('.', "_").as_str()) {
+        return Err(format!(
+            "ClientConfigurationError: No such TLS version: {version}"
+        ));
+    }
+    Ok(())
+}
+
 /// Python's truth value of an argument.
 fn truthy(value: &PyValue) -> bool {
     match value {
@@ -350,7 +374,8 @@ pub fn asyncpg_connection(
         };
         match timeout {
             PyValue::Str(text) => match text.trim().parse::<f64>() {
-                Ok(value) if value > 0.0 => {}
+                // `value <= 0` is false for NaN, which asyncpg therefore accepts.
+                Ok(value) if value > 0.0 || value.is_nan() => {}
                 Ok(value) => return Err(invalid(python_float_repr(value))),
                 Err(_) => return Err(invalid(python_repr(text))),
             },
@@ -456,6 +481,20 @@ pub fn asyncpg_connection(
             None => (have_tcp.then(|| "prefer".to_string()), Origin::Default),
         },
     };
+    // `direct_tls` (any truthy value), else PGSSLNEGOTIATION.
+    let direct = match get("direct_tls") {
+        Some(value) => truthy(value),
+        None => match env.var("PGSSLNEGOTIATION").as_deref() {
+            None | Some("postgres") => false,
+            Some("direct") => true,
+            Some(_) => {
+                return Err(
+                    "ClientConfigurationError: `sslnegotiation` parameter must be one of: postgres, direct"
+                        .into(),
+                );
+            }
+        },
+    };
     let sslmode = match ssl {
         None => "disable",
         Some(text) => {
@@ -481,9 +520,22 @@ pub fn asyncpg_connection(
                     }
                 }
             }
+            if mode != "disable" {
+                for variable in ["PGSSLMINPROTOCOLVERSION", "PGSSLMAXPROTOCOLVERSION"] {
+                    if let Some(version) = env.var(variable).filter(|v| !v.is_empty()) {
+                        tls_version(&version)?;
+                    }
+                }
+            }
             mode
         }
     };
+    if direct && SSL_MODES.iter().position(|m| *m == sslmode) < Some(3) {
+        return Err(
+            "ClientConfigurationError: direct TLS requires sslmode=require, verify-ca, or verify-full"
+                .into(),
+        );
+    }
     if get("server_settings").is_some() {
         return Err(
             "ClientConfigurationError: server_settings is expected to be None or a Dict[str, str]"

@@ -572,40 +572,17 @@ impl ApplicationReading {
         .ok()
     }
 
-    /// A conninfo that reaches what the application reaches, for dbtool's own connections: the
-    /// libpq drivers' own; asyncpg's resolved addresses, user, database, password and TLS mode;
-    /// pg8000's arguments, in libpq's words. `None` when the driver refuses its arguments.
+    /// The driver's arguments in libpq's words, for explaining a URL and for dbtool's own
+    /// connections: the libpq drivers' own conninfo; for asyncpg and pg8000, the host, port,
+    /// user, password, database, TLS mode and `target_session_attrs` the dialect passes (asyncpg's
+    /// own defaults are [`AsyncpgConnection`]'s, not this string's). `None` when the driver
+    /// refuses its arguments.
     pub fn libpq_equivalent(&self, libpq_major: u32) -> Option<String> {
-        let mut kwargs = Kwargs::default();
         match &self.reading {
-            DriverReading::Libpq(result) => return result.as_ref().ok().cloned(),
-            DriverReading::Asyncpg(Err(_)) => return None,
-            DriverReading::Asyncpg(Ok(connection)) => {
-                let (hosts, ports): (Vec<String>, Vec<String>) = connection
-                    .addrs
-                    .iter()
-                    .map(|addr| match addr {
-                        AsyncpgAddr::Socket(path) => match path.rsplit_once("/.s.PGSQL.") {
-                            Some((dir, port)) => (dir.to_string(), port.to_string()),
-                            None => (path.clone(), String::new()),
-                        },
-                        AsyncpgAddr::Tcp(host, port) => (host.clone(), port.to_string()),
-                    })
-                    .unzip();
-                kwargs.set("host", PyValue::Str(hosts.join(",")));
-                kwargs.set("port", PyValue::Str(ports.join(",")));
-                kwargs.set("user", PyValue::Str(connection.user.py_str()));
-                kwargs.set("dbname", PyValue::Str(connection.database.py_str()));
-                if let Some(password) = self.connect.kwargs.get("password") {
-                    kwargs.set("password", PyValue::Str(password.py_str()));
-                }
-                kwargs.set("sslmode", PyValue::Str(connection.sslmode.into()));
-                kwargs.set(
-                    "target_session_attrs",
-                    PyValue::Str(connection.target_session_attrs.clone()),
-                );
-            }
-            DriverReading::Unmodelled => {
+            DriverReading::Libpq(result) => result.as_ref().ok().cloned(),
+            DriverReading::Asyncpg(Err(_)) => None,
+            DriverReading::Asyncpg(Ok(_)) | DriverReading::Unmodelled => {
+                let mut kwargs = Kwargs::default();
                 for (key, value) in &self.connect.kwargs.0 {
                     let key = match key.as_str() {
                         "database" => "dbname",
@@ -625,9 +602,9 @@ impl ApplicationReading {
                     };
                     kwargs.set(key, value);
                 }
+                libpq_conninfo(Driver::Psycopg2, &kwargs, libpq_major).ok()
             }
         }
-        libpq_conninfo(Driver::Psycopg2, &kwargs, libpq_major).ok()
     }
 }
 
