@@ -76,27 +76,7 @@ pub struct DriverTarget {
 /// Checks one URL. Never fails: an unusable URL is a report with `valid: false`.
 pub fn check_url(config: &CheckUrlConfig) -> CheckUrlReport {
     let url = config.url.as_str();
-    let mut report = CheckUrlReport {
-        url_shown: if config.show_password {
-            url.to_string()
-        } else {
-            crate::url::redact_url(url)
-        },
-        valid: false,
-        scheme: None,
-        libpq: Vec::new(),
-        driver_only_parameters: Vec::new(),
-        hosts: Vec::new(),
-        sqlalchemy: None,
-        application: None,
-        driver_target: None,
-        explanation: Vec::new(),
-        findings: Vec::new(),
-        conversions: Vec::new(),
-        error: None,
-        outcome: Outcome::NoAttempt,
-        show_password: config.show_password,
-    };
+    let mut report = empty_report(config);
     let scheme = match sqlalchemy::parse_scheme(url) {
         Ok(scheme) => scheme,
         Err(error) => {
@@ -121,76 +101,159 @@ pub fn check_url(config: &CheckUrlConfig) -> CheckUrlReport {
     )
     .map_err(|error| crate::url::redact_message(&error, url));
     report.application = Some(application.clone());
-    // Where libpq refuses the string but the application reads it (a `%` escape SQLAlchemy takes
-    // literally), the rest is explained from what the driver really receives.
-    let mut psql_rejects = None;
-    let info = match parsed {
-        Ok(info) => info,
-        Err(error) => {
-            let driver_info = application
-                .as_ref()
-                .ok()
-                .and_then(|app| app.libpq_info(config.libpq_major));
-            match driver_info {
-                Some(info) if scheme.driver.is_some() => {
-                    psql_rejects = Some(error.message.clone());
-                    info
-                }
-                // SQLAlchemy builds the arguments but the driver refuses them: the application
-                // starts and fails at connect; psql would refuse the string. There is no
-                // connection left to explain.
-                _ if scheme.driver.is_some() && application.is_ok() => {
-                    if let Ok(app) = &application {
-                        report.findings = findings::application(
-                            &scheme,
-                            &sqlalchemy,
-                            app,
-                            url,
-                            Some(error.message.clone()),
-                        );
-                    }
-                    return settle(report, config.strict);
-                }
-                _ => {
-                    report.findings = findings::from_ambiguities(
-                        &error.ambiguities,
-                        &scheme,
-                        config.show_password,
-                    );
-                    report.error = Some(ParseFailure {
-                        message: format!("libpq would reject this URL: {}", error.message),
-                        position: error.position.map(|p| crate::url::map_position(p, &scheme)),
-                    });
-                    return report;
-                }
-            }
+    let readings = Readings {
+        url,
+        scheme: &scheme,
+        sqlalchemy: &sqlalchemy,
+        application: &application,
+    };
+    let (info, psql_rejects) = match explained_info(parsed, &readings, config) {
+        Explained::Info(info, psql_rejects) => (info, psql_rejects),
+        Explained::DriverRefuses(found) => {
+            report.findings = found;
+            return settle(report, config.strict);
+        }
+        Explained::Invalid(found, error) => {
+            report.findings = found;
+            report.error = Some(error);
+            return report;
         }
     };
     report.libpq = masked_pairs(&info, config.show_password);
-    // What the application's driver reaches, as ping and pool-bench connect
-    // (`url::parse_database_url`): asyncpg's own resolution; for libpq drivers, the conninfo the
-    // driver receives; else libpq's reading.
-    let asyncpg = match application.as_ref().map(|app| &app.reading) {
-        Ok(DriverReading::Asyncpg(Ok(connection))) => Some(connection),
+    let resolved = reached(&mut report, &info, &readings, config.libpq_major);
+    let context = findings::Context {
+        url,
+        scheme: &scheme,
+        info: &info,
+        resolved: &resolved,
+        sqlalchemy: &sqlalchemy,
+    };
+    report.findings = findings::collect(&context, config.show_password);
+    report.explanation = explain::explain(&scheme, &info, &resolved, config.show_password);
+    report.conversions = conversions::all(&info, &scheme, config.show_password);
+    mask_sqlalchemy_password(&mut report, &sqlalchemy, config.show_password);
+    let application = match &application {
+        Ok(application) => application,
+        Err(message) => {
+            report.error = Some(ParseFailure {
+                message: format!("the application cannot use this URL: {message}"),
+                position: None,
+            });
+            return report;
+        }
+    };
+    let found = findings::application(&scheme, &sqlalchemy, application, url, psql_rejects);
+    add_application_findings(&mut report, application, found);
+    settle(report, config.strict)
+}
+
+/// A report with nothing found yet.
+fn empty_report(config: &CheckUrlConfig) -> CheckUrlReport {
+    CheckUrlReport {
+        url_shown: if config.show_password {
+            config.url.clone()
+        } else {
+            crate::url::redact_url(&config.url)
+        },
+        valid: false,
+        scheme: None,
+        libpq: Vec::new(),
+        driver_only_parameters: Vec::new(),
+        hosts: Vec::new(),
+        sqlalchemy: None,
+        application: None,
+        driver_target: None,
+        explanation: Vec::new(),
+        findings: Vec::new(),
+        conversions: Vec::new(),
+        error: None,
+        outcome: Outcome::NoAttempt,
+        show_password: config.show_password,
+    }
+}
+
+/// The application's readings of the URL: SQLAlchemy's and what its dialect and driver make of it.
+struct Readings<'a> {
+    url: &'a str,
+    scheme: &'a Scheme,
+    sqlalchemy: &'a Result<SqlalchemyReading, String>,
+    application: &'a Result<ApplicationReading, String>,
+}
+
+/// What there is to explain about a URL.
+enum Explained {
+    /// The connection string, and psql's refusal of the URL when the application reads it anyway.
+    Info(ConnInfo, Option<String>),
+    /// SQLAlchemy builds the arguments but the driver refuses them and psql refuses the string:
+    /// the application starts and fails at connect; no connection is left to explain.
+    DriverRefuses(Vec<Finding>),
+    /// Neither libpq nor the application can use the URL.
+    Invalid(Vec<Finding>, ParseFailure),
+}
+
+/// libpq's reading; where libpq refuses the string but the application reads it (a `%` escape
+/// SQLAlchemy takes literally), what the driver receives.
+fn explained_info(
+    parsed: Result<ConnInfo, crate::url::libpq::UriError>,
+    readings: &Readings<'_>,
+    config: &CheckUrlConfig,
+) -> Explained {
+    let error = match parsed {
+        Ok(info) => return Explained::Info(info, None),
+        Err(error) => error,
+    };
+    let scheme = readings.scheme;
+    match (&scheme.driver, readings.application) {
+        (Some(_), Ok(app)) => match app.libpq_info(config.libpq_major) {
+            Some(info) => Explained::Info(info, Some(error.message)),
+            None => Explained::DriverRefuses(findings::application(
+                scheme,
+                readings.sqlalchemy,
+                app,
+                readings.url,
+                Some(error.message),
+            )),
+        },
+        _ => Explained::Invalid(
+            findings::from_ambiguities(&error.ambiguities, scheme, config.show_password),
+            ParseFailure {
+                message: format!("libpq would reject this URL: {}", error.message),
+                position: error.position.map(|p| crate::url::map_position(p, scheme)),
+            },
+        ),
+    }
+}
+
+/// What the application's driver reaches, as ping and pool-bench connect
+/// (`url::parse_database_url`): asyncpg's own resolution; for libpq drivers, the conninfo the
+/// driver receives; else libpq's reading. Sets the report's hosts and the driver's target.
+fn reached(
+    report: &mut CheckUrlReport,
+    info: &ConnInfo,
+    readings: &Readings<'_>,
+    libpq_major: u32,
+) -> Resolved {
+    let application = readings.application.as_ref().ok();
+    let asyncpg = match application.map(|app| &app.reading) {
+        Some(DriverReading::Asyncpg(Ok(connection))) => Some(connection),
         _ => None,
     };
-    let driver_info = sqlalchemy
+    let driver_info = readings
+        .sqlalchemy
         .as_ref()
-        .is_ok_and(|reading| dialect::application_reading_connects(&scheme, reading))
-        .then(|| application.as_ref().ok()?.libpq_info(config.libpq_major))
+        .is_ok_and(|reading| dialect::application_reading_connects(readings.scheme, reading))
+        .then(|| application?.libpq_info(libpq_major))
         .flatten();
     let resolved = match asyncpg {
         Some(connection) => Resolved::asyncpg(connection),
-        None => Resolved::read(driver_info.as_ref().unwrap_or(&info), &ProcessEnvironment),
+        None => Resolved::read(driver_info.as_ref().unwrap_or(info), &ProcessEnvironment),
     };
     report.hosts = resolved.endpoints.clone().unwrap_or_default();
-    if let Ok(app) = &application
-        && app.driver_error().is_none()
-    {
+    if application.is_some_and(|app| app.driver_error().is_none()) {
         let password = match asyncpg {
-            Some(connection) => connect::asyncpg_password(&info, connection).1,
+            Some(connection) => connect::asyncpg_password(info, connection).1,
             None => {
-                let info = driver_info.as_ref().unwrap_or(&info);
+                let info = driver_info.as_ref().unwrap_or(info);
                 let (user, dbname) = (&resolved.user.value, &resolved.dbname.value);
                 connect::libpq_password(info, report.hosts.first(), dbname, user).1
             }
@@ -202,19 +265,17 @@ pub fn check_url(config: &CheckUrlConfig) -> CheckUrlReport {
             password,
         });
     }
-    let context = findings::Context {
-        url,
-        scheme: &scheme,
-        info: &info,
-        resolved: &resolved,
-        sqlalchemy: &sqlalchemy,
-    };
-    report.findings = findings::collect(&context, config.show_password);
-    report.explanation = explain::explain(&scheme, &info, &resolved, config.show_password);
-    report.conversions = conversions::all(&info, &scheme, config.show_password);
-    // libpq may read an unencoded password as host, port and database; its re-rendered forms
-    // would then spell the password out again. Mask the password SQLAlchemy reads there too.
-    if let (Ok(reading), false) = (&sqlalchemy, config.show_password)
+    resolved
+}
+
+/// libpq may read an unencoded password as host, port and database; its re-rendered forms would
+/// then spell the password out again. Masks the password SQLAlchemy reads there too.
+fn mask_sqlalchemy_password(
+    report: &mut CheckUrlReport,
+    sqlalchemy: &Result<SqlalchemyReading, String>,
+    show_password: bool,
+) {
+    if let (Ok(reading), false) = (sqlalchemy, show_password)
         && let Some(password) = reading.password.as_ref().filter(|p| p.expose().len() > 1)
     {
         for conversion in &mut report.conversions {
@@ -223,18 +284,15 @@ pub fn check_url(config: &CheckUrlConfig) -> CheckUrlReport {
             }
         }
     }
-    let application = match &application {
-        Ok(application) => application,
-        Err(message) => {
-            report.error = Some(ParseFailure {
-                message: format!("the application cannot use this URL: {message}"),
-                position: None,
-            });
-            return report;
-        }
-    };
-    let mut found = findings::application(&scheme, &sqlalchemy, application, url, psql_rejects);
-    // An unknown keyword already has its own finding, with the fix (asyncpg-sslmode, ...).
+}
+
+/// Adds where the application's stack differs from libpq; an unknown keyword that already has
+/// its own finding, with the fix (asyncpg-sslmode, ...), is not reported twice.
+fn add_application_findings(
+    report: &mut CheckUrlReport,
+    application: &ApplicationReading,
+    mut found: Vec<Finding>,
+) {
     let named = report.findings.iter().any(|f| {
         matches!(
             f.code,
@@ -249,7 +307,6 @@ pub fn check_url(config: &CheckUrlConfig) -> CheckUrlReport {
         found.retain(|f| f.code != "driver-refuses-arguments");
     }
     report.findings.extend(found);
-    settle(report, config.strict)
 }
 
 /// A usable URL's report, its findings worst first and its outcome from their levels.
