@@ -1,7 +1,8 @@
 """Records how the application's stack reads generated connection URLs: SQLAlchemy's make_url,
 the dialect's create_connect_args, then what the driver does with those arguments — psycopg's
 make_conninfo and psycopg2's make_dsn (the conninfo libpq receives), asyncpg's own argument
-resolution (asyncpg.connect's signature, then connect_utils._parse_connect_arguments) — with a
+resolution (asyncpg.connect itself, its own checks and its timeout included, with the connecting
+step replaced by connect_utils._parse_connect_arguments) — with a
 fixed environment (no PG* variables, USER=dbtooluser, HOME without a password file); then
 asyncpg's resolution again for URLs under generated PG* environments (PGHOST with ports, PGPORT
 lists, PGUSER, PGDATABASE, PGPASSWORD, PGSSLMODE, PGTARGETSESSIONATTRS, PGSSLNEGOTIATION, the
@@ -15,6 +16,7 @@ Writes tests/fixtures/sqlalchemy_urls.json, which tests/it/url_oracle.rs compare
     /tmp/dbtool-url-venv/bin/python scripts/gen_url_fixture.py
 """
 
+import asyncio
 import inspect
 import json
 import os
@@ -113,19 +115,28 @@ ASYNCPG_CONNECT = inspect.signature(asyncpg.connect)
 PARSE_PARAMETERS = set(inspect.signature(asyncpg.connect_utils._parse_connect_arguments).parameters)
 
 
+async def _resolve_only(*, loop, connection_class, record_class, **kwargs):
+    """Stands in for connect_utils._connect: asyncpg.connect's own checks (connection_class,
+    record_class, its timeout) have run; resolve the arguments and connect nowhere."""
+    return asyncpg.connect_utils._parse_connect_arguments(
+        **{k: v for k, v in kwargs.items() if k in PARSE_PARAMETERS}
+    )
+
+
+asyncpg.connect_utils._connect = _resolve_only
+
+
 def asyncpg_reading(kwargs: dict, password_value: bool = False) -> dict:
     kwargs = dict(kwargs)
     # SQLAlchemy's AsyncAdapt_asyncpg_dbapi.connect keeps these for itself.
     for key in ("prepared_statement_cache_size", "prepared_statement_name_func", "async_creator_fn"):
         kwargs.pop(key, None)
     try:
-        bound = ASYNCPG_CONNECT.bind(**kwargs)
+        ASYNCPG_CONNECT.bind(**kwargs)
     except TypeError as exc:
         return error(exc)
-    bound.apply_defaults()
-    arguments = {k: v for k, v in bound.arguments.items() if k in PARSE_PARAMETERS}
     try:
-        addrs, params, _config = asyncpg.connect_utils._parse_connect_arguments(**arguments)
+        addrs, params, _config = asyncio.run(asyncpg.connect(**kwargs))
     except Exception as exc:  # noqa: BLE001 - the refusal is the record
         return error(exc)
     return {
@@ -212,6 +223,9 @@ ENV_URLS = [
     "postgresql+asyncpg://u@h/db?direct_tls=1&ssl=require",
     "postgresql+asyncpg://u@h/db?direct_tls=",
     "postgresql+asyncpg://u@h/db?command_timeout=nan",
+    "postgresql+asyncpg://u@h/db?timeout=5",
+    "postgresql+asyncpg://u@h/db?connection_class=x",
+    "postgresql+asyncpg://u@h/db?record_class=x&record_class=y",
 ]
 ENV_CHOICES = {
     "PGHOST": [None] * 8 + ["h1", "h1:5433", "h1,h2", "h1:5433,h2", "/tmp", "/tmp,h2:7", "[::1]:5433", "[::1]",

@@ -117,7 +117,6 @@ fn sqlalchemy_form(info: &ConnInfo, driver: Driver, _scheme: &Scheme) -> Result<
                 let _ = core.set(keyword.name, value.to_vec());
             }
             "sslmode" => extra.push(("ssl".into(), value_text)),
-            "connect_timeout" => extra.push(("timeout".into(), value_text)),
             name if accepted.contains(&name) => extra.push((name.into(), value_text)),
             name => dropped.push(name),
         }

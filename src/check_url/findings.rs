@@ -314,9 +314,40 @@ fn libpq_alternative(driver: Driver, key: &str) -> String {
         (Driver::Asyncpg, "application_name" | "options") => {
             "pass it as connect_args={\"server_settings\": {...}} to create_async_engine".into()
         }
-        (Driver::Asyncpg, "connect_timeout") => "write ?timeout=SECONDS instead".into(),
+        // A `?timeout=` would reach asyncpg as a string, which its connect() cannot add to a time.
+        (Driver::Asyncpg, "connect_timeout") => {
+            "pass connect_args={\"timeout\": SECONDS} to create_async_engine instead (not ?timeout=, which asyncpg receives as a string and fails on)".into()
+        }
         (Driver::Asyncpg, "dbname") => "write the database in the path instead".into(),
         _ => "remove it or pass the driver's own option through connect_args".into(),
+    }
+}
+
+/// asyncpg arguments that must not be strings, as every URL query value is: what to do instead.
+fn string_valued_hint(application: &ApplicationReading) -> String {
+    const NOT_STRINGS: [&str; 7] = [
+        "timeout",
+        "statement_cache_size",
+        "max_cached_statement_lifetime",
+        "max_cacheable_statement_size",
+        "connection_class",
+        "record_class",
+        "loop",
+    ];
+    if application.driver != Driver::Asyncpg {
+        return String::new();
+    }
+    let named: Vec<&str> = NOT_STRINGS
+        .into_iter()
+        .filter(|key| application.connect.kwargs.contains(key))
+        .collect();
+    match named.as_slice() {
+        [] => String::new(),
+        keys => format!(
+            "; URL query values reach asyncpg as strings: remove {} from the URL and pass {} through create_async_engine(..., connect_args={{...}})",
+            keys.join(", "),
+            if keys.len() == 1 { "it" } else { "them" }
+        ),
     }
 }
 
@@ -643,9 +674,10 @@ pub fn application(
             "driver-refuses-arguments",
             Level::Error,
             format!(
-                "{} refuses what SQLAlchemy passes it, so every connection fails: {}",
+                "{} refuses what SQLAlchemy passes it, so every connection fails: {}{}",
                 driver.name(),
-                crate::url::redact_message(error, url)
+                crate::url::redact_message(error, url),
+                string_valued_hint(application)
             ),
         ));
     }

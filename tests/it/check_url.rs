@@ -454,3 +454,33 @@ fn asyncpg_ports_from_the_environment_and_its_multi_host_form_are_checked() {
         serde_json::json!([{"host": "h1", "port": 5433}, {"host": "h2", "port": 5432}])
     );
 }
+
+#[test]
+fn asyncpg_numbers_in_the_url_are_strings_it_cannot_use() {
+    // Measured with SQLAlchemy 2.1.9 + asyncpg 0.32: every connect fails with this TypeError.
+    let url = "postgresql+asyncpg://u@127.0.0.1:1/db?timeout=10";
+    let (result, json) = check(&[url]);
+    assert_eq!(result.code, 1, "{json}");
+    let finding = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "driver-refuses-arguments")
+        .unwrap_or_else(|| panic!("{json}"));
+    let message = finding["message"].as_str().unwrap();
+    assert!(
+        message.contains("unsupported operand type(s) for +: 'float' and 'str'")
+            && message.contains("connect_args"),
+        "{message}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let ping = crate::cli::run(dbtool(dir.path()).args(["ping", url]));
+    assert_eq!(ping.code, 3, "{}", ping.stderr);
+    // The libpq keyword's advice no longer points at ?timeout=.
+    let (_, json) = check(&["postgresql+asyncpg://u@h/db?connect_timeout=10"]);
+    assert!(
+        json.to_string()
+            .contains("connect_args={\\\"timeout\\\": SECONDS}"),
+        "{json}"
+    );
+}

@@ -309,6 +309,18 @@ fn tls_version(version: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The name of a value's Python type.
+fn python_type(value: &PyValue) -> &'static str {
+    match value {
+        PyValue::None => "NoneType",
+        PyValue::Int(_) => "int",
+        PyValue::Str(_) => "str",
+        PyValue::List(_) => "list",
+        PyValue::Tuple(_) => "tuple",
+        PyValue::Object(_) => "object",
+    }
+}
+
 /// Python's truth value of an argument.
 fn truthy(value: &PyValue) -> bool {
     match value {
@@ -342,6 +354,23 @@ pub fn asyncpg_connection(
         ));
     }
     let get = |key: &str| kwargs.get(key).filter(|v| **v != PyValue::None);
+    // `asyncpg.connect`'s own checks, before it resolves anything; URL query values are strings.
+    if get("connection_class").is_some() {
+        return Err("TypeError: issubclass() arg 1 must be a class".into());
+    }
+    if let Some(class) = get("record_class") {
+        return Err(format!(
+            "InterfaceError: record_class is expected to be a subclass of asyncpg.Record, got {}",
+            class.py_repr()
+        ));
+    }
+    // `async with compat.timeout(timeout)`: `loop.time() + timeout`.
+    if let Some(timeout) = get("timeout").filter(|t| !matches!(t, PyValue::Int(_))) {
+        return Err(format!(
+            "TypeError: unsupported operand type(s) for +: 'float' and '{}'",
+            python_type(timeout)
+        ));
+    }
     for key in [
         "statement_cache_size",
         "max_cached_statement_lifetime",
@@ -566,6 +595,13 @@ pub fn asyncpg_connection(
         return Err(format!(
             "ClientConfigurationError: gsslib parameter must be either 'gssapi' or 'sspi', got {}",
             python_repr(&gsslib)
+        ));
+    }
+    // The event loop asyncpg is handed is used only once it connects.
+    if let Some(event_loop) = get("loop") {
+        return Err(format!(
+            "AttributeError: '{}' object has no attribute 'get_debug'",
+            python_type(event_loop)
         ));
     }
     Ok(AsyncpgConnection {
