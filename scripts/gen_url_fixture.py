@@ -128,6 +128,13 @@ asyncpg.connect_utils._connect = _resolve_only
 
 def asyncpg_reading(kwargs: dict, password_value: bool = False) -> dict:
     kwargs = dict(kwargs)
+    # SQLAlchemy's AsyncAdapt_asyncpg_dbapi.connect calls async_creator_fn instead of
+    # asyncpg.connect when it is given; from a URL it is a string.
+    if kwargs.get("async_creator_fn") is not None:
+        try:
+            kwargs["async_creator_fn"]()
+        except Exception as exc:  # noqa: BLE001 - the refusal is the record
+            return error(exc)
     # SQLAlchemy's AsyncAdapt_asyncpg_dbapi.connect keeps these for itself.
     for key in ("prepared_statement_cache_size", "prepared_statement_name_func", "async_creator_fn"):
         kwargs.pop(key, None)
@@ -226,6 +233,7 @@ ENV_URLS = [
     "postgresql+asyncpg://u@h/db?timeout=5",
     "postgresql+asyncpg://u@h/db?connection_class=x",
     "postgresql+asyncpg://u@h/db?record_class=x&record_class=y",
+    "postgresql+asyncpg://u@h/db?async_creator_fn=x",
 ]
 ENV_CHOICES = {
     "PGHOST": [None] * 8 + ["h1", "h1:5433", "h1,h2", "h1:5433,h2", "/tmp", "/tmp,h2:7", "[::1]:5433", "[::1]",

@@ -2,12 +2,13 @@
 
 use crate::conn::pgpass::{self, Lookup, PassFile};
 use crate::conn::target::{
-    Endpoint, EndpointError, Origin, Resolved, SessionAttrs, parse_libpq_int,
+    Endpoint, EndpointError, NO_ENVIRONMENT, Origin, Resolved, SessionAttrs, endpoints,
+    parse_libpq_int,
 };
 use crate::conn::tls::{AsyncpgFiles, SslMode};
 use crate::driver::{ASYNCPG_FIX, PSYCOPG_FIX};
 use crate::secret::Secret;
-use crate::url::dialect::{self, ApplicationReading};
+use crate::url::dialect::{self, ApplicationReading, PyValue};
 use crate::url::libpq::{self, Ambiguity, AmbiguityKind, ConnInfo};
 use crate::url::sqlalchemy::{Driver, Scheme, SqlalchemyReading};
 
@@ -162,11 +163,20 @@ fn sqlalchemy_agreement(context: &Context<'_>, findings: &mut Vec<Finding>) {
             .next()
             .is_some_and(|a| a.contains(','))
         {
+            // The hosts as written, each with its port (libpq's default where none is given).
+            let hosts: Vec<(String, String)> = endpoints(context.info, NO_ENVIRONMENT)
+                .unwrap_or_default()
+                .iter()
+                .map(|e| (e.name(), e.port.to_string()))
+                .collect();
             findings.push(finding(
                 "sqlalchemy-multi-host",
                 Level::Error,
-                "SQLAlchemy cannot read several hosts in the authority (int() of the port fails); \
-                 write them as query parameters: ?host=h1:5432&host=h2:5432",
+                format!(
+                    "SQLAlchemy cannot read several hosts in the authority (int() of the port fails); \
+                     write them as query parameters: ?{}",
+                    host_query(&hosts)
+                ),
             ));
         }
         return;
@@ -325,7 +335,8 @@ fn libpq_alternative(driver: Driver, key: &str) -> String {
 
 /// asyncpg arguments that must not be strings, as every URL query value is: what to do instead.
 fn string_valued_hint(application: &ApplicationReading) -> String {
-    const NOT_STRINGS: [&str; 7] = [
+    const NOT_STRINGS: [&str; 8] = [
+        "async_creator_fn",
         "timeout",
         "statement_cache_size",
         "max_cached_statement_lifetime",
@@ -692,14 +703,47 @@ pub fn application(
                 .get(key)
                 .map_or("(none)".to_string(), |v| v.py_repr())
         };
+        // Every host the URL names: the one before the path, then those the dialect passes.
+        let mut hosts = vec![(
+            host.clone(),
+            reading.port.map(|p| p.to_string()).unwrap_or_default(),
+        )];
+        let listed = |key: &str| -> Vec<String> {
+            match application.connect.kwargs.get(key) {
+                Some(PyValue::List(items) | PyValue::Tuple(items)) => items
+                    .iter()
+                    .map(|v| match v {
+                        PyValue::None => String::new(),
+                        other => other.py_str(),
+                    })
+                    .collect(),
+                Some(PyValue::None) | None => Vec::new(),
+                Some(other) => other.py_str().split(',').map(str::to_string).collect(),
+            }
+        };
+        let ports = listed("port");
+        for (i, name) in listed("host").into_iter().enumerate() {
+            let port = match ports.as_slice() {
+                [one] => one.clone(),
+                many => many.get(i).cloned().unwrap_or_default(),
+            };
+            hosts.push((name, port));
+        }
+        // SQLAlchemy's asyncpg dialect wants every port of several hosts.
+        if driver == Driver::Asyncpg {
+            for (_, port) in hosts.iter_mut().filter(|(_, port)| port.is_empty()) {
+                *port = "5432".into();
+            }
+        }
         findings.push(finding(
             "dialect-drops-host",
             Level::Error,
             format!(
-                "SQLAlchemy's {} dialect drops the host {host:?} written before the path: ?host= replaces it, and the driver gets host={} port={}; list every host in ?host= (host=h1:5432&host=h2:5432)",
+                "SQLAlchemy's {} dialect drops the host {host:?} written before the path: ?host= replaces it, and the driver gets host={} port={}; list every host in the query instead: ?{}",
                 driver.name(),
                 given("host"),
-                given("port")
+                given("port"),
+                host_query(&hosts)
             ),
         ));
     }
@@ -714,6 +758,18 @@ pub fn application(
         ));
     }
     findings
+}
+
+/// `host=h1:5432&host=h2:5433&host=h3`: SQLAlchemy's one-host-per-parameter form.
+fn host_query(hosts: &[(String, String)]) -> String {
+    hosts
+        .iter()
+        .map(|(host, port)| match port.is_empty() {
+            true => format!("host={host}"),
+            false => format!("host={host}:{port}"),
+        })
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// What can be said about a pooler without connecting: a well-known pooler port or host name,

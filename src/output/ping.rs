@@ -43,9 +43,7 @@ fn write_text(
     if quiet {
         return Ok(());
     }
-    if let Some(error) = &report.error {
-        writeln!(out, "error: {error}")?;
-    }
+    // A URL or argument error is printed once, to stderr, by the command's error path.
     for attempt in &report.attempts {
         if report.attempts.len() > 1 {
             writeln!(out, "{} - {}", attempt.target, attempt.status.words())?;

@@ -53,6 +53,7 @@ impl fmt::Display for Source {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Source::Dotenv(path) => write!(f, ".env ({})", path.display()),
+            Source::Flag => f.write_str("command line"),
             other => f.write_str(other.key()),
         }
     }
@@ -551,8 +552,10 @@ fn named(found: &Found) -> String {
         Kind::Url => redact_url(&found.text),
         _ => found.text.clone(),
     };
-    let name = match found.source {
-        Source::Flag => found.definition.flag,
+    let name = match (found.source.clone(), &found.definition.kind) {
+        // The URL may be a positional argument as well as --url.
+        (Source::Flag, Kind::Url) => "URL",
+        (Source::Flag, _) => found.definition.flag,
         _ => found.definition.env,
     };
     format!("{name}={shown:?} (from {})", found.source)
@@ -748,7 +751,10 @@ mod tests {
         assert!(error.contains("DB_POOL_TIMEOUT=\"soon\""), "{error}");
         assert!(error.contains("/app/.env"), "{error}");
         let error = resolve_one("DB_POOL_SIZE", "x", Source::Flag).unwrap_err();
-        assert!(error.contains("--pool-size=\"x\" (from flag)"), "{error}");
+        assert!(
+            error.contains("--pool-size=\"x\" (from command line)"),
+            "{error}"
+        );
         assert!(!error.contains("application"), "{error}");
         let found = Found {
             definition: definition("DB_POOL_SIZE"),

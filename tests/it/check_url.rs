@@ -343,6 +343,19 @@ fn the_application_reading_decides_validity_and_libpq_differences_are_findings()
     );
     assert_eq!(json["driver_kwargs"]["host"], "h2,h3");
     assert_eq!(json["driver_kwargs"]["port"], "5433,");
+    // The fix lists every host the URL names, with the ports it gave them.
+    assert!(
+        json.to_string()
+            .contains("list every host in the query instead: ?host=h1:5432&host=h2:5433&host=h3"),
+        "{json}"
+    );
+    let (_, multi) = check(&["postgresql://u@h1:5433,h2/db"]);
+    assert!(
+        multi
+            .to_string()
+            .contains("write them as query parameters: ?host=h1:5433&host=h2:5432"),
+        "{multi}"
+    );
     // The hosts are the ones the driver tries (and ping connects to): h1 is gone.
     let hosts: Vec<String> = json["hosts"]
         .as_array()

@@ -118,7 +118,7 @@ fn bad_values_exit_3_naming_variable_value_and_origin() {
     let result = run(dbtool(dir.path()).args(["settings", "--pool-size", "x"]));
     assert_eq!(result.code, 3);
     assert!(
-        result.stderr.contains("--pool-size") && result.stderr.contains("from flag"),
+        result.stderr.contains("--pool-size") && result.stderr.contains("from command line"),
         "{}",
         result.stderr
     );

@@ -339,6 +339,16 @@ pub fn asyncpg_connection(
     kwargs: &Kwargs,
     env: &dyn AsyncpgEnvironment,
 ) -> Result<AsyncpgConnection, String> {
+    // SQLAlchemy calls `async_creator_fn` instead of `asyncpg.connect` when it is given.
+    if let Some(creator) = kwargs
+        .get("async_creator_fn")
+        .filter(|c| **c != PyValue::None)
+    {
+        return Err(format!(
+            "TypeError: '{}' object is not callable",
+            python_type(creator)
+        ));
+    }
     let mut kwargs = kwargs.clone();
     for own in SQLALCHEMY_ASYNCPG_OWN {
         kwargs.remove(own);
