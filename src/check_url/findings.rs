@@ -1,5 +1,6 @@
 //! The checks `check-url` runs on a parsed URL, each giving findings with a stable code.
 
+use crate::conn::connect::PasswordSource;
 use crate::conn::pgpass::{self, Lookup, PassFile};
 use crate::conn::target::{
     Endpoint, EndpointError, NO_ENVIRONMENT, Origin, Resolved, SessionAttrs, endpoints,
@@ -53,6 +54,8 @@ pub struct Context<'a> {
     /// The URL with the PG* environment and defaults, as libpq will connect.
     pub resolved: &'a Resolved,
     pub sqlalchemy: &'a Result<SqlalchemyReading, String>,
+    /// Where the application's driver takes the password from, when it reads its arguments.
+    pub driver_password: Option<&'a PasswordSource>,
 }
 
 impl Context<'_> {
@@ -521,6 +524,19 @@ pub fn password_source(context: &Context<'_>) -> String {
         return "pg8000 reads neither PGPASSWORD nor ~/.pgpass, so the server must trust this connection \
                 (trust, or peer over a Unix socket)"
             .into();
+    }
+    // asyncpg reads PGPASSWORD even when empty, and its password file its own way.
+    if driver == Driver::Asyncpg
+        && let Some(source) = context.driver_password
+    {
+        return match source {
+            PasswordSource::Url | PasswordSource::Env => "PGPASSWORD supplies it".into(),
+            PasswordSource::PassFile(path) => format!("{path} supplies it, as asyncpg reads it"),
+            PasswordSource::None => "neither PGPASSWORD nor a password file supplies one as asyncpg reads them, so the \
+                server must trust this connection (trust, or peer over a Unix socket); fine for a local Docker \
+                Compose database, not for production"
+                .into(),
+        };
     }
     if std::env::var_os("PGPASSWORD").is_some_and(|v| !v.is_empty()) {
         return "PGPASSWORD supplies it".into();

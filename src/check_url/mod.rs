@@ -127,6 +127,7 @@ pub fn check_url(config: &CheckUrlConfig) -> CheckUrlReport {
         info: &info,
         resolved: &resolved,
         sqlalchemy: &sqlalchemy,
+        driver_password: report.driver_target.as_ref().map(|t| &t.password),
     };
     report.findings = findings::collect(&context, config.show_password);
     report.explanation = explain::explain(&scheme, &info, &resolved, config.show_password);

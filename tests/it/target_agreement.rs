@@ -354,6 +354,12 @@ fn asyncpg_reads_the_password_file_its_own_way() {
         pgpass.display().to_string(),
         "{explained}"
     );
+    assert!(
+        explained
+            .to_string()
+            .contains("supplies it, as asyncpg reads it"),
+        "{explained}"
+    );
     for output in [&result.stdout, &result.stderr] {
         assert!(!output.contains("colon"), "{output}");
     }
