@@ -173,6 +173,7 @@ fn pool_recycle_replaces_old_connections() {
 #[test]
 fn killed_idle_connections_cause_no_failed_transaction_with_pre_ping() {
     let db = TestDb::new();
+    // One client thinking 300 ms between requests: its connection idles most of the time.
     let child = spawn_bench(
         &db.url,
         &[
@@ -181,19 +182,32 @@ fn killed_idle_connections_cause_no_failed_transaction_with_pre_ping() {
             "--max-overflow",
             "0",
             "--clients",
-            "2",
+            "1",
             "--think-ms",
-            "100",
+            "300",
             "--duration",
             "3",
             "--pre-ping",
         ],
     );
-    std::thread::sleep(Duration::from_millis(1200));
-    let killed = db.query_column(
-        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
-         WHERE application_name = 'dbtool-pool-bench' AND state = 'idle' AND datname = current_database()",
-    );
+    std::thread::sleep(Duration::from_millis(800));
+    // Kill a backend only well inside an idle spell (50-200 ms since its last request), so the
+    // kill lands between requests, where pre-ping must notice it, and never during one (which no
+    // pre-ping can save, and a busy machine makes more likely).
+    let mut killed = vec!["0".to_string()];
+    for _ in 0..100 {
+        killed = db.query_column(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+             WHERE application_name = 'dbtool-pool-bench' AND state = 'idle' \
+             AND datname = current_database() \
+             AND state_change BETWEEN clock_timestamp() - interval '200 ms' \
+                                  AND clock_timestamp() - interval '50 ms'",
+        );
+        if killed[0] != "0" {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let (code, json) = finish(child);
     assert_eq!(code, Some(0), "{json}");
     assert!(
