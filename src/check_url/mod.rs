@@ -94,7 +94,7 @@ pub fn check_url(config: &CheckUrlConfig) -> CheckUrlReport {
     report.scheme = Some(scheme.clone());
     report.sqlalchemy = Some(sqlalchemy.clone());
     let application = ApplicationReading::read(
-        url,
+        &sqlalchemy,
         scheme.effective_driver(),
         config.libpq_major,
         &dialect::ProcessEnvironment,

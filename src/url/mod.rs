@@ -47,12 +47,14 @@ pub fn parse_database_url(url: &str) -> Result<DatabaseUrl> {
     // resolves everything itself), and wherever libpq refuses the string (a `%` escape SQLAlchemy
     // takes literally).
     let driver = scheme.effective_driver();
-    let application_reads = sqlalchemy::read_as_sqlalchemy(url)
-        .is_ok_and(|reading| dialect::application_reading_connects(&scheme, &reading));
+    let reading = sqlalchemy::read_as_sqlalchemy(url);
+    let application_reads = reading
+        .as_ref()
+        .is_ok_and(|reading| dialect::application_reading_connects(&scheme, reading));
     if scheme.driver.is_some() && (parsed.is_err() || application_reads) {
         let major = ParseOptions::default().libpq_major;
         let application = dialect::ApplicationReading::read(
-            url,
+            &reading,
             driver,
             major,
             &dialect::ProcessEnvironment,

@@ -437,6 +437,17 @@ fn recommended_capacity(json: &Value) -> u64 {
     recommended["pool_size"].as_u64().unwrap() + recommended["max_overflow"].as_u64().unwrap()
 }
 
+/// The pool was not the limit, and the advice says it is larger than the load needs.
+fn assert_the_pool_was_larger_than_needed(json: &Value) {
+    assert_eq!(json["advice"]["pool_was_limit"], false, "{json}");
+    assert!(
+        advice_text(json)
+            .iter()
+            .any(|line| line.starts_with("the pool is larger than this load needs")),
+        "{json}"
+    );
+}
+
 /// The `--verify` run used the recommendation and the pool stopped being the limit: no pool
 /// timeout, no checkout waiting at the limit beyond a small share of a hold, and a checkout wait
 /// (opening the pool's connections included: the tests use `--driver raw`, whose connect is a
@@ -648,13 +659,7 @@ fn an_oversized_pool_is_told_to_shrink_and_the_smaller_pool_carries_the_load() {
         ],
     );
     assert_eq!(result.code, 0, "{}", result.stderr);
-    assert_eq!(json["advice"]["pool_was_limit"], false, "{json}");
-    assert!(
-        advice_text(&json)
-            .iter()
-            .any(|line| line.starts_with("the pool is larger than this load needs")),
-        "{json}"
-    );
+    assert_the_pool_was_larger_than_needed(&json);
     assert_eq!(recommended_capacity(&json), 3, "{json}");
     assert_the_recommendation_holds(&json);
 
@@ -678,13 +683,7 @@ fn an_oversized_pool_is_told_to_shrink_and_the_smaller_pool_carries_the_load() {
         ],
     );
     assert_eq!(result.code, 0, "{}", result.stderr);
-    assert_eq!(json["advice"]["pool_was_limit"], false, "{json}");
-    assert!(
-        advice_text(&json)
-            .iter()
-            .any(|line| line.starts_with("the pool is larger than this load needs")),
-        "{json}"
-    );
+    assert_the_pool_was_larger_than_needed(&json);
     let needed = number(&json, &["advice", "demand", "connections_mean"]);
     let capacity = recommended_capacity(&json) as f64;
     assert!(

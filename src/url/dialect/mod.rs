@@ -528,16 +528,17 @@ pub struct ApplicationReading {
 }
 
 impl ApplicationReading {
-    /// make_url → create_connect_args → the driver. `Err`: SQLAlchemy cannot build the
-    /// driver's arguments (the application cannot start), as Python prints the exception.
+    /// `make_url`'s reading (as [`crate::url::sqlalchemy::read_as_sqlalchemy`] gives it) →
+    /// create_connect_args → the driver. `Err`: SQLAlchemy cannot build the driver's arguments
+    /// (the application cannot start), as Python prints the exception.
     pub fn read(
-        url: &str,
+        sqlalchemy: &Result<SqlalchemyReading, String>,
         driver: Driver,
         libpq_major: u32,
         env: &dyn AsyncpgEnvironment,
     ) -> Result<ApplicationReading, String> {
-        let parsed = crate::url::sqlalchemy::read_as_sqlalchemy(url)?;
-        let connect = create_connect_args(driver, &parsed)?;
+        let parsed = sqlalchemy.as_ref().map_err(String::clone)?;
+        let connect = create_connect_args(driver, parsed)?;
         let reading = match driver {
             Driver::Psycopg | Driver::Psycopg2 | Driver::Psycopg2cffi => {
                 DriverReading::Libpq(libpq_conninfo(driver, &connect.kwargs, libpq_major))
