@@ -93,7 +93,7 @@ pub enum Command {
     Ping(PingArgs),
 
     /// Run the application's pool (QueuePool semantics) under synthetic load and show its statistics
-    PoolBench(PoolBenchArgs),
+    PoolBench(Box<PoolBenchArgs>),
 
     /// Show the effective settings and where each came from
     Settings(SettingsArgs),
@@ -308,11 +308,31 @@ pub struct PoolBenchArgs {
     #[arg(long, value_name = "PER_SECOND", value_parser = duration::rate_arg)]
     pub rate: Option<f64>,
 
-    /// Processes that run the application, each with its own pool (for the advice)
-    #[arg(long, value_name = "N", default_value_t = 1)]
+    /// Processes that run the application (uvicorn/gunicorn workers), each with its own pool
+    /// and its own event loop; the clients and arrivals are spread over them
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=256))]
     pub workers: u32,
 
-    /// Threads that run the clients, as pgbench's -j [default: the CPUs, at most the clients]
+    /// The application's time on its event loop per round trip (SQLAlchemy and the driver), in
+    /// microseconds [default: the driver's, recorded from the real libraries]
+    #[arg(long, value_name = "US", conflicts_with = "calibrate", value_parser = duration::microseconds_arg)]
+    pub app_cpu_us: Option<Duration>,
+
+    /// Measure the application's time per round trip first, with this Python's SQLAlchemy and
+    /// driver (the application's virtualenv) at this run's load, and use it
+    #[arg(long, value_name = "PYTHON")]
+    pub calibrate: Option<String>,
+
+    /// The handler's own work per request on its event loop, while it holds the connection
+    #[arg(long, value_name = "MS", default_value = "0", value_parser = duration::milliseconds_arg)]
+    pub handler_ms: Duration,
+
+    /// Cores the application's workers share [default: one per worker]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub app_cpus: Option<u32>,
+
+    /// Threads that run the clients of --driver raw, as pgbench's -j [default: the CPUs, at
+    /// most the clients]; the application's drivers run one thread per worker
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
     pub jobs: Option<u32>,
 

@@ -15,6 +15,7 @@ pub const MAX: Duration = Duration::from_millis(i32::MAX as u64);
 pub enum Unit {
     Seconds,
     Milliseconds,
+    Microseconds,
 }
 
 impl Unit {
@@ -22,6 +23,7 @@ impl Unit {
         match self {
             Unit::Seconds => "seconds",
             Unit::Milliseconds => "milliseconds",
+            Unit::Microseconds => "microseconds",
         }
     }
 
@@ -30,6 +32,7 @@ impl Unit {
         match self {
             Unit::Seconds => MAX.as_secs_f64(),
             Unit::Milliseconds => MAX.as_millis() as f64,
+            Unit::Microseconds => MAX.as_micros() as f64,
         }
     }
 
@@ -53,6 +56,7 @@ pub fn parse(text: &str, unit: Unit) -> Result<Duration, String> {
     let seconds = match unit {
         Unit::Seconds => number,
         Unit::Milliseconds => number / 1000.0,
+        Unit::Microseconds => number / 1e6,
     };
     Duration::try_from_secs_f64(seconds).map_err(|_| unit.expected())
 }
@@ -75,6 +79,11 @@ pub fn seconds_arg(text: &str) -> Result<Duration, String> {
 /// clap value parser for a flag in milliseconds.
 pub fn milliseconds_arg(text: &str) -> Result<Duration, String> {
     parse(text, Unit::Milliseconds)
+}
+
+/// clap value parser for a flag in microseconds.
+pub fn microseconds_arg(text: &str) -> Result<Duration, String> {
+    parse(text, Unit::Microseconds)
 }
 
 /// clap value parser for a lock timeout in seconds: at least a millisecond, since PostgreSQL

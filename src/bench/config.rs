@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use super::app_model::AppModel;
 use crate::driver::{DriverKind, DriverOptions};
 use crate::pool::PoolSettings;
 
@@ -50,4 +51,17 @@ pub struct BenchConfig {
     pub jobs: usize,
     pub force: bool,
     pub connect_timeout: Option<Duration>,
+    /// The application around the pool: its workers' event loops and its time per round trip;
+    /// `None` for the raw path.
+    pub app: Option<AppModel>,
+    /// `--calibrate`: the interpreter whose SQLAlchemy and driver set the app model's time per
+    /// round trip before the run.
+    pub calibrate: Option<String>,
+}
+
+impl BenchConfig {
+    /// The handler's own work per request (zero without an application model).
+    pub fn handler(&self) -> Duration {
+        self.app.as_ref().map_or(Duration::ZERO, |app| app.handler)
+    }
 }

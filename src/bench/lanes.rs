@@ -3,6 +3,10 @@
 //! its own. A client stays on its lane; connections it opens are driven by that lane's reactor.
 //! On a machine whose cores the server shares, one client thread leaves a core idle while it
 //! waits (measured: one lane ~0.7x of `pgbench -j 2`, as `pgbench -j 1` is).
+//!
+//! Under the application model every lane is a thread of its own, one per worker: its runtime
+//! is that worker's event loop, which the model blocks (`event_loop`), so the calling runtime
+//! (the monitor's) is never one of them.
 
 use std::thread::JoinHandle;
 
@@ -15,13 +19,20 @@ pub(super) struct Lanes {
 }
 
 impl Lanes {
-    /// `count` lanes (at least one); call inside the runtime that becomes lane 0.
-    pub(super) fn start(count: usize) -> std::io::Result<Lanes> {
+    /// `count` lanes (at least one); call inside the runtime that becomes lane 0, or, with
+    /// `event_loops`, each lane a worker's loop on a thread of its own.
+    pub(super) fn start(count: usize, event_loops: bool) -> std::io::Result<Lanes> {
         let mut lanes = Lanes {
-            handles: vec![Handle::current()],
+            handles: Vec::new(),
             threads: Vec::new(),
         };
-        for lane in 1..count.max(1) {
+        let first = if event_loops {
+            0
+        } else {
+            lanes.handles.push(Handle::current());
+            1
+        };
+        for lane in first..count.max(1) {
             // The runtime is built and dropped on its own thread: dropping one inside this
             // (async) thread would panic if the thread could not be started.
             let (handle_sender, handle_receiver) = std::sync::mpsc::channel();
@@ -29,6 +40,9 @@ impl Lanes {
             let thread = std::thread::Builder::new()
                 .name(format!("dbtool-lane-{lane}"))
                 .spawn(move || {
+                    if event_loops {
+                        super::event_loop::tighten_timer_slack();
+                    }
                     let runtime = match tokio::runtime::Builder::new_current_thread()
                         .enable_all()
                         .build()

@@ -14,14 +14,18 @@
 //! `config` and `recorder` are the vocabulary they share.
 
 mod advice;
+mod app_model;
+mod calibrate;
 mod clients;
 mod config;
+mod event_loop;
 mod lanes;
 mod monitor;
 mod recorder;
 mod report;
 mod request;
 mod schedule;
+mod workers;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -38,14 +42,18 @@ use crate::pooler;
 use crate::progress::Progress;
 use crate::url::parse_database_url;
 
-pub use advice::{Advice, Demand, Offered, Recommended, ServerRoom};
+pub use advice::{Advice, Demand, Limit, Offered, Recommended, ServerRoom};
+pub use app_model::{AppModel, AppReport, Calibration, CostSource, default_app_cpu};
 pub use config::{BenchConfig, Workload};
 pub use monitor::Tick;
 pub use report::{BenchReport, Percentiles, WireCost};
 
+use event_loop::{Cores, EventLoop};
+use lanes::Lanes;
 use monitor::Monitor;
 use recorder::Recorder;
 use request::Requests;
+use workers::Workers;
 
 /// Refuses a pool that could take more connections than the server has free, unless forced.
 async fn check_server_capacity(
@@ -139,19 +147,16 @@ pub async fn run(
         .as_ref()
         .map(|found| pooler::advice::behind_pooler(found, &driver, &target.user))
         .unwrap_or_default();
+    let calibrated = calibrated(config, &target, &driver, progress).await?;
+    let config = calibrated.as_ref().unwrap_or(config);
     let target = Arc::new(target);
-    let lanes = lanes::Lanes::start(config.jobs)?;
-    let pool = Arc::new(QueuePool::new(
-        target.clone(),
-        config.pool,
-        driver.clone(),
-        lanes.len(),
-    ));
+    let (lanes, workers) = start_workers(config, &target, &driver)?;
+    let workers = Arc::new(workers);
     let recorder = Arc::new(Recorder::new(lanes.len()));
     let started = Instant::now();
     let deadline = config.duration.map(|d| started + d);
     let requests = Requests {
-        pool: pool.clone(),
+        workers: workers.clone(),
         recorder: recorder.clone(),
         driver: driver.clone(),
         statements: config.workload.statements().into(),
@@ -163,25 +168,89 @@ pub async fn run(
     };
     let live = progress.spinner("starting");
     let mut observed = Monitor::new(&target, Some(&server), started, deadline)
-        .watch(&load, &pool, &recorder, live.as_ref(), interrupt)
+        .watch(&load, &workers, &recorder, live.as_ref(), interrupt)
         .await;
     observed.abandoned = clients::stop(load, &recorder, observed.ending).await;
     drop(live);
-    let final_status = pool.status();
-    pool.dispose();
+    let final_status = workers.status();
+    let loops = workers.loop_stats();
+    workers.dispose();
     lanes.stop();
     drop(server);
     let mut report = report::assemble(
         config,
         &recorder,
-        &pool,
+        &workers,
         Some(room),
         observed,
         final_status,
         started,
     );
+    report.explain_application(&loops);
     report.explain_pooler(pooler, pooler_findings);
     Ok(report)
+}
+
+/// `config` with the application's time per round trip measured by `--calibrate`; `None`
+/// without it (or without an application model).
+async fn calibrated(
+    config: &BenchConfig,
+    target: &Target,
+    driver: &Driver,
+    progress: &Progress,
+) -> Result<Option<BenchConfig>> {
+    let (Some(python), Some(app)) = (&config.calibrate, &config.app) else {
+        return Ok(None);
+    };
+    let spinner = progress.spinner(&format!(
+        "calibrating: the reference application on {python} for a few seconds"
+    ));
+    let calibration = calibrate::calibrate(python, config, target, driver).await?;
+    drop(spinner);
+    progress.info(&format!(
+        "calibrated with {python}: {:.3} ms of CPU per request, {} round trips, {:.1} µs per round trip",
+        calibration.cpu_per_request.as_secs_f64() * 1000.0,
+        calibration.round_trips_per_request,
+        calibration.per_round_trip().as_secs_f64() * 1e6
+    ));
+    let mut config = config.clone();
+    config.app = Some(AppModel {
+        app_cpu: calibration.per_round_trip(),
+        source: CostSource::Calibrated(calibration),
+        ..app.clone()
+    });
+    // `--verify` and later runs reuse this measurement.
+    config.calibrate = None;
+    Ok(Some(config))
+}
+
+/// The lanes and the workers' pools: for the raw path one pool over `jobs` lanes; under the
+/// application model one lane, one event loop and one pool per worker.
+fn start_workers(
+    config: &BenchConfig,
+    target: &Arc<Target>,
+    driver: &Driver,
+) -> Result<(Lanes, Workers)> {
+    let Some(app) = &config.app else {
+        let lanes = Lanes::start(config.jobs, false)?;
+        let pool = QueuePool::new(target.clone(), config.pool, driver.clone(), lanes.len());
+        return Ok((lanes, Workers::new(vec![Arc::new(pool)], Vec::new())));
+    };
+    let count = config.workers.max(1);
+    let lanes = Lanes::start(count as usize, true)?;
+    let cores = (app.app_cpus < count).then(|| Cores::new(app.app_cpus));
+    let loops: Vec<Arc<EventLoop>> = (0..count)
+        .map(|_| Arc::new(EventLoop::new(app.app_cpu, app.handler, cores.clone())))
+        .collect();
+    let pools = loops
+        .iter()
+        .map(|event_loop| {
+            let mut driver = driver.clone();
+            driver.pacer = Some(event_loop.clone());
+            Arc::new(QueuePool::new(target.clone(), config.pool, driver, 1))
+        })
+        .collect();
+    Ok((lanes, Workers::new(pools, loops)))
 }
 
 /// The configuration `--verify` runs: the same load with the recommended pool. `None` without a

@@ -7,9 +7,10 @@ use std::time::{Duration, Instant};
 use tokio::task::JoinHandle;
 
 use super::recorder::Recorder;
+use super::workers::Workers;
 use crate::conn::connect::Target;
 use crate::interrupt::Interrupt;
-use crate::pool::{PoolStatus, QueuePool};
+use crate::pool::PoolStatus;
 use crate::progress::Spinner;
 
 /// One second of the run.
@@ -90,7 +91,7 @@ impl<'a> Monitor<'a> {
     pub(super) async fn watch(
         self,
         clients: &[JoinHandle<()>],
-        pool: &QueuePool,
+        pool: &Workers,
         recorder: &Recorder,
         live: Option<&Spinner>,
         interrupt: &Interrupt,
@@ -171,7 +172,7 @@ impl<'a> Monitor<'a> {
         &self,
         previous: &mut Previous,
         recorder: &Recorder,
-        pool: &QueuePool,
+        pool: &Workers,
     ) -> (Tick, PoolStatus) {
         let transactions = recorder.transactions();
         let seconds = previous.at.elapsed().as_secs_f64();
@@ -194,7 +195,7 @@ impl<'a> Monitor<'a> {
 }
 
 /// The spinner's line for one tick.
-fn live_line(tick: &Tick, status: &PoolStatus, pool: &QueuePool) -> String {
+fn live_line(tick: &Tick, status: &PoolStatus, pool: &Workers) -> String {
     format!(
         "{:>3}s  tps {:>8.0}  p99 {:>7.2} ms  pool: size {} idle {} in use {} overflow {} waiting {}  timeouts {}  errors {}",
         tick.t,

@@ -6,12 +6,15 @@ use std::time::Instant;
 
 use hdrhistogram::Histogram;
 
-use super::advice::{self, Advice, Measured, Offered, ServerRoom};
+use super::advice::{self, Advice, LoopLoad, Measured, Offered, ServerRoom};
+use super::app_model::AppReport;
 use super::config::BenchConfig;
+use super::event_loop::LoopStats;
 use super::monitor::{Ending, Observed, Tick};
 use super::recorder::Recorder;
+use super::workers::Workers;
 use crate::check_url::Finding;
-use crate::pool::{PoolCounters, PoolStatus, QueuePool};
+use crate::pool::{PoolCounters, PoolStatus};
 use crate::pooler::Pooler;
 
 /// Latency percentiles in milliseconds.
@@ -76,6 +79,8 @@ pub struct BenchReport {
     /// The pooler between pool-bench and the server, and what it means for the driver.
     pub pooler: Option<Pooler>,
     pub pooler_findings: Vec<Finding>,
+    /// The application model's accounting; `None` for the raw path.
+    pub app: Option<AppReport>,
 }
 
 impl BenchReport {
@@ -110,6 +115,37 @@ impl BenchReport {
         self.advice.text = first;
         self.pooler = pooler;
         self.pooler_findings = findings;
+    }
+}
+
+impl BenchReport {
+    /// The application model's accounting from the worker loops, and what limited the run.
+    pub(super) fn explain_application(&mut self, loops: &[LoopStats]) {
+        let round_trips = self.wire.round_trips();
+        self.app = self.config.app.as_ref().map(|model| {
+            AppReport::of(
+                model,
+                loops.to_vec(),
+                self.elapsed,
+                round_trips,
+                self.mean_hold_ms,
+            )
+        });
+        let load = self.app.as_ref().map(|app| LoopLoad {
+            busiest: app.busiest(),
+            workers: self.config.workers.max(1),
+            per_request_ms: app.model.own_time_per_request(round_trips).as_secs_f64() * 1000.0,
+            round_trips,
+            app_cpu_us: app.model.app_cpu.as_secs_f64() * 1e6,
+            handler_ms: app.model.handler.as_secs_f64() * 1000.0,
+        });
+        // The load wanted more than it got: closed-loop clients without think time always do;
+        // an open loop that fell short of its rate did.
+        let saturated = match self.config.rate {
+            Some(rate) => self.tps < 0.9 * rate,
+            None => self.config.think.is_zero(),
+        };
+        self.advice.settle_limit(load, saturated, self.tps);
     }
 }
 
@@ -148,7 +184,7 @@ impl WireCost {
 pub(super) fn assemble(
     config: &BenchConfig,
     recorder: &Recorder,
-    pool: &QueuePool,
+    pool: &Workers,
     server: Option<ServerRoom>,
     observed: Observed,
     final_status: PoolStatus,
@@ -218,5 +254,6 @@ pub(super) fn assemble(
         interrupted: observed.ending == Ending::Interrupted,
         pooler: None,
         pooler_findings: Vec::new(),
+        app: None,
     }
 }

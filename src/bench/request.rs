@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::recorder::{LaneRecorder, Recorder};
+use super::workers::Workers;
 use crate::driver::Driver;
 use crate::pool::{CheckoutError, PooledConnection, QueuePool};
 use crate::wire::WireError;
@@ -14,7 +15,7 @@ use crate::wire::WireError;
 /// What every request of a run shares.
 #[derive(Clone)]
 pub(super) struct Requests {
-    pub(super) pool: Arc<QueuePool>,
+    pub(super) workers: Arc<Workers>,
     pub(super) recorder: Arc<Recorder>,
     pub(super) driver: Driver,
     /// The workload's statements, sent as the driver sends them.
@@ -38,7 +39,8 @@ impl Requests {
     pub(super) async fn run(&self, lane: usize, intended: Instant, started: Instant) -> Ended {
         let record = self.recorder.lane(lane);
         let _in_flight = record.request_started();
-        let connection = match self.pool.checkout(lane).await {
+        let (pool, pool_lane) = self.workers.pool(lane);
+        let connection = match pool.checkout(pool_lane).await {
             Ok(connection) => connection,
             Err(CheckoutError::Timeout(_)) => {
                 record.timed_out();
@@ -52,7 +54,7 @@ impl Requests {
         let checked_out = Instant::now();
         record.waited(checked_out - started, connection.queued);
         Ended::Ran(
-            self.transact(record, connection, intended, checked_out)
+            self.transact(pool, record, connection, intended, checked_out)
                 .await,
         )
     }
@@ -61,6 +63,7 @@ impl Requests {
     /// the connection (as broken if it closed), and says when it ended.
     async fn transact(
         &self,
+        pool: &QueuePool,
         record: &LaneRecorder,
         mut pooled: PooledConnection,
         intended: Instant,
@@ -95,7 +98,7 @@ impl Requests {
                 pooled.connection.session.is_closed()
             }
         };
-        self.pool.checkin(pooled, broken);
+        pool.checkin(pooled, broken);
         ended
     }
 }

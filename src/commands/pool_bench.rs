@@ -4,7 +4,7 @@
 use anyhow::Result;
 
 use super::{Context, on_runtime};
-use crate::bench::{self, BenchConfig, Workload};
+use crate::bench::{self, AppModel, BenchConfig, CostSource, Workload};
 use crate::cli::PoolBenchArgs;
 use crate::driver::{DriverKind, DriverOptions};
 use crate::exit::{Outcome, invalid};
@@ -128,7 +128,41 @@ fn bench_config(args: &PoolBenchArgs, settings: &Settings) -> Result<BenchConfig
         workers: args.workers,
         force: args.force,
         connect_timeout: args.connect_timeout,
+        app: app_model(args, driver)?,
+        calibrate: args.calibrate.clone(),
     })
+}
+
+/// The application around the pool: `None` for the raw path (flags that model an application
+/// are refused there).
+fn app_model(args: &PoolBenchArgs, driver: DriverKind) -> Result<Option<AppModel>> {
+    let Some(default) = bench::default_app_cpu(driver) else {
+        if args.app_cpu_us.is_some()
+            || args.calibrate.is_some()
+            || !args.handler_ms.is_zero()
+            || args.app_cpus.is_some()
+        {
+            return Err(invalid(
+                "--driver raw is dbtool's own client with no application around it: drop --app-cpu-us, --calibrate, --handler-ms and --app-cpus, or pick the application's driver",
+            ));
+        }
+        return Ok(None);
+    };
+    if args.jobs.is_some() {
+        return Err(invalid(
+            "--jobs sets the client threads of --driver raw; the application's drivers run one event loop per worker: use --workers",
+        ));
+    }
+    let (app_cpu, source) = match args.app_cpu_us {
+        Some(cost) => (cost, CostSource::Flag),
+        None => (default, CostSource::Default),
+    };
+    Ok(Some(AppModel {
+        app_cpu,
+        handler: args.handler_ms,
+        app_cpus: args.app_cpus.unwrap_or(args.workers),
+        source,
+    }))
 }
 
 /// The statements of a `--script` file, split as psql splits them.

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::conn::connect::Target;
-use crate::wire::{self, Frontend, Session, WireError};
+use crate::wire::{self, Frontend, Pace, Session, WireError};
 
 /// The asyncpg remedy for transaction pooling, from SQLAlchemy's asyncpg dialect documentation
 /// ("Prepared Statement Name with PGBouncer"), with both statement caches off; proved by
@@ -120,6 +120,9 @@ pub struct Driver {
     pub application_name: String,
     /// Startup parameters left out because the server (a pooler) refuses them.
     pub left_out: Vec<String>,
+    /// The application's own time around each round trip (pool-bench's application model),
+    /// given to every connection this driver opens.
+    pub pacer: Option<Arc<dyn Pace>>,
     names: Arc<AtomicU64>,
 }
 
@@ -153,6 +156,7 @@ impl Driver {
             statement_timeout_ms,
             application_name,
             left_out: Vec::new(),
+            pacer: None,
             names: Arc::new(AtomicU64::new(0)),
         }
     }
@@ -200,7 +204,8 @@ impl Driver {
             .iter()
             .map(|(key, value)| (key.as_str(), value.as_str()))
             .collect();
-        let session = wire::open(target, &parameters).await?;
+        let mut session = wire::open(target, &parameters).await?;
+        session.pacer = self.pacer.clone();
         let mut connection = Connection {
             session,
             cached: VecDeque::new(),
@@ -320,6 +325,9 @@ impl Driver {
             if result.is_err() {
                 break;
             }
+        }
+        if result.is_ok() {
+            connection.session.handler_work();
         }
         // A failed transaction can only be rolled back; the handler's commit never runs.
         let end = if result.is_err() {

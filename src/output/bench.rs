@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use serde_json::{Value as Json, json};
 
-use crate::bench::{Advice, BenchReport, Offered, Percentiles, Workload};
+use crate::bench::{Advice, AppReport, BenchReport, CostSource, Offered, Percentiles, Workload};
 use crate::cli::Format;
 
 pub type Run = (Option<String>, BenchReport);
@@ -174,6 +174,9 @@ fn write_report(out: &mut dyn Write, report: &BenchReport, color: bool) -> io::R
         w.request_statements,
         report.mean_hold_ms
     )?;
+    if let Some(app) = &report.app {
+        write_application(out, app, c.workers)?;
+    }
     writeln!(out, "{}", report.final_status.sqlalchemy_line())?;
     for line in &report.advice.text {
         writeln!(out, "advice: {line}")?;
@@ -186,6 +189,102 @@ fn write_report(out: &mut dyn Write, report: &BenchReport, color: bool) -> io::R
         )?;
     }
     Ok(())
+}
+
+/// The application model: where its time per round trip came from, the hold time's split, and
+/// each worker loop's busy share.
+fn write_application(out: &mut dyn Write, app: &AppReport, workers: u32) -> io::Result<()> {
+    let model = &app.model;
+    let source = match &model.source {
+        CostSource::Flag => "--app-cpu-us".to_string(),
+        CostSource::Default => "the driver's default".to_string(),
+        CostSource::Calibrated(c) => format!(
+            "calibrated with {} (Python {}, {}) at {}: {:.3} ms of CPU per request over {:.0} round trips, {} requests at {:.0}/s, p99 {:.2} ms, loop busy {:.0} %",
+            c.python,
+            c.python_version,
+            versions_text(&c.versions),
+            c.load,
+            c.cpu_per_request.as_secs_f64() * 1000.0,
+            c.round_trips_per_request,
+            c.requests,
+            c.tps,
+            c.p99_ms,
+            c.loop_utilization * 100.0
+        ),
+    };
+    let handler = if model.handler.is_zero() {
+        String::new()
+    } else {
+        format!(
+            " + handler {} ms",
+            crate::duration::format_number(model.handler.as_secs_f64() * 1000.0)
+        )
+    };
+    writeln!(
+        out,
+        "application: {workers} worker(s) on {} core(s), {:.1} µs per round trip{handler} ({source})",
+        model.app_cpus.min(workers),
+        model.app_cpu.as_secs_f64() * 1e6,
+    )?;
+    let loops: Vec<String> = app
+        .utilization
+        .iter()
+        .map(|u| format!("{:.0} %", u * 100.0))
+        .collect();
+    writeln!(
+        out,
+        "connection held {:.3} ms = application {:.3} ms + database and waiting for the loop {:.3} ms · event loops busy {} · emulation {}",
+        app.hold_application_ms + app.hold_database_ms,
+        app.hold_application_ms,
+        app.hold_database_ms,
+        loops.join(", "),
+        app.accuracy.map_or("idle".to_string(), |a| format!(
+            "blocked the loops {:.1} % of the modelled time",
+            a * 100.0
+        ))
+    )
+}
+
+fn versions_text(versions: &std::collections::BTreeMap<String, String>) -> String {
+    versions
+        .iter()
+        .map(|(name, version)| format!("{name} {version}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The application model as JSON: `null` for the raw path.
+fn app_json(app: Option<&AppReport>) -> Json {
+    let Some(app) = app else { return Json::Null };
+    let model = &app.model;
+    let calibration = match &model.source {
+        CostSource::Calibrated(c) => json!({
+            "load": c.load,
+            "requests": c.requests,
+            "cpu_per_request_ms": c.cpu_per_request.as_secs_f64() * 1000.0,
+            "round_trips_per_request": c.round_trips_per_request,
+            "loop_utilization": c.loop_utilization,
+            "tps": c.tps,
+            "p99_ms": c.p99_ms,
+        }),
+        _ => Json::Null,
+    };
+    let (python, versions) = match &model.source {
+        CostSource::Calibrated(c) => (json!(c.python), json!(c.versions)),
+        _ => (Json::Null, Json::Null),
+    };
+    json!({
+        "app_cpu_us": model.app_cpu.as_secs_f64() * 1e6,
+        "handler_ms": model.handler.as_secs_f64() * 1000.0,
+        "source": model.source.name(),
+        "python": python,
+        "versions": versions,
+        "app_cpus": model.app_cpus,
+        "calibration": calibration,
+        "loop_utilization": app.utilization,
+        "emulation_accuracy": app.accuracy,
+        "hold_ms": {"application": app.hold_application_ms, "database_and_loop_wait": app.hold_database_ms},
+    })
 }
 
 /// A row of the `--verify` table: its name, and its value in a run.
@@ -352,6 +451,7 @@ fn to_json(r: &BenchReport) -> Json {
         "status": r.final_status.sqlalchemy_line(),
         "mean_hold_ms": r.mean_hold_ms,
         "advice": advice_json(&r.advice),
+        "app_model": app_json(r.app.as_ref()),
         "interrupted": r.interrupted,
     })
 }
@@ -387,6 +487,7 @@ fn advice_json(advice: &Advice) -> Json {
     });
     json!({
         "text": advice.text,
+        "limit": advice.limit.name(),
         "recommended": recommended,
         "pool_was_limit": advice.pool_was_limit,
         "demand": demand,

@@ -10,6 +10,7 @@
 //! does not look at data).
 
 use std::io;
+use std::sync::Arc;
 
 use bytes::BytesMut;
 use postgres_protocol::authentication::sasl::{self, ChannelBinding, ScramSha256};
@@ -256,6 +257,16 @@ impl Frontend<'_> {
     }
 }
 
+/// The application's own time around the session's traffic (pool-bench's application model):
+/// called on the thread that drives the session, it may block that thread, as the application's
+/// Python blocks its event loop.
+pub trait Pace: Send + Sync + std::fmt::Debug {
+    /// Before each round trip is sent: the application's work to build and handle it.
+    fn round_trip(&self);
+    /// The request handler's own work while it holds the connection.
+    fn handler(&self);
+}
+
 /// An open, authenticated session.
 pub struct Session {
     stream: Box<dyn Io>,
@@ -279,6 +290,8 @@ pub struct Session {
     /// requests): rows are read and dropped.
     collected: Option<Vec<Row>>,
     closed: bool,
+    /// The application's time per round trip, when pool-bench models the application.
+    pub pacer: Option<Arc<dyn Pace>>,
 }
 
 /// A row's values in text format (`None`: SQL NULL).
@@ -306,6 +319,7 @@ impl Session {
             transaction_status: b'I',
             collected: None,
             closed: false,
+            pacer: None,
         };
         frontend::startup_message(parameters.iter().copied(), &mut session.write)?;
         session.flush().await?;
@@ -433,6 +447,9 @@ impl Session {
             .iter()
             .filter(|m| matches!(m, Frontend::Query(_) | Frontend::Execute { .. }))
             .count() as u64;
+        if let Some(pacer) = &self.pacer {
+            pacer.round_trip();
+        }
         self.flush().await?;
         if flushed {
             self.round_trips += 1;
@@ -482,6 +499,13 @@ impl Session {
         let hot_standby = self.hot_standby.unwrap_or(false);
         let read_only = self.default_read_only.unwrap_or(false) || hot_standby;
         attrs.accepts(read_only, hot_standby)
+    }
+
+    /// The request handler's own work on the application's loop (nothing without a pacer).
+    pub fn handler_work(&self) {
+        if let Some(pacer) = &self.pacer {
+            pacer.handler();
+        }
     }
 
     /// A simple query, answered up to its ReadyForQuery.

@@ -44,6 +44,50 @@ pub struct Advice {
     pub pool_was_limit: bool,
     pub recommended: Option<Recommended>,
     pub text: Vec<String>,
+    /// What set the throughput (see [`Advice::settle_limit`]).
+    pub limit: Limit,
+}
+
+/// What set a run's throughput.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// A worker's event loop was busy most of the time: more workers, not more connections.
+    EventLoop,
+    /// Requests queued in the pool for connections.
+    Pool,
+    /// The load wanted more than it got and neither the loops nor the pool held it back: the
+    /// database's answers set the pace.
+    Server,
+    /// The load was served as offered.
+    None,
+}
+
+impl Limit {
+    pub fn name(self) -> &'static str {
+        match self {
+            Limit::EventLoop => "event_loop",
+            Limit::Pool => "pool",
+            Limit::Server => "server",
+            Limit::None => "none",
+        }
+    }
+}
+
+/// A worker loop busy more than this share of the run is the limit: a request that is ready
+/// waits for the loop more often than not, and each further request waits longer.
+pub const LOOP_BUSY_LIMIT: f64 = 0.8;
+
+/// What the application model saw, as the advice reads it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LoopLoad {
+    /// The busiest worker loop's busy share of the run.
+    pub busiest: f64,
+    pub workers: u32,
+    /// The application's own time per request on its loop, in ms.
+    pub per_request_ms: f64,
+    pub round_trips: f64,
+    pub app_cpu_us: f64,
+    pub handler_ms: f64,
 }
 
 /// What the load offered, and the connections it wants.
@@ -131,6 +175,7 @@ pub fn advise(
             text: vec![
                 "no request held a connection, so there is nothing to size the pool from".into(),
             ],
+            limit: Limit::None,
         };
     }
     let demand = Demand::of(offered, measured);
@@ -167,7 +212,45 @@ pub fn advise(
         pool_was_limit,
         recommended: Some(recommended),
         text,
+        limit: Limit::None,
     }
+}
+
+impl Advice {
+    /// Decides what set the throughput — a worker's event loop first (its figures said first,
+    /// since more connections cannot help it), then the pool, then the server when the load
+    /// was not served as offered (`saturated`) — and says so.
+    pub fn settle_limit(&mut self, event_loop: Option<LoopLoad>, saturated: bool, tps: f64) {
+        self.limit = match event_loop {
+            Some(load) if load.busiest > LOOP_BUSY_LIMIT => Limit::EventLoop,
+            _ if self.pool_was_limit => Limit::Pool,
+            _ if saturated => Limit::Server,
+            _ => Limit::None,
+        };
+        if let (Limit::EventLoop, Some(load)) = (self.limit, event_loop) {
+            self.text.insert(0, event_loop_line(&load, tps));
+        }
+    }
+}
+
+fn event_loop_line(load: &LoopLoad, tps: f64) -> String {
+    let handler = if load.handler_ms > 0.0 {
+        format!(" + the handler's {:.2} ms", load.handler_ms)
+    } else {
+        String::new()
+    };
+    let ceiling = 1000.0 / load.per_request_ms.max(1e-9);
+    let workers = load.workers;
+    format!(
+        "the event loop is the limit: the busiest of {workers} worker loop(s) was busy {:.0} % of the run; each request \
+         costs the application {:.2} ms of its loop ({:.1} round trips × {:.0} µs{handler}), so one worker serves at most \
+         about {ceiling:.0} requests/s ({tps:.0}/s measured across {workers}); more connections will not raise this — \
+         run more workers (processes, each with its own pool) or make each request cheaper",
+        load.busiest * 100.0,
+        load.per_request_ms,
+        load.round_trips,
+        load.app_cpu_us,
+    )
 }
 
 impl Demand {

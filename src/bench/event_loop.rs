@@ -1,0 +1,247 @@
+//! One worker's event loop, emulated without burning this machine's CPU.
+//!
+//! A worker of the application (a uvicorn or gunicorn process) runs all its requests on one
+//! single-threaded asyncio loop: while SQLAlchemy and the driver build a statement or handle its
+//! answer, no other request of that worker moves, and answers that arrived meanwhile wait in the
+//! socket. pool-bench gives each worker one thread with a one-thread runtime that drives that
+//! worker's requests and connections, and [`EventLoop`] blocks that thread for the
+//! application's time — before each round trip (`--app-cpu-us`) and for the handler's own work
+//! (`--handler-ms`) — by sleeping, not spinning: the application does not run on the database's
+//! machine in production, so its CPU must not be taken from the server here.
+//!
+//! Accuracy: a sleep overshoots by the timer's slack (the loop threads set it to 1 ns) and the
+//! thread also spends real CPU driving the wire protocol, which is the application's loop time
+//! too. Both are carried: each step sleeps for what the loop still owes (the modelled cost minus
+//! the thread's own CPU since the last step, minus earlier oversleeping), so the loop's busy time
+//! follows the model on average; [`LoopStats::accuracy`] reports how closely.
+//!
+//! `--app-cpus` below the number of workers makes the workers share that many cores: a step then
+//! first waits for a free core, as a process waits for the scheduler.
+
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::wire::Pace;
+
+/// Cores shared by the workers' loops, when there are fewer than workers.
+#[derive(Debug)]
+pub(crate) struct Cores {
+    free: Mutex<u32>,
+    released: Condvar,
+}
+
+impl Cores {
+    pub(crate) fn new(count: u32) -> Arc<Cores> {
+        Arc::new(Cores {
+            free: Mutex::new(count.max(1)),
+            released: Condvar::new(),
+        })
+    }
+
+    fn take(&self) {
+        let mut free = self.free.lock().unwrap_or_else(|p| p.into_inner());
+        while *free == 0 {
+            free = self.released.wait(free).unwrap_or_else(|p| p.into_inner());
+        }
+        *free -= 1;
+    }
+
+    fn give_back(&self) {
+        *self.free.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+        self.released.notify_one();
+    }
+}
+
+/// The modelled application time of one worker, and what the emulation did with it.
+#[derive(Debug)]
+pub(crate) struct EventLoop {
+    round_trip: Duration,
+    handler: Duration,
+    /// `None`: every worker has a core of its own.
+    cores: Option<Arc<Cores>>,
+    clock: Mutex<Clock>,
+}
+
+#[derive(Debug, Default)]
+struct Clock {
+    /// What the loop still owes the model (negative: ahead of it), in nanoseconds.
+    owed_ns: i64,
+    /// The thread's CPU time at the end of the previous step.
+    last_cpu: Option<Duration>,
+    stats: LoopStats,
+}
+
+/// One worker loop's accounting.
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+pub struct LoopStats {
+    /// The application's time the model asked for.
+    pub modelled: Duration,
+    /// Time the loop was blocked for it: slept, plus the thread's own CPU counted against it.
+    pub busy: Duration,
+    /// Time spent waiting for a shared core (`--app-cpus`).
+    pub core_wait: Duration,
+    pub steps: u64,
+}
+
+impl LoopStats {
+    /// busy ÷ modelled: 1.0 when the emulation blocked the loop exactly as long as the model
+    /// asked; `None` before any modelled time.
+    pub fn accuracy(&self) -> Option<f64> {
+        (!self.modelled.is_zero()).then(|| self.busy.as_secs_f64() / self.modelled.as_secs_f64())
+    }
+
+    pub fn add(&mut self, other: &LoopStats) {
+        self.modelled += other.modelled;
+        self.busy += other.busy;
+        self.core_wait += other.core_wait;
+        self.steps += other.steps;
+    }
+}
+
+impl EventLoop {
+    pub(crate) fn new(
+        round_trip: Duration,
+        handler: Duration,
+        cores: Option<Arc<Cores>>,
+    ) -> EventLoop {
+        EventLoop {
+            round_trip,
+            handler,
+            cores,
+            clock: Mutex::new(Clock::default()),
+        }
+    }
+
+    pub(crate) fn stats(&self) -> LoopStats {
+        self.clock.lock().unwrap_or_else(|p| p.into_inner()).stats
+    }
+
+    /// Blocks the calling (loop) thread for `cost` of the application's time, less what the
+    /// thread already spent and what earlier sleeps overshot.
+    fn block(&self, cost: Duration) {
+        let mut clock = self.clock.lock().unwrap_or_else(|p| p.into_inner());
+        let now_cpu = thread_cpu_time();
+        let own = match (clock.last_cpu, now_cpu) {
+            (Some(last), Some(now)) => now.saturating_sub(last),
+            _ => Duration::ZERO,
+        };
+        clock.stats.modelled += cost;
+        clock.stats.steps += 1;
+        clock.stats.busy += own;
+        clock.owed_ns += nanos(cost) - nanos(own);
+        if clock.owed_ns > 0 {
+            if let Some(cores) = &self.cores {
+                let waiting = Instant::now();
+                cores.take();
+                clock.stats.core_wait += waiting.elapsed();
+            }
+            let started = Instant::now();
+            std::thread::sleep(Duration::from_nanos(clock.owed_ns as u64));
+            let slept = started.elapsed();
+            if let Some(cores) = &self.cores {
+                cores.give_back();
+            }
+            clock.stats.busy += slept;
+            clock.owed_ns -= nanos(slept);
+        }
+        clock.last_cpu = thread_cpu_time();
+    }
+}
+
+impl Pace for EventLoop {
+    fn round_trip(&self) {
+        self.block(self.round_trip);
+    }
+
+    fn handler(&self) {
+        if !self.handler.is_zero() {
+            self.block(self.handler);
+        }
+    }
+}
+
+fn nanos(duration: Duration) -> i64 {
+    i64::try_from(duration.as_nanos()).unwrap_or(i64::MAX)
+}
+
+/// The calling thread's CPU time (user and system); `None` where the clock is unavailable.
+fn thread_cpu_time() -> Option<Duration> {
+    let mut time = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes one timespec, which `time` is.
+    let status = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut time) };
+    (status == 0).then(|| Duration::new(time.tv_sec as u64, time.tv_nsec as u32))
+}
+
+/// Makes the calling thread's sleeps end as close to their deadline as the kernel can (Linux's
+/// default timer slack adds up to 50 µs to each, a third of a typical round trip's cost).
+pub(crate) fn tighten_timer_slack() {
+    // SAFETY: PR_SET_TIMERSLACK takes an integer and affects only the calling thread.
+    unsafe {
+        libc::prctl(libc::PR_SET_TIMERSLACK, 1 as libc::c_ulong, 0, 0, 0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_loop_is_blocked_at_least_as_long_as_the_model_asks() {
+        tighten_timer_slack();
+        let event_loop = EventLoop::new(Duration::from_micros(150), Duration::ZERO, None);
+        let started = Instant::now();
+        for _ in 0..200 {
+            event_loop.round_trip();
+        }
+        let stats = event_loop.stats();
+        assert_eq!(stats.steps, 200);
+        assert_eq!(stats.modelled, Duration::from_micros(30_000));
+        // A sleep never ends early and what it overshot is taken off the next one, so the loop
+        // owes nothing at the end: busy covers the model, and the wall clock does too.
+        assert!(stats.busy >= stats.modelled, "{stats:?}");
+        assert!(started.elapsed() >= Duration::from_micros(29_000));
+    }
+
+    #[test]
+    fn a_handler_without_work_does_not_block() {
+        let event_loop = EventLoop::new(Duration::from_micros(10), Duration::ZERO, None);
+        event_loop.handler();
+        assert_eq!(event_loop.stats().steps, 0);
+        assert_eq!(event_loop.stats().accuracy(), None);
+    }
+
+    #[test]
+    fn loops_sharing_one_core_take_turns() {
+        let started = Instant::now();
+        let cores = Cores::new(1);
+        let loops: Vec<_> = (0..2)
+            .map(|_| {
+                Arc::new(EventLoop::new(
+                    Duration::from_millis(2),
+                    Duration::ZERO,
+                    Some(cores.clone()),
+                ))
+            })
+            .collect();
+        let threads: Vec<_> = loops
+            .iter()
+            .map(|event_loop| {
+                let event_loop = event_loop.clone();
+                std::thread::spawn(move || {
+                    for _ in 0..10 {
+                        event_loop.round_trip();
+                    }
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread.join().unwrap();
+        }
+        // Each sleep holds the one core, so the 20 steps of 2 ms never overlapped.
+        assert!(started.elapsed() >= Duration::from_millis(40));
+        assert_eq!(loops.iter().map(|l| l.stats().steps).sum::<u64>(), 20);
+    }
+}
