@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""The reference application of docs' database.md, run under load and measured.
+"""The reference application of database.md, run under load and measured.
 
-This is the database code of the FastAPI + SQLAlchemy service that
-/work/shared/reference/database.md describes, and nothing more:
+This is the database code of the FastAPI + SQLAlchemy service that the
+reference document database.md describes, and nothing more:
 
 * one engine per process, built as the service builds it::
 

@@ -1,5 +1,6 @@
 # Sourced by the benchmark scripts: starts a throwaway PostgreSQL cluster unless BENCH_URL is set,
 # exports BENCH_URL (superuser, TCP) and BENCH_PORT, and stops the cluster on exit.
+# BENCH_SERVER_CPUS (a taskset list, e.g. 0) pins the server and its backends to those cores.
 set -euo pipefail
 bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 [ -n "${bindir:-}" ] || { echo "no PostgreSQL server binaries under /usr/lib/postgresql" >&2; exit 3; }
@@ -22,7 +23,9 @@ max_connections = ${BENCH_MAX_CONNECTIONS:-200}
 max_locks_per_transaction = 1024
 shared_buffers = 256MB
 CONF
-  as_pg pg_ctl -D "$BENCH_DIR/data" -l "$BENCH_DIR/log" -w start >/dev/null
+  pin=()
+  [ -n "${BENCH_SERVER_CPUS:-}" ] && pin=(taskset -c "$BENCH_SERVER_CPUS")
+  as_pg "${pin[@]}" pg_ctl -D "$BENCH_DIR/data" -l "$BENCH_DIR/log" -w start >/dev/null
   trap 'as_pg pg_ctl -D "$BENCH_DIR/data" -m fast -w stop >/dev/null 2>&1; rm -rf "$BENCH_DIR"' EXIT
   export BENCH_URL="postgresql://postgres@127.0.0.1:$BENCH_PORT/postgres"
   export BENCH_PORT

@@ -132,7 +132,7 @@ fn run_reference_app(python: &str, config: &BenchConfig, driver: DriverKind) -> 
         .args(["--think-ms", &milliseconds(config.think)])
         .args(["--handler-ms", &milliseconds(config.handler())])
         // The URL goes through the environment: a command line is visible to every user.
-        .env("DBTOOL_REFERENCE_URL", &config.url)
+        .env("DATABASE_URL", &config.url)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

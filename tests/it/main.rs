@@ -28,6 +28,7 @@ mod pg;
 mod ping;
 mod ping_matrix;
 mod pool_bench;
+mod pool_bench_app;
 mod poolers;
 mod settings;
 mod settings_oracle;
