@@ -75,6 +75,15 @@ counted in ``requests``, ``tps`` and the latencies; errors (any exception) are
 counted by exception class name in ``errors`` (``sqlstates`` has the server's
 SQLSTATE where there is one) and never stop the run.
 
+Besides the essentials (python, versions, driver, workers, requests, errors,
+window_s, tps, latency_ms, cpu_s, loop_utilization, per_worker) the object has
+``cpu_ms_per_request``, ``sqlstates``, ``errors_outside_window`` (warmup and
+drain), ``connections_opened`` in the window (the pool's "connect" event: with
+max_overflow, QueuePool closes a returned connection when pool_size are idle
+already, and the next burst opens a new one), ``settings`` (URL masked) and,
+with --rate, ``open_loop`` (arrivals held back by the --clients bound, start
+lag).
+
 Output: exactly one JSON object on stdout; logs go to stderr.  Exit status 0;
 2 for bad arguments; 3 with ``{"missing": ..., "install": ...}`` when SQLAlchemy,
 greenlet or the driver cannot be imported; 4 with ``{"error": ...}`` when the
@@ -210,6 +219,13 @@ def parse_args(argv):
 # --------------------------------------------------------------------------------------------
 
 
+def libpq_version(number):
+    """libpq's integer version (180006) as a string like the others ("18.6")."""
+    if number >= 100000:
+        return "{}.{}".format(number // 10000, number % 10000)
+    return "{}.{}.{}".format(number // 10000, number // 100 % 100, number % 100)
+
+
 def import_libraries(driver):
     """Imports SQLAlchemy, greenlet (async drivers) and the driver; returns their versions, or
     None after printing the missing-package message."""
@@ -228,11 +244,11 @@ def import_libraries(driver):
         if name == "psycopg":
             versions["psycopg"] = module.__version__
             versions["psycopg_impl"] = module.pq.__impl__
-            versions["libpq"] = module.pq.version()
+            versions["libpq"] = libpq_version(module.pq.version())
         elif name == "psycopg2":
             import psycopg2.extensions
             versions["psycopg2"] = module.__version__.split()[0]
-            versions["libpq"] = psycopg2.extensions.libpq_version()
+            versions["libpq"] = libpq_version(psycopg2.extensions.libpq_version())
         else:
             versions[name] = getattr(module, "__version__", "?")
     try:
