@@ -151,8 +151,13 @@ complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l think-ms -d
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l duration -d 'Seconds to run [default: 10]' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l transactions -d 'Stop after this many transactions' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l rate -d 'Open loop: start this many requests per second, each on time whatever the others are doing (it waits in the pool), latency measured from the schedule' -r
-complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l workers -d 'Processes that run the application, each with its own pool (for the advice)' -r
-complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l jobs -d 'Threads that run the clients, as pgbench\'s -j [default: the CPUs, at most the clients]' -r
+complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l workers -d 'Processes that run the application (uvicorn/gunicorn workers), each with its own pool and its own event loop; the clients and arrivals are spread over them' -r
+complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l app-cpu-us -d 'The application\'s time on its event loop per round trip (SQLAlchemy and the driver), in microseconds [default: the driver\'s, recorded from the real libraries]' -r
+complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l app-connect-ms -d 'The application\'s time on its event loop to open (and later close) a connection, in milliseconds [default: the driver\'s, recorded from the real libraries]' -r
+complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l calibrate -d 'Measure the application\'s time per round trip first, with this Python\'s SQLAlchemy and driver (the application\'s virtualenv) at this run\'s load, and use it' -r
+complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l handler-ms -d 'The handler\'s own work per request on its event loop, while it holds the connection' -r
+complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l app-cpus -d 'Cores the application\'s workers share [default: one per worker]' -r
+complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l jobs -d 'Threads that run the clients of --driver raw, as pgbench\'s -j [default: the CPUs, at most the clients]; the application\'s drivers run one thread per worker' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l sweep -d 'Run once per value and print one row each: KEY is pool_size, max_overflow or clients' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l plot -d 'Draw throughput and p99 latency (over time, or against the swept value) into an SVG file' -r -F
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l connect-timeout -d 'Seconds to wait for each new connection (default: the URL\'s connect_timeout, else 10)' -r

@@ -4,8 +4,11 @@
 # pre-ping) against `dbtool pool-bench --calibrate` with the same load, at several load points,
 # for asyncpg and psycopg (async), at 1 and 2 workers. The server is pinned to core 0 and both
 # clients to core 1 (so two workers share one core: pool-bench is told so with --app-cpus 1).
-# The two are interleaved over ROUNDS rounds; medians, both figures and the ratios are printed,
-# and how many points are within the targets (tps ±10 %, p99 ±15 %).
+# The two run back to back at each point, interleaved over ROUNDS rounds. Printed: the medians of
+# both, the median of each round's ratio (each pair ran under the same conditions, so a drift of
+# the machine between rounds cancels out), the reference's own spread between rounds (how far
+# the real application disagrees with itself), and how many points are within the targets
+# (tps ±10 %, p99 ±15 %, on the median ratios).
 # Run it on a quiet machine (no build, no fuzzer, no other benchmark).
 # Usage: scripts/check-prediction.sh [SECONDS] [ROUNDS] [POINTS]
 #   POINTS: a comma-separated subset of the point names below (default: all)
@@ -78,7 +81,7 @@ for round_ in range(rounds):
 
 print(f"{rounds} interleaved rounds of {seconds:g} s; server on core 0, clients on core 1; pool 5+10, pre-ping; medians")
 print(f"{'point':<13} {'driver':<8} {'w':>1} | {'app tps':>8} {'app p99':>8} | {'dbtool tps':>10} {'p99':>8} | "
-      f"{'tps ratio':>9} {'p99 ratio':>9} | {'µs/rt':>6} {'emul.':>6} {'limit':<10} ok")
+      f"{'tps ratio':>9} {'p99 ratio':>9} | {'app spread':>10} | {'µs/rt':>6} {'emul.':>6} {'limit':<10} ok")
 within = 0
 for (point, driver, workers), row in rows.items():
     med = lambda runs, i: statistics.median(r[i] for r in runs)
@@ -86,14 +89,19 @@ for (point, driver, workers), row in rows.items():
     db_tps, db_p99, cost = med(row["dbtool"], 0), med(row["dbtool"], 1), med(row["dbtool"], 2)
     accuracy = med(row["dbtool"], 3) or 0.0
     limit = row["dbtool"][-1][4]
-    tps_ratio, p99_ratio = db_tps / app_tps, db_p99 / app_p99
+    pairs = list(zip(row["app"], row["dbtool"]))
+    tps_ratio = statistics.median(d[0] / a[0] for a, d in pairs)
+    p99_ratio = statistics.median(d[1] / a[1] for a, d in pairs)
+    spread = lambda i: max(r[i] for r in row["app"]) / min(r[i] for r in row["app"])
+    app_spread = f"{spread(0):.2f}/{spread(1):.2f}"
     ok = abs(tps_ratio - 1) <= 0.10 and abs(p99_ratio - 1) <= 0.15
     within += ok
     errors = sum(sum(r[2].values()) for r in row["app"])
     print(f"{point:<13} {driver:<8} {workers:>1} | {app_tps:>8.0f} {app_p99:>7.1f}ms | {db_tps:>10.0f} {db_p99:>6.1f}ms | "
-          f"{tps_ratio:>8.2f}x {p99_ratio:>8.2f}x | {cost:>6.1f} {accuracy:>6.3f} {limit:<10} {'yes' if ok else 'NO'}"
+          f"{tps_ratio:>8.2f}x {p99_ratio:>8.2f}x | {app_spread:>10} | {cost:>6.1f} {accuracy:>6.3f} {limit:<10} {'yes' if ok else 'NO'}"
           + (f"  (application errors: {errors})" if errors else ""))
 print(f"agreement: {within} of {len(rows)} points within tps ±10 % and p99 ±15 %")
+print("app spread: the real application's largest ÷ smallest tps / p99 over the rounds")
 for point in selected:
     print(f"  {point}: {POINTS[point][0]}")
 PY

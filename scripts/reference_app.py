@@ -177,6 +177,9 @@ def parse_args(argv):
     work.add_argument("--query", metavar="SQL", help="the statement each request runs [default: SELECT 1]")
     work.add_argument("--sleep-ms", type=float, metavar="MS", help="each request runs SELECT pg_sleep(MS/1000)")
     p.add_argument("--commit", action="store_true", help="each request commits its session")
+    p.add_argument("--measure-connect", type=int, default=0, metavar="N",
+                   help="first open and close N connections one after another (NullPool) and report "
+                        "their process CPU time each as connect_cpu_ms (dbtool's calibration)")
     p.add_argument("--duration", type=float, default=6.0, metavar="SECONDS", help="measured window")
     p.add_argument("--warmup", type=float, default=1.0, metavar="SECONDS", help="run, not measured")
     p.add_argument("--workers", type=int, default=1, metavar="N",
@@ -821,6 +824,42 @@ def report(cfg, versions, url, results):
     return out
 
 
+def measure_connect(cfg, url, count):
+    """Process CPU time of opening and closing one connection through SQLAlchemy (the pool's
+    connect event and the dialect's on-connect steps included), in ms: what the application's
+    loop spends each time QueuePool opens an overflow connection and closes it again."""
+    from sqlalchemy.pool import NullPool
+
+    options = {"connect_args": connect_args(cfg.driver, cfg.statement_timeout)}
+    if cfg.driver == "psycopg2":
+        engine = sa.create_engine(url, poolclass=NullPool, **options)
+        with engine.connect():
+            pass  # the dialect's first-connect initialisation, not measured
+        started = time.process_time()
+        for _ in range(count):
+            with engine.connect():
+                pass
+        spent = time.process_time() - started
+        engine.dispose()
+        return spent * 1000.0 / count
+
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    async def measure():
+        engine = create_async_engine(url, poolclass=NullPool, **options)
+        async with engine.connect():
+            pass
+        started = time.process_time()
+        for _ in range(count):
+            async with engine.connect():
+                pass
+        spent = time.process_time() - started
+        await engine.dispose()
+        return spent * 1000.0 / count
+
+    return asyncio.run(measure())
+
+
 def main(argv=None):
     cfg = parse_args(argv)
     raw_url = cfg.url
@@ -863,6 +902,13 @@ def main(argv=None):
         load, cfg.workers, cfg.sql, " + commit" if cfg.commit else "",
         ", handler {:g} ms CPU".format(cfg.handler_ms) if cfg.handler_ms else "", cfg.warmup, cfg.duration))
 
+    connect_cpu_ms = None
+    if cfg.measure_connect > 0:
+        try:
+            connect_cpu_ms = measure_connect(cfg, url, cfg.measure_connect)
+        except Exception as exc:
+            return emit({"error": secrets.mask(one_line(exc, secrets))}, 4)
+
     if cfg.workers == 1:
         result = run_worker(cfg, 0, url, secrets, None)
         results = result if "error" in result else [result]
@@ -872,6 +918,8 @@ def main(argv=None):
         return emit({"error": secrets.mask(results["error"])}, 4)
 
     out = report(cfg, versions, url, results)
+    if connect_cpu_ms is not None:
+        out["connect_cpu_ms"] = round(connect_cpu_ms, 4)
     log("{} requests in {:.2f} s: {:.0f} tps, p99 {} ms, cpu {:.3f} s (utilization {:.2f}){}".format(
         out["requests"], out["window_s"], out["tps"], out["latency_ms"]["p99"], out["cpu_s"],
         out["loop_utilization"], ", errors {}".format(out["errors"]) if out["errors"] else ""))

@@ -318,6 +318,11 @@ pub struct PoolBenchArgs {
     #[arg(long, value_name = "US", conflicts_with = "calibrate", value_parser = duration::microseconds_arg)]
     pub app_cpu_us: Option<Duration>,
 
+    /// The application's time on its event loop to open (and later close) a connection, in
+    /// milliseconds [default: the driver's, recorded from the real libraries]
+    #[arg(long, value_name = "MS", conflicts_with = "calibrate", value_parser = duration::milliseconds_arg)]
+    pub app_connect_ms: Option<Duration>,
+
     /// Measure the application's time per round trip first, with this Python's SQLAlchemy and
     /// driver (the application's virtualenv) at this run's load, and use it
     #[arg(long, value_name = "PYTHON")]

@@ -18,6 +18,10 @@ pub struct AppModel {
     pub app_cpu: Duration,
     /// The handler's own work on the loop while it holds the connection.
     pub handler: Duration,
+    /// The application's time on its loop to open a connection and later close it: QueuePool
+    /// closes overflow connections returned while `pool_size` sit idle and opens new ones
+    /// under the next burst, and each blocks the worker's loop for this long.
+    pub connect_cpu: Duration,
     /// Cores the workers' loops run on; at least the number of workers gives each its own.
     pub app_cpus: u32,
     pub source: CostSource,
@@ -55,8 +59,12 @@ pub struct Calibration {
     /// Clients (closed loop) or arrivals per second (open loop) of the one worker calibrated.
     pub load: String,
     pub requests: u64,
-    /// Process CPU time per request, the handler's work taken off.
+    /// Process CPU time per request, the handler's work and the connections' taken off.
     pub cpu_per_request: Duration,
+    /// Process CPU time to open and close one connection through SQLAlchemy.
+    pub connect_cpu: Duration,
+    /// Connections the reference application opened in its window.
+    pub connections_opened: u64,
     /// Round trips per request, as the driver model sends them on a reused connection.
     pub round_trips_per_request: f64,
     /// Process CPU time ÷ wall time of the calibration's window.
@@ -78,6 +86,18 @@ pub fn default_app_cpu(driver: DriverKind) -> Option<Duration> {
         DriverKind::Raw => return None,
     };
     Some(Duration::from_micros(micros))
+}
+
+/// The driver's default application time to open and close a connection, recorded with
+/// [`default_app_cpu`]'s figures.
+pub fn default_connect_cpu(driver: DriverKind) -> Duration {
+    let micros = match driver {
+        DriverKind::Asyncpg => 1700,
+        DriverKind::Psycopg => 1200,
+        DriverKind::Psycopg2 => 900,
+        DriverKind::Raw => 0,
+    };
+    Duration::from_micros(micros)
 }
 
 impl AppModel {

@@ -3,13 +3,17 @@
 //! The team's own interpreter runs the reference application (`scripts/reference_app.py`:
 //! `create_async_engine`, `async_sessionmaker`, one session per request as FastAPI's `get_db`)
 //! with SQLAlchemy and the URL's driver, against the target database, for a few seconds, under
-//! one worker's share of the run's load: its clients and think time (or its share of the
-//! arrival rate), its statements, its pool. The cost depends on the concurrency — requests that
-//! share one wake-up of the loop share its fixed cost (measured: SQLAlchemy 2.1.9 + asyncpg,
-//! `SELECT 1`, 0.84 ms of CPU per request at 1 client, 0.44 ms at 10) — so it is measured at the
-//! run's own, not taken from elsewhere. Process CPU time ÷ requests, less the handler's work,
-//! ÷ the round trips the driver model sends per request (counted on a real connection here) is
-//! the time per round trip the run then models.
+//! the run's own load: its workers (processes), clients and think time or arrival rate, its
+//! statements, its pool. The cost depends on the concurrency — requests that share one wake-up
+//! of the loop share its fixed cost (measured: SQLAlchemy 2.1.9 + asyncpg, `SELECT 1`, 1.08 ms of
+//! CPU per request at 1 client, 0.77 ms at 10, server on another core) — and on how many workers
+//! share a core, so it is measured at the run's own, not taken from elsewhere.
+//!
+//! First the interpreter opens and closes a few connections one after another: their CPU time is
+//! the cost of a connection (QueuePool opens and closes overflow connections under load). Then
+//! process CPU time ÷ requests, less the connections it opened and the handler's work, ÷ the
+//! round trips the driver model sends per request (counted on a real connection here) is the
+//! time per round trip the run models.
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -31,6 +35,9 @@ const REFERENCE_APP: &str = include_str!("../../scripts/reference_app.py");
 /// The calibration's measured window and the warm-up before it.
 const WINDOW: Duration = Duration::from_secs(3);
 const WARMUP: Duration = Duration::from_secs(1);
+
+/// Connections opened and closed one after another to measure their cost.
+const CONNECTS: u32 = 20;
 
 /// How long the interpreter may take beyond its window before it is stopped.
 const GRACE: Duration = Duration::from_secs(60);
@@ -97,7 +104,7 @@ async fn round_trips_per_request(
     Ok(last as f64)
 }
 
-/// Runs the reference application under one worker's share of the load and waits for it.
+/// Runs the reference application under the run's load and waits for it.
 fn run_reference_app(python: &str, config: &BenchConfig, driver: DriverKind) -> Result<Output> {
     let directory = std::env::temp_dir().join(format!("dbtool-calibrate-{}", std::process::id()));
     std::fs::create_dir_all(&directory)
@@ -110,7 +117,8 @@ fn run_reference_app(python: &str, config: &BenchConfig, driver: DriverKind) -> 
     command
         .arg(&script)
         .args(["--driver", driver.name()])
-        .args(["--workers", "1"])
+        .args(["--workers", &workers.to_string()])
+        .args(["--measure-connect", &CONNECTS.to_string()])
         .args(["--duration", &seconds(WINDOW)])
         .args(["--warmup", &seconds(WARMUP)])
         .args(["--pool-size", &config.pool.pool_size.to_string()])
@@ -138,18 +146,17 @@ fn run_reference_app(python: &str, config: &BenchConfig, driver: DriverKind) -> 
         .stderr(Stdio::piped());
     let load = match config.rate {
         Some(rate) => {
-            let share = rate / f64::from(workers);
             command
-                .args(["--rate", &share.to_string()])
+                .args(["--rate", &rate.to_string()])
                 .args(["--clients", &config.clients.to_string()]);
-            format!("{} arrivals/s", crate::duration::format_number(share))
+            format!("{} arrivals/s", crate::duration::format_number(rate))
         }
         None => {
-            let share = config.clients.div_ceil(workers).max(1);
-            command.args(["--clients", &share.to_string()]);
-            format!("{share} clients")
+            command.args(["--clients", &config.clients.to_string()]);
+            format!("{} clients", config.clients)
         }
     };
+    let load = format!("{load}, {workers} worker(s)");
     match &config.workload {
         Workload::Sleep(sleep) => command.args(["--sleep-ms", &milliseconds(*sleep)]),
         workload => command.args(["--query", &workload.statements().join("; ")]),
@@ -254,7 +261,13 @@ fn read_output(output: &Output, round_trips: f64) -> Result<Calibration> {
             json["errors"]
         )));
     }
-    let per_request = Duration::from_secs_f64(cpu / requests as f64);
+    let connect_ms = json["connect_cpu_ms"]
+        .as_f64()
+        .filter(|ms| ms.is_finite() && *ms >= 0.0);
+    let connect_cpu = Duration::from_secs_f64(connect_ms.unwrap_or(0.0) / 1000.0);
+    let connections_opened = json["connections_opened"].as_u64().unwrap_or(0);
+    let connects = connect_cpu.as_secs_f64() * connections_opened as f64;
+    let per_request = Duration::from_secs_f64((cpu - connects).max(0.0) / requests as f64);
     let versions: BTreeMap<String, String> = json["versions"]
         .as_object()
         .map(|o| {
@@ -271,6 +284,8 @@ fn read_output(output: &Output, round_trips: f64) -> Result<Calibration> {
         requests,
         // The handler's work was passed to the interpreter, and is modelled on its own.
         cpu_per_request: per_request.saturating_sub(output.handler),
+        connect_cpu,
+        connections_opened,
         round_trips_per_request: round_trips,
         loop_utilization: json["loop_utilization"].as_f64().unwrap_or(0.0),
         tps: json["tps"].as_f64().unwrap_or(0.0),

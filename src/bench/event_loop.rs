@@ -5,8 +5,8 @@
 //! answer, no other request of that worker moves, and answers that arrived meanwhile wait in the
 //! socket. pool-bench gives each worker one thread with a one-thread runtime that drives that
 //! worker's requests and connections, and [`EventLoop`] blocks that thread for the
-//! application's time — before each round trip (`--app-cpu-us`) and for the handler's own work
-//! (`--handler-ms`) — by sleeping, not spinning: the application does not run on the database's
+//! application's time — before each round trip (`--app-cpu-us`), for each connection it opens
+//! (`--app-connect-ms`) and for the handler's own work (`--handler-ms`) — by sleeping, not spinning: the application does not run on the database's
 //! machine in production, so its CPU must not be taken from the server here.
 //!
 //! Accuracy: a sleep overshoots by the timer's slack (the loop threads set it to 1 ns) and the
@@ -57,6 +57,7 @@ impl Cores {
 pub(crate) struct EventLoop {
     round_trip: Duration,
     handler: Duration,
+    connect: Duration,
     /// `None`: every worker has a core of its own.
     cores: Option<Arc<Cores>>,
     clock: Mutex<Clock>,
@@ -102,11 +103,13 @@ impl EventLoop {
     pub(crate) fn new(
         round_trip: Duration,
         handler: Duration,
+        connect: Duration,
         cores: Option<Arc<Cores>>,
     ) -> EventLoop {
         EventLoop {
             round_trip,
             handler,
+            connect,
             cores,
             clock: Mutex::new(Clock::default()),
         }
@@ -158,6 +161,12 @@ impl Pace for EventLoop {
             self.block(self.handler);
         }
     }
+
+    fn connect(&self) {
+        if !self.connect.is_zero() {
+            self.block(self.connect);
+        }
+    }
 }
 
 fn nanos(duration: Duration) -> i64 {
@@ -191,7 +200,12 @@ mod tests {
     #[test]
     fn the_loop_is_blocked_at_least_as_long_as_the_model_asks() {
         tighten_timer_slack();
-        let event_loop = EventLoop::new(Duration::from_micros(150), Duration::ZERO, None);
+        let event_loop = EventLoop::new(
+            Duration::from_micros(150),
+            Duration::ZERO,
+            Duration::ZERO,
+            None,
+        );
         let started = Instant::now();
         for _ in 0..200 {
             event_loop.round_trip();
@@ -207,7 +221,12 @@ mod tests {
 
     #[test]
     fn a_handler_without_work_does_not_block() {
-        let event_loop = EventLoop::new(Duration::from_micros(10), Duration::ZERO, None);
+        let event_loop = EventLoop::new(
+            Duration::from_micros(10),
+            Duration::ZERO,
+            Duration::ZERO,
+            None,
+        );
         event_loop.handler();
         assert_eq!(event_loop.stats().steps, 0);
         assert_eq!(event_loop.stats().accuracy(), None);
@@ -221,6 +240,7 @@ mod tests {
             .map(|_| {
                 Arc::new(EventLoop::new(
                     Duration::from_millis(2),
+                    Duration::ZERO,
                     Duration::ZERO,
                     Some(cores.clone()),
                 ))

@@ -43,7 +43,9 @@ use crate::progress::Progress;
 use crate::url::parse_database_url;
 
 pub use advice::{Advice, Demand, Limit, Offered, Recommended, ServerRoom};
-pub use app_model::{AppModel, AppReport, Calibration, CostSource, default_app_cpu};
+pub use app_model::{
+    AppModel, AppReport, Calibration, CostSource, default_app_cpu, default_connect_cpu,
+};
 pub use config::{BenchConfig, Workload};
 pub use monitor::Tick;
 pub use report::{BenchReport, Percentiles, WireCost};
@@ -161,6 +163,7 @@ pub async fn run(
         driver: driver.clone(),
         statements: config.workload.statements().into(),
         commit: config.commit,
+        turns_after_checkin: request::loop_turns_after_checkin(config),
     };
     let load = match schedule::spawn(config, &requests, deadline, &lanes) {
         Some(schedule) => vec![schedule],
@@ -216,6 +219,7 @@ async fn calibrated(
     let mut config = config.clone();
     config.app = Some(AppModel {
         app_cpu: calibration.per_round_trip(),
+        connect_cpu: calibration.connect_cpu,
         source: CostSource::Calibrated(calibration),
         ..app.clone()
     });
@@ -240,7 +244,14 @@ fn start_workers(
     let lanes = Lanes::start(count as usize, true)?;
     let cores = (app.app_cpus < count).then(|| Cores::new(app.app_cpus));
     let loops: Vec<Arc<EventLoop>> = (0..count)
-        .map(|_| Arc::new(EventLoop::new(app.app_cpu, app.handler, cores.clone())))
+        .map(|_| {
+            Arc::new(EventLoop::new(
+                app.app_cpu,
+                app.handler,
+                app.connect_cpu,
+                cores.clone(),
+            ))
+        })
         .collect();
     let pools = loops
         .iter()

@@ -138,12 +138,13 @@ fn bench_config(args: &PoolBenchArgs, settings: &Settings) -> Result<BenchConfig
 fn app_model(args: &PoolBenchArgs, driver: DriverKind) -> Result<Option<AppModel>> {
     let Some(default) = bench::default_app_cpu(driver) else {
         if args.app_cpu_us.is_some()
+            || args.app_connect_ms.is_some()
             || args.calibrate.is_some()
             || !args.handler_ms.is_zero()
             || args.app_cpus.is_some()
         {
             return Err(invalid(
-                "--driver raw is dbtool's own client with no application around it: drop --app-cpu-us, --calibrate, --handler-ms and --app-cpus, or pick the application's driver",
+                "--driver raw is dbtool's own client with no application around it: drop --app-cpu-us, --app-connect-ms, --calibrate, --handler-ms and --app-cpus, or pick the application's driver",
             ));
         }
         return Ok(None);
@@ -160,6 +161,9 @@ fn app_model(args: &PoolBenchArgs, driver: DriverKind) -> Result<Option<AppModel
     Ok(Some(AppModel {
         app_cpu,
         handler: args.handler_ms,
+        connect_cpu: args
+            .app_connect_ms
+            .unwrap_or_else(|| bench::default_connect_cpu(driver)),
         app_cpus: args.app_cpus.unwrap_or(args.workers),
         source,
     }))

@@ -11,4 +11,6 @@
 
 mod model;
 
-pub use model::{ASYNCPG_FIX, Connection, Driver, DriverKind, DriverOptions, PSYCOPG_FIX};
+pub use model::{
+    ASYNCPG_FIX, Connection, Driver, DriverKind, DriverOptions, PSYCOPG_FIX, loop_turn,
+};

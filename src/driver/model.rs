@@ -42,6 +42,11 @@ pub enum DriverKind {
 }
 
 impl DriverKind {
+    /// Whether SQLAlchemy drives it from an asyncio event loop (`create_async_engine`).
+    pub fn is_async(self) -> bool {
+        matches!(self, DriverKind::Asyncpg | DriverKind::Psycopg)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             DriverKind::Asyncpg => "asyncpg",
@@ -206,6 +211,9 @@ impl Driver {
             .collect();
         let mut session = wire::open(target, &parameters).await?;
         session.pacer = self.pacer.clone();
+        if let Some(pacer) = &session.pacer {
+            pacer.connect();
+        }
         let mut connection = Connection {
             session,
             cached: VecDeque::new(),
@@ -339,6 +347,12 @@ impl Driver {
         } else {
             end
         };
+        // AsyncSession's close runs in a task of its own (SQLAlchemy's `_run_to_completion`),
+        // which starts one turn of the event loop later; a commit is awaited directly.
+        if end.starts_with("ROLLBACK") && connection.session.pacer.is_some() && self.kind.is_async()
+        {
+            loop_turn().await;
+        }
         let ended = connection.session.simple(end).await;
         if end.starts_with("ROLLBACK") && self.kind == DriverKind::Psycopg {
             self.psycopg_rolled_back(connection).await?;
@@ -571,4 +585,21 @@ async fn psycopg_bind_execute(session: &mut Session, name: &str) -> Result<(), W
             Frontend::Sync,
         ])
         .await
+}
+
+/// One turn of the event loop, as asyncio's `call_soon` gives it: the task goes to the back of
+/// the runtime's queue, behind the tasks already ready (tokio's own `yield_now` waits for the
+/// next poll of the I/O driver instead, which with many ready tasks is several turns later).
+pub async fn loop_turn() {
+    let mut turned = false;
+    std::future::poll_fn(|cx| {
+        if turned {
+            std::task::Poll::Ready(())
+        } else {
+            turned = true;
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }
+    })
+    .await
 }

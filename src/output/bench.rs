@@ -222,9 +222,10 @@ fn write_application(out: &mut dyn Write, app: &AppReport, workers: u32) -> io::
     };
     writeln!(
         out,
-        "application: {workers} worker(s) on {} core(s), {:.1} µs per round trip{handler} ({source})",
+        "application: {workers} worker(s) on {} core(s), {:.1} µs per round trip, {:.2} ms per connection{handler} ({source})",
         model.app_cpus.min(workers),
         model.app_cpu.as_secs_f64() * 1e6,
+        model.connect_cpu.as_secs_f64() * 1000.0,
     )?;
     let loops: Vec<String> = app
         .utilization
@@ -262,6 +263,7 @@ fn app_json(app: Option<&AppReport>) -> Json {
             "load": c.load,
             "requests": c.requests,
             "cpu_per_request_ms": c.cpu_per_request.as_secs_f64() * 1000.0,
+            "connections_opened": c.connections_opened,
             "round_trips_per_request": c.round_trips_per_request,
             "loop_utilization": c.loop_utilization,
             "tps": c.tps,
@@ -276,6 +278,7 @@ fn app_json(app: Option<&AppReport>) -> Json {
     json!({
         "app_cpu_us": model.app_cpu.as_secs_f64() * 1e6,
         "handler_ms": model.handler.as_secs_f64() * 1000.0,
+        "connect_ms": model.connect_cpu.as_secs_f64() * 1000.0,
         "source": model.source.name(),
         "python": python,
         "versions": versions,

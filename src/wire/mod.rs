@@ -265,6 +265,8 @@ pub trait Pace: Send + Sync + std::fmt::Debug {
     fn round_trip(&self);
     /// The request handler's own work while it holds the connection.
     fn handler(&self);
+    /// Opening a connection (and, later, closing it): the driver's handshake in Python.
+    fn connect(&self);
 }
 
 /// An open, authenticated session.

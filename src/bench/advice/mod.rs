@@ -486,6 +486,53 @@ mod tests {
         }
     }
 
+    fn loop_load(busiest: f64) -> LoopLoad {
+        LoopLoad {
+            busiest,
+            workers: 1,
+            per_request_ms: 0.6,
+            round_trips: 6.0,
+            app_cpu_us: 100.0,
+            handler_ms: 0.0,
+        }
+    }
+
+    #[test]
+    fn a_busy_event_loop_is_the_limit_before_the_pool_and_says_more_workers() {
+        let clients = Offered::Clients {
+            clients: 30,
+            think: Duration::ZERO,
+        };
+        // The pool was also the limit (30 clients on 2 connections): the loop is said first.
+        let mut advice = advise(&pool(2, 0), clients, &measured(1500.0, 1.0), 1, None);
+        assert!(advice.pool_was_limit);
+        advice.settle_limit(Some(loop_load(0.93)), true, 1500.0);
+        assert_eq!(advice.limit, Limit::EventLoop);
+        assert!(advice.text[0].contains("busy 93 %"), "{:?}", advice.text);
+        assert!(advice.text[0].contains("at most about 1667 requests/s"));
+        assert!(advice.text[0].contains("run more workers"));
+        // The same loop at 70 %: the pool.
+        let mut advice = advise(&pool(2, 0), clients, &measured(1500.0, 1.0), 1, None);
+        advice.settle_limit(Some(loop_load(0.7)), true, 1500.0);
+        assert_eq!(advice.limit, Limit::Pool);
+        assert!(!advice.text[0].starts_with("the event loop"));
+    }
+
+    #[test]
+    fn without_queueing_a_saturated_load_is_the_servers_and_a_light_one_has_no_limit() {
+        let clients = Offered::Clients {
+            clients: 4,
+            think: Duration::ZERO,
+        };
+        let mut advice = advise(&pool(5, 10), clients, &measured(800.0, 5.0), 1, None);
+        advice.settle_limit(Some(loop_load(0.3)), true, 800.0);
+        assert_eq!(advice.limit, Limit::Server);
+        let mut advice = advise(&pool(5, 10), clients, &measured(800.0, 5.0), 1, None);
+        advice.settle_limit(None, false, 800.0);
+        assert_eq!(advice.limit, Limit::None);
+        assert_eq!(Limit::EventLoop.name(), "event_loop");
+    }
+
     #[test]
     fn the_covered_quantile_of_the_demand() {
         // Poisson(4.1): P(X ≤ 11) = 0.9989, P(X ≤ 12) = 0.9997; Binomial(20, 0.2): P(X ≤ 10) =
