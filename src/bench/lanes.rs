@@ -43,10 +43,12 @@ impl Lanes {
                     if event_loops {
                         super::event_loop::tighten_timer_slack();
                     }
-                    let runtime = match tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build()
-                    {
+                    let mut builder = tokio::runtime::Builder::new_current_thread();
+                    builder.enable_all();
+                    if event_loops {
+                        builder.on_thread_park(super::event_loop::on_park);
+                    }
+                    let runtime = match builder.build() {
                         Ok(runtime) => runtime,
                         Err(error) => {
                             let _ = handle_sender.send(Err(error));
@@ -57,6 +59,11 @@ impl Lanes {
                     runtime.block_on(async {
                         let _ = stopped.await;
                     });
+                    if event_loops {
+                        // A loop that stops holding a shared core must not keep the others
+                        // from stopping.
+                        super::event_loop::on_park();
+                    }
                     runtime.shutdown_timeout(std::time::Duration::from_millis(500));
                 })?;
             let handle = handle_receiver

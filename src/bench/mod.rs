@@ -244,14 +244,7 @@ fn start_workers(
     let lanes = Lanes::start(count as usize, true)?;
     let cores = (app.app_cpus < count).then(|| Cores::new(app.app_cpus));
     let loops: Vec<Arc<EventLoop>> = (0..count)
-        .map(|_| {
-            Arc::new(EventLoop::new(
-                app.app_cpu,
-                app.handler,
-                app.connect_cpu,
-                cores.clone(),
-            ))
-        })
+        .map(|_| EventLoop::new(app.app_cpu, app.handler, app.connect_cpu, cores.clone()))
         .collect();
     let pools = loops
         .iter()
