@@ -141,6 +141,7 @@ Register-ArgumentCompleter -Native -CommandName 'dbtool' -ScriptBlock {
             [CompletionResult]::new('--script', '--script', [CompletionResultType]::ParameterName, 'Each request runs this file''s statements in one transaction')
             [CompletionResult]::new('--think-ms', '--think-ms', [CompletionResultType]::ParameterName, 'Milliseconds a request waits after returning its connection')
             [CompletionResult]::new('--duration', '--duration', [CompletionResultType]::ParameterName, 'Seconds to run [default: 10]')
+            [CompletionResult]::new('--warmup', '--warmup', [CompletionResultType]::ParameterName, 'Run the load this long before measuring: what the warm-up recorded (connections opening, the first statements prepared) is left out of the report [default: 0]')
             [CompletionResult]::new('--transactions', '--transactions', [CompletionResultType]::ParameterName, 'Stop after this many transactions')
             [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'Open loop: start this many requests per second, each on time whatever the others are doing (it waits in the pool), latency measured from the schedule')
             [CompletionResult]::new('--workers', '--workers', [CompletionResultType]::ParameterName, 'Processes that run the application (uvicorn/gunicorn workers), each with its own pool and its own event loop; the clients and arrivals are spread over them')

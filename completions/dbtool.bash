@@ -419,7 +419,7 @@ _dbtool() {
             return 0
             ;;
         dbtool__subcmd__pool__subcmd__bench)
-            opts="-q -v -h -V --pool-size --max-overflow --pool-timeout --pool-recycle --pre-ping --no-pre-ping --statement-timeout --use-lifo --driver --commit --statement-cache-size --prepare-threshold --clients --query --sleep-ms --script --think-ms --duration --transactions --rate --workers --app-cpu-us --app-connect-ms --calibrate --handler-ms --app-cpus --jobs --sweep --verify --plot --force --connect-timeout --url --format --color --quiet --verbose --echo --env-file --no-dotenv --help --version"
+            opts="-q -v -h -V --pool-size --max-overflow --pool-timeout --pool-recycle --pre-ping --no-pre-ping --statement-timeout --use-lifo --driver --commit --statement-cache-size --prepare-threshold --clients --query --sleep-ms --script --think-ms --duration --warmup --transactions --rate --workers --app-cpu-us --app-connect-ms --calibrate --handler-ms --app-cpus --jobs --sweep --verify --plot --force --connect-timeout --url --format --color --quiet --verbose --echo --env-file --no-dotenv --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -478,6 +478,10 @@ _dbtool() {
                     return 0
                     ;;
                 --duration)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --warmup)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

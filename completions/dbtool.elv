@@ -134,6 +134,7 @@ set edit:completion:arg-completer[dbtool] = {|@words|
             cand --script 'Each request runs this file''s statements in one transaction'
             cand --think-ms 'Milliseconds a request waits after returning its connection'
             cand --duration 'Seconds to run [default: 10]'
+            cand --warmup 'Run the load this long before measuring: what the warm-up recorded (connections opening, the first statements prepared) is left out of the report [default: 0]'
             cand --transactions 'Stop after this many transactions'
             cand --rate 'Open loop: start this many requests per second, each on time whatever the others are doing (it waits in the pool), latency measured from the schedule'
             cand --workers 'Processes that run the application (uvicorn/gunicorn workers), each with its own pool and its own event loop; the clients and arrivals are spread over them'

@@ -149,6 +149,7 @@ complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l sleep-ms -d
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l script -d 'Each request runs this file\'s statements in one transaction' -r -F
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l think-ms -d 'Milliseconds a request waits after returning its connection' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l duration -d 'Seconds to run [default: 10]' -r
+complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l warmup -d 'Run the load this long before measuring: what the warm-up recorded (connections opening, the first statements prepared) is left out of the report [default: 0]' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l transactions -d 'Stop after this many transactions' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l rate -d 'Open loop: start this many requests per second, each on time whatever the others are doing (it waits in the pool), latency measured from the schedule' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l workers -d 'Processes that run the application (uvicorn/gunicorn workers), each with its own pool and its own event loop; the clients and arrivals are spread over them' -r

@@ -60,7 +60,7 @@ def reference(driver, workers, load):
 
 def dbtool(driver, workers, load):
     out = subprocess.run(["target/release/dbtool", "pool-bench", "--no-dotenv", "--format", "json", "--driver", driver,
-                          "--calibrate", python, "--workers", str(workers), "--app-cpus", "1",
+                          "--calibrate", python, "--workers", str(workers), "--app-cpus", "1", "--warmup", "1",
                           "--duration", str(seconds), *POOL, *load, url],
                          check=True, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL).stdout
     report = json.loads(out)

@@ -299,6 +299,11 @@ pub struct PoolBenchArgs {
     #[arg(long, value_name = "SECONDS", conflicts_with = "transactions", value_parser = duration::seconds_arg)]
     pub duration: Option<Duration>,
 
+    /// Run the load this long before measuring: what the warm-up recorded (connections opening,
+    /// the first statements prepared) is left out of the report [default: 0]
+    #[arg(long, value_name = "SECONDS", default_value = "0", conflicts_with = "transactions", value_parser = duration::seconds_arg)]
+    pub warmup: Duration,
+
     /// Stop after this many transactions
     #[arg(long, value_name = "N")]
     pub transactions: Option<u64>,

@@ -74,15 +74,16 @@ pub struct Calibration {
 }
 
 /// The driver's default application time per round trip, without `--calibrate` or
-/// `--app-cpu-us`: recorded by `scripts/record-app-cpu.sh` (the reference application with
-/// SQLAlchemy 2.1.9, asyncpg 0.32.0, psycopg 3.3.9, psycopg2-binary 2.9.13 on CPython 3.11.7, 10
-/// clients, `SELECT 1`, pre-ping, on an Intel Xeon virtual machine core; see the README).
+/// `--app-cpu-us`: recorded by `scripts/record-app-cpu.sh 3` (the medians of three calibrations
+/// of the reference application with SQLAlchemy 2.1.9, asyncpg 0.32.0, psycopg 3.3.9,
+/// psycopg2-binary 2.9.13 on CPython 3.11.7, 10 clients, `SELECT 1`, pool 5+10 with pre-ping,
+/// the server and the application on separate cores of an Intel Xeon virtual machine).
 /// `None` for the raw path, which has no application.
 pub fn default_app_cpu(driver: DriverKind) -> Option<Duration> {
     let micros = match driver {
-        DriverKind::Asyncpg => 75,
-        DriverKind::Psycopg => 110,
-        DriverKind::Psycopg2 => 90,
+        DriverKind::Asyncpg => 80,
+        DriverKind::Psycopg => 160,
+        DriverKind::Psycopg2 => 51,
         DriverKind::Raw => return None,
     };
     Some(Duration::from_micros(micros))
@@ -92,9 +93,9 @@ pub fn default_app_cpu(driver: DriverKind) -> Option<Duration> {
 /// [`default_app_cpu`]'s figures.
 pub fn default_connect_cpu(driver: DriverKind) -> Duration {
     let micros = match driver {
-        DriverKind::Asyncpg => 1700,
-        DriverKind::Psycopg => 1200,
-        DriverKind::Psycopg2 => 900,
+        DriverKind::Asyncpg => 1710,
+        DriverKind::Psycopg => 900,
+        DriverKind::Psycopg2 => 320,
         DriverKind::Raw => 0,
     };
     Duration::from_micros(micros)

@@ -16,7 +16,7 @@
 //! time per round trip the run models.
 
 use std::collections::BTreeMap;
-use std::io::Read;
+use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -29,7 +29,8 @@ use crate::conn::connect::Target;
 use crate::driver::{Driver, DriverKind};
 use crate::exit::{invalid, problems};
 
-/// The reference application, written to a temporary file for the interpreter to run.
+/// The reference application, handed to the interpreter on its standard input (`python -`), so
+/// no file is written anywhere.
 const REFERENCE_APP: &str = include_str!("../../scripts/reference_app.py");
 
 /// The calibration's measured window and the warm-up before it.
@@ -106,16 +107,10 @@ async fn round_trips_per_request(
 
 /// Runs the reference application under the run's load and waits for it.
 fn run_reference_app(python: &str, config: &BenchConfig, driver: DriverKind) -> Result<Output> {
-    let directory = std::env::temp_dir().join(format!("dbtool-calibrate-{}", std::process::id()));
-    std::fs::create_dir_all(&directory)
-        .with_context(|| format!("cannot create {}", directory.display()))?;
-    let script = directory.join("reference_app.py");
-    std::fs::write(&script, REFERENCE_APP)
-        .with_context(|| format!("cannot write {}", script.display()))?;
     let workers = config.workers.max(1);
     let mut command = Command::new(python);
     command
-        .arg(&script)
+        .arg("-")
         .args(["--driver", driver.name()])
         .args(["--workers", &workers.to_string()])
         .args(["--measure-connect", &CONNECTS.to_string()])
@@ -141,7 +136,7 @@ fn run_reference_app(python: &str, config: &BenchConfig, driver: DriverKind) -> 
         .args(["--handler-ms", &milliseconds(config.handler())])
         // The URL goes through the environment: a command line is visible to every user.
         .env("DATABASE_URL", &config.url)
-        .stdin(Stdio::null())
+        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let load = match config.rate {
@@ -164,9 +159,7 @@ fn run_reference_app(python: &str, config: &BenchConfig, driver: DriverKind) -> 
     if config.commit {
         command.arg("--commit");
     }
-    let output = wait(python, command);
-    let _ = std::fs::remove_dir_all(&directory);
-    let (stdout, stderr, status) = output?;
+    let (stdout, stderr, status) = wait(python, command)?;
     Ok(Output {
         python: python.to_string(),
         stdout,
@@ -184,6 +177,10 @@ fn wait(python: &str, mut command: Command) -> Result<(String, String, Option<i3
             "--calibrate {python}: cannot run it ({e}); give the path of the application's Python, e.g. .venv/bin/python"
         ))
     })?;
+    if let Some(mut stdin) = child.stdin.take() {
+        // The interpreter reads the whole script before it runs it; EOF when `stdin` drops.
+        let _ = stdin.write_all(REFERENCE_APP.as_bytes());
+    }
     let mut stdout = child.stdout.take().context("no stdout")?;
     let mut stderr = child.stderr.take().context("no stderr")?;
     let readers = (

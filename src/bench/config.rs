@@ -43,6 +43,8 @@ pub struct BenchConfig {
     pub commit: bool,
     pub think: Duration,
     pub duration: Option<Duration>,
+    /// Run this long before measuring (`--warmup`), with `duration` only.
+    pub warmup: Duration,
     pub transactions: Option<u64>,
     /// Open-loop arrivals per second.
     pub rate: Option<f64>,

@@ -196,6 +196,11 @@ impl EventLoop {
         clock.last_cpu = thread_cpu_time();
     }
 
+    /// Starts the accounting again; what the loop owes is kept.
+    pub(crate) fn reset_stats(&self) {
+        self.clock.lock().unwrap_or_else(|p| p.into_inner()).stats = LoopStats::default();
+    }
+
     /// Gives a shared core back, if the loop holds one.
     pub(crate) fn release_core(&self) {
         let mut clock = self.clock.lock().unwrap_or_else(|p| p.into_inner());

@@ -156,7 +156,7 @@ pub async fn run(
     let workers = Arc::new(workers);
     let recorder = Arc::new(Recorder::new(lanes.len()));
     let started = Instant::now();
-    let deadline = config.duration.map(|d| started + d);
+    let deadline = config.duration.map(|d| started + config.warmup + d);
     let requests = Requests {
         workers: workers.clone(),
         recorder: recorder.clone(),
@@ -169,6 +169,7 @@ pub async fn run(
         Some(schedule) => vec![schedule],
         None => clients::spawn(config, &requests, deadline, &lanes),
     };
+    let started = warm_up(config, &recorder, &workers, progress, interrupt).await;
     let live = progress.spinner("starting");
     let mut observed = Monitor::new(&target, Some(&server), started, deadline)
         .watch(&load, &workers, &recorder, live.as_ref(), interrupt)
@@ -192,6 +193,29 @@ pub async fn run(
     report.explain_application(&loops);
     report.explain_pooler(pooler, pooler_findings);
     Ok(report)
+}
+
+/// `--warmup`: the load runs that long first, and what it recorded is dropped (the pool's
+/// counters, which say how it got where it is, are kept). Says when the measurement starts.
+async fn warm_up(
+    config: &BenchConfig,
+    recorder: &Recorder,
+    workers: &Workers,
+    progress: &Progress,
+    interrupt: &Interrupt,
+) -> Instant {
+    if config.warmup.is_zero() {
+        return Instant::now();
+    }
+    let spinner = progress.spinner("warming up");
+    tokio::select! {
+        _ = tokio::time::sleep(config.warmup) => {}
+        _ = interrupt.wait() => {}
+    }
+    drop(spinner);
+    recorder.reset();
+    workers.reset_loop_stats();
+    Instant::now()
 }
 
 /// `config` with the application's time per round trip measured by `--calibrate`; `None`

@@ -266,6 +266,39 @@ impl Recorder {
         )
     }
 
+    /// Forgets everything recorded so far (the warm-up's); requests in flight stay counted.
+    pub(super) fn reset(&self) {
+        for lane in &self.lanes {
+            for histogram in [
+                &lane.latency,
+                &lane.wait,
+                &lane.queue_wait,
+                &lane.hold,
+                &lane.window,
+            ] {
+                if let Ok(mut h) = histogram.lock() {
+                    h.reset();
+                }
+            }
+            for counter in [
+                &lane.transactions,
+                &lane.hold_micros,
+                &lane.holds,
+                &lane.checkout_round_trips,
+                &lane.request_round_trips,
+                &lane.request_statements,
+                &lane.requests,
+                &lane.error_count,
+            ] {
+                counter.store(0, Ordering::Relaxed);
+            }
+            if let Ok(mut errors) = lane.errors.lock() {
+                errors.clear();
+            }
+        }
+        self.held_back.store(0, Ordering::Relaxed);
+    }
+
     /// The p99 of the latencies recorded since the last call, in ms (0 without any); starts the
     /// next window.
     pub(super) fn take_window_p99(&self) -> f64 {

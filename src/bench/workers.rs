@@ -62,6 +62,13 @@ impl Workers {
         self.loops.iter().map(|l| l.stats()).collect()
     }
 
+    /// Starts each loop's accounting again (after the warm-up).
+    pub(super) fn reset_loop_stats(&self) {
+        for event_loop in &self.loops {
+            event_loop.reset_stats();
+        }
+    }
+
     pub(super) fn dispose(&self) {
         for pool in &self.pools {
             pool.dispose();

@@ -123,6 +123,7 @@ fn bench_config(args: &PoolBenchArgs, settings: &Settings) -> Result<BenchConfig
             (None, Some(_)) => None,
             (None, None) => Some(std::time::Duration::from_secs(10)),
         },
+        warmup: args.warmup,
         transactions: args.transactions,
         rate: args.rate,
         workers: args.workers,

@@ -229,3 +229,38 @@ fn a_load_with_room_to_spare_has_no_limit_and_raw_has_no_application() {
         assert_eq!(refused.code, 3, "{flags:?}: {}", refused.stderr);
     }
 }
+
+#[test]
+fn the_warm_up_is_left_out_of_the_report() {
+    let db = TestDb::new();
+    // 100 arrivals a second on a fixed schedule: 1 s of warm-up and 1 s measured report the
+    // second's 100, not 200.
+    let (result, json) = bench(
+        &asyncpg_url(&db),
+        &[
+            "--rate",
+            "100",
+            "--sleep-ms",
+            "1",
+            "--warmup",
+            "1",
+            "--duration",
+            "1",
+        ],
+    );
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    let transactions = json["transactions"].as_u64().unwrap();
+    assert!((80..=110).contains(&transactions), "{json}");
+    // The pool's counters keep the warm-up: its connections were opened then.
+    assert!(json["connections"]["created"].as_u64().unwrap() >= 1);
+    let dir = tempfile::tempdir().unwrap();
+    let refused = run(dbtool(dir.path()).args([
+        "pool-bench",
+        &db.url,
+        "--warmup",
+        "1",
+        "--transactions",
+        "10",
+    ]));
+    assert_eq!(refused.code, 3, "{}", refused.stderr);
+}
