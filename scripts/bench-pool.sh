@@ -4,7 +4,9 @@
 #   (a) `--driver raw --no-pre-ping`, SELECT 1            vs pgbench -M prepared, SELECT 1
 #   (b) `--driver asyncpg --pre-ping` (6 round trips:     vs pgbench -M prepared running
 #       the asyncpg dialect's ping, then BEGIN; SELECT 1;     BEGIN; SELECT 1; ROLLBACK; twice
-#       ROLLBACK; as SQLAlchemy sends them)                   (the same 6 round trips)
+#       ROLLBACK; as SQLAlchemy sends them), with no          (the same 6 round trips)
+#       application time (--app-cpu-us 0 --app-connect-ms 0) on two workers' loops (pgbench's
+#       two threads): the wire path alone
 # Prints both medians and the ratio for each. Run it on a quiet machine (no build, no fuzzer).
 # Usage: scripts/bench-pool.sh [SECONDS] [ROUNDS]
 set -euo pipefail
@@ -36,9 +38,10 @@ for _ in range(rounds):
     rows["a"]["pgbench"].append(pgbench(select_one))
     tps, rt = dbtool("--driver", "raw", "--no-pre-ping"); rows["a"]["dbtool"].append(tps); trips["a"].append(rt)
     rows["b"]["pgbench"].append(pgbench(six))
-    tps, rt = dbtool("--driver", "asyncpg", "--pre-ping"); rows["b"]["dbtool"].append(tps); trips["b"].append(rt)
+    tps, rt = dbtool("--driver", "asyncpg", "--pre-ping", "--app-cpu-us", "0", "--app-connect-ms", "0", "--workers", "2")
+    rows["b"]["dbtool"].append(tps); trips["b"].append(rt)
 print(f"{rounds} interleaved rounds of {seconds} s, 10 connections, medians (transactions per second)")
-labels = {"a": "(a) SELECT 1, raw, no pre-ping", "b": "(b) asyncpg request with pre-ping"}
+labels = {"a": "(a) SELECT 1, raw, no pre-ping", "b": "(b) asyncpg request, no app time"}
 for key, label in labels.items():
     pg, db = statistics.median(rows[key]["pgbench"]), statistics.median(rows[key]["dbtool"])
     print(f"{label:<36} pgbench {pg:>9.0f}   dbtool {db:>9.0f}   ratio {db / pg:.2f}x   "
