@@ -20,16 +20,7 @@ seconds=${1:-5}
 rounds=${2:-3}
 points=${3:-}
 cargo build --release --quiet
-if [ -z "${APP_PYTHON:-}" ]; then
-  venv=target/prediction-venv
-  if ! cmp -s scripts/driver-fixture-requirements.txt "$venv/ready" 2>/dev/null; then
-    rm -rf "$venv"
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install -q -r scripts/driver-fixture-requirements.txt
-    cp scripts/driver-fixture-requirements.txt "$venv/ready"
-  fi
-  APP_PYTHON=$PWD/$venv/bin/python
-fi
+source scripts/lib/app-venv.sh
 export BENCH_SERVER_CPUS=0 BENCH_MAX_CONNECTIONS=200
 source scripts/lib/cluster.sh
 taskset -c 1 python3 - "$seconds" "$rounds" "$points" "$BENCH_URL" "$APP_PYTHON" <<'PY'

@@ -11,16 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
 cargo build --release --quiet
-if [ -z "${APP_PYTHON:-}" ]; then
-  venv=target/prediction-venv
-  if ! cmp -s scripts/driver-fixture-requirements.txt "$venv/ready" 2>/dev/null; then
-    rm -rf "$venv"
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install -q -r scripts/driver-fixture-requirements.txt
-    cp scripts/driver-fixture-requirements.txt "$venv/ready"
-  fi
-  APP_PYTHON=$PWD/$venv/bin/python
-fi
+source scripts/lib/app-venv.sh
 export BENCH_SERVER_CPUS=0
 source scripts/lib/cluster.sh
 taskset -c 1 python3 - "$rounds" "$BENCH_URL" "$APP_PYTHON" <<'PY'

@@ -424,6 +424,15 @@ def rendezvous(control, message):
 # --------------------------------------------------------------------------------------------
 
 
+def open_window(cfg, control):
+    """Waits until every worker is ready; the common start and the measured window after the
+    warm-up, (t0, start, end) on the perf_counter clock, or None when the run was aborted."""
+    t0 = rendezvous(control, ("ready",))
+    if t0 is None:
+        return None
+    return t0, t0 + cfg.warmup, t0 + cfg.warmup + cfg.duration
+
+
 async def async_request(async_session, sql, commit, handler_s):
     """One request: FastAPI's get_db session around the handler's statement."""
     async with async_session() as session:
@@ -447,10 +456,10 @@ async def async_worker(cfg, plan, url, secrets, control):
         except Exception as exc:
             rendezvous(control, ("error", one_line(exc, secrets)))
             return {"error": one_line(exc, secrets)}
-        t0 = rendezvous(control, ("ready",))
-        if t0 is None:
+        window = open_window(cfg, control)
+        if window is None:
             return {"error": "aborted"}
-        window_start, window_end = t0 + cfg.warmup, t0 + cfg.warmup + cfg.duration
+        t0, window_start, window_end = window
         loop = asyncio.get_running_loop()
 
         async def sleep_until(t):
@@ -562,10 +571,10 @@ def sync_worker(cfg, plan, url, secrets, control):
         except Exception as exc:
             rendezvous(control, ("error", one_line(exc, secrets)))
             return {"error": one_line(exc, secrets)}
-        t0 = rendezvous(control, ("ready",))
-        if t0 is None:
+        window = open_window(cfg, control)
+        if window is None:
             return {"error": "aborted"}
-        window_start, window_end = t0 + cfg.warmup, t0 + cfg.warmup + cfg.duration
+        t0, window_start, window_end = window
         stop = threading.Event()
 
         def sleep_until(t):

@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use super::advice::LoopLoad;
 use super::event_loop::LoopStats;
 use crate::driver::DriverKind;
 
@@ -160,5 +161,17 @@ impl AppReport {
     /// The busiest worker loop's utilization.
     pub fn busiest(&self) -> f64 {
         self.utilization.iter().copied().fold(0.0, f64::max)
+    }
+
+    /// What the advice reads of the loops, for requests of `round_trips`.
+    pub(super) fn loop_load(&self, workers: u32, round_trips: f64) -> LoopLoad {
+        LoopLoad {
+            busiest: self.busiest(),
+            workers,
+            per_request_ms: self.model.own_time_per_request(round_trips).as_secs_f64() * 1000.0,
+            round_trips,
+            app_cpu_us: self.model.app_cpu.as_secs_f64() * 1e6,
+            handler_ms: self.model.handler.as_secs_f64() * 1000.0,
+        }
     }
 }

@@ -167,31 +167,34 @@ impl EventLoop {
         clock.stats.steps += 1;
         clock.stats.busy += own;
         clock.owed_ns += nanos(cost) - nanos(own);
-        if clock.owed_ns > 0 {
-            if let Some(cores) = &self.cores
-                && clock.core_since.is_none()
-            {
-                if let Some(this) = self.this.upgrade() {
-                    CURRENT.with(|current| *current.borrow_mut() = Some(this));
-                }
-                let waiting = Instant::now();
-                cores.take();
-                clock.stats.core_wait += waiting.elapsed();
-                clock.core_since = Some(Instant::now());
+        if clock.owed_ns <= 0 {
+            // Nothing to sleep: the clock just read is the step's end.
+            clock.last_cpu = now_cpu;
+            return;
+        }
+        if let Some(cores) = &self.cores
+            && clock.core_since.is_none()
+        {
+            if let Some(this) = self.this.upgrade() {
+                CURRENT.with(|current| *current.borrow_mut() = Some(this));
             }
-            let started = Instant::now();
-            std::thread::sleep(Duration::from_nanos(clock.owed_ns as u64));
-            let slept = started.elapsed();
-            clock.stats.busy += slept;
-            clock.owed_ns -= nanos(slept);
-            // Its slice is up and another loop waits: the scheduler hands the core over.
-            if let (Some(cores), Some(since)) = (&self.cores, clock.core_since)
-                && since.elapsed() >= cores.slice
-                && cores.waiting.load(Ordering::Relaxed) > 0
-            {
-                cores.give_back();
-                clock.core_since = None;
-            }
+            let waiting = Instant::now();
+            cores.take();
+            clock.stats.core_wait += waiting.elapsed();
+            clock.core_since = Some(Instant::now());
+        }
+        let started = Instant::now();
+        std::thread::sleep(Duration::from_nanos(clock.owed_ns as u64));
+        let slept = started.elapsed();
+        clock.stats.busy += slept;
+        clock.owed_ns -= nanos(slept);
+        // Its slice is up and another loop waits: the scheduler hands the core over.
+        if let (Some(cores), Some(since)) = (&self.cores, clock.core_since)
+            && since.elapsed() >= cores.slice
+            && cores.waiting.load(Ordering::Relaxed) > 0
+        {
+            cores.give_back();
+            clock.core_since = None;
         }
         clock.last_cpu = thread_cpu_time();
     }

@@ -11,7 +11,9 @@
 //! it: `request` (one request: checkout, workload, return), `clients` (the closed loop's
 //! clients), `schedule` (the open loop's arrivals), `monitor` (the once-a-second timeline, live
 //! line and end of the run), `report` (the report's assembly) and `advice` (the sizing advice);
-//! `config` and `recorder` are the vocabulary they share.
+//! the application around the pool is `workers` (one pool and one `event_loop` per worker),
+//! `app_model` (its time per round trip and the run's accounting of it) and `calibrate` (that
+//! time measured from the real stack); `config` and `recorder` are the vocabulary they share.
 
 mod advice;
 mod app_model;

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use hdrhistogram::Histogram;
 
-use super::advice::{self, Advice, LoopLoad, Measured, Offered, ServerRoom};
+use super::advice::{self, Advice, Measured, Offered, ServerRoom};
 use super::app_model::AppReport;
 use super::config::BenchConfig;
 use super::event_loop::LoopStats;
@@ -116,9 +116,7 @@ impl BenchReport {
         self.pooler = pooler;
         self.pooler_findings = findings;
     }
-}
 
-impl BenchReport {
     /// The application model's accounting from the worker loops, and what limited the run.
     pub(super) fn explain_application(&mut self, loops: &[LoopStats]) {
         let round_trips = self.wire.round_trips();
@@ -131,14 +129,11 @@ impl BenchReport {
                 self.mean_hold_ms,
             )
         });
-        let load = self.app.as_ref().map(|app| LoopLoad {
-            busiest: app.busiest(),
-            workers: self.config.workers.max(1),
-            per_request_ms: app.model.own_time_per_request(round_trips).as_secs_f64() * 1000.0,
-            round_trips,
-            app_cpu_us: app.model.app_cpu.as_secs_f64() * 1e6,
-            handler_ms: app.model.handler.as_secs_f64() * 1000.0,
-        });
+        let workers = self.config.workers.max(1);
+        let load = self
+            .app
+            .as_ref()
+            .map(|app| app.loop_load(workers, round_trips));
         // The load wanted more than it got: closed-loop clients without think time always do;
         // an open loop that fell short of its rate did.
         let saturated = match self.config.rate {
@@ -184,7 +179,7 @@ impl WireCost {
 pub(super) fn assemble(
     config: &BenchConfig,
     recorder: &Recorder,
-    pool: &Workers,
+    workers: &Workers,
     server: Option<ServerRoom>,
     observed: Observed,
     final_status: PoolStatus,
@@ -198,7 +193,7 @@ pub(super) fn assemble(
     let queue_wait = Percentiles::of(&recorder.queue_wait());
     let hold_histogram = recorder.hold();
     let hold = Percentiles::of(&hold_histogram);
-    let connections = pool.counters();
+    let connections = workers.counters();
     let mut errors = recorder.errors();
     if connections.timeouts > 0 {
         errors.insert("pool_timeout".into(), connections.timeouts);
