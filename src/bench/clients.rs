@@ -40,7 +40,7 @@ pub(super) fn spawn(
                 think: config.think,
                 deadline,
             };
-            lanes.handle(lane).spawn(client.run())
+            lanes.lane(lane).spawn(client.run())
         })
         .collect()
 }

@@ -6,15 +6,22 @@
 //!
 //! Under the application model every lane is a thread of its own, one per worker: its runtime
 //! is that worker's event loop, which the model blocks (`event_loop`), so the calling runtime
-//! (the monitor's) is never one of them.
+//! (the monitor's) is never one of them. Its tasks run in asyncio's order (`asyncio_order`).
 
 use std::thread::JoinHandle;
+
+use std::future::Future;
+use std::pin::Pin;
 
 use tokio::runtime::Handle;
 use tokio::sync::oneshot;
 
+use super::asyncio_order::Iterations;
+
 pub(super) struct Lanes {
     handles: Vec<Handle>,
+    /// Per lane, under the application model: the order its event loop runs tasks in.
+    iterations: Vec<Option<Iterations>>,
     threads: Vec<(oneshot::Sender<()>, JoinHandle<()>)>,
 }
 
@@ -24,12 +31,14 @@ impl Lanes {
     pub(super) fn start(count: usize, event_loops: bool) -> std::io::Result<Lanes> {
         let mut lanes = Lanes {
             handles: Vec::new(),
+            iterations: Vec::new(),
             threads: Vec::new(),
         };
         let first = if event_loops {
             0
         } else {
             lanes.handles.push(Handle::current());
+            lanes.iterations.push(None);
             1
         };
         for lane in first..count.max(1) {
@@ -37,6 +46,8 @@ impl Lanes {
             // (async) thread would panic if the thread could not be started.
             let (handle_sender, handle_receiver) = std::sync::mpsc::channel();
             let (stop, stopped) = oneshot::channel::<()>();
+            let iterations = event_loops.then(Iterations::default);
+            lanes.iterations.push(iterations.clone());
             let thread = std::thread::Builder::new()
                 .name(format!("dbtool-lane-{lane}"))
                 .spawn(move || {
@@ -46,7 +57,10 @@ impl Lanes {
                     let mut builder = tokio::runtime::Builder::new_current_thread();
                     builder.enable_all();
                     if event_loops {
-                        builder.on_thread_park(super::event_loop::on_park);
+                        // I/O and timers are polled between two of the loop's iterations.
+                        builder
+                            .on_thread_park(super::event_loop::on_park)
+                            .event_interval(1);
                     }
                     let runtime = match builder.build() {
                         Ok(runtime) => runtime,
@@ -57,6 +71,9 @@ impl Lanes {
                     };
                     let _ = handle_sender.send(Ok(runtime.handle().clone()));
                     runtime.block_on(async {
+                        if let Some(iterations) = iterations {
+                            tokio::spawn(iterations.run());
+                        }
                         let _ = stopped.await;
                     });
                     if event_loops {
@@ -79,8 +96,13 @@ impl Lanes {
         self.handles.len()
     }
 
-    pub(super) fn handle(&self, lane: usize) -> &Handle {
-        &self.handles[lane % self.handles.len()]
+    /// Lane `lane`, to start tasks on.
+    pub(super) fn lane(&self, lane: usize) -> Lane {
+        let index = lane % self.handles.len();
+        Lane {
+            handle: self.handles[index].clone(),
+            iterations: self.iterations[index].clone(),
+        }
     }
 
     /// Stops the extra lanes' runtimes and waits for their threads.
@@ -89,5 +111,42 @@ impl Lanes {
             let _ = stop.send(());
             let _ = thread.join();
         }
+    }
+}
+
+/// One lane, to start tasks on: on its runtime and, under the application model, in its event
+/// loop's order.
+#[derive(Clone)]
+pub(super) struct Lane {
+    handle: Handle,
+    iterations: Option<Iterations>,
+}
+
+impl Lane {
+    fn wrap(
+        &self,
+        future: impl Future<Output = ()> + Send + 'static,
+    ) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+        match &self.iterations {
+            Some(iterations) => Box::pin(iterations.submit(future)),
+            None => Box::pin(future),
+        }
+    }
+
+    /// Starts `future`; aborting the task cancels it.
+    pub(super) fn spawn(
+        &self,
+        future: impl Future<Output = ()> + Send + 'static,
+    ) -> tokio::task::JoinHandle<()> {
+        self.handle.spawn(self.wrap(future))
+    }
+
+    /// Starts `future` in `set`.
+    pub(super) fn spawn_in(
+        &self,
+        set: &mut tokio::task::JoinSet<()>,
+        future: impl Future<Output = ()> + Send + 'static,
+    ) {
+        set.spawn_on(self.wrap(future), &self.handle);
     }
 }

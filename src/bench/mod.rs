@@ -17,6 +17,7 @@
 
 mod advice;
 mod app_model;
+mod asyncio_order;
 mod calibrate;
 mod clients;
 mod config;
@@ -216,7 +217,7 @@ async fn warm_up(
     }
     drop(spinner);
     recorder.reset();
-    workers.reset_loop_stats();
+    workers.reset_stats();
     Instant::now()
 }
 

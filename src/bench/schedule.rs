@@ -33,9 +33,7 @@ pub(super) fn spawn(
     let slots = Arc::new(Semaphore::new(config.clients.max(1) as usize));
     let arrivals = config.transactions;
     let requests = requests.clone();
-    let handles: Vec<_> = (0..lanes.len())
-        .map(|lane| lanes.handle(lane).clone())
-        .collect();
+    let handles: Vec<_> = (0..lanes.len()).map(|lane| lanes.lane(lane)).collect();
     Some(tokio::spawn(async move {
         let mut running = JoinSet::new();
         let mut next = Instant::now();
@@ -61,13 +59,10 @@ pub(super) fn spawn(
             let lane = (arrived % handles.len() as u64) as usize;
             let request = requests.clone();
             let intended = next;
-            running.spawn_on(
-                async move {
-                    request.run(lane, intended, Instant::now()).await;
-                    drop(slot);
-                },
-                &handles[lane],
-            );
+            handles[lane].spawn_in(&mut running, async move {
+                request.run(lane, intended, Instant::now()).await;
+                drop(slot);
+            });
             // Ended requests are reaped as the schedule goes, so memory stays bounded.
             while running.try_join_next().is_some() {}
             arrived += 1;

@@ -52,6 +52,7 @@ impl Workers {
             total.peak_in_use += counters.peak_in_use;
             total.peak_waiting += counters.peak_waiting;
             total.queued += counters.queued;
+            total.overtaken += counters.overtaken;
             total.timeouts += counters.timeouts;
         }
         total
@@ -62,10 +63,13 @@ impl Workers {
         self.loops.iter().map(|l| l.stats()).collect()
     }
 
-    /// Starts each loop's accounting again (after the warm-up).
-    pub(super) fn reset_loop_stats(&self) {
+    /// Starts each loop's accounting and each pool's counters again (after the warm-up).
+    pub(super) fn reset_stats(&self) {
         for event_loop in &self.loops {
             event_loop.reset_stats();
+        }
+        for pool in &self.pools {
+            pool.reset_counters();
         }
     }
 

@@ -124,9 +124,10 @@ fn write_report(out: &mut dyn Write, report: &BenchReport, color: bool) -> io::R
     let k = &report.connections;
     writeln!(
         out,
-        "pool timeouts {} · checkouts that waited at the limit {} · most waiting {} · connections created {}, closed: overflow {}, recycle {}, pre-ping {}, broken {} · peak open {}, peak in use {}",
+        "pool timeouts {} · checkouts that waited at the limit {} (overtaken {}) · most waiting {} · connections created {}, closed: overflow {}, recycle {}, pre-ping {}, broken {} · peak open {}, peak in use {}",
         report.timeouts,
         k.queued,
+        k.overtaken,
         k.peak_waiting,
         k.created,
         k.closed_overflow,
@@ -448,6 +449,7 @@ fn to_json(r: &BenchReport) -> Json {
             "peak_open": k.peak_open,
             "peak_in_use": k.peak_in_use,
             "queued": k.queued,
+            "overtaken": k.overtaken,
         },
         "server": {"max_connections": r.server_max_connections, "free_connections": r.server_free_connections, "peak_backends": r.server_peak_backends},
         "timeline": r.timeline.iter().map(|t| json!({"t": t.t, "tps": t.tps, "p99_ms": t.p99_ms, "open": t.open, "in_use": t.in_use, "idle": t.idle, "waiting": t.waiting, "errors": t.errors})).collect::<Vec<_>>(),

@@ -206,6 +206,35 @@ fn a_busy_event_loop_is_named_as_the_limit_and_more_workers_share_the_load() {
     assert!(two["server"]["peak_backends"].as_i64().unwrap() <= 6);
 }
 
+/// SQLAlchemy's pool queue lets a checkout that runs before the woken waiter take the connection
+/// that came back; the waiter queues again (measured in the real application: 0.39 times per
+/// wait at this load). In the model's asyncio order it happens too; in tokio's it never did.
+#[test]
+fn waiters_are_overtaken_as_in_sqlalchemys_queue() {
+    let db = TestDb::new();
+    let (result, json) = bench(
+        &asyncpg_url(&db),
+        &[
+            "--clients",
+            "30",
+            "--sleep-ms",
+            "5",
+            "--pool-size",
+            "5",
+            "--max-overflow",
+            "10",
+            "--duration",
+            "2",
+        ],
+    );
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    let connections = &json["connections"];
+    let queued = connections["queued"].as_u64().unwrap();
+    let overtaken = connections["overtaken"].as_u64().unwrap();
+    assert!(queued > 0, "{connections}");
+    assert!(overtaken > 0, "{connections}");
+}
+
 #[test]
 fn a_load_with_room_to_spare_has_no_limit_and_raw_has_no_application() {
     let db = TestDb::new();
@@ -251,8 +280,13 @@ fn the_warm_up_is_left_out_of_the_report() {
     assert_eq!(result.code, 0, "{}", result.stderr);
     let transactions = json["transactions"].as_u64().unwrap();
     assert!((80..=110).contains(&transactions), "{json}");
-    // The pool's counters keep the warm-up: its connections were opened then.
-    assert!(json["connections"]["created"].as_u64().unwrap() >= 1);
+    // The pool's counters start again too; its peaks from the connections the warm-up opened.
+    assert!(json["connections"]["peak_open"].as_u64().unwrap() >= 1);
+    let created = json["connections"]["created"].as_u64().unwrap();
+    assert!(
+        created <= json["connections"]["peak_open"].as_u64().unwrap(),
+        "{json}"
+    );
     let dir = tempfile::tempdir().unwrap();
     let refused = run(dbtool(dir.path()).args([
         "pool-bench",
