@@ -1,6 +1,6 @@
 //! The exit-code contract, through the binary.
 
-use crate::cli::{dbtool, run};
+use crate::cli::{BINARY, dbtool, isolated, run};
 
 #[test]
 fn help_and_version_exit_0_on_stdout() {
@@ -51,13 +51,11 @@ fn a_missing_env_file_exits_3() {
 #[test]
 fn a_closed_stdout_is_not_an_error() {
     let dir = tempfile::tempdir().unwrap();
-    let output = std::process::Command::new("sh")
+    let output = isolated("sh", dir.path())
         .arg("-c")
         .arg(format!(
-            "{} completions bash | head -c 10 >/dev/null; echo \"${{PIPESTATUS[0]:-}}\"",
-            env!("CARGO_BIN_EXE_dbtool")
+            "{BINARY} completions bash | head -c 10 >/dev/null; echo \"${{PIPESTATUS[0]:-}}\""
         ))
-        .current_dir(dir.path())
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
