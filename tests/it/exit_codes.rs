@@ -6,6 +6,8 @@ use std::os::fd::{FromRawFd, OwnedFd};
 use std::process::Stdio;
 
 use crate::cli::{dbtool, dbtool_process, run};
+use crate::pg::{TestDb, shared};
+use crate::require::{Requirement, require};
 
 #[test]
 fn help_and_version_exit_0_on_stdout() {
@@ -139,6 +141,73 @@ fn output_larger_than_the_pipe_buffer_to_a_reader_that_stops_early_is_not_an_err
         ),
         (Some(0), "".into())
     );
+}
+
+/// An error nothing classified (here the disk is full) has its own code, not 1 ("problems
+/// found"), which a CI step would take for a finding.
+#[test]
+fn an_unclassified_error_exits_4() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [vec!["completions", "bash"], vec!["settings"]] {
+        let full = fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let output = dbtool_process(dir.path())
+            .args(&args)
+            .stdout(full)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(4), "{args:?}: {stderr}");
+        assert!(
+            stderr.starts_with("dbtool: error: ") && stderr.contains("No space left on device"),
+            "{args:?}: {stderr}"
+        );
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+    }
+}
+
+/// A server that takes the connection and then refuses a query is "problems" (1), as the
+/// contract says, for lint-constraints' catalog reads and pool-bench's capacity check.
+#[test]
+fn a_query_the_server_refuses_exits_1() {
+    if !require(&[Requirement::LocalCluster]) {
+        return;
+    }
+    let db = TestDb::new();
+    let role = format!("{}_plain", db.name);
+    db.execute(&format!(
+        "CREATE ROLE {role} LOGIN; \
+         REVOKE EXECUTE ON FUNCTION pg_export_snapshot() FROM PUBLIC; \
+         REVOKE SELECT ON pg_stat_activity FROM PUBLIC"
+    ));
+    let url = format!(
+        "postgresql://{role}@127.0.0.1:{}/{}",
+        shared().cluster().port,
+        db.name
+    );
+    let dir = tempfile::tempdir().unwrap();
+    for (args, refused) in [
+        (
+            vec!["lint-constraints", "--url", url.as_str()],
+            "pg_export_snapshot",
+        ),
+        (
+            vec!["pool-bench", "--duration", "0.5", url.as_str()],
+            "pg_stat_activity",
+        ),
+    ] {
+        let result = run(dbtool(dir.path()).args(&args));
+        assert_eq!(result.code, 1, "{args:?}: {}", result.stderr);
+        assert!(
+            result.stderr.starts_with("dbtool: error: ")
+                && result.stderr.contains("permission denied")
+                && result.stderr.contains(refused),
+            "{args:?}: {}",
+            result.stderr
+        );
+    }
 }
 
 #[test]
