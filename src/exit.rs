@@ -6,7 +6,11 @@
 //! | 1    | the check ran and found problems (lint violations, a server that answers but refuses) |
 //! | 2    | no response from a server (DNS failure, refused, unreachable, timed out) |
 //! | 3    | no attempt: invalid arguments, URL, setting, config or input file |
+//! | 4    | unexpected: an error none of the above classifies (an I/O error such as a full disk, a bug) |
 //! | 130  | interrupted (Ctrl-C) |
+//!
+//! An error takes its code from the first [`Failure`] in its chain; one without is unexpected
+//! (4), so a forgotten classification cannot pass for "problems found" (1).
 
 use std::fmt;
 
@@ -17,6 +21,8 @@ pub enum Outcome {
     Problems,
     NoResponse,
     NoAttempt,
+    /// An error that carries no [`Failure`]: nothing decided what it means.
+    Unexpected,
     Interrupted,
 }
 
@@ -27,6 +33,7 @@ impl Outcome {
             Outcome::Problems => 1,
             Outcome::NoResponse => 2,
             Outcome::NoAttempt => 3,
+            Outcome::Unexpected => 4,
             Outcome::Interrupted => 130,
         }
     }
@@ -34,7 +41,7 @@ impl Outcome {
 
 /// An error whose exit code the caller must not guess: wrap the message in the outcome it means.
 ///
-/// Errors that do not carry a `Failure` anywhere in their chain exit with code 1.
+/// Errors that do not carry a `Failure` anywhere in their chain exit with code 4 (unexpected).
 #[derive(Debug, thiserror::Error)]
 pub struct Failure {
     pub outcome: Outcome,
@@ -74,12 +81,12 @@ pub fn problems(message: impl Into<String>) -> anyhow::Error {
     .into()
 }
 
-/// The outcome an error stands for: the first `Failure` in its chain, else `Problems`.
+/// The outcome an error stands for: the first `Failure` in its chain, else `Unexpected`.
 pub fn outcome_of(error: &anyhow::Error) -> Outcome {
     error
         .chain()
         .find_map(|cause| cause.downcast_ref::<Failure>())
-        .map_or(Outcome::Problems, |failure| failure.outcome)
+        .map_or(Outcome::Unexpected, |failure| failure.outcome)
 }
 
 /// True when the error is only a closed stdout (`dbtool ... | head`), which is not a failure.
@@ -103,12 +110,13 @@ mod tests {
             Outcome::Problems,
             Outcome::NoResponse,
             Outcome::NoAttempt,
+            Outcome::Unexpected,
             Outcome::Interrupted,
         ]
         .iter()
         .map(|o| o.code())
         .collect();
-        assert_eq!(codes, [0, 1, 2, 3, 130]);
+        assert_eq!(codes, [0, 1, 2, 3, 4, 130]);
     }
 
     #[test]
@@ -121,8 +129,15 @@ mod tests {
     }
 
     #[test]
-    fn unclassified_errors_are_problems() {
-        assert_eq!(outcome_of(&anyhow::anyhow!("boom")), Outcome::Problems);
+    fn unclassified_errors_are_unexpected_not_problems() {
+        assert_eq!(outcome_of(&anyhow::anyhow!("boom")), Outcome::Unexpected);
+        let io = std::io::Error::other("disk full");
+        let error = anyhow::Error::from(io).context("writing the report");
+        assert_eq!(outcome_of(&error), Outcome::Unexpected);
+        let classified = Err::<(), _>(problems("refused"))
+            .context("reading the catalogs")
+            .unwrap_err();
+        assert_eq!(outcome_of(&classified), Outcome::Problems);
     }
 
     #[test]

@@ -38,7 +38,7 @@ use anyhow::Result;
 use crate::conn::connect::{self, Target};
 use crate::conn::tls::LATEST_LIBPQ;
 use crate::driver::Driver;
-use crate::exit::invalid;
+use crate::exit::{invalid, problems};
 use crate::interrupt::Interrupt;
 use crate::pool::QueuePool;
 use crate::pooler;
@@ -76,12 +76,18 @@ async fn check_server_capacity(
              + coalesce(current_setting('reserved_connections', true)::int8, 0), \
              (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')::int8",
         )
-        .await?;
+        .await
+        // The server took the connection: a query it fails is a refusal (exit 1).
+        .map_err(|e| {
+            problems(format!(
+                "{}: reading the server's connection limits: {:#}",
+                target.describe(),
+                anyhow::Error::from(e)
+            ))
+        })?;
     let number = |column| monitor::value(&messages, column)?.parse::<i64>().ok();
     let (Some(max), Some(reserved), Some(used)) = (number(0), number(1), number(2)) else {
-        return Err(anyhow::anyhow!(
-            "the server did not report its connection limits"
-        ));
+        return Err(problems("the server did not report its connection limits"));
     };
     let free = max - reserved - used;
     let wanted = config

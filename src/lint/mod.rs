@@ -190,7 +190,9 @@ async fn read_live(config: &LintConfig, progress: &Progress) -> Result<model::Sc
                 "{}: the server went away while reading the catalogs: {e:#}",
                 target.describe()
             )),
-            _ => e,
+            // The server answered and refused a catalog query (a revoked privilege, a timeout).
+            Some(_) => crate::exit::problems(format!("{e:#}")),
+            None => e,
         })?;
     drop((client, second));
     phase("read the catalogs");

@@ -4,7 +4,8 @@
 
 use std::fs;
 use std::path::Path;
-use std::process::Command;
+
+use crate::cli::{BINARY, isolated};
 
 /// The `dbtool` command lines of the README block marked `<!-- ci-example: NAME -->`.
 fn example_commands(name: &str) -> Vec<String> {
@@ -32,27 +33,21 @@ fn example_commands(name: &str) -> Vec<String> {
     commands
 }
 
-/// Runs a command line with `sh` in `dir`, with the built dbtool first on PATH.
+/// Runs a command line with `sh` in `dir`, isolated as every run of dbtool is, with the built
+/// dbtool first on PATH.
 fn shell(dir: &Path, line: &str) -> std::process::Output {
-    let bin = Path::new(env!("CARGO_BIN_EXE_dbtool")).parent().unwrap();
+    let bin = Path::new(BINARY).parent().unwrap();
     let path = format!(
         "{}:{}",
         bin.display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let mut command = Command::new("sh");
-    command
+    isolated("sh", dir)
         .arg("-c")
         .arg(line)
-        .current_dir(dir)
         .env("PATH", path)
-        .env("HOME", dir);
-    for (key, _) in std::env::vars() {
-        if key.starts_with("DB_") || key.starts_with("PG") || key == "DATABASE_URL" {
-            command.env_remove(key);
-        }
-    }
-    command.output().unwrap()
+        .output()
+        .unwrap()
 }
 
 fn project() -> tempfile::TempDir {

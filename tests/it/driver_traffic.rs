@@ -14,7 +14,8 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::cli::{dbtool, run_json};
-use crate::pg::{Cluster, ClusterOptions, Server, shared};
+use crate::pg::{Cluster, ClusterOptions};
+use crate::require::{Requirement, require};
 
 /// One line of the server log that the fixture records too.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -254,7 +255,7 @@ impl Run {
 
 #[test]
 fn the_server_sees_what_sqlalchemy_with_each_driver_sends() {
-    if !matches!(shared(), Server::Local(_)) {
+    if !require(&[Requirement::LocalCluster]) {
         return;
     }
     let cluster = Cluster::start(ClusterOptions {

@@ -1,25 +1,20 @@
 //! Faults, signals, secrets and hostile input across every subcommand.
 
 use std::fs;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use crate::cli::{dbtool, run};
-use crate::pg::{Cluster, ClusterOptions, Server, shared};
-
-fn local() -> bool {
-    matches!(shared(), Server::Local(_))
-}
+use crate::cli::{dbtool, dbtool_process, run};
+use crate::pg::{Cluster, ClusterOptions};
+use crate::require::{Requirement, require};
 
 /// Runs the binary, killing it if it outlives `limit` (a hang is a failure, not a wait). Output
 /// is drained by threads so a large report cannot fill the pipe and stall the child.
 fn run_bounded(args: &[&str], limit: Duration) -> (Option<i32>, String, String) {
     use std::io::Read;
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_dbtool"))
+    let mut child = dbtool_process(dir.path())
         .args(args)
-        .current_dir(dir.path())
-        .env("HOME", dir.path())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -51,7 +46,7 @@ fn run_bounded(args: &[&str], limit: Duration) -> (Option<i32>, String, String) 
 
 #[test]
 fn a_frozen_server_makes_every_command_exit_2_within_its_timeout() {
-    if !local() {
+    if !require(&[Requirement::LocalCluster]) {
         return;
     }
     let cluster = Cluster::start(ClusterOptions::default()).unwrap();
@@ -84,7 +79,7 @@ fn a_frozen_server_makes_every_command_exit_2_within_its_timeout() {
 
 #[test]
 fn ctrl_c_during_ping_wait_and_lint_exits_130() {
-    if !local() {
+    if !require(&[Requirement::LocalCluster]) {
         return;
     }
     let cluster = Cluster::start(ClusterOptions::default()).unwrap();
@@ -108,7 +103,8 @@ fn ctrl_c_during_ping_wait_and_lint_exits_130() {
             url.as_str(),
         ],
     ] {
-        let child = Command::new(env!("CARGO_BIN_EXE_dbtool"))
+        let dir = tempfile::tempdir().unwrap();
+        let child = dbtool_process(dir.path())
             .args(&args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -131,7 +127,7 @@ fn ctrl_c_during_ping_wait_and_lint_exits_130() {
 
 #[test]
 fn no_password_appears_in_any_output() {
-    if !local() {
+    if !require(&[Requirement::LocalCluster]) {
         return;
     }
     let secret = format!("Pw{}x{}", std::process::id(), 7919);

@@ -1,8 +1,9 @@
-//! Differential test against the system libpq (see `oracle/README.md`).
+//! Differential test against the system libpq (see `scripts/libpq-oracle/README.md`).
 //!
-//! Runs only when `LIBPQ_ORACLE` names the oracle binary and
-//! `LIBPQ_ORACLE_MAJOR` its libpq major version (e.g. 15); otherwise it
-//! prints a note and passes.  Every input goes through both the real
+//! Runs when `LIBPQ_ORACLE` names the oracle binary and
+//! `LIBPQ_ORACLE_MAJOR` its libpq major version (e.g. 15), as `scripts/test`
+//! sets them; otherwise it skips (a failure under `DBTOOL_TEST_REQUIRE`,
+//! which `scripts/test` sets too).  Every input goes through both the real
 //! `PQconninfoParse()` and [`parse_conninfo_bytes`] configured for that
 //! version; results must agree byte for byte, error texts must agree
 //! exactly unless ours redacted a secret.
@@ -14,6 +15,8 @@ use dbtool::url::libpq::{KEYWORDS, ParseOptions, parse_conninfo_bytes, render_ur
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{RngAlgorithm, TestRng, TestRunner};
+
+use crate::require::{Requirement, require};
 
 const FRAGMENTS: &[&str] = &[
     "u",
@@ -190,14 +193,12 @@ fn run_oracle(bin: &str, args: &[&str], stdin: &str) -> String {
 
 #[test]
 fn agrees_with_system_libpq() {
-    let (Ok(bin), Ok(major)) = (
-        std::env::var("LIBPQ_ORACLE"),
-        std::env::var("LIBPQ_ORACLE_MAJOR"),
-    ) else {
-        eprintln!("oracle_diff: LIBPQ_ORACLE / LIBPQ_ORACLE_MAJOR not set, skipping");
+    if !require(&[Requirement::LibpqOracle]) {
         return;
-    };
-    let major: u32 = major
+    }
+    let bin = std::env::var("LIBPQ_ORACLE").expect("LIBPQ_ORACLE, as require checked");
+    let major: u32 = std::env::var("LIBPQ_ORACLE_MAJOR")
+        .expect("LIBPQ_ORACLE_MAJOR, as require checked")
         .trim()
         .parse()
         .unwrap_or_else(|e| panic!("LIBPQ_ORACLE_MAJOR: {e}"));

@@ -30,6 +30,7 @@ mod ping_matrix;
 mod pool_bench;
 mod pool_bench_app;
 mod poolers;
+mod require;
 mod settings;
 mod settings_oracle;
 mod target_agreement;

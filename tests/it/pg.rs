@@ -84,6 +84,15 @@ impl Server {
             Server::External(url) => replace_database(url, db),
         }
     }
+
+    /// The cluster the harness started, for tests that checked
+    /// `require(&[Requirement::LocalCluster])`.
+    pub fn cluster(&self) -> &Cluster {
+        match self {
+            Server::Local(cluster) => cluster,
+            Server::External(_) => panic!("the shared server is DBTOOL_TEST_DATABASE_URL's"),
+        }
+    }
 }
 
 /// A fresh, empty database on the shared server, for one test.
@@ -600,7 +609,8 @@ fn the_harness_database_answers_select_1() {
 
 #[test]
 fn a_second_cluster_can_require_a_password_and_limit_connections() {
-    if matches!(shared(), Server::External(_)) {
+    use crate::require::{Requirement, require};
+    if !require(&[Requirement::LocalCluster]) {
         return;
     }
     let cluster = Cluster::start(ClusterOptions {

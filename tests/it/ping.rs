@@ -6,8 +6,9 @@ use std::os::unix::fs::PermissionsExt;
 
 use serde_json::Value;
 
-use crate::cli::{dbtool, run, run_json};
-use crate::pg::{Cluster, ClusterOptions, Server, TestDb, TlsFiles, shared};
+use crate::cli::{dbtool, dbtool_process, run, run_json};
+use crate::pg::{Cluster, ClusterOptions, TestDb, TlsFiles};
+use crate::require::{Requirement, require};
 
 fn ping_json(dir: &std::path::Path, url: &str, extra: &[&str]) -> (crate::cli::Run, Value) {
     let mut command = dbtool(dir);
@@ -32,10 +33,6 @@ fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
-}
-
-fn local() -> bool {
-    matches!(shared(), Server::Local(_))
 }
 
 #[test]
@@ -132,7 +129,7 @@ fn a_missing_database_is_rejecting_with_the_createdb_command() {
 
 #[test]
 fn passwords_come_from_the_url_pgpassword_and_pgpass() {
-    if !local() {
+    if !require(&[Requirement::LocalCluster]) {
         return;
     }
     let password = "Pw-for-ping-tests";
@@ -201,13 +198,13 @@ fn passwords_come_from_the_url_pgpassword_and_pgpass() {
 
 #[test]
 fn wait_retries_until_the_server_comes_up() {
-    if !local() {
+    if !require(&[Requirement::LocalCluster]) {
         return;
     }
     let cluster = Cluster::start(ClusterOptions::default()).unwrap();
     cluster.stop().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_dbtool"))
+    let child = dbtool_process(dir.path())
         .args([
             "ping",
             "--format",
@@ -219,7 +216,6 @@ fn wait_retries_until_the_server_comes_up() {
             "2",
             &cluster.url("postgres"),
         ])
-        .current_dir(dir.path())
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
@@ -239,7 +235,7 @@ fn wait_retries_until_the_server_comes_up() {
 
 #[test]
 fn too_many_connections_is_rejecting() {
-    if !local() {
+    if !require(&[Requirement::LocalCluster]) {
         return;
     }
     let cluster = Cluster::start(ClusterOptions {
@@ -281,6 +277,9 @@ fn too_many_connections_is_rejecting() {
 
 #[test]
 fn several_hosts_are_tried_in_order() {
+    if !require(&[Requirement::LocalCluster]) {
+        return;
+    }
     let db = TestDb::new();
     let port = db
         .url
@@ -298,9 +297,6 @@ fn several_hosts_are_tried_in_order() {
     );
     let dir = tempfile::tempdir().unwrap();
     let (result, json) = ping_json(dir.path(), &url, &[]);
-    if !local() {
-        return;
-    }
     assert_eq!(result.code, 0, "{json}");
     let attempts = json["attempts"].as_array().unwrap();
     assert_eq!(attempts.len(), 2);
@@ -363,7 +359,7 @@ fn certificates_with_client() -> (String, String, String, String, String) {
 
 #[test]
 fn a_server_that_requires_a_client_certificate_accepts_sslcert_and_sslkey() {
-    if !local() {
+    if !require(&[Requirement::LocalCluster]) {
         return;
     }
     let (ca, cert_pem, key_pem, client_pem, client_key_pem) = certificates_with_client();
@@ -415,7 +411,7 @@ fn a_server_that_requires_a_client_certificate_accepts_sslcert_and_sslkey() {
 
 #[test]
 fn every_sslmode_against_a_tls_server_and_require_against_a_plain_one() {
-    if !local() {
+    if !require(&[Requirement::LocalCluster]) {
         return;
     }
     let (ca, cert_pem, key_pem) = certificates();
@@ -538,7 +534,7 @@ fn capacity_warnings_compare_the_pool_with_the_server() {
 /// SQLAlchemy (the password `p%zz`), so a psycopg URL with it still reaches the server.
 #[test]
 fn a_url_the_application_reads_but_libpq_refuses_is_pinged_as_the_application_reads_it() {
-    if !local() {
+    if !require(&[Requirement::LocalCluster]) {
         return;
     }
     let db = TestDb::new();

@@ -24,7 +24,8 @@ use std::sync::OnceLock;
 use serde_json::Value;
 
 use crate::cli::{dbtool, run_json};
-use crate::pg::{Cluster, ClusterOptions, Server, TlsFiles, execute, shared};
+use crate::pg::{Cluster, ClusterOptions, TlsFiles, execute};
+use crate::require::{Requirement, require};
 
 const PASSWORD: &str = "matrix-pw";
 const THREADS: usize = 4;
@@ -594,17 +595,14 @@ fn fixture() -> &'static Fixture {
 
 #[test]
 fn ping_agrees_with_libpq_on_every_cell_of_the_tls_and_authentication_matrix() {
-    let (Ok(program), Ok(major)) = (
-        std::env::var("LIBPQ_CONNECT"),
-        std::env::var("LIBPQ_ORACLE_MAJOR"),
-    ) else {
-        eprintln!("ping_matrix: LIBPQ_CONNECT / LIBPQ_ORACLE_MAJOR not set, skipping");
-        return;
-    };
-    if !matches!(shared(), Server::Local(_)) {
+    if !require(&[Requirement::LibpqConnect, Requirement::LocalCluster]) {
         return;
     }
-    let major: u32 = major.parse().expect("LIBPQ_ORACLE_MAJOR is a number");
+    let program = std::env::var("LIBPQ_CONNECT").expect("LIBPQ_CONNECT, as require checked");
+    let major: u32 = std::env::var("LIBPQ_ORACLE_MAJOR")
+        .expect("LIBPQ_ORACLE_MAJOR, as require checked")
+        .parse()
+        .expect("LIBPQ_ORACLE_MAJOR is a number");
     let Fixture {
         dir,
         files,
@@ -862,7 +860,7 @@ fn read_asyncpg_fixture() -> BTreeMap<String, (String, String)> {
 /// records the fixture anew.
 #[test]
 fn ping_agrees_with_asyncpg_on_every_cell_of_its_matrix() {
-    if !matches!(shared(), Server::Local(_)) {
+    if !require(&[Requirement::LocalCluster]) {
         return;
     }
     let Fixture {
@@ -937,7 +935,7 @@ fn ping_agrees_with_asyncpg_on_every_cell_of_its_matrix() {
 /// as a stage, the libpq version's reading of sslrootcert=system, asyncpg's differences.
 #[test]
 fn hints_retries_and_rules_are_shown() {
-    if !matches!(shared(), Server::Local(_)) {
+    if !require(&[Requirement::LocalCluster]) {
         return;
     }
     let Fixture { dir, servers, .. } = fixture();

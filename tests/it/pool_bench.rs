@@ -1,12 +1,13 @@
 //! `dbtool pool-bench` against real PostgreSQL, with the pool's behaviour counted server-side.
 
-use std::process::{Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::cli::{dbtool, run, run_json};
-use crate::pg::{Cluster, ClusterOptions, Server, TestDb, shared};
+use crate::cli::{dbtool, dbtool_process, run, run_json};
+use crate::pg::{Cluster, ClusterOptions, TestDb};
+use crate::require::{Requirement, require};
 
 fn bench(url: &str, args: &[&str]) -> (crate::cli::Run, Value) {
     let dir = tempfile::tempdir().unwrap();
@@ -17,18 +18,26 @@ fn bench(url: &str, args: &[&str]) -> (crate::cli::Run, Value) {
     run_json(&mut command)
 }
 
-fn spawn_bench(url: &str, args: &[&str]) -> std::process::Child {
-    Command::new(env!("CARGO_BIN_EXE_dbtool"))
+/// A pool-bench running in the background, in a directory of its own.
+struct Running {
+    child: Child,
+    _dir: tempfile::TempDir,
+}
+
+fn spawn_bench(url: &str, args: &[&str]) -> Running {
+    let dir = tempfile::tempdir().unwrap();
+    let child = dbtool_process(dir.path())
         .args(["pool-bench", "--no-dotenv", "--format", "json", url])
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap()
+        .unwrap();
+    Running { child, _dir: dir }
 }
 
-fn finish(child: std::process::Child) -> (Option<i32>, Value) {
-    let output = child.wait_with_output().unwrap();
+fn finish(running: Running) -> (Option<i32>, Value) {
+    let output = running.child.wait_with_output().unwrap();
     let json = serde_json::from_slice(&output.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stderr)));
     (output.status.code(), json)
@@ -174,7 +183,7 @@ fn pool_recycle_replaces_old_connections() {
 fn killed_idle_connections_cause_no_failed_transaction_with_pre_ping() {
     let db = TestDb::new();
     // One client thinking 300 ms between requests: its connection idles most of the time.
-    let child = spawn_bench(
+    let running = spawn_bench(
         &db.url,
         &[
             "--pool-size",
@@ -208,7 +217,7 @@ fn killed_idle_connections_cause_no_failed_transaction_with_pre_ping() {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    let (code, json) = finish(child);
+    let (code, json) = finish(running);
     assert_eq!(code, Some(0), "{json}");
     assert!(
         killed[0].parse::<i64>().unwrap() > 0,
@@ -227,11 +236,11 @@ fn killed_idle_connections_cause_no_failed_transaction_with_pre_ping() {
 
 #[test]
 fn a_server_restart_mid_run_is_survived() {
-    if !matches!(shared(), Server::Local(_)) {
+    if !require(&[Requirement::LocalCluster]) {
         return;
     }
     let cluster = Cluster::start(ClusterOptions::default()).unwrap();
-    let child = spawn_bench(
+    let running = spawn_bench(
         &cluster.url("postgres"),
         &[
             "--pool-size",
@@ -250,7 +259,7 @@ fn a_server_restart_mid_run_is_survived() {
     cluster.stop().unwrap();
     std::thread::sleep(Duration::from_millis(500));
     cluster.start_again().unwrap();
-    let (code, json) = finish(child);
+    let (code, json) = finish(running);
     assert_eq!(code, Some(0), "{json}");
     let resumed = json["timeline"]
         .as_array()
@@ -288,7 +297,7 @@ fn an_unlimited_pool_is_refused_without_force_and_interrupts_exit_130() {
         ],
     );
     assert_eq!(result.code, 0, "{json}");
-    let child = spawn_bench(
+    let running = spawn_bench(
         &db.url,
         &[
             "--pool-size",
@@ -303,10 +312,10 @@ fn an_unlimited_pool_is_refused_without_force_and_interrupts_exit_130() {
     );
     std::thread::sleep(Duration::from_millis(1200));
     unsafe {
-        libc::kill(child.id() as i32, libc::SIGINT);
+        libc::kill(running.child.id() as i32, libc::SIGINT);
     }
     // A 30 s run that ends with 130 and `interrupted` stopped on the signal, not on its clock.
-    let (code, json) = finish(child);
+    let (code, json) = finish(running);
     assert_eq!(code, Some(130), "{json}");
     assert_eq!(json["interrupted"], true);
     // The server reaps a closed session's backend shortly after; a busy machine takes longer.

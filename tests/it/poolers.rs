@@ -9,7 +9,12 @@
 use serde_json::Value;
 
 use crate::cli::{Run, dbtool, run_json};
-use crate::pg::{Cluster, ClusterOptions, Pgbouncer, Server, pgbouncer_program, shared};
+use crate::pg::{Cluster, ClusterOptions, Pgbouncer};
+use crate::require::{Requirement, require};
+
+/// What every test here needs: a PgBouncer of the harness's (`.ci/run` installs it) in front of
+/// a cluster of its own.
+const POOLER: &[Requirement] = &[Requirement::LocalCluster, Requirement::Pgbouncer];
 
 /// pool-bench through the pooler with the given driver; 8 clients over 4 pooled connections,
 /// which PgBouncer serves with 2 server connections.
@@ -39,12 +44,7 @@ fn bench(url: &str, driver: &str) -> Value {
 
 #[test]
 fn behind_transaction_pooling_asyncpg_fails_as_the_application_does_and_psycopg2_runs_clean() {
-    if !matches!(shared(), Server::Local(_)) {
-        return;
-    }
-    if pgbouncer_program().is_none() {
-        // `.ci/run` installs it; without it there is no pooler to test against.
-        eprintln!("skipped: pgbouncer is not installed");
+    if !require(POOLER) {
         return;
     }
     let cluster = Cluster::start(ClusterOptions::default()).unwrap_or_else(|e| panic!("{e}"));
@@ -103,7 +103,7 @@ fn behind_transaction_pooling_asyncpg_fails_as_the_application_does_and_psycopg2
 
 #[test]
 fn behind_session_pooling_asyncpg_runs_clean() {
-    if !matches!(shared(), Server::Local(_)) || pgbouncer_program().is_none() {
+    if !require(POOLER) {
         return;
     }
     let cluster = Cluster::start(ClusterOptions::default()).unwrap_or_else(|e| panic!("{e}"));
@@ -114,18 +114,6 @@ fn behind_session_pooling_asyncpg_runs_clean() {
     assert_eq!(report["errors"], serde_json::json!({}), "{report}");
     assert_eq!(report["transactions"], 300, "{report}");
     assert_eq!(report["pooler"]["mode"], "session", "{report}");
-}
-
-fn pgbouncer_available() -> bool {
-    if !matches!(shared(), Server::Local(_)) {
-        return false;
-    }
-    if pgbouncer_program().is_none() {
-        // `.ci/run` installs it; without it there is no pooler to test against.
-        eprintln!("skipped: pgbouncer is not installed");
-        return false;
-    }
-    true
 }
 
 /// `dbtool ping --format json` with the URL's driver and DB_STATEMENT_TIMEOUT.
@@ -152,7 +140,7 @@ fn codes(report: &Value) -> Vec<String> {
 /// negative, never a false positive.
 #[test]
 fn ping_finds_pgbouncer_and_its_mode_in_repeated_runs() {
-    if !pgbouncer_available() {
+    if !require(POOLER) {
         return;
     }
     let cluster = Cluster::start(ClusterOptions::default()).unwrap_or_else(|e| panic!("{e}"));
@@ -196,7 +184,7 @@ fn ping_finds_pgbouncer_and_its_mode_in_repeated_runs() {
 /// when it refuses a startup parameter.
 #[test]
 fn ping_without_the_admin_console_and_the_findings_per_driver() {
-    if !pgbouncer_available() {
+    if !require(POOLER) {
         return;
     }
     let cluster = Cluster::start(ClusterOptions::default()).unwrap_or_else(|e| panic!("{e}"));
@@ -286,7 +274,7 @@ fn ping_without_the_admin_console_and_the_findings_per_driver() {
 /// Session pooling is no problem for asyncpg.
 #[test]
 fn ping_behind_session_pooling_has_no_finding_for_asyncpg() {
-    if !pgbouncer_available() {
+    if !require(POOLER) {
         return;
     }
     let cluster = Cluster::start(ClusterOptions::default()).unwrap_or_else(|e| panic!("{e}"));

@@ -10,7 +10,6 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
 use std::sync::Mutex;
 
 use serde::Deserialize;
@@ -20,6 +19,8 @@ use dbtool::settings::dotenv;
 use dbtool::settings::pydantic::{Int, parse_bool, parse_float, parse_int};
 use dbtool::settings::{DEFINITIONS, DotenvChoice, Environment, FlagValues, Settings};
 use dbtool::url::redact_url;
+
+use crate::cli::dbtool_process;
 
 const FIXTURE: &str = include_str!("../fixtures/settings_oracle.json");
 const REQUIREMENTS: &str = include_str!("../../scripts/settings-fixture-requirements.txt");
@@ -131,11 +132,12 @@ fn check_binary(case: &Case, dir: &Path) -> Vec<String> {
             let _ = std::fs::remove_file(&dotenv);
         }
     }
-    let output = Command::new(env!("CARGO_BIN_EXE_dbtool"))
+    let output = dbtool_process(dir)
         .args(["settings", "--format", "json"])
+        // Stricter than the harness's isolation: exactly the case's environment, not even HOME
+        // or PATH, as the recorded Settings() saw it.
         .env_clear()
         .envs(case.environment.iter().map(|(k, v)| (k, v)))
-        .current_dir(dir)
         .output()
         .expect("dbtool runs");
     let stdout = String::from_utf8_lossy(&output.stdout);

@@ -5,7 +5,8 @@
 use serde_json::{Value, json};
 
 use crate::cli::{dbtool, run, run_json};
-use crate::pg::{Cluster, ClusterOptions, Server, shared};
+use crate::pg::{Cluster, ClusterOptions, shared};
+use crate::require::{Requirement, require};
 
 /// (URL, environment): endpoints where nothing listens, so ping goes through every one.
 const CASES: &[(&str, &[(&str, &str)])] = &[
@@ -121,7 +122,7 @@ fn check_url_explains_the_endpoints_ping_tries() {
 
 #[test]
 fn an_abstract_socket_is_reached_by_ping_lint_and_pool_bench() {
-    if !matches!(shared(), Server::Local(_)) {
+    if !require(&[Requirement::LocalCluster]) {
         return;
     }
     let name = format!("dbtool-test-{}", std::process::id());
@@ -208,9 +209,10 @@ fn envs(pairs: &[(&str, String)]) -> Vec<(String, String)> {
 
 #[test]
 fn asyncpg_urls_reach_what_asyncpg_resolves_not_what_libpq_would() {
-    let Server::Local(cluster) = shared() else {
+    if !require(&[Requirement::LocalCluster]) {
         return;
-    };
+    }
+    let cluster = shared().cluster();
     let dir = tempfile::tempdir().unwrap();
     let port = cluster.port.to_string();
     // asyncpg reads a port inside PGHOST and takes the login name (LOGNAME) for the user; libpq
@@ -312,7 +314,7 @@ fn asyncpg_urls_reach_what_asyncpg_resolves_not_what_libpq_would() {
 
 #[test]
 fn asyncpg_reads_the_password_file_its_own_way() {
-    if !matches!(shared(), Server::Local(_)) {
+    if !require(&[Requirement::LocalCluster]) {
         return;
     }
     use std::os::unix::fs::PermissionsExt;
