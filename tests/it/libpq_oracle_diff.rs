@@ -1,4 +1,4 @@
-//! Differential test against the system libpq (see `oracle/README.md`).
+//! Differential test against the system libpq (see `scripts/libpq-oracle/README.md`).
 //!
 //! Runs only when `LIBPQ_ORACLE` names the oracle binary and
 //! `LIBPQ_ORACLE_MAJOR` its libpq major version (e.g. 15); otherwise it
