@@ -1,4 +1,5 @@
-//! The command line: clap types only. Validation into a configuration happens in `lib.rs`.
+//! The command line: clap types only. Values are typed by their parsers (`duration`); each
+//! subcommand's glue in `commands` turns them, with the settings, into a validated configuration.
 
 use std::path::PathBuf;
 use std::time::Duration;

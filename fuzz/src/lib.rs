@@ -1,4 +1,4 @@
-//! What each fuzz target does with one input. The targets in `fuzz_targets/` call these, and
+//! What each fuzz target does with one input. The targets in `fuzz/fuzz_targets/` call these, and
 //! `tests/it/fuzz_corpus.rs` includes this file to replay the committed corpora
 //! (`fuzz/corpus/<target>/`) through the same functions in a plain `cargo test`.
 //!

@@ -49,7 +49,8 @@ pub struct BenchConfig {
     /// Open-loop arrivals per second.
     pub rate: Option<f64>,
     pub workers: u32,
-    /// Threads the clients run on (pgbench's `-j`).
+    /// Threads the clients of `--driver raw` run on (pgbench's `-j`); the application model runs
+    /// one thread per worker instead.
     pub jobs: usize,
     pub force: bool,
     pub connect_timeout: Option<Duration>,

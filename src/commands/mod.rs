@@ -122,9 +122,12 @@ fn until_interrupted<T, F: Future<Output = T>>(work: impl FnOnce() -> F) -> Resu
 /// Runs a future to its end on a one-thread runtime, handing it the [`Interrupt`] that Ctrl-C
 /// sets, for runs that stop on their own and still report (pool-bench).
 ///
-/// One thread: the work is I/O-bound and the server usually shares the machine, so more runtime
-/// threads only add switches (a large lint-constraints ran 1.2x slower with two workers;
-/// pool-bench measured ~0.88x pgbench on one thread against ~0.77x on two).
+/// One runtime thread: ping and lint-constraints are I/O-bound and the server usually shares
+/// the machine, so more runtime threads only add switches (a large lint-constraints ran 1.2x
+/// slower with two workers). pool-bench's clients do not all run here: it starts threads of its
+/// own, each with a one-thread runtime (`bench::lanes`): `--jobs` lanes for `--driver raw`, one
+/// event loop per `--workers` worker under the application model. This thread runs its monitor
+/// (and, for `--driver raw`, lane 0).
 fn on_runtime<T, F: Future<Output = T>>(work: impl FnOnce(Interrupt) -> F) -> Result<T> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -1,5 +1,6 @@
 //! `dbtool lint-constraints`: constraint and index names against SQLAlchemy naming conventions,
-//! read from a live database into a schema model, checked, and fixed with rename SQL.
+//! read into a schema model from a live database (`catalog`) or by replaying SQL files and
+//! Alembic migrations (`sqlfile`, `alembic`), checked (`rules`), and fixed with rename SQL (`fix`).
 
 pub mod alembic;
 pub mod baseline;

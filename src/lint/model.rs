@@ -1,5 +1,5 @@
-//! The schema model the checks run on. The catalog reader fills it from a live database; a SQL
-//! reader can fill it from files.
+//! The schema model the checks run on. `catalog` fills it from a live database, the replay of
+//! `sqlfile` from SQL files and Alembic migrations (over a live schema with `--url`).
 
 use crate::lint::naming::Kind;
 

@@ -1,7 +1,10 @@
-//! The only place that knows output formats and writes to stdout or stderr.
+//! The only place that knows output formats and writes to stdout: reports, help, completion
+//! scripts. On stderr it prints the error that ends a run, usage errors and the statements of SQL
+//! files that could not be replayed; what domain code says while it works (warnings, `-v` notes,
+//! echoed SQL, spinners) goes to stderr through `progress`, the leaf below it.
 //!
-//! Each report has one function per format writing to a `&mut impl Write`, so every format is
-//! testable without a terminal. Diagnostics (errors, warnings, echoed SQL) go to stderr.
+//! Each report has one `write_*` function that takes the format and writes to a `&mut dyn Write`,
+//! with one private function per format, so every format is testable without a terminal.
 
 mod bench;
 mod check_url;

@@ -364,7 +364,8 @@ mod tests {
         assert!(parse_scheme("localhost:5432").is_err());
     }
 
-    /// Expected values produced by SQLAlchemy 2.1's own `make_url` (see scripts/sqlalchemy_urls.py).
+    /// Expected values as SQLAlchemy 2.1's own `make_url` gives them; generated URLs are compared
+    /// with the real `make_url` in `tests/it/url_oracle.rs`.
     #[test]
     fn reads_urls_as_sqlalchemy_does() {
         let reading = read_as_sqlalchemy("postgresql+asyncpg://u:p@ss@host/db").unwrap();

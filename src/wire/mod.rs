@@ -1,13 +1,15 @@
-//! A PostgreSQL session at the protocol level, for pool-bench: it sends exactly the frontend
-//! messages a driver model asks for — simple queries, named or unnamed extended-protocol
-//! statements in the driver's batches, the startup parameters the driver sets — so what the
-//! server sees is what the application's driver would send, and it counts the round trips.
+//! A PostgreSQL session at the protocol level, for ping, the pooler probes and pool-bench's
+//! driver models: it sends exactly the frontend messages a driver model asks for — simple
+//! queries, named or unnamed extended-protocol statements in the driver's batches, the startup
+//! parameters the driver sets — so what the server sees is what the application's driver would
+//! send, and it counts the round trips.
 //!
 //! Built on `postgres-protocol` (the message codec and SCRAM of the rust-postgres project, which
 //! tokio-postgres uses too) over any stream `conn::transport` opened: TCP, TLS, Unix or abstract
-//! sockets. Authentication: trust, cleartext, MD5 and SCRAM-SHA-256. What is not modelled: COPY,
-//! notifications (ignored), result values (rows are read and dropped: pool-bench measures, it
-//! does not look at data).
+//! sockets. Authentication: trust, cleartext, MD5 and SCRAM-SHA-256. What is not modelled: COPY
+//! (`FROM STDIN` is answered with CopyFail), notifications (ignored), typed result values: rows
+//! are dropped unless the caller asks for them as text ([`Session::rows`], for ping's server
+//! facts and the pooler probes); pool-bench measures, it does not look at data.
 
 use std::io;
 use std::sync::Arc;

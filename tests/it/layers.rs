@@ -1,9 +1,9 @@
-//! Layers (STYLE.md, "Layers"): a module may use what is below it, never what is beside it in a
-//! circle. When two files need each other, a third, lower file is missing; a circle of siblings
-//! cannot be split into crates, tested alone, or read from the bottom up.
+//! Layers (ARCHITECTURE.md, "Layers"): a module may use what is below it, never what is beside
+//! it in a circle. When two files need each other, a third, lower file is missing; a circle of
+//! siblings cannot be split into crates, tested alone, or read from the bottom up.
 //!
-//! This test reads every `.rs` file under `src/`, maps it to its module (`src/a/b.rs` and
-//! `src/a/b/mod.rs` are `a::b`; `lib.rs` and `main.rs` are the crate root), and collects the
+//! This test reads every `.rs` file under `src/`, maps it to its module (`a/b.rs` and `a/b/mod.rs`
+//! under `src/` are `a::b`; `lib.rs` and `main.rs` are the crate root), and collects the
 //! modules it refers to through `crate::…`, `super::…` and `self::…` paths and `use` trees
 //! (nested ones too, and `use child::…` of a module's own children). Comments, string and
 //! character literals, `#[cfg(test)] mod … { … }` blocks and `#[cfg(test)] mod …;` files are
@@ -471,9 +471,9 @@ fn no_sibling_modules_import_each_other() {
     let cycles = layers.cycles();
     assert!(
         cycles.is_empty(),
-        "{} circles of sibling modules that use each other (STYLE.md, \"Layers\": a module may \
-         use what is below it, never what is beside it in a circle; move what both need into a \
-         lower module):\n{}",
+        "{} circles of sibling modules that use each other (ARCHITECTURE.md, \"Layers\": a module \
+         may use what is below it, never what is beside it in a circle; move what both need into \
+         a lower module):\n{}",
         cycles.len(),
         layers.report(&cycles)
     );

@@ -1,6 +1,7 @@
 //! Our own cases: exact libpq results (checked against libpq 15's
-//! `PQconninfoParse()` where the behaviour is shared, see `oracle/`), plus
-//! hosts, ambiguities, redaction and version differences.
+//! `PQconninfoParse()` where the behaviour is shared: `scripts/libpq-oracle/`,
+//! `tests/it/libpq_oracle_diff.rs`), plus hosts, ambiguities, redaction and
+//! version differences.
 
 use dbtool::conn::target::{EndpointKind, NO_ENVIRONMENT, Origin, endpoints};
 use dbtool::url::libpq::{

@@ -2,6 +2,7 @@
 
 mod check_url;
 mod ci_examples;
+mod cited_paths;
 mod cli;
 mod completions;
 mod convention_from;

@@ -1,5 +1,5 @@
 //! Properties of the URLs dbtool writes, with generated connections (proptest shrinks a failure
-//! to its smallest case and keeps it under `proptest-regressions/`):
+//! to its smallest case and keeps it under `tests/proptest-regressions/`):
 //!
 //! * `render_uri` writes a URI that `parse_uri` reads back to the same keyword/value pairs and
 //!   the same host list, for users, passwords, several hosts (names, IPv4, IPv6 with zones, Unix

@@ -1,4 +1,4 @@
-//! The one error type of the crate.
+//! The one error type of `lint::naming`.
 //!
 //! Every variant corresponds to a situation in which SQLAlchemy itself
 //! refuses to produce a name (it raises `KeyError`, `AttributeError`,

@@ -2,7 +2,8 @@
 //! or `pg_dump --schema-only`, parsed with PostgreSQL's own grammar (libpg_query through the
 //! `pg_query` crate) and replayed in order into the same [`Schema`] the catalog reader fills.
 //!
-//! * [`read_inputs`] reads files, directories (`*.sql`, recursively, in path order) and `-`.
+//! * [`read_inputs`] reads files, directories (`*.sql` and `*.py`, recursively, in path order)
+//!   and `-`; `*.py` files are Alembic migrations, which `lint::alembic` turns into SQL first.
 //! * [`replay`] splits each file into statements the way psql does (skipping meta-commands
 //!   such as `\restrict` and `COPY ... FROM stdin` data), parses each on its own, and replays
 //!   the DDL: tables (with `PARTITION OF`, `INHERITS`, `LIKE ... INCLUDING`), constraints,
@@ -32,11 +33,16 @@
 //! of materialized views, domain constraints, the hidden foreign keys for the partitions of a
 //! referenced partitioned table); the passes of `ALTER TABLE`; `ROLLBACK [TO SAVEPOINT]`; the
 //! guarded renames of `--fix-sql`'s script, the only `DO` blocks replayed.
-//! Checked against PostgreSQL 15 by `scripts/sqlfile_vs_postgres.sh`. Not modelled: an error
-//! does not abort the rest of its transaction (everything after it is still replayed); a
-//! foreign key to a table the files never create is kept, pointing at that name; NOT NULL
-//! constraints (named since PostgreSQL 18) are not objects of the model and take no names
-//! here, which cannot change a name PostgreSQL chooses for the other kinds.
+//!
+//! Checked against a real PostgreSQL: the naming rule is replayed on the names a server chose,
+//! statement by statement (`tests/it/naming_postgres_fixture.rs`), and the `pg_dump
+//! --schema-only` of a live database, linted offline, must give the violations the live lint
+//! finds (`tests/it/lint_files.rs`).
+//!
+//! Not modelled: an error does not abort the rest of its transaction (everything after it is
+//! still replayed); a foreign key to a table the files never create is kept, pointing at that
+//! name; NOT NULL constraints (named since PostgreSQL 18) are not objects of the model and take
+//! no names here, which cannot change a name PostgreSQL chooses for the other kinds.
 
 mod alter;
 mod constraints;

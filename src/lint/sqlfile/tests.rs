@@ -1,7 +1,7 @@
 //! Replays of small migration sets: the names PostgreSQL will choose, locations, errors, and
-//! the statements that move names around. `scripts/sqlfile_vs_postgres.sh` checks the same
-//! rules against a real PostgreSQL. Random fragments and statement sequences (proptest) must
-//! replay without a panic.
+//! the statements that move names around. Against a real PostgreSQL: the naming rule in
+//! `tests/it/naming_postgres_fixture.rs`, a replayed `pg_dump` in `tests/it/lint_files.rs`.
+//! Random fragments and statement sequences (proptest) must replay without a panic.
 
 use std::fs;
 
