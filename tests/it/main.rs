@@ -37,3 +37,4 @@ mod settings_oracle;
 mod target_agreement;
 mod url_oracle;
 mod url_properties;
+mod whole_output;
