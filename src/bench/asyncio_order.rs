@@ -39,12 +39,12 @@ pub(super) struct Iterations {
 #[derive(Default)]
 struct Shared {
     /// Tasks woken, in the order they were woken (asyncio's `_ready`).
-    ready: Mutex<VecDeque<Arc<Entry>>>,
+    ready: Mutex<VecDeque<Arc<LoopTask>>>,
     /// The task that runs the iterations, woken when a task becomes ready.
     driver: Mutex<Option<Waker>>,
 }
 
-struct Entry {
+struct LoopTask {
     shared: Arc<Shared>,
     future: Mutex<Option<Task>>,
     /// In `ready` already (a task is queued once however often it is woken).
@@ -54,7 +54,7 @@ struct Entry {
     done: Mutex<Option<oneshot::Sender<()>>>,
 }
 
-impl Wake for Entry {
+impl Wake for LoopTask {
     fn wake(self: Arc<Self>) {
         self.wake_by_ref();
     }
@@ -67,7 +67,7 @@ impl Wake for Entry {
 }
 
 impl Shared {
-    fn ready_push(&self, entry: Arc<Entry>) {
+    fn ready_push(&self, entry: Arc<LoopTask>) {
         self.ready
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -85,7 +85,7 @@ impl Shared {
 
 /// A submitted task: completes when the task has; dropping it cancels the task.
 pub(super) struct Submitted {
-    entry: Arc<Entry>,
+    entry: Arc<LoopTask>,
     done: oneshot::Receiver<()>,
 }
 
@@ -116,7 +116,7 @@ impl Iterations {
     /// `asyncio.create_task` schedules it). Spawn the result on the loop's runtime.
     pub(super) fn submit(&self, future: impl Future<Output = ()> + Send + 'static) -> Submitted {
         let (done_tx, done) = oneshot::channel();
-        let entry = Arc::new(Entry {
+        let entry = Arc::new(LoopTask {
             shared: self.shared.clone(),
             future: Mutex::new(Some(Box::pin(future))),
             queued: AtomicBool::new(true),
@@ -133,7 +133,7 @@ impl Iterations {
         std::future::poll_fn(|cx| {
             *self.shared.driver.lock().unwrap_or_else(|p| p.into_inner()) =
                 Some(cx.waker().clone());
-            let batch: Vec<Arc<Entry>> = self
+            let batch: Vec<Arc<LoopTask>> = self
                 .shared
                 .ready
                 .lock()
@@ -161,7 +161,7 @@ impl Iterations {
 }
 
 /// Polls one task once (drops it when cancelled), and signals its end.
-fn step(entry: &Arc<Entry>) {
+fn step(entry: &Arc<LoopTask>) {
     let mut slot = entry.future.lock().unwrap_or_else(|p| p.into_inner());
     let Some(future) = slot.as_mut() else {
         return;

@@ -155,11 +155,11 @@ pub struct PooledConnection {
     lane: usize,
 }
 
-/// What a checkout found in the pool.
+/// What the pool offers a checkout.
 // Returned and matched at once, never stored: boxing the connection would cost an allocation
 // per checkout for nothing.
 #[allow(clippy::large_enum_variant)]
-enum Found {
+enum Offer {
     /// An idle connection, counted as in use, with the instant before which connections are
     /// invalid (a failed pre-ping).
     Idle(Idle, Option<Instant>),
@@ -245,15 +245,15 @@ impl QueuePool {
         let mut waited: Option<Instant> = None;
         loop {
             let (idle, invalidated_before) = match self.find(lane) {
-                Found::Idle(idle, invalidated_before) => (idle, invalidated_before),
-                Found::Room => {
+                Offer::Idle(idle, invalidated_before) => (idle, invalidated_before),
+                Offer::Room => {
                     let queued = waited.map_or(Duration::ZERO, |started| started.elapsed());
                     return self.open(lane).await.map(|mut connection| {
                         connection.queued = queued;
                         connection
                     });
                 }
-                Found::Full(woken) => {
+                Offer::Full(woken) => {
                     let started = match waited {
                         Some(started) => {
                             self.lock().counters.overtaken += 1;
@@ -322,7 +322,7 @@ impl QueuePool {
 
     /// The next idle connection (FIFO, or LIFO with `use_lifo`) from `lane` first, else room for
     /// a new one below the limit, else a place at the back of the waiters' queue.
-    fn find(&self, lane: usize) -> Found {
+    fn find(&self, lane: usize) -> Offer {
         let mut state = self.lock();
         let lanes = state.idle.len();
         let lifo = self.settings.use_lifo;
@@ -336,10 +336,10 @@ impl QueuePool {
                     list.pop_front()
                 }
             });
-        let found = match idle {
+        let offer = match idle {
             Some(idle) => {
                 state.in_use += 1;
-                Found::Idle(idle, state.invalidated_before)
+                Offer::Idle(idle, state.invalidated_before)
             }
             None if self
                 .settings
@@ -349,16 +349,16 @@ impl QueuePool {
                 state.open += 1;
                 state.in_use += 1;
                 state.counters.peak_open = state.counters.peak_open.max(state.open);
-                Found::Room
+                Offer::Room
             }
             None => {
                 let (wake, woken) = oneshot::channel();
                 state.getters.push_back(wake);
-                return Found::Full(woken);
+                return Offer::Full(woken);
             }
         };
         state.counters.peak_in_use = state.counters.peak_in_use.max(state.in_use);
-        found
+        offer
     }
 
     /// Wakes the first waiter still waiting (`asyncio.Queue._wakeup_next`).
