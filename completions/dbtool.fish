@@ -25,12 +25,12 @@ function __fish_dbtool_using_subcommand
 end
 
 complete -c dbtool -n "__fish_dbtool_needs_command" -l url -d 'Connection URL [default: DATABASE_URL, then .env, then the application\'s default]' -r
-complete -c dbtool -n "__fish_dbtool_needs_command" -l format -d 'Output format; json prints exactly one JSON document on stdout' -r -f -a "table\t''
+complete -c dbtool -n "__fish_dbtool_needs_command" -l format -d 'Output format: each subcommand\'s --help lists those it writes [default: table]' -r -f -a "table\t''
 json\t''
-sarif\t'SARIF 2.1.0 (lint-constraints only)'
-github\t'GitHub workflow annotations (lint-constraints only)'
-gitlab\t'GitLab Code Quality report (lint-constraints only)'
-junit\t'JUnit XML, one failure per violation (lint-constraints only)'"
+sarif\t'SARIF 2.1.0'
+github\t'GitHub workflow annotations'
+gitlab\t'GitLab Code Quality report'
+junit\t'JUnit XML, one failure per violation'"
 complete -c dbtool -n "__fish_dbtool_needs_command" -l color -d 'When to use colours (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -39,7 +39,7 @@ complete -c dbtool -n "__fish_dbtool_needs_command" -s q -l quiet -d 'Print only
 complete -c dbtool -n "__fish_dbtool_needs_command" -s v -l verbose -d 'Say more about what dbtool does (repeat for more)'
 complete -c dbtool -n "__fish_dbtool_needs_command" -l echo -d 'Print each SQL statement dbtool sends to stderr (the DB_ECHO setting)'
 complete -c dbtool -n "__fish_dbtool_needs_command" -l no-dotenv -d 'Do not read any .env file'
-complete -c dbtool -n "__fish_dbtool_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dbtool -n "__fish_dbtool_needs_command" -s h -l help -d 'Print help'
 complete -c dbtool -n "__fish_dbtool_needs_command" -s V -l version -d 'Print version'
 complete -c dbtool -n "__fish_dbtool_needs_command" -f -a "check-url" -d 'Parse and explain a connection URL as SQLAlchemy, its driver and libpq read it'
 complete -c dbtool -n "__fish_dbtool_needs_command" -f -a "lint-constraints" -d 'Check constraint and index names against the SQLAlchemy naming convention'
@@ -49,13 +49,9 @@ complete -c dbtool -n "__fish_dbtool_needs_command" -f -a "settings" -d 'Show th
 complete -c dbtool -n "__fish_dbtool_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c dbtool -n "__fish_dbtool_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c dbtool -n "__fish_dbtool_using_subcommand check-url" -l libpq-version -d 'Read the URL as this libpq major version does (keywords and space handling differ)' -r
-complete -c dbtool -n "__fish_dbtool_using_subcommand check-url" -l url -d 'Connection URL [default: DATABASE_URL, then .env, then the application\'s default]' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand check-url" -l format -d 'Output format; json prints exactly one JSON document on stdout' -r -f -a "table\t''
-json\t''
-sarif\t'SARIF 2.1.0 (lint-constraints only)'
-github\t'GitHub workflow annotations (lint-constraints only)'
-gitlab\t'GitLab Code Quality report (lint-constraints only)'
-junit\t'JUnit XML, one failure per violation (lint-constraints only)'"
+json\t''"
+complete -c dbtool -n "__fish_dbtool_using_subcommand check-url" -l url -d 'Connection URL [default: DATABASE_URL, then .env, then the application\'s default]' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand check-url" -l color -d 'When to use colours (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -66,7 +62,7 @@ complete -c dbtool -n "__fish_dbtool_using_subcommand check-url" -s q -l quiet -
 complete -c dbtool -n "__fish_dbtool_using_subcommand check-url" -s v -l verbose -d 'Say more about what dbtool does (repeat for more)'
 complete -c dbtool -n "__fish_dbtool_using_subcommand check-url" -l echo -d 'Print each SQL statement dbtool sends to stderr (the DB_ECHO setting)'
 complete -c dbtool -n "__fish_dbtool_using_subcommand check-url" -l no-dotenv -d 'Do not read any .env file'
-complete -c dbtool -n "__fish_dbtool_using_subcommand check-url" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dbtool -n "__fish_dbtool_using_subcommand check-url" -s h -l help -d 'Print help'
 complete -c dbtool -n "__fish_dbtool_using_subcommand check-url" -s V -l version -d 'Print version'
 complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l schema -d 'Only these schemas (repeatable; default: every user schema)' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l exclude-schema -d 'Skip these schemas (repeatable)' -r
@@ -81,13 +77,13 @@ complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l lock-
 complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l write-baseline -d 'Record today\'s violations in FILE' -r -F
 complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l baseline -d 'Report only violations not recorded in FILE' -r -F
 complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l connect-timeout -d 'Seconds to wait for the connection (default: the URL\'s connect_timeout, else 10)' -r
-complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l url -d 'Connection URL [default: DATABASE_URL, then .env, then the application\'s default]' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l format -d 'Output format; json prints exactly one JSON document on stdout' -r -f -a "table\t''
 json\t''
-sarif\t'SARIF 2.1.0 (lint-constraints only)'
-github\t'GitHub workflow annotations (lint-constraints only)'
-gitlab\t'GitLab Code Quality report (lint-constraints only)'
-junit\t'JUnit XML, one failure per violation (lint-constraints only)'"
+sarif\t'SARIF 2.1.0'
+github\t'GitHub workflow annotations'
+gitlab\t'GitLab Code Quality report'
+junit\t'JUnit XML, one failure per violation'"
+complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l url -d 'Connection URL [default: DATABASE_URL, then .env, then the application\'s default]' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l color -d 'When to use colours (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -112,13 +108,9 @@ complete -c dbtool -n "__fish_dbtool_using_subcommand ping" -l max-overflow -d '
 complete -c dbtool -n "__fish_dbtool_using_subcommand ping" -l pool-timeout -d 'Seconds a checkout waits for a connection (DB_POOL_TIMEOUT)' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand ping" -l pool-recycle -d 'Replace connections older than this, -1 never (DB_POOL_RECYCLE)' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand ping" -l statement-timeout -d 'Seconds a statement may run before the server cancels it, 0 for no limit (DB_STATEMENT_TIMEOUT)' -r
-complete -c dbtool -n "__fish_dbtool_using_subcommand ping" -l url -d 'Connection URL [default: DATABASE_URL, then .env, then the application\'s default]' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand ping" -l format -d 'Output format; json prints exactly one JSON document on stdout' -r -f -a "table\t''
-json\t''
-sarif\t'SARIF 2.1.0 (lint-constraints only)'
-github\t'GitHub workflow annotations (lint-constraints only)'
-gitlab\t'GitLab Code Quality report (lint-constraints only)'
-junit\t'JUnit XML, one failure per violation (lint-constraints only)'"
+json\t''"
+complete -c dbtool -n "__fish_dbtool_using_subcommand ping" -l url -d 'Connection URL [default: DATABASE_URL, then .env, then the application\'s default]' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand ping" -l color -d 'When to use colours (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -130,7 +122,7 @@ complete -c dbtool -n "__fish_dbtool_using_subcommand ping" -s q -l quiet -d 'Pr
 complete -c dbtool -n "__fish_dbtool_using_subcommand ping" -s v -l verbose -d 'Say more about what dbtool does (repeat for more)'
 complete -c dbtool -n "__fish_dbtool_using_subcommand ping" -l echo -d 'Print each SQL statement dbtool sends to stderr (the DB_ECHO setting)'
 complete -c dbtool -n "__fish_dbtool_using_subcommand ping" -l no-dotenv -d 'Do not read any .env file'
-complete -c dbtool -n "__fish_dbtool_using_subcommand ping" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dbtool -n "__fish_dbtool_using_subcommand ping" -s h -l help -d 'Print help'
 complete -c dbtool -n "__fish_dbtool_using_subcommand ping" -s V -l version -d 'Print version'
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l pool-size -d 'Connections kept open (DB_POOL_SIZE)' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l max-overflow -d 'Extra connections under load, -1 for no limit (DB_MAX_OVERFLOW)' -r
@@ -162,13 +154,9 @@ complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l jobs -d 'Th
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l sweep -d 'Run once per value and print one row each: KEY is pool_size, max_overflow or clients' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l plot -d 'Draw throughput and p99 latency (over time, or against the swept value) into an SVG file' -r -F
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l connect-timeout -d 'Seconds to wait for each new connection (default: the URL\'s connect_timeout, else 10)' -r
-complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l url -d 'Connection URL [default: DATABASE_URL, then .env, then the application\'s default]' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l format -d 'Output format; json prints exactly one JSON document on stdout' -r -f -a "table\t''
-json\t''
-sarif\t'SARIF 2.1.0 (lint-constraints only)'
-github\t'GitHub workflow annotations (lint-constraints only)'
-gitlab\t'GitLab Code Quality report (lint-constraints only)'
-junit\t'JUnit XML, one failure per violation (lint-constraints only)'"
+json\t''"
+complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l url -d 'Connection URL [default: DATABASE_URL, then .env, then the application\'s default]' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l color -d 'When to use colours (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -190,13 +178,9 @@ complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -l max-overflow 
 complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -l pool-timeout -d 'Seconds a checkout waits for a connection (DB_POOL_TIMEOUT)' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -l pool-recycle -d 'Replace connections older than this, -1 never (DB_POOL_RECYCLE)' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -l statement-timeout -d 'Seconds a statement may run before the server cancels it, 0 for no limit (DB_STATEMENT_TIMEOUT)' -r
-complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -l url -d 'Connection URL [default: DATABASE_URL, then .env, then the application\'s default]' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -l format -d 'Output format; json prints exactly one JSON document on stdout' -r -f -a "table\t''
-json\t''
-sarif\t'SARIF 2.1.0 (lint-constraints only)'
-github\t'GitHub workflow annotations (lint-constraints only)'
-gitlab\t'GitLab Code Quality report (lint-constraints only)'
-junit\t'JUnit XML, one failure per violation (lint-constraints only)'"
+json\t''"
+complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -l url -d 'Connection URL [default: DATABASE_URL, then .env, then the application\'s default]' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -l color -d 'When to use colours (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -207,15 +191,10 @@ complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -s q -l quiet -d
 complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -s v -l verbose -d 'Say more about what dbtool does (repeat for more)'
 complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -l echo -d 'Print each SQL statement dbtool sends to stderr (the DB_ECHO setting)'
 complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -l no-dotenv -d 'Do not read any .env file'
-complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -s h -l help -d 'Print help'
 complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -s V -l version -d 'Print version'
+complete -c dbtool -n "__fish_dbtool_using_subcommand completions" -l format -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand completions" -l url -d 'Connection URL [default: DATABASE_URL, then .env, then the application\'s default]' -r
-complete -c dbtool -n "__fish_dbtool_using_subcommand completions" -l format -d 'Output format; json prints exactly one JSON document on stdout' -r -f -a "table\t''
-json\t''
-sarif\t'SARIF 2.1.0 (lint-constraints only)'
-github\t'GitHub workflow annotations (lint-constraints only)'
-gitlab\t'GitLab Code Quality report (lint-constraints only)'
-junit\t'JUnit XML, one failure per violation (lint-constraints only)'"
 complete -c dbtool -n "__fish_dbtool_using_subcommand completions" -l color -d 'When to use colours (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -224,7 +203,7 @@ complete -c dbtool -n "__fish_dbtool_using_subcommand completions" -s q -l quiet
 complete -c dbtool -n "__fish_dbtool_using_subcommand completions" -s v -l verbose -d 'Say more about what dbtool does (repeat for more)'
 complete -c dbtool -n "__fish_dbtool_using_subcommand completions" -l echo -d 'Print each SQL statement dbtool sends to stderr (the DB_ECHO setting)'
 complete -c dbtool -n "__fish_dbtool_using_subcommand completions" -l no-dotenv -d 'Do not read any .env file'
-complete -c dbtool -n "__fish_dbtool_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dbtool -n "__fish_dbtool_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c dbtool -n "__fish_dbtool_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c dbtool -n "__fish_dbtool_using_subcommand help; and not __fish_seen_subcommand_from check-url lint-constraints ping pool-bench settings completions help" -f -a "check-url" -d 'Parse and explain a connection URL as SQLAlchemy, its driver and libpq read it'
 complete -c dbtool -n "__fish_dbtool_using_subcommand help; and not __fish_seen_subcommand_from check-url lint-constraints ping pool-bench settings completions help" -f -a "lint-constraints" -d 'Check constraint and index names against the SQLAlchemy naming convention'

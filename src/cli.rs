@@ -1,10 +1,13 @@
 //! The command line: clap types only. Values are typed by their parsers (`duration`); each
 //! subcommand's glue in `commands` turns them, with the settings, into a validated configuration.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use clap::error::ErrorKind;
+use clap::{Arg, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use crate::duration;
 use crate::settings::FlagValues;
@@ -32,9 +35,11 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "URL")]
     pub url: Option<String>,
 
-    /// Output format; json prints exactly one JSON document on stdout
-    #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    // Each subcommand declares its own `--format` (`format_arg`), which clap keeps there instead
+    // of this one, so the value sets differ; the value reaches this field wherever it was given.
+    /// Output format: each subcommand's --help lists those it writes [default: table]
+    #[arg(long, global = true, value_enum, hide_possible_values = true)]
+    pub format: Option<Format>,
 
     /// When to use colours (NO_COLOR is honoured with auto)
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
@@ -65,14 +70,88 @@ pub struct GlobalArgs {
 pub enum Format {
     Table,
     Json,
-    /// SARIF 2.1.0 (lint-constraints only)
+    /// SARIF 2.1.0
     Sarif,
-    /// GitHub workflow annotations (lint-constraints only)
+    /// GitHub workflow annotations
     Github,
-    /// GitLab Code Quality report (lint-constraints only)
+    /// GitLab Code Quality report
     Gitlab,
-    /// JUnit XML, one failure per violation (lint-constraints only)
+    /// JUnit XML, one failure per violation
     Junit,
+}
+
+impl Format {
+    /// What check-url, ping, pool-bench and settings write.
+    pub const TABLE_OR_JSON: &'static [Format] = &[Format::Table, Format::Json];
+    /// What lint-constraints writes: the reports and the CI formats.
+    pub const LINT: &'static [Format] = &[
+        Format::Table,
+        Format::Json,
+        Format::Sarif,
+        Format::Github,
+        Format::Gitlab,
+        Format::Junit,
+    ];
+}
+
+/// A subcommand's `--format`: only the `formats` it writes, so clap refuses the others and its
+/// `--help` lists just these. It takes the place of the global flag in that subcommand (same id).
+fn format_arg(formats: &'static [Format]) -> Arg {
+    let names = formats.iter().filter_map(ValueEnum::to_possible_value);
+    Arg::new("format")
+        .long("format")
+        .value_name("FORMAT")
+        .help("Output format; json prints exactly one JSON document on stdout")
+        .default_value("table")
+        .value_parser(PossibleValuesParser::new(names).map(|name| {
+            Format::from_str(&name, false).expect("each possible value names a format")
+        }))
+}
+
+/// completions prints a shell script whatever the format: a hidden `--format` that refuses
+/// every value, so its --help does not list the flag and clap refuses it before the subcommand
+/// too. (clap_complete lists hidden flags all the same, so the scripts still offer it there.)
+fn no_format_arg() -> Arg {
+    Arg::new("format")
+        .long("format")
+        .value_name("FORMAT")
+        .hide(true)
+        .value_parser(|_: &str| -> Result<Format, String> {
+            Err("completions prints a shell script and has no --format".to_string())
+        })
+}
+
+impl Cli {
+    /// Parses a command line as [`Parser::try_parse_from`] does, and refuses a `--format` given
+    /// before the subcommand that the subcommand does not write, with the error clap gives when
+    /// it comes after (the global flag takes every format; only the subcommand's own knows).
+    pub fn try_parse_args<I, T>(args: I) -> Result<Cli, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<OsString> + Clone,
+    {
+        let mut command = Cli::command();
+        let matches = command.try_get_matches_from_mut(args)?;
+        let cli = Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut command))?;
+        let (Some(format), Some((name, _))) = (cli.global.format, matches.subcommand()) else {
+            return Ok(cli);
+        };
+        let value = format.to_possible_value().expect("no format is skipped");
+        let subcommand = command
+            .find_subcommand_mut(name)
+            .expect("the subcommand just parsed");
+        match subcommand.try_get_matches_from_mut([name, "--format", value.get_name()]) {
+            Err(error)
+                if matches!(
+                    error.kind(),
+                    ErrorKind::InvalidValue | ErrorKind::ValueValidation
+                ) =>
+            {
+                Err(error)
+            }
+            _ => Ok(cli),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -104,6 +183,7 @@ pub enum Command {
 }
 
 #[derive(Debug, Args)]
+#[command(arg = format_arg(Format::TABLE_OR_JSON))]
 pub struct CheckUrlArgs {
     /// The URL to check [default: --url, then DATABASE_URL, .env, the application's default]
     #[arg(id = "url_argument", value_name = "URL")]
@@ -123,6 +203,7 @@ pub struct CheckUrlArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(arg = format_arg(Format::LINT))]
 pub struct LintArgs {
     /// SQL files, Alembic migrations (*.py, in revision order) or directories (*.sql and *.py,
     /// recursively; - for stdin) to lint offline; with --url, replayed over the live schema.
@@ -199,6 +280,7 @@ pub struct LintArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(arg = format_arg(Format::TABLE_OR_JSON))]
 pub struct PingArgs {
     /// The URL to ping [default: --url, then DATABASE_URL, .env, the application's default]
     #[arg(id = "url_argument", value_name = "URL")]
@@ -243,6 +325,7 @@ pub struct PingArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(arg = format_arg(Format::TABLE_OR_JSON))]
 pub struct PoolBenchArgs {
     /// The URL to benchmark [default: --url, then DATABASE_URL, .env, the application's default]
     #[arg(id = "url_argument", value_name = "URL")]
@@ -370,6 +453,7 @@ pub struct PoolBenchArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(arg = format_arg(Format::TABLE_OR_JSON))]
 pub struct SettingsArgs {
     #[command(flatten)]
     pub pool: PoolFlags,
@@ -425,6 +509,7 @@ impl PoolFlags {
 }
 
 #[derive(Debug, Args)]
+#[command(arg = no_format_arg())]
 pub struct CompletionsArgs {
     /// The shell to generate the script for
     #[arg(value_enum)]
@@ -466,19 +551,20 @@ mod tests {
             "postgresql://h/d",
         ])
         .unwrap();
-        assert_eq!(cli.global.format, Format::Json);
+        assert_eq!(cli.global.format, Some(Format::Json));
         assert_eq!(cli.global.url.as_deref(), Some("postgresql://h/d"));
     }
 
     /// Walks clap's command tree: every global flag is accepted after every subcommand (also
-    /// next to a positional URL) and listed in that subcommand's --help.
+    /// next to a positional URL) and listed in that subcommand's --help. `--format` is each
+    /// subcommand's own: `each_subcommand_takes_only_its_own_formats`.
     #[test]
     fn every_global_flag_works_after_every_subcommand() {
         let mut command = Cli::command();
         command.build();
         let globals: Vec<(String, Option<String>)> = command
             .get_arguments()
-            .filter(|a| a.is_global_set())
+            .filter(|a| a.is_global_set() && a.get_id() != "format")
             .map(|a| {
                 let value = a.get_action().takes_values().then(|| {
                     a.get_possible_values()
@@ -514,7 +600,90 @@ mod tests {
                 checked += 1;
             }
         }
-        assert!(checked >= 6 * 8, "only {checked} combinations");
+        assert!(checked >= 6 * 7, "only {checked} combinations");
+    }
+
+    /// The formats each subcommand writes: clap refuses the others, before the subcommand or
+    /// after it, and its --help lists exactly these.
+    #[test]
+    fn each_subcommand_takes_only_its_own_formats() {
+        let table_or_json: &[&str] = &["table", "json"];
+        let expected: [(&str, &[&str]); 6] = [
+            ("check-url", table_or_json),
+            (
+                "lint-constraints",
+                &["table", "json", "sarif", "github", "gitlab", "junit"],
+            ),
+            ("ping", table_or_json),
+            ("pool-bench", table_or_json),
+            ("settings", table_or_json),
+            ("completions", &[]),
+        ];
+        let mut command = Cli::command();
+        command.build();
+        let subcommands: Vec<&str> = command
+            .get_subcommands()
+            .map(|s| s.get_name())
+            .filter(|name| *name != "help")
+            .collect();
+        assert_eq!(subcommands, expected.map(|(name, _)| name));
+        for (name, formats) in expected {
+            let sub = command.find_subcommand_mut(name).unwrap();
+            let help = sub.render_long_help().to_string();
+            let format = sub
+                .get_arguments()
+                .find(|a| a.get_id() == "format")
+                .unwrap();
+            let listed: Vec<String> = if format.is_hide_set() {
+                Vec::new()
+            } else {
+                let values = format.get_possible_values();
+                values.iter().map(|v| v.get_name().to_string()).collect()
+            };
+            assert_eq!(listed, formats, "{name}");
+            assert_eq!(help.contains("--format"), !formats.is_empty(), "{name}");
+            let positionals = required_positionals(sub);
+            for value in ["table", "json", "sarif", "github", "gitlab", "junit"] {
+                let after = [
+                    &["dbtool", name][..],
+                    &positionals.iter().map(String::as_str).collect::<Vec<_>>(),
+                    &["--format", value],
+                ]
+                .concat();
+                let before = [
+                    &["dbtool", "--format", value, name][..],
+                    &positionals.iter().map(String::as_str).collect::<Vec<_>>(),
+                ]
+                .concat();
+                for argv in [after, before] {
+                    match Cli::try_parse_args(&argv) {
+                        Ok(cli) => {
+                            assert!(formats.contains(&value), "{argv:?} accepted");
+                            let parsed = cli.global.format.and_then(|f| f.to_possible_value());
+                            assert_eq!(
+                                parsed.as_ref().map(|v| v.get_name()),
+                                Some(value),
+                                "{argv:?}"
+                            );
+                        }
+                        Err(error) => {
+                            assert!(!formats.contains(&value), "{argv:?}: {error}");
+                            assert!(
+                                matches!(
+                                    error.kind(),
+                                    ErrorKind::InvalidValue | ErrorKind::ValueValidation
+                                ),
+                                "{argv:?}: {error}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        let cli = Cli::try_parse_args(["dbtool", "ping"]).unwrap();
+        assert_eq!(cli.global.format, Some(Format::Table));
+        let cli = Cli::try_parse_args(["dbtool", "completions", "bash"]).unwrap();
+        assert_eq!(cli.global.format, None);
     }
 
     #[test]

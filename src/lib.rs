@@ -11,6 +11,7 @@ pub mod conn;
 pub mod driver;
 pub mod duration;
 pub mod exit;
+pub mod finding;
 pub mod interrupt;
 pub mod lint;
 pub mod output;

@@ -13,7 +13,7 @@ use super::event_loop::LoopStats;
 use super::monitor::{Ending, Observed, Tick};
 use super::recorder::Recorder;
 use super::workers::Workers;
-use crate::check_url::Finding;
+use crate::finding::{Code, Finding};
 use crate::pool::{PoolCounters, PoolStatus};
 use crate::pooler::Pooler;
 
@@ -99,7 +99,7 @@ impl BenchReport {
         )];
         for finding in &findings {
             let relevant = match finding.code {
-                "pooler-prepared-statements" | "pooler-statement-mode" => pooler_errors > 0,
+                Code::PoolerPreparedStatements | Code::PoolerStatementMode => pooler_errors > 0,
                 _ => true,
             };
             if relevant {

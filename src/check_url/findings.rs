@@ -8,43 +8,11 @@ use crate::conn::target::{
 };
 use crate::conn::tls::{AsyncpgFiles, SslMode};
 use crate::driver::{ASYNCPG_FIX, PSYCOPG_FIX};
+use crate::finding::{Code, Finding};
 use crate::secret::Secret;
 use crate::url::dialect::{self, ApplicationReading, PyValue};
 use crate::url::libpq::{self, Ambiguity, AmbiguityKind, ConnInfo};
 use crate::url::sqlalchemy::{Driver, Scheme, SqlalchemyReading};
-
-/// How serious a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Level {
-    Warning,
-    Error,
-}
-
-impl Level {
-    pub fn name(self) -> &'static str {
-        match self {
-            Level::Warning => "warning",
-            Level::Error => "error",
-        }
-    }
-}
-
-/// One thing that will go wrong or should be looked at; the message says what to do.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Finding {
-    /// Stable kebab-case identifier, e.g. `asyncpg-sslmode`.
-    pub code: &'static str,
-    pub level: Level,
-    pub message: String,
-}
-
-fn finding(code: &'static str, level: Level, message: impl Into<String>) -> Finding {
-    Finding {
-        code,
-        level,
-        message: message.into(),
-    }
-}
 
 /// What the checks look at.
 pub struct Context<'a> {
@@ -86,15 +54,14 @@ pub fn collect(context: &Context<'_>, show_password: bool) -> Vec<Finding> {
     multi_host(context, &mut findings);
     asyncpg_abstract_socket(context, &mut findings);
     pooler_hints(context, &mut findings);
-    findings.sort_by_key(|f| std::cmp::Reverse(f.level));
+    findings.sort_by_key(|f| std::cmp::Reverse(f.level()));
     findings
 }
 
 fn scheme(context: &Context<'_>, findings: &mut Vec<Finding>) {
     if context.scheme.dialect == "postgres" {
-        findings.push(finding(
-            "postgres-scheme",
-            Level::Error,
+        findings.push(Finding::new(
+            Code::PostgresScheme,
             "SQLAlchemy 1.4 and later reject the postgres:// scheme (NoSuchModuleError: \
              sqlalchemy.dialects:postgres); write postgresql:// instead",
         ));
@@ -114,26 +81,24 @@ pub fn from_ambiguities(
     ambiguities
         .iter()
         .map(|ambiguity| {
-            let (code, level) = match ambiguity.kind {
-                AmbiguityKind::AtInUserInfo => ("ambiguous-at-in-userinfo", Level::Error),
-                AmbiguityKind::SlashInUserInfo => ("ambiguous-slash-in-userinfo", Level::Error),
-                AmbiguityKind::AtAfterQuestionMark => {
-                    ("ambiguous-at-after-question-mark", Level::Error)
-                }
-                AmbiguityKind::NonPortableUserInfo => ("non-portable-userinfo", Level::Warning),
-                AmbiguityKind::HashIsLiteral => ("hash-is-literal", Level::Warning),
-                AmbiguityKind::BarePercent => ("bare-percent", Level::Error),
-                AmbiguityKind::Whitespace => ("whitespace", Level::Warning),
-                AmbiguityKind::PlusIsLiteral => ("plus-is-literal", Level::Warning),
-                AmbiguityKind::UnknownParameter => ("unknown-parameter", Level::Error),
-                AmbiguityKind::NeedsNewerLibpq => ("needs-newer-libpq", Level::Warning),
-                AmbiguityKind::SslParameter => ("ssl-parameter", Level::Error),
-                AmbiguityKind::ExtraEquals => ("extra-equals", Level::Error),
-                AmbiguityKind::RepeatedParameter => ("repeated-parameter", Level::Warning),
-                AmbiguityKind::QueryOverridesUri => ("query-overrides-uri", Level::Warning),
-                AmbiguityKind::EncodedCommaInHost => ("encoded-comma-in-host", Level::Error),
-                AmbiguityKind::HostListMismatch => ("host-port-mismatch", Level::Error),
-                AmbiguityKind::Scheme => ("scheme", Level::Error),
+            let code = match ambiguity.kind {
+                AmbiguityKind::AtInUserInfo => Code::AmbiguousAtInUserInfo,
+                AmbiguityKind::SlashInUserInfo => Code::AmbiguousSlashInUserInfo,
+                AmbiguityKind::AtAfterQuestionMark => Code::AmbiguousAtAfterQuestionMark,
+                AmbiguityKind::NonPortableUserInfo => Code::NonPortableUserInfo,
+                AmbiguityKind::HashIsLiteral => Code::HashIsLiteral,
+                AmbiguityKind::BarePercent => Code::BarePercent,
+                AmbiguityKind::Whitespace => Code::Whitespace,
+                AmbiguityKind::PlusIsLiteral => Code::PlusIsLiteral,
+                AmbiguityKind::UnknownParameter => Code::UnknownParameter,
+                AmbiguityKind::NeedsNewerLibpq => Code::NeedsNewerLibpq,
+                AmbiguityKind::SslParameter => Code::SslParameter,
+                AmbiguityKind::ExtraEquals => Code::ExtraEquals,
+                AmbiguityKind::RepeatedParameter => Code::RepeatedParameter,
+                AmbiguityKind::QueryOverridesUri => Code::QueryOverridesUri,
+                AmbiguityKind::EncodedCommaInHost => Code::EncodedCommaInHost,
+                AmbiguityKind::HostListMismatch => Code::HostPortMismatch,
+                AmbiguityKind::Scheme => Code::Scheme,
             };
             let suggestion = if show_password {
                 &ambiguity.suggestion
@@ -153,7 +118,7 @@ pub fn from_ambiguities(
                 ),
                 None => ambiguity.message.clone(),
             };
-            finding(code, level, message)
+            Finding::new(code, message)
         })
         .collect()
 }
@@ -172,9 +137,7 @@ fn sqlalchemy_agreement(context: &Context<'_>, findings: &mut Vec<Finding>) {
                 .iter()
                 .map(|e| (e.name(), e.port.to_string()))
                 .collect();
-            findings.push(finding(
-                "sqlalchemy-multi-host",
-                Level::Error,
+            findings.push(Finding::new(Code::SqlalchemyMultiHost,
                 format!(
                     "SQLAlchemy cannot read several hosts in the authority (int() of the port fails); \
                      write them as query parameters: ?{}",
@@ -227,9 +190,7 @@ fn sqlalchemy_agreement(context: &Context<'_>, findings: &mut Vec<Finding>) {
         differences.push("password: SQLAlchemy and libpq read different passwords".to_string());
     }
     if !differences.is_empty() {
-        findings.push(finding(
-            "sqlalchemy-disagrees",
-            Level::Error,
+        findings.push(Finding::new(Code::SqlalchemyDisagrees,
             format!(
                 "SQLAlchemy and libpq read this URL differently ({}); percent-encode @ : / ? # in the user \
                  name and password",
@@ -240,9 +201,7 @@ fn sqlalchemy_agreement(context: &Context<'_>, findings: &mut Vec<Finding>) {
     if let Some(host) = &reading.host
         && host.contains('%')
     {
-        findings.push(finding(
-            "sqlalchemy-encoded-host",
-            Level::Error,
+        findings.push(Finding::new(Code::SqlalchemyEncodedHost,
             format!(
                 "SQLAlchemy does not percent-decode the host, so the driver gets {host:?}; give a socket \
                  directory as ?host=/path instead"
@@ -276,18 +235,14 @@ fn driver_parameters(context: &Context<'_>, findings: &mut Vec<Finding>) {
             } else {
                 "require"
             };
-            findings.push(finding(
-                "asyncpg-sslmode",
-                Level::Error,
+            findings.push(Finding::new(Code::AsyncpgSslmode,
                 format!(
                     "asyncpg has no {key}: SQLAlchemy passes it to asyncpg.connect(), which fails with \
                      TypeError; write ?ssl={mode} instead"
                 ),
             ));
         } else if libpq::keyword(key).is_some() {
-            findings.push(finding(
-                "driver-libpq-parameter",
-                Level::Error,
+            findings.push(Finding::new(Code::DriverLibpqParameter,
                 format!(
                     "{key} is a libpq keyword, but {} does not use libpq: SQLAlchemy passes it to connect(), \
                      which fails with TypeError; {}",
@@ -296,9 +251,8 @@ fn driver_parameters(context: &Context<'_>, findings: &mut Vec<Finding>) {
                 ),
             ));
         } else {
-            findings.push(finding(
-                "driver-unknown-parameter",
-                Level::Error,
+            findings.push(Finding::new(
+                Code::DriverUnknownParameter,
                 format!(
                     "{} does not accept {key:?}: connect() fails with TypeError; accepted: {}",
                     driver.name(),
@@ -311,9 +265,8 @@ fn driver_parameters(context: &Context<'_>, findings: &mut Vec<Finding>) {
         && let Some(ssl) = reading.query_value("ssl").and_then(|v| v.last())
         && SslMode::parse_text(ssl).is_err()
     {
-        findings.push(finding(
-            "invalid-ssl",
-            Level::Error,
+        findings.push(Finding::new(
+            Code::InvalidSsl,
             format!(
                 "asyncpg's ssl must be one of {}, not {ssl:?}",
                 SslMode::ALL.map(SslMode::name).join(", ")
@@ -370,18 +323,17 @@ fn connect_time_values(context: &Context<'_>, findings: &mut Vec<Finding>) {
     if let Some(ports) = context.get("port") {
         for port in ports.split(',').filter(|p| !p.is_empty()) {
             if let Some(message) = invalid_port(port) {
-                findings.push(finding("invalid-port", Level::Error, message));
+                findings.push(Finding::new(Code::InvalidPort, message));
             }
         }
     }
     // asyncpg's ports may come from PGHOST or PGPORT; it fails on them when it connects.
     if context.driver() == Driver::Asyncpg
         && let Err(EndpointError::InvalidPort(port)) = &context.resolved.endpoints
-        && !findings.iter().any(|f| f.code == "invalid-port")
+        && !findings.iter().any(|f| f.code == Code::InvalidPort)
     {
-        findings.push(finding(
-            "invalid-port",
-            Level::Error,
+        findings.push(Finding::new(
+            Code::InvalidPort,
             format!("asyncpg will fail to connect to port {port}: give a number 1-65535"),
         ));
     }
@@ -392,9 +344,8 @@ fn connect_time_values(context: &Context<'_>, findings: &mut Vec<Finding>) {
             .iter()
             .any(|a| a.kind == AmbiguityKind::HostListMismatch)
     {
-        findings.push(finding(
-            "host-port-mismatch",
-            Level::Error,
+        findings.push(Finding::new(
+            Code::HostPortMismatch,
             format!(
                 "libpq will fail to connect: {message}; give one port for all hosts or one per host"
             ),
@@ -402,42 +353,46 @@ fn connect_time_values(context: &Context<'_>, findings: &mut Vec<Finding>) {
     }
     let ssl_modes = SslMode::ALL.map(SslMode::name);
     let session_attrs = SessionAttrs::ALL.map(SessionAttrs::name);
-    let enums: [(&str, &str, &[&str]); 9] = [
-        ("sslmode", "invalid-sslmode", &ssl_modes),
+    let enums: [(&str, Code, &[&str]); 9] = [
+        ("sslmode", Code::InvalidSslmode, &ssl_modes),
         (
             "target_session_attrs",
-            "invalid-target-session-attrs",
+            Code::InvalidTargetSessionAttrs,
             &session_attrs,
         ),
         (
             "gssencmode",
-            "invalid-value",
+            Code::InvalidValue,
             &["disable", "prefer", "require"],
         ),
         (
             "channel_binding",
-            "invalid-value",
+            Code::InvalidValue,
             &["disable", "prefer", "require"],
         ),
         (
             "load_balance_hosts",
-            "invalid-value",
+            Code::InvalidValue,
             &["disable", "random"],
         ),
-        ("sslnegotiation", "invalid-value", &["postgres", "direct"]),
+        (
+            "sslnegotiation",
+            Code::InvalidValue,
+            &["postgres", "direct"],
+        ),
         (
             "sslcertmode",
-            "invalid-value",
+            Code::InvalidValue,
             &["disable", "allow", "require"],
         ),
         (
             "ssl_min_protocol_version",
-            "invalid-value",
+            Code::InvalidValue,
             &["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"],
         ),
         (
             "ssl_max_protocol_version",
-            "invalid-value",
+            Code::InvalidValue,
             &["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"],
         ),
     ];
@@ -446,9 +401,8 @@ fn connect_time_values(context: &Context<'_>, findings: &mut Vec<Finding>) {
             && !(value.is_empty() && keyword.starts_with("ssl_"))
             && !allowed.contains(&value.as_str())
         {
-            findings.push(finding(
+            findings.push(Finding::new(
                 code,
-                Level::Error,
                 format!(
                     "invalid {keyword} value {value:?}: libpq accepts {}",
                     allowed.join(", ")
@@ -469,13 +423,11 @@ fn connect_time_values(context: &Context<'_>, findings: &mut Vec<Finding>) {
             && parse_libpq_int(&value).is_none()
         {
             let code = if keyword == "connect_timeout" {
-                "invalid-connect-timeout"
+                Code::InvalidConnectTimeout
             } else {
-                "invalid-value"
+                Code::InvalidValue
             };
-            findings.push(finding(
-                code,
-                Level::Error,
+            findings.push(Finding::new(code,
                 format!("invalid integer value {value:?} for connection option {keyword:?}: give whole seconds"),
             ));
         }
@@ -501,18 +453,15 @@ fn password(context: &Context<'_>, findings: &mut Vec<Finding>) {
         .get_bytes("password")
         .is_some_and(|p| !p.is_empty());
     if in_url {
-        findings.push(finding(
-            "password-in-url",
-            Level::Warning,
+        findings.push(Finding::new(Code::PasswordInUrl,
             "the URL carries a password: keep it in a secret store, PGPASSWORD or ~/.pgpass rather than in \
              config files and process listings",
         ));
         return;
     }
     let source = password_source(context);
-    findings.push(finding(
-        "no-password",
-        Level::Warning,
+    findings.push(Finding::new(
+        Code::NoPassword,
         format!("no password in the URL: {source}"),
     ));
 }
@@ -605,17 +554,13 @@ fn tls(context: &Context<'_>, findings: &mut Vec<Finding>) {
     };
     let target = remote.join(", ");
     match mode.as_str() {
-        "allow" | "prefer" | "require" => findings.push(finding(
-            "tls-not-verified",
-            Level::Warning,
+        "allow" | "prefer" | "require" => findings.push(Finding::new(Code::TlsNotVerified,
             format!(
                 "{name}={mode} to {target} does not verify the server's certificate, so a man in the middle \
                  goes unnoticed; use {name}=verify-full with the server's CA (sslrootcert)"
             ),
         )),
-        "disable" => findings.push(finding(
-            "tls-disabled",
-            Level::Warning,
+        "disable" => findings.push(Finding::new(Code::TlsDisabled,
             format!("{name}=disable sends the password and data to {target} in clear text; use {name}=verify-full"),
         )),
         _ => {}
@@ -639,9 +584,8 @@ fn asyncpg_tls_rules(context: &Context<'_>, findings: &mut Vec<Finding>) {
     };
     let differences = crate::conn::tls::asyncpg_differences(ssl, AsyncpgFiles::from_environment());
     if !differences.is_empty() {
-        findings.push(finding(
-            "asyncpg-tls-differs",
-            Level::Warning,
+        findings.push(Finding::new(
+            Code::AsyncpgTlsDiffers,
             format!("asyncpg is not libpq here: {}", differences.join("; ")),
         ));
     }
@@ -654,9 +598,8 @@ fn asyncpg_abstract_socket(context: &Context<'_>, findings: &mut Vec<Finding>) {
     }
     let endpoints = context.resolved.endpoints.as_deref().unwrap_or_default();
     if let Some(endpoint) = endpoints.iter().find(|e| e.host.starts_with('@')) {
-        findings.push(finding(
-            "asyncpg-abstract-socket",
-            Level::Error,
+        findings.push(Finding::new(
+            Code::AsyncpgAbstractSocket,
             format!(
                 "asyncpg has no abstract sockets: it looks {} up in DNS and fails; give the \
                  server a socket directory (?host=/dir) or TCP, or use psycopg, whose libpq \
@@ -673,9 +616,7 @@ fn multi_host(context: &Context<'_>, findings: &mut Vec<Finding>) {
     let chosen = endpoints.iter().any(|e| e.host_origin != Origin::Default);
     let count = endpoints.len();
     if chosen && count > 1 && context.get("target_session_attrs").is_none() {
-        findings.push(finding(
-            "multi-host-without-target-session-attrs",
-            Level::Warning,
+        findings.push(Finding::new(Code::MultiHostWithoutTargetSessionAttrs,
             format!(
                 "{count} hosts but no target_session_attrs: the driver takes the first that answers, which may be a \
                  read-only standby; add ?target_session_attrs=read-write (or primary)"
@@ -697,9 +638,8 @@ pub fn application(
     let mut findings = Vec::new();
     let driver = application.driver;
     if let Some(error) = application.driver_error() {
-        findings.push(finding(
-            "driver-refuses-arguments",
-            Level::Error,
+        findings.push(Finding::new(
+            Code::DriverRefusesArguments,
             format!(
                 "{} refuses what SQLAlchemy passes it, so every connection fails: {}{}",
                 driver.name(),
@@ -751,9 +691,7 @@ pub fn application(
                 *port = "5432".into();
             }
         }
-        findings.push(finding(
-            "dialect-drops-host",
-            Level::Error,
+        findings.push(Finding::new(Code::DialectDropsHost,
             format!(
                 "SQLAlchemy's {} dialect drops the host {host:?} written before the path: ?host= replaces it, and the driver gets host={} port={}; list every host in the query instead: ?{}",
                 driver.name(),
@@ -764,9 +702,7 @@ pub fn application(
         ));
     }
     if let Some(message) = psql_rejects {
-        findings.push(finding(
-            "psql-rejects-url",
-            Level::Warning,
+        findings.push(Finding::new(Code::PsqlRejectsUrl,
             format!(
                 "psql and libpq would reject this string ({message}), but the application reads it: SQLAlchemy decodes the URL leniently and {} receives keyword arguments; do not hand this URL to psql, pg_dump or pg_isready as is (`dbtool check-url` shows the libpq forms)",
                 scheme.effective_driver().name()
@@ -819,7 +755,7 @@ fn pooler_hints(context: &Context<'_>, findings: &mut Vec<Finding>) {
         ),
         _ => return,
     };
-    findings.push(finding("pooler-likely", Level::Warning, message));
+    findings.push(Finding::new(Code::PoolerLikely, message));
 }
 
 /// Why an endpoint looks like a pooler: its port or its name.

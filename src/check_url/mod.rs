@@ -8,6 +8,7 @@ mod findings;
 use crate::conn::connect::{self, PasswordSource};
 use crate::conn::target::{Endpoint, ProcessEnvironment, Resolved, SslMode};
 use crate::exit::Outcome;
+use crate::finding::{Code, Finding, Level};
 use crate::secret::MASK;
 use crate::url::dialect::{self, ApplicationReading, DriverReading};
 use crate::url::libpq::{ConnInfo, ParseOptions};
@@ -15,7 +16,6 @@ use crate::url::sqlalchemy::{self, Scheme, SqlalchemyReading};
 use conversions::Conversion;
 
 pub use explain::Part;
-pub use findings::{Finding, Level};
 
 /// What `check-url` needs to know, resolved from flags and settings.
 #[derive(Debug, Clone)]
@@ -297,7 +297,7 @@ fn add_application_findings(
     let named = report.findings.iter().any(|f| {
         matches!(
             f.code,
-            "asyncpg-sslmode" | "driver-libpq-parameter" | "driver-unknown-parameter"
+            Code::AsyncpgSslmode | Code::DriverLibpqParameter | Code::DriverUnknownParameter
         )
     });
     if named
@@ -305,16 +305,18 @@ fn add_application_findings(
             .driver_error()
             .is_some_and(|e| e.starts_with("TypeError: got an unexpected keyword argument"))
     {
-        found.retain(|f| f.code != "driver-refuses-arguments");
+        found.retain(|f| f.code != Code::DriverRefusesArguments);
     }
     report.findings.extend(found);
 }
 
 /// A usable URL's report, its findings worst first and its outcome from their levels.
 fn settle(mut report: CheckUrlReport, strict: bool) -> CheckUrlReport {
-    report.findings.sort_by_key(|f| std::cmp::Reverse(f.level));
+    report
+        .findings
+        .sort_by_key(|f| std::cmp::Reverse(f.level()));
     report.valid = true;
-    let has = |level: Level| report.findings.iter().any(|f| f.level == level);
+    let has = |level: Level| report.findings.iter().any(|f| f.level() == level);
     report.outcome = if has(Level::Error) || (strict && has(Level::Warning)) {
         Outcome::Problems
     } else {
@@ -469,7 +471,7 @@ mod tests {
             report
                 .findings
                 .iter()
-                .any(|f| f.code == "driver-refuses-arguments" && f.level == Level::Error),
+                .any(|f| f.code == Code::DriverRefusesArguments && f.level() == Level::Error),
             "{:?}",
             report.findings
         );

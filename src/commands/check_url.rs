@@ -9,7 +9,6 @@ use crate::exit::{self, Outcome};
 use crate::output;
 
 pub(super) fn run(mut context: Context, args: &CheckUrlArgs) -> Result<Outcome> {
-    context.require_table_or_json("check-url")?;
     let settings = context.settings(&context.flag_values_with_url(&args.url))?;
     let config = CheckUrlConfig {
         url: settings.database_url().to_string(),

@@ -23,7 +23,7 @@ use crate::settings::{DotenvChoice, Environment, FlagValues, Settings};
 /// Runs one parsed command line to its outcome.
 pub fn run(cli: Cli) -> Result<Outcome> {
     let printer = Printer::new(
-        cli.global.format,
+        cli.global.format.unwrap_or(Format::Table),
         cli.global.color,
         cli.global.quiet,
         cli.global.verbose,
@@ -86,17 +86,6 @@ impl Context<'_> {
         }
         self.printer.progress.echo = settings.echo();
         Ok(settings)
-    }
-
-    /// Refuses the output formats only lint-constraints has.
-    fn require_table_or_json(&self, command: &str) -> Result<()> {
-        match self.printer.format {
-            Format::Table | Format::Json => Ok(()),
-            other => Err(exit::invalid(format!(
-                "{command} has no --format {}: use table or json",
-                format!("{other:?}").to_lowercase()
-            ))),
-        }
     }
 }
 

@@ -9,7 +9,6 @@ use crate::output;
 use crate::ping::{self, PingConfig, PoolSizing};
 
 pub(super) fn run(mut context: Context, args: &PingArgs) -> Result<Outcome> {
-    context.require_table_or_json("ping")?;
     let mut flags = context.flag_values_with_url(&args.url);
     args.pool.collect_into(&mut flags);
     let settings = context.settings(&flags)?;

@@ -16,7 +16,6 @@ use crate::settings::Settings;
 use crate::url::sqlalchemy::{parse_scheme, read_as_sqlalchemy};
 
 pub(super) fn run(mut context: Context, args: &PoolBenchArgs) -> Result<Outcome> {
-    context.require_table_or_json("pool-bench")?;
     let mut flags = context.flag_values_with_url(&args.url);
     args.pool.collect_into(&mut flags);
     let settings = context.settings(&flags)?;

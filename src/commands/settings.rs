@@ -8,7 +8,6 @@ use crate::exit::Outcome;
 use crate::output;
 
 pub(super) fn run(mut context: Context, args: &SettingsArgs) -> Result<Outcome> {
-    context.require_table_or_json("settings")?;
     let mut flags = context.flag_values();
     args.pool.collect_into(&mut flags);
     let settings = context.settings(&flags)?;

@@ -1,6 +1,7 @@
 //! Runs the naming checks over a schema model and turns each miss into a reportable violation
 //! with its fix.
 
+use crate::finding::Code;
 use crate::lint::config::{LabelSchema, LintOptions};
 use crate::lint::model::{Location, Object, Schema, Table};
 use crate::lint::naming::{self, CheckOptions, Column, Kind, ObjectRef, push_ident, quote_ident};
@@ -14,8 +15,8 @@ pub struct Violation {
     pub kind: Kind,
     pub name: String,
     pub expected: Option<String>,
-    /// Stable rule id, e.g. `naming/mismatch`.
-    pub rule: &'static str,
+    /// The rule broken, a registered code: `naming/mismatch`.
+    pub rule: Code,
     pub location: Option<Box<Location>>,
     /// The name is (or looks like) one PostgreSQL chose itself.
     pub postgres_default: bool,
@@ -119,7 +120,7 @@ impl Violation {
             kind,
             name: name.to_string(),
             expected: Some(expected.to_string()),
-            rule: "naming/mismatch",
+            rule: Code::NamingMismatch,
             location: None,
             postgres_default: true,
             unnamed: false,
@@ -324,7 +325,7 @@ fn check_object(
         kind: object.kind,
         name: object.name.clone(),
         expected: verdict.expected,
-        rule: verdict.rule.id(),
+        rule: rule_code(verdict.rule),
         location: object.location.clone(),
         postgres_default: naming::is_postgres_default(&reference, &object.name),
         unnamed: object.unnamed,
@@ -332,6 +333,14 @@ fn check_object(
         explanation,
         position: (0, 0),
     }))
+}
+
+/// The registered code of a naming rule (`lint::naming` is kept free of the rest of the crate).
+fn rule_code(rule: naming::Rule) -> Code {
+    match rule {
+        naming::Rule::NameMismatch => Code::NamingMismatch,
+        naming::Rule::DoubledConvention => Code::NamingDoubledConvention,
+    }
 }
 
 /// The rename statement, quoted and schema-qualified: `ALTER INDEX ... RENAME TO` for everything
@@ -370,6 +379,13 @@ pub fn rename_sql(schema: &str, table: &str, kind: Kind, from: &str, to: &str) -
 mod tests {
     use super::*;
     use crate::lint::naming::NamingConvention;
+
+    #[test]
+    fn naming_rules_report_their_registered_codes() {
+        for rule in [naming::Rule::NameMismatch, naming::Rule::DoubledConvention] {
+            assert_eq!(rule_code(rule).as_str(), rule.id());
+        }
+    }
 
     fn options() -> LintOptions {
         LintOptions {

@@ -439,7 +439,7 @@ fn to_json(r: &BenchReport) -> Json {
         "errors": r.errors,
         "error_messages": r.error_messages,
         "pooler": super::pooler_json(r.pooler.as_ref()),
-        "pooler_findings": r.pooler_findings.iter().map(|f| json!({"code": f.code, "level": f.level.name(), "message": f.message})).collect::<Vec<_>>(),
+        "pooler_findings": super::findings_json(&r.pooler_findings),
         "connections": {
             "created": k.created,
             "closed_overflow": k.closed_overflow,

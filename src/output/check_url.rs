@@ -8,6 +8,7 @@ use crate::check_url::{CheckUrlReport, DriverTarget};
 use crate::cli::Format;
 use crate::conn::connect::PasswordSource;
 use crate::conn::target::Endpoint;
+use crate::finding::Level;
 use crate::secret::MASK;
 use crate::url::dialect::{self, ApplicationReading, AsyncpgAddr, DriverReading, Kwargs, PyValue};
 
@@ -65,8 +66,8 @@ fn write_text(out: &mut dyn Write, report: &CheckUrlReport, color: bool) -> io::
         writeln!(out, "Findings:")?;
         for finding in &report.findings {
             let level = super::paint(
-                finding.level.name(),
-                finding.level == crate::check_url::Level::Error,
+                finding.level().name(),
+                finding.level() == Level::Error,
                 color,
             );
             writeln!(out, "  {level} [{}] {}", finding.code, finding.message)?;
@@ -106,7 +107,7 @@ fn to_json(report: &CheckUrlReport) -> Json {
         "driver_kwargs": application_kwargs(report),
         "driver_connection": application_connection(report),
         "explanation": report.explanation.iter().map(|p| json!({"part": p.part, "value": p.value, "meaning": p.meaning})).collect::<Vec<_>>(),
-        "findings": report.findings.iter().map(|f| json!({"code": f.code, "level": f.level.name(), "message": f.message})).collect::<Vec<_>>(),
+        "findings": super::findings_json(&report.findings),
         "conversions": report.conversions.iter().map(|c| (c.key.to_string(), c.value.clone().map_or(Json::Null, Json::String))).collect::<Map<_, _>>(),
     });
     if let Some(error) = &report.error {

@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde_json::{Value as Json, json};
 
 use crate::cli::Format;
+use crate::finding::Code;
 use crate::lint::{LintReport, Violation};
 
 pub fn write_lint(
@@ -145,7 +146,7 @@ impl<'a> From<&'a Violation> for JsonViolation<'a> {
             kind: v.kind.abbreviation(),
             name: &v.name,
             expected: v.expected.as_deref(),
-            rule: v.rule,
+            rule: v.rule.as_str(),
             message: v.message(),
             fix: v.fix(),
             file: v.location.as_ref().map(|l| l.file.as_str()),
@@ -293,8 +294,8 @@ struct SarifProperties<'a> {
 impl<'a> From<&'a Violation> for SarifResult<'a> {
     fn from(v: &'a Violation) -> Self {
         SarifResult {
-            rule_id: v.rule,
-            level: "error",
+            rule_id: v.rule.as_str(),
+            level: v.rule.level().name(),
             message: SarifText { text: v.message() },
             locations: [SarifLocation {
                 physical: v.location.as_ref().map(|l| {
@@ -338,8 +339,8 @@ struct SarifLog<'a> {
 }
 
 fn write_sarif(out: &mut dyn Write, report: &LintReport) -> io::Result<()> {
-    let mut rules: Vec<&str> = report.violations.iter().map(|v| v.rule).collect();
-    rules.sort_unstable();
+    let mut rules: Vec<Code> = report.violations.iter().map(|v| v.rule).collect();
+    rules.sort_unstable_by_key(|rule| rule.as_str());
     rules.dedup();
     let doc = SarifLog {
         schema: "https://json.schemastore.org/sarif-2.1.0.json",
@@ -349,7 +350,7 @@ fn write_sarif(out: &mut dyn Write, report: &LintReport) -> io::Result<()> {
                 "name": "dbtool",
                 "version": env!("CARGO_PKG_VERSION"),
                 "informationUri": "https://github.com/dbtool/dbtool",
-                "rules": rules.iter().map(|r| json!({"id": r, "shortDescription": {"text": rule_description(r)}})).collect::<Vec<_>>(),
+                "rules": rules.iter().map(|r| json!({"id": r.as_str(), "shortDescription": {"text": r.kind().summary}})).collect::<Vec<_>>(),
             }}),
             results: SarifResults(&report.violations),
         }],
@@ -359,13 +360,6 @@ fn write_sarif(out: &mut dyn Write, report: &LintReport) -> io::Result<()> {
     serde_json::to_writer(&mut out, &doc)?;
     writeln!(out)?;
     out.flush()
-}
-
-fn rule_description(rule: &str) -> &'static str {
-    match rule {
-        "naming/doubled-convention" => "The naming convention was applied twice",
-        _ => "Name does not follow the SQLAlchemy naming convention",
-    }
 }
 
 /// GitHub workflow commands: `%`, CR and LF escaped in the message, also `:` and `,` in properties.
@@ -448,7 +442,7 @@ fn write_gitlab(out: &mut dyn Write, report: &LintReport) -> io::Result<()> {
             json!({
                 "type": "issue",
                 "description": description,
-                "check_name": v.rule,
+                "check_name": v.rule.as_str(),
                 "categories": ["Style"],
                 "fingerprint": fingerprint,
                 "severity": "major",
@@ -493,7 +487,7 @@ fn write_junit(out: &mut dyn Write, report: &LintReport) -> io::Result<()> {
         writeln!(
             out,
             r#"      <failure type="{}" message="{}">{}</failure>"#,
-            xml_escape(v.rule),
+            xml_escape(v.rule.as_str()),
             xml_escape(&v.message()),
             xml_escape(&body)
         )?;

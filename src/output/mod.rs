@@ -16,6 +16,7 @@ mod settings;
 use std::io::{self, IsTerminal, Write};
 
 use crate::cli::{ColorChoice, Format};
+use crate::finding::Finding;
 use crate::progress::Progress;
 use crate::url::redact_text;
 
@@ -62,6 +63,14 @@ pub fn use_color(choice: ColorChoice, is_terminal: bool) -> bool {
             is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         }
     }
+}
+
+/// Findings as JSON, the same in every report: `[{code, level, message}]`.
+fn findings_json(findings: &[Finding]) -> serde_json::Value {
+    findings
+        .iter()
+        .map(|f| serde_json::json!({"code": f.code.as_str(), "level": f.level().name(), "message": f.message}))
+        .collect()
 }
 
 /// Prints an error once, to stderr, with its whole context chain and any password masked.

@@ -128,7 +128,7 @@ fn write_text(
         writeln!(
             out,
             "{} [{}] {}",
-            finding.level.name(),
+            finding.level().name(),
             finding.code,
             finding.message
         )?;
@@ -178,7 +178,7 @@ fn to_json(report: &PingReport) -> Json {
         "server": server,
         "pooler": super::pooler_json(report.pooler()),
         "hint": report.hint,
-        "findings": report.findings.iter().map(|f| json!({"code": f.code, "level": f.level.name(), "message": f.message})).collect::<Vec<_>>(),
+        "findings": super::findings_json(&report.findings),
     });
     if let Some(trips) = &report.round_trips {
         doc["round_trips"] = json!({"count": trips.count, "min_ms": trips.min, "avg_ms": trips.avg, "max_ms": trips.max, "stddev_ms": trips.stddev});

@@ -6,12 +6,12 @@ mod facts;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use crate::check_url::{Finding, Level};
 use crate::conn::connect::{self, PasswordSource, Target};
 use crate::conn::target::{Endpoint, SessionAttrs};
 use crate::conn::tls::{ClientRules, SslMode};
 use crate::driver::{Driver, DriverKind, DriverOptions};
 use crate::exit::Outcome;
+use crate::finding::{Code, Finding, Level};
 use crate::pooler::{self, Pooler};
 use crate::progress::Progress;
 use crate::url::parse_database_url;
@@ -140,7 +140,7 @@ impl PingReport {
     /// Accepting, but with a finding the application will fail on: exit 1.
     pub fn outcome(&self) -> Outcome {
         match self.status.outcome() {
-            Outcome::Ok if self.findings.iter().any(|f| f.level == Level::Error) => {
+            Outcome::Ok if self.findings.iter().any(|f| f.level() == Level::Error) => {
                 Outcome::Problems
             }
             outcome => outcome,
@@ -223,10 +223,11 @@ fn asyncpg_differences(ssl: Option<SslMode>) -> Option<Finding> {
         ssl,
         crate::conn::tls::AsyncpgFiles::from_environment(),
     );
-    (!differences.is_empty()).then(|| Finding {
-        code: "asyncpg-tls-differs",
-        level: Level::Warning,
-        message: format!("asyncpg is not libpq here: {}", differences.join("; ")),
+    (!differences.is_empty()).then(|| {
+        Finding::new(
+            Code::AsyncpgTlsDiffers,
+            format!("asyncpg is not libpq here: {}", differences.join("; ")),
+        )
     })
 }
 
@@ -612,37 +613,25 @@ fn capacity(facts: &ServerFacts, sizing: &PoolSizing) -> Vec<Finding> {
     let mut findings = Vec::new();
     let available = facts.available_to_ordinary_roles();
     match sizing.max_overflow {
-        None => findings.push(Finding {
-            code: "unbounded-overflow",
-            level: Level::Warning,
-            message: format!(
+        None => findings.push(Finding::new(Code::UnboundedOverflow, format!(
                 "DB_MAX_OVERFLOW=-1 lets each of {} worker(s) open connections without limit; the server leaves {available} to ordinary roles",
                 sizing.workers
-            ),
-        }),
+            ))),
         Some(overflow) => {
             let per_worker = i64::from(sizing.pool_size) + i64::from(overflow);
             let demand = per_worker * i64::from(sizing.workers);
             if demand > available {
-                findings.push(Finding {
-                    code: "pool-exceeds-server",
-                    level: Level::Warning,
-                    message: format!(
+                findings.push(Finding::new(Code::PoolExceedsServer, format!(
                         "{} worker(s) × (pool_size {} + max_overflow {overflow}) = {demand} connections, but the server leaves {available} \
                          to ordinary roles (max_connections {} − reserved); lower DB_POOL_SIZE/DB_MAX_OVERFLOW or add PgBouncer",
                         sizing.workers, sizing.pool_size, facts.max_connections
-                    ),
-                });
+                    )));
             }
             if facts.role_connection_limit >= 0 && demand > facts.role_connection_limit {
-                findings.push(Finding {
-                    code: "pool-exceeds-role-limit",
-                    level: Level::Warning,
-                    message: format!(
+                findings.push(Finding::new(Code::PoolExceedsRoleLimit, format!(
                         "{demand} pooled connections exceed this role's CONNECTION LIMIT {}",
                         facts.role_connection_limit
-                    ),
-                });
+                    )));
             }
         }
     }
@@ -653,14 +642,10 @@ fn capacity(facts: &ServerFacts, sizing: &PoolSizing) -> Vec<Finding> {
             .pool_recycle
             .is_none_or(|recycle| recycle >= idle_timeout)
         {
-            findings.push(Finding {
-                code: "recycle-after-idle-timeout",
-                level: Level::Warning,
-                message: format!(
+            findings.push(Finding::new(Code::RecycleAfterIdleTimeout, format!(
                     "the server ends idle sessions after {idle} s (idle_session_timeout) but pool_recycle is {}; set DB_POOL_RECYCLE below {idle}",
                     sizing.pool_recycle.map_or("off".to_string(), crate::duration::format_seconds)
-                ),
-            });
+                )));
         }
     }
     findings

@@ -3,8 +3,8 @@
 //! real SQLAlchemy engine (`scripts/prove-pgbouncer-advice.sh`).
 
 use super::{PoolMode, Pooler, PoolerKind};
-use crate::check_url::{Finding, Level};
 use crate::driver::{Driver, DriverKind};
+use crate::finding::{Code, Finding};
 
 use crate::driver::{ASYNCPG_FIX, PSYCOPG_FIX};
 
@@ -16,24 +16,19 @@ pub fn behind_pooler(pooler: &Pooler, driver: &Driver, user: &str) -> Vec<Findin
     let mut findings = Vec::new();
     let who = pooler.kind.describe();
     for refused in &pooler.refused_parameters {
-        findings.push(Finding {
-            code: "pooler-refuses-startup-parameter",
-            level: Level::Error,
-            message: refused_parameter(&who, &refused.name, &refused.message, driver, user),
-        });
+        findings.push(Finding::new(
+            Code::PoolerRefusesStartupParameter,
+            refused_parameter(&who, &refused.name, &refused.message, driver, user),
+        ));
     }
     let transactions_lost = matches!(
         pooler.mode,
         Some(PoolMode::Transaction | PoolMode::Statement)
     ) && pooler.prepared_statements_survive == Some(false);
     if pooler.mode == Some(PoolMode::Statement) {
-        findings.push(Finding {
-            code: "pooler-statement-mode",
-            level: Level::Error,
-            message: format!(
+        findings.push(Finding::new(Code::PoolerStatementMode, format!(
                 "{who} pools statements: SQLAlchemy runs every session in a transaction (BEGIN ... COMMIT), which statement pooling refuses (\"transaction blocks not allowed\"); set pool_mode = transaction for this database"
-            ),
-        });
+            )));
     }
     if transactions_lost {
         let pools = match pooler.mode {
@@ -47,33 +42,24 @@ pub fn behind_pooler(pooler: &Pooler, driver: &Driver, user: &str) -> Vec<Findin
             _ => String::new(),
         };
         match driver.kind {
-            DriverKind::Asyncpg => findings.push(Finding {
-                code: "pooler-prepared-statements",
-                level: Level::Error,
-                message: format!(
+            DriverKind::Asyncpg => findings.push(Finding::new(Code::PoolerPreparedStatements, format!(
                     "{who} pools {pools} and a named prepared statement does not survive from one transaction to the next: asyncpg prepares every statement by name and the application will fail with 'prepared statement \"__asyncpg_stmt_N__\" does not exist' (or 'already exists'); use {ASYNCPG_FIX} (SQLAlchemy's documented remedy), {PGBOUNCER_FIX}{installed}"
-                ),
-            }),
-            DriverKind::Psycopg => findings.push(Finding {
-                code: "pooler-prepared-statements",
-                level: Level::Error,
-                message: format!(
+                ))),
+            DriverKind::Psycopg => findings.push(Finding::new(Code::PoolerPreparedStatements, format!(
                     "{who} pools {pools} and a named prepared statement does not survive from one transaction to the next: psycopg prepares a statement from its 5th execution (prepare_threshold=5) and the application will fail with 'prepared statement \"_pg3_N\" already exists'; use {PSYCOPG_FIX} in create_engine, {PGBOUNCER_FIX}{installed}"
-                ),
-            }),
+                ))),
             // psycopg2 sends simple queries only; pg8000 is not modelled.
             DriverKind::Psycopg2 | DriverKind::Raw => {}
         }
     }
     if pooler.mode.is_none() {
-        findings.push(Finding {
-            code: "pooler-mode-unknown",
-            level: Level::Warning,
-            message: format!(
+        findings.push(Finding::new(
+            Code::PoolerModeUnknown,
+            format!(
                 "{who} sits in front of the server but its pooling mode could not be told: {}",
                 pooler.evidence.last().map_or("", String::as_str)
             ),
-        });
+        ));
     }
     findings
 }

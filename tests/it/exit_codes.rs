@@ -210,15 +210,38 @@ fn a_query_the_server_refuses_exits_1() {
     }
 }
 
+/// clap refuses a format the subcommand does not write, after the subcommand or before it,
+/// and names the formats it does write.
 #[test]
 fn sarif_and_github_formats_are_only_for_lint() {
     let dir = tempfile::tempdir().unwrap();
     for command in ["settings", "check-url", "ping", "pool-bench"] {
-        let result = run(dbtool(dir.path()).args([command, "--format", "github"]));
-        assert_eq!(result.code, 3, "{command}: {}", result.stderr);
+        for args in [
+            [command, "--format", "github"],
+            ["--format", "github", command],
+        ] {
+            let result = run(dbtool(dir.path()).args(args));
+            assert_eq!(result.code, 3, "{args:?}: {}", result.stderr);
+            assert!(
+                result
+                    .stderr
+                    .starts_with("dbtool: error: invalid value 'github' for '--format")
+                    && result.stderr.contains("[possible values: table, json]"),
+                "{args:?}: {}",
+                result.stderr
+            );
+            assert!(result.stdout.is_empty(), "{args:?}: {}", result.stdout);
+        }
+    }
+    for args in [
+        ["completions", "bash", "--format", "json"],
+        ["--format", "json", "completions", "bash"],
+    ] {
+        let result = run(dbtool(dir.path()).args(args));
+        assert_eq!(result.code, 3, "{args:?}: {}", result.stderr);
         assert!(
-            result.stderr.contains("use table or json"),
-            "{}",
+            result.stderr.contains("has no --format"),
+            "{args:?}: {}",
             result.stderr
         );
     }

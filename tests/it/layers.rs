@@ -60,7 +60,7 @@ fn module_of(path: &str) -> Module {
 
 /// The code of a Rust source with comments and string, byte-string and character literals
 /// replaced by spaces (lines kept), so that what remains is paths and braces.
-fn code_only(source: &str) -> String {
+pub(crate) fn code_only(source: &str) -> String {
     let chars: Vec<char> = source.chars().collect();
     let mut out = String::with_capacity(source.len());
     let blank = |out: &mut String, from: &[char]| {
@@ -146,7 +146,7 @@ fn code_only(source: &str) -> String {
 
 /// `code` without its `#[cfg(test)] mod name { … }` blocks (`code` has no literals or comments,
 /// so its braces balance).
-fn without_test_blocks(code: &str) -> String {
+pub(crate) fn without_test_blocks(code: &str) -> String {
     let block = regex!(r"#\[cfg\(test\)\]\s*(?:pub(?:\([^)]*\))?\s+)?mod\s+\w+\s*\{");
     let mut code = code.to_string();
     while let Some(found) = block.find(&code) {
@@ -454,12 +454,51 @@ fn read_tree(root: &Path, dir: &Path, files: &mut Vec<(String, String)>) {
     }
 }
 
-#[test]
-fn no_sibling_modules_import_each_other() {
+/// Every `.rs` file under `src/`, as (path under `src/` with `/`, text), sorted.
+pub(crate) fn source_files() -> Vec<(String, String)> {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut files = Vec::new();
     read_tree(&src, &src, &mut files);
-    let layers = Layers::of(&files);
+    files
+}
+
+/// The leaves (ARCHITECTURE.md, "Layers"): they use nothing else in the crate, so every layer
+/// may use them. `finding` is one: check-url, ping, the pooler probe, pool-bench and
+/// lint-constraints all report in its vocabulary without using each other for it.
+const LEAVES: [&str; 6] = [
+    "duration",
+    "exit",
+    "finding",
+    "interrupt",
+    "secret",
+    "system",
+];
+
+#[test]
+fn leaves_use_nothing_else_in_the_crate() {
+    let layers = Layers::of(&source_files());
+    for leaf in LEAVES {
+        let module = vec![leaf.to_string()];
+        let used = layers
+            .references
+            .get(&module)
+            .unwrap_or_else(|| panic!("no module {leaf} under src/"));
+        let others: Vec<String> = used
+            .iter()
+            .filter(|m| !m.starts_with(&module))
+            .map(|m| show(m))
+            .collect();
+        assert!(
+            others.is_empty(),
+            "{leaf} is a leaf, below every module that uses it, but uses {others:?}"
+        );
+    }
+}
+
+#[test]
+fn no_sibling_modules_import_each_other() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let layers = Layers::of(&source_files());
     // Not vacuous: the tree was read and its references found.
     assert!(
         layers.references.len() > 20 && layers.edges.len() > 5,

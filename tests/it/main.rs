@@ -8,6 +8,7 @@ mod completions;
 mod convention_from;
 mod driver_traffic;
 mod exit_codes;
+mod findings;
 mod fuzz_corpus;
 mod hardening;
 mod hostile_arguments;
