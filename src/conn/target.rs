@@ -579,6 +579,13 @@ mod tests {
         let resolved = read("postgresql://h", &[]);
         assert_eq!(resolved.dbname.value, resolved.user.value);
         assert_eq!(resolved.sslmode.unwrap().value, SslMode::Prefer);
+        // The default user comes from the environment given, not the process's.
+        let resolved = read("postgresql://h", &[("USER", "injected-user")]);
+        assert_eq!(
+            (resolved.user.value.as_str(), resolved.dbname.value.as_str()),
+            ("injected-user", "injected-user")
+        );
+        assert_eq!(resolved.user.origin, Origin::Default);
     }
 
     #[test]
