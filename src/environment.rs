@@ -16,12 +16,28 @@
 //! never changes its own environment, so reading once loses nothing.
 
 use std::ffi::{OsStr, OsString};
+use std::fmt;
 use std::path::PathBuf;
 
-/// Environment variables in their order: the process's, or a test's table.
-#[derive(Debug, Clone, Default)]
+/// Environment variables in their order: the process's, or a test's table. `Debug` shows the
+/// names only: values include passwords (`PGPASSWORD`, `DATABASE_URL`).
+#[derive(Clone, Default)]
 pub struct Environment {
     variables: Vec<(OsString, OsString)>,
+}
+
+impl fmt::Debug for Environment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Environment")
+            .field(
+                &self
+                    .variables
+                    .iter()
+                    .map(|(name, _)| name)
+                    .collect::<Vec<_>>(),
+            )
+            .finish()
+    }
 }
 
 impl Environment {
@@ -131,6 +147,8 @@ mod tests {
         assert_eq!(env.libpq("PGHOST").as_deref(), Some("h"));
         assert_eq!(env.asyncpg("PGPORT"), None);
         assert_eq!(Environment::empty().libpq("PGHOST"), None);
+        let shown = format!("{:?}", Environment::injected([("PGPASSWORD", "s3cret")]));
+        assert_eq!(shown, r#"Environment(["PGPASSWORD"])"#);
     }
 
     #[test]
