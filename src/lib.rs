@@ -10,11 +10,13 @@ mod commands;
 pub mod conn;
 pub mod driver;
 pub mod duration;
+pub mod environment;
 pub mod exit;
 pub mod finding;
 pub mod interrupt;
 pub mod lint;
 pub mod output;
+pub mod password;
 pub mod ping;
 pub mod pool;
 pub mod pooler;
@@ -25,7 +27,7 @@ pub mod system;
 pub mod url;
 pub mod wire;
 
-/// Runs one command line to its outcome.
-pub fn run(cli: cli::Cli) -> anyhow::Result<exit::Outcome> {
-    commands::run(cli)
+/// Runs one command line to its outcome, with the environment read at start-up.
+pub fn run(cli: cli::Cli, environment: &environment::Environment) -> anyhow::Result<exit::Outcome> {
+    commands::run(cli, environment)
 }

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::error::ErrorKind;
 
 use dbtool::cli::{Cli, ColorChoice};
+use dbtool::environment::Environment;
 use dbtool::exit::{Outcome, is_broken_pipe, outcome_of};
 use dbtool::output;
 
@@ -41,11 +42,14 @@ fn main() -> ExitCode {
             return ExitCode::from(Outcome::NoAttempt.code());
         }
     };
+    // Read once, here; everything below reads this copy (`environment.rs` says why).
+    let environment = Environment::process();
     let color = output::use_color(
         cli.global.color,
         std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        &environment,
     ) && cli.global.color != ColorChoice::Never;
-    let outcome = match dbtool::run(cli) {
+    let outcome = match dbtool::run(cli, &environment) {
         Ok(outcome) => outcome,
         Err(error) if is_broken_pipe(&error) => Outcome::Ok,
         Err(error) => {

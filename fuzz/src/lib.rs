@@ -9,6 +9,7 @@
 use dbtool::check_url::conversions;
 use dbtool::check_url::{CheckUrlConfig, check_url};
 use dbtool::cli::Format;
+use dbtool::environment::Environment;
 use dbtool::lint::config::{LabelSchema, LintOptions};
 use dbtool::lint::naming::NamingConvention;
 use dbtool::lint::sqlfile::{self, SourceFile};
@@ -54,7 +55,7 @@ pub fn libpq_parse(data: &[u8]) {
 
 /// What dbtool renders from parsed options reads back as the same options.
 fn check_rendered_forms(info: &ConnInfo, options: ParseOptions) {
-    let _ = dbtool::conn::target::endpoints(info, dbtool::conn::target::NO_ENVIRONMENT);
+    let _ = dbtool::conn::target::endpoints(info, &Environment::empty());
     let _ = info.regress_string();
     let _ = format!("{info:?}");
     for ambiguity in info.ambiguities() {
@@ -101,7 +102,8 @@ pub fn url_check(data: &[u8]) {
         );
     }
     let _ = redact_text(&url);
-    let _ = parse_database_url(&url);
+    let environment = Environment::process();
+    let _ = parse_database_url(&url, &environment);
     let configs = [(false, false, 18), (true, true, 15), (false, false, 9)];
     for (strict, show_password, libpq_major) in configs {
         let config = CheckUrlConfig {
@@ -110,7 +112,7 @@ pub fn url_check(data: &[u8]) {
             show_password,
             libpq_major,
         };
-        let report = check_url(&config);
+        let report = check_url(&config, &environment);
         assert_eq!(report.valid, report.error.is_none(), "{:?}", report.error);
         for (format, color) in [
             (Format::Table, false),

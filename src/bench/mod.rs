@@ -38,6 +38,7 @@ use anyhow::Result;
 use crate::conn::connect::{self, Target};
 use crate::conn::tls::LATEST_LIBPQ;
 use crate::driver::Driver;
+use crate::environment::Environment;
 use crate::exit::{invalid, problems};
 use crate::interrupt::Interrupt;
 use crate::pool::QueuePool;
@@ -115,12 +116,14 @@ async fn check_server_capacity(
 /// Runs one configuration to its report. `interrupt` ends the run early (Ctrl-C).
 pub async fn run(
     config: &BenchConfig,
+    env: &Environment,
     progress: &Progress,
     interrupt: &Interrupt,
 ) -> Result<BenchReport> {
-    let url = parse_database_url(&config.url)?;
+    let url = parse_database_url(&config.url, env)?;
     let target = connect::resolve(
         &url,
+        env,
         "dbtool-pool-bench",
         config.connect_timeout,
         LATEST_LIBPQ,

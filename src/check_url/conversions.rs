@@ -1,7 +1,8 @@
 //! The same connection written for other clients: the plain libpq URI, libpq's keyword/value
 //! string, SQLAlchemy with asyncpg or psycopg, and JDBC. The password is `***` unless asked for.
 
-use crate::conn::target::{EndpointKind, NO_ENVIRONMENT, Origin, endpoints};
+use crate::conn::target::{EndpointKind, Origin, endpoints};
+use crate::environment::Environment;
 use crate::secret::MASK;
 use crate::url::dialect;
 use crate::url::libpq::{self, ConnInfo};
@@ -272,7 +273,7 @@ fn query_encode(value: &str) -> String {
 /// `jdbc:postgresql://host:port/db?user=...`; JDBC cannot reach a Unix socket without extra jars.
 fn jdbc(info: &ConnInfo) -> Result<String, String> {
     // The URL alone: the converted form will run where this environment does not.
-    let hosts = endpoints(info, NO_ENVIRONMENT).map_err(|e| e.to_string())?;
+    let hosts = endpoints(info, &Environment::empty()).map_err(|e| e.to_string())?;
     let mut authority = Vec::new();
     for entry in &hosts {
         if entry.kind != EndpointKind::Tcp {

@@ -2,8 +2,10 @@
 //! fallbacks that will fill in what it leaves out.
 
 use crate::conn::ENV_FALLBACKS;
-use crate::conn::pgpass::{self, PassFile};
+use crate::conn::pgpass;
 use crate::conn::target::{Endpoint, EndpointKind, Origin, Resolved, Sourced, SslMode};
+use crate::environment::Environment;
+use crate::password::PasswordFile;
 use crate::secret::MASK;
 use crate::url::libpq::{self, ConnInfo};
 use crate::url::sqlalchemy::Scheme;
@@ -30,6 +32,7 @@ pub fn explain(
     scheme: &Scheme,
     info: &ConnInfo,
     resolved: &Resolved,
+    env: &Environment,
     show_password: bool,
 ) -> Vec<Part> {
     let mut rows = scheme_rows(scheme);
@@ -49,9 +52,9 @@ pub fn explain(
     ));
     rows.extend(parameter_rows(info, show_password));
     rows.extend(sslmode_row(info, resolved));
-    rows.extend(environment_rows(info, show_password));
+    rows.extend(environment_rows(info, env, show_password));
     if info.get_bytes("password").is_none_or(|p| p.is_empty()) {
-        rows.push(passfile_row(info));
+        rows.push(passfile_row(info, env));
     }
     rows
 }
@@ -201,7 +204,7 @@ fn sslmode_row(info: &ConnInfo, resolved: &Resolved) -> Option<Part> {
 }
 
 /// PG* variables that supply a keyword the URL leaves out, beyond those shown in place above.
-fn environment_rows(info: &ConnInfo, show_password: bool) -> Vec<Part> {
+fn environment_rows(info: &ConnInfo, env: &Environment, show_password: bool) -> Vec<Part> {
     const SHOWN_ABOVE: [&str; 6] = [
         "PGHOST",
         "PGHOSTADDR",
@@ -214,7 +217,7 @@ fn environment_rows(info: &ConnInfo, show_password: bool) -> Vec<Part> {
         .iter()
         .filter(|(variable, keyword)| !SHOWN_ABOVE.contains(variable) && !info.contains(keyword))
         .filter_map(|&(variable, keyword)| {
-            let value = std::env::var(variable).ok().filter(|v| !v.is_empty())?;
+            let value = env.libpq(variable)?;
             let value = if keyword == "password" && !show_password {
                 MASK.to_string()
             } else {
@@ -231,23 +234,23 @@ fn environment_rows(info: &ConnInfo, show_password: bool) -> Vec<Part> {
 }
 
 /// The password file libpq consults when nothing else gives a password.
-fn passfile_row(info: &ConnInfo) -> Part {
+fn passfile_row(info: &ConnInfo, env: &Environment) -> Part {
     let passfile = info
         .get("passfile")
         .map(|v| v.into_owned())
         .filter(|v| !v.is_empty());
-    match pgpass::locate(passfile.as_deref()) {
-        Some(PassFile::Usable(path)) => part(
+    match pgpass::locate(env, passfile.as_deref()) {
+        Some(PasswordFile::Usable(path)) => part(
             "password file",
             path.display().to_string(),
             "consulted for the password when no other source gives one",
         ),
-        Some(PassFile::TooOpen(path, mode)) => part(
+        Some(PasswordFile::TooOpen { path, mode }) => part(
             "password file",
             path.display().to_string(),
             format!("ignored by libpq: mode {mode:o} lets others read it (chmod 600)"),
         ),
-        Some(PassFile::Missing(path)) => part(
+        Some(PasswordFile::Missing(path)) => part(
             "password file",
             format!("{} (absent)", path.display()),
             "no password file",

@@ -1,14 +1,14 @@
 //! The checks `check-url` runs on a parsed URL, each giving findings with a stable code.
 
-use crate::conn::connect::PasswordSource;
-use crate::conn::pgpass::{self, Lookup, PassFile};
+use crate::conn::pgpass::{self, Lookup};
 use crate::conn::target::{
-    Endpoint, EndpointError, NO_ENVIRONMENT, Origin, Resolved, SessionAttrs, endpoints,
-    parse_libpq_int,
+    Endpoint, EndpointError, Origin, Resolved, SessionAttrs, endpoints, parse_libpq_int,
 };
 use crate::conn::tls::{AsyncpgFiles, SslMode};
 use crate::driver::{ASYNCPG_FIX, PSYCOPG_FIX};
+use crate::environment::Environment;
 use crate::finding::{Code, Finding};
+use crate::password::{PasswordFile, PasswordSource};
 use crate::secret::Secret;
 use crate::url::dialect::{self, ApplicationReading, PyValue};
 use crate::url::libpq::{self, Ambiguity, AmbiguityKind, ConnInfo};
@@ -24,6 +24,8 @@ pub struct Context<'a> {
     pub sqlalchemy: &'a Result<SqlalchemyReading, String>,
     /// Where the application's driver takes the password from, when it reads its arguments.
     pub driver_password: Option<&'a PasswordSource>,
+    /// The environment the URL is read with.
+    pub environment: &'a Environment,
 }
 
 impl Context<'_> {
@@ -132,7 +134,7 @@ fn sqlalchemy_agreement(context: &Context<'_>, findings: &mut Vec<Finding>) {
             .is_some_and(|a| a.contains(','))
         {
             // The hosts as written, each with its port (libpq's default where none is given).
-            let hosts: Vec<(String, String)> = endpoints(context.info, NO_ENVIRONMENT)
+            let hosts: Vec<(String, String)> = endpoints(context.info, &Environment::empty())
                 .unwrap_or_default()
                 .iter()
                 .map(|e| (e.name(), e.port.to_string()))
@@ -480,19 +482,21 @@ pub fn password_source(context: &Context<'_>) -> String {
     {
         return match source {
             PasswordSource::Url | PasswordSource::Env => "PGPASSWORD supplies it".into(),
-            PasswordSource::PassFile(path) => format!("{path} supplies it, as asyncpg reads it"),
+            PasswordSource::PassFile(path) => {
+                format!("{} supplies it, as asyncpg reads it", path.display())
+            }
             PasswordSource::None => "neither PGPASSWORD nor a password file supplies one as asyncpg reads them, so the \
                 server must trust this connection (trust, or peer over a Unix socket); fine for a local Docker \
                 Compose database, not for production"
                 .into(),
         };
     }
-    if std::env::var_os("PGPASSWORD").is_some_and(|v| !v.is_empty()) {
+    if context.environment.libpq("PGPASSWORD").is_some() {
         return "PGPASSWORD supplies it".into();
     }
     let passfile = context.get("passfile");
-    match pgpass::locate(passfile.as_deref()) {
-        Some(PassFile::Usable(path)) => {
+    match pgpass::locate(context.environment, passfile.as_deref()) {
+        Some(PasswordFile::Usable(path)) => {
             // The first host libpq tries, as connecting looks the password up.
             let resolved = context.resolved;
             let (host, port) = match &resolved.endpoints {
@@ -514,7 +518,7 @@ pub fn password_source(context: &Context<'_>) -> String {
                 ),
             }
         }
-        Some(PassFile::TooOpen(path, mode)) => format!(
+        Some(PasswordFile::TooOpen { path, mode }) => format!(
             "{} would supply one but libpq ignores it because its mode is {mode:o}; run chmod 600 {}",
             path.display(),
             path.display()
@@ -582,7 +586,8 @@ fn asyncpg_tls_rules(context: &Context<'_>, findings: &mut Vec<Finding>) {
     else {
         return;
     };
-    let differences = crate::conn::tls::asyncpg_differences(ssl, AsyncpgFiles::from_environment());
+    let differences =
+        crate::conn::tls::asyncpg_differences(ssl, AsyncpgFiles::of(context.environment));
     if !differences.is_empty() {
         findings.push(Finding::new(
             Code::AsyncpgTlsDiffers,

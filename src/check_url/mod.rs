@@ -5,10 +5,12 @@ pub mod conversions;
 mod explain;
 mod findings;
 
-use crate::conn::connect::{self, PasswordSource};
-use crate::conn::target::{Endpoint, ProcessEnvironment, Resolved, SslMode};
+use crate::conn::connect;
+use crate::conn::target::{Endpoint, Resolved, SslMode};
+use crate::environment::Environment;
 use crate::exit::Outcome;
 use crate::finding::{Code, Finding, Level};
+use crate::password::PasswordSource;
 use crate::secret::MASK;
 use crate::url::dialect::{self, ApplicationReading, DriverReading};
 use crate::url::libpq::{ConnInfo, ParseOptions};
@@ -73,8 +75,9 @@ pub struct DriverTarget {
     pub password: PasswordSource,
 }
 
-/// Checks one URL. Never fails: an unusable URL is a report with `valid: false`.
-pub fn check_url(config: &CheckUrlConfig) -> CheckUrlReport {
+/// Checks one URL with the PG* variables, home directory and user of `env`. Never fails: an
+/// unusable URL is a report with `valid: false`.
+pub fn check_url(config: &CheckUrlConfig, env: &Environment) -> CheckUrlReport {
     let url = config.url.as_str();
     let mut report = empty_report(config);
     let scheme = match sqlalchemy::parse_scheme(url) {
@@ -97,7 +100,7 @@ pub fn check_url(config: &CheckUrlConfig) -> CheckUrlReport {
         &sqlalchemy,
         scheme.effective_driver(),
         config.libpq_major,
-        &dialect::ProcessEnvironment,
+        env,
     )
     .map_err(|error| crate::url::redact_message(&error, url));
     report.application = Some(application.clone());
@@ -120,7 +123,7 @@ pub fn check_url(config: &CheckUrlConfig) -> CheckUrlReport {
         }
     };
     report.libpq = masked_pairs(&info, config.show_password);
-    let resolved = reached(&mut report, &info, &readings, config.libpq_major);
+    let resolved = reached(&mut report, &info, &readings, env, config.libpq_major);
     let context = findings::Context {
         url,
         scheme: &scheme,
@@ -128,9 +131,10 @@ pub fn check_url(config: &CheckUrlConfig) -> CheckUrlReport {
         resolved: &resolved,
         sqlalchemy: &sqlalchemy,
         driver_password: report.driver_target.as_ref().map(|t| &t.password),
+        environment: env,
     };
     report.findings = findings::collect(&context, config.show_password);
-    report.explanation = explain::explain(&scheme, &info, &resolved, config.show_password);
+    report.explanation = explain::explain(&scheme, &info, &resolved, env, config.show_password);
     report.conversions = conversions::all(&info, &scheme, config.show_password);
     mask_sqlalchemy_password(&mut report, &sqlalchemy, config.show_password);
     let application = match &application {
@@ -232,6 +236,7 @@ fn reached(
     report: &mut CheckUrlReport,
     info: &ConnInfo,
     readings: &Readings<'_>,
+    env: &Environment,
     libpq_major: u32,
 ) -> Resolved {
     let application = readings.application.as_ref().ok();
@@ -247,16 +252,16 @@ fn reached(
         .flatten();
     let resolved = match asyncpg {
         Some(connection) => Resolved::asyncpg(connection),
-        None => Resolved::read(driver_info.as_ref().unwrap_or(info), &ProcessEnvironment),
+        None => Resolved::read(driver_info.as_ref().unwrap_or(info), env),
     };
     report.hosts = resolved.endpoints.clone().unwrap_or_default();
     if application.is_some_and(|app| app.driver_error().is_none()) {
         let password = match asyncpg {
-            Some(connection) => connect::asyncpg_password(info, connection).1,
+            Some(connection) => connect::asyncpg_password(info, env, connection).1,
             None => {
                 let info = driver_info.as_ref().unwrap_or(info);
                 let (user, dbname) = (&resolved.user.value, &resolved.dbname.value);
-                connect::libpq_password(info, report.hosts.first(), dbname, user).1
+                connect::libpq_password(info, env, report.hosts.first(), dbname, user).1
             }
         };
         report.driver_target = Some(DriverTarget {
@@ -344,6 +349,11 @@ mod tests {
     use proptest::test_runner::{RngAlgorithm, RngSeed};
 
     use super::*;
+
+    /// Checks a URL without the environment of the machine the tests run on.
+    fn checked(config: &CheckUrlConfig) -> CheckUrlReport {
+        check_url(config, &Environment::empty())
+    }
 
     fn config(url: &str) -> CheckUrlConfig {
         CheckUrlConfig {
@@ -437,7 +447,7 @@ mod tests {
 
         #[test]
         fn random_urls_never_panic_and_never_show_the_password(url in url()) {
-            let report = check_url(&config(&url));
+            let report = checked(&config(&url));
             let shown = format!("{report:?}");
             let mentions_secret_outside_secrets = shown.contains("SECRETPW");
             if mentions_secret_outside_secrets {
@@ -458,13 +468,13 @@ mod tests {
 
     #[test]
     fn set_aside_parameters_are_only_the_drivers() {
-        let report = check_url(&config(
+        let report = checked(&config(
             "postgresql+asyncpg://u@h/db?ssl=require&command_timeout=5",
         ));
         assert!(report.valid, "{:?}", report.error);
         assert_eq!(report.driver_only_parameters, ["ssl", "command_timeout"]);
         // SQLAlchemy passes `ssl` on, and psycopg refuses it when the application connects.
-        let report = check_url(&config("postgresql+psycopg://u@h/db?ssl=require"));
+        let report = checked(&config("postgresql+psycopg://u@h/db?ssl=require"));
         assert!(report.valid);
         assert_eq!(report.outcome, Outcome::Problems);
         assert!(

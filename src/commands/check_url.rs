@@ -16,7 +16,7 @@ pub(super) fn run(mut context: Context, args: &CheckUrlArgs) -> Result<Outcome> 
         show_password: args.show_password,
         libpq_major: args.libpq_version,
     };
-    let report = check_url(&config);
+    let report = check_url(&config, context.environment);
     let printer = &context.printer;
     printer.stdout(|out| output::write_check_url(out, &report, printer.format, printer.color))?;
     match &report.error {

@@ -43,7 +43,8 @@ pub(super) fn run(mut context: Context, args: &LintArgs) -> Result<Outcome> {
         files_over_live: context.global.url.is_some(),
         alembic_metadata_convention: args.alembic_metadata_convention,
     };
-    let report = until_interrupted(|| lint::lint(&config, &printer.progress))??;
+    let report =
+        until_interrupted(|| lint::lint(&config, context.environment, &printer.progress))??;
     output::write_file_errors(&report.errors);
     printer.stdout(|out| {
         if args.fix_sql {

@@ -15,22 +15,25 @@ use std::time::Duration;
 use anyhow::Result;
 
 use crate::cli::{Cli, Command, Format, GlobalArgs};
+use crate::environment::Environment;
 use crate::exit::{self, Outcome};
 use crate::interrupt::Interrupt;
 use crate::output::Printer;
-use crate::settings::{DotenvChoice, Environment, FlagValues, Settings};
+use crate::settings::{DotenvChoice, FlagValues, Settings};
 
-/// Runs one parsed command line to its outcome.
-pub fn run(cli: Cli) -> Result<Outcome> {
+/// Runs one parsed command line to its outcome, with the environment `main` read.
+pub fn run(cli: Cli, environment: &Environment) -> Result<Outcome> {
     let printer = Printer::new(
         cli.global.format.unwrap_or(Format::Table),
         cli.global.color,
         cli.global.quiet,
         cli.global.verbose,
+        environment,
     );
     let context = Context {
         global: &cli.global,
         printer,
+        environment,
     };
     match &cli.command {
         Command::CheckUrl(args) => check_url::run(context, args),
@@ -42,11 +45,13 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     }
 }
 
-/// What every subcommand's glue starts from: the global flags and how to print.
+/// What every subcommand's glue starts from: the global flags, how to print, and the
+/// environment the settings and the connection are read with.
 #[derive(Clone, Copy)]
 struct Context<'a> {
     global: &'a GlobalArgs,
     printer: Printer,
+    environment: &'a Environment,
 }
 
 impl Context<'_> {
@@ -72,7 +77,7 @@ impl Context<'_> {
             (Some(path), false) => DotenvChoice::File(path.clone()),
             (None, false) => DotenvChoice::WorkingDirectory,
         };
-        let settings = Settings::resolve(flags, &dotenv, &Environment::of_process())?;
+        let settings = Settings::resolve(flags, &dotenv, self.environment)?;
         if let Some(path) = &settings.dotenv_path {
             self.printer
                 .progress

@@ -27,8 +27,8 @@ pub(super) fn run(mut context: Context, args: &PingArgs) -> Result<Outcome> {
         statement_timeout: settings.statement_timeout(),
         libpq_version: args.libpq_version,
     };
-    let printer = context.printer;
-    let report = until_interrupted(|| ping::ping(&config, &printer.progress))?;
+    let (printer, environment) = (context.printer, context.environment);
+    let report = until_interrupted(|| ping::ping(&config, environment, &printer.progress))?;
     printer.stdout(|out| {
         output::write_ping(
             out,

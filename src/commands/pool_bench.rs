@@ -7,6 +7,7 @@ use super::{Context, on_runtime};
 use crate::bench::{self, AppModel, BenchConfig, CostSource, Workload};
 use crate::cli::PoolBenchArgs;
 use crate::driver::{DriverKind, DriverOptions};
+use crate::environment::Environment;
 use crate::exit::{Outcome, invalid};
 use crate::interrupt::Interrupt;
 use crate::output;
@@ -25,12 +26,12 @@ pub(super) fn run(mut context: Context, args: &PoolBenchArgs) -> Result<Outcome>
         Some(sweep) => sweep.configs(&base, args.clients.is_none())?,
         None => vec![(None, base)],
     };
-    let printer = context.printer;
+    let (printer, environment) = (context.printer, context.environment);
     let verify = args.verify;
     let reports = on_runtime(|interrupt| async move {
         let mut reports = Vec::new();
         for (value, config) in runs {
-            let report = bench::run(&config, &printer.progress, &interrupt).await?;
+            let report = bench::run(&config, environment, &printer.progress, &interrupt).await?;
             let stop = report.interrupted;
             reports.push((value, report));
             if stop {
@@ -40,7 +41,8 @@ pub(super) fn run(mut context: Context, args: &PoolBenchArgs) -> Result<Outcome>
         if verify
             && let Some((_, first)) = reports.first()
             && !first.interrupted
-            && let Some(report) = verify_run(first, &printer.progress, &interrupt).await?
+            && let Some(report) =
+                verify_run(first, environment, &printer.progress, &interrupt).await?
         {
             reports.push((Some("verify".into()), report));
         }
@@ -65,6 +67,7 @@ pub(super) fn run(mut context: Context, args: &PoolBenchArgs) -> Result<Outcome>
 /// without a recommendation.
 async fn verify_run(
     first: &bench::BenchReport,
+    environment: &Environment,
     progress: &Progress,
     interrupt: &Interrupt,
 ) -> Result<Option<bench::BenchReport>> {
@@ -77,7 +80,9 @@ async fn verify_run(
         config.pool.pool_size,
         config.pool.max_overflow.unwrap_or_default()
     ));
-    Ok(Some(bench::run(&config, progress, interrupt).await?))
+    Ok(Some(
+        bench::run(&config, environment, progress, interrupt).await?,
+    ))
 }
 
 /// The pool-bench configuration from flags and settings; durations were checked at the edge.

@@ -11,26 +11,17 @@ use tokio::task::JoinHandle;
 use tokio_postgres::{Client, NoTls};
 
 use crate::conn::diagnosis;
-use crate::conn::pgpass::{self, Lookup, PassFile};
-use crate::conn::target::{
-    Endpoint, EndpointError, Origin, ProcessEnvironment, Resolved, SessionAttrs,
-};
+use crate::conn::pgpass::{self, Lookup};
+use crate::conn::target::{Endpoint, EndpointError, Origin, Resolved, SessionAttrs};
 use crate::conn::tls::{self, ClientRules, SslMode, TlsFiles, TlsSetup};
 use crate::conn::transport::{self, Ended, Failure, Io, StageError, Startup};
+use crate::environment::Environment;
 use crate::exit::{invalid, no_response, problems};
+use crate::password::{PasswordFile, PasswordSource};
 use crate::secret::Secret;
 use crate::url::DatabaseUrl;
-use crate::url::dialect::{AsyncpgConnection, AsyncpgPassword};
+use crate::url::dialect::AsyncpgConnection;
 use crate::url::libpq::ConnInfo;
-
-/// Where a password came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PasswordSource {
-    Url,
-    Env,
-    PassFile(String),
-    None,
-}
 
 /// Everything needed to connect, resolved.
 pub struct Target {
@@ -74,11 +65,12 @@ impl Target {
     }
 }
 
-fn setting(info: &ConnInfo, keyword: &str, env: &str) -> Option<String> {
+/// A keyword's non-empty value, else its variable's (libpq's view).
+fn setting(info: &ConnInfo, env: &Environment, keyword: &str, variable: &str) -> Option<String> {
     info.get(keyword)
         .map(|v| v.into_owned())
         .filter(|v| !v.is_empty())
-        .or_else(|| std::env::var(env).ok().filter(|v| !v.is_empty()))
+        .or_else(|| env.libpq(variable))
 }
 
 /// Resolves a database URL into a connection target as the application's driver reads it:
@@ -88,16 +80,14 @@ fn setting(info: &ConnInfo, keyword: &str, env: &str) -> Option<String> {
 /// `timeout` overrides `connect_timeout` (else PGCONNECT_TIMEOUT, else 10 s).
 pub fn resolve(
     url: &DatabaseUrl,
+    env: &Environment,
     application_name: &str,
     timeout: Option<Duration>,
     libpq_major: u32,
 ) -> Result<Target> {
     let info = &url.info;
     let (resolved, rules) = match &url.asyncpg {
-        None => (
-            Resolved::read(info, &ProcessEnvironment),
-            ClientRules::Libpq(libpq_major),
-        ),
+        None => (Resolved::read(info, env), ClientRules::Libpq(libpq_major)),
         Some(connection) => {
             // The mode asyncpg settled on: its `ssl`, else PGSSLMODE (read its way), else
             // prefer with a TCP host and disable with only sockets.
@@ -122,29 +112,29 @@ pub fn resolve(
     let mut config = tokio_postgres::Config::new();
     config.user(&user).dbname(&dbname);
     config.application_name(
-        setting(info, "application_name", "PGAPPNAME")
+        setting(info, env, "application_name", "PGAPPNAME")
             .unwrap_or_else(|| application_name.to_string()),
     );
     if let Some(options) = info.get("options").filter(|o| !o.is_empty()) {
         config.options(options.as_ref());
     }
-    let connect_timeout = connect_timeout(info, timeout)?;
+    let connect_timeout = connect_timeout(info, env, timeout)?;
     config.connect_timeout(connect_timeout);
 
     let (password, password_source) = match &url.asyncpg {
-        None => libpq_password(info, endpoints.first(), &dbname, &user),
-        Some(connection) => asyncpg_password(info, connection),
+        None => libpq_password(info, env, endpoints.first(), &dbname, &user),
+        Some(connection) => asyncpg_password(info, env, connection),
     };
     if let Some(password) = &password {
         config.password(password.expose());
     }
 
     let files = TlsFiles {
-        sslrootcert: setting(info, "sslrootcert", "PGSSLROOTCERT"),
-        sslcert: setting(info, "sslcert", "PGSSLCERT"),
-        sslkey: setting(info, "sslkey", "PGSSLKEY"),
+        sslrootcert: setting(info, env, "sslrootcert", "PGSSLROOTCERT"),
+        sslcert: setting(info, env, "sslcert", "PGSSLCERT"),
+        sslkey: setting(info, env, "sslkey", "PGSSLKEY"),
     };
-    let tls = tls::setup(sslmode.value, explicit_sslmode, &files, rules)?;
+    let tls = tls::setup(sslmode.value, explicit_sslmode, &files, rules, env)?;
     // dbtool opens the streams (TLS included) and checks target_session_attrs itself.
     config.ssl_mode(tokio_postgres::config::SslMode::Disable);
     Ok(Target {
@@ -158,7 +148,7 @@ pub fn resolve(
         dbname,
         password_source,
         passfile_warning: match &url.asyncpg {
-            None => passfile_warning(info),
+            None => passfile_warning(info, env),
             Some(connection) => connection.passfile_warning.clone(),
         },
         connect_timeout,
@@ -283,7 +273,7 @@ fn spawn<T: std::future::Future + Send + 'static>(connection: T) -> JoinHandle<(
 /// How long each connection attempt may take: the flag, else the URL's `connect_timeout`, else
 /// PGCONNECT_TIMEOUT, else 10 s. As libpq: 0 means no limit (an hour here), and a keyword value
 /// below 2 s is raised to 2 s; a flag may go down to 0.1 s.
-fn connect_timeout(info: &ConnInfo, flag: Option<Duration>) -> Result<Duration> {
+fn connect_timeout(info: &ConnInfo, env: &Environment, flag: Option<Duration>) -> Result<Duration> {
     let forever = Duration::from_secs(3600);
     if let Some(flag) = flag {
         return Ok(if flag.is_zero() {
@@ -292,7 +282,7 @@ fn connect_timeout(info: &ConnInfo, flag: Option<Duration>) -> Result<Duration> 
             flag.max(Duration::from_millis(100))
         });
     }
-    let Some(text) = setting(info, "connect_timeout", "PGCONNECT_TIMEOUT") else {
+    let Some(text) = setting(info, env, "connect_timeout", "PGCONNECT_TIMEOUT") else {
         return Ok(Duration::from_secs(10));
     };
     let seconds = text.trim().parse::<i64>().map_err(|_| {
@@ -310,6 +300,7 @@ fn connect_timeout(info: &ConnInfo, flag: Option<Duration>) -> Result<Duration> 
 /// endpoint (none when the endpoints cannot be laid out).
 pub fn libpq_password(
     info: &ConnInfo,
+    env: &Environment,
     endpoint: Option<&Endpoint>,
     dbname: &str,
     user: &str,
@@ -320,13 +311,11 @@ pub fn libpq_password(
             PasswordSource::Url,
         );
     }
-    if let Ok(password) = std::env::var("PGPASSWORD")
-        && !password.is_empty()
-    {
+    if let Some(password) = env.libpq("PGPASSWORD") {
         return (Some(Secret::new(password)), PasswordSource::Env);
     }
     let passfile = info.get("passfile").map(|p| p.into_owned());
-    if let Some(PassFile::Usable(path)) = pgpass::locate(passfile.as_deref())
+    if let Some(PasswordFile::Usable(path)) = pgpass::locate(env, passfile.as_deref())
         && let Some(endpoint) = endpoint
     {
         let port = endpoint.port.to_string();
@@ -338,10 +327,7 @@ pub fn libpq_password(
             user,
         };
         if let Some(secret) = pgpass::find_password(&path, &lookup) {
-            return (
-                Some(secret),
-                PasswordSource::PassFile(path.display().to_string()),
-            );
+            return (Some(secret), PasswordSource::PassFile(path));
         }
     }
     (None, PasswordSource::None)
@@ -350,30 +336,24 @@ pub fn libpq_password(
 /// asyncpg's password: its argument, else PGPASSWORD (even empty), else its password file.
 pub fn asyncpg_password(
     info: &ConnInfo,
+    env: &Environment,
     connection: &AsyncpgConnection,
 ) -> (Option<Secret>, PasswordSource) {
-    match &connection.password {
-        AsyncpgPassword::Argument => (
-            info.get("password").map(|p| Secret::new(p.into_owned())),
-            PasswordSource::Url,
-        ),
-        AsyncpgPassword::Env => (
-            std::env::var("PGPASSWORD").ok().map(Secret::new),
-            PasswordSource::Env,
-        ),
-        AsyncpgPassword::PassFile { path, password } => (
-            Some(password.clone()),
-            PasswordSource::PassFile(path.clone()),
-        ),
-        AsyncpgPassword::None => (None, PasswordSource::None),
-    }
+    let source = connection.password.clone();
+    let password = match &source {
+        PasswordSource::Url => info.get("password").map(|p| Secret::new(p.into_owned())),
+        PasswordSource::Env => env.asyncpg("PGPASSWORD").map(Secret::new),
+        PasswordSource::PassFile(_) => connection.password_in_file.clone(),
+        PasswordSource::None => None,
+    };
+    (password, source)
 }
 
 /// libpq ignores a password file that others can read; say so instead of failing mysteriously.
-fn passfile_warning(info: &ConnInfo) -> Option<String> {
+fn passfile_warning(info: &ConnInfo, env: &Environment) -> Option<String> {
     let passfile = info.get("passfile").map(|p| p.into_owned());
-    match pgpass::locate(passfile.as_deref())? {
-        PassFile::TooOpen(path, mode) => Some(format!(
+    match pgpass::locate(env, passfile.as_deref())? {
+        PasswordFile::TooOpen { path, mode } => Some(format!(
             "password file {} has group or world access (mode {mode:o}) and is ignored, as libpq does; run chmod 600 {}",
             path.display(),
             path.display()

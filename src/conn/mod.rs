@@ -26,15 +26,3 @@ pub const ENV_FALLBACKS: [(&str, &str); 9] = [
     ("PGAPPNAME", "application_name"),
     ("PGCONNECT_TIMEOUT", "connect_timeout"),
 ];
-
-/// The operating-system user name, libpq's default user.
-pub fn os_user() -> String {
-    std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .ok()
-        .filter(|u| !u.is_empty())
-        .unwrap_or_else(|| {
-            let uid = crate::system::effective_uid();
-            crate::system::passwd_name(uid).unwrap_or_else(|| uid.to_string())
-        })
-}

@@ -6,44 +6,23 @@
 //! matching line wins. For a Unix socket at the default directory, or no host, libpq matches the
 //! host `localhost`.
 
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use crate::environment::Environment;
+use crate::password::PasswordFile;
 use crate::secret::Secret;
 
-/// Where the password file is and whether libpq will use it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PassFile {
-    Missing(PathBuf),
-    /// Group or other bits set: libpq warns and ignores it.
-    TooOpen(PathBuf, u32),
-    Usable(PathBuf),
-}
-
-/// The password file libpq would consult, from `passfile` (URL), `PGPASSFILE` or `~/.pgpass`.
-pub fn locate(passfile: Option<&str>) -> Option<PassFile> {
+/// The password file libpq would consult, from `passfile` (URL), `PGPASSFILE` or `~/.pgpass`
+/// (`None` without a home directory). An empty `passfile` means `~/.pgpass`, not `PGPASSFILE`.
+pub fn locate(env: &Environment, passfile: Option<&str>) -> Option<PasswordFile> {
     let path = match passfile
         .map(str::to_string)
-        .or_else(|| std::env::var("PGPASSFILE").ok())
+        .or_else(|| env.libpq("PGPASSFILE"))
     {
-        Some(path) if !path.is_empty() => PathBuf::from(path),
-        _ => PathBuf::from(std::env::var_os("HOME")?).join(".pgpass"),
+        Some(path) if !path.is_empty() => path.into(),
+        _ => env.home()?.join(".pgpass"),
     };
-    Some(classify(path))
-}
-
-fn classify(path: PathBuf) -> PassFile {
-    match std::fs::metadata(&path) {
-        Ok(meta) if meta.is_file() => {
-            let mode = meta.permissions().mode() & 0o777;
-            if mode & 0o077 != 0 {
-                PassFile::TooOpen(path, mode)
-            } else {
-                PassFile::Usable(path)
-            }
-        }
-        _ => PassFile::Missing(path),
-    }
+    Some(PasswordFile::at(path))
 }
 
 /// The connection a password is looked up for, after defaults apply.
@@ -147,16 +126,17 @@ mod tests {
     }
 
     #[test]
-    fn an_open_file_is_not_usable() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("pgpass");
-        std::fs::write(&path, "*:*:*:*:x\n").unwrap();
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-        assert!(matches!(
-            classify(path.clone()),
-            PassFile::TooOpen(_, 0o644)
-        ));
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
-        assert_eq!(classify(path.clone()), PassFile::Usable(path));
+    fn the_file_is_passfile_else_pgpassfile_else_home() {
+        let env = Environment::injected([("PGPASSFILE", "/env/pgpass"), ("HOME", "/home/u")]);
+        let path = |env: &Environment, passfile: Option<&str>| match locate(env, passfile) {
+            Some(PasswordFile::Missing(path)) => Some(path),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(path(&env, Some("/url/pgpass")), Some("/url/pgpass".into()));
+        assert_eq!(path(&env, None), Some("/env/pgpass".into()));
+        assert_eq!(path(&env, Some("")), Some("/home/u/.pgpass".into()));
+        let home_only = Environment::injected([("PGPASSFILE", ""), ("HOME", "/home/u")]);
+        assert_eq!(path(&home_only, None), Some("/home/u/.pgpass".into()));
+        assert_eq!(locate(&Environment::empty(), None), None);
     }
 }

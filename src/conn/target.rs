@@ -18,35 +18,10 @@
 use std::fmt;
 use std::net::IpAddr;
 
-use crate::conn::{DEFAULT_PORT, DEFAULT_SOCKET_DIR, os_user};
+use crate::conn::{DEFAULT_PORT, DEFAULT_SOCKET_DIR};
+use crate::environment::Environment;
 use crate::url::dialect::{AsyncpgAddr, AsyncpgConnection};
 use crate::url::libpq::ConnInfo;
-
-/// Where the process environment comes from: the real one, or a table in tests.
-pub trait Environment {
-    /// The variable's value; unset and empty are the same to libpq's defaults here.
-    fn var(&self, name: &str) -> Option<String>;
-}
-
-/// No environment at all: the URL alone, with libpq's defaults.
-pub const NO_ENVIRONMENT: &[(&str, &str)] = &[];
-
-/// The environment of this process.
-pub struct ProcessEnvironment;
-
-impl Environment for ProcessEnvironment {
-    fn var(&self, name: &str) -> Option<String> {
-        std::env::var(name).ok().filter(|v| !v.is_empty())
-    }
-}
-
-impl Environment for [(&str, &str)] {
-    fn var(&self, name: &str) -> Option<String> {
-        self.iter()
-            .find(|(key, value)| *key == name && !value.is_empty())
-            .map(|(_, value)| value.to_string())
-    }
-}
 
 pub use crate::url::Origin;
 
@@ -295,11 +270,11 @@ pub struct Resolved {
 }
 
 impl Resolved {
-    pub fn read(info: &ConnInfo, env: &(impl Environment + ?Sized)) -> Resolved {
+    pub fn read(info: &ConnInfo, env: &Environment) -> Resolved {
         let user = match keyword(info, env, "user", "PGUSER") {
             Some((value, origin)) if !value.is_empty() => Sourced { value, origin },
             _ => Sourced {
-                value: os_user(),
+                value: env.os_user(),
                 origin: Origin::Default,
             },
         };
@@ -387,23 +362,20 @@ impl Resolved {
 /// `conninfo_add_defaults()`, the environment fills only what the string did not set at all.
 fn keyword(
     info: &ConnInfo,
-    env: &(impl Environment + ?Sized),
+    env: &Environment,
     name: &str,
     variable: &'static str,
 ) -> Option<(String, Origin)> {
     match info.get(name) {
         Some(value) => Some((value.into_owned(), Origin::Url)),
         None => env
-            .var(variable)
+            .libpq(variable)
             .map(|value| (value, Origin::Env(variable))),
     }
 }
 
 /// The hosts libpq will try, in order, as `connectOptions2()` lays them out.
-pub fn endpoints(
-    info: &ConnInfo,
-    env: &(impl Environment + ?Sized),
-) -> Result<Vec<Endpoint>, EndpointError> {
+pub fn endpoints(info: &ConnInfo, env: &Environment) -> Result<Vec<Endpoint>, EndpointError> {
     let nonempty =
         |name, variable| keyword(info, env, name, variable).filter(|(v, _)| !v.is_empty());
     let hosts = nonempty("host", "PGHOST");
@@ -519,7 +491,7 @@ mod tests {
 
     fn read(uri: &str, env: &[(&str, &str)]) -> Resolved {
         let info = parse_uri(uri).unwrap();
-        Resolved::read(&info, env)
+        Resolved::read(&info, &Environment::injected(env.iter().copied()))
     }
 
     fn shown(uri: &str, env: &[(&str, &str)]) -> Vec<String> {
@@ -607,6 +579,13 @@ mod tests {
         let resolved = read("postgresql://h", &[]);
         assert_eq!(resolved.dbname.value, resolved.user.value);
         assert_eq!(resolved.sslmode.unwrap().value, SslMode::Prefer);
+        // The default user comes from the environment given, not the process's.
+        let resolved = read("postgresql://h", &[("USER", "injected-user")]);
+        assert_eq!(
+            (resolved.user.value.as_str(), resolved.dbname.value.as_str()),
+            ("injected-user", "injected-user")
+        );
+        assert_eq!(resolved.user.origin, Origin::Default);
     }
 
     #[test]

@@ -35,6 +35,7 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 
+use crate::environment::Environment;
 use crate::exit::invalid;
 
 pub use crate::conn::target::SslMode;
@@ -178,11 +179,12 @@ pub fn setup(
     explicit: bool,
     files: &TlsFiles,
     rules: ClientRules,
+    env: &Environment,
 ) -> Result<TlsSetup> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let libpq = match rules {
         ClientRules::Libpq(major) => major,
-        ClientRules::Asyncpg { ssl } => return asyncpg_setup(ssl),
+        ClientRules::Asyncpg { ssl } => return asyncpg_setup(ssl, env),
     };
     let system = libpq >= 16 && files.sslrootcert.as_deref() == Some("system");
     let mode = match (system, explicit) {
@@ -195,7 +197,7 @@ pub fn setup(
         }
         _ => mode,
     };
-    let home = home_dir(libpq);
+    let home = home_dir(env, libpq);
     let in_home = |name: &str| home.as_ref().map(|h| h.join(".postgresql").join(name));
     let roots = if system {
         Roots::System
@@ -225,22 +227,18 @@ pub fn setup(
 
 /// asyncpg's `_parse_connect_dsn_and_args()`: the mode from `ssl`, else PGSSLMODE, else prefer;
 /// root files checked before connecting.
-fn asyncpg_setup(ssl: Option<SslMode>) -> Result<TlsSetup> {
+fn asyncpg_setup(ssl: Option<SslMode>, env: &Environment) -> Result<TlsSetup> {
+    // asyncpg's `sslmode or 'prefer'`: an empty PGSSLMODE is no mode, as libpq reads it.
     let mode = match ssl {
         Some(mode) => mode,
-        None => match std::env::var("PGSSLMODE").ok().filter(|m| !m.is_empty()) {
+        None => match env.libpq("PGSSLMODE") {
             Some(text) => SslMode::parse_text(&text).map_err(invalid)?,
             None => SslMode::Prefer,
         },
     };
-    let home = home_dir(LATEST_LIBPQ);
+    let home = home_dir(env, LATEST_LIBPQ);
     let in_home = |name: &str| home.as_ref().map(|h| h.join(".postgresql").join(name));
-    let roots = match (
-        mode,
-        std::env::var("PGSSLROOTCERT")
-            .ok()
-            .filter(|r| !r.is_empty()),
-    ) {
+    let roots = match (mode, env.libpq("PGSSLROOTCERT")) {
         (SslMode::Disable | SslMode::Allow | SslMode::Prefer, _) => Roots::Missing(None),
         (_, Some(path)) if Path::new(&path).exists() => Roots::File(PathBuf::from(path)),
         (_, Some(path)) => {
@@ -270,8 +268,8 @@ fn asyncpg_setup(ssl: Option<SslMode>) -> Result<TlsSetup> {
     };
     let files = TlsFiles {
         sslrootcert: None,
-        sslcert: std::env::var("PGSSLCERT").ok(),
-        sslkey: std::env::var("PGSSLKEY").ok(),
+        sslcert: env.asyncpg("PGSSLCERT"),
+        sslkey: env.asyncpg("PGSSLKEY"),
     };
     let config = client_config(mode, verification, &roots, &files, &in_home).map_err(invalid)?;
     Ok(TlsSetup {
@@ -292,12 +290,10 @@ pub struct AsyncpgFiles {
 }
 
 impl AsyncpgFiles {
-    /// This process's environment, as asyncpg reads it.
-    pub fn from_environment() -> AsyncpgFiles {
-        let named = std::env::var("PGSSLROOTCERT")
-            .ok()
-            .filter(|r| !r.is_empty());
-        let home_root = home_dir(LATEST_LIBPQ).map(|h| h.join(".postgresql/root.crt"));
+    /// The files this environment names, as asyncpg reads it.
+    pub fn of(env: &Environment) -> AsyncpgFiles {
+        let named = env.libpq("PGSSLROOTCERT");
+        let home_root = home_dir(env, LATEST_LIBPQ).map(|h| h.join(".postgresql/root.crt"));
         AsyncpgFiles {
             root_file: named
                 .as_ref()
@@ -358,12 +354,8 @@ enum Roots {
 }
 
 /// libpq's `pqGetHomeDirectory()`: the passwd entry's home, `$HOME` first from libpq 18.
-fn home_dir(libpq: u32) -> Option<PathBuf> {
-    let env_home = || {
-        std::env::var_os("HOME")
-            .filter(|h| !h.is_empty())
-            .map(PathBuf::from)
-    };
+fn home_dir(env: &Environment, libpq: u32) -> Option<PathBuf> {
+    let env_home = || env.home().filter(|h| !h.as_os_str().is_empty());
     if libpq >= 18
         && let Some(home) = env_home()
     {
@@ -702,6 +694,7 @@ mod tests {
             false,
             &files("system"),
             ClientRules::Libpq(16),
+            &Environment::empty(),
         )
         .unwrap();
         assert_eq!(newer.mode, SslMode::VerifyFull);
@@ -710,7 +703,8 @@ mod tests {
                 SslMode::Require,
                 true,
                 &files("system"),
-                ClientRules::Libpq(16)
+                ClientRules::Libpq(16),
+                &Environment::empty(),
             )
             .is_err()
         );
@@ -719,6 +713,7 @@ mod tests {
             false,
             &files("system"),
             ClientRules::Libpq(15),
+            &Environment::empty(),
         )
         .unwrap();
         assert_eq!(
@@ -730,6 +725,7 @@ mod tests {
             true,
             &files("system"),
             ClientRules::Libpq(15),
+            &Environment::empty(),
         )
         .unwrap();
         assert!(
@@ -749,6 +745,7 @@ mod tests {
             true,
             &files(&missing),
             ClientRules::Libpq(15),
+            &Environment::empty(),
         )
         .unwrap();
         assert_eq!(lax.verification, Verification::Nothing);
@@ -770,6 +767,7 @@ mod tests {
                 true,
                 &files(&path.display().to_string()),
                 ClientRules::Libpq(15),
+                &Environment::empty(),
             )
             .unwrap();
             assert_eq!(set.verification, Verification::Chain, "{mode:?}");

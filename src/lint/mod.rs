@@ -20,6 +20,7 @@ use anyhow::Result;
 
 use crate::conn::connect;
 use crate::conn::tls::LATEST_LIBPQ;
+use crate::environment::Environment;
 use crate::lint::inline_ignore::InlineIgnores;
 use crate::progress::Progress;
 use crate::url::parse_database_url;
@@ -73,9 +74,13 @@ impl LintReport {
 }
 
 /// Lints the live database, SQL files, or SQL files replayed over the live database.
-pub async fn lint(config: &LintConfig, progress: &Progress) -> Result<LintReport> {
+pub async fn lint(
+    config: &LintConfig,
+    env: &Environment,
+    progress: &Progress,
+) -> Result<LintReport> {
     if config.paths.is_empty() {
-        let schema = read_live(config, progress).await?;
+        let schema = read_live(config, env, progress).await?;
         return check(
             &schema,
             config,
@@ -93,7 +98,7 @@ pub async fn lint(config: &LintConfig, progress: &Progress) -> Result<LintReport
     };
     let (files, migrations) = replay_order(inputs, &context_convention, progress)?;
     let base = if config.files_over_live {
-        Some(read_live(config, progress).await?)
+        Some(read_live(config, env, progress).await?)
     } else {
         None
     };
@@ -167,7 +172,11 @@ fn replay_order(
 }
 
 /// Reads the live schema. Nothing is written to the database.
-async fn read_live(config: &LintConfig, progress: &Progress) -> Result<model::Schema> {
+async fn read_live(
+    config: &LintConfig,
+    env: &Environment,
+    progress: &Progress,
+) -> Result<model::Schema> {
     let started = std::time::Instant::now();
     let phase = |what: &str| {
         progress.info(&format!(
@@ -175,8 +184,14 @@ async fn read_live(config: &LintConfig, progress: &Progress) -> Result<model::Sc
             started.elapsed().as_secs_f64() * 1000.0
         ))
     };
-    let url = parse_database_url(&config.url)?;
-    let target = connect::resolve(&url, "dbtool-lint", config.connect_timeout, LATEST_LIBPQ)?;
+    let url = parse_database_url(&config.url, env)?;
+    let target = connect::resolve(
+        &url,
+        env,
+        "dbtool-lint",
+        config.connect_timeout,
+        LATEST_LIBPQ,
+    )?;
     if let Some(warning) = &target.passfile_warning {
         progress.warn(warning);
     }

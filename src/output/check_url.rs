@@ -6,9 +6,9 @@ use serde_json::{Map, Value as Json, json};
 
 use crate::check_url::{CheckUrlReport, DriverTarget};
 use crate::cli::Format;
-use crate::conn::connect::PasswordSource;
 use crate::conn::target::Endpoint;
 use crate::finding::Level;
+use crate::password::PasswordSource;
 use crate::secret::MASK;
 use crate::url::dialect::{self, ApplicationReading, AsyncpgAddr, DriverReading, Kwargs, PyValue};
 
@@ -213,18 +213,8 @@ fn password_source_json(source: &PasswordSource) -> Json {
     match source {
         PasswordSource::Url => json!("url"),
         PasswordSource::Env => json!("PGPASSWORD"),
-        PasswordSource::PassFile(path) => json!({"passfile": path}),
+        PasswordSource::PassFile(path) => json!({"passfile": path.display().to_string()}),
         PasswordSource::None => Json::Null,
-    }
-}
-
-/// The password source in words.
-fn password_source_words(source: &PasswordSource) -> String {
-    match source {
-        PasswordSource::Url => "password from the URL".into(),
-        PasswordSource::Env => "password from PGPASSWORD".into(),
-        PasswordSource::PassFile(path) => format!("password from the password file {path}"),
-        PasswordSource::None => "no password".into(),
     }
 }
 
@@ -254,7 +244,7 @@ fn application_lines(
         "SQLAlchemy calls {driver}.connect({})",
         arguments.join(", ")
     )];
-    let password = target.map_or_else(String::new, |t| password_source_words(&t.password));
+    let password = target.map_or_else(String::new, |t| t.password.to_string());
     match &application.reading {
         DriverReading::Libpq(Ok(_)) => {
             lines.push(format!(

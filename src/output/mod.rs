@@ -16,6 +16,7 @@ mod settings;
 use std::io::{self, IsTerminal, Write};
 
 use crate::cli::{ColorChoice, Format};
+use crate::environment::Environment;
 use crate::finding::Finding;
 use crate::progress::Progress;
 use crate::url::redact_text;
@@ -37,10 +38,16 @@ pub struct Printer {
 }
 
 impl Printer {
-    pub fn new(format: Format, color: ColorChoice, quiet: bool, verbose: u8) -> Printer {
+    pub fn new(
+        format: Format,
+        color: ColorChoice,
+        quiet: bool,
+        verbose: u8,
+        env: &Environment,
+    ) -> Printer {
         Printer {
             format,
-            color: use_color(color, io::stdout().is_terminal()),
+            color: use_color(color, io::stdout().is_terminal(), env),
             progress: Progress::new(quiet, verbose, format != Format::Table),
         }
     }
@@ -55,13 +62,11 @@ impl Printer {
 }
 
 /// Whether to colour output: `--color`, then NO_COLOR, then whether stdout is a terminal.
-pub fn use_color(choice: ColorChoice, is_terminal: bool) -> bool {
+pub fn use_color(choice: ColorChoice, is_terminal: bool, env: &Environment) -> bool {
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        }
+        ColorChoice::Auto => is_terminal && !env.no_color(),
     }
 }
 
@@ -150,9 +155,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn colour_follows_the_flag_first() {
-        assert!(use_color(ColorChoice::Always, false));
-        assert!(!use_color(ColorChoice::Never, true));
-        assert!(!use_color(ColorChoice::Auto, false));
+    fn colour_follows_the_flag_then_no_color_then_the_terminal() {
+        let none = Environment::empty();
+        let no_color = Environment::injected([("NO_COLOR", "1")]);
+        assert!(use_color(ColorChoice::Always, false, &no_color));
+        assert!(!use_color(ColorChoice::Never, true, &none));
+        assert!(!use_color(ColorChoice::Auto, false, &none));
+        assert!(use_color(ColorChoice::Auto, true, &none));
+        assert!(!use_color(ColorChoice::Auto, true, &no_color));
+        assert!(use_color(
+            ColorChoice::Auto,
+            true,
+            &Environment::injected([("NO_COLOR", "")])
+        ));
     }
 }

@@ -57,14 +57,15 @@ fn write_json(out: &mut dyn Write, settings: &Settings) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::settings::{DotenvChoice, Environment, FlagValues};
+    use crate::environment::Environment;
+    use crate::settings::{DotenvChoice, FlagValues};
 
     fn resolved(flags: &[(&'static str, &str)]) -> Settings {
         let mut values = FlagValues::default();
         for (env, value) in flags {
             values.set(env, Some(value.to_string()));
         }
-        Settings::resolve(&values, &DotenvChoice::Skip, &Environment::default()).unwrap()
+        Settings::resolve(&values, &DotenvChoice::Skip, &Environment::empty()).unwrap()
     }
 
     #[test]

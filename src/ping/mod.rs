@@ -6,10 +6,11 @@ mod facts;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use crate::conn::connect::{self, PasswordSource, Target};
+use crate::conn::connect::{self, Target};
 use crate::conn::target::{Endpoint, SessionAttrs};
 use crate::conn::tls::{ClientRules, SslMode};
 use crate::driver::{Driver, DriverKind, DriverOptions};
+use crate::environment::Environment;
 use crate::exit::Outcome;
 use crate::finding::{Code, Finding, Level};
 use crate::pooler::{self, Pooler};
@@ -162,10 +163,11 @@ impl PingReport {
 }
 
 /// Runs the ping (and the waiting, and the repeated pre-pings). Never fails: failures are reports.
-pub async fn ping(config: &PingConfig, progress: &Progress) -> PingReport {
-    let (scheme, target) = match parse_database_url(&config.url).and_then(|url| {
+pub async fn ping(config: &PingConfig, env: &Environment, progress: &Progress) -> PingReport {
+    let (scheme, target) = match parse_database_url(&config.url, env).and_then(|url| {
         let target = connect::resolve(
             &url,
+            env,
             "dbtool-ping",
             config.connect_timeout,
             config.libpq_version,
@@ -186,7 +188,7 @@ pub async fn ping(config: &PingConfig, progress: &Progress) -> PingReport {
     loop {
         tries += 1;
         let driver = DriverKind::of(scheme.effective_driver());
-        let (mut report, client) = ping_once(&target, config, driver, progress).await;
+        let (mut report, client) = ping_once(&target, config, env, driver, progress).await;
         let deadline_passed = config.wait.is_none_or(|w| started.elapsed() >= w);
         if report.status == Status::Accepting
             || report.status == Status::NoAttempt
@@ -218,11 +220,9 @@ pub async fn ping(config: &PingConfig, progress: &Progress) -> PingReport {
 }
 
 /// Where asyncpg connects differently from libpq with the same mode, as check-url says too.
-fn asyncpg_differences(ssl: Option<SslMode>) -> Option<Finding> {
-    let differences = crate::conn::tls::asyncpg_differences(
-        ssl,
-        crate::conn::tls::AsyncpgFiles::from_environment(),
-    );
+fn asyncpg_differences(ssl: Option<SslMode>, env: &Environment) -> Option<Finding> {
+    let differences =
+        crate::conn::tls::asyncpg_differences(ssl, crate::conn::tls::AsyncpgFiles::of(env));
     (!differences.is_empty()).then(|| {
         Finding::new(
             Code::AsyncpgTlsDiffers,
@@ -235,6 +235,7 @@ fn asyncpg_differences(ssl: Option<SslMode>) -> Option<Finding> {
 async fn ping_once(
     target: &Target,
     config: &PingConfig,
+    env: &Environment,
     driver: Option<DriverKind>,
     progress: &Progress,
 ) -> (PingReport, Option<Session>) {
@@ -247,7 +248,7 @@ async fn ping_once(
         "dbtool-ping".into(),
     );
     let rules_differ = match target.tls.rules {
-        ClientRules::Asyncpg { ssl } => asyncpg_differences(ssl),
+        ClientRules::Asyncpg { ssl } => asyncpg_differences(ssl, env),
         ClientRules::Libpq(_) => None,
     };
     for &attrs in target.session_attrs.passes() {
@@ -470,15 +471,9 @@ impl transport::Startup for PingStartup<'_> {
                 timeout.as_secs_f64()
             ))
         })??;
-        let password = match &target.password_source {
-            PasswordSource::Url => "password from the URL".to_string(),
-            PasswordSource::Env => "password from PGPASSWORD".to_string(),
-            PasswordSource::PassFile(path) => format!("password from {path}"),
-            PasswordSource::None => "no password".to_string(),
-        };
         let detail = format!(
-            "user {}, database {}, {password}",
-            target.user, target.dbname
+            "user {}, database {}, {}",
+            target.user, target.dbname, target.password_source
         );
         Ok((session, detail))
     }

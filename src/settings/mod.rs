@@ -24,6 +24,7 @@ use std::time::Duration;
 use anyhow::Result;
 
 use crate::duration::{self, Unit};
+use crate::environment::Environment;
 use crate::exit::invalid;
 use crate::url::redact_url;
 use pydantic::Int;
@@ -212,43 +213,16 @@ pub enum DotenvChoice {
     Skip,
 }
 
-/// The process environment in its own order, which decides which of two spellings of a name
-/// wins (pydantic-settings builds a dict from `os.environ`, the later entry overwriting).
-#[derive(Debug, Clone, Default)]
-pub struct Environment(Vec<(String, String)>);
-
-impl Environment {
-    /// This process's environment. A name that is not UTF-8 cannot be one of the settings and
-    /// is left out; a value that is not UTF-8 keeps its bytes as U+FFFD.
-    pub fn of_process() -> Environment {
-        Environment(
-            std::env::vars_os()
-                .filter_map(|(name, value)| {
-                    Some((
-                        name.into_string().ok()?,
-                        value.to_string_lossy().into_owned(),
-                    ))
-                })
-                .collect(),
-        )
-    }
-
-    /// The value of `name` as pydantic-settings finds it: the last entry whose name lower-cases
-    /// to the same text.
-    fn find(&self, name: &str) -> Option<&str> {
-        let wanted = name.to_lowercase();
-        self.0
-            .iter()
-            .rev()
-            .find(|(key, _)| key.to_lowercase() == wanted)
-            .map(|(_, value)| value.as_str())
-    }
-}
-
-impl From<Vec<(String, String)>> for Environment {
-    fn from(pairs: Vec<(String, String)>) -> Environment {
-        Environment(pairs)
-    }
+/// The value of `name` as pydantic-settings finds it in `os.environ` (the variables in their
+/// order, [`Environment::python_variables`]): it builds a dict of lower-cased names, so of two
+/// spellings of a name the later entry wins.
+fn environ_value<'a>(variables: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    let wanted = name.to_lowercase();
+    variables
+        .iter()
+        .rev()
+        .find(|(key, _)| key.to_lowercase() == wanted)
+        .map(|(_, value)| value.as_str())
 }
 
 /// All settings, resolved.
@@ -285,10 +259,11 @@ impl Settings {
         dotenv: &DotenvChoice,
         environment: &Environment,
     ) -> Result<Settings> {
-        let dotenv_file = load_dotenv(dotenv, environment)?;
+        let variables = environment.python_variables();
+        let dotenv_file = load_dotenv(dotenv, &variables)?;
         let found: Vec<Found> = DEFINITIONS
             .iter()
-            .map(|definition| lookup(definition, flags, environment, dotenv_file.as_ref()))
+            .map(|definition| lookup(definition, flags, &variables, dotenv_file.as_ref()))
             .collect();
         let accepted = found
             .iter()
@@ -411,7 +386,10 @@ impl DotenvFile {
 }
 
 /// Reads the `.env` file the choice names; a missing working-directory `.env` is not an error.
-fn load_dotenv(choice: &DotenvChoice, environment: &Environment) -> Result<Option<DotenvFile>> {
+fn load_dotenv(
+    choice: &DotenvChoice,
+    variables: &[(String, String)],
+) -> Result<Option<DotenvFile>> {
     let path = match choice {
         DotenvChoice::Skip => return Ok(None),
         DotenvChoice::File(path) => path.clone(),
@@ -438,7 +416,7 @@ fn load_dotenv(choice: &DotenvChoice, environment: &Environment) -> Result<Optio
         ))
     })?;
     let parsed = dotenv::parse(&text);
-    let values = dotenv::resolve_variables(&parsed.assignments, &environment.0)
+    let values = dotenv::resolve_variables(&parsed.assignments, variables)
         .iter()
         .map(|(key, value)| (key.to_lowercase(), value.map(str::to_string)))
         .collect();
@@ -457,7 +435,7 @@ fn absolute(path: &Path) -> PathBuf {
 fn lookup(
     definition: &'static Definition,
     flags: &FlagValues,
-    environment: &Environment,
+    variables: &[(String, String)],
     dotenv: Option<&DotenvFile>,
 ) -> Found {
     let found = |text: &str, source: Source| Found {
@@ -468,7 +446,7 @@ fn lookup(
     if let Some(value) = flags.get(definition.env) {
         return found(value, Source::Flag);
     }
-    if let Some(value) = environment.find(definition.env) {
+    if let Some(value) = environ_value(variables, definition.env) {
         return found(value, Source::Env);
     }
     if let Some(file) = dotenv
@@ -600,12 +578,7 @@ mod tests {
     }
 
     fn environment(pairs: &[(&str, &str)]) -> Environment {
-        Environment(
-            pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-        )
+        Environment::injected(pairs.iter().copied())
     }
 
     /// Resolves one setting's text from `source` as `resolve` does; the error as text.
@@ -651,7 +624,7 @@ mod tests {
     #[test]
     fn precedence_is_flag_env_dotenv_default() {
         let d = definition("DB_POOL_SIZE");
-        let env = environment(&[("db_pool_size", "7")]);
+        let env = environment(&[("db_pool_size", "7")]).python_variables();
         let dotenv = DotenvFile {
             path: PathBuf::from("/x/.env"),
             values: vec![("db_pool_size".to_string(), Some("8".to_string()))],
@@ -659,7 +632,7 @@ mod tests {
         };
         let mut flags = FlagValues::default();
         let text_and_source = |found: Found| (found.text, found.source);
-        let none = Environment::default();
+        let none = Vec::new();
         assert_eq!(
             text_and_source(lookup(d, &flags, &none, None)),
             ("5".into(), Source::Default)
@@ -681,8 +654,8 @@ mod tests {
 
     #[test]
     fn of_two_spellings_the_later_wins() {
-        let env = environment(&[("DB_ECHO", "1"), ("db_echo", "0")]);
-        assert_eq!(env.find("DB_ECHO"), Some("0"));
+        let env = environment(&[("DB_ECHO", "1"), ("db_echo", "0")]).python_variables();
+        assert_eq!(environ_value(&env, "DB_ECHO"), Some("0"));
         let dotenv = DotenvFile {
             path: PathBuf::from("/x/.env"),
             values: vec![

@@ -10,6 +10,7 @@ pub use redact::{redact_message, redact_text, redact_url};
 
 use anyhow::Result;
 
+use crate::environment::Environment;
 use crate::exit::invalid;
 use libpq::{ConnInfo, ParseOptions, UriError};
 use sqlalchemy::Scheme;
@@ -37,9 +38,10 @@ pub struct DatabaseUrl {
     pub asyncpg: Option<dialect::AsyncpgConnection>,
 }
 
-/// Parses a database URL for connecting: its scheme and the reading of the application's driver;
-/// an unusable URL is an invalid-input error (exit 3) whose message never holds the password.
-pub fn parse_database_url(url: &str) -> Result<DatabaseUrl> {
+/// Parses a database URL for connecting: its scheme and the reading of the application's driver
+/// (asyncpg's with `env`); an unusable URL is an invalid-input error (exit 3) whose message never
+/// holds the password.
+pub fn parse_database_url(url: &str, env: &Environment) -> Result<DatabaseUrl> {
     let scheme = sqlalchemy::parse_scheme(url)
         .map_err(|e| invalid(format!("invalid URL: {}", e.message)))?;
     let (parsed, _) = libpq_reading(url, &scheme, ParseOptions::default());
@@ -53,19 +55,14 @@ pub fn parse_database_url(url: &str) -> Result<DatabaseUrl> {
         .is_ok_and(|reading| dialect::application_reading_connects(&scheme, reading));
     if scheme.driver.is_some() && (parsed.is_err() || application_reads) {
         let major = ParseOptions::default().libpq_major;
-        let application = dialect::ApplicationReading::read(
-            &reading,
-            driver,
-            major,
-            &dialect::ProcessEnvironment,
-        )
-        .map_err(|e| {
-            invalid(format!(
-                "the application cannot use the URL {}: {}; run `dbtool check-url` for details",
-                redact_url(url),
-                redact_message(&e, url)
-            ))
-        })?;
+        let application =
+            dialect::ApplicationReading::read(&reading, driver, major, env).map_err(|e| {
+                invalid(format!(
+                    "the application cannot use the URL {}: {}; run `dbtool check-url` for details",
+                    redact_url(url),
+                    redact_message(&e, url)
+                ))
+            })?;
         let info = application.libpq_info(major).ok_or_else(|| {
             invalid(format!(
                 "the driver refuses the URL {}: {}; run `dbtool check-url` for details",

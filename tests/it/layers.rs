@@ -518,6 +518,53 @@ fn no_sibling_modules_import_each_other() {
     );
 }
 
+/// Where `code` (comments and literals blanked by [`code_only`]) reads the process environment:
+/// `env::var`, `var_os`, `vars`, `vars_os`, or a `use` of `std::env` that would hide them. One
+/// `line: code` per read.
+fn environment_reads(code: &str) -> Vec<String> {
+    let read =
+        regex!(r"\benv\s*::\s*(?:var|var_os|vars|vars_os)\b|\buse\s+(?:::)?std\s*::\s*env\b");
+    read.find_iter(code)
+        .map(|found| {
+            let line = code[..found.start()].matches('\n').count() + 1;
+            let text = code.lines().nth(line - 1).unwrap_or_default().trim();
+            format!("{line}: {text}")
+        })
+        .collect()
+}
+
+/// `src/environment.rs` is the one reader of the process environment: it is read once, and a
+/// test's injected `Environment` reaches everything the binary runs. A read anywhere else would
+/// bypass both.
+#[test]
+fn only_the_environment_module_reads_the_process_environment() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    read_tree(&src, &src, &mut files);
+    let reads: Vec<(String, Vec<String>)> = files
+        .iter()
+        .map(|(path, text)| (path.clone(), environment_reads(&code_only(text))))
+        .filter(|(_, reads)| !reads.is_empty())
+        .collect();
+    // Not vacuous: the one reader is found.
+    assert!(
+        reads.iter().any(|(path, _)| path == "environment.rs"),
+        "no environment read found in src/environment.rs among {} files",
+        files.len()
+    );
+    let elsewhere: Vec<String> = reads
+        .iter()
+        .filter(|(path, _)| path != "environment.rs")
+        .flat_map(|(path, reads)| reads.iter().map(move |read| format!("src/{path}:{read}")))
+        .collect();
+    assert!(
+        elsewhere.is_empty(),
+        "the process environment is read outside src/environment.rs; take the `Environment` \
+         handed down instead (its libpq or asyncpg view, home, user names):\n{}",
+        elsewhere.join("\n")
+    );
+}
+
 /// The checker itself, on small made-up crates.
 mod checker {
     use super::*;
@@ -611,6 +658,22 @@ mod checker {
                 "crate::a::b::d",
                 "crate::a::f",
                 "crate::a::"
+            ]
+        );
+    }
+
+    #[test]
+    fn environment_reads_are_found_in_code_only() {
+        let code = code_only(
+            "// std::env::var(\"A\")\nlet a = \"env::var_os\";\nlet b = std::env::current_dir();\n\
+             let c = std::env::var(\"C\");\nuse std::env;\nlet d = env :: vars_os();\n",
+        );
+        assert_eq!(
+            environment_reads(&code),
+            [
+                "4: let c = std::env::var(   );",
+                "5: use std::env;",
+                "6: let d = env :: vars_os();"
             ]
         );
     }

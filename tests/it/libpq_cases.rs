@@ -3,7 +3,8 @@
 //! `tests/it/libpq_oracle_diff.rs`), plus hosts, ambiguities, redaction and
 //! version differences.
 
-use dbtool::conn::target::{EndpointKind, NO_ENVIRONMENT, Origin, endpoints};
+use dbtool::conn::target::{EndpointKind, Origin, endpoints};
+use dbtool::environment::Environment;
 use dbtool::url::libpq::{
     AmbiguityKind, ConnInfo, ParseOptions, UriError, parse_conninfo, parse_uri, parse_uri_bytes,
     parse_uri_with,
@@ -240,7 +241,7 @@ fn passwords_are_never_echoed() {
 #[test]
 fn hosts_list() {
     let layout = |uri: &str| -> Result<Vec<(String, u16, EndpointKind, Origin)>, String> {
-        endpoints(&parse_uri(uri).unwrap(), NO_ENVIRONMENT)
+        endpoints(&parse_uri(uri).unwrap(), &Environment::empty())
             .map(|hosts| {
                 hosts
                     .into_iter()
@@ -259,7 +260,7 @@ fn hosts_list() {
     );
 
     let kinds = |uri: &str| -> Vec<EndpointKind> {
-        endpoints(&parse_uri(uri).unwrap(), NO_ENVIRONMENT)
+        endpoints(&parse_uri(uri).unwrap(), &Environment::empty())
             .unwrap()
             .into_iter()
             .map(|h| h.kind)
@@ -276,7 +277,7 @@ fn hosts_list() {
     );
     let hosts = endpoints(
         &parse_uri("postgresql://h1,h2?hostaddr=10.0.0.1,").unwrap(),
-        NO_ENVIRONMENT,
+        &Environment::empty(),
     )
     .unwrap();
     assert_eq!(hosts[0].hostaddr, Some("10.0.0.1".parse().unwrap()));

@@ -184,7 +184,7 @@ fn arbitrary_input_never_panics_and_reparses() {
                     ok.set(ok.get() + 1);
                     let _ = dbtool::conn::target::endpoints(
                         &info,
-                        dbtool::conn::target::NO_ENVIRONMENT,
+                        &dbtool::environment::Environment::empty(),
                     );
                     let again = render_uri(&info);
                     let back = parse_uri_with(&again, opts)

@@ -15,9 +15,10 @@ use std::sync::Mutex;
 use serde::Deserialize;
 use serde_json::Value as Json;
 
+use dbtool::environment::Environment;
 use dbtool::settings::dotenv;
 use dbtool::settings::pydantic::{Int, parse_bool, parse_float, parse_int};
-use dbtool::settings::{DEFINITIONS, DotenvChoice, Environment, FlagValues, Settings};
+use dbtool::settings::{DEFINITIONS, DotenvChoice, FlagValues, Settings};
 use dbtool::url::redact_url;
 
 use crate::cli::dbtool_process;
@@ -253,7 +254,7 @@ fn every_oracle_url_agrees_with_its_password() {
             }
             None => DotenvChoice::Skip,
         };
-        let environment = Environment::from(case.environment.clone());
+        let environment = Environment::injected(case.environment.clone());
         let Ok(settings) = Settings::resolve(&FlagValues::default(), &dotenv, &environment) else {
             continue; // refused by dbtool: the binary's test checks why
         };

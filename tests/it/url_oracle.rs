@@ -3,11 +3,14 @@
 //! SQLAlchemy's `make_url` and `create_connect_args`, psycopg's `make_conninfo`, psycopg2's
 //! `make_dsn` and asyncpg's argument resolution; versions inside), dbtool's reading agrees.
 
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
 use serde_json::{Value, json};
 
-use dbtool::url::dialect::{
-    self, AsyncpgAddr, AsyncpgEnvironment, AsyncpgPassword, ConnectArgs, PasswordFile,
-};
+use dbtool::environment::Environment;
+use dbtool::password::PasswordSource;
+use dbtool::url::dialect::{self, AsyncpgAddr, ConnectArgs, PyValue};
 use dbtool::url::sqlalchemy::{Driver, parse_scheme, read_as_sqlalchemy};
 
 fn fixture() -> Value {
@@ -82,51 +85,56 @@ fn keys_in_order(value: &Value) -> Vec<String> {
 }
 
 /// The generator's environment: its PG* variables (none for the main entries), USER=dbtooluser,
-/// a HOME that does not exist.
-struct FixtureEnvironment<'a> {
-    variables: Option<&'a serde_json::Map<String, Value>>,
-    /// The fixture's password file: its path and text.
-    passfile: Option<(&'a str, &'a str)>,
+/// a HOME that does not exist; the generator's password file path (`fixture["passfile"]`) moved
+/// to `passfile`, where the test writes the entry's password file.
+fn fixture_environment(
+    variables: Option<&serde_json::Map<String, Value>>,
+    moved: (&str, &Path),
+) -> Environment {
+    let mut pairs: Vec<(String, String)> = vec![
+        ("HOME".into(), "/nonexistent-dbtool-home".into()),
+        ("USER".into(), "dbtooluser".into()),
+        ("LOGNAME".into(), "dbtooluser".into()),
+    ];
+    for (name, value) in variables.into_iter().flatten() {
+        let value = value.as_str().unwrap();
+        let value = if value == moved.0 {
+            moved.1.display().to_string()
+        } else {
+            value.to_string()
+        };
+        pairs.push((name.clone(), value));
+    }
+    Environment::injected(pairs)
 }
 
-impl AsyncpgEnvironment for FixtureEnvironment<'_> {
-    fn var(&self, name: &str) -> Option<String> {
-        self.variables?.get(name)?.as_str().map(str::to_string)
-    }
-    fn login_name(&self) -> Option<String> {
-        Some("dbtooluser".into())
-    }
-    fn dot_postgresql(&self, name: &str) -> (String, bool) {
-        (
-            format!("/nonexistent-dbtool-home/.postgresql/{name}"),
-            false,
-        )
-    }
-    fn password_file(&self, path: Option<&str>) -> PasswordFile {
-        match self.passfile {
-            Some((file, text)) if path == Some(file) => PasswordFile::Usable {
-                path: file.into(),
-                text: text.into(),
-            },
-            _ => PasswordFile::Missing,
+/// The arguments with a `passfile` of `from` pointing at `to` instead.
+fn moved_passfile(kwargs: &dialect::Kwargs, (from, to): (&str, &Path)) -> dialect::Kwargs {
+    let mut kwargs = kwargs.clone();
+    for (key, value) in &mut kwargs.0 {
+        if key == "passfile" && *value == PyValue::Str(from.into()) {
+            *value = PyValue::Str(to.display().to_string());
         }
     }
+    kwargs
 }
 
 /// asyncpg's resolution as the generator records it: whether there is a password, or with
 /// `values`, the password itself.
-fn asyncpg_json(kwargs: &dialect::Kwargs, env: &FixtureEnvironment, values: bool) -> Value {
+fn asyncpg_json(kwargs: &dialect::Kwargs, env: &Environment, values: bool) -> Value {
     let connection = match dialect::asyncpg_connection(kwargs, env) {
         Err(error) => return json!({"error": error}),
         Ok(connection) => connection,
     };
     let password = match &connection.password {
-        AsyncpgPassword::None if !values => json!(false),
+        PasswordSource::None if !values => json!(false),
         _ if !values => json!(true),
-        AsyncpgPassword::Argument => json!(kwargs.get("password").unwrap().py_str()),
-        AsyncpgPassword::Env => json!(env.var("PGPASSWORD")),
-        AsyncpgPassword::PassFile { password, .. } => json!(password.expose()),
-        AsyncpgPassword::None => json!(null),
+        PasswordSource::Url => json!(kwargs.get("password").unwrap().py_str()),
+        PasswordSource::Env => json!(env.asyncpg("PGPASSWORD")),
+        PasswordSource::PassFile(_) => {
+            json!(connection.password_in_file.as_ref().map(|p| p.expose()))
+        }
+        PasswordSource::None => json!(null),
     };
     json!({
         "addrs": connection.addrs.iter().map(|a| match a {
@@ -152,6 +160,9 @@ fn make_url_connect_args_the_libpq_conninfo_and_asyncpgs_resolution_agree_with_t
         entries.len()
     );
     let mut disagreements = Vec::new();
+    // A passfile the URL names (`/tmp/pgpass`) is not there, as it was not for the generator.
+    let dir = tempfile::tempdir().unwrap();
+    let absent = dir.path().join("absent");
     let (mut make_url_agree, mut args_agree, mut conninfo_agree, mut conninfo_total) = (0, 0, 0, 0);
     let (mut asyncpg_agree, mut asyncpg_total) = (0, 0);
     for entry in entries {
@@ -180,11 +191,10 @@ fn make_url_connect_args_the_libpq_conninfo_and_asyncpgs_resolution_agree_with_t
         args_agree += 1;
         if let (Some(real), Ok(args)) = (entry.get("asyncpg"), &args) {
             asyncpg_total += 1;
-            let environment = FixtureEnvironment {
-                variables: None,
-                passfile: None,
-            };
-            let ours = asyncpg_json(&args.kwargs, &environment, false);
+            let named = args.kwargs.get("passfile").map(PyValue::py_str);
+            let moved = (named.as_deref().unwrap_or_default(), absent.as_path());
+            let environment = fixture_environment(None, moved);
+            let ours = asyncpg_json(&moved_passfile(&args.kwargs, moved), &environment, false);
             if ours == *real {
                 asyncpg_agree += 1;
             } else {
@@ -222,18 +232,21 @@ fn asyncpgs_resolution_under_pg_environments_and_its_password_file_agrees_with_a
         entries.len()
     );
     let mut disagreements = Vec::new();
+    // Each entry's password file is written here, readable by its owner only.
+    let dir = tempfile::tempdir().unwrap();
+    let written = dir.path().join("pgpass");
+    std::fs::write(&written, "").unwrap();
+    std::fs::set_permissions(&written, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let moved = (passfile, written.as_path());
     for entry in entries {
         let url = entry["url"].as_str().unwrap();
         let args = dialect::create_connect_args(Driver::Asyncpg, &read_as_sqlalchemy(url).unwrap())
             .unwrap();
         let environment = entry["environment"].as_object().unwrap();
-        let text = entry["passfile_text"].as_str().unwrap();
+        std::fs::write(&written, entry["passfile_text"].as_str().unwrap()).unwrap();
         let ours = asyncpg_json(
-            &args.kwargs,
-            &FixtureEnvironment {
-                variables: Some(environment),
-                passfile: Some((passfile, text)),
-            },
+            &moved_passfile(&args.kwargs, moved),
+            &fixture_environment(Some(environment), moved),
             true,
         );
         if ours != entry["asyncpg"] {
@@ -277,12 +290,13 @@ fn check_url_is_valid_exactly_when_sqlalchemy_can_build_the_drivers_arguments() 
         let builds = entry
             .get("connect_args")
             .is_some_and(|args| args.get("error").is_none());
-        let report = dbtool::check_url::check_url(&dbtool::check_url::CheckUrlConfig {
+        let config = dbtool::check_url::CheckUrlConfig {
             url: url.to_string(),
             strict: false,
             show_password: false,
             libpq_major: 18,
-        });
+        };
+        let report = dbtool::check_url::check_url(&config, &Environment::empty());
         let named_driver = parse_scheme(url).is_ok_and(|scheme| scheme.driver.is_some());
         // A plain postgresql:// URL must also be one libpq reads (psql shares it).
         let agrees = if named_driver {

@@ -10,7 +10,8 @@
 //!   same pairs, and with the password masked to the same pairs but the password.
 
 use dbtool::check_url::conversions;
-use dbtool::conn::target::{EndpointKind, NO_ENVIRONMENT, Origin, endpoints, parse_libpq_int};
+use dbtool::conn::target::{EndpointKind, Origin, endpoints, parse_libpq_int};
+use dbtool::environment::Environment;
 use dbtool::url::libpq::{
     ConnInfo, KEYWORDS, ParseOptions, parse_conninfo_with, parse_uri_with, render_uri,
 };
@@ -175,8 +176,9 @@ proptest! {
             let back = parse_uri_with(&uri, options)
                 .map_err(|e| TestCaseError::fail(format!("{uri:?}: {e}")))?;
             prop_assert_eq!(back.pairs(), info.pairs(), "{:?} (libpq {})", uri, options.libpq_major);
-            let hosts = endpoints(&back, NO_ENVIRONMENT);
-            prop_assert_eq!(&hosts, &endpoints(&info, NO_ENVIRONMENT));
+            let none = Environment::empty();
+            let hosts = endpoints(&back, &none);
+            prop_assert_eq!(&hosts, &endpoints(&info, &none));
             // Each host keeps its place, its kind and its port.
             if let Ok(hosts) = hosts
                 && !connection.hosts.is_empty()
@@ -235,7 +237,7 @@ proptest! {
             return Ok(());
         }
         let psycopg = form("sqlalchemy_psycopg");
-        let back = parse_database_url(&psycopg)
+        let back = parse_database_url(&psycopg, &Environment::empty())
             .map_err(|e| TestCaseError::fail(format!("{psycopg:?}: {e:#}")))?
             .info;
         // Read as the application reads it: SQLAlchemy drops blank query values (`?port=`),

@@ -14,14 +14,14 @@ mod asyncpg;
 
 use std::fmt::Write as _;
 
+use crate::environment::Environment;
 use crate::url::libpq::keyword;
 use crate::url::sqlalchemy::{Driver, SqlalchemyReading, python_int, python_repr};
 
 use asyncpg::SSL_MODES;
 pub use asyncpg::{
-    ASYNCPG_CONNECT, AsyncpgAddr, AsyncpgConnection, AsyncpgEnvironment, AsyncpgOrigins,
-    AsyncpgPassword, PasswordFile, ProcessEnvironment, SQLALCHEMY_ASYNCPG_OWN, asyncpg_connection,
-    find_in_password_file,
+    ASYNCPG_CONNECT, AsyncpgAddr, AsyncpgConnection, AsyncpgOrigins, SQLALCHEMY_ASYNCPG_OWN,
+    asyncpg_connection, find_in_password_file,
 };
 
 /// A Python value as SQLAlchemy passes it to the driver.
@@ -535,7 +535,7 @@ impl ApplicationReading {
         sqlalchemy: &Result<SqlalchemyReading, String>,
         driver: Driver,
         libpq_major: u32,
-        env: &dyn AsyncpgEnvironment,
+        env: &Environment,
     ) -> Result<ApplicationReading, String> {
         let parsed = sqlalchemy.as_ref().map_err(String::clone)?;
         let connect = create_connect_args(driver, parsed)?;

@@ -2,7 +2,8 @@
 //! it included), else its socket directories and `localhost`; the ports from the argument, else
 //! `PGPORT`, else 5432; one port per host (`_validate_port_spec`).
 
-use super::{AsyncpgAddr, AsyncpgEnvironment, truthy};
+use super::{AsyncpgAddr, truthy};
+use crate::environment::Environment;
 use crate::url::Origin;
 use crate::url::dialect::{Kwargs, PyValue};
 use crate::url::sqlalchemy::{python_int, python_repr};
@@ -27,8 +28,8 @@ fn int_of(value: &PyValue) -> Result<i64, String> {
 }
 
 /// `PGPORT` (one port or a comma list), else 5432.
-fn env_ports(env: &dyn AsyncpgEnvironment) -> Result<Ports, String> {
-    match env.var("PGPORT").filter(|p| !p.is_empty()) {
+fn env_ports(env: &Environment) -> Result<Ports, String> {
+    match env.asyncpg("PGPORT").filter(|p| !p.is_empty()) {
         None => Ok(Ports::One(5432)),
         Some(spec) if spec.contains(',') => Ok(Ports::Many(
             spec.split(',')
@@ -58,7 +59,7 @@ fn validate_port_spec(hosts: usize, ports: Ports) -> Result<Vec<i64>, String> {
 fn parse_hostlist(
     spec: &str,
     port: Option<Ports>,
-    env: &dyn AsyncpgEnvironment,
+    env: &Environment,
 ) -> Result<(Vec<String>, Vec<i64>, bool), String> {
     let specs: Vec<&str> = spec.split(',').collect();
     let (given, defaults) = match port {
@@ -137,10 +138,7 @@ impl Hosts {
 /// The hosts and the port of each, with where they came from: the arguments, else `PGHOST`
 /// (and the ports it names), else asyncpg's socket directories and `localhost`; the ports from
 /// the argument, else `PGPORT`, else 5432.
-pub(super) fn hosts_and_ports(
-    kwargs: &Kwargs,
-    env: &dyn AsyncpgEnvironment,
-) -> Result<Hosts, String> {
+pub(super) fn hosts_and_ports(kwargs: &Kwargs, env: &Environment) -> Result<Hosts, String> {
     let port = kwargs.get("port").filter(|p| truthy(p));
     let given = |port: &PyValue| -> Result<Ports, String> {
         match port {
@@ -155,7 +153,7 @@ pub(super) fn hosts_and_ports(
             Origin::Url
         } else if named_in_pghost {
             Origin::Env("PGHOST")
-        } else if env.var("PGPORT").is_some_and(|p| !p.is_empty()) {
+        } else if env.asyncpg("PGPORT").is_some_and(|p| !p.is_empty()) {
             Origin::Env("PGPORT")
         } else {
             Origin::Default
@@ -179,7 +177,7 @@ pub(super) fn hosts_and_ports(
             origins: (Origin::Url, port_origin(false)),
         });
     }
-    if let Some(spec) = env.var("PGHOST").filter(|h| !h.is_empty()) {
+    if let Some(spec) = env.asyncpg("PGHOST").filter(|h| !h.is_empty()) {
         let port = port.map(given).transpose()?;
         let (hosts, ports, named) = parse_hostlist(&spec, port, env)?;
         return Ok(Hosts {

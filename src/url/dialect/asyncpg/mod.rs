@@ -6,17 +6,17 @@
 //! service file (`PGSERVICE` has no effect). Checked against asyncpg itself by
 //! `tests/it/url_oracle.rs`; each error is the exception the application would get.
 
-mod environment;
 mod hosts;
 mod password;
 mod tls;
 
 use super::{Kwargs, PyValue};
+use crate::environment::Environment;
+use crate::password::PasswordSource;
 use crate::secret::Secret;
 use crate::url::Origin;
 use crate::url::sqlalchemy::python_repr;
 
-pub use environment::{AsyncpgEnvironment, PasswordFile, ProcessEnvironment};
 pub use password::find_in_password_file;
 pub(in crate::url::dialect) use tls::SSL_MODES;
 
@@ -25,19 +25,6 @@ pub(in crate::url::dialect) use tls::SSL_MODES;
 pub enum AsyncpgAddr {
     Socket(String),
     Tcp(String, i64),
-}
-
-/// Where asyncpg's password comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AsyncpgPassword {
-    /// The `password` argument (the URL's).
-    Argument,
-    /// `PGPASSWORD` (set, even empty).
-    Env,
-    /// A matching line of its password file (`passfile`, else `PGPASSFILE`, else `~/.pgpass`).
-    PassFile { path: String, password: Secret },
-    /// None: the server's request for one will fail.
-    None,
 }
 
 /// Where asyncpg took each part of the connection from.
@@ -57,7 +44,12 @@ pub struct AsyncpgConnection {
     /// A `str`, unless a repeated query key made it a tuple (which fails later, at connect).
     pub user: PyValue,
     pub database: PyValue,
-    pub password: AsyncpgPassword,
+    /// Where the password comes from: the `password` argument (the URL's), `PGPASSWORD` (set,
+    /// even empty), a matching line of its password file (`passfile`, else `PGPASSFILE`, else
+    /// `~/.pgpass`), or nowhere.
+    pub password: PasswordSource,
+    /// The password of that line, when the password file gives it.
+    pub password_in_file: Option<Secret>,
     pub sslmode: &'static str,
     pub target_session_attrs: String,
     pub origins: AsyncpgOrigins,
@@ -112,10 +104,7 @@ const SESSION_ATTRIBUTES: [&str; 6] = [
 /// SQLAlchemy's `AsyncAdapt_asyncpg_dbapi.connect`, then `asyncpg.connect`'s signature, its own
 /// checks and its argument resolution (`_parse_connect_arguments`, `_parse_connect_dsn_and_args`
 /// without a DSN), step by step in asyncpg's order.
-pub fn asyncpg_connection(
-    kwargs: &Kwargs,
-    env: &dyn AsyncpgEnvironment,
-) -> Result<AsyncpgConnection, String> {
+pub fn asyncpg_connection(kwargs: &Kwargs, env: &Environment) -> Result<AsyncpgConnection, String> {
     let kwargs = bind(kwargs)?;
     connect_checks(&kwargs)?;
     argument_checks(&kwargs)?;
@@ -123,12 +112,13 @@ pub fn asyncpg_connection(
     let (user, user_origin) = user(&kwargs, env)?;
     let (database, database_origin) = match given(&kwargs, "database") {
         Some(database) => (database.clone(), Origin::Url),
-        None => match env.var("PGDATABASE") {
+        None => match env.asyncpg("PGDATABASE") {
             Some(database) => (PyValue::Str(database), Origin::Env("PGDATABASE")),
             None => (user.clone(), Origin::Default),
         },
     };
-    let (password, passfile_warning) = password::password(&kwargs, env, &hosts, &user, &database)?;
+    let (password, password_in_file, passfile_warning) =
+        password::password(&kwargs, env, &hosts, &user, &database)?;
     let addrs = hosts.addresses();
     let (sslmode, sslmode_origin) = tls::mode(&kwargs, env, &addrs)?;
     let target_session_attrs = session_checks(&kwargs, env)?;
@@ -137,6 +127,7 @@ pub fn asyncpg_connection(
         user,
         database,
         password,
+        password_in_file,
         sslmode,
         target_session_attrs,
         origins: AsyncpgOrigins {
@@ -249,10 +240,10 @@ fn argument_checks(kwargs: &Kwargs) -> Result<(), String> {
 }
 
 /// The user: the argument, else `PGUSER`, else the login name.
-fn user(kwargs: &Kwargs, env: &dyn AsyncpgEnvironment) -> Result<(PyValue, Origin), String> {
+fn user(kwargs: &Kwargs, env: &Environment) -> Result<(PyValue, Origin), String> {
     Ok(match given(kwargs, "user") {
         Some(user) => (user.clone(), Origin::Url),
-        None => match env.var("PGUSER").filter(|u| !u.is_empty()) {
+        None => match env.asyncpg("PGUSER").filter(|u| !u.is_empty()) {
             Some(user) => (PyValue::Str(user), Origin::Env("PGUSER")),
             None => (
                 PyValue::Str(env.login_name().ok_or(
@@ -266,7 +257,7 @@ fn user(kwargs: &Kwargs, env: &dyn AsyncpgEnvironment) -> Result<(PyValue, Origi
 
 /// After TLS: `server_settings`, `target_session_attrs`, `gsslib`, and the event loop, which
 /// asyncpg uses only once it connects.
-fn session_checks(kwargs: &Kwargs, env: &dyn AsyncpgEnvironment) -> Result<String, String> {
+fn session_checks(kwargs: &Kwargs, env: &Environment) -> Result<String, String> {
     if given(kwargs, "server_settings").is_some() {
         return Err(
             "ClientConfigurationError: server_settings is expected to be None or a Dict[str, str]"
@@ -276,7 +267,7 @@ fn session_checks(kwargs: &Kwargs, env: &dyn AsyncpgEnvironment) -> Result<Strin
     let attrs = match given(kwargs, "target_session_attrs") {
         Some(attrs) => attrs.clone(),
         None => PyValue::Str(
-            env.var("PGTARGETSESSIONATTRS")
+            env.asyncpg("PGTARGETSESSIONATTRS")
                 .unwrap_or_else(|| "any".into()),
         ),
     };
@@ -291,7 +282,7 @@ fn session_checks(kwargs: &Kwargs, env: &dyn AsyncpgEnvironment) -> Result<Strin
     };
     let gsslib = match given(kwargs, "gsslib") {
         Some(gsslib) => gsslib.py_str(),
-        None => env.var("PGGSSLIB").unwrap_or_else(|| "gssapi".into()),
+        None => env.asyncpg("PGGSSLIB").unwrap_or_else(|| "gssapi".into()),
     };
     if gsslib != "gssapi" && gsslib != "sspi" {
         return Err(format!(

@@ -2,25 +2,30 @@
 //! (`passfile`, else `PGPASSFILE`, else `~/.pgpass`), read its own way (`_read_password_file`,
 //! `_read_password_from_pgpass`).
 
+use std::path::PathBuf;
+
+use super::given;
 use super::hosts::Hosts;
-use super::{AsyncpgEnvironment, AsyncpgPassword, PasswordFile, given};
+use crate::environment::Environment;
+use crate::password::{PasswordFile, PasswordSource};
 use crate::secret::Secret;
 use crate::url::Origin;
 use crate::url::dialect::{Kwargs, PyValue};
 
-/// The password's source, and asyncpg's warning about a password file it ignored.
+/// The password's source, the password its file gives, and asyncpg's warning about a password
+/// file it ignored.
 pub(super) fn password(
     kwargs: &Kwargs,
-    env: &dyn AsyncpgEnvironment,
+    env: &Environment,
     hosts: &Hosts,
     user: &PyValue,
     database: &PyValue,
-) -> Result<(AsyncpgPassword, Option<String>), String> {
+) -> Result<(PasswordSource, Option<Secret>, Option<String>), String> {
     if given(kwargs, "password").is_some() {
-        return Ok((AsyncpgPassword::Argument, None));
+        return Ok((PasswordSource::Url, None, None));
     }
-    if env.var("PGPASSWORD").is_some() {
-        return Ok((AsyncpgPassword::Env, None));
+    if env.asyncpg("PGPASSWORD").is_some() {
+        return Ok((PasswordSource::Env, None, None));
     }
     // The file is read for these hosts: socket directories as `localhost`, and only `localhost`
     // with the first port when asyncpg chose the hosts itself.
@@ -43,20 +48,30 @@ pub(super) fn password(
     };
     let file = given(kwargs, "passfile")
         .map(PyValue::py_str)
-        .or_else(|| env.var("PGPASSFILE"));
-    Ok(match env.password_file(file.as_deref()) {
-        PasswordFile::Missing => (AsyncpgPassword::None, None),
-        PasswordFile::TooOpen { path, mode } => (
-            AsyncpgPassword::None,
-            Some(format!(
+        .or_else(|| env.asyncpg("PGPASSFILE"));
+    let path = match file {
+        Some(path) => PathBuf::from(path),
+        None => match env.home() {
+            Some(home) => home.join(".pgpass"),
+            None => return Ok((PasswordSource::None, None, None)),
+        },
+    };
+    Ok(match PasswordFile::at(path) {
+        PasswordFile::Missing(_) => (PasswordSource::None, None, None),
+        PasswordFile::TooOpen { path, mode } => {
+            let path = path.display();
+            let warning = format!(
                 "password file {path} has group or world access (mode {mode:o}) and is ignored, as asyncpg does; run chmod 600 {path}"
-            )),
-        ),
-        PasswordFile::Usable { path, text } => {
+            );
+            (PasswordSource::None, None, Some(warning))
+        }
+        PasswordFile::Usable(path) => {
+            // Unreadable: asyncpg's IOError, no lines.
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
             let (database, user) = (database.py_str(), user.py_str());
             match find_in_password_file(&text, &lookup, &database, &user)? {
-                Some(password) => (AsyncpgPassword::PassFile { path, password }, None),
-                None => (AsyncpgPassword::None, None),
+                Some(password) => (PasswordSource::PassFile(path), Some(password), None),
+                None => (PasswordSource::None, None, None),
             }
         }
     })

@@ -2,7 +2,8 @@
 //! sockets); the root certificate asyncpg needs before connecting for verify-ca and verify-full;
 //! `direct_tls`/`PGSSLNEGOTIATION` and the TLS protocol versions it parses.
 
-use super::{AsyncpgAddr, AsyncpgEnvironment, given, truthy};
+use super::{AsyncpgAddr, given, truthy};
+use crate::environment::Environment;
 use crate::url::Origin;
 use crate::url::dialect::{Kwargs, PyValue};
 
@@ -18,7 +19,7 @@ pub(in crate::url::dialect) const SSL_MODES: [&str; 6] = [
 /// The mode asyncpg settles on, and where it came from.
 pub(super) fn mode(
     kwargs: &Kwargs,
-    env: &dyn AsyncpgEnvironment,
+    env: &Environment,
     addrs: &[AsyncpgAddr],
 ) -> Result<(&'static str, Origin), String> {
     let get = |key: &str| given(kwargs, key);
@@ -27,7 +28,7 @@ pub(super) fn mode(
         Some(PyValue::Str(text)) => (Some(text.clone()), Origin::Url),
         // Not a str (a repeated key's tuple): asyncpg takes it for "no TLS" here.
         Some(_) => (None, Origin::Url),
-        None => match env.var("PGSSLMODE") {
+        None => match env.asyncpg("PGSSLMODE") {
             Some(mode) => (Some(mode), Origin::Env("PGSSLMODE")),
             None => (have_tcp.then(|| "prefer".to_string()), Origin::Default),
         },
@@ -35,7 +36,7 @@ pub(super) fn mode(
     // `direct_tls` (any truthy value), else PGSSLNEGOTIATION.
     let direct = match get("direct_tls") {
         Some(value) => truthy(value),
-        None => match env.var("PGSSLNEGOTIATION").as_deref() {
+        None => match env.asyncpg("PGSSLNEGOTIATION").as_deref() {
             None | Some("postgres") => false,
             Some("direct") => true,
             Some(_) => {
@@ -61,10 +62,12 @@ pub(super) fn mode(
                     )
                 })?;
             if mode == "verify-ca" || mode == "verify-full" {
-                let configured = env.var("PGSSLROOTCERT").filter(|c| !c.is_empty());
+                let configured = env.asyncpg("PGSSLROOTCERT").filter(|c| !c.is_empty());
                 if configured.is_none() {
-                    let (path, exists) = env.dot_postgresql("root.crt");
-                    if !exists {
+                    // `pathlib.Path.home()`: `$HOME` as set.
+                    let file = env.home().unwrap_or_default().join(".postgresql/root.crt");
+                    if !file.is_file() {
+                        let path = file.display();
                         return Err(format!(
                             "ClientConfigurationError: root certificate file \"{path}\" does not exist or cannot be accessed"
                         ));
@@ -73,7 +76,7 @@ pub(super) fn mode(
             }
             if mode != "disable" {
                 for variable in ["PGSSLMINPROTOCOLVERSION", "PGSSLMAXPROTOCOLVERSION"] {
-                    if let Some(version) = env.var(variable).filter(|v| !v.is_empty()) {
+                    if let Some(version) = env.asyncpg(variable).filter(|v| !v.is_empty()) {
                         tls_version(&version)?;
                     }
                 }
