@@ -173,7 +173,7 @@ pub fn build(migrations: &[Migration]) -> (Graph, Vec<usize>, Vec<FileError>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lint::convention_source::Position;
+    use crate::python::Position;
 
     fn migration(file: &str, revision: &str, downs: &[&str]) -> Migration {
         Migration {

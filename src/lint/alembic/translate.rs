@@ -18,13 +18,12 @@
 
 use std::fmt;
 
-use super::migration::{BodyLine, Migration};
-use super::python::{Call, Expr, ExprKind, Statement};
-use crate::lint::convention_source::Position;
+use super::migration::{Migration, assigned_name};
 use crate::lint::naming::{
     Column, Declared, Kind, NamingConvention, ObjectRef, Table, quote_ident,
 };
 use crate::lint::sqlfile::SourceFile;
+use crate::python::{Call, Expr, ExprKind, Located, Position, Statement};
 
 /// The Python a line of the generated SQL comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,30 +70,7 @@ pub fn translate(migration: &Migration, convention: &NamingConvention) -> Transl
         origins: Vec::new(),
         skipped: Vec::new(),
     };
-    let body = &migration.upgrade;
-    let mut i = 0;
-    while i < body.len() {
-        let line = &body[i];
-        let end = block_end(body, i);
-        match &line.statement {
-            Statement::Expression(expr) => writer.statement(expr, None),
-            Statement::Assign { value, .. } if is_op_call(value, "op") => {
-                writer.statement(value, None)
-            }
-            Statement::With {
-                context,
-                alias: Some(alias),
-            } if context
-                .call()
-                .is_some_and(|c| c.function == ["op", "batch_alter_table"]) =>
-            {
-                writer.batch(context, alias, &body[i + 1..end]);
-            }
-            Statement::Nothing => {}
-            other => writer.skip(line.at, describe(other)),
-        }
-        i = end;
-    }
+    writer.block(&migration.upgrade, None);
     Translated {
         sql: SourceFile {
             name: migration.file.clone(),
@@ -105,36 +81,67 @@ pub fn translate(migration: &Migration, convention: &NamingConvention) -> Transl
     }
 }
 
-/// The index after the block a line opens (the line itself when it opens none).
-fn block_end(body: &[BodyLine], start: usize) -> usize {
-    let indent = body[start].indent;
-    let mut end = start + 1;
-    while end < body.len() && body[end].indent > indent {
-        end += 1;
+/// `pass`, a docstring, `...`.
+fn does_nothing(statement: &Statement) -> bool {
+    match statement {
+        Statement::Pass => true,
+        Statement::Expression(expr) => matches!(expr.kind, ExprKind::Str(_) | ExprKind::Ellipsis),
+        _ => false,
     }
-    end
 }
 
+/// `with op.batch_alter_table(...) as alias:`: the call and the alias.
+fn batch_block(statement: &Statement) -> Option<(&Expr, &str)> {
+    let Statement::With(items) = statement else {
+        return None;
+    };
+    let [item] = items.as_slice() else {
+        return None;
+    };
+    let [alias] = item.alias.as_ref()?.dotted()? else {
+        return None;
+    };
+    let call = item.context.call()?;
+    (call.dotted() == ["op", "batch_alter_table"]).then_some((&item.context, alias.as_str()))
+}
+
+/// Why a statement is not followed.
 fn describe(statement: &Statement) -> String {
+    let followed = "cannot be followed statically";
+    let block = "block (its body is not followed: only running Python could tell what it does)";
     match statement {
-        Statement::Assign { target, .. } => {
-            format!("an assignment to {target} cannot be followed statically")
+        Statement::Assign { targets, .. } => {
+            format!("an assignment to {} {followed}", target(&targets[0]))
         }
-        Statement::Def(name) => format!("a nested function {name}() is not followed"),
-        Statement::With { .. } => {
+        Statement::AnnotatedAssign { target: assigned, .. }
+        | Statement::AugmentedAssign { target: assigned, .. } => {
+            format!("an assignment to {} {followed}", target(assigned))
+        }
+        Statement::Function { name, .. } => format!("a nested function {name}() is not followed"),
+        Statement::With(_) => {
             "a `with` block other than `with op.batch_alter_table(...) as batch_op:` is not followed".to_string()
         }
-        Statement::OtherBlock(word) => {
-            format!("a `{word}` block (its body is not followed: only running Python could tell what it does)")
-        }
-        Statement::Other(word) => format!("a `{word}` statement cannot be followed statically"),
-        Statement::Nothing | Statement::Expression(_) => String::new(),
+        Statement::Class { .. } => format!("a `class` {block}"),
+        Statement::Conditional(word) => format!("a `{word}` {block}"),
+        Statement::Import(_) | Statement::StarImport(_) => format!("an import {followed}"),
+        Statement::Delete(_) => format!("a `del` statement {followed}"),
+        Statement::Decorator(_) => format!("a decorator {followed}"),
+        Statement::Other(word) => format!("a `{word}` statement {followed}"),
+        Statement::Pass | Statement::Expression(_) => String::new(),
+    }
+}
+
+/// An assignment's target for a message: its name, else what it is.
+fn target(expr: &Expr) -> String {
+    match expr.dotted() {
+        Some(parts) => parts.join("."),
+        None => expr.describe(),
     }
 }
 
 fn is_op_call(expr: &Expr, receiver: &str) -> bool {
     expr.call()
-        .is_some_and(|c| c.function.len() == 2 && c.function[0] == receiver)
+        .is_some_and(|c| matches!(c.dotted(), [object, _] if object == receiver))
 }
 
 /// The table a batch block alters.
@@ -178,13 +185,41 @@ impl Writer<'_> {
         });
     }
 
+    /// The statements of `upgrade()`, or of a batch block: operation calls are replayed (in
+    /// `upgrade()` also `name = op.*(...)` and batch blocks), anything else is skipped.
+    fn block(&mut self, statements: &[Located], batch: Option<&Batch>) {
+        for located in statements {
+            let statement = &located.statement;
+            if does_nothing(statement) {
+                continue;
+            }
+            if let Statement::Expression(expr) = statement {
+                self.statement(expr, batch);
+                continue;
+            }
+            if batch.is_none() {
+                if let Some((_, value)) = assigned_name(statement)
+                    && is_op_call(value, "op")
+                {
+                    self.statement(value, None);
+                    continue;
+                }
+                if let Some((context, alias)) = batch_block(statement) {
+                    self.batch(context, alias, &located.body);
+                    continue;
+                }
+            }
+            self.skip(located.at, describe(statement));
+        }
+    }
+
     fn statement(&mut self, expr: &Expr, batch: Option<&Batch>) {
         let receiver = batch.map_or("op", |b| b.alias);
         let Some(call) = expr.call().filter(|_| is_op_call(expr, receiver)) else {
             let message = match expr.call() {
-                Some(call) if !call.function.is_empty() => format!(
+                Some(call) if !call.dotted().is_empty() => format!(
                     "a call of {}() cannot be followed statically (only {receiver}.* operations are replayed)",
-                    call.function.join(".")
+                    call.dotted().join(".")
                 ),
                 _ => format!("{} cannot be followed statically", expr.describe()),
             };
@@ -192,7 +227,7 @@ impl Writer<'_> {
             return;
         };
         let mut out = Vec::new();
-        let result = if call.unpacked {
+        let result = if call.unpacked() {
             Err(Refusal(
                 expr.at,
                 "*args or **kwargs: the arguments are not known".to_string(),
@@ -235,7 +270,7 @@ impl Writer<'_> {
         }
     }
 
-    fn batch(&mut self, context: &Expr, alias: &str, body: &[BodyLine]) {
+    fn batch(&mut self, context: &Expr, alias: &str, body: &[Located]) {
         let call = context.call().expect("checked by the caller");
         let table = match call.argument(0, "table_name").and_then(Expr::text) {
             Some(table) => table.to_string(),
@@ -259,16 +294,7 @@ impl Writer<'_> {
             table,
             schema,
         };
-        let mut i = 0;
-        while i < body.len() {
-            let end = block_end(body, i);
-            match &body[i].statement {
-                Statement::Expression(expr) => self.statement(expr, Some(&batch)),
-                Statement::Nothing => {}
-                other => self.skip(body[i].at, describe(other)),
-            }
-            i = end;
-        }
+        self.block(body, Some(&batch));
     }
 }
 
@@ -596,7 +622,7 @@ fn operation(
             let sql = sql_text(Some(statement), at, "sqltext")?;
             let start = match &statement.kind {
                 // the literal inside sa.text("...")
-                ExprKind::Call(inner) => inner.positional.first().map_or(statement.at, |e| e.at),
+                ExprKind::Call(inner) => inner.positional().first().map_or(statement.at, |e| e.at),
                 _ => statement.at,
             };
             out.push((format!("{VERBATIM}{sql}"), start));
@@ -686,8 +712,8 @@ fn name_arg(value: Option<&Expr>) -> Step<Given> {
         return Ok(Given::Named(text.to_string()));
     }
     if let Some(call) = value.call()
-        && matches!(call.function.as_slice(), [op, f] if (op == "op" || op.ends_with("batch_op")) && f == "f")
-        && let Some(text) = call.positional.first().and_then(Expr::text)
+        && matches!(call.dotted(), [op, f] if (op == "op" || op.ends_with("batch_op")) && f == "f")
+        && let Some(text) = call.positional().first().and_then(|e| e.text())
     {
         return Ok(Given::Converted(text.to_string()));
     }
@@ -778,23 +804,22 @@ fn name_for(
 
 /// The plain column names among an index's elements, in order (expressions left out).
 fn plain_columns(columns: &Expr) -> Vec<String> {
-    match &columns.kind {
-        ExprKind::List(items) => items
-            .iter()
-            .filter_map(|item| item.text().map(str::to_string))
-            .collect(),
-        _ => Vec::new(),
-    }
+    columns
+        .elements()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|item| item.text().map(str::to_string))
+        .collect()
 }
 
 fn names(value: Option<&Expr>, at: Position, parameter: &str) -> Step<Vec<String>> {
     let value = value.ok_or_else(|| missing(at, parameter))?;
-    match &value.kind {
-        ExprKind::List(items) => items
+    match value.elements() {
+        Some(items) => items
             .iter()
             .map(|item| text(Some(item), at, parameter))
             .collect(),
-        _ => Err(Refusal(
+        None => Err(Refusal(
             value.at,
             format!("{parameter} is {}, not a list of strings", value.describe()),
         )),
@@ -809,7 +834,7 @@ fn sql_text(value: Option<&Expr>, at: Position, parameter: &str) -> Step<String>
     }
     if let Some(call) = value.call()
         && call.name() == "text"
-        && let Some(text) = call.positional.first().and_then(Expr::text)
+        && let Some(text) = call.positional().first().and_then(|e| e.text())
     {
         return Ok(text.to_string());
     }
@@ -844,7 +869,7 @@ fn constraint_prefix(name: Option<&str>) -> String {
 }
 
 fn index_elements(columns: &Expr) -> Step<String> {
-    let ExprKind::List(items) = &columns.kind else {
+    let Some(items) = columns.elements() else {
         return Err(Refusal(
             columns.at,
             format!("columns is {}, not a list", columns.describe()),
@@ -943,7 +968,7 @@ struct ColumnDef {
 
 impl ColumnDef {
     fn read(call: &Call, at: Position) -> Step<ColumnDef> {
-        let name = text(call.positional.first(), at, "the column name")?;
+        let name = text(call.positional().first().copied(), at, "the column name")?;
         let mut column = ColumnDef {
             name,
             at,
@@ -960,11 +985,11 @@ impl ColumnDef {
                 .is_some_and(|v| !v.is_name("None")),
             foreign_keys: Vec::new(),
         };
-        for argument in &call.positional[1..] {
+        for argument in call.positional().into_iter().skip(1) {
             match &argument.kind {
                 ExprKind::Call(inner) if inner.name() == "ForeignKey" => {
                     let target = text(
-                        inner.positional.first(),
+                        inner.positional().first().copied(),
                         argument.at,
                         "the ForeignKey target",
                     )?;
@@ -1050,7 +1075,7 @@ fn create_table(
     at: Position,
     out: &mut Out,
 ) -> Step<()> {
-    let table = text(call.positional.first(), at, "table_name")?;
+    let table = text(call.positional().first().copied(), at, "table_name")?;
     let schema = optional_text(call.keyword("schema"))?;
     let schema = schema.as_deref();
     let naming = |given: &Given, object: Object<'_>, at: Position| {
@@ -1063,7 +1088,7 @@ fn create_table(
     let mut constraints: Vec<(String, Position)> = Vec::new();
     let mut primary_key: Option<(Given, Vec<String>, Position)> = None;
     let mut indexes = Vec::new();
-    for argument in &call.positional[1..] {
+    for argument in call.positional().into_iter().skip(1) {
         let inner = argument.call().ok_or_else(|| {
             Refusal(
                 argument.at,
@@ -1073,8 +1098,8 @@ fn create_table(
         let given = || name_arg(inner.keyword("name"));
         let strings = |what: &str| {
             inner
-                .positional
-                .iter()
+                .positional()
+                .into_iter()
                 .map(|c| text(Some(c), argument.at, what))
                 .collect::<Step<Vec<_>>>()
         };
@@ -1117,14 +1142,16 @@ fn create_table(
                 constraints.push((fk.sql(&local, name), argument.at));
             }
             "Index" => {
-                let cols = inner.positional[1.min(inner.positional.len())..]
-                    .iter()
+                let cols = inner
+                    .positional()
+                    .into_iter()
+                    .skip(1)
                     .map(|c| text(Some(c), argument.at, "an index column"))
                     .collect::<Step<Vec<_>>>()?;
                 let unique = flag(inner.keyword("unique"))?;
                 let name = name_for(
                     convention,
-                    &name_arg(inner.positional.first())?,
+                    &name_arg(inner.positional().first().copied())?,
                     Object::new(Kind::Ix, schema, &table, &cols).unique(unique),
                     argument.at,
                 )?
@@ -1293,6 +1320,25 @@ mod tests {
                     column: 17
                 },
                 verbatim: true
+            }
+        );
+    }
+
+    #[test]
+    fn dict_arguments_semicolons_and_inline_blocks_are_read() {
+        let t = translated(
+            "    op.create_table('j', sa.Column('id', sa.Integer(), primary_key=True), sa.Column('d', sa.JSON(), server_default={}))\n    op.bulk_insert(t, [{'id': 1}]); op.create_index('ix_j_d', 'j', ['d'], postgresql_with={'fastupdate': False})\n    with op.batch_alter_table('j') as batch_op: batch_op.drop_column('d')\n",
+        );
+        assert!(t.skipped.is_empty(), "{:?}", t.skipped);
+        assert_eq!(
+            t.sql.text,
+            "CREATE TABLE j (\n    id serial,\n    d integer,\n    PRIMARY KEY (id)\n);\nCREATE INDEX ix_j_d ON j (d);\nALTER TABLE j DROP COLUMN d;\n"
+        );
+        assert_eq!(
+            t.origins[5].at,
+            Position {
+                line: 6,
+                column: 37
             }
         );
     }
