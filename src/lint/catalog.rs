@@ -5,6 +5,8 @@
 //! server would spend time on (namespaces are passed as oids, names resolved here), run on two
 //! sessions sharing one exported snapshot, and their rows are decoded as they stream in.
 
+use std::borrow::Cow;
+
 use anyhow::{Context, Result};
 use futures_util::TryStreamExt;
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -329,51 +331,9 @@ async fn read_catalog(
     progress: &Progress,
 ) -> Result<Catalog> {
     let oids = &header.oids;
-    // Sorted here in UTF-8 databases; by the server in the others.
-    let order = |sql: &'static str, by: &str| -> std::borrow::Cow<'static, str> {
-        if header.utf8 {
-            sql.into()
-        } else {
-            format!("{sql} ORDER BY {by}").into()
-        }
-    };
-    let (tables_sql, constraints_sql, indexes_sql) = (
-        order(
-            TABLES,
-            "(SELECT n.nspname FROM pg_namespace n WHERE n.oid = c.relnamespace), c.relname",
-        ),
-        order(CONSTRAINTS, "con.conname"),
-        order(INDEXES, "ic.relname"),
-    );
-    let tables_and_columns = async {
-        let mut tables = stream(client, &tables_sql, oids, "tables", progress, table_row).await?;
-        let table_oids: Vec<u32> = tables.iter().map(|t| t.oid).collect();
-        let mut columns = Columns(
-            stream(
-                client,
-                COLUMNS,
-                &table_oids,
-                "columns",
-                progress,
-                column_row,
-            )
-            .await?,
-        );
-        // The other session is usually still streaming: lay out the tables meanwhile.
-        columns.sort();
-        let schema_of =
-            |namespace: u32| header.namespaces.get(&namespace).map_or("", String::as_str);
-        if header.utf8 {
-            tables.sort_unstable_by(|a, b| {
-                (schema_of(a.namespace), a.name.as_str())
-                    .cmp(&(schema_of(b.namespace), b.name.as_str()))
-            });
-        }
-        let layout = lay_out(&tables, &columns, &header.namespaces, filter);
-        Ok::<_, anyhow::Error>((tables, columns, layout))
-    };
+    let [tables_sql, constraints_sql, indexes_sql] = ordered_queries(header.utf8);
     let ((tables, columns, layout), constraints, indexes) = tokio::try_join!(
-        tables_and_columns,
+        read_tables(client, &tables_sql, header, filter, progress),
         stream(
             other,
             &constraints_sql,
@@ -391,6 +351,68 @@ async fn read_catalog(
         indexes,
         layout,
     })
+}
+
+/// The tables, constraints and indexes queries: sorted here in UTF-8 databases, by the server
+/// in the others.
+fn ordered_queries(utf8: bool) -> [Cow<'static, str>; 3] {
+    let order = |sql: &'static str, by: &str| -> Cow<'static, str> {
+        if utf8 {
+            sql.into()
+        } else {
+            format!("{sql} ORDER BY {by}").into()
+        }
+    };
+    [
+        order(
+            TABLES,
+            "(SELECT n.nspname FROM pg_namespace n WHERE n.oid = c.relnamespace), c.relname",
+        ),
+        order(CONSTRAINTS, "con.conname"),
+        order(INDEXES, "ic.relname"),
+    ]
+}
+
+/// The tables in order and their columns, laid out while the other session is usually still
+/// streaming.
+async fn read_tables(
+    client: &Client,
+    tables_sql: &str,
+    header: &Header,
+    filter: &Filter,
+    progress: &Progress,
+) -> Result<(Vec<RawTable>, Columns, Layout)> {
+    let mut tables = stream(
+        client,
+        tables_sql,
+        &header.oids,
+        "tables",
+        progress,
+        table_row,
+    )
+    .await?;
+    let table_oids: Vec<u32> = tables.iter().map(|t| t.oid).collect();
+    let mut columns = Columns(
+        stream(
+            client,
+            COLUMNS,
+            &table_oids,
+            "columns",
+            progress,
+            column_row,
+        )
+        .await?,
+    );
+    columns.sort();
+    let schema_of = |namespace: u32| header.namespaces.get(&namespace).map_or("", String::as_str);
+    if header.utf8 {
+        tables.sort_unstable_by(|a, b| {
+            (schema_of(a.namespace), a.name.as_str())
+                .cmp(&(schema_of(b.namespace), b.name.as_str()))
+        });
+    }
+    let layout = lay_out(&tables, &columns, &header.namespaces, filter);
+    Ok((tables, columns, layout))
 }
 
 /// Foreign keys to tables outside the schemas read (rare): those tables' schemas and names,
