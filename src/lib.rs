@@ -21,6 +21,7 @@ pub mod ping;
 pub mod pool;
 pub mod pooler;
 pub mod progress;
+pub mod python;
 pub mod secret;
 pub mod settings;
 pub mod system;

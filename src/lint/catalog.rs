@@ -5,6 +5,8 @@
 //! server would spend time on (namespaces are passed as oids, names resolved here), run on two
 //! sessions sharing one exported snapshot, and their rows are decoded as they stream in.
 
+use std::borrow::Cow;
+
 use anyhow::{Context, Result};
 use futures_util::TryStreamExt;
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -229,6 +231,45 @@ pub async fn read_schema(
     filter: &Filter,
     progress: &Progress,
 ) -> Result<Schema> {
+    let header = begin_snapshot(client, filter, progress).await?;
+    let second = match second {
+        Some(other) => join_snapshot(other, &header.snapshot, progress).await,
+        None => None,
+    };
+    // The two heaviest queries (columns, constraints) go to different sessions.
+    let mut catalog =
+        read_catalog(client, second.unwrap_or(client), &header, filter, progress).await?;
+    let referred = read_referred(client, &mut catalog, progress).await?;
+    end_snapshot(client, second, progress).await?;
+    Ok(build(
+        Rows {
+            default_schema: header.default_schema,
+            namespaces: header.namespaces,
+            tables: catalog.tables,
+            columns: catalog.columns,
+            constraints: catalog.constraints,
+            indexes: catalog.indexes,
+            referred,
+            server_order: !header.utf8,
+        },
+        catalog.layout,
+    ))
+}
+
+/// What [`HEADER`] says.
+struct Header {
+    default_schema: String,
+    /// The exported snapshot the second session imports.
+    snapshot: String,
+    /// Names compare as their UTF-8 text does: the rows are sorted here.
+    utf8: bool,
+    /// The user schemas asked for.
+    oids: Vec<u32>,
+    namespaces: FxHashMap<u32, String>,
+}
+
+/// Starts the read-only transaction and exports its snapshot.
+async fn begin_snapshot(client: &Client, filter: &Filter, progress: &Progress) -> Result<Header> {
     // No JIT: it would spend longer compiling these queries than running them.
     let begin = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL jit = off";
     progress.echo_sql(begin);
@@ -241,85 +282,149 @@ pub async fn read_schema(
         .query_one(HEADER, &[&filter.schemas, &filter.exclude_schemas])
         .await
         .context("reading the search path and schemas")?;
-    let default_schema: String = row.get(0);
-    let snapshot: String = row.get(1);
-    let utf8: bool = row.get(2);
     let oids: Vec<u32> = row.get(3);
-    let namespaces: FxHashMap<u32, String> = oids
+    let namespaces = oids
         .iter()
         .copied()
         .zip(row.get::<_, Vec<String>>(4))
         .collect();
-    // Sorted here in UTF-8 databases; by the server in the others.
-    let order = |sql: &'static str, by: &str| -> std::borrow::Cow<'static, str> {
+    Ok(Header {
+        default_schema: row.get(0),
+        snapshot: row.get(1),
+        utf8: row.get(2),
+        oids,
+        namespaces,
+    })
+}
+
+/// The second session in the same snapshot, or none when it cannot import it (the queries
+/// then all run on the first).
+async fn join_snapshot<'c>(
+    other: &'c Client,
+    snapshot: &str,
+    progress: &Progress,
+) -> Option<&'c Client> {
+    let import = format!(
+        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; \
+         SET TRANSACTION SNAPSHOT '{snapshot}'; SET LOCAL jit = off"
+    );
+    progress.echo_sql(&import);
+    other.batch_execute(&import).await.ok().map(|()| other)
+}
+
+/// The rows of the catalog queries, and the tables laid out.
+struct Catalog {
+    /// In (schema, name) order.
+    tables: Vec<RawTable>,
+    columns: Columns,
+    constraints: Vec<RawConstraint>,
+    indexes: Vec<RawIndex>,
+    layout: Layout,
+}
+
+/// Tables and columns on `client`, constraints and indexes on `other`, at the same time.
+async fn read_catalog(
+    client: &Client,
+    other: &Client,
+    header: &Header,
+    filter: &Filter,
+    progress: &Progress,
+) -> Result<Catalog> {
+    let oids = &header.oids;
+    let [tables_sql, constraints_sql, indexes_sql] = ordered_queries(header.utf8);
+    let ((tables, columns, layout), constraints, indexes) = tokio::try_join!(
+        read_tables(client, &tables_sql, header, filter, progress),
+        stream(
+            other,
+            &constraints_sql,
+            oids,
+            "constraints",
+            progress,
+            constraint_row
+        ),
+        stream(other, &indexes_sql, oids, "indexes", progress, index_row),
+    )?;
+    Ok(Catalog {
+        tables,
+        columns,
+        constraints,
+        indexes,
+        layout,
+    })
+}
+
+/// The tables, constraints and indexes queries: sorted here in UTF-8 databases, by the server
+/// in the others.
+fn ordered_queries(utf8: bool) -> [Cow<'static, str>; 3] {
+    let order = |sql: &'static str, by: &str| -> Cow<'static, str> {
         if utf8 {
             sql.into()
         } else {
             format!("{sql} ORDER BY {by}").into()
         }
     };
-    let (tables_sql, constraints_sql, indexes_sql) = (
+    [
         order(
             TABLES,
             "(SELECT n.nspname FROM pg_namespace n WHERE n.oid = c.relnamespace), c.relname",
         ),
         order(CONSTRAINTS, "con.conname"),
         order(INDEXES, "ic.relname"),
-    );
-    let second = match second {
-        Some(other) => {
-            let import = format!(
-                "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; \
-                 SET TRANSACTION SNAPSHOT '{snapshot}'; SET LOCAL jit = off"
-            );
-            progress.echo_sql(&import);
-            other.batch_execute(&import).await.ok().map(|()| other)
-        }
-        None => None,
-    };
-    // The two heaviest queries (columns, constraints) go to different sessions.
-    let other = second.unwrap_or(client);
-    let tables_and_columns = async {
-        let mut tables = stream(client, &tables_sql, &oids, "tables", progress, table_row).await?;
-        let table_oids: Vec<u32> = tables.iter().map(|t| t.oid).collect();
-        let mut columns = Columns(
-            stream(
-                client,
-                COLUMNS,
-                &table_oids,
-                "columns",
-                progress,
-                column_row,
-            )
-            .await?,
-        );
-        // The other session is usually still streaming: lay out the tables meanwhile.
-        columns.sort();
-        let schema_of = |namespace: u32| namespaces.get(&namespace).map_or("", String::as_str);
-        if utf8 {
-            tables.sort_unstable_by(|a, b| {
-                (schema_of(a.namespace), a.name.as_str())
-                    .cmp(&(schema_of(b.namespace), b.name.as_str()))
-            });
-        }
-        let layout = lay_out(&tables, &columns, &namespaces, filter);
-        Ok::<_, anyhow::Error>((tables, columns, layout))
-    };
-    let ((tables, mut columns, layout), constraints, indexes) = tokio::try_join!(
-        tables_and_columns,
+    ]
+}
+
+/// The tables in order and their columns, laid out while the other session is usually still
+/// streaming.
+async fn read_tables(
+    client: &Client,
+    tables_sql: &str,
+    header: &Header,
+    filter: &Filter,
+    progress: &Progress,
+) -> Result<(Vec<RawTable>, Columns, Layout)> {
+    let mut tables = stream(
+        client,
+        tables_sql,
+        &header.oids,
+        "tables",
+        progress,
+        table_row,
+    )
+    .await?;
+    let table_oids: Vec<u32> = tables.iter().map(|t| t.oid).collect();
+    let mut columns = Columns(
         stream(
-            other,
-            &constraints_sql,
-            &oids,
-            "constraints",
+            client,
+            COLUMNS,
+            &table_oids,
+            "columns",
             progress,
-            constraint_row
-        ),
-        stream(other, &indexes_sql, &oids, "indexes", progress, index_row),
-    )?;
-    // Foreign keys to tables outside the schemas read (rare): their names and columns.
-    let known: FxHashSet<u32> = tables.iter().map(|t| t.oid).collect();
-    let mut outside: Vec<u32> = constraints
+            column_row,
+        )
+        .await?,
+    );
+    columns.sort();
+    let schema_of = |namespace: u32| header.namespaces.get(&namespace).map_or("", String::as_str);
+    if header.utf8 {
+        tables.sort_unstable_by(|a, b| {
+            (schema_of(a.namespace), a.name.as_str())
+                .cmp(&(schema_of(b.namespace), b.name.as_str()))
+        });
+    }
+    let layout = lay_out(&tables, &columns, &header.namespaces, filter);
+    Ok((tables, columns, layout))
+}
+
+/// Foreign keys to tables outside the schemas read (rare): those tables' schemas and names,
+/// their columns added to the catalog's.
+async fn read_referred(
+    client: &Client,
+    catalog: &mut Catalog,
+    progress: &Progress,
+) -> Result<FxHashMap<u32, (String, String)>> {
+    let known: FxHashSet<u32> = catalog.tables.iter().map(|t| t.oid).collect();
+    let mut outside: Vec<u32> = catalog
+        .constraints
         .iter()
         .filter(|c| c.kind == Kind::Fk && !known.contains(&c.referred))
         .map(|c| c.referred)
@@ -327,32 +432,38 @@ pub async fn read_schema(
     outside.sort_unstable();
     outside.dedup();
     let mut referred = FxHashMap::default();
-    if !outside.is_empty() {
-        let rows = stream(
-            client,
-            REFERRED,
-            &outside,
-            "referred tables",
-            progress,
-            |row| {
-                Ok((
-                    row.try_get::<_, u32>(0)?,
-                    row.try_get::<_, String>(1)?,
-                    row.try_get::<_, String>(2)?,
-                    row.try_get::<_, Option<i16>>(3)?,
-                    row.try_get::<_, Option<String>>(4)?,
-                ))
-            },
-        )
-        .await?;
-        for (oid, schema, table, number, column) in rows {
-            if let (Some(number), Some(column)) = (number, column) {
-                columns.0.push((oid, number, column));
-            }
-            referred.entry(oid).or_insert((schema, table));
-        }
-        columns.sort();
+    if outside.is_empty() {
+        return Ok(referred);
     }
+    let rows = stream(
+        client,
+        REFERRED,
+        &outside,
+        "referred tables",
+        progress,
+        |row| {
+            Ok((
+                row.try_get::<_, u32>(0)?,
+                row.try_get::<_, String>(1)?,
+                row.try_get::<_, String>(2)?,
+                row.try_get::<_, Option<i16>>(3)?,
+                row.try_get::<_, Option<String>>(4)?,
+            ))
+        },
+    )
+    .await?;
+    for (oid, schema, table, number, column) in rows {
+        if let (Some(number), Some(column)) = (number, column) {
+            catalog.columns.0.push((oid, number, column));
+        }
+        referred.entry(oid).or_insert((schema, table));
+    }
+    catalog.columns.sort();
+    Ok(referred)
+}
+
+/// Ends the transaction on both sessions.
+async fn end_snapshot(client: &Client, second: Option<&Client>, progress: &Progress) -> Result<()> {
     progress.echo_sql("COMMIT");
     client
         .batch_execute("COMMIT")
@@ -361,19 +472,7 @@ pub async fn read_schema(
     if let Some(other) = second {
         let _ = other.batch_execute("COMMIT").await;
     }
-    Ok(build(
-        Rows {
-            default_schema,
-            namespaces,
-            tables,
-            columns,
-            constraints,
-            indexes,
-            referred,
-            server_order: !utf8,
-        },
-        layout,
-    ))
+    Ok(())
 }
 
 /// The tables (already in order) that the filter matches, with their columns.
@@ -427,18 +526,30 @@ fn build(rows: Rows, layout: Layout) -> Schema {
         tables: mut model,
         by_oid,
     } = layout;
-    let schema_of = |namespace: u32| namespaces.get(&namespace).map_or("", String::as_str);
-    // Every table read, for foreign keys; only those the filter matches are checked.
-    let mut names: FxHashMap<u32, (&str, &str)> = tables
-        .iter()
-        .map(|t| (t.oid, (schema_of(t.namespace), t.name.as_str())))
-        .collect();
-    names.extend(
-        referred
-            .iter()
-            .map(|(oid, (s, t))| (*oid, (s.as_str(), t.as_str()))),
-    );
-    // Each table's list of objects allocated once, at its size.
+    reserve_objects(&mut model, &by_oid, &constraints, &indexes);
+    let names = table_names(&tables, &namespaces, &referred);
+    add_constraints(&mut model, &by_oid, &columns, &names, constraints);
+    add_indexes(&mut model, &by_oid, &columns, indexes);
+    if !server_order {
+        for table in &mut model {
+            table.objects.sort_unstable_by(|a, b| {
+                (a.kind == Kind::Ix, &a.name).cmp(&(b.kind == Kind::Ix, &b.name))
+            });
+        }
+    }
+    Schema {
+        tables: model,
+        default_schema,
+    }
+}
+
+/// Each table's list of objects allocated once, at its size.
+fn reserve_objects(
+    model: &mut [Table],
+    by_oid: &FxHashMap<u32, usize>,
+    constraints: &[RawConstraint],
+    indexes: &[RawIndex],
+) {
     let mut counts = vec![0usize; model.len()];
     for table in constraints
         .iter()
@@ -452,6 +563,36 @@ fn build(rows: Rows, layout: Layout) -> Schema {
     for (table, count) in model.iter_mut().zip(counts) {
         table.objects.reserve_exact(count);
     }
+}
+
+/// The schema and name of every table read, for foreign keys (only those the filter matches are
+/// checked), and of the tables outside the schemas read that they refer to.
+fn table_names<'a>(
+    tables: &'a [RawTable],
+    namespaces: &'a FxHashMap<u32, String>,
+    referred: &'a FxHashMap<u32, (String, String)>,
+) -> FxHashMap<u32, (&'a str, &'a str)> {
+    let schema_of = |namespace: u32| namespaces.get(&namespace).map_or("", String::as_str);
+    let mut names: FxHashMap<u32, (&str, &str)> = tables
+        .iter()
+        .map(|t| (t.oid, (schema_of(t.namespace), t.name.as_str())))
+        .collect();
+    names.extend(
+        referred
+            .iter()
+            .map(|(oid, (s, t))| (*oid, (s.as_str(), t.as_str()))),
+    );
+    names
+}
+
+/// The constraints of the laid-out tables, in the order read.
+fn add_constraints(
+    model: &mut [Table],
+    by_oid: &FxHashMap<u32, usize>,
+    columns: &Columns,
+    names: &FxHashMap<u32, (&str, &str)>,
+    constraints: Vec<RawConstraint>,
+) {
     let column = |table: u32, number: i16| columns.name(table, number).map(str::to_owned);
     // A constraint PostgreSQL clones onto the same table for a foreign key to a partitioned table.
     let clones: FxHashSet<(u32, u32)> = if constraints.iter().any(|c| c.parent != 0) {
@@ -490,6 +631,17 @@ fn build(rows: Rows, layout: Layout) -> Schema {
             unnamed: false,
         });
     }
+}
+
+/// The indexes of the laid-out tables, in the order read; for an expression element, the first
+/// column it references (SQLAlchemy's rule).
+fn add_indexes(
+    model: &mut [Table],
+    by_oid: &FxHashMap<u32, usize>,
+    columns: &Columns,
+    indexes: Vec<RawIndex>,
+) {
+    let column = |table: u32, number: i16| columns.name(table, number).map(str::to_owned);
     for raw in indexes {
         let Some(&index) = by_oid.get(&raw.table) else {
             continue;
@@ -526,17 +678,6 @@ fn build(rows: Rows, layout: Layout) -> Schema {
             location: None,
             unnamed: false,
         });
-    }
-    if !server_order {
-        for table in &mut model {
-            table.objects.sort_unstable_by(|a, b| {
-                (a.kind == Kind::Ix, &a.name).cmp(&(b.kind == Kind::Ix, &b.name))
-            });
-        }
-    }
-    Schema {
-        tables: model,
-        default_schema,
     }
 }
 

@@ -30,150 +30,215 @@ pub struct Revision {
 
 /// The graph, the indexes of `migrations` to replay in order, and the graph errors.
 pub fn build(migrations: &[Migration]) -> (Graph, Vec<usize>, Vec<FileError>) {
-    let mut errors = Vec::new();
-    let error = |m: &Migration, message: String| FileError {
+    let (revisions, mut errors) = Revisions::read(migrations);
+    errors.extend(revisions.unknown_down_revisions());
+    let order = revisions.replay_order();
+    errors.extend(revisions.cycle(&order));
+    let heads = revisions.heads();
+    errors.extend(revisions.several_heads(&heads));
+    (revisions.graph(&heads, &order), order, errors)
+}
+
+/// A graph error, reported where the migration's `revision = ...` is written.
+fn error(m: &Migration, message: String) -> FileError {
+    FileError {
         file: m.file.clone(),
         line: m.at.line,
         column: m.at.column,
         message,
-    };
-    // first file (by path) wins a duplicate id; the other is reported and not replayed
-    let mut by_path: Vec<usize> = (0..migrations.len()).collect();
-    by_path.sort_by(|&a, &b| migrations[a].file.cmp(&migrations[b].file));
-    let mut ids: BTreeMap<&str, usize> = BTreeMap::new();
-    for &i in &by_path {
-        let m = &migrations[i];
-        if let Some(&first) = ids.get(m.revision.as_str()) {
-            errors.push(error(
-                m,
-                format!(
-                    "duplicate Alembic revision id {:?}: also in {}; give one of them a new id",
-                    m.revision, migrations[first].file
-                ),
-            ));
-        } else {
-            ids.insert(&m.revision, i);
-        }
     }
-    let kept: Vec<usize> = by_path
-        .iter()
-        .copied()
-        .filter(|&i| ids.get(migrations[i].revision.as_str()) == Some(&i))
-        .collect();
-    for &i in &kept {
-        let m = &migrations[i];
-        for down in &m.down_revisions {
-            if !ids.contains_key(down.as_str()) {
+}
+
+/// The migrations by revision id.
+struct Revisions<'m> {
+    migrations: &'m [Migration],
+    /// Indexes of `migrations` ordered by file path.
+    by_path: Vec<usize>,
+    /// Each id and the migration that has it: the first file (by path) wins a duplicate id.
+    ids: BTreeMap<&'m str, usize>,
+    /// `by_path` without the duplicates, which are reported and not replayed.
+    kept: Vec<usize>,
+}
+
+impl<'m> Revisions<'m> {
+    /// The revisions, and an error for each id written twice.
+    fn read(migrations: &'m [Migration]) -> (Revisions<'m>, Vec<FileError>) {
+        let mut errors = Vec::new();
+        let mut by_path: Vec<usize> = (0..migrations.len()).collect();
+        by_path.sort_by(|&a, &b| migrations[a].file.cmp(&migrations[b].file));
+        let mut ids: BTreeMap<&str, usize> = BTreeMap::new();
+        for &i in &by_path {
+            let m = &migrations[i];
+            if let Some(&first) = ids.get(m.revision.as_str()) {
                 errors.push(error(
                     m,
                     format!(
-                        "down_revision {down:?} of revision {:?} names no revision in the files read; pass the whole versions directory or fix the id",
-                        m.revision
+                        "duplicate Alembic revision id {:?}: also in {}; give one of them a new id",
+                        m.revision, migrations[first].file
                     ),
                 ));
+            } else {
+                ids.insert(&m.revision, i);
             }
         }
-    }
-    // Kahn's algorithm over the known edges, smallest path first
-    let mut waiting: BTreeMap<usize, usize> = BTreeMap::new();
-    let mut children: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-    for &i in &kept {
-        let downs: BTreeSet<usize> = migrations[i]
-            .down_revisions
+        let kept = by_path
             .iter()
-            .filter_map(|d| ids.get(d.as_str()).copied())
+            .copied()
+            .filter(|&i| ids.get(migrations[i].revision.as_str()) == Some(&i))
             .collect();
-        waiting.insert(i, downs.len());
-        for d in downs {
-            children.entry(d).or_default().push(i);
-        }
+        let revisions = Revisions {
+            migrations,
+            by_path,
+            ids,
+            kept,
+        };
+        (revisions, errors)
     }
-    let rank = |i: usize| by_path.iter().position(|&p| p == i).unwrap_or(usize::MAX);
-    let mut ready: BTreeSet<(usize, usize)> = waiting
-        .iter()
-        .filter(|(_, n)| **n == 0)
-        .map(|(&i, _)| (rank(i), i))
-        .collect();
-    let mut order = Vec::new();
-    while let Some(first) = ready.pop_first() {
-        let i = first.1;
-        order.push(i);
-        for &child in children.get(&i).map_or(&[][..], Vec::as_slice) {
-            let n = waiting.get_mut(&child).expect("every child is kept");
-            *n -= 1;
-            if *n == 0 {
-                ready.insert((rank(child), child));
+
+    /// An error for each `down_revision` that names no revision read.
+    fn unknown_down_revisions(&self) -> Vec<FileError> {
+        let mut errors = Vec::new();
+        for &i in &self.kept {
+            let m = &self.migrations[i];
+            for down in &m.down_revisions {
+                if !self.ids.contains_key(down.as_str()) {
+                    errors.push(error(
+                        m,
+                        format!(
+                            "down_revision {down:?} of revision {:?} names no revision in the files read; pass the whole versions directory or fix the id",
+                            m.revision
+                        ),
+                    ));
+                }
             }
         }
+        errors
     }
-    let cyclic: Vec<usize> = kept
-        .iter()
-        .copied()
-        .filter(|i| !order.contains(i))
-        .collect();
-    if let Some(&first) = cyclic.first() {
+
+    /// Every revision after its known down revisions, ties broken by file path (Kahn's
+    /// algorithm, smallest path first); revisions in a cycle are left out.
+    fn replay_order(&self) -> Vec<usize> {
+        let mut waiting: BTreeMap<usize, usize> = BTreeMap::new();
+        let mut children: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for &i in &self.kept {
+            let downs: BTreeSet<usize> = self.migrations[i]
+                .down_revisions
+                .iter()
+                .filter_map(|d| self.ids.get(d.as_str()).copied())
+                .collect();
+            waiting.insert(i, downs.len());
+            for d in downs {
+                children.entry(d).or_default().push(i);
+            }
+        }
+        let rank = |i: usize| {
+            self.by_path
+                .iter()
+                .position(|&p| p == i)
+                .unwrap_or(usize::MAX)
+        };
+        let mut ready: BTreeSet<(usize, usize)> = waiting
+            .iter()
+            .filter(|(_, n)| **n == 0)
+            .map(|(&i, _)| (rank(i), i))
+            .collect();
+        let mut order = Vec::new();
+        while let Some((_, i)) = ready.pop_first() {
+            order.push(i);
+            for &child in children.get(&i).map_or(&[][..], Vec::as_slice) {
+                let n = waiting.get_mut(&child).expect("every child is kept");
+                *n -= 1;
+                if *n == 0 {
+                    ready.insert((rank(child), child));
+                }
+            }
+        }
+        order
+    }
+
+    /// The error for the revisions the order left out: their links form a cycle.
+    fn cycle(&self, order: &[usize]) -> Option<FileError> {
+        let cyclic: Vec<usize> = self
+            .kept
+            .iter()
+            .copied()
+            .filter(|i| !order.contains(i))
+            .collect();
+        let first = *cyclic.first()?;
         let files: Vec<&str> = cyclic
             .iter()
-            .map(|&i| migrations[i].file.as_str())
+            .map(|&i| self.migrations[i].file.as_str())
             .collect();
-        errors.push(error(
-            &migrations[first],
+        Some(error(
+            &self.migrations[first],
             format!(
                 "the down_revision links of these revisions form a cycle (not replayed): {}; make one of them point at an older revision",
                 files.join(", ")
             ),
-        ));
+        ))
     }
-    let heads: Vec<usize> = kept
-        .iter()
-        .copied()
-        .filter(|&i| {
-            !kept.iter().any(|&j| {
-                migrations[j]
-                    .down_revisions
-                    .contains(&migrations[i].revision)
+
+    /// The revisions no other revision names as its down revision.
+    fn heads(&self) -> Vec<usize> {
+        self.kept
+            .iter()
+            .copied()
+            .filter(|&i| {
+                !self.kept.iter().any(|&j| {
+                    self.migrations[j]
+                        .down_revisions
+                        .contains(&self.migrations[i].revision)
+                })
             })
-        })
-        .collect();
-    if heads.len() > 1 {
+            .collect()
+    }
+
+    /// The error for more than one head, which `alembic upgrade head` refuses.
+    fn several_heads(&self, heads: &[usize]) -> Option<FileError> {
+        if heads.len() < 2 {
+            return None;
+        }
         let listed: Vec<String> = heads
             .iter()
-            .map(|&i| format!("{} ({})", migrations[i].revision, migrations[i].file))
+            .map(|&i| {
+                format!(
+                    "{} ({})",
+                    self.migrations[i].revision, self.migrations[i].file
+                )
+            })
             .collect();
-        errors.push(error(
-            &migrations[heads[1]],
+        Some(error(
+            &self.migrations[heads[1]],
             format!(
                 "{} Alembic heads: {}; merge them with `alembic merge heads`",
                 heads.len(),
                 listed.join(", ")
             ),
-        ));
+        ))
     }
-    let graph = Graph {
-        heads: heads
-            .iter()
-            .map(|&i| migrations[i].revision.clone())
-            .collect(),
-        revisions: kept
-            .iter()
-            .map(|&i| Revision {
-                revision: migrations[i].revision.clone(),
-                down_revisions: migrations[i].down_revisions.clone(),
-                file: migrations[i].file.clone(),
-            })
-            .collect(),
-        order: order
-            .iter()
-            .map(|&i| migrations[i].revision.clone())
-            .collect(),
-    };
-    (graph, order, errors)
+
+    fn graph(&self, heads: &[usize], order: &[usize]) -> Graph {
+        let revision = |&i: &usize| self.migrations[i].revision.clone();
+        Graph {
+            heads: heads.iter().map(revision).collect(),
+            revisions: self
+                .kept
+                .iter()
+                .map(|&i| Revision {
+                    revision: self.migrations[i].revision.clone(),
+                    down_revisions: self.migrations[i].down_revisions.clone(),
+                    file: self.migrations[i].file.clone(),
+                })
+                .collect(),
+            order: order.iter().map(revision).collect(),
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lint::convention_source::Position;
+    use crate::python::Position;
 
     fn migration(file: &str, revision: &str, downs: &[&str]) -> Migration {
         Migration {

@@ -1,10 +1,8 @@
 //! One migration file read without running it: its `revision`, its `down_revision` (none, one,
-//! or a tuple for a merge) and the statements of its `upgrade()` with their indentation.
+//! or a tuple for a merge) and the statements of its `upgrade()`.
 
-use super::python::{self, ExprKind, Statement};
-use crate::lint::convention_source::Position;
-use crate::lint::convention_source::lexer::logical_lines;
 use crate::lint::sqlfile::{FileError, SourceFile};
+use crate::python::{self, Expr, Located, Position, Statement};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Migration {
@@ -14,17 +12,10 @@ pub struct Migration {
     pub at: Position,
     /// Empty for a base revision; two or more for a merge.
     pub down_revisions: Vec<String>,
-    /// The body of `upgrade()`, one logical line each: indentation, statement, position.
-    pub upgrade: Vec<BodyLine>,
+    /// The statements of `upgrade()`.
+    pub upgrade: Vec<Located>,
     /// The source, for positions inside string literals.
     pub text: String,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct BodyLine {
-    pub indent: usize,
-    pub statement: Statement,
-    pub at: Position,
 }
 
 /// What a `.py` input turned out to be.
@@ -45,55 +36,52 @@ pub fn read(file: &SourceFile) -> Read {
             message,
         })
     };
-    let lines = match logical_lines(&file.text) {
-        Ok(lines) => lines,
+    let statements = match python::parse(&file.text) {
+        Ok(statements) => statements,
         Err(e) => return error(e.at, format!("not valid Python: {}", e.message)),
     };
     let mut revision = None;
     let mut down = None;
     let mut upgrade = Vec::new();
-    let mut in_upgrade = false;
-    for line in &lines {
-        let at = line.tokens[0].at;
-        if line.indent > 0 {
-            if in_upgrade {
-                upgrade.push(BodyLine {
-                    indent: line.indent,
-                    statement: python::statement(line),
-                    at,
-                });
-            }
-            continue;
-        }
-        let statement = python::statement(line);
-        in_upgrade = statement == Statement::Def("upgrade".to_string());
-        if let Statement::Assign { target, value } = statement {
-            match target.as_str() {
-                "revision" => match value.text() {
-                    Some(text) => revision = Some((text.to_string(), at)),
-                    None => {
-                        return error(
-                            value.at,
-                            format!(
-                                "revision is {}, not a string literal; write the revision id as a string",
-                                value.describe()
-                            ),
-                        );
-                    }
-                },
-                "down_revision" => match down_revisions(&value) {
-                    Some(list) => down = Some(list),
-                    None => {
-                        return error(
-                            value.at,
-                            format!(
-                                "down_revision is {}; write None, a string, or a tuple of strings",
-                                value.describe()
-                            ),
-                        );
-                    }
-                },
-                _ => {}
+    for located in statements {
+        let at = located.at;
+        match &located.statement {
+            // the last definition is the one Alembic calls
+            Statement::Function {
+                name,
+                asynchronous: false,
+            } if name == "upgrade" => upgrade = located.body,
+            statement => {
+                let Some((target, value)) = assigned_name(statement) else {
+                    continue;
+                };
+                match target {
+                    "revision" => match value.text() {
+                        Some(text) => revision = Some((text.to_string(), at)),
+                        None => {
+                            return error(
+                                value.at,
+                                format!(
+                                    "revision is {}, not a string literal; write the revision id as a string",
+                                    value.describe()
+                                ),
+                            );
+                        }
+                    },
+                    "down_revision" => match down_revisions(value) {
+                        Some(list) => down = Some(list),
+                        None => {
+                            return error(
+                                value.at,
+                                format!(
+                                    "down_revision is {}; write None, a string, or a tuple of strings",
+                                    value.describe()
+                                ),
+                            );
+                        }
+                    },
+                    _ => {}
+                }
             }
         }
     }
@@ -117,16 +105,29 @@ pub fn read(file: &SourceFile) -> Read {
     })
 }
 
-fn down_revisions(value: &python::Expr) -> Option<Vec<String>> {
-    match &value.kind {
-        _ if value.is_name("None") => Some(Vec::new()),
-        ExprKind::Str(text) => Some(vec![text.clone()]),
-        ExprKind::List(items) => items
-            .iter()
-            .map(|item| item.text().map(str::to_string))
-            .collect(),
+/// `name = value` or `name: annotation = value`, with one plain name as the target.
+pub(super) fn assigned_name(statement: &Statement) -> Option<(&str, &Expr)> {
+    match statement.assignment()? {
+        ([target], value) => match target.dotted()? {
+            [name] => Some((name, value)),
+            _ => None,
+        },
         _ => None,
     }
+}
+
+fn down_revisions(value: &Expr) -> Option<Vec<String>> {
+    if value.is_name("None") {
+        return Some(Vec::new());
+    }
+    if let Some(text) = value.text() {
+        return Some(vec![text.to_string()]);
+    }
+    value
+        .elements()?
+        .iter()
+        .map(|item| item.text().map(str::to_string))
+        .collect()
 }
 
 #[cfg(test)]

@@ -2,8 +2,7 @@
 //! source and never executed.
 //!
 //! * [`migration`] reads a file's `revision`, `down_revision` and the statements of its
-//!   `upgrade()`, with the lexer of [`crate::lint::convention_source`] and a small expression
-//!   reader ([`python`]: names, strings, lists, tuples, calls).
+//!   `upgrade()`, with the Python front end of [`crate::python`].
 //! * [`graph`] orders the revisions by `down_revision` (merges included) and reports several
 //!   heads, unknown down revisions, duplicate ids and cycles.
 //! * [`translate`] turns each `upgrade()` into the SQL Alembic renders for PostgreSQL, which
@@ -17,7 +16,6 @@
 
 pub(crate) mod graph;
 pub(crate) mod migration;
-mod python;
 pub(crate) mod translate;
 
 use std::collections::HashMap;

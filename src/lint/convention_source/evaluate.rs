@@ -1,11 +1,10 @@
 //! Finding the convention in a module and evaluating it, literals only (see the module docs of
 //! `convention_source` for what is accepted).
 
-use super::found::{Entry, Found, Position, SourceConvention, SourceError};
-use super::lexer::StrLiteral;
-use super::module::{Bound, Located, Module};
-use super::syntax::{Argument, DictEntry, Expr, Statement};
+use super::found::{Entry, Found, SourceConvention, SourceError};
+use super::module::{Bound, InScope, Module, single_targets};
 use crate::lint::naming::{Kind, NamingConvention};
+use crate::python::{Argument, DictEntry, Expr, ExprKind, Position, StrLiteral};
 
 /// What to do when the value is not a literal.
 const WRITE_A_LITERAL: &str = "dbtool reads it without running Python: write the dict literal there, or pass each template with --convention KEY=TEMPLATE";
@@ -32,11 +31,11 @@ struct Place {
 }
 
 impl Place {
-    fn of(located: &Located) -> Place {
+    fn of(statement: &InScope) -> Place {
         Place {
-            scope: located.scope,
-            in_function: located.in_function,
-            at: located.at,
+            scope: statement.scope,
+            in_function: statement.in_function,
+            at: statement.at,
         }
     }
 }
@@ -122,27 +121,23 @@ fn to_convention(entries: &[Entry]) -> Result<NamingConvention, SourceError> {
 }
 
 struct Evaluator<'m> {
-    module: &'m Module,
+    module: &'m Module<'m>,
 }
 
 impl Evaluator<'_> {
     /// `<something>.naming_convention = value`.
     fn assignments(&self) -> Result<Vec<Candidate>, SourceError> {
         let mut found = Vec::new();
-        for located in &self.module.statements {
-            if let Statement::Assign {
-                targets,
-                value,
-                augmented: false,
-            } = &located.statement
+        for statement in &self.module.statements {
+            if let Some((targets, value)) = statement.statement.assignment()
                 && targets.iter().any(|t| {
                     t.dotted().is_some_and(|d| {
                         d.len() >= 2 && d.last().is_some_and(|l| l == "naming_convention")
                     })
                 })
             {
-                let entries = self.dict(value, Place::of(located), 0, "naming_convention")?;
-                found.push((Found::Assignment, located.at, entries));
+                let entries = self.dict(value, Place::of(statement), 0, "naming_convention")?;
+                found.push((Found::Assignment, statement.at, entries));
             }
         }
         Ok(found)
@@ -151,12 +146,8 @@ impl Evaluator<'_> {
     /// Every `MetaData(...)` call with its `naming_convention` (keyword or third positional).
     fn metadata_calls(&self) -> Result<Vec<Candidate>, SourceError> {
         let mut found = Vec::new();
-        for located in &self.module.statements {
-            for call in located
-                .calls
-                .iter()
-                .filter(|c| c.function.last().is_some_and(|f| f == "MetaData"))
-            {
+        for statement in &self.module.statements {
+            for call in statement.calls.iter().filter(|c| c.name() == "MetaData") {
                 let mut convention = None;
                 for (index, argument) in call.arguments.iter().enumerate() {
                     match argument {
@@ -166,7 +157,7 @@ impl Evaluator<'_> {
                         Argument::Positional(value) if index == 2 => convention = Some(value),
                         Argument::Star(value) | Argument::DoubleStar(value) => {
                             return error(
-                                value.at(),
+                                value.at,
                                 format!(
                                     "MetaData() gets its arguments unpacked from a value; {WRITE_A_LITERAL}"
                                 ),
@@ -176,11 +167,13 @@ impl Evaluator<'_> {
                     }
                 }
                 let entries = match convention {
-                    Some(Expr::Name(name, _)) if name == &["None"] => Vec::new(),
-                    Some(value) => self.dict(value, Place::of(located), 0, "naming_convention")?,
+                    Some(value) if value.is_name("None") => Vec::new(),
+                    Some(value) => {
+                        self.dict(value, Place::of(statement), 0, "naming_convention")?
+                    }
                     None => Vec::new(),
                 };
-                found.push(metadata_result(call.at, entries));
+                found.push(metadata_result(call.at(), entries));
             }
         }
         Ok(found)
@@ -200,8 +193,8 @@ impl Evaluator<'_> {
             Some(existing) => existing.template = entry.template,
             None => entries.push(entry),
         };
-        match expr {
-            Expr::Dict(items, _) => {
+        match &expr.kind {
+            ExprKind::Dict(items) => {
                 for item in items {
                     match item {
                         DictEntry::Pair(key, value) => {
@@ -210,7 +203,7 @@ impl Evaluator<'_> {
                             insert(Entry {
                                 key,
                                 template,
-                                at: value.at(),
+                                at: value.at,
                             });
                         }
                         DictEntry::Unpack(other) => {
@@ -221,7 +214,7 @@ impl Evaluator<'_> {
                     }
                 }
             }
-            Expr::Call(call) if call.function == ["dict"] => {
+            ExprKind::Call(call) if call.dotted() == ["dict"] => {
                 for (index, argument) in call.arguments.iter().enumerate() {
                     let merged = match argument {
                         Argument::Positional(value) if index == 0 => {
@@ -229,17 +222,17 @@ impl Evaluator<'_> {
                         }
                         Argument::DoubleStar(value) => self.dict(value, place, depth, what)?,
                         Argument::Keyword(key, value) => {
-                            let key = self.checked_key(key.clone(), value.at())?;
+                            let key = self.checked_key(key.clone(), value.at)?;
                             let template = self.string(value, place, depth, &key)?;
                             vec![Entry {
                                 key,
                                 template,
-                                at: value.at(),
+                                at: value.at,
                             }]
                         }
                         other => {
                             return error(
-                                other.value().at(),
+                                other.value().at,
                                 format!(
                                     "this dict() argument is not a dict literal; {WRITE_A_LITERAL}"
                                 ),
@@ -249,46 +242,49 @@ impl Evaluator<'_> {
                     merged.into_iter().for_each(&mut insert);
                 }
             }
-            Expr::Name(name, at) if name.len() == 1 => {
-                let (value, place) = self.resolve(&name[0], *at, place, depth)?;
+            ExprKind::Name(name) if name.len() == 1 => {
+                let (value, place) = self.resolve(&name[0], expr.at, place, depth)?;
                 return self.dict(value, place, depth + 1, &name[0]);
             }
-            Expr::Call(call) => {
-                let function = if call.function.is_empty() {
+            ExprKind::Call(call) => {
+                let function = if call.dotted().is_empty() {
                     "a function".to_string()
                 } else {
-                    format!("{}()", call.function.join("."))
+                    format!("{}()", call.dotted().join("."))
                 };
                 return error(
-                    call.at,
+                    call.at(),
                     format!("{what} is built by calling {function}; {WRITE_A_LITERAL}"),
                 );
             }
-            Expr::Name(name, at) => {
+            ExprKind::Name(name) => {
                 return error(
-                    *at,
+                    expr.at,
                     format!(
                         "{what} is {}, an attribute of another object; {WRITE_A_LITERAL}",
                         name.join(".")
                     ),
                 );
             }
-            Expr::Str(..) => {
+            ExprKind::Str(_) => {
                 return error(
-                    expr.at(),
+                    expr.at,
                     format!("{what} is a string, not a dict; {WRITE_A_LITERAL}"),
                 );
             }
-            Expr::Subscript(..) => {
+            ExprKind::Subscript(_) => {
                 return error(
-                    expr.at(),
+                    expr.at,
                     format!("{what} is taken from a subscript; {WRITE_A_LITERAL}"),
                 );
             }
-            Expr::Other(description, at) => {
+            _ => {
                 return error(
-                    *at,
-                    format!("{what} is {description}, not a dict literal; {WRITE_A_LITERAL}"),
+                    expr.at,
+                    format!(
+                        "{what} is {}, not a dict literal; {WRITE_A_LITERAL}",
+                        expr.describe()
+                    ),
                 );
             }
         }
@@ -297,28 +293,28 @@ impl Evaluator<'_> {
 
     /// A key: a string SQLAlchemy reads, or a constraint class (`Index`, `sa.UniqueConstraint`).
     fn key(&self, expr: &Expr, place: Place, depth: usize) -> Result<String, SourceError> {
-        match expr {
-            Expr::Name(name, at) => {
+        match &expr.kind {
+            ExprKind::Name(name) => {
                 let last = name.last().map(String::as_str).unwrap_or_default();
                 if Kind::ALL.iter().any(|k| k.sqlalchemy_class() == last) {
                     return Ok(last.to_string());
                 }
                 if name.len() == 1 {
-                    let (value, place) = self.resolve(last, *at, place, depth)?;
+                    let (value, place) = self.resolve(last, expr.at, place, depth)?;
                     return self.key(value, place, depth + 1);
                 }
                 error(
-                    *at,
+                    expr.at,
                     format!(
                         "key {} is neither a string nor a constraint class dbtool knows (Index, PrimaryKeyConstraint, ForeignKeyConstraint, UniqueConstraint, CheckConstraint, ExcludeConstraint); key it by pk, fk, uq, ck or ix",
                         name.join(".")
                     ),
                 )
             }
-            Expr::Str(StrLiteral::Text(text), at) => self.checked_key(text.clone(), *at),
-            other => {
-                let text = self.string(other, place, depth, "a key")?;
-                self.checked_key(text, other.at())
+            ExprKind::Str(StrLiteral::Text(text)) => self.checked_key(text.clone(), expr.at),
+            _ => {
+                let text = self.string(expr, place, depth, "a key")?;
+                self.checked_key(text, expr.at)
             }
         }
     }
@@ -355,38 +351,42 @@ impl Evaluator<'_> {
         depth: usize,
         key: &str,
     ) -> Result<String, SourceError> {
-        match expr {
-            Expr::Str(StrLiteral::Text(text), _) => Ok(text.clone()),
-            Expr::Str(StrLiteral::Bytes, at) => error(
-                *at,
+        let at = expr.at;
+        match &expr.kind {
+            ExprKind::Str(StrLiteral::Text(text)) => Ok(text.clone()),
+            ExprKind::Str(StrLiteral::Bytes) => error(
+                at,
                 format!("the value for {key:?} is bytes; write it as a plain string"),
             ),
-            Expr::Str(StrLiteral::Formatted, at) => error(
-                *at,
+            ExprKind::Str(StrLiteral::Formatted) => error(
+                at,
                 format!(
                     "the value for {key:?} is an f-string with replacement fields; write the template as a plain string"
                 ),
             ),
-            Expr::Name(name, at) if name.len() == 1 => {
-                let (value, place) = self.resolve(&name[0], *at, place, depth)?;
+            ExprKind::Name(name) if name.len() == 1 => {
+                let (value, place) = self.resolve(&name[0], at, place, depth)?;
                 self.string(value, place, depth + 1, key)
             }
-            Expr::Other("a lambda", at) => error(
-                *at,
+            ExprKind::Lambda => error(
+                at,
                 format!(
                     "the value for {key:?} is a function, which dbtool cannot run; use the plain tokens (%(column_0_name)s ...) or pass --convention KEY=TEMPLATE"
                 ),
             ),
-            Expr::Other(description, at) => error(
-                *at,
+            ExprKind::Name(_) | ExprKind::Dict(_) | ExprKind::Call(_) | ExprKind::Subscript(_) => {
+                error(
+                    at,
+                    format!(
+                        "the value for {key:?} is not a string literal; write the template as a plain string"
+                    ),
+                )
+            }
+            _ => error(
+                at,
                 format!(
-                    "the value for {key:?} is {description}, not a string literal; write the template as a plain string"
-                ),
-            ),
-            other => error(
-                other.at(),
-                format!(
-                    "the value for {key:?} is not a string literal; write the template as a plain string"
+                    "the value for {key:?} is {}, not a string literal; write the template as a plain string",
+                    expr.describe()
                 ),
             ),
         }
@@ -419,7 +419,7 @@ impl Evaluator<'_> {
             let chosen = if late {
                 bindings.last()
             } else {
-                bindings.iter().rfind(|b| b.at.line < place.at.line)
+                bindings.iter().rfind(|b| b.at < place.at)
             };
             let Some(binding) = chosen else {
                 if let Some(after) = bindings.first().filter(|_| scope == 0) {
@@ -474,6 +474,10 @@ impl Evaluator<'_> {
                         ),
                     )
                 }
+                Bound::Deleted => error(
+                    binding.at,
+                    format!("{name} is deleted here, before it is used; {WRITE_A_LITERAL}"),
+                ),
                 Bound::Definition => error(
                     at,
                     format!(
@@ -499,19 +503,14 @@ impl Evaluator<'_> {
     /// the dict for a `MetaData` elsewhere.
     fn module_constants(&self) -> Result<Vec<Candidate>, SourceError> {
         let mut names: Vec<&str> = Vec::new();
-        for located in self
+        for statement in self
             .module
             .statements
             .iter()
             .filter(|s| s.scope == 0 && !s.conditional)
         {
-            if let Statement::Assign {
-                targets,
-                augmented: false,
-                ..
-            } = &located.statement
-            {
-                for target in targets {
+            if let Some((targets, _)) = statement.statement.assignment() {
+                for target in targets.iter().flat_map(single_targets) {
                     if let Some([name]) = target.dotted()
                         && name.to_ascii_lowercase().contains("convention")
                         && !names.contains(&name.as_str())

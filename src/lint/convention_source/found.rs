@@ -1,22 +1,8 @@
 //! What reading a Python file yields: the entries of the convention dict, how and where it was
 //! found, or where and why it could not be read. The vocabulary the readers share.
 
-use std::fmt;
-
 use crate::lint::naming::NamingConvention;
-
-/// A place in the source, both 1-based; the column counts characters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Position {
-    pub line: usize,
-    pub column: usize,
-}
-
-impl fmt::Display for Position {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.line, self.column)
-    }
-}
+use crate::python::Position;
 
 /// Why no convention could be read, and where.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

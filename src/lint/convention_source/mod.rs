@@ -27,26 +27,24 @@
 
 mod evaluate;
 mod found;
-pub(crate) mod lexer;
 mod module;
-mod syntax;
 
 use std::path::Path;
 
 use anyhow::Result;
 
-pub use found::{Entry, Found, Position, SourceConvention, SourceError};
+pub use found::{Entry, Found, SourceConvention, SourceError};
 
 use crate::exit::invalid;
+use crate::python;
 
 /// Reads the convention from Python source text.
 pub fn parse(source: &str) -> Result<SourceConvention, SourceError> {
-    let lines = lexer::logical_lines(source).map_err(|e| SourceError {
+    let statements = python::parse(source).map_err(|e| SourceError {
         at: e.at,
         message: format!("not valid Python: {}", e.message),
     })?;
-    let module = module::Module::new(&lines);
-    evaluate::find(&module)
+    evaluate::find(&module::Module::new(&statements))
 }
 
 /// Reads the convention from a Python file; every error is invalid input (exit 3) and names
@@ -65,6 +63,7 @@ pub fn read(path: &Path) -> Result<SourceConvention> {
 mod tests {
     use super::*;
     use crate::lint::naming::{Kind, NamingConvention};
+    use crate::python::Position;
 
     fn pairs(source: &str) -> Vec<(String, String)> {
         parse(source)
@@ -239,6 +238,28 @@ EXTRA = {}
             assert!(error.message.contains(fragment), "{source}: {error}");
             assert!(!error.message.contains('\n'), "{error}");
         }
+    }
+
+    #[test]
+    fn statements_are_read_as_python_reads_them() {
+        // a MetaData on which something is called, one in a list, an inline class body, a
+        // name bound by unpacking, statements separated by `;`
+        for source in [
+            "m = MetaData(naming_convention={'ix': 'x_%(column_0_name)s'}).tables\n",
+            "Base = registry(metadata=[MetaData(naming_convention={'ix': 'x_%(column_0_name)s'})])\n",
+            "class Base(DeclarativeBase): metadata = MetaData(naming_convention={'ix': 'x_%(column_0_name)s'})\n",
+            "NC, OTHER = {'ix': 'x_%(column_0_name)s'}, 3\nm = MetaData(naming_convention=NC)\n",
+            "NC = {'ix': 'x_%(column_0_name)s'}; m = MetaData(naming_convention=NC)\n",
+        ] {
+            assert_eq!(
+                pairs(source),
+                [pair("ix", "x_%(column_0_name)s")],
+                "{source}"
+            );
+        }
+        // a trailing comma makes a tuple
+        let error = refused("NC = {'ix': 'x'},\nm = MetaData(naming_convention=NC)\n");
+        assert!(error.message.contains("NC is a tuple"), "{error}");
     }
 
     #[test]

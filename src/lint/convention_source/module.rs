@@ -2,15 +2,13 @@
 //! what name resolution needs, in Python's terms (only `class` and `def` open a scope; `if`,
 //! `try`, `for` and `while` bodies may not run).
 
-use super::found::Position;
-use super::lexer::Line;
-use super::syntax::{self, Block, Call, Expr, Statement};
+use crate::python::{Call, Expr, ExprKind, Located, Position, Statement};
 
 /// A statement with where it runs.
 #[derive(Debug)]
-pub(super) struct Located {
-    pub statement: Statement,
-    pub calls: Vec<Call>,
+pub(super) struct InScope<'m> {
+    pub statement: &'m Statement,
+    pub calls: &'m [Call],
     pub at: Position,
     /// The `class`/`def` header line whose body holds it; 0 for the module.
     pub scope: usize,
@@ -22,88 +20,92 @@ pub(super) struct Located {
 
 /// What a name is bound to by one statement.
 #[derive(Debug, Clone, Copy)]
-pub(super) enum Bound<'a> {
-    Value(&'a Expr),
+pub(super) enum Bound<'m> {
+    Value(&'m Expr),
     /// Imported from this module.
-    Import(&'a str),
+    Import(&'m str),
     /// A `def` or `class`.
     Definition,
+    /// `del name`.
+    Deleted,
 }
 
 #[derive(Debug)]
-pub(super) struct Binding<'a> {
-    pub bound: Bound<'a>,
+pub(super) struct Binding<'m> {
+    pub bound: Bound<'m>,
     pub at: Position,
     pub scope: usize,
     pub in_function: bool,
     pub conditional: bool,
 }
 
-pub(super) struct Module {
-    pub statements: Vec<Located>,
+/// Where the statements of a block run.
+#[derive(Debug, Clone, Copy)]
+struct Scope {
+    line: usize,
+    in_function: bool,
+    conditional: bool,
 }
 
-impl Module {
-    pub fn new(lines: &[Line]) -> Module {
-        // (indent, block, header line)
-        let mut open: Vec<(usize, Block, usize)> = Vec::new();
-        let mut statements = Vec::new();
-        for line in lines {
-            while open
-                .last()
-                .is_some_and(|(indent, ..)| *indent >= line.indent)
-            {
-                open.pop();
-            }
-            let innermost_scope = open
-                .iter()
-                .rposition(|(_, block, _)| matches!(block, Block::Class | Block::Function));
-            let (scope, in_function) = match innermost_scope {
-                Some(i) => (open[i].2, open[i].1 == Block::Function),
-                None => (0, false),
-            };
-            let conditional = open[innermost_scope.map_or(0, |i| i + 1)..]
-                .iter()
-                .any(|(_, block, _)| *block == Block::Conditional);
-            let (statement, calls) = syntax::statement(line);
-            let at = line.tokens[0].at;
-            if let Statement::Header(block, _) = statement {
-                open.push((line.indent, block, at.line));
-            }
-            statements.push(Located {
-                statement,
-                calls,
-                at,
-                scope,
-                in_function,
-                conditional,
+pub(super) struct Module<'m> {
+    /// In source order.
+    pub statements: Vec<InScope<'m>>,
+}
+
+impl<'m> Module<'m> {
+    pub fn new(statements: &'m [Located]) -> Module<'m> {
+        let mut module = Module {
+            statements: Vec::new(),
+        };
+        let top = Scope {
+            line: 0,
+            in_function: false,
+            conditional: false,
+        };
+        module.add(statements, top);
+        module
+    }
+
+    fn add(&mut self, statements: &'m [Located], scope: Scope) {
+        for located in statements {
+            self.statements.push(InScope {
+                statement: &located.statement,
+                calls: &located.calls,
+                at: located.at,
+                scope: scope.line,
+                in_function: scope.in_function,
+                conditional: scope.conditional,
             });
+            let inner = match &located.statement {
+                Statement::Class { .. } | Statement::Function { .. } => Scope {
+                    line: located.at.line,
+                    in_function: matches!(located.statement, Statement::Function { .. }),
+                    conditional: false,
+                },
+                Statement::Conditional(_) => Scope {
+                    conditional: true,
+                    ..scope
+                },
+                // a `with` body runs; any other statement has a body only where Python would
+                // refuse the indentation
+                _ => scope,
+            };
+            self.add(&located.body, inner);
         }
-        Module { statements }
     }
 
     /// Every binding of `name` in `scope`, in source order.
-    pub fn bindings(&self, name: &str, scope: usize) -> Vec<Binding<'_>> {
+    pub fn bindings(&self, name: &str, scope: usize) -> Vec<Binding<'m>> {
         let mut found = Vec::new();
-        for located in self.statements.iter().filter(|s| s.scope == scope) {
+        for in_scope in self.statements.iter().filter(|s| s.scope == scope) {
             let binding = |bound| Binding {
                 bound,
-                at: located.at,
+                at: in_scope.at,
                 scope,
-                in_function: located.in_function,
-                conditional: located.conditional,
+                in_function: in_scope.in_function,
+                conditional: in_scope.conditional,
             };
-            match &located.statement {
-                Statement::Assign {
-                    targets,
-                    value,
-                    augmented: false,
-                } if targets
-                    .iter()
-                    .any(|t| t.dotted() == Some(&[name.to_string()])) =>
-                {
-                    found.push(binding(Bound::Value(value)));
-                }
+            match in_scope.statement {
                 Statement::Import(names) => {
                     for (bound, module) in names {
                         if bound == name {
@@ -111,12 +113,22 @@ impl Module {
                         }
                     }
                 }
-                Statement::Header(Block::Class | Block::Function, Some(defined))
+                Statement::Class { name: defined, .. }
+                | Statement::Function { name: defined, .. }
                     if defined == name =>
                 {
                     found.push(binding(Bound::Definition));
                 }
-                _ => {}
+                Statement::Delete(targets) if targets.iter().any(|t| t.is_name(name)) => {
+                    found.push(binding(Bound::Deleted));
+                }
+                statement => {
+                    if let Some(value) = statement.assignment().and_then(|(targets, value)| {
+                        targets.iter().find_map(|t| assigned(t, value, name))
+                    }) {
+                        found.push(binding(Bound::Value(value)));
+                    }
+                }
             }
         }
         found
@@ -131,28 +143,26 @@ impl Module {
         before: Option<Position>,
     ) -> Option<Position> {
         const CHANGING: [&str; 5] = ["update", "setdefault", "pop", "popitem", "clear"];
-        let is_name = |e: &Expr| e.dotted() == Some(&[name.to_string()]);
+        let item_of_name = |t: &Expr| {
+            single_targets(t)
+                .iter()
+                .any(|t| matches!(&t.kind, ExprKind::Subscript(base) if base.is_name(name)))
+        };
         self.statements
             .iter()
-            .filter(|s| s.at.line > after.line && before.is_none_or(|b| s.at.line < b.line))
+            .filter(|s| s.at > after && before.is_none_or(|b| s.at < b))
             .find(|s| {
-                let changes_target = |t: &Expr| match t {
-                    Expr::Subscript(base, _) => is_name(base),
-                    _ => false,
-                };
-                let assigns = match &s.statement {
-                    Statement::Assign {
-                        targets, augmented, ..
-                    } => {
-                        targets.iter().any(changes_target)
-                            || (*augmented && targets.iter().any(is_name))
+                let assigns = match s.statement {
+                    Statement::AugmentedAssign { target, .. } => {
+                        target.is_name(name) || item_of_name(target)
                     }
-                    _ => false,
+                    Statement::Delete(targets) => targets.iter().any(item_of_name),
+                    statement => statement
+                        .assignment()
+                        .is_some_and(|(targets, _)| targets.iter().any(item_of_name)),
                 };
                 let calls = s.calls.iter().any(|call| {
-                    call.function.len() == 2
-                        && call.function[0] == name
-                        && CHANGING.contains(&call.function[1].as_str())
+                    matches!(call.dotted(), [object, method] if object == name && CHANGING.contains(&method.as_str()))
                 });
                 assigns || calls
             })
@@ -160,10 +170,38 @@ impl Module {
     }
 
     /// Whether the module has `from ... import *`, and the first such module.
-    pub fn star_import(&self) -> Option<&str> {
-        self.statements.iter().find_map(|s| match &s.statement {
+    pub fn star_import(&self) -> Option<&'m str> {
+        self.statements.iter().find_map(|s| match s.statement {
             Statement::StarImport(module) => Some(module.as_str()),
             _ => None,
         })
+    }
+}
+
+/// The value `target = value` gives `name`: the value itself, or, where the target unpacks a
+/// display of as many elements (`a, b = x, y`), the element in its place.
+fn assigned<'v>(target: &Expr, value: &'v Expr, name: &str) -> Option<&'v Expr> {
+    if target.is_name(name) {
+        return Some(value);
+    }
+    let targets = target.elements()?;
+    match value.elements() {
+        Some(values) if values.len() == targets.len() => targets
+            .iter()
+            .zip(values)
+            .find_map(|(target, value)| assigned(target, value, name)),
+        _ => single_targets(target)
+            .iter()
+            .any(|t| t.is_name(name))
+            .then_some(value),
+    }
+}
+
+/// The single targets an assignment target holds: itself, or what a tuple or list target
+/// unpacks into, at any depth.
+pub(super) fn single_targets(target: &Expr) -> Vec<&Expr> {
+    match target.elements() {
+        Some(items) => items.iter().flat_map(single_targets).collect(),
+        None => vec![target],
     }
 }

@@ -1,9 +1,9 @@
-//! Python's tokenizer, as far as finding a dict literal needs it: logical lines (brackets and
-//! backslashes join physical lines, comments and blank lines vanish) with their indentation,
-//! names, operators, and string literals decoded as Python decodes them (prefixes, triple
-//! quotes, escapes). Numbers are kept as opaque tokens.
+//! Python's tokenizer, as far as reading literals, assignments and calls needs it: logical lines
+//! (brackets and backslashes join physical lines, comments and blank lines vanish) with their
+//! indentation, names, operators, and string literals decoded as Python decodes them (prefixes,
+//! triple quotes, escapes). Numbers are kept as opaque tokens.
 
-use super::found::Position;
+use super::Position;
 
 /// One token of a logical line.
 #[derive(Debug, Clone, PartialEq)]
