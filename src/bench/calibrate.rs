@@ -25,7 +25,7 @@ use serde_json::Value;
 
 use super::app_model::Calibration;
 use super::config::{BenchConfig, Workload};
-use crate::conn::connect::Target;
+use crate::conn::plan::ConnectionPlan;
 use crate::driver::{Driver, DriverKind};
 use crate::exit::{invalid, problems};
 
@@ -47,7 +47,7 @@ const GRACE: Duration = Duration::from_secs(60);
 pub(super) async fn calibrate(
     python: &str,
     config: &BenchConfig,
-    target: &Target,
+    target: &ConnectionPlan,
     driver: &Driver,
 ) -> Result<Calibration> {
     if let Workload::Script(_) = config.workload {
@@ -80,7 +80,7 @@ struct Output {
 /// reused connection, the session's BEGIN, the statements, COMMIT or ROLLBACK).
 async fn round_trips_per_request(
     config: &BenchConfig,
-    target: &Target,
+    target: &ConnectionPlan,
     driver: &Driver,
 ) -> Result<f64> {
     let mut driver = driver.clone();

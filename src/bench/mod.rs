@@ -35,7 +35,8 @@ use std::time::Instant;
 
 use anyhow::Result;
 
-use crate::conn::connect::{self, Target};
+use crate::conn::connect;
+use crate::conn::plan::{self, ConnectionPlan};
 use crate::conn::tls::LATEST_LIBPQ;
 use crate::driver::Driver;
 use crate::environment::Environment;
@@ -44,7 +45,6 @@ use crate::interrupt::Interrupt;
 use crate::pool::QueuePool;
 use crate::pooler;
 use crate::progress::Progress;
-use crate::url::parse_database_url;
 
 pub use advice::{Advice, Demand, Limit, Offered, Recommended, ServerRoom};
 pub use app_model::{
@@ -63,7 +63,7 @@ use workers::Workers;
 
 /// Refuses a pool that could take more connections than the server has free, unless forced.
 async fn check_server_capacity(
-    target: &Target,
+    target: &ConnectionPlan,
     config: &BenchConfig,
 ) -> Result<(ServerRoom, tokio_postgres::Client)> {
     // The monitor has its own application_name so it is not counted as one of the pool's backends.
@@ -120,14 +120,12 @@ pub async fn run(
     progress: &Progress,
     interrupt: &Interrupt,
 ) -> Result<BenchReport> {
-    let url = parse_database_url(&config.url, env)?;
-    let target = connect::resolve(
-        &url,
-        env,
-        "dbtool-pool-bench",
-        config.connect_timeout,
-        LATEST_LIBPQ,
-    )?;
+    let options = plan::Options {
+        application_name: "dbtool-pool-bench",
+        connect_timeout: config.connect_timeout,
+        libpq_major: LATEST_LIBPQ,
+    };
+    let target = ConnectionPlan::new(&config.url, env, &options)?;
     let (room, server) = check_server_capacity(&target, config).await?;
     let mut driver = Driver::new(
         config.driver,
@@ -234,7 +232,7 @@ async fn warm_up(
 /// without it (or without an application model).
 async fn calibrated(
     config: &BenchConfig,
-    target: &Target,
+    target: &ConnectionPlan,
     driver: &Driver,
     progress: &Progress,
 ) -> Result<Option<BenchConfig>> {
@@ -268,7 +266,7 @@ async fn calibrated(
 /// application model one lane, one event loop and one pool per worker.
 fn start_workers(
     config: &BenchConfig,
-    target: &Arc<Target>,
+    target: &Arc<ConnectionPlan>,
     driver: &Driver,
 ) -> Result<(Lanes, Workers)> {
     let Some(app) = &config.app else {

@@ -8,7 +8,7 @@ use tokio::task::JoinHandle;
 
 use super::recorder::Recorder;
 use super::workers::Workers;
-use crate::conn::connect::Target;
+use crate::conn::plan::ConnectionPlan;
 use crate::interrupt::Interrupt;
 use crate::pool::PoolStatus;
 use crate::progress::Spinner;
@@ -69,7 +69,7 @@ struct Previous {
 
 impl<'a> Monitor<'a> {
     pub(super) fn new(
-        target: &Target,
+        target: &ConnectionPlan,
         server: Option<&'a tokio_postgres::Client>,
         started: Instant,
         deadline: Option<Instant>,

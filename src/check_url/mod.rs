@@ -5,15 +5,16 @@ pub mod conversions;
 mod explain;
 mod findings;
 
-use crate::conn::connect;
+use crate::conn::plan::Reached;
 use crate::conn::target::{Endpoint, Resolved, SslMode};
 use crate::environment::Environment;
 use crate::exit::Outcome;
 use crate::finding::{Code, Finding, Level};
 use crate::password::PasswordSource;
 use crate::secret::MASK;
-use crate::url::dialect::{self, ApplicationReading, DriverReading};
-use crate::url::libpq::{ConnInfo, ParseOptions};
+use crate::url::DatabaseUrl;
+use crate::url::dialect::ApplicationReading;
+use crate::url::libpq::{ConnInfo, ParseOptions, UriError};
 use crate::url::sqlalchemy::{self, Scheme, SqlalchemyReading};
 use conversions::Conversion;
 
@@ -110,7 +111,7 @@ pub fn check_url(config: &CheckUrlConfig, env: &Environment) -> CheckUrlReport {
         sqlalchemy: &sqlalchemy,
         application: &application,
     };
-    let (info, psql_rejects) = match explained_info(parsed, &readings, config) {
+    let (info, psql_rejects) = match explained_info(parsed.clone(), &readings, config) {
         Explained::Info(info, psql_rejects) => (info, psql_rejects),
         Explained::DriverRefuses(found) => {
             report.findings = found;
@@ -123,7 +124,14 @@ pub fn check_url(config: &CheckUrlConfig, env: &Environment) -> CheckUrlReport {
         }
     };
     report.libpq = masked_pairs(&info, config.show_password);
-    let resolved = reached(&mut report, &info, &readings, env, config.libpq_major);
+    let resolved = reached(
+        &mut report,
+        &info,
+        parsed,
+        &readings,
+        env,
+        config.libpq_major,
+    );
     let context = findings::Context {
         url,
         scheme: &scheme,
@@ -229,49 +237,47 @@ fn explained_info(
     }
 }
 
-/// What the application's driver reaches, as ping and pool-bench connect
-/// (`url::parse_database_url`): asyncpg's own resolution; for libpq drivers, the conninfo the
-/// driver receives; else libpq's reading. Sets the report's hosts and the driver's target.
+/// What the application's driver reaches: the connection plan's reading ([`Reached`]) of the URL
+/// the application connects with ([`crate::url::connecting_url`]), as ping, lint-constraints and
+/// pool-bench connect. When the application cannot use the URL, the hosts libpq's reading `info`
+/// reaches, and no driver target. Sets the report's hosts and the driver's target.
 fn reached(
     report: &mut CheckUrlReport,
     info: &ConnInfo,
+    parsed: Result<ConnInfo, UriError>,
     readings: &Readings<'_>,
     env: &Environment,
     libpq_major: u32,
 ) -> Resolved {
-    let application = readings.application.as_ref().ok();
-    let asyncpg = match application.map(|app| &app.reading) {
-        Some(DriverReading::Asyncpg(Ok(connection))) => Some(connection),
-        _ => None,
-    };
-    let driver_info = readings
-        .sqlalchemy
-        .as_ref()
-        .is_ok_and(|reading| dialect::application_reading_connects(readings.scheme, reading))
-        .then(|| application?.libpq_info(libpq_major))
-        .flatten();
-    let resolved = match asyncpg {
-        Some(connection) => Resolved::asyncpg(connection),
-        None => Resolved::read(driver_info.as_ref().unwrap_or(info), env),
-    };
-    report.hosts = resolved.endpoints.clone().unwrap_or_default();
-    if application.is_some_and(|app| app.driver_error().is_none()) {
-        let password = match asyncpg {
-            Some(connection) => connect::asyncpg_password(info, env, connection).1,
-            None => {
-                let info = driver_info.as_ref().unwrap_or(info);
-                let (user, dbname) = (&resolved.user.value, &resolved.dbname.value);
-                connect::libpq_password(info, env, report.hosts.first(), dbname, user).1
-            }
-        };
+    let connecting = crate::url::connecting_url(
+        readings.scheme.clone(),
+        parsed,
+        readings.sqlalchemy,
+        readings.application,
+        libpq_major,
+    );
+    let driver_connects = connecting.is_ok()
+        && readings
+            .application
+            .as_ref()
+            .is_ok_and(|app| app.driver_error().is_none());
+    let url = connecting.unwrap_or_else(|_| DatabaseUrl {
+        scheme: readings.scheme.clone(),
+        info: info.clone(),
+        asyncpg: None,
+    });
+    let reached = Reached::of(&url, env);
+    report.hosts = reached.resolved.endpoints.clone().unwrap_or_default();
+    if driver_connects {
+        let resolved = &reached.resolved;
         report.driver_target = Some(DriverTarget {
             user: resolved.user.value.clone(),
             database: resolved.dbname.value.clone(),
             sslmode: resolved.sslmode.as_ref().ok().map(|mode| mode.value),
-            password,
+            password: reached.password_source,
         });
     }
-    resolved
+    reached.resolved
 }
 
 /// libpq may read an unencoded password as host, port and database; its re-rendered forms would
@@ -463,6 +469,52 @@ mod tests {
                 );
             }
             prop_assert_eq!(report.valid, report.error.is_none(), "{}", url);
+        }
+    }
+
+    /// check-url explains the plan the connecting commands use: the same hosts in the same
+    /// order, user, database, TLS mode and password source.
+    #[test]
+    fn explains_the_connection_plan() {
+        use crate::conn::plan::{ConnectionPlan, Options};
+        let cases: &[(&str, &[(&str, &str)])] = &[
+            ("postgresql://u@h1,h2:7/db?sslmode=require", &[]),
+            (
+                "postgresql+psycopg:///db?host=/tmp,@abstract",
+                &[("PGPORT", "6")],
+            ),
+            (
+                "postgresql+asyncpg:///db",
+                &[("PGHOST", "127.0.0.1:9"), ("LOGNAME", "me")],
+            ),
+            ("postgresql+asyncpg://u:pw@h/db?ssl=require", &[]),
+            (
+                "postgresql+psycopg2://u@h/db",
+                &[("PGPASSWORD", "pw"), ("PGSSLMODE", "disable")],
+            ),
+            (
+                "postgresql://u@/db?hostaddr=127.0.0.1&port=1",
+                &[("USER", "os")],
+            ),
+        ];
+        let options = Options {
+            application_name: "test",
+            connect_timeout: None,
+            libpq_major: 18,
+        };
+        for (url, variables) in cases {
+            let env = Environment::injected(variables.iter().copied());
+            let report = check_url(&config(url), &env);
+            let plan =
+                ConnectionPlan::new(url, &env, &options).unwrap_or_else(|e| panic!("{url}: {e:#}"));
+            assert_eq!(report.hosts, plan.endpoints, "{url}");
+            let target = report.driver_target.expect(url);
+            assert_eq!(
+                (target.user, target.database, target.password),
+                (plan.user, plan.dbname, plan.password_source),
+                "{url}"
+            );
+            assert_eq!(target.sslmode, Some(plan.sslmode), "{url}");
         }
     }
 

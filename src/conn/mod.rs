@@ -3,6 +3,7 @@
 pub mod connect;
 pub mod diagnosis;
 pub mod pgpass;
+pub mod plan;
 pub mod socket;
 pub mod target;
 pub mod tls;

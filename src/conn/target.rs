@@ -2,11 +2,10 @@
 //! libpq's defaults, into typed values — the endpoints libpq will try (TCP, Unix socket or Linux
 //! abstract socket, each with its port), `sslmode` and `target_session_attrs` as enums, the user
 //! and database, each with where it came from ([`Resolved::read`]); for asyncpg, the same values
-//! from its own resolution ([`Resolved::asyncpg`]). check-url explains this value, ping walks
-//! its endpoints, lint-constraints and pool-bench connect to it. Which reading it is built from
-//! (libpq's, the conninfo a libpq driver receives, asyncpg's) is chosen in two places,
-//! `check_url::reached` and `url::parse_database_url` (with `conn::connect::resolve`);
-//! `tests/it/target_agreement.rs` checks that they agree.
+//! from its own resolution ([`Resolved::asyncpg`]). Which reading it is built from (libpq's, the
+//! conninfo a libpq driver receives, asyncpg's) is chosen once, by `url::connecting_url`; the
+//! connection plan (`conn::plan`) is built on it: check-url explains the plan's reading, ping
+//! walks its endpoints, lint-constraints and pool-bench connect with it.
 //!
 //! The rules are libpq's (`fe-connect.c`): `conninfo_add_defaults()` fills a keyword from its
 //! environment variable only when the string did not set it at all; `connectOptions2()` splits

@@ -17,7 +17,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::conn::connect::Target;
+use crate::conn::plan::ConnectionPlan;
 use crate::wire::{self, Frontend, Pace, Session, WireError};
 
 /// The asyncpg remedy for transaction pooling, from SQLAlchemy's asyncpg dialect documentation
@@ -169,7 +169,7 @@ impl Driver {
     /// The startup parameters the driver sends, in its words: asyncpg passes `server_settings`
     /// as parameters of their own (`statement_timeout=30000`), libpq-based drivers put them in
     /// `options` (`-c statement_timeout=30000`).
-    pub fn startup_parameters(&self, target: &Target) -> Vec<(String, String)> {
+    pub fn startup_parameters(&self, target: &ConnectionPlan) -> Vec<(String, String)> {
         let mut parameters = vec![
             ("user".to_string(), target.user.clone()),
             ("database".to_string(), target.dbname.clone()),
@@ -203,7 +203,11 @@ impl Driver {
 
     /// Opens a connection as the driver does; `first` is the engine's first connection, which
     /// also gets the dialect's initialisation.
-    pub async fn connect(&self, target: &Target, first: bool) -> Result<Connection, WireError> {
+    pub async fn connect(
+        &self,
+        target: &ConnectionPlan,
+        first: bool,
+    ) -> Result<Connection, WireError> {
         let parameters = self.startup_parameters(target);
         let parameters: Vec<(&str, &str)> = parameters
             .iter()

@@ -19,11 +19,11 @@ use std::path::PathBuf;
 use anyhow::Result;
 
 use crate::conn::connect;
+use crate::conn::plan::{self, ConnectionPlan};
 use crate::conn::tls::LATEST_LIBPQ;
 use crate::environment::Environment;
 use crate::lint::inline_ignore::InlineIgnores;
 use crate::progress::Progress;
-use crate::url::parse_database_url;
 
 pub use fix::Collision;
 pub use rules::Violation;
@@ -184,14 +184,12 @@ async fn read_live(
             started.elapsed().as_secs_f64() * 1000.0
         ))
     };
-    let url = parse_database_url(&config.url, env)?;
-    let target = connect::resolve(
-        &url,
-        env,
-        "dbtool-lint",
-        config.connect_timeout,
-        LATEST_LIBPQ,
-    )?;
+    let options = plan::Options {
+        application_name: "dbtool-lint",
+        connect_timeout: config.connect_timeout,
+        libpq_major: LATEST_LIBPQ,
+    };
+    let target = ConnectionPlan::new(&config.url, env, &options)?;
     if let Some(warning) = &target.passfile_warning {
         progress.warn(warning);
     }

@@ -6,7 +6,8 @@ mod facts;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use crate::conn::connect::{self, Target};
+use crate::conn::connect;
+use crate::conn::plan::{self, ConnectionPlan};
 use crate::conn::target::{Endpoint, SessionAttrs};
 use crate::conn::tls::{ClientRules, SslMode};
 use crate::driver::{Driver, DriverKind, DriverOptions};
@@ -15,7 +16,6 @@ use crate::exit::Outcome;
 use crate::finding::{Code, Finding, Level};
 use crate::pooler::{self, Pooler};
 use crate::progress::Progress;
-use crate::url::parse_database_url;
 
 use crate::wire::{Session, WireError};
 
@@ -164,17 +164,13 @@ impl PingReport {
 
 /// Runs the ping (and the waiting, and the repeated pre-pings). Never fails: failures are reports.
 pub async fn ping(config: &PingConfig, env: &Environment, progress: &Progress) -> PingReport {
-    let (scheme, target) = match parse_database_url(&config.url, env).and_then(|url| {
-        let target = connect::resolve(
-            &url,
-            env,
-            "dbtool-ping",
-            config.connect_timeout,
-            config.libpq_version,
-        )?;
-        Ok((url.scheme, target))
-    }) {
-        Ok(read) => read,
+    let options = plan::Options {
+        application_name: "dbtool-ping",
+        connect_timeout: config.connect_timeout,
+        libpq_major: config.libpq_version,
+    };
+    let target = match ConnectionPlan::new(&config.url, env, &options) {
+        Ok(plan) => plan,
         Err(error) => return PingReport::no_attempt(crate::url::redact_url(&config.url), &error),
     };
     if let Some(warning) = &target.passfile_warning {
@@ -187,7 +183,7 @@ pub async fn ping(config: &PingConfig, env: &Environment, progress: &Progress) -
         .and_then(|_| progress.spinner("waiting for the database"));
     loop {
         tries += 1;
-        let driver = DriverKind::of(scheme.effective_driver());
+        let driver = DriverKind::of(target.scheme.effective_driver());
         let (mut report, client) = ping_once(&target, config, env, driver, progress).await;
         let deadline_passed = config.wait.is_none_or(|w| started.elapsed() >= w);
         if report.status == Status::Accepting
@@ -233,7 +229,7 @@ fn asyncpg_differences(ssl: Option<SslMode>, env: &Environment) -> Option<Findin
 
 /// One pass over the hosts, as libpq tries them.
 async fn ping_once(
-    target: &Target,
+    target: &ConnectionPlan,
     config: &PingConfig,
     env: &Environment,
     driver: Option<DriverKind>,
@@ -294,7 +290,7 @@ fn finish(attempts: Vec<Attempt>, findings: Vec<Finding>) -> PingReport {
 
 /// One host, stage by stage; the first failing stage ends the attempt with its status and hint.
 async fn attempt_host(
-    target: &Target,
+    target: &ConnectionPlan,
     endpoint: &Endpoint,
     attrs: SessionAttrs,
     driver: &Driver,
@@ -374,7 +370,7 @@ async fn attempt_host(
 
 /// Whether a pooler sits in front of the server, and how it pools (see [`crate::pooler`]).
 async fn find_pooler(
-    target: &Target,
+    target: &ConnectionPlan,
     endpoint: &Endpoint,
     client: &mut Session,
     backend_pid: i32,
@@ -449,7 +445,7 @@ impl Attempt {
 
 /// The startup message and authentication, over a stream the transport stages opened.
 struct PingStartup<'a> {
-    target: &'a Target,
+    target: &'a ConnectionPlan,
 }
 
 impl transport::Startup for PingStartup<'_> {
@@ -536,7 +532,7 @@ async fn server_facts(
 }
 
 /// A failed startup: the server's SQLSTATE and message decide the status and the hint.
-fn auth_error(error: &WireError, target: &Target, endpoint: &Endpoint) -> StageError {
+fn auth_error(error: &WireError, target: &ConnectionPlan, endpoint: &Endpoint) -> StageError {
     let (code, message) = match error {
         WireError::Server { code, message } => (code.as_str(), message.as_str()),
         WireError::PasswordMissing => {

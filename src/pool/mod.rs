@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 
-use crate::conn::connect::Target;
+use crate::conn::plan::ConnectionPlan;
 use crate::driver::{Connection, Driver};
 
 /// QueuePool's settings.
@@ -135,7 +135,7 @@ struct State {
 }
 
 pub struct QueuePool {
-    target: Arc<Target>,
+    target: Arc<ConnectionPlan>,
     driver: Driver,
     settings: PoolSettings,
     state: Mutex<State>,
@@ -173,7 +173,7 @@ enum Offer {
 impl QueuePool {
     /// A pool whose connections the driver opens (with its connect-time settings) on the target.
     pub fn new(
-        target: Arc<Target>,
+        target: Arc<ConnectionPlan>,
         settings: PoolSettings,
         driver: Driver,
         lanes: usize,

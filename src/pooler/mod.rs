@@ -30,7 +30,7 @@ pub mod advice;
 
 use std::time::Duration;
 
-use crate::conn::connect::Target;
+use crate::conn::plan::ConnectionPlan;
 use crate::conn::target::Endpoint;
 use crate::driver::Driver;
 use crate::wire::{self, Frontend, Session, WireError};
@@ -110,7 +110,7 @@ pub struct Pooler {
 const PROBE_APPLICATION_NAME: &str = "dbtool-pooler-probe";
 
 /// dbtool's own startup parameters, under the probes' application_name.
-fn probe_parameters(target: &Target) -> Vec<(&'static str, String)> {
+fn probe_parameters(target: &ConnectionPlan) -> Vec<(&'static str, String)> {
     let mut parameters = target.startup_parameters();
     parameters.retain(|(key, _)| *key != "application_name");
     parameters.push(("application_name", PROBE_APPLICATION_NAME.to_string()));
@@ -127,7 +127,7 @@ pub async fn backend_pid(session: &mut Session) -> Result<i32, WireError> {
 
 /// Opens a session with dbtool's own startup parameters on the first endpoint that takes it
 /// and probes behind it (pool-bench, which has no session of its own to start from).
-pub async fn probe(target: &Target, driver: &Driver) -> Option<Pooler> {
+pub async fn probe(target: &ConnectionPlan, driver: &Driver) -> Option<Pooler> {
     let parameters = probe_parameters(target);
     let parameters: Vec<(&str, &str)> = parameters
         .iter()
@@ -150,7 +150,7 @@ pub async fn probe(target: &Target, driver: &Driver) -> Option<Pooler> {
 /// Probes behind `first`, a session already open on `endpoint` with dbtool's own startup
 /// parameters, whose server process is `backend_pid`. `None`: no pooler.
 pub async fn detect(
-    target: &Target,
+    target: &ConnectionPlan,
     endpoint: &Endpoint,
     first: &mut Session,
     backend_pid: i32,
@@ -186,7 +186,7 @@ pub async fn detect(
 /// Opens a session with the driver's startup parameters; each one the pooler refuses is
 /// recorded and left out of the next try.
 async fn open_as_driver(
-    target: &Target,
+    target: &ConnectionPlan,
     endpoint: &Endpoint,
     driver: &Driver,
     pooler: &mut Pooler,
@@ -242,7 +242,7 @@ fn refused_parameter(message: &str) -> Option<String> {
 }
 
 /// PgBouncer's admin console, when this user may read it (admin_users or stats_users).
-async fn admin_console(target: &Target, endpoint: &Endpoint, pooler: &mut Pooler) {
+async fn admin_console(target: &ConnectionPlan, endpoint: &Endpoint, pooler: &mut Pooler) {
     let parameters = [
         ("user", target.user.as_str()),
         ("database", "pgbouncer"),
@@ -281,7 +281,7 @@ async fn admin_console(target: &Target, endpoint: &Endpoint, pooler: &mut Pooler
 
 /// A startup parameter no client sends: PostgreSQL takes it as a custom setting, PgBouncer
 /// refuses it in its own words.
-async fn fingerprint(target: &Target, endpoint: &Endpoint, pooler: &mut Pooler) {
+async fn fingerprint(target: &ConnectionPlan, endpoint: &Endpoint, pooler: &mut Pooler) {
     let parameters = [
         ("user", target.user.as_str()),
         ("database", target.dbname.as_str()),
@@ -301,7 +301,7 @@ async fn fingerprint(target: &Target, endpoint: &Endpoint, pooler: &mut Pooler) 
 
 /// The two-session rounds described in the module documentation.
 async fn probe_mode(
-    target: &Target,
+    target: &ConnectionPlan,
     endpoint: &Endpoint,
     first: &mut Session,
     second: &mut Session,
@@ -396,7 +396,7 @@ async fn probe_mode(
 /// Under statement pooling no transaction can hold a server: a third session holds one with a
 /// short `pg_sleep` while the first runs its statement again.
 async fn statement_mode_survival(
-    target: &Target,
+    target: &ConnectionPlan,
     endpoint: &Endpoint,
     first: &mut Session,
     name: &str,

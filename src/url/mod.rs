@@ -44,34 +44,72 @@ pub struct DatabaseUrl {
 pub fn parse_database_url(url: &str, env: &Environment) -> Result<DatabaseUrl> {
     let scheme = sqlalchemy::parse_scheme(url)
         .map_err(|e| invalid(format!("invalid URL: {}", e.message)))?;
+    let major = ParseOptions::default().libpq_major;
     let (parsed, _) = libpq_reading(url, &scheme, ParseOptions::default());
-    // A URL with a driver is read as the application reads it: what its driver receives (asyncpg
-    // resolves everything itself), and wherever libpq refuses the string (a `%` escape SQLAlchemy
-    // takes literally).
-    let driver = scheme.effective_driver();
     let reading = sqlalchemy::read_as_sqlalchemy(url);
-    let application_reads = reading
+    let application =
+        dialect::ApplicationReading::read(&reading, scheme.effective_driver(), major, env)
+            .map_err(|e| redact_message(&e, url));
+    connecting_url(scheme, parsed, &reading, &application, major).map_err(|unusable| {
+        invalid(match unusable {
+            Unusable::Application(message) => format!(
+                "the application cannot use the URL {}: {message}; run `dbtool check-url` for details",
+                redact_url(url)
+            ),
+            Unusable::DriverRefuses(message) => format!(
+                "the driver refuses the URL {}: {}; run `dbtool check-url` for details",
+                redact_url(url),
+                redact_message(&message, url)
+            ),
+            Unusable::Libpq(error) => format!(
+                "invalid URL {}: {}; run `dbtool check-url` for details",
+                redact_url(url),
+                error.message
+            ),
+        })
+    })
+}
+
+/// Why the application cannot connect with a URL.
+#[derive(Debug)]
+pub enum Unusable {
+    /// SQLAlchemy cannot build the driver's arguments (the message redacted).
+    Application(String),
+    /// The driver refuses its arguments.
+    DriverRefuses(String),
+    /// No driver, and libpq refuses the string.
+    Libpq(UriError),
+}
+
+/// Which reading of a URL the application connects with — the one place that decides it. A URL
+/// with a driver is read as the application reads it: what its driver receives (asyncpg resolves
+/// everything itself), and wherever libpq refuses the string (a `%` escape SQLAlchemy takes
+/// literally); otherwise libpq's reading `parsed`. `application` is the dialect's and driver's
+/// reading of `sqlalchemy` for libpq `libpq_major`.
+pub fn connecting_url(
+    scheme: Scheme,
+    parsed: Result<ConnInfo, UriError>,
+    sqlalchemy: &Result<sqlalchemy::SqlalchemyReading, String>,
+    application: &Result<dialect::ApplicationReading, String>,
+    libpq_major: u32,
+) -> Result<DatabaseUrl, Unusable> {
+    let application_reads = sqlalchemy
         .as_ref()
         .is_ok_and(|reading| dialect::application_reading_connects(&scheme, reading));
     if scheme.driver.is_some() && (parsed.is_err() || application_reads) {
-        let major = ParseOptions::default().libpq_major;
-        let application =
-            dialect::ApplicationReading::read(&reading, driver, major, env).map_err(|e| {
-                invalid(format!(
-                    "the application cannot use the URL {}: {}; run `dbtool check-url` for details",
-                    redact_url(url),
-                    redact_message(&e, url)
-                ))
-            })?;
-        let info = application.libpq_info(major).ok_or_else(|| {
-            invalid(format!(
-                "the driver refuses the URL {}: {}; run `dbtool check-url` for details",
-                redact_url(url),
-                redact_message(application.driver_error().unwrap_or("unknown error"), url)
-            ))
+        let application = application
+            .as_ref()
+            .map_err(|message| Unusable::Application(message.clone()))?;
+        let info = application.libpq_info(libpq_major).ok_or_else(|| {
+            Unusable::DriverRefuses(
+                application
+                    .driver_error()
+                    .unwrap_or("unknown error")
+                    .to_string(),
+            )
         })?;
-        let asyncpg = match application.reading {
-            dialect::DriverReading::Asyncpg(Ok(connection)) => Some(*connection),
+        let asyncpg = match &application.reading {
+            dialect::DriverReading::Asyncpg(Ok(connection)) => Some((**connection).clone()),
             _ => None,
         };
         return Ok(DatabaseUrl {
@@ -80,16 +118,9 @@ pub fn parse_database_url(url: &str, env: &Environment) -> Result<DatabaseUrl> {
             asyncpg,
         });
     }
-    let info = parsed.map_err(|e| {
-        invalid(format!(
-            "invalid URL {}: {}; run `dbtool check-url` for details",
-            redact_url(url),
-            e.message
-        ))
-    })?;
     Ok(DatabaseUrl {
         scheme,
-        info,
+        info: parsed.map_err(Unusable::Libpq)?,
         asyncpg: None,
     })
 }

@@ -20,7 +20,7 @@ use postgres_protocol::message::backend::{ErrorResponseBody, Message};
 use postgres_protocol::message::frontend;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::conn::connect::Target;
+use crate::conn::plan::ConnectionPlan;
 use crate::conn::target::{Endpoint, SessionAttrs};
 use crate::conn::transport::{self, Failure, Io};
 use crate::secret::Secret;
@@ -28,7 +28,10 @@ use crate::secret::Secret;
 /// Opens a session on the first of the target's endpoints that takes it, in libpq's order, with
 /// the startup `parameters` the driver sends; each endpoint's stages are bounded by the target's
 /// connect timeout.
-pub async fn open(target: &Target, parameters: &[(&str, &str)]) -> Result<Session, WireError> {
+pub async fn open(
+    target: &ConnectionPlan,
+    parameters: &[(&str, &str)],
+) -> Result<Session, WireError> {
     let mut failure = None;
     for &attrs in target.session_attrs.passes() {
         for endpoint in &target.endpoints {
@@ -57,7 +60,7 @@ pub async fn open(target: &Target, parameters: &[(&str, &str)]) -> Result<Sessio
 /// `wire`'s startup over a stream [`transport::open_session`] opened.
 struct WireStartup<'a> {
     parameters: &'a [(&'a str, &'a str)],
-    target: &'a Target,
+    target: &'a ConnectionPlan,
     place: String,
 }
 
@@ -91,7 +94,7 @@ impl transport::Startup for WireStartup<'_> {
 /// One endpoint, as libpq tries it (TLS retries included), each stage bounded by the target's
 /// connect timeout.
 pub async fn open_endpoint(
-    target: &Target,
+    target: &ConnectionPlan,
     endpoint: &Endpoint,
     parameters: &[(&str, &str)],
 ) -> Result<Session, WireError> {

@@ -1,6 +1,7 @@
-//! One resolved target: what check-url says libpq will try (its `hosts` and explanation) is what
-//! ping actually tries, host by host — sockets, `@` abstract sockets, several hosts, hostaddr and
-//! the PG* environment — and lint-constraints and pool-bench reach the same endpoints.
+//! One connection plan (`conn::plan`): what check-url explains of it (its `hosts`, explanation
+//! and driver connection) is what ping, which connects with the plan, actually tries, host by
+//! host — sockets, `@` abstract sockets, several hosts, hostaddr and the PG* environment — and
+//! lint-constraints and pool-bench, which connect with the same plan, reach the same endpoints.
 
 use serde_json::{Value, json};
 
