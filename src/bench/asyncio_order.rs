@@ -186,15 +186,20 @@ fn step(entry: &Arc<LoopTask>) {
 mod tests {
     use super::*;
 
+    /// A worker loop's runtime, as `lanes` builds it.
+    fn loop_runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .event_interval(1)
+            .build()
+            .unwrap()
+    }
+
     /// A task woken during an iteration runs in the next one, in the order tasks were woken:
     /// b waits for a; a wakes b, then yields; b goes on before a does.
     #[test]
     fn tasks_run_in_iterations_in_wake_order() {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .event_interval(1)
-            .build()
-            .unwrap();
+        let runtime = loop_runtime();
         let log = Arc::new(Mutex::new(Vec::new()));
         runtime.block_on(async {
             let iterations = Iterations::default();
@@ -230,11 +235,7 @@ mod tests {
     #[test]
     fn io_is_polled_between_iterations() {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .event_interval(1)
-            .build()
-            .unwrap();
+        let runtime = loop_runtime();
         let log = Arc::new(Mutex::new(Vec::new()));
         runtime.block_on(async {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -276,11 +277,7 @@ mod tests {
 
     #[test]
     fn a_dropped_handle_cancels_its_task() {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .event_interval(1)
-            .build()
-            .unwrap();
+        let runtime = loop_runtime();
         let ran = Arc::new(AtomicBool::new(false));
         runtime.block_on(async {
             let iterations = Iterations::default();

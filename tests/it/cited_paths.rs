@@ -15,6 +15,7 @@
 //! spelt like one of ours is accepted only under a prefix of [`OTHER_TREES`], each with its
 //! reason; that none of these prefixes exists here is checked too.
 
+use crate::layers::{Span, rust_spans};
 use std::path::Path;
 
 /// The top-level directories a cited path starts with.
@@ -98,87 +99,15 @@ fn syntax_of(path: &Path, text: &str) -> Option<Syntax> {
 /// The comments of a Rust or C source, `(line, text)` for each line a comment covers, with
 /// string, raw string and character literals skipped (and lifetimes told from characters).
 fn slash_comments(source: &str) -> Vec<(usize, String)> {
-    let chars: Vec<char> = source.chars().collect();
-    let ident = |c: char| c.is_alphanumeric() || c == '_';
-    // The number of `#` of a raw string starting with the `r` at `i`, if one does.
-    let raw_string_at = |i: usize| {
-        let token_start = match i.checked_sub(1).map(|j| chars[j]) {
-            None => true,
-            Some('b' | 'c') => i < 2 || !ident(chars[i - 2]),
-            Some(before) => !ident(before),
-        };
-        let hashes = chars[i + 1..].iter().take_while(|&&h| h == '#').count();
-        (chars[i] == 'r' && token_start && chars.get(i + 1 + hashes) == Some(&'"'))
-            .then_some(hashes)
-    };
     let mut comments = Vec::new();
     let mut line = 1;
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        let next = chars.get(i + 1).copied();
-        let start = i;
-        let mut comment = false;
-        if c == '/' && next == Some('/') {
-            comment = true;
-            while i < chars.len() && chars[i] != '\n' {
-                i += 1;
-            }
-        } else if c == '/' && next == Some('*') {
-            comment = true;
-            let mut depth = 0;
-            while i < chars.len() {
-                if chars[i] == '/' && chars.get(i + 1) == Some(&'*') {
-                    depth += 1;
-                    i += 2;
-                } else if chars[i] == '*' && chars.get(i + 1) == Some(&'/') {
-                    depth -= 1;
-                    i += 2;
-                    if depth == 0 {
-                        break;
-                    }
-                } else {
-                    i += 1;
-                }
-            }
-        } else if let Some(hashes) = raw_string_at(i) {
-            i += 2 + hashes;
-            while i < chars.len() {
-                let closes = chars[i] == '"'
-                    && chars[i + 1..].iter().take_while(|&&h| h == '#').count() >= hashes;
-                i += 1;
-                if closes {
-                    i += hashes;
-                    break;
-                }
-            }
-        } else if c == '"' {
-            i += 1;
-            while i < chars.len() && chars[i] != '"' {
-                i += if chars[i] == '\\' { 2 } else { 1 };
-            }
-            i += 1;
-        } else if c == '\'' && next == Some('\\') {
-            // An escaped character: '\n', '\'', '\u{1F600}'.
-            i += 3;
-            while i < chars.len() && chars[i] != '\'' {
-                i += 1;
-            }
-            i += 1;
-        } else if c == '\'' && chars.get(i + 2) == Some(&'\'') {
-            i += 3;
-        } else {
-            // Code, or a lifetime.
-            i += 1;
-        }
-        let span = &chars[start..i.min(chars.len())];
-        if comment {
-            let text: String = span.iter().collect();
+    for (kind, text) in rust_spans(source) {
+        if kind == Span::Comment {
             for (k, part) in text.split('\n').enumerate() {
                 comments.push((line + k, part.to_string()));
             }
         }
-        line += span.iter().filter(|&&c| c == '\n').count();
+        line += text.matches('\n').count();
     }
     comments
 }

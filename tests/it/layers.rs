@@ -58,15 +58,23 @@ fn module_of(path: &str) -> Module {
     parts
 }
 
-/// The code of a Rust source with comments and string, byte-string and character literals
-/// replaced by spaces (lines kept), so that what remains is paths and braces.
-pub(crate) fn code_only(source: &str) -> String {
+/// What a run of a Rust (or C) source is: code, a comment, or a string, byte-string or
+/// character literal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Span {
+    Code,
+    Comment,
+    Literal,
+}
+
+/// A Rust (or C) source cut into runs of code, comments and literals, in order, covering all of
+/// it (lifetimes are told from characters).
+pub(crate) fn rust_spans(source: &str) -> Vec<(Span, String)> {
     let chars: Vec<char> = source.chars().collect();
-    let mut out = String::with_capacity(source.len());
-    let blank = |out: &mut String, from: &[char]| {
-        for &c in from {
-            out.push(if c == '\n' { '\n' } else { ' ' });
-        }
+    let mut spans: Vec<(Span, String)> = Vec::new();
+    let mut push = |kind: Span, run: &[char]| match spans.last_mut() {
+        Some((last, text)) if *last == kind && kind == Span::Code => text.extend(run),
+        _ => spans.push((kind, run.iter().collect())),
     };
     let ident = |c: char| c.is_alphanumeric() || c == '_';
     // The number of `#` of a raw string starting with the `r` at `i`, if one does.
@@ -85,10 +93,11 @@ pub(crate) fn code_only(source: &str) -> String {
         let c = chars[i];
         let next = chars.get(i + 1).copied();
         let start = i;
-        if c == '/' && next == Some('/') {
+        let kind = if c == '/' && next == Some('/') {
             while i < chars.len() && chars[i] != '\n' {
                 i += 1;
             }
+            Span::Comment
         } else if c == '/' && next == Some('*') {
             let mut depth = 0;
             while i < chars.len() {
@@ -105,6 +114,7 @@ pub(crate) fn code_only(source: &str) -> String {
                     i += 1;
                 }
             }
+            Span::Comment
         } else if let Some(hashes) = raw_string_at(i) {
             // A raw string: r"…", r#"…"#, br"…", cr#"…"#.
             i += 2 + hashes;
@@ -117,12 +127,14 @@ pub(crate) fn code_only(source: &str) -> String {
                     break;
                 }
             }
+            Span::Literal
         } else if c == '"' {
             i += 1;
             while i < chars.len() && chars[i] != '"' {
                 i += if chars[i] == '\\' { 2 } else { 1 };
             }
             i += 1;
+            Span::Literal
         } else if c == '\'' && next == Some('\\') {
             // An escaped character: '\n', '\'', '\u{1F600}'.
             i += 3;
@@ -130,18 +142,33 @@ pub(crate) fn code_only(source: &str) -> String {
                 i += 1;
             }
             i += 1;
+            Span::Literal
         } else if c == '\'' && chars.get(i + 2) == Some(&'\'') {
             i += 3;
+            Span::Literal
         } else {
             // Code, or a lifetime.
-            out.push(c);
             i += 1;
-            continue;
-        }
-        let end = i.min(chars.len());
-        blank(&mut out, &chars[start..end]);
+            Span::Code
+        };
+        push(kind, &chars[start..i.min(chars.len())]);
     }
-    out
+    spans
+}
+
+/// The code of a Rust source with comments and string, byte-string and character literals
+/// replaced by spaces (lines kept), so that what remains is paths and braces.
+pub(crate) fn code_only(source: &str) -> String {
+    rust_spans(source)
+        .into_iter()
+        .map(|(kind, text)| match kind {
+            Span::Code => text,
+            _ => text
+                .chars()
+                .map(|c| if c == '\n' { '\n' } else { ' ' })
+                .collect(),
+        })
+        .collect()
 }
 
 /// `code` without its `#[cfg(test)] mod name { … }` blocks (`code` has no literals or comments,
