@@ -11,6 +11,10 @@
 //!   again, at the back. Measured in the real SQLAlchemy 2.1.9 + asyncpg application at 30
 //!   clients on 15 connections: a fifth of the waits are overtaken like this, some five times,
 //!   which is what stretches its latency's tail (a first-come, first-served queue does not);
+//! - a checkout waiting in that queue waits for a connection to come back and nothing else: a
+//!   connection closed at its checkin because pool_size already sit idle (the queue is full)
+//!   wakes nobody, and the room it leaves goes to the next new checkout, which opens a
+//!   connection (`QueuePool._do_return_conn` and `_do_get` in SQLAlchemy 2.1);
 //! - a connection older than `pool_recycle` is replaced at checkout;
 //! - with `pre_ping`, a reused connection gets the driver's ping at checkout; a dead one is replaced
 //!   transparently, and, as SQLAlchemy does, every connection opened before it is then replaced
@@ -121,14 +125,15 @@ struct Idle {
     lane: usize,
 }
 
-struct State {
+/// The pool's bookkeeping, over its idle connections (`I`: [`Idle`]; plain numbers in tests).
+struct State<I = Idle> {
     /// One idle list per lane.
-    idle: Vec<VecDeque<Idle>>,
+    idle: Vec<VecDeque<I>>,
     open: u64,
     in_use: u64,
     waiting: u64,
     /// The waiters, first come first; each is woken once, by a connection coming back.
-    getters: VecDeque<oneshot::Sender<()>>,
+    getters: VecDeque<oneshot::Sender<Wake>>,
     counters: PoolCounters,
     /// Connections opened before this are replaced at checkout (after a failed pre-ping).
     invalidated_before: Option<Instant>,
@@ -159,15 +164,25 @@ pub struct PooledConnection {
 // Returned and matched at once, never stored: boxing the connection would cost an allocation
 // per checkout for nothing.
 #[allow(clippy::large_enum_variant)]
-enum Offer {
+enum Offer<I = Idle> {
     /// An idle connection, counted as in use, with the instant before which connections are
     /// invalid (a failed pre-ping).
-    Idle(Idle, Option<Instant>),
+    Idle(I, Option<Instant>),
     /// Room for a new connection, counted as open and in use already, so the limit holds while
     /// connecting.
     Room,
     /// The pool is at its limit: wait to be woken by a connection coming back.
-    Full(oneshot::Receiver<()>),
+    Full(oneshot::Receiver<Wake>),
+}
+
+/// Why a waiter was woken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wake {
+    /// A connection was put back into the queue: take it if it is still there.
+    Returned,
+    /// A broken connection came back: SQLAlchemy puts its invalidated record back into the
+    /// queue and the waiter that takes it reconnects, so the woken waiter may open one.
+    Reopen,
 }
 
 impl QueuePool {
@@ -182,15 +197,7 @@ impl QueuePool {
             target,
             driver,
             settings,
-            state: Mutex::new(State {
-                idle: (0..lanes.max(1)).map(|_| VecDeque::new()).collect(),
-                open: 0,
-                in_use: 0,
-                waiting: 0,
-                getters: VecDeque::new(),
-                counters: PoolCounters::default(),
-                invalidated_before: None,
-            }),
+            state: Mutex::new(State::new(lanes)),
             initialized: AtomicBool::new(false),
         }
     }
@@ -241,10 +248,18 @@ impl QueuePool {
     }
 
     /// Checks a connection out for `lane`, waiting at most pool_timeout for one.
+    ///
+    /// As SQLAlchemy's `QueuePool._do_get`: a checkout that finds the pool at its limit waits
+    /// in the queue until a connection is put back, and keeps waiting there — it does not
+    /// open one when room appears meanwhile (an overflow connection closed at its checkin
+    /// wakes nobody); the checkouts that come after it do.
     pub async fn checkout(&self, lane: usize) -> Result<PooledConnection, CheckoutError> {
         let mut waited: Option<Instant> = None;
+        // Whether this checkout may open a connection: not while it waits in the queue,
+        // unless it replaces a connection found unusable or broken.
+        let mut may_open = true;
         loop {
-            let (idle, invalidated_before) = match self.find(lane) {
+            let (idle, invalidated_before) = match self.find(lane, may_open) {
                 Offer::Idle(idle, invalidated_before) => (idle, invalidated_before),
                 Offer::Room => {
                     let queued = waited.map_or(Duration::ZERO, |started| started.elapsed());
@@ -264,7 +279,7 @@ impl QueuePool {
                             *waited.insert(Instant::now())
                         }
                     };
-                    self.wait(woken, started).await?;
+                    may_open = self.wait(woken, started).await? == Wake::Reopen;
                     continue;
                 }
             };
@@ -272,6 +287,7 @@ impl QueuePool {
             let mut idle = idle;
             if let Some(reason) = self.unusable(&idle, invalidated_before) {
                 self.discard(reason);
+                may_open = true;
                 continue;
             }
             let before = idle.connection.session.round_trips;
@@ -281,6 +297,7 @@ impl QueuePool {
                 if self.driver.pre_ping(&mut idle.connection).await.is_err() {
                     self.lock().invalidated_before = Some(Instant::now());
                     self.discard(Reason::PrePing);
+                    may_open = true;
                     continue;
                 }
                 checkout_ping = ping_started.elapsed();
@@ -300,9 +317,9 @@ impl QueuePool {
     /// time this checkout found the pool full), then fails with SQLAlchemy's message.
     async fn wait(
         &self,
-        woken: oneshot::Receiver<()>,
+        woken: oneshot::Receiver<Wake>,
         started: Instant,
-    ) -> Result<(), CheckoutError> {
+    ) -> Result<Wake, CheckoutError> {
         {
             let mut state = self.lock();
             state.waiting += 1;
@@ -312,62 +329,22 @@ impl QueuePool {
         let result = tokio::time::timeout_at(deadline, woken).await;
         let mut state = self.lock();
         state.waiting -= 1;
-        if result.is_err() {
-            state.counters.timeouts += 1;
-            drop(state);
-            return Err(CheckoutError::Timeout(self.timeout_message()));
+        match result {
+            Ok(Ok(wake)) => Ok(wake),
+            // Its waker was dropped unsent (the pool is going away): let it look again.
+            Ok(Err(_)) => Ok(Wake::Reopen),
+            Err(_) => {
+                state.counters.timeouts += 1;
+                drop(state);
+                Err(CheckoutError::Timeout(self.timeout_message()))
+            }
         }
-        Ok(())
     }
 
     /// The next idle connection (FIFO, or LIFO with `use_lifo`) from `lane` first, else room for
-    /// a new one below the limit, else a place at the back of the waiters' queue.
-    fn find(&self, lane: usize) -> Offer {
-        let mut state = self.lock();
-        let lanes = state.idle.len();
-        let lifo = self.settings.use_lifo;
-        let idle = (0..lanes)
-            .map(|offset| (lane + offset) % lanes)
-            .find_map(|lane| {
-                let list = &mut state.idle[lane];
-                if lifo {
-                    list.pop_back()
-                } else {
-                    list.pop_front()
-                }
-            });
-        let offer = match idle {
-            Some(idle) => {
-                state.in_use += 1;
-                Offer::Idle(idle, state.invalidated_before)
-            }
-            None if self
-                .settings
-                .capacity()
-                .is_none_or(|capacity| state.open < u64::from(capacity)) =>
-            {
-                state.open += 1;
-                state.in_use += 1;
-                state.counters.peak_open = state.counters.peak_open.max(state.open);
-                Offer::Room
-            }
-            None => {
-                let (wake, woken) = oneshot::channel();
-                state.getters.push_back(wake);
-                return Offer::Full(woken);
-            }
-        };
-        state.counters.peak_in_use = state.counters.peak_in_use.max(state.in_use);
-        offer
-    }
-
-    /// Wakes the first waiter still waiting (`asyncio.Queue._wakeup_next`).
-    fn wake_next(state: &mut State) {
-        while let Some(wake) = state.getters.pop_front() {
-            if wake.send(()).is_ok() {
-                break;
-            }
-        }
+    /// a new one below the limit (if `may_open`), else a place at the back of the waiters' queue.
+    fn find(&self, lane: usize, may_open: bool) -> Offer {
+        self.lock().offer(&self.settings, lane, may_open)
     }
 
     /// Opens the connection [`find`](Self::find) made room for; a failure uncounts it (and, as
@@ -423,8 +400,9 @@ impl QueuePool {
         }
     }
 
-    /// Returns a connection: kept while fewer than pool_size sit idle, else closed (overflow),
-    /// and wakes the first waiter. A broken connection is closed and counted, and still wakes
+    /// Returns a connection: kept while fewer than pool_size sit idle, waking the first waiter,
+    /// else closed (overflow), waking nobody (`asyncio.Queue.put_nowait` raised `QueueFull`:
+    /// SQLAlchemy closes the connection and only lowers its overflow count). A broken connection is closed and counted, and still wakes
     /// the first waiter, who opens a new one in its place (SQLAlchemy puts the invalidated
     /// record back, and the waiter that takes it reconnects).
     pub fn checkin(&self, connection: PooledConnection, broken: bool) {
@@ -436,24 +414,16 @@ impl QueuePool {
         } = connection;
         if broken || connection.session.is_closed() {
             self.discard(Reason::Broken);
-            Self::wake_next(&mut self.lock());
+            self.lock().wake_next(Wake::Reopen);
             return;
         }
-        let mut state = self.lock();
-        state.in_use -= 1;
-        let keep =
-            self.settings.pool_size == 0 || state.idle_count() < u64::from(self.settings.pool_size);
-        if keep {
-            state.idle[lane].push_back(Idle {
-                connection,
-                created,
-                lane,
-            });
-        } else {
-            state.open -= 1;
-            state.counters.closed_overflow += 1;
-        }
-        Self::wake_next(&mut state);
+        let idle = Idle {
+            connection,
+            created,
+            lane,
+        };
+        // Closed outside the lock, when dropped.
+        let _closed = self.lock().put_back(&self.settings, idle, lane);
     }
 
     /// Counts a connection closed; the caller has dropped it (which closes its socket).
@@ -477,9 +447,84 @@ impl QueuePool {
     }
 }
 
-impl State {
+impl<I> State<I> {
+    fn new(lanes: usize) -> State<I> {
+        State {
+            idle: (0..lanes.max(1)).map(|_| VecDeque::new()).collect(),
+            open: 0,
+            in_use: 0,
+            waiting: 0,
+            getters: VecDeque::new(),
+            counters: PoolCounters::default(),
+            invalidated_before: None,
+        }
+    }
+
     fn idle_count(&self) -> u64 {
         self.idle.iter().map(|list| list.len() as u64).sum()
+    }
+
+    /// What a checkout on `lane` gets: see [`QueuePool::find`].
+    fn offer(&mut self, settings: &PoolSettings, lane: usize, may_open: bool) -> Offer<I> {
+        let lanes = self.idle.len();
+        let lifo = settings.use_lifo;
+        let idle = (0..lanes)
+            .map(|offset| (lane + offset) % lanes)
+            .find_map(|lane| {
+                let list = &mut self.idle[lane];
+                if lifo {
+                    list.pop_back()
+                } else {
+                    list.pop_front()
+                }
+            });
+        let offer = match idle {
+            Some(idle) => {
+                self.in_use += 1;
+                Offer::Idle(idle, self.invalidated_before)
+            }
+            None if may_open
+                && settings
+                    .capacity()
+                    .is_none_or(|capacity| self.open < u64::from(capacity)) =>
+            {
+                self.open += 1;
+                self.in_use += 1;
+                self.counters.peak_open = self.counters.peak_open.max(self.open);
+                Offer::Room
+            }
+            None => {
+                let (wake, woken) = oneshot::channel();
+                self.getters.push_back(wake);
+                return Offer::Full(woken);
+            }
+        };
+        self.counters.peak_in_use = self.counters.peak_in_use.max(self.in_use);
+        offer
+    }
+
+    /// A connection comes back to `lane`: kept while fewer than pool_size sit idle, waking the
+    /// first waiter; else closed (returned, to be dropped), waking nobody.
+    fn put_back(&mut self, settings: &PoolSettings, idle: I, lane: usize) -> Option<I> {
+        self.in_use -= 1;
+        if settings.pool_size == 0 || self.idle_count() < u64::from(settings.pool_size) {
+            self.idle[lane].push_back(idle);
+            self.wake_next(Wake::Returned);
+            None
+        } else {
+            self.open -= 1;
+            self.counters.closed_overflow += 1;
+            Some(idle)
+        }
+    }
+
+    /// Wakes the first waiter still waiting (`asyncio.Queue._wakeup_next`).
+    fn wake_next(&mut self, why: Wake) {
+        while let Some(wake) = self.getters.pop_front() {
+            if wake.send(why).is_ok() {
+                break;
+            }
+        }
     }
 }
 
@@ -493,6 +538,87 @@ enum Reason {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Pool 1 + 1 (capacity 2), pool_timeout 30 s.
+    fn one_plus_one() -> PoolSettings {
+        PoolSettings {
+            pool_size: 1,
+            max_overflow: Some(1),
+            pool_timeout: Duration::from_secs(30),
+            pool_recycle: None,
+            pre_ping: false,
+            use_lifo: false,
+        }
+    }
+
+    fn woken(offer: Offer<u32>) -> oneshot::Receiver<Wake> {
+        match offer {
+            Offer::Full(woken) => woken,
+            Offer::Idle(..) => panic!("expected to wait, got an idle connection"),
+            Offer::Room => panic!("expected to wait, got room to open one"),
+        }
+    }
+
+    /// SQLAlchemy's `QueuePool._do_return_conn`: a connection that finds pool_size idle is
+    /// closed and `_dec_overflow` wakes nobody, so a checkout already waiting keeps waiting
+    /// (it never opens one itself), and the next new checkout opens one in the room made.
+    #[test]
+    fn an_overflow_closed_at_checkin_wakes_no_waiter() {
+        let settings = one_plus_one();
+        let mut state = State::<u32>::new(1);
+        assert!(matches!(state.offer(&settings, 0, true), Offer::Room));
+        assert!(matches!(state.offer(&settings, 0, true), Offer::Room));
+        let mut waiter = woken(state.offer(&settings, 0, true));
+        let mut second = woken(state.offer(&settings, 0, true));
+        assert_eq!(state.put_back(&settings, 1, 0), None, "pool_size 1: kept");
+        assert_eq!(waiter.try_recv(), Ok(Wake::Returned));
+        // Before the woken waiter runs, the second connection comes back: one sits idle
+        // already, so it is closed, and nobody else is woken.
+        assert_eq!(
+            state.put_back(&settings, 2, 0),
+            Some(2),
+            "closed as overflow"
+        );
+        assert!(
+            second.try_recv().is_err(),
+            "a closed overflow woke a waiter"
+        );
+        assert_eq!(state.counters.closed_overflow, 1);
+        // The woken waiter takes the idle one; the other, still waiting, may not open one
+        // although there is room now; a new checkout may.
+        assert!(matches!(
+            state.offer(&settings, 0, false),
+            Offer::Idle(1, None)
+        ));
+        let _again = woken(state.offer(&settings, 0, false));
+        assert!(matches!(state.offer(&settings, 0, true), Offer::Room));
+        assert_eq!((state.open, state.in_use), (2, 2));
+    }
+
+    /// asyncio.Queue: a returned connection wakes the first waiter, and a checkout that runs
+    /// first takes it; the woken waiter then waits again, at the back.
+    #[test]
+    fn a_checkout_running_before_the_woken_waiter_takes_its_connection() {
+        let settings = PoolSettings {
+            max_overflow: Some(0),
+            ..one_plus_one()
+        };
+        let mut state = State::<u32>::new(1);
+        assert!(matches!(state.offer(&settings, 0, true), Offer::Room));
+        let mut first = woken(state.offer(&settings, 0, true));
+        let mut second = woken(state.offer(&settings, 0, true));
+        assert_eq!(state.put_back(&settings, 7, 0), None);
+        assert_eq!(first.try_recv(), Ok(Wake::Returned));
+        assert!(second.try_recv().is_err(), "only the first waiter is woken");
+        assert!(
+            matches!(state.offer(&settings, 0, true), Offer::Idle(7, None)),
+            "overtaken"
+        );
+        let mut first_again = woken(state.offer(&settings, 0, false));
+        assert_eq!(state.put_back(&settings, 7, 0), None);
+        assert_eq!(second.try_recv(), Ok(Wake::Returned), "now at the front");
+        assert!(first_again.try_recv().is_err());
+    }
 
     #[test]
     fn the_status_line_is_sqlalchemys() {
