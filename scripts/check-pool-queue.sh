@@ -5,7 +5,10 @@
 # queue (waiters overtaken, as asyncio.Queue does), the same application with a first-come,
 # first-served hand-off patched in (scripts/pool_queue_probe.py), and `dbtool pool-bench
 # --calibrate` at the same load. Server on core 0, clients on core 1, interleaved over ROUNDS.
-# Prints the medians: tps, p99, and overtakes per wait.
+# Prints the medians: tps, p99, overtakes per wait, and the connection churn: connections opened
+# per 1000 requests and checkins that found pool_size idle (closed) per 1000 (the application's
+# from scripts/pool_queue_probe.py observe, pool-bench's from its JSON `connections`); for the
+# application also the share of its slowest 1 % that opened a connection.
 # Run it on a quiet machine (no build, no fuzzer, no other benchmark).
 # Usage: scripts/check-pool-queue.sh [SECONDS] [ROUNDS]
 set -euo pipefail
@@ -28,16 +31,18 @@ def probe(mode, driver):
                          env={"DATABASE_URL": url, "PATH": "/usr/bin:/bin"}, check=True,
                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL).stdout
     r = json.loads(out)
-    q = r["queue"]
-    return r["tps"], r["latency_ms"]["p99"], q["overtaken"] / max(q["waits"], 1)
+    q, c = r["queue"], r.get("churn") or {}
+    return (r["tps"], r["latency_ms"]["p99"], q["overtaken"] / max(q["waits"], 1),
+            c.get("opened_per_1000"), c.get("checkins_queue_full_per_1000"), c.get("slowest_1pct_that_opened"))
 
 def dbtool(driver):
     out = subprocess.run(["target/release/dbtool", "pool-bench", "--no-dotenv", "--format", "json", "--driver", driver,
                           "--calibrate", python, *LOAD, url],
                          check=True, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL).stdout
     r = json.loads(out)
-    k = r["connections"]
-    return r["tps"], r["latency_ms"]["p99"], k["overtaken"] / max(k["queued"], 1)
+    k, n = r["connections"], max(r["transactions"], 1)
+    return (r["tps"], r["latency_ms"]["p99"], k["overtaken"] / max(k["queued"], 1),
+            1000 * k["created"] / n, 1000 * k["closed_overflow"] / n, None)
 
 rows = {}
 for round_ in range(rounds):
@@ -48,8 +53,12 @@ for round_ in range(rounds):
             rows.setdefault((driver, name), []).append(run(driver))
     print(f"round {round_ + 1} of {rounds} done", file=sys.stderr)
 print(f"{rounds} interleaved rounds of {seconds:g} s; 30 clients, pg_sleep 5 ms, pool 5+10, pre-ping, 1 worker; medians")
-print(f"{'driver':<8} {'run':<24} {'tps':>7} {'p99 ms':>7} {'overtaken per wait':>19}")
+print(f"{'driver':<8} {'run':<24} {'tps':>7} {'p99 ms':>7} {'overtaken per wait':>19} "
+      f"{'opened/1000':>11} {'closed/1000':>11} {'slowest 1% opened':>17}")
 for (driver, name), runs in rows.items():
-    med = lambda i: statistics.median(r[i] for r in runs)
-    print(f"{driver:<8} {name:<24} {med(0):>7.0f} {med(1):>7.1f} {med(2):>19.2f}")
+    def med(i, fmt):
+        values = [r[i] for r in runs if r[i] is not None]
+        return format(statistics.median(values), fmt) if values else "-"
+    print(f"{driver:<8} {name:<24} {med(0, '.0f'):>7} {med(1, '.1f'):>7} {med(2, '.2f'):>19} "
+          f"{med(3, '.1f'):>11} {med(4, '.1f'):>11} {med(5, '.2f'):>17}")
 PY
