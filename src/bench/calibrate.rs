@@ -292,7 +292,7 @@ fn read_output(output: &Output, round_trips: f64) -> Result<Calibration> {
 
 impl Calibration {
     /// The application's time per round trip.
-    pub fn per_round_trip(&self) -> Duration {
+    pub(crate) fn per_round_trip(&self) -> Duration {
         self.cpu_per_request
             .div_f64(self.round_trips_per_request.max(1.0))
     }

@@ -46,13 +46,10 @@ use crate::pool::QueuePool;
 use crate::pooler;
 use crate::progress::Progress;
 
-pub use advice::{Advice, Demand, Limit, Offered, Recommended, ServerRoom};
-pub use app_model::{
-    AppModel, AppReport, Calibration, CostSource, default_app_cpu, default_connect_cpu,
-};
-pub use config::{BenchConfig, Workload};
-pub use monitor::Tick;
-pub use report::{BenchReport, Percentiles, WireCost};
+pub(crate) use advice::{Advice, Offered, ServerRoom};
+pub(crate) use app_model::{AppModel, AppReport, CostSource, default_app_cpu, default_connect_cpu};
+pub(crate) use config::{BenchConfig, Workload};
+pub(crate) use report::{BenchReport, Percentiles};
 
 use event_loop::{Cores, EventLoop};
 use lanes::Lanes;
@@ -114,7 +111,7 @@ async fn check_server_capacity(
 }
 
 /// Runs one configuration to its report. `interrupt` ends the run early (Ctrl-C).
-pub async fn run(
+pub(crate) async fn run(
     config: &BenchConfig,
     env: &Environment,
     progress: &Progress,
@@ -294,7 +291,7 @@ fn start_workers(
 /// The configuration `--verify` runs: the same load with the recommended pool. `None` without a
 /// recommendation. The recommendation was already held to the connections the server had free,
 /// so the capacity check is not repeated (the first run's connections may still be closing).
-pub fn with_recommendation(config: &BenchConfig, advice: &Advice) -> Option<BenchConfig> {
+pub(crate) fn with_recommendation(config: &BenchConfig, advice: &Advice) -> Option<BenchConfig> {
     let recommended = advice.recommended?;
     let mut verify = config.clone();
     verify.pool.pool_size = recommended.pool_size;

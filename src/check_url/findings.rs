@@ -15,17 +15,17 @@ use crate::url::libpq::{self, Ambiguity, AmbiguityKind, ConnInfo};
 use crate::url::sqlalchemy::{Driver, Scheme, SqlalchemyReading};
 
 /// What the checks look at.
-pub struct Context<'a> {
-    pub url: &'a str,
-    pub scheme: &'a Scheme,
-    pub info: &'a ConnInfo,
+pub(super) struct Context<'a> {
+    pub(crate) url: &'a str,
+    pub(crate) scheme: &'a Scheme,
+    pub(crate) info: &'a ConnInfo,
     /// The URL with the PG* environment and defaults, as libpq will connect.
-    pub resolved: &'a Resolved,
-    pub sqlalchemy: &'a Result<SqlalchemyReading, String>,
+    pub(crate) resolved: &'a Resolved,
+    pub(crate) sqlalchemy: &'a Result<SqlalchemyReading, String>,
     /// Where the application's driver takes the password from, when it reads its arguments.
-    pub driver_password: Option<&'a PasswordSource>,
+    pub(crate) driver_password: Option<&'a PasswordSource>,
     /// The environment the URL is read with.
-    pub environment: &'a Environment,
+    pub(crate) environment: &'a Environment,
 }
 
 impl Context<'_> {
@@ -39,7 +39,7 @@ impl Context<'_> {
 }
 
 /// Runs every check, errors first.
-pub fn collect(context: &Context<'_>, show_password: bool) -> Vec<Finding> {
+pub(super) fn collect(context: &Context<'_>, show_password: bool) -> Vec<Finding> {
     let mut findings = Vec::new();
     scheme(context, &mut findings);
     findings.extend(from_ambiguities(
@@ -73,7 +73,7 @@ fn scheme(context: &Context<'_>, findings: &mut Vec<Finding>) {
 /// Places where libpq reads the URL differently from what its author most likely meant.
 ///
 /// Suggestions come back for the libpq URI; they are given the URL's own scheme again.
-pub fn from_ambiguities(
+pub(super) fn from_ambiguities(
     ambiguities: &[Ambiguity],
     scheme: &Scheme,
     show_password: bool,
@@ -469,7 +469,7 @@ fn password(context: &Context<'_>, findings: &mut Vec<Finding>) {
 }
 
 /// Which password source applies when the URL has none.
-pub fn password_source(context: &Context<'_>) -> String {
+pub(super) fn password_source(context: &Context<'_>) -> String {
     let driver = context.driver();
     if driver == Driver::Pg8000 {
         return "pg8000 reads neither PGPASSWORD nor ~/.pgpass, so the server must trust this connection \
@@ -633,7 +633,7 @@ fn multi_host(context: &Context<'_>, findings: &mut Vec<Finding>) {
 /// Where the application's stack reads the URL differently from libpq: the driver refusing
 /// what SQLAlchemy passes it, hosts the dialect drops, and a string psql would refuse although
 /// the application reads it.
-pub fn application(
+pub(super) fn application(
     scheme: &Scheme,
     sqlalchemy: &Result<SqlalchemyReading, String>,
     application: &ApplicationReading,

@@ -22,7 +22,7 @@ use crate::output::Printer;
 use crate::settings::{DotenvChoice, FlagValues, Settings};
 
 /// Runs one parsed command line to its outcome, with the environment `main` read.
-pub fn run(cli: Cli, environment: &Environment) -> Result<Outcome> {
+pub(crate) fn run(cli: Cli, environment: &Environment) -> Result<Outcome> {
     let printer = Printer::new(
         cli.global.format.unwrap_or(Format::Table),
         cli.global.color,

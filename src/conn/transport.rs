@@ -16,12 +16,12 @@ use crate::conn::target::{Endpoint, EndpointKind};
 use crate::conn::tls::{Encryption, SslMode, TlsSetup, TryFailure};
 
 /// Any stream tokio-postgres can run a session over.
-pub trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+pub(crate) trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
 /// How a stage ended when it failed: the server did not answer, or answered and refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Failure {
+pub(crate) enum Failure {
     NoResponse,
     Rejecting,
     /// The server agreed to TLS and the handshake failed: a refusal `prefer` retries without TLS.
@@ -33,27 +33,27 @@ pub enum Failure {
 
 /// One timed stage of a connection, as ping shows it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Stage {
-    pub name: &'static str,
-    pub ok: bool,
-    pub ms: f64,
-    pub detail: String,
+pub(crate) struct Stage {
+    pub(crate) name: &'static str,
+    pub(crate) ok: bool,
+    pub(crate) ms: f64,
+    pub(crate) detail: String,
 }
 
 /// A failed stage: its kind, what happened and what to do.
 #[derive(Debug, Clone)]
-pub struct StageError {
-    pub failure: Failure,
-    pub detail: String,
-    pub hint: String,
+pub(crate) struct StageError {
+    pub(crate) failure: Failure,
+    pub(crate) detail: String,
+    pub(crate) hint: String,
 }
 
-pub fn elapsed_ms(start: Instant) -> f64 {
+pub(crate) fn elapsed_ms(start: Instant) -> f64 {
     start.elapsed().as_secs_f64() * 1000.0
 }
 
 /// DNS: every address of the host, in the resolver's order (none for sockets).
-pub async fn resolve(
+pub(crate) async fn resolve(
     endpoint: &Endpoint,
     timeout: Duration,
 ) -> Result<(Vec<SocketAddr>, String), StageError> {
@@ -99,7 +99,7 @@ pub async fn resolve(
 }
 
 /// Opens the socket: each address in turn until one accepts, or the Unix socket file.
-pub async fn connect(
+pub(crate) async fn connect(
     endpoint: &Endpoint,
     addrs: &[SocketAddr],
     timeout: Duration,
@@ -166,7 +166,7 @@ fn timed_out(place: &str, timeout: Duration) -> StageError {
 }
 
 /// An open socket before TLS.
-pub enum Connected {
+pub(crate) enum Connected {
     Tcp(TcpStream),
     Unix(UnixStream),
 }
@@ -176,7 +176,7 @@ const SSL_REQUEST: [u8; 8] = [0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f];
 
 /// Negotiates TLS for one try; returns the stream for the session, whether it is encrypted, and
 /// what happened. A server without TLS is taken unencrypted by `allow` and `prefer`.
-pub async fn negotiate_tls(
+pub(crate) async fn negotiate_tls(
     connected: Connected,
     encryption: Encryption,
     tls: &TlsSetup,
@@ -290,7 +290,7 @@ pub async fn negotiate_tls(
 }
 
 /// How one host's tries ended, when no session opened.
-pub enum Ended<E> {
+pub(crate) enum Ended<E> {
     /// A transport stage failed: connect or TLS.
     Transport(StageError),
     /// The session's startup failed: the server's error, or the client's.
@@ -298,7 +298,7 @@ pub enum Ended<E> {
 }
 
 /// A session's startup over an opened stream, as [`open_session`] runs it.
-pub trait Startup {
+pub(crate) trait Startup {
     type Session;
     type Error;
     /// Starts the session; the detail says who logged in.
@@ -314,7 +314,7 @@ pub trait Startup {
 /// libpq's tries over one host: connect, TLS as the try asks, the session's startup; then, for
 /// `allow` and `prefer`, once more on a new connection after the failures libpq retries. Every
 /// stage is recorded in `stages`, the retried ones too.
-pub async fn open_session<S: Startup>(
+pub(crate) async fn open_session<S: Startup>(
     endpoint: &Endpoint,
     addrs: &[SocketAddr],
     tls: &TlsSetup,

@@ -10,11 +10,11 @@ use serde_json::{Value as Json, json};
 use crate::bench::{Advice, AppReport, BenchReport, CostSource, Offered, Percentiles, Workload};
 use crate::cli::Format;
 
-pub type Run = (Option<String>, BenchReport);
+pub(super) type Run = (Option<String>, BenchReport);
 
 /// `verify`: `runs` is the measured run, then (when there was a recommendation) the same load
 /// with the recommended pool.
-pub fn write_bench(
+pub(crate) fn write_bench(
     out: &mut dyn Write,
     runs: &[Run],
     sweep_key: Option<&str>,
@@ -502,7 +502,7 @@ fn advice_json(advice: &Advice) -> Json {
 }
 
 /// Throughput and p99 latency against the swept value, or over time for one run.
-pub fn write_plot(path: &Path, runs: &[Run], sweep_key: Option<&str>) -> Result<()> {
+pub(crate) fn write_plot(path: &Path, runs: &[Run], sweep_key: Option<&str>) -> Result<()> {
     use plotters::prelude::*;
     let (label, points): (&str, Vec<(f64, f64, f64)>) = match sweep_key {
         Some(key) => (

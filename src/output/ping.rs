@@ -7,7 +7,7 @@ use serde_json::{Value as Json, json};
 use crate::cli::Format;
 use crate::ping::{PingReport, Stage};
 
-pub fn write_ping(
+pub(crate) fn write_ping(
     out: &mut dyn Write,
     report: &PingReport,
     format: Format,

@@ -7,7 +7,7 @@ use serde_json::{Map, Value as Json, json};
 use crate::cli::Format;
 use crate::settings::{Settings, Value};
 
-pub fn write_settings(
+pub(crate) fn write_settings(
     out: &mut dyn Write,
     settings: &Settings,
     format: Format,

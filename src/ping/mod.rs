@@ -20,41 +20,41 @@ use crate::progress::Progress;
 use crate::wire::{Session, WireError};
 
 use crate::conn::diagnosis;
-pub use crate::conn::transport::Stage;
+pub(crate) use crate::conn::transport::Stage;
 use crate::conn::transport::{self, Ended, Failure, Io, StageError, elapsed_ms};
-pub use facts::ServerFacts;
+pub(crate) use facts::ServerFacts;
 
 /// The pool settings ping checks capacity against.
 #[derive(Debug, Clone, Copy)]
-pub struct PoolSizing {
-    pub pool_size: u32,
+pub(crate) struct PoolSizing {
+    pub(crate) pool_size: u32,
     /// `None`: no overflow limit.
-    pub max_overflow: Option<u32>,
+    pub(crate) max_overflow: Option<u32>,
     /// `None`: never recycled.
-    pub pool_recycle: Option<Duration>,
-    pub workers: u32,
+    pub(crate) pool_recycle: Option<Duration>,
+    pub(crate) workers: u32,
 }
 
 #[derive(Debug, Clone)]
-pub struct PingConfig {
-    pub url: String,
-    pub connect_timeout: Option<Duration>,
+pub(crate) struct PingConfig {
+    pub(crate) url: String,
+    pub(crate) connect_timeout: Option<Duration>,
     /// Pre-pings on the one connection, like ping(8).
-    pub count: u32,
-    pub interval: Duration,
+    pub(crate) count: u32,
+    pub(crate) interval: Duration,
     /// Retry until accepting or the deadline.
-    pub wait: Option<Duration>,
-    pub sizing: PoolSizing,
+    pub(crate) wait: Option<Duration>,
+    pub(crate) sizing: PoolSizing,
     /// The application's `statement_timeout` (DB_STATEMENT_TIMEOUT): with the URL's driver, it
     /// decides what the application sends at connect time, which a pooler may refuse.
-    pub statement_timeout: Duration,
+    pub(crate) statement_timeout: Duration,
     /// The libpq major version whose connection rules apply (`--libpq-version`).
-    pub libpq_version: u32,
+    pub(crate) libpq_version: u32,
 }
 
 /// pg_isready's four outcomes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
+pub(crate) enum Status {
     Accepting,
     Rejecting,
     NoResponse,
@@ -62,7 +62,7 @@ pub enum Status {
 }
 
 impl Status {
-    pub fn key(self) -> &'static str {
+    pub(crate) fn key(self) -> &'static str {
         match self {
             Status::Accepting => "accepting",
             Status::Rejecting => "rejecting",
@@ -72,7 +72,7 @@ impl Status {
     }
 
     /// pg_isready's words.
-    pub fn words(self) -> &'static str {
+    pub(crate) fn words(self) -> &'static str {
         match self {
             Status::Accepting => "accepting connections",
             Status::Rejecting => "rejecting connections",
@@ -81,7 +81,7 @@ impl Status {
         }
     }
 
-    pub fn outcome(self) -> Outcome {
+    pub(crate) fn outcome(self) -> Outcome {
         match self {
             Status::Accepting => Outcome::Ok,
             Status::Rejecting => Outcome::Problems,
@@ -93,53 +93,53 @@ impl Status {
 
 /// Everything tried against one host.
 #[derive(Debug, Clone)]
-pub struct Attempt {
-    pub target: String,
-    pub status: Status,
-    pub stages: Vec<Stage>,
-    pub hint: Option<String>,
-    pub server: Option<ServerFacts>,
+pub(crate) struct Attempt {
+    pub(crate) target: String,
+    pub(crate) status: Status,
+    pub(crate) stages: Vec<Stage>,
+    pub(crate) hint: Option<String>,
+    pub(crate) server: Option<ServerFacts>,
     /// The pooler between dbtool and the server, when one was found.
-    pub pooler: Option<Pooler>,
+    pub(crate) pooler: Option<Pooler>,
     /// Whether libpq goes on to the next host after this one: it did not answer, was starting
     /// up, or did not satisfy target_session_attrs. Any other refusal ends the connection.
-    pub tries_next_host: bool,
+    pub(crate) tries_next_host: bool,
 }
 
 /// ping(8)-style statistics of repeated pre-pings, in milliseconds.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct RoundTrips {
-    pub count: u32,
-    pub min: f64,
-    pub avg: f64,
-    pub max: f64,
-    pub stddev: f64,
+pub(crate) struct RoundTrips {
+    pub(crate) count: u32,
+    pub(crate) min: f64,
+    pub(crate) avg: f64,
+    pub(crate) max: f64,
+    pub(crate) stddev: f64,
 }
 
 #[derive(Debug, Clone)]
-pub struct PingReport {
-    pub status: Status,
-    pub target: String,
-    pub attempts: Vec<Attempt>,
-    pub hint: Option<String>,
-    pub findings: Vec<Finding>,
-    pub round_trips: Option<RoundTrips>,
+pub(crate) struct PingReport {
+    pub(crate) status: Status,
+    pub(crate) target: String,
+    pub(crate) attempts: Vec<Attempt>,
+    pub(crate) hint: Option<String>,
+    pub(crate) findings: Vec<Finding>,
+    pub(crate) round_trips: Option<RoundTrips>,
     /// With `--wait`: how many tries and how long.
-    pub waited: Option<(u32, f64)>,
-    pub error: Option<String>,
+    pub(crate) waited: Option<(u32, f64)>,
+    pub(crate) error: Option<String>,
 }
 
 impl PingReport {
-    pub fn server(&self) -> Option<&ServerFacts> {
+    pub(crate) fn server(&self) -> Option<&ServerFacts> {
         self.attempts.iter().rev().find_map(|a| a.server.as_ref())
     }
 
-    pub fn pooler(&self) -> Option<&Pooler> {
+    pub(crate) fn pooler(&self) -> Option<&Pooler> {
         self.attempts.iter().rev().find_map(|a| a.pooler.as_ref())
     }
 
     /// Accepting, but with a finding the application will fail on: exit 1.
-    pub fn outcome(&self) -> Outcome {
+    pub(crate) fn outcome(&self) -> Outcome {
         match self.status.outcome() {
             Outcome::Ok if self.findings.iter().any(|f| f.level() == Level::Error) => {
                 Outcome::Problems
@@ -163,7 +163,11 @@ impl PingReport {
 }
 
 /// Runs the ping (and the waiting, and the repeated pre-pings). Never fails: failures are reports.
-pub async fn ping(config: &PingConfig, env: &Environment, progress: &Progress) -> PingReport {
+pub(crate) async fn ping(
+    config: &PingConfig,
+    env: &Environment,
+    progress: &Progress,
+) -> PingReport {
     let options = plan::Options {
         application_name: "dbtool-ping",
         connect_timeout: config.connect_timeout,

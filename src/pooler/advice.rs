@@ -12,7 +12,7 @@ use crate::driver::{ASYNCPG_FIX, PSYCOPG_FIX};
 const PGBOUNCER_FIX: &str =
     "or run PgBouncer 1.21 or newer with max_prepared_statements = 200 in pgbouncer.ini";
 
-pub fn behind_pooler(pooler: &Pooler, driver: &Driver, user: &str) -> Vec<Finding> {
+pub(crate) fn behind_pooler(pooler: &Pooler, driver: &Driver, user: &str) -> Vec<Finding> {
     let mut findings = Vec::new();
     let who = pooler.kind.describe();
     for refused in &pooler.refused_parameters {

@@ -31,7 +31,7 @@ use pydantic::Int;
 
 /// Where a setting's value came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Source {
+pub(crate) enum Source {
     Flag,
     Env,
     Dotenv(PathBuf),
@@ -40,7 +40,7 @@ pub enum Source {
 
 impl Source {
     /// The short name used in JSON: `flag`, `env`, `dotenv` or `default`.
-    pub fn key(&self) -> &'static str {
+    pub(crate) fn key(&self) -> &'static str {
         match self {
             Source::Flag => "flag",
             Source::Env => "env",
@@ -81,10 +81,10 @@ pub struct Definition {
     /// The environment variable, e.g. `DB_POOL_SIZE`.
     pub env: &'static str,
     /// The flag that overrides it, e.g. `--pool-size`.
-    pub flag: &'static str,
-    pub default: &'static str,
+    pub(crate) flag: &'static str,
+    pub(crate) default: &'static str,
     /// The meaning, in the words of the reference document.
-    pub meaning: &'static str,
+    pub(crate) meaning: &'static str,
     kind: Kind,
 }
 
@@ -156,7 +156,7 @@ pub const DEFINITIONS: [Definition; 8] = [
 
 /// A parsed setting value.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Value {
+pub(crate) enum Value {
     /// A URL; may hold a password, so show it only through [`Value::display`].
     Url(String),
     Integer(i64),
@@ -167,7 +167,7 @@ pub enum Value {
 
 impl Value {
     /// The value as shown to a user: passwords masked, whole seconds without a fraction.
-    pub fn display(&self) -> String {
+    pub(crate) fn display(&self) -> String {
         match self {
             Value::Url(url) => redact_url(url),
             Value::Integer(n) => n.to_string(),
@@ -180,10 +180,10 @@ impl Value {
 
 /// One resolved setting.
 #[derive(Debug, Clone)]
-pub struct Setting {
-    pub definition: &'static Definition,
-    pub value: Value,
-    pub source: Source,
+pub(crate) struct Setting {
+    pub(crate) definition: &'static Definition,
+    pub(crate) value: Value,
+    pub(crate) source: Source,
 }
 
 /// Values given on the command line, still as text, keyed by environment variable name.
@@ -191,13 +191,13 @@ pub struct Setting {
 pub struct FlagValues(HashMap<&'static str, String>);
 
 impl FlagValues {
-    pub fn set(&mut self, env: &'static str, value: Option<String>) {
+    pub(crate) fn set(&mut self, env: &'static str, value: Option<String>) {
         if let Some(value) = value {
             self.0.insert(env, value);
         }
     }
 
-    pub fn get(&self, env: &str) -> Option<&str> {
+    pub(crate) fn get(&self, env: &str) -> Option<&str> {
         self.0.get(env).map(String::as_str)
     }
 }
@@ -228,12 +228,12 @@ fn environ_value<'a>(variables: &'a [(String, String)], name: &str) -> Option<&'
 /// All settings, resolved.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    pub entries: Vec<Setting>,
+    pub(crate) entries: Vec<Setting>,
     /// The `.env` file that was read, if any.
-    pub dotenv_path: Option<PathBuf>,
+    pub(crate) dotenv_path: Option<PathBuf>,
     /// The lines of that file where a statement starts that python-dotenv cannot parse: the
     /// application skips each with a warning, and so does dbtool.
-    pub skipped_lines: Vec<usize>,
+    pub(crate) skipped_lines: Vec<usize>,
 }
 
 /// A setting's text and where it came from, before conversion.
@@ -308,10 +308,6 @@ impl Settings {
         }
     }
 
-    pub fn database_url_source(&self) -> &Source {
-        &self.get("DATABASE_URL").source
-    }
-
     fn integer(&self, env: &str) -> i64 {
         match self.get(env).value {
             Value::Integer(n) => n,
@@ -333,34 +329,34 @@ impl Settings {
         }
     }
 
-    pub fn pool_size(&self) -> u32 {
+    pub(crate) fn pool_size(&self) -> u32 {
         u32::try_from(self.integer("DB_POOL_SIZE")).unwrap_or(u32::MAX)
     }
 
     /// `None` means no overflow limit (`-1`).
-    pub fn max_overflow(&self) -> Option<u32> {
+    pub(crate) fn max_overflow(&self) -> Option<u32> {
         u32::try_from(self.integer("DB_MAX_OVERFLOW")).ok()
     }
 
-    pub fn pool_timeout(&self) -> Duration {
+    pub(crate) fn pool_timeout(&self) -> Duration {
         self.seconds("DB_POOL_TIMEOUT").unwrap_or_default()
     }
 
     /// `None` means connections are never recycled (`-1`).
-    pub fn pool_recycle(&self) -> Option<Duration> {
+    pub(crate) fn pool_recycle(&self) -> Option<Duration> {
         self.seconds("DB_POOL_RECYCLE")
     }
 
-    pub fn pool_pre_ping(&self) -> bool {
+    pub(crate) fn pool_pre_ping(&self) -> bool {
         self.boolean("DB_POOL_PRE_PING")
     }
 
-    pub fn echo(&self) -> bool {
+    pub(crate) fn echo(&self) -> bool {
         self.boolean("DB_ECHO")
     }
 
     /// Zero means no limit.
-    pub fn statement_timeout(&self) -> Duration {
+    pub(crate) fn statement_timeout(&self) -> Duration {
         self.seconds("DB_STATEMENT_TIMEOUT").unwrap_or_default()
     }
 }

@@ -61,7 +61,7 @@ pub enum Rule {
 
 impl Rule {
     /// A stable identifier for reports.
-    pub fn id(self) -> &'static str {
+    pub(crate) fn id(self) -> &'static str {
         match self {
             Rule::NameMismatch => "naming/mismatch",
             Rule::DoubledConvention => "naming/doubled-convention",
@@ -81,9 +81,9 @@ pub struct Violation {
     /// The rule broken.
     pub rule: Rule,
     /// The object's kind.
-    pub kind: Kind,
+    pub(crate) kind: Kind,
     /// The name found in the database.
-    pub actual: String,
+    pub(crate) actual: String,
     /// The name it should have, as PostgreSQL would store it; `None` when
     /// it cannot be computed (a doubled name that was also truncated: the
     /// message says why and what to do).
@@ -96,10 +96,10 @@ pub struct Violation {
 
 /// Policy knobs for [`check_with`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CheckOptions {
+pub(crate) struct CheckOptions {
     /// Accept a unique index named by the `uq` template as well as by `ix`
     /// (module docs). Default: true.
-    pub unique_index_accepts_uq: bool,
+    pub(crate) unique_index_accepts_uq: bool,
 }
 
 impl Default for CheckOptions {
@@ -121,7 +121,7 @@ pub fn check(
 
 /// Checks the database name `actual` of `obj`. `Ok(None)` when it is right
 /// or when the convention has no template for the kind.
-pub fn check_with(
+pub(crate) fn check_with(
     convention: &NamingConvention,
     obj: &ObjectRef<'_>,
     actual: &str,
@@ -134,15 +134,15 @@ pub fn check_with(
 /// The rule a name breaks and the name it should have, without the message [`check_with`]
 /// writes: what a linter of many objects needs first.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Verdict {
+pub(crate) struct Verdict {
     /// The rule broken.
-    pub rule: Rule,
+    pub(crate) rule: Rule,
     /// As in [`Violation::expected`].
-    pub expected: Option<String>,
+    pub(crate) expected: Option<String>,
 }
 
 /// [`check_with`]'s verdict alone.
-pub fn verdict(
+pub(crate) fn verdict(
     convention: &NamingConvention,
     obj: &ObjectRef<'_>,
     actual: &str,
@@ -164,7 +164,7 @@ pub fn verdict(
 
 /// Whether `actual` is (or looks like) the name PostgreSQL would give `obj`
 /// ([`Violation::postgres_default`]).
-pub fn is_postgres_default(obj: &ObjectRef<'_>, actual: &str) -> bool {
+pub(crate) fn is_postgres_default(obj: &ObjectRef<'_>, actual: &str) -> bool {
     let columns: Vec<&str> = obj.columns.iter().map(|c| c.name).collect();
     recognise_postgres_default(obj.kind, obj.table.name, &columns, actual).is_some()
 }

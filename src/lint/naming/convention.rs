@@ -75,7 +75,7 @@ impl Default for NamingConvention {
 
 impl NamingConvention {
     /// No templates at all.
-    pub fn empty() -> Self {
+    pub(crate) fn empty() -> Self {
         NamingConvention {
             templates: BTreeMap::new(),
             max_identifier_length: POSTGRES_MAX_IDENTIFIER_LENGTH,
@@ -146,7 +146,7 @@ impl NamingConvention {
     /// Parses and validates one `key: template` entry: the key must be
     /// known, every token must exist, and `referred_*` tokens are only
     /// allowed for `fk`.
-    pub fn parse(key: &str, template: &str) -> Result<(Kind, Template), NamingError> {
+    pub(crate) fn parse(key: &str, template: &str) -> Result<(Kind, Template), NamingError> {
         let kind = key.parse::<Kind>()?;
         let template = Template::parse(template)?;
         template.validate_for(kind)?;
@@ -158,11 +158,6 @@ impl NamingConvention {
         let (kind, template) = Self::parse(key, template)?;
         self.templates.insert(kind, template);
         Ok(kind)
-    }
-
-    /// Removes the template for `kind`, so that it is not checked.
-    pub fn remove(&mut self, kind: Kind) -> Option<Template> {
-        self.templates.remove(&kind)
     }
 
     /// Sets the maximum identifier length (PostgreSQL's
@@ -184,7 +179,8 @@ impl NamingConvention {
     }
 
     /// The configured entries, in kind order.
-    pub fn templates(&self) -> impl Iterator<Item = (Kind, &Template)> {
+    #[cfg(test)]
+    fn templates(&self) -> impl Iterator<Item = (Kind, &Template)> {
         self.templates.iter().map(|(k, t)| (*k, t))
     }
 

@@ -37,28 +37,27 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod check;
-pub mod convention;
+pub(crate) mod check;
+pub(crate) mod convention;
 mod error;
 mod keywords;
 mod kind;
-pub mod model;
+pub(crate) mod model;
 pub mod postgres_names;
-pub mod quote;
-pub mod template;
+pub(crate) mod quote;
+pub(crate) mod template;
 pub mod truncate;
 
-pub use check::{
-    CheckOptions, Rule, Verdict, Violation, check, check_with, is_postgres_default, verdict,
-};
-pub use convention::{Declared, Name, NamingConvention, Origin};
-pub use error::NamingError;
-pub use keywords::{KeywordCategory, keyword_category};
+pub(crate) use check::{CheckOptions, check_with, is_postgres_default, verdict};
+pub use check::{Rule, check};
+pub use convention::{Declared, NamingConvention, Origin};
+pub(crate) use error::NamingError;
 pub use kind::Kind;
 pub use model::{Column, ObjectRef, Table};
 pub use postgres_names::{
-    IndexElem, PgNamespace, PostgresDefault, Unnamed, choose_postgres_name, make_object_name,
+    IndexElem, PgNamespace, Unnamed, choose_postgres_name, make_object_name,
     recognise_postgres_default,
 };
-pub use quote::{is_bare_identifier, push_ident, quote_ident};
-pub use template::{Template, Token};
+pub(crate) use quote::push_ident;
+pub use quote::quote_ident;
+pub use template::Template;

@@ -39,10 +39,10 @@ impl<'a> Table<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Column<'a> {
     /// `Column.name`, the database name.
-    pub name: &'a str,
+    pub(crate) name: &'a str,
     /// `Column.key`; `None` means "same as the name", which is always the
     /// case for reflected columns.
-    pub key: Option<&'a str>,
+    pub(crate) key: Option<&'a str>,
 }
 
 impl<'a> Column<'a> {
@@ -60,7 +60,7 @@ impl<'a> Column<'a> {
     }
 
     /// The effective key.
-    pub fn key(&self) -> &'a str {
+    pub(crate) fn key(&self) -> &'a str {
         self.key.unwrap_or(self.name)
     }
 }
@@ -132,7 +132,8 @@ impl<'a> ObjectRef<'a> {
     /// SQLAlchemy's column list for index (or exclusion) elements: a plain
     /// column is itself, an expression is the first column it references
     /// (`None` when it references none), and repeats are dropped.
-    pub fn index_columns(elements: &[Option<Column<'a>>]) -> Vec<Column<'a>> {
+    #[cfg(test)]
+    fn index_columns(elements: &[Option<Column<'a>>]) -> Vec<Column<'a>> {
         let mut out: Vec<Column<'a>> = Vec::new();
         for column in elements.iter().flatten() {
             if !out.iter().any(|c| c.name == column.name) {

@@ -35,7 +35,7 @@ use crate::lint::naming::{Kind, NamingError};
 
 /// Which attribute of a column a token reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ColumnAttr {
+pub(crate) enum ColumnAttr {
     /// `Column.name`.
     Name,
     /// `Column.key`.
@@ -65,7 +65,7 @@ impl ColumnAttr {
 
 /// How the multi-column forms join their values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Separator {
+pub(crate) enum Separator {
     /// `column_0N_name`: joined with nothing.
     Nothing,
     /// `column_0_N_name`: joined with `_`.
@@ -90,7 +90,7 @@ impl Separator {
 
 /// A token SQLAlchemy understands.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Token {
+pub(crate) enum Token {
     /// `%(table_name)s`.
     TableName,
     /// `%(constraint_name)s`: the name given in the model.
@@ -131,7 +131,7 @@ pub enum Token {
 impl Token {
     /// Parses a token name with SQLAlchemy's rules (module docs); `None`
     /// where SQLAlchemy raises `KeyError`.
-    pub fn parse(key: &str) -> Option<Token> {
+    pub(crate) fn parse(key: &str) -> Option<Token> {
         match key {
             "table_name" => return Some(Token::TableName),
             "constraint_name" => return Some(Token::ConstraintName),
@@ -176,7 +176,7 @@ impl Token {
     }
 
     /// Whether the token reads a foreign key's referred side.
-    pub fn is_fk_only(&self) -> bool {
+    pub(crate) fn is_fk_only(&self) -> bool {
         matches!(
             self,
             Token::ReferredTableName | Token::ReferredColumn { .. } | Token::ReferredColumns { .. }
@@ -285,7 +285,7 @@ impl Template {
     }
 
     /// The tokens, in order.
-    pub fn tokens(&self) -> impl Iterator<Item = &Token> {
+    pub(crate) fn tokens(&self) -> impl Iterator<Item = &Token> {
         self.parts.iter().filter_map(|p| match p {
             Part::Token(t) => Some(t),
             Part::Literal(_) => None,
@@ -301,14 +301,14 @@ impl Template {
     }
 
     /// Whether `%(constraint_name)s` is used.
-    pub fn uses_constraint_name(&self) -> bool {
+    pub(crate) fn uses_constraint_name(&self) -> bool {
         self.tokens().any(|t| *t == Token::ConstraintName)
     }
 
     /// SQLAlchemy's own test for applying a convention to an explicitly
     /// named constraint: the *text* `constraint_name` occurs anywhere in the
     /// template (`"constraint_name" in convention`, `_constraint_name_for_table`).
-    pub fn mentions_constraint_name(&self) -> bool {
+    pub(crate) fn mentions_constraint_name(&self) -> bool {
         self.source.contains("constraint_name")
     }
 
@@ -326,7 +326,7 @@ impl Template {
     /// Expands every token except `constraint_name` and returns the text
     /// between its occurrences: `k` occurrences give `k + 1` segments, and
     /// the name is `segments.join(constraint_name)`.
-    pub fn segments(&self, obj: &ObjectRef<'_>) -> Result<Vec<String>, NamingError> {
+    pub(crate) fn segments(&self, obj: &ObjectRef<'_>) -> Result<Vec<String>, NamingError> {
         let mut segments = vec![String::new()];
         for part in &self.parts {
             match part {
@@ -340,7 +340,7 @@ impl Template {
 
     /// Expands the template. `constraint_name` is the name given in the
     /// model; it is required when the template uses it.
-    pub fn render(
+    pub(crate) fn render(
         &self,
         obj: &ObjectRef<'_>,
         constraint_name: Option<&str>,

@@ -21,37 +21,37 @@ pub(crate) enum Def {
 /// A primary key, unique or exclusion constraint, or a `CREATE INDEX`.
 #[derive(Debug, Clone)]
 pub(crate) struct IndexDef {
-    pub kind: Kind,
-    pub name: Option<String>,
-    pub elems: Vec<Elem>,
-    pub include: Vec<String>,
+    pub(crate) kind: Kind,
+    pub(crate) name: Option<String>,
+    pub(crate) elems: Vec<Elem>,
+    pub(crate) include: Vec<String>,
     /// Method, WHERE clause, exclusion operators, NULLS NOT DISTINCT.
-    pub shape: Value,
-    pub where_refs: Vec<String>,
-    pub unique: bool,
-    pub deferrable: (bool, bool),
+    pub(crate) shape: Value,
+    pub(crate) where_refs: Vec<String>,
+    pub(crate) unique: bool,
+    pub(crate) deferrable: (bool, bool),
     /// `ADD CONSTRAINT ... USING INDEX name`.
-    pub using_index: Option<String>,
-    pub offset: i32,
+    pub(crate) using_index: Option<String>,
+    pub(crate) offset: i32,
 }
 
 #[derive(Debug, Clone)]
 pub(crate) struct CheckDef {
-    pub name: Option<String>,
-    pub refs: Vec<String>,
-    pub shape: Value,
-    pub no_inherit: bool,
-    pub offset: i32,
+    pub(crate) name: Option<String>,
+    pub(crate) refs: Vec<String>,
+    pub(crate) shape: Value,
+    pub(crate) no_inherit: bool,
+    pub(crate) offset: i32,
 }
 
 #[derive(Debug, Clone)]
 pub(crate) struct ForeignDef {
-    pub name: Option<String>,
-    pub columns: Vec<String>,
-    pub table: RangeVar,
-    pub ref_columns: Vec<String>,
-    pub shape: Value,
-    pub offset: i32,
+    pub(crate) name: Option<String>,
+    pub(crate) columns: Vec<String>,
+    pub(crate) table: RangeVar,
+    pub(crate) ref_columns: Vec<String>,
+    pub(crate) shape: Value,
+    pub(crate) offset: i32,
 }
 
 fn name_of(conname: &str) -> Option<String> {

@@ -72,7 +72,7 @@ use pg_query::NodeEnum;
 
 use crate::lint::model::Schema;
 
-pub use input::{STDIN_NAME, read_inputs};
+pub(crate) use input::read_inputs;
 
 /// One SQL input.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,7 +85,7 @@ pub struct SourceFile {
 /// A statement that could not be parsed or replayed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileError {
-    pub file: String,
+    pub(crate) file: String,
     /// 1-based.
     pub line: usize,
     /// 1-based, in characters.

@@ -9,8 +9,8 @@ use pg_query::protobuf::RawStmt;
 /// Why a statement did not parse, and where (a byte offset into it), when known.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ParseFailure {
-    pub message: String,
-    pub offset: Option<usize>,
+    pub(crate) message: String,
+    pub(crate) offset: Option<usize>,
 }
 
 /// The raw statements of `sql` (normally one).

@@ -14,8 +14,8 @@ use crate::lint::model::Location;
 /// offset into the parsed text, or -1 for the statement itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Problem {
-    pub message: String,
-    pub offset: i32,
+    pub(crate) message: String,
+    pub(crate) offset: i32,
 }
 
 impl Problem {
@@ -31,7 +31,7 @@ pub(crate) type Outcome = Result<(), Problem>;
 
 /// The database and where in which file the current statement is.
 pub(crate) struct Session<'a> {
-    pub db: &'a mut Db,
+    pub(crate) db: &'a mut Db,
     file: &'a str,
     lines: &'a LineIndex<'a>,
     /// Byte offset of the parsed text in the file.

@@ -41,8 +41,8 @@ pub(crate) enum Origin {
 /// One raw query parameter as split by libpq.
 #[derive(Debug, Clone)]
 pub(crate) struct RawParam {
-    pub key: Range<usize>,
-    pub value: Option<Range<usize>>,
+    pub(crate) key: Range<usize>,
+    pub(crate) value: Option<Range<usize>>,
 }
 
 /// What went wrong, in a form the ambiguity analysis can use.
@@ -66,19 +66,19 @@ pub(crate) enum Failure {
 /// Everything the parser learned about the input's structure.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Trace {
-    pub prefix_len: usize,
+    pub(crate) prefix_len: usize,
     /// libpq's user-info terminator (`@`), if it found one.
-    pub userinfo_at: Option<usize>,
+    pub(crate) userinfo_at: Option<usize>,
     /// Raw host-list text (between user info and `/`/`?`/end).
-    pub authority: Option<Range<usize>>,
+    pub(crate) authority: Option<Range<usize>>,
     /// Raw path (database name) text.
-    pub path: Option<Range<usize>>,
+    pub(crate) path: Option<Range<usize>>,
     /// Index of the first byte after the `?`.
-    pub query_start: Option<usize>,
-    pub params: Vec<RawParam>,
+    pub(crate) query_start: Option<usize>,
+    pub(crate) params: Vec<RawParam>,
     /// `(keyword index, origin)` for every store, in order.
-    pub origins: Vec<(usize, Origin)>,
-    pub failure: Option<Failure>,
+    pub(crate) origins: Vec<(usize, Origin)>,
+    pub(crate) failure: Option<Failure>,
 }
 
 /// libpq's look-ahead: the first `@` before any `/` ("Look ahead for

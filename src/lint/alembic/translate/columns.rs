@@ -9,11 +9,11 @@ use crate::python::{Call, ExprKind, Position};
 
 /// `sa.ForeignKey("table.column")` on a column, or the columns of `sa.ForeignKeyConstraint`.
 pub(super) struct ForeignKey {
-    pub name: Given,
+    pub(crate) name: Given,
     /// `[schema.]table`, as written.
-    pub referred_table: Vec<String>,
-    pub referred_columns: Vec<String>,
-    pub at: Position,
+    pub(crate) referred_table: Vec<String>,
+    pub(crate) referred_columns: Vec<String>,
+    pub(crate) at: Position,
 }
 
 impl ForeignKey {
@@ -75,16 +75,16 @@ impl ForeignKey {
 
 /// An `sa.Column(...)`: its name, what of its type matters for names, and its flags.
 pub(super) struct ColumnDef {
-    pub name: String,
-    pub at: Position,
-    pub type_name: String,
-    pub primary_key: bool,
-    pub unique: bool,
-    pub index: bool,
-    pub identity: bool,
-    pub autoincrement_off: bool,
-    pub server_default: bool,
-    pub foreign_keys: Vec<ForeignKey>,
+    pub(crate) name: String,
+    pub(crate) at: Position,
+    pub(crate) type_name: String,
+    pub(crate) primary_key: bool,
+    pub(crate) unique: bool,
+    pub(crate) index: bool,
+    pub(crate) identity: bool,
+    pub(crate) autoincrement_off: bool,
+    pub(crate) server_default: bool,
+    pub(crate) foreign_keys: Vec<ForeignKey>,
 }
 
 impl ColumnDef {

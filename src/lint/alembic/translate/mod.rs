@@ -40,18 +40,18 @@ use sql::Rendered;
 
 /// The Python a line of the generated SQL comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Origin {
-    pub at: Position,
+pub(crate) struct Origin {
+    pub(crate) at: Position,
     /// The line is `op.execute`'s own SQL: its columns count from `at`.
-    pub verbatim: bool,
+    pub(crate) verbatim: bool,
 }
 
 /// A statement of `upgrade()` that was not replayed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Skipped {
-    pub file: String,
-    pub at: Position,
-    pub message: String,
+pub(crate) struct Skipped {
+    pub(crate) file: String,
+    pub(crate) at: Position,
+    pub(crate) message: String,
 }
 
 impl fmt::Display for Skipped {
@@ -67,14 +67,14 @@ impl fmt::Display for Skipped {
 /// The generated SQL (named after the `.py` file), where each of its lines comes from, and
 /// what was skipped.
 #[derive(Debug, Clone)]
-pub struct Translated {
-    pub sql: SourceFile,
+pub(crate) struct Translated {
+    pub(crate) sql: SourceFile,
     /// `origins[n]` is the origin of line `n + 1`.
-    pub origins: Vec<Origin>,
-    pub skipped: Vec<Skipped>,
+    pub(crate) origins: Vec<Origin>,
+    pub(crate) skipped: Vec<Skipped>,
 }
 
-pub fn translate(migration: &Migration, convention: &NamingConvention) -> Translated {
+pub(crate) fn translate(migration: &Migration, convention: &NamingConvention) -> Translated {
     let mut writer = Writer {
         convention,
         source: &migration.text,

@@ -16,19 +16,19 @@ use crate::python::{Call, Expr, ExprKind, Position};
 
 /// The table a `with op.batch_alter_table(...) as alias:` block alters.
 pub(super) struct Batch<'a> {
-    pub alias: &'a str,
-    pub table: String,
-    pub schema: Option<String>,
+    pub(crate) alias: &'a str,
+    pub(crate) table: String,
+    pub(crate) schema: Option<String>,
 }
 
 /// One call being rendered, with what its arguments are read against.
 pub(super) struct Operation<'a> {
     /// The naming convention of the migration context's MetaData.
-    pub convention: &'a NamingConvention,
-    pub call: &'a Call,
-    pub at: Position,
+    pub(crate) convention: &'a NamingConvention,
+    pub(crate) call: &'a Call,
+    pub(crate) at: Position,
     /// The block it is written in, for `batch_op.*()`.
-    pub batch: Option<&'a Batch<'a>>,
+    pub(crate) batch: Option<&'a Batch<'a>>,
 }
 
 /// The SQL of one operation; operations that name nothing render nothing.
