@@ -38,7 +38,7 @@ use anyhow::Result;
 use crate::conn::connect;
 use crate::conn::plan::{self, ConnectionPlan};
 use crate::conn::tls::LATEST_LIBPQ;
-use crate::driver::Driver;
+use crate::driver::DriverModel;
 use crate::environment::Environment;
 use crate::exit::{invalid, problems};
 use crate::interrupt::Interrupt;
@@ -124,7 +124,7 @@ pub(crate) async fn run(
     };
     let target = ConnectionPlan::new(&config.url, env, &options)?;
     let (room, server) = check_server_capacity(&target, config).await?;
-    let mut driver = Driver::new(
+    let mut driver = DriverModel::new(
         config.driver,
         config.driver_options,
         config.statement_timeout.as_millis(),
@@ -230,7 +230,7 @@ async fn warm_up(
 async fn calibrated(
     config: &BenchConfig,
     target: &ConnectionPlan,
-    driver: &Driver,
+    driver: &DriverModel,
     progress: &Progress,
 ) -> Result<Option<BenchConfig>> {
     let (Some(python), Some(app)) = (&config.calibrate, &config.app) else {
@@ -264,7 +264,7 @@ async fn calibrated(
 fn start_workers(
     config: &BenchConfig,
     target: &Arc<ConnectionPlan>,
-    driver: &Driver,
+    driver: &DriverModel,
 ) -> Result<(Lanes, Workers)> {
     let Some(app) = &config.app else {
         let lanes = Lanes::start(config.jobs, false)?;

@@ -33,7 +33,7 @@ pub struct CheckUrlConfig {
 
 /// Why the URL cannot be used at all.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ParseFailure {
+pub struct UrlParseFailure {
     pub(crate) message: String,
     /// Byte offset in the URL as given.
     pub(crate) position: Option<usize>,
@@ -62,7 +62,7 @@ pub struct CheckUrlReport {
     pub(crate) explanation: Vec<Part>,
     pub(crate) findings: Vec<Finding>,
     pub(crate) conversions: Vec<Conversion>,
-    pub error: Option<ParseFailure>,
+    pub error: Option<UrlParseFailure>,
     pub(crate) outcome: Outcome,
     pub(crate) show_password: bool,
 }
@@ -84,7 +84,7 @@ pub fn check_url(config: &CheckUrlConfig, env: &Environment) -> CheckUrlReport {
     let scheme = match sqlalchemy::parse_scheme(url) {
         Ok(scheme) => scheme,
         Err(error) => {
-            report.error = Some(ParseFailure {
+            report.error = Some(UrlParseFailure {
                 message: error.message,
                 position: Some(error.position),
             });
@@ -132,7 +132,7 @@ pub fn check_url(config: &CheckUrlConfig, env: &Environment) -> CheckUrlReport {
         env,
         config.libpq_major,
     );
-    let context = findings::Context {
+    let context = findings::CheckContext {
         url,
         scheme: &scheme,
         info: &info,
@@ -148,7 +148,7 @@ pub fn check_url(config: &CheckUrlConfig, env: &Environment) -> CheckUrlReport {
     let application = match &application {
         Ok(application) => application,
         Err(message) => {
-            report.error = Some(ParseFailure {
+            report.error = Some(UrlParseFailure {
                 message: format!("the application cannot use this URL: {message}"),
                 position: None,
             });
@@ -201,7 +201,7 @@ enum Explained {
     /// the application starts and fails at connect; no connection is left to explain.
     DriverRefuses(Vec<Finding>),
     /// Neither libpq nor the application can use the URL.
-    Invalid(Vec<Finding>, ParseFailure),
+    Invalid(Vec<Finding>, UrlParseFailure),
 }
 
 /// libpq's reading; where libpq refuses the string but the application reads it (a `%` escape
@@ -229,7 +229,7 @@ fn explained_info(
         },
         _ => Explained::Invalid(
             findings::from_ambiguities(&error.ambiguities, scheme, config.show_password),
-            ParseFailure {
+            UrlParseFailure {
                 message: format!("libpq would reject this URL: {}", error.message),
                 position: error.position.map(|p| crate::url::map_position(p, scheme)),
             },

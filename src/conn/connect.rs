@@ -11,7 +11,7 @@ use tokio_postgres::{Client, NoTls};
 use crate::conn::diagnosis;
 use crate::conn::plan::ConnectionPlan;
 use crate::conn::target::{Endpoint, SessionAttrs};
-use crate::conn::transport::{self, Ended, Failure, Io, StageError, Startup};
+use crate::conn::transport::{self, Ended, Io, StageError, StageFailure, Startup};
 use crate::exit::{invalid, no_response, problems};
 
 /// tokio-postgres's startup over a stream [`transport::open_session`] opened.
@@ -80,9 +80,9 @@ pub(crate) async fn open(
                     )));
                 }
                 Err(Ended::Transport(error)) => match error.failure {
-                    Failure::NoResponse => failure = Some(no_response(stage_error(error))),
-                    Failure::Unusable => return Err(invalid(stage_error(error))),
-                    Failure::Rejecting | Failure::Handshake => {
+                    StageFailure::NoResponse => failure = Some(no_response(stage_error(error))),
+                    StageFailure::Unusable => return Err(invalid(stage_error(error))),
+                    StageFailure::Rejecting | StageFailure::Handshake => {
                         return Err(problems(stage_error(error)));
                     }
                 },
@@ -162,7 +162,7 @@ pub(crate) fn classify(
     let place = endpoint.describe();
     if let Some(db) = error.as_db_error() {
         let code = db.code().code();
-        let session = diagnosis::Session {
+        let session = diagnosis::LoginAttempt {
             user: &target.user,
             dbname: &target.dbname,
             endpoint,

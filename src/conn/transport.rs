@@ -21,7 +21,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
 /// How a stage ended when it failed: the server did not answer, or answered and refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Failure {
+pub(crate) enum StageFailure {
     NoResponse,
     Rejecting,
     /// The server agreed to TLS and the handshake failed: a refusal `prefer` retries without TLS.
@@ -43,7 +43,7 @@ pub(crate) struct Stage {
 /// A failed stage: its kind, what happened and what to do.
 #[derive(Debug, Clone)]
 pub(crate) struct StageError {
-    pub(crate) failure: Failure,
+    pub(crate) failure: StageFailure,
     pub(crate) detail: String,
     pub(crate) hint: String,
 }
@@ -79,12 +79,12 @@ pub(crate) async fn resolve(
             let lookup = tokio::net::lookup_host((host.as_str(), port));
             match tokio::time::timeout(timeout, lookup).await {
                 Err(_) => Err(StageError {
-                    failure: Failure::NoResponse,
+                    failure: StageFailure::NoResponse,
                     detail: format!("DNS lookup of {host} timed out after {:.1} s", timeout.as_secs_f64()),
                     hint: "check the resolver (/etc/resolv.conf) and the host name".into(),
                 }),
                 Ok(Err(error)) => Err(StageError {
-                    failure: Failure::NoResponse,
+                    failure: StageFailure::NoResponse,
                     detail: format!("could not translate host name {host:?} to an address: {error}"),
                     hint: "check the host name in the URL (a typo, or a name that only resolves inside Docker?)".into(),
                 }),
@@ -108,7 +108,7 @@ pub(crate) async fn connect(
         return match tokio::time::timeout(timeout, socket::connect(endpoint)).await {
             Ok(Ok(stream)) => Ok((Connected::Unix(stream), format!("connected to {path}"))),
             Ok(Err(error)) => Err(StageError {
-                failure: Failure::NoResponse,
+                failure: StageFailure::NoResponse,
                 detail: format!("could not connect to {path}: {error}"),
                 hint:
                     "is the server running locally and listening on this socket directory and port?"
@@ -136,7 +136,7 @@ pub(crate) async fn connect(
         }
     }
     Err(StageError {
-        failure: Failure::NoResponse,
+        failure: StageFailure::NoResponse,
         detail: failures.join("; "),
         hint: "is the server running, and are host and port right? (a firewall or security group can also drop connections)"
             .into(),
@@ -150,7 +150,7 @@ fn read_interest(stream: TcpStream) -> Result<Box<dyn Io>, StageError> {
     match socket::ReadInterestTcp::new(stream) {
         Ok(stream) => Ok(Box::new(stream)),
         Err(error) => Err(StageError {
-            failure: Failure::NoResponse,
+            failure: StageFailure::NoResponse,
             detail: format!("could not register the connection: {error}"),
             hint: "the process may be out of file descriptors or memory".into(),
         }),
@@ -159,7 +159,7 @@ fn read_interest(stream: TcpStream) -> Result<Box<dyn Io>, StageError> {
 
 fn timed_out(place: &str, timeout: Duration) -> StageError {
     StageError {
-        failure: Failure::NoResponse,
+        failure: StageFailure::NoResponse,
         detail: format!("{place}: no answer within {:.1} s", timeout.as_secs_f64()),
         hint: "the server may be overloaded, frozen or behind a firewall that drops packets".into(),
     }
@@ -218,7 +218,7 @@ pub(crate) async fn negotiate_tls(
         Err(_) => return Err(timed_out("TLS negotiation", timeout)),
         Ok(Err(error)) => {
             return Err(StageError {
-                failure: Failure::NoResponse,
+                failure: StageFailure::NoResponse,
                 detail: format!("the server closed the connection during TLS negotiation: {error}"),
                 hint: "is this a PostgreSQL server (and not, say, a proxy on the same port)?"
                     .into(),
@@ -239,21 +239,21 @@ pub(crate) async fn negotiate_tls(
         }
         b'N' => {
             return Err(StageError {
-                failure: Failure::Rejecting,
+                failure: StageFailure::Rejecting,
                 detail: format!("the server does not support TLS, but sslmode={} requires it", sslmode.name()),
                 hint: "turn on ssl in the server's postgresql.conf, or lower sslmode if the network is trusted".into(),
             });
         }
         other => {
             return Err(StageError {
-                failure: Failure::Rejecting,
+                failure: StageFailure::Rejecting,
                 detail: format!("unexpected answer {other:#04x} to the TLS request"),
                 hint: "is this a PostgreSQL server?".into(),
             });
         }
     }
     let config = tls.config.clone().map_err(|problem| StageError {
-        failure: Failure::Unusable,
+        failure: StageFailure::Unusable,
         detail: problem,
         hint: "fix the TLS file in the URL (sslrootcert, sslcert, sslkey) or under ~/.postgresql"
             .into(),
@@ -261,7 +261,7 @@ pub(crate) async fn negotiate_tls(
     let name = match server_name.parse::<IpAddr>() {
         Ok(ip) => ServerName::IpAddress(ip.into()),
         Err(_) => ServerName::try_from(server_name.to_string()).map_err(|_| StageError {
-            failure: Failure::Rejecting,
+            failure: StageFailure::Rejecting,
             detail: format!("{server_name:?} is not a valid TLS server name"),
             hint: "use a DNS name or an IP address as host".into(),
         })?,
@@ -270,7 +270,7 @@ pub(crate) async fn negotiate_tls(
     match tokio::time::timeout(timeout, connector.connect(name, stream)).await {
         Err(_) => Err(timed_out("TLS handshake", timeout)),
         Ok(Err(error)) => Err(StageError {
-            failure: Failure::Handshake,
+            failure: StageFailure::Handshake,
             detail: format!("TLS handshake failed: {error}"),
             hint: match sslmode {
                 SslMode::VerifyFull => {
@@ -333,8 +333,11 @@ pub(crate) async fn open_session<S: Startup>(
         let (stream, encrypted) = match record(stages, "tls", started, negotiated) {
             Ok(opened) => opened,
             Err(error) => {
-                let failure = matches!(error.failure, Failure::Handshake | Failure::Unusable)
-                    .then_some(TryFailure::Tls);
+                let failure = matches!(
+                    error.failure,
+                    StageFailure::Handshake | StageFailure::Unusable
+                )
+                .then_some(TryFailure::Tls);
                 match failure
                     .and_then(|f| tls.mode.retry(true, f))
                     .filter(|_| !retried)

@@ -12,5 +12,5 @@
 mod model;
 
 pub(crate) use model::{
-    ASYNCPG_FIX, Connection, Driver, DriverKind, DriverOptions, PSYCOPG_FIX, loop_turn,
+    ASYNCPG_FIX, Connection, DriverKind, DriverModel, DriverOptions, PSYCOPG_FIX, loop_turn,
 };

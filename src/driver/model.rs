@@ -117,7 +117,7 @@ const TEXT: &[i16] = &[0];
 /// A driver with the application's connect-time settings. Clones share the statement-name
 /// counter, which in asyncpg is process-wide.
 #[derive(Debug, Clone)]
-pub(crate) struct Driver {
+pub(crate) struct DriverModel {
     pub(crate) kind: DriverKind,
     pub(crate) options: DriverOptions,
     /// `statement_timeout` in milliseconds (0: none), sent at connect time as the driver sends it.
@@ -148,14 +148,14 @@ pub(crate) struct Connection {
     next_prepared: u64,
 }
 
-impl Driver {
+impl DriverModel {
     pub(crate) fn new(
         kind: DriverKind,
         options: DriverOptions,
         statement_timeout_ms: u128,
         application_name: String,
-    ) -> Driver {
-        Driver {
+    ) -> DriverModel {
+        DriverModel {
             kind,
             options,
             statement_timeout_ms,

@@ -209,20 +209,20 @@ pub(crate) struct Plan<'a> {
 /// Where a name must be free: relations per schema (ix, and the indexes behind pk, uq and ex),
 /// constraints per table (everything but ix).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Namespace<'a> {
+enum NameScope<'a> {
     Relation(&'a str),
     Constraint(&'a str, &'a str),
 }
 
-fn namespaces(violation: &Violation) -> impl Iterator<Item = Namespace<'_>> {
+fn namespaces(violation: &Violation) -> impl Iterator<Item = NameScope<'_>> {
     let relation = violation
         .kind
         .is_relation()
-        .then_some(Namespace::Relation(&violation.schema));
+        .then_some(NameScope::Relation(&violation.schema));
     let constraint = violation
         .kind
         .is_constraint()
-        .then_some(Namespace::Constraint(&violation.schema, &violation.table));
+        .then_some(NameScope::Constraint(&violation.schema, &violation.table));
     relation.into_iter().chain(constraint)
 }
 
@@ -234,7 +234,7 @@ pub(crate) fn plan(violations: &[Violation]) -> Plan<'_> {
         .filter(|v| v.has_fix() && v.expected.as_deref() != Some(v.name.as_str()))
         .collect();
     // Who frees each name: the rename of the object holding it.
-    let mut holder: FxHashMap<(Namespace<'_>, &str), usize> = FxHashMap::default();
+    let mut holder: FxHashMap<(NameScope<'_>, &str), usize> = FxHashMap::default();
     for (i, rename) in renames.iter().enumerate() {
         for namespace in namespaces(rename) {
             holder.insert((namespace, rename.name.as_str()), i);

@@ -57,7 +57,7 @@ pub(crate) struct LintReport {
     pub(crate) ignored: usize,
     pub(crate) baselined: usize,
     /// Baseline entries that no longer occur.
-    pub(crate) stale_baseline: Vec<baseline::Entry>,
+    pub(crate) stale_baseline: Vec<baseline::BaselineEntry>,
     /// Statements in SQL files that could not be parsed or replayed, and Alembic revision
     /// graph errors.
     pub(crate) errors: Vec<sqlfile::FileError>,

@@ -284,9 +284,9 @@ fn check_object(
         LabelSchema::OutsideSearchPath => table.schema != schema.default_schema,
     };
     let naming_table = if declared_schema {
-        naming::Table::in_schema(&table.schema, &table.name)
+        naming::TableRef::in_schema(&table.schema, &table.name)
     } else {
-        naming::Table::new(&table.name)
+        naming::TableRef::new(&table.name)
     };
     let column_names = object.sqlalchemy_columns();
     let columns: Vec<Column<'_>> = column_names.iter().map(|c| Column::new(c)).collect();

@@ -160,7 +160,7 @@ impl<'a> From<&'a Violation> for JsonViolation<'a> {
 #[derive(Serialize)]
 struct JsonRest<'a> {
     collisions: Json,
-    stale_baseline: &'a [crate::lint::baseline::Entry],
+    stale_baseline: &'a [crate::lint::baseline::BaselineEntry],
     errors: Json,
     /// `{heads, revisions, order}` when Alembic migrations were read.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -10,7 +10,7 @@ use crate::conn::connect;
 use crate::conn::plan::{self, ConnectionPlan};
 use crate::conn::target::{Endpoint, SessionAttrs};
 use crate::conn::tls::{ClientRules, SslMode};
-use crate::driver::{Driver, DriverKind, DriverOptions};
+use crate::driver::{DriverKind, DriverModel, DriverOptions};
 use crate::environment::Environment;
 use crate::exit::Outcome;
 use crate::finding::{Code, Finding, Level};
@@ -21,7 +21,7 @@ use crate::wire::{Session, WireError};
 
 use crate::conn::diagnosis;
 pub(crate) use crate::conn::transport::Stage;
-use crate::conn::transport::{self, Ended, Failure, Io, StageError, elapsed_ms};
+use crate::conn::transport::{self, Ended, Io, StageError, StageFailure, elapsed_ms};
 pub(crate) use facts::ServerFacts;
 
 /// The pool settings ping checks capacity against.
@@ -241,7 +241,7 @@ async fn ping_once(
 ) -> (PingReport, Option<Session>) {
     let mut attempts = Vec::new();
     // pg8000's traffic is not modelled: its startup parameters are taken as libpq's.
-    let driver = Driver::new(
+    let driver = DriverModel::new(
         driver.unwrap_or(DriverKind::Raw),
         DriverOptions::default(),
         config.statement_timeout.as_millis(),
@@ -297,7 +297,7 @@ async fn attempt_host(
     target: &ConnectionPlan,
     endpoint: &Endpoint,
     attrs: SessionAttrs,
-    driver: &Driver,
+    driver: &DriverModel,
     progress: &Progress,
 ) -> (Attempt, Option<Session>) {
     let timeout = target.connect_timeout;
@@ -335,7 +335,10 @@ async fn attempt_host(
             // asyncpg goes on to the next host after a TLS failure too (ssl.SSLError and
             // "rejected SSL upgrade" are OSErrors to it); libpq stops.
             attempt.tries_next_host = matches!(target.tls.rules, ClientRules::Asyncpg { .. })
-                && matches!(error.failure, Failure::Handshake | Failure::Rejecting);
+                && matches!(
+                    error.failure,
+                    StageFailure::Handshake | StageFailure::Rejecting
+                );
             attempt.fail(error);
             return (attempt, None);
         }
@@ -378,7 +381,7 @@ async fn find_pooler(
     endpoint: &Endpoint,
     client: &mut Session,
     backend_pid: i32,
-    driver: &Driver,
+    driver: &DriverModel,
     progress: &Progress,
 ) -> Result<(Option<Pooler>, String), StageError> {
     let timeout = target.connect_timeout;
@@ -438,11 +441,11 @@ impl Attempt {
     /// Ends the attempt with a failed stage's status and hint (the stage is recorded already).
     fn fail(&mut self, error: StageError) {
         self.status = match error.failure {
-            Failure::NoResponse => Status::NoResponse,
-            Failure::Rejecting | Failure::Handshake => Status::Rejecting,
-            Failure::Unusable => Status::NoAttempt,
+            StageFailure::NoResponse => Status::NoResponse,
+            StageFailure::Rejecting | StageFailure::Handshake => Status::Rejecting,
+            StageFailure::Unusable => Status::NoAttempt,
         };
-        self.tries_next_host |= error.failure == Failure::NoResponse;
+        self.tries_next_host |= error.failure == StageFailure::NoResponse;
         self.hint = Some(error.hint);
     }
 }
@@ -499,7 +502,7 @@ async fn pre_ping(
         ),
     };
     Err(StageError {
-        failure: Failure::NoResponse,
+        failure: StageFailure::NoResponse,
         detail,
         hint: "the server authenticated the session but stopped answering".into(),
     })
@@ -529,7 +532,7 @@ async fn server_facts(
         Err(_) => format!("no answer within {:.1} s", timeout.as_secs_f64()),
     };
     Err(StageError {
-        failure: Failure::NoResponse,
+        failure: StageFailure::NoResponse,
         detail,
         hint: "the server stopped answering".into(),
     })
@@ -541,34 +544,34 @@ fn auth_error(error: &WireError, target: &ConnectionPlan, endpoint: &Endpoint) -
         WireError::Server { code, message } => (code.as_str(), message.as_str()),
         WireError::PasswordMissing => {
             return StageError {
-                failure: Failure::Rejecting,
+                failure: StageFailure::Rejecting,
                 detail: "the server asks for a password but none was given".into(),
                 hint: connect::NO_PASSWORD_HINT.into(),
             };
         }
         WireError::Unreachable(detail) => {
             return StageError {
-                failure: Failure::NoResponse,
+                failure: StageFailure::NoResponse,
                 detail: detail.clone(),
                 hint: "the server accepted the connection but does not answer: is it overloaded or frozen?".into(),
             };
         }
         other => {
             return StageError {
-                failure: Failure::NoResponse,
+                failure: StageFailure::NoResponse,
                 detail: other.to_string(),
                 hint: "the server closed the connection during startup; check the server log"
                     .into(),
             };
         }
     };
-    let session = diagnosis::Session {
+    let session = diagnosis::LoginAttempt {
         user: &target.user,
         dbname: &target.dbname,
         endpoint,
     };
     StageError {
-        failure: Failure::Rejecting,
+        failure: StageFailure::Rejecting,
         detail: format!("{message} (SQLSTATE {code})"),
         hint: diagnosis::hint(code, message, &session),
     }

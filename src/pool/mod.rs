@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
 use crate::conn::plan::ConnectionPlan;
-use crate::driver::{Connection, Driver};
+use crate::driver::{Connection, DriverModel};
 
 /// QueuePool's settings.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -136,7 +136,7 @@ struct State {
 
 pub(crate) struct QueuePool {
     target: Arc<ConnectionPlan>,
-    driver: Driver,
+    driver: DriverModel,
     settings: PoolSettings,
     state: Mutex<State>,
     /// Whether the engine's first connection (with the dialect's initialisation) was opened.
@@ -175,7 +175,7 @@ impl QueuePool {
     pub(crate) fn new(
         target: Arc<ConnectionPlan>,
         settings: PoolSettings,
-        driver: Driver,
+        driver: DriverModel,
         lanes: usize,
     ) -> QueuePool {
         QueuePool {

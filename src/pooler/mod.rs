@@ -32,7 +32,7 @@ use std::time::Duration;
 
 use crate::conn::plan::ConnectionPlan;
 use crate::conn::target::Endpoint;
-use crate::driver::Driver;
+use crate::driver::DriverModel;
 use crate::wire::{self, Frontend, Session, WireError};
 
 /// The pooler's pooling mode.
@@ -127,7 +127,7 @@ pub(crate) async fn backend_pid(session: &mut Session) -> Result<i32, WireError>
 
 /// Opens a session with dbtool's own startup parameters on the first endpoint that takes it
 /// and probes behind it (pool-bench, which has no session of its own to start from).
-pub(crate) async fn probe(target: &ConnectionPlan, driver: &Driver) -> Option<Pooler> {
+pub(crate) async fn probe(target: &ConnectionPlan, driver: &DriverModel) -> Option<Pooler> {
     let parameters = probe_parameters(target);
     let parameters: Vec<(&str, &str)> = parameters
         .iter()
@@ -154,7 +154,7 @@ pub(crate) async fn detect(
     endpoint: &Endpoint,
     first: &mut Session,
     backend_pid: i32,
-    driver: &Driver,
+    driver: &DriverModel,
 ) -> Option<Pooler> {
     if first.process_id == backend_pid {
         return None;
@@ -188,7 +188,7 @@ pub(crate) async fn detect(
 async fn open_as_driver(
     target: &ConnectionPlan,
     endpoint: &Endpoint,
-    driver: &Driver,
+    driver: &DriverModel,
     pooler: &mut Pooler,
 ) -> Option<Session> {
     let mut parameters = driver.startup_parameters(target);

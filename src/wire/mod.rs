@@ -22,7 +22,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::conn::plan::ConnectionPlan;
 use crate::conn::target::{Endpoint, SessionAttrs};
-use crate::conn::transport::{self, Failure, Io};
+use crate::conn::transport::{self, Io, StageFailure};
 use crate::secret::Secret;
 
 /// Opens a session on the first of the target's endpoints that takes it, in libpq's order, with
@@ -120,7 +120,7 @@ pub(crate) async fn open_endpoint(
     .await;
     opened.map_err(|ended| match ended {
         transport::Ended::Startup(error) => error,
-        transport::Ended::Transport(error) if error.failure == Failure::NoResponse => {
+        transport::Ended::Transport(error) if error.failure == StageFailure::NoResponse => {
             WireError::Unreachable(format!("{place}: {}", error.detail))
         }
         transport::Ended::Transport(error) => {

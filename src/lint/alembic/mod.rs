@@ -75,7 +75,7 @@ pub(crate) fn read(files: &[SourceFile], convention: &NamingConvention) -> Migra
 
 /// Points locations in the generated SQL back at the Python it was generated from.
 pub(crate) fn relocate(schema: &mut Schema, errors: &mut [FileError], translated: &[Translated]) {
-    let origins: HashMap<&str, &[translate::Origin]> = translated
+    let origins: HashMap<&str, &[translate::PythonOrigin]> = translated
         .iter()
         .map(|t| (t.sql.name.as_str(), t.origins.as_slice()))
         .collect();

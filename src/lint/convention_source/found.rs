@@ -14,7 +14,7 @@ pub(crate) struct SourceError {
 
 /// One entry of the dict, as Python holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Entry {
+pub struct ConventionEntry {
     /// `ix`, or a class name (`Index`) when the key is the class itself.
     pub key: String,
     pub template: String,
@@ -38,7 +38,7 @@ pub(crate) enum Found {
 #[derive(Debug, Clone)]
 pub struct SourceConvention {
     /// The entries in dict order, as Python would print them.
-    pub entries: Vec<Entry>,
+    pub entries: Vec<ConventionEntry>,
     pub convention: NamingConvention,
     pub(crate) found: Found,
     /// The `MetaData(...)` call, the assignment or the constant.

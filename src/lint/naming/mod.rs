@@ -17,11 +17,11 @@
 //!   ([`postgres_names`]).
 //!
 //! ```
-//! use dbtool::lint::naming::{check, Column, Declared, Kind, NamingConvention, ObjectRef, Table};
+//! use dbtool::lint::naming::{check, Column, Declared, Kind, NamingConvention, ObjectRef, TableRef};
 //!
 //! let convention = NamingConvention::app_default();
 //! let email = [Column::new("email")];
-//! let uq = ObjectRef::new(Kind::Uq, Table::new("users")).with_columns(&email);
+//! let uq = ObjectRef::new(Kind::Uq, TableRef::new("users")).with_columns(&email);
 //!
 //! let name = convention.name_for(&uq, Declared::Unnamed).unwrap().unwrap();
 //! assert_eq!(name.database, "uq_users_email");
@@ -50,10 +50,10 @@ pub mod truncate;
 
 pub(crate) use check::{CheckOptions, check_with, is_postgres_default, verdict};
 pub use check::{Rule, check};
-pub use convention::{Declared, NamingConvention, Origin};
+pub use convention::{Declared, NameOrigin, NamingConvention};
 pub(crate) use error::NamingError;
 pub use kind::Kind;
-pub use model::{Column, ObjectRef, Table};
+pub use model::{Column, ObjectRef, TableRef};
 pub use postgres_names::{
     IndexElem, PgNamespace, Unnamed, choose_postgres_name, make_object_name,
     recognise_postgres_default,

@@ -9,10 +9,10 @@ use crate::lint::naming::Kind;
 
 /// The table an object belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Table<'a> {
-    /// The table name (`Table.name`).
+pub struct TableRef<'a> {
+    /// The table name (`TableRef.name`).
     pub name: &'a str,
-    /// The schema the SQLAlchemy `Table` is declared with (`schema=`, or the
+    /// The schema the SQLAlchemy `TableRef` is declared with (`schema=`, or the
     /// `MetaData(schema=...)` default), or `None` when it relies on the
     /// search path. Only `%(column_N_label)s` uses it: the label is
     /// `<schema>_<table>_<column>`, with `.` in the schema replaced by `_`
@@ -20,15 +20,15 @@ pub struct Table<'a> {
     pub schema: Option<&'a str>,
 }
 
-impl<'a> Table<'a> {
+impl<'a> TableRef<'a> {
     /// A table without a declared schema.
     pub fn new(name: &'a str) -> Self {
-        Table { name, schema: None }
+        TableRef { name, schema: None }
     }
 
     /// A table declared with `schema=`.
     pub fn in_schema(schema: &'a str, name: &'a str) -> Self {
-        Table {
+        TableRef {
             name,
             schema: Some(schema),
         }
@@ -86,7 +86,7 @@ pub struct ObjectRef<'a> {
     /// What kind of object.
     pub kind: Kind,
     /// Its table.
-    pub table: Table<'a>,
+    pub table: TableRef<'a>,
     /// Its columns, as described above.
     pub columns: &'a [Column<'a>],
     /// For a foreign key: the referred table's name, never its schema.
@@ -99,7 +99,7 @@ pub struct ObjectRef<'a> {
 
 impl<'a> ObjectRef<'a> {
     /// An object with no columns; add them with [`ObjectRef::with_columns`].
-    pub fn new(kind: Kind, table: Table<'a>) -> Self {
+    pub fn new(kind: Kind, table: TableRef<'a>) -> Self {
         ObjectRef {
             kind,
             table,
@@ -170,7 +170,7 @@ mod tests {
     #[test]
     fn builder() {
         let cols = [Column::new("org_id")];
-        let fk = ObjectRef::new(Kind::Fk, Table::in_schema("app", "users"))
+        let fk = ObjectRef::new(Kind::Fk, TableRef::in_schema("app", "users"))
             .with_columns(&cols)
             .referring_to("orgs", &["id"]);
         assert_eq!(fk.referred_table, Some("orgs"));

@@ -5,7 +5,7 @@ use pg_query::protobuf::{ConstrType, Constraint, IndexElem, IndexStmt, Node, Ran
 use serde_json::{Value, json};
 
 use super::expr::{column_refs, index_colname, plain_column, strings, tree};
-use super::state::{Elem, Expr, Obj, ident, index_elems};
+use super::state::{Elem, Obj, SqlExpr, ident, index_elems};
 use crate::lint::model::Location;
 use crate::lint::naming::Kind;
 use crate::lint::naming::postgres_names::index_column_names;
@@ -160,7 +160,7 @@ pub(crate) fn elem(e: &IndexElem) -> Elem {
     };
     match plain_column(expr) {
         Some(column) => Elem::Column(column),
-        None => Elem::Expr(Expr {
+        None => Elem::Expr(SqlExpr {
             name: index_colname(expr),
             columns: column_refs(expr),
             tree: tree(expr),

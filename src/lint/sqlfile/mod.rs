@@ -164,7 +164,8 @@ fn replay_file(db: &mut state::Db, file: &SourceFile, errors: &mut Vec<FileError
                 savepoints.transaction(db, stmt);
                 continue;
             }
-            let mut session = session::Session::new(db, &file.name, &lines, chunk.start, start);
+            let mut session =
+                session::ReplaySession::new(db, &file.name, &lines, chunk.start, start);
             if let Err(problem) = exec::execute(&mut session, &node) {
                 let offset = usize::try_from(problem.offset).unwrap_or(start);
                 errors.push(error(chunk.start + offset, problem.message));

@@ -1,6 +1,6 @@
 //! The vocabulary of one replayed statement, shared by the dispatcher (`exec`) and
-//! the statement handlers: the [`Session`] (the database and where the statement is), the
-//! [`Problem`] a statement can fail with, the [`Outcome`] of a step, and the problems and
+//! the statement handlers: the [`ReplaySession`] (the database and where the statement is), the
+//! [`Problem`] a statement can fail with, the [`Handled`] of a step, and the problems and
 //! lookups every handler needs (a missing relation, a name already taken, the schema of a new
 //! relation). It imports no handler.
 
@@ -27,10 +27,10 @@ impl Problem {
     }
 }
 
-pub(crate) type Outcome = Result<(), Problem>;
+pub(crate) type Handled = Result<(), Problem>;
 
 /// The database and where in which file the current statement is.
-pub(crate) struct Session<'a> {
+pub(crate) struct ReplaySession<'a> {
     pub(crate) db: &'a mut Db,
     file: &'a str,
     lines: &'a LineIndex<'a>,
@@ -40,7 +40,7 @@ pub(crate) struct Session<'a> {
     stmt: usize,
 }
 
-impl<'a> Session<'a> {
+impl<'a> ReplaySession<'a> {
     pub(crate) fn new(
         db: &'a mut Db,
         file: &'a str,
@@ -48,7 +48,7 @@ impl<'a> Session<'a> {
         base: usize,
         stmt: usize,
     ) -> Self {
-        Session {
+        ReplaySession {
             db,
             file,
             lines,

@@ -39,11 +39,11 @@ pub(crate) enum TableKind {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Elem {
     Column(String),
-    Expr(Expr),
+    Expr(SqlExpr),
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Expr {
+pub(crate) struct SqlExpr {
     /// `FigureIndexColname`: the function name for `lower(email)`, `None` for `a + b`.
     pub(crate) name: Option<String>,
     /// The columns it references, in source order.

@@ -2,7 +2,7 @@
 //! `sa.ForeignKeyConstraint` make, read into what the SQL needs.
 
 use super::arguments::{Given, Refusal, Step, flag, missing, name_arg, text};
-use super::names::{Object, name_for};
+use super::names::{ConventionObject, name_for};
 use super::sql::{column_list, constraint_prefix, qualified};
 use crate::lint::naming::{Kind, NamingConvention, quote_ident};
 use crate::python::{Call, ExprKind, Position};
@@ -57,9 +57,10 @@ impl ForeignKey {
         schema: Option<&'a str>,
         table: &'a str,
         local: &'a [String],
-    ) -> Object<'a> {
+    ) -> ConventionObject<'a> {
         let referred = self.referred_table.last().map_or("", String::as_str);
-        Object::new(Kind::Fk, schema, table, local).referring_to(referred, &self.referred_columns)
+        ConventionObject::new(Kind::Fk, schema, table, local)
+            .referring_to(referred, &self.referred_columns)
     }
 
     pub(super) fn sql(&self, local: &[String], name: Option<String>) -> String {
@@ -171,7 +172,7 @@ impl ColumnDef {
         let name = name_for(
             convention,
             &Given::Unnamed,
-            Object::new(Kind::Ix, schema, table, &this).unique(self.unique),
+            ConventionObject::new(Kind::Ix, schema, table, &this).unique(self.unique),
             self.at,
         )?
         .ok_or_else(|| {
