@@ -11,7 +11,6 @@
 
 #![warn(unreachable_pub)]
 
-mod bench;
 pub mod check_url;
 pub mod cli;
 mod commands;
@@ -27,6 +26,7 @@ pub mod output;
 pub mod password;
 mod ping;
 mod pool;
+mod pool_bench;
 mod pooler;
 mod progress;
 mod python;

@@ -6,10 +6,10 @@
 //! Each report has one `write_*` function that takes the format and writes to a `&mut dyn Write`,
 //! with one private function per format, so every format is testable without a terminal.
 
-mod bench;
 mod check_url;
-mod lint;
+mod lint_constraints;
 mod ping;
+mod pool_bench;
 mod pooler;
 mod settings;
 
@@ -21,10 +21,10 @@ use crate::finding::Finding;
 use crate::progress::Progress;
 use crate::url::redact_text;
 
-pub(crate) use bench::{write_bench, write_plot};
 pub use check_url::write_check_url;
-pub(crate) use lint::{write_file_errors, write_fix_sql, write_lint};
+pub(crate) use lint_constraints::{write_file_errors, write_fix_sql, write_lint};
 pub(crate) use ping::write_ping;
+pub(crate) use pool_bench::{write_bench, write_plot};
 pub(crate) use pooler::{pooler_json, pooler_line};
 pub(crate) use settings::write_settings;
 

@@ -7,8 +7,10 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use serde_json::{Value as Json, json};
 
-use crate::bench::{Advice, AppReport, BenchReport, CostSource, Offered, Percentiles, Workload};
 use crate::cli::Format;
+use crate::pool_bench::{
+    Advice, AppReport, BenchReport, CostSource, Offered, Percentiles, Workload,
+};
 
 pub(super) type Run = (Option<String>, BenchReport);
 
