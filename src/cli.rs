@@ -67,7 +67,7 @@ pub struct GlobalArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
+pub(crate) enum Format {
     Table,
     Json,
     /// SARIF 2.1.0
@@ -80,7 +80,25 @@ pub enum Format {
     Junit,
 }
 
+/// What check-url, ping, pool-bench and settings write: the subset of [`Format`] their
+/// `--format` accepts ([`Format::TABLE_OR_JSON`]), so their writers handle no CI format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableOrJson {
+    Table,
+    Json,
+}
+
 impl Format {
+    /// This format as one of check-url's, ping's, pool-bench's or settings' (`None` for the CI
+    /// formats, which clap refuses for those subcommands).
+    pub(crate) fn table_or_json(self) -> Option<TableOrJson> {
+        match self {
+            Format::Table => Some(TableOrJson::Table),
+            Format::Json => Some(TableOrJson::Json),
+            Format::Sarif | Format::Github | Format::Gitlab | Format::Junit => None,
+        }
+    }
+
     /// What check-url, ping, pool-bench and settings write.
     pub(crate) const TABLE_OR_JSON: &'static [Format] = &[Format::Table, Format::Json];
     /// What lint-constraints writes: the reports and the CI formats.
@@ -534,6 +552,19 @@ pub fn required_positionals(command: &clap::Command) -> Vec<String> {
 mod tests {
     use super::*;
     use clap::CommandFactory;
+
+    #[test]
+    fn table_or_json_is_exactly_what_those_subcommands_accept() {
+        for format in Format::LINT {
+            assert_eq!(
+                format.table_or_json().is_some(),
+                Format::TABLE_OR_JSON.contains(format),
+                "{format:?}"
+            );
+        }
+        assert_eq!(Format::Json.table_or_json(), Some(TableOrJson::Json));
+        assert_eq!(Format::Table.table_or_json(), Some(TableOrJson::Table));
+    }
 
     #[test]
     fn the_command_line_is_consistent() {

@@ -17,6 +17,7 @@ use crate::settings::Settings;
 use crate::url::sqlalchemy::{parse_scheme, read_as_sqlalchemy};
 
 pub(super) fn run(mut context: Context, args: &PoolBenchArgs) -> Result<Outcome> {
+    let format = context.printer.table_or_json("pool-bench")?;
     let mut flags = context.flag_values_with_url(&args.url);
     args.pool.collect_into(&mut flags);
     let settings = context.settings(&flags)?;
@@ -50,9 +51,8 @@ pub(super) fn run(mut context: Context, args: &PoolBenchArgs) -> Result<Outcome>
         anyhow::Ok(reports)
     })??;
     let swept = sweep.as_ref().map(|s| s.key);
-    printer.stdout(|out| {
-        output::write_bench(out, &reports, swept, verify, printer.format, printer.color)
-    })?;
+    printer
+        .stdout(|out| output::write_bench(out, &reports, swept, verify, format, printer.color))?;
     if let Some(path) = &args.plot {
         output::write_plot(path, &reports, swept)?;
         printer.progress.info(&format!("wrote {}", path.display()));

@@ -15,8 +15,11 @@ mod settings;
 
 use std::io::{self, IsTerminal, Write};
 
-use crate::cli::{ColorChoice, Format};
+use clap::ValueEnum;
+
+use crate::cli::{ColorChoice, Format, TableOrJson};
 use crate::environment::Environment;
+use crate::exit::invalid;
 use crate::finding::Finding;
 use crate::progress::Progress;
 use crate::url::redact_text;
@@ -50,6 +53,19 @@ impl Printer {
             color: use_color(color, io::stdout().is_terminal(), env),
             progress: Progress::new(quiet, verbose, format != Format::Table),
         }
+    }
+
+    /// The format of a subcommand that writes a table or JSON. clap has refused the CI formats
+    /// for it (`cli::format_arg`); should one get here, it is refused, not written as JSON.
+    pub(crate) fn table_or_json(&self, subcommand: &str) -> anyhow::Result<TableOrJson> {
+        self.format.table_or_json().ok_or_else(|| {
+            invalid(format!(
+                "{subcommand} writes a table or JSON; --format {} is for lint-constraints",
+                self.format
+                    .to_possible_value()
+                    .map_or_else(String::new, |v| v.get_name().to_owned())
+            ))
+        })
     }
 
     /// Runs `write` against a locked, buffered stdout and flushes it.

@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use serde_json::{Value as Json, json};
 
-use crate::cli::Format;
+use crate::cli::TableOrJson;
 use crate::pool_bench::{
     Advice, AppReport, BenchReport, CostSource, Offered, Percentiles, Workload,
 };
@@ -21,11 +21,11 @@ pub(crate) fn write_bench(
     runs: &[Run],
     sweep_key: Option<&str>,
     verify: bool,
-    format: Format,
+    format: TableOrJson,
     color: bool,
 ) -> io::Result<()> {
     match format {
-        Format::Table => match (sweep_key, verify, runs) {
+        TableOrJson::Table => match (sweep_key, verify, runs) {
             (Some(key), _, _) => write_sweep(out, runs, key, color),
             (None, true, [(_, measured), (_, verified)]) => {
                 write_report(out, measured, color)?;
@@ -36,7 +36,7 @@ pub(crate) fn write_bench(
                 .iter()
                 .try_for_each(|(_, report)| write_report(out, report, color)),
         },
-        _ => {
+        TableOrJson::Json => {
             let doc = match (sweep_key, verify, runs) {
                 (None, true, [(_, measured), (_, verified)]) => {
                     let mut doc = to_json(measured);
