@@ -128,7 +128,8 @@ fn format_arg(formats: &'static [Format]) -> Arg {
 
 /// completions prints a shell script whatever the format: a hidden `--format` that refuses
 /// every value, so its --help does not list the flag and clap refuses it before the subcommand
-/// too. (clap_complete lists hidden flags all the same, so the scripts still offer it there.)
+/// too. clap_complete lists hidden flags all the same: [`Cli::completion_command`] leaves it out
+/// of the scripts.
 fn no_format_arg() -> Arg {
     Arg::new("format")
         .long("format")
@@ -140,6 +141,31 @@ fn no_format_arg() -> Arg {
 }
 
 impl Cli {
+    /// The command tree the completion scripts describe: [`Cli::command`] without completions'
+    /// hidden `--format` ([`no_format_arg`]), which clap_complete would offer (it lists hidden
+    /// flags). The global `--format` is made non-global here, or clap would propagate it to
+    /// completions in place of the one left out; every other subcommand declares its own
+    /// (`format_arg`), and the root keeps it.
+    pub(crate) fn completion_command() -> clap::Command {
+        Cli::command()
+            .mut_arg("format", |format| format.global(false))
+            .mut_subcommand("completions", |completions| {
+                let args: Vec<Arg> = completions
+                    .get_arguments()
+                    .filter(|arg| arg.get_id() != "format")
+                    .cloned()
+                    .collect();
+                let mut without_format = clap::Command::new("completions").args(args);
+                if let Some(about) = completions.get_about() {
+                    without_format = without_format.about(about.clone());
+                }
+                if let Some(long_about) = completions.get_long_about() {
+                    without_format = without_format.long_about(long_about.clone());
+                }
+                without_format
+            })
+    }
+
     /// Parses a command line as [`Parser::try_parse_from`] does, and refuses a `--format` given
     /// before the subcommand that the subcommand does not write, with the error clap gives when
     /// it comes after (the global flag takes every format; only the subcommand's own knows).
@@ -552,6 +578,46 @@ pub fn required_positionals(command: &clap::Command) -> Vec<String> {
 mod tests {
     use super::*;
     use clap::CommandFactory;
+
+    #[test]
+    fn completion_scripts_offer_no_format_for_completions_only() {
+        let mut described = Cli::completion_command();
+        described.build();
+        let mut parsed = Cli::command();
+        parsed.build();
+        let formats = |command: &clap::Command| -> Option<Vec<String>> {
+            let arg = command
+                .get_arguments()
+                .find(|arg| arg.get_id() == "format")?;
+            Some(
+                arg.get_possible_values()
+                    .iter()
+                    .map(|v| v.get_name().to_owned())
+                    .collect(),
+            )
+        };
+        assert_eq!(
+            formats(&described),
+            formats(&parsed),
+            "the root keeps --format"
+        );
+        for sub in parsed
+            .get_subcommands()
+            .filter(|sub| sub.get_name() != "help")
+        {
+            let described_sub = described.find_subcommand(sub.get_name()).unwrap();
+            if sub.get_name() == "completions" {
+                assert!(
+                    formats(sub).is_some(),
+                    "parsing still refuses completions --format"
+                );
+                assert_eq!(formats(described_sub), None);
+            } else {
+                assert_eq!(formats(described_sub), formats(sub), "{}", sub.get_name());
+                assert!(formats(sub).is_some(), "{}", sub.get_name());
+            }
+        }
+    }
 
     #[test]
     fn table_or_json_is_exactly_what_those_subcommands_accept() {
