@@ -22,9 +22,9 @@ Register-ArgumentCompleter -Native -CommandName 'dbtool' -ScriptBlock {
     $completions = @(switch ($command) {
         'dbtool' {
             [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Connection URL [default: DATABASE_URL, then .env, then the application''s default]')
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: each subcommand''s --help lists those it writes [default: table]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is honoured with auto)')
             [CompletionResult]::new('--env-file', '--env-file', [CompletionResultType]::ParameterName, 'Read settings from this file instead of ./.env')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: each subcommand''s --help lists those it writes [default: table]')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more about what dbtool does (repeat for more)')
@@ -201,7 +201,6 @@ Register-ArgumentCompleter -Native -CommandName 'dbtool' -ScriptBlock {
             break
         }
         'dbtool;completions' {
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'format')
             [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Connection URL [default: DATABASE_URL, then .env, then the application''s default]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is honoured with auto)')
             [CompletionResult]::new('--env-file', '--env-file', [CompletionResultType]::ParameterName, 'Read settings from this file instead of ./.env')

@@ -65,7 +65,7 @@ _dbtool() {
 
     case "${cmd}" in
         dbtool)
-            opts="-q -v -h -V --url --format --color --quiet --verbose --echo --env-file --no-dotenv --help --version check-url lint-constraints ping pool-bench settings completions help"
+            opts="-q -v -h -V --url --color --quiet --verbose --echo --env-file --no-dotenv --format --help --version check-url lint-constraints ping pool-bench settings completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -75,16 +75,16 @@ _dbtool() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --format)
-                    COMPREPLY=($(compgen -W "table json sarif github gitlab junit" -- "${cur}"))
-                    return 0
-                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 --env-file)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json sarif github gitlab junit" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -129,16 +129,12 @@ _dbtool() {
             return 0
             ;;
         dbtool__subcmd__completions)
-            opts="-q -v -h -V --format --url --color --quiet --verbose --echo --env-file --no-dotenv --help --version bash elvish fish powershell zsh"
+            opts="-q -v -h -V --url --color --quiet --verbose --echo --env-file --no-dotenv --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --format)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -19,9 +19,9 @@ set edit:completion:arg-completer[dbtool] = {|@words|
     var completions = [
         &'dbtool'= {
             cand --url 'Connection URL [default: DATABASE_URL, then .env, then the application''s default]'
-            cand --format 'Output format: each subcommand''s --help lists those it writes [default: table]'
             cand --color 'When to use colours (NO_COLOR is honoured with auto)'
             cand --env-file 'Read settings from this file instead of ./.env'
+            cand --format 'Output format: each subcommand''s --help lists those it writes [default: table]'
             cand -q 'Print only results and errors'
             cand --quiet 'Print only results and errors'
             cand -v 'Say more about what dbtool does (repeat for more)'
@@ -192,7 +192,6 @@ set edit:completion:arg-completer[dbtool] = {|@words|
             cand --version 'Print version'
         }
         &'dbtool;completions'= {
-            cand --format 'format'
             cand --url 'Connection URL [default: DATABASE_URL, then .env, then the application''s default]'
             cand --color 'When to use colours (NO_COLOR is honoured with auto)'
             cand --env-file 'Read settings from this file instead of ./.env'

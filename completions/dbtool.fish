@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_dbtool_global_optspecs
-    string join \n url= format= color= q/quiet v/verbose echo env-file= no-dotenv h/help V/version
+    string join \n url= color= q/quiet v/verbose echo env-file= no-dotenv format= h/help V/version
 end
 
 function __fish_dbtool_needs_command
@@ -25,16 +25,16 @@ function __fish_dbtool_using_subcommand
 end
 
 complete -c dbtool -n "__fish_dbtool_needs_command" -l url -d 'Connection URL [default: DATABASE_URL, then .env, then the application\'s default]' -r
+complete -c dbtool -n "__fish_dbtool_needs_command" -l color -d 'When to use colours (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c dbtool -n "__fish_dbtool_needs_command" -l env-file -d 'Read settings from this file instead of ./.env' -r -F
 complete -c dbtool -n "__fish_dbtool_needs_command" -l format -d 'Output format: each subcommand\'s --help lists those it writes [default: table]' -r -f -a "table\t''
 json\t''
 sarif\t'SARIF 2.1.0'
 github\t'GitHub workflow annotations'
 gitlab\t'GitLab Code Quality report'
 junit\t'JUnit XML, one failure per violation'"
-complete -c dbtool -n "__fish_dbtool_needs_command" -l color -d 'When to use colours (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
-always\t''
-never\t''"
-complete -c dbtool -n "__fish_dbtool_needs_command" -l env-file -d 'Read settings from this file instead of ./.env' -r -F
 complete -c dbtool -n "__fish_dbtool_needs_command" -s q -l quiet -d 'Print only results and errors'
 complete -c dbtool -n "__fish_dbtool_needs_command" -s v -l verbose -d 'Say more about what dbtool does (repeat for more)'
 complete -c dbtool -n "__fish_dbtool_needs_command" -l echo -d 'Print each SQL statement dbtool sends to stderr (the DB_ECHO setting)'
@@ -193,7 +193,6 @@ complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -l echo -d 'Prin
 complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -l no-dotenv -d 'Do not read any .env file'
 complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -s h -l help -d 'Print help'
 complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -s V -l version -d 'Print version'
-complete -c dbtool -n "__fish_dbtool_using_subcommand completions" -l format -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand completions" -l url -d 'Connection URL [default: DATABASE_URL, then .env, then the application\'s default]' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand completions" -l color -d 'When to use colours (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
 always\t''

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Records the per-driver defaults of pool-bench's application model (src/bench/app_model.rs:
+# Records the per-driver defaults of pool-bench's application model (src/pool_bench/app_model.rs:
 # default_app_cpu, default_connect_cpu): the calibration (`pool-bench --calibrate`) of the
 # reference application with the pinned SQLAlchemy and drivers, 10 clients, SELECT 1, pool 5+10
 # with pre-ping, one worker, the server on core 0 and the application on core 1. Prints the

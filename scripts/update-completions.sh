@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --quiet
-bin=target/debug/dbtool
+bin="${CARGO_TARGET_DIR:-target}/debug/dbtool"
 mkdir -p completions
 "$bin" completions bash >completions/dbtool.bash
 "$bin" completions zsh >completions/_dbtool

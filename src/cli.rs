@@ -25,7 +25,7 @@ pub struct Cli {
     pub global: GlobalArgs,
 
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
 }
 
 /// Flags every subcommand accepts, before or after its name.
@@ -33,13 +33,13 @@ pub struct Cli {
 pub struct GlobalArgs {
     /// Connection URL [default: DATABASE_URL, then .env, then the application's default]
     #[arg(long, global = true, value_name = "URL")]
-    pub url: Option<String>,
+    pub(crate) url: Option<String>,
 
     // Each subcommand declares its own `--format` (`format_arg`), which clap keeps there instead
     // of this one, so the value sets differ; the value reaches this field wherever it was given.
     /// Output format: each subcommand's --help lists those it writes [default: table]
     #[arg(long, global = true, value_enum, hide_possible_values = true)]
-    pub format: Option<Format>,
+    pub(crate) format: Option<Format>,
 
     /// When to use colours (NO_COLOR is honoured with auto)
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
@@ -47,27 +47,27 @@ pub struct GlobalArgs {
 
     /// Print only results and errors
     #[arg(short, long, global = true, conflicts_with = "verbose")]
-    pub quiet: bool,
+    pub(crate) quiet: bool,
 
     /// Say more about what dbtool does (repeat for more)
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
-    pub verbose: u8,
+    pub(crate) verbose: u8,
 
     /// Print each SQL statement dbtool sends to stderr (the DB_ECHO setting)
     #[arg(long, global = true)]
-    pub echo: bool,
+    pub(crate) echo: bool,
 
     /// Read settings from this file instead of ./.env
     #[arg(long, global = true, value_name = "PATH", conflicts_with = "no_dotenv")]
-    pub env_file: Option<PathBuf>,
+    pub(crate) env_file: Option<PathBuf>,
 
     /// Do not read any .env file
     #[arg(long, global = true)]
-    pub no_dotenv: bool,
+    pub(crate) no_dotenv: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
+pub(crate) enum Format {
     Table,
     Json,
     /// SARIF 2.1.0
@@ -80,11 +80,29 @@ pub enum Format {
     Junit,
 }
 
+/// What check-url, ping, pool-bench and settings write: the subset of [`Format`] their
+/// `--format` accepts ([`Format::TABLE_OR_JSON`]), so their writers handle no CI format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableOrJson {
+    Table,
+    Json,
+}
+
 impl Format {
+    /// This format as one of check-url's, ping's, pool-bench's or settings' (`None` for the CI
+    /// formats, which clap refuses for those subcommands).
+    pub(crate) fn table_or_json(self) -> Option<TableOrJson> {
+        match self {
+            Format::Table => Some(TableOrJson::Table),
+            Format::Json => Some(TableOrJson::Json),
+            Format::Sarif | Format::Github | Format::Gitlab | Format::Junit => None,
+        }
+    }
+
     /// What check-url, ping, pool-bench and settings write.
-    pub const TABLE_OR_JSON: &'static [Format] = &[Format::Table, Format::Json];
+    pub(crate) const TABLE_OR_JSON: &'static [Format] = &[Format::Table, Format::Json];
     /// What lint-constraints writes: the reports and the CI formats.
-    pub const LINT: &'static [Format] = &[
+    pub(crate) const LINT: &'static [Format] = &[
         Format::Table,
         Format::Json,
         Format::Sarif,
@@ -110,7 +128,8 @@ fn format_arg(formats: &'static [Format]) -> Arg {
 
 /// completions prints a shell script whatever the format: a hidden `--format` that refuses
 /// every value, so its --help does not list the flag and clap refuses it before the subcommand
-/// too. (clap_complete lists hidden flags all the same, so the scripts still offer it there.)
+/// too. clap_complete lists hidden flags all the same: [`Cli::completion_command`] leaves it out
+/// of the scripts.
 fn no_format_arg() -> Arg {
     Arg::new("format")
         .long("format")
@@ -122,6 +141,31 @@ fn no_format_arg() -> Arg {
 }
 
 impl Cli {
+    /// The command tree the completion scripts describe: [`Cli::command`] without completions'
+    /// hidden `--format` ([`no_format_arg`]), which clap_complete would offer (it lists hidden
+    /// flags). The global `--format` is made non-global here, or clap would propagate it to
+    /// completions in place of the one left out; every other subcommand declares its own
+    /// (`format_arg`), and the root keeps it.
+    pub(crate) fn completion_command() -> clap::Command {
+        Cli::command()
+            .mut_arg("format", |format| format.global(false))
+            .mut_subcommand("completions", |completions| {
+                let args: Vec<Arg> = completions
+                    .get_arguments()
+                    .filter(|arg| arg.get_id() != "format")
+                    .cloned()
+                    .collect();
+                let mut without_format = clap::Command::new("completions").args(args);
+                if let Some(about) = completions.get_about() {
+                    without_format = without_format.about(about.clone());
+                }
+                if let Some(long_about) = completions.get_long_about() {
+                    without_format = without_format.long_about(long_about.clone());
+                }
+                without_format
+            })
+    }
+
     /// Parses a command line as [`Parser::try_parse_from`] does, and refuses a `--format` given
     /// before the subcommand that the subcommand does not write, with the error clap gives when
     /// it comes after (the global flag takes every format; only the subcommand's own knows).
@@ -162,7 +206,7 @@ pub enum ColorChoice {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Parse and explain a connection URL as SQLAlchemy, its driver and libpq read it
     CheckUrl(CheckUrlArgs),
 
@@ -184,76 +228,76 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 #[command(arg = format_arg(Format::TABLE_OR_JSON))]
-pub struct CheckUrlArgs {
+pub(crate) struct CheckUrlArgs {
     /// The URL to check [default: --url, then DATABASE_URL, .env, the application's default]
     #[arg(id = "url_argument", value_name = "URL")]
-    pub url: Option<String>,
+    pub(crate) url: Option<String>,
 
     /// Treat warnings as problems too (exit 1)
     #[arg(long)]
-    pub strict: bool,
+    pub(crate) strict: bool,
 
     /// Show the password instead of *** (never in logs you share)
     #[arg(long)]
-    pub show_password: bool,
+    pub(crate) show_password: bool,
 
     /// Read the URL as this libpq major version does (keywords and space handling differ)
     #[arg(long, value_name = "MAJOR", default_value_t = 18, value_parser = clap::value_parser!(u32).range(10..=18))]
-    pub libpq_version: u32,
+    pub(crate) libpq_version: u32,
 }
 
 #[derive(Debug, Args)]
 #[command(arg = format_arg(Format::LINT))]
-pub struct LintArgs {
+pub(crate) struct LintArgs {
     /// SQL files, Alembic migrations (*.py, in revision order) or directories (*.sql and *.py,
     /// recursively; - for stdin) to lint offline; with --url, replayed over the live schema.
     /// Without PATH: the live database
     #[arg(value_name = "PATH")]
-    pub paths: Vec<PathBuf>,
+    pub(crate) paths: Vec<PathBuf>,
 
     /// Only these schemas (repeatable; default: every user schema)
     #[arg(long = "schema", value_name = "SCHEMA")]
-    pub schemas: Vec<String>,
+    pub(crate) schemas: Vec<String>,
 
     /// Skip these schemas (repeatable)
     #[arg(long = "exclude-schema", value_name = "SCHEMA")]
-    pub exclude_schemas: Vec<String>,
+    pub(crate) exclude_schemas: Vec<String>,
 
     /// Only tables matching this pattern (`*`, `?`; `table` or `schema.table`; repeatable)
     #[arg(long = "table", value_name = "PATTERN")]
-    pub tables: Vec<String>,
+    pub(crate) tables: Vec<String>,
 
     /// Override one template, e.g. ix=ix_%(column_0_label)s (repeatable)
     #[arg(long = "convention", value_name = "KEY=TEMPLATE")]
-    pub conventions: Vec<String>,
+    pub(crate) conventions: Vec<String>,
 
     /// Read the convention from the application's Python file (MetaData(naming_convention=...)
     /// or the dict it names), without running Python; replaces dbtool.toml's [naming_convention]
     #[arg(long, value_name = "FILE.py")]
-    pub convention_from: Option<PathBuf>,
+    pub(crate) convention_from: Option<PathBuf>,
 
     /// Read this dbtool.toml instead of searching upwards from the working directory
     #[arg(long, value_name = "PATH")]
-    pub config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
 
     /// When column_0_label includes the schema
     #[arg(long, value_enum, value_name = "WHEN")]
-    pub label_schema: Option<crate::lint::config::LabelSchema>,
+    pub(crate) label_schema: Option<crate::lint::config::LabelSchema>,
 
     /// Also check constraints and indexes that partitions and child tables inherit
     #[arg(long)]
-    pub include_partitions: bool,
+    pub(crate) include_partitions: bool,
 
     /// Alembic migrations: env.py's target_metadata has the naming convention being checked, so
     /// Alembic names unnamed constraints by it and applies %(constraint_name)s templates to
     /// plain names (default: a MetaData without a convention, names used as written)
     #[arg(long)]
-    pub alembic_metadata_convention: bool,
+    pub(crate) alembic_metadata_convention: bool,
 
     /// Print a SQL script that renames every violation, instead of the report: one short
     /// transaction per table, safe to run again after a partial run
     #[arg(long)]
-    pub fix_sql: bool,
+    pub(crate) fix_sql: bool,
 
     /// With --fix-sql: seconds a rename may wait for its lock before its table's transaction
     /// gives up (queries on the table wait at most this long behind it)
@@ -264,43 +308,43 @@ pub struct LintArgs {
         value_parser = duration::lock_timeout_arg,
         requires = "fix_sql"
     )]
-    pub lock_timeout: Duration,
+    pub(crate) lock_timeout: Duration,
 
     /// Record today's violations in FILE
     #[arg(long, value_name = "FILE")]
-    pub write_baseline: Option<PathBuf>,
+    pub(crate) write_baseline: Option<PathBuf>,
 
     /// Report only violations not recorded in FILE
     #[arg(long, value_name = "FILE")]
-    pub baseline: Option<PathBuf>,
+    pub(crate) baseline: Option<PathBuf>,
 
     /// Seconds to wait for the connection (default: the URL's connect_timeout, else 10)
     #[arg(long, value_name = "SECONDS", value_parser = duration::seconds_arg)]
-    pub connect_timeout: Option<Duration>,
+    pub(crate) connect_timeout: Option<Duration>,
 }
 
 #[derive(Debug, Args)]
 #[command(arg = format_arg(Format::TABLE_OR_JSON))]
-pub struct PingArgs {
+pub(crate) struct PingArgs {
     /// The URL to ping [default: --url, then DATABASE_URL, .env, the application's default]
     #[arg(id = "url_argument", value_name = "URL")]
-    pub url: Option<String>,
+    pub(crate) url: Option<String>,
 
     /// Seconds each stage may take (default: the URL's connect_timeout, else PGCONNECT_TIMEOUT, else 10)
     #[arg(long, value_name = "SECONDS", value_parser = duration::seconds_arg)]
-    pub connect_timeout: Option<Duration>,
+    pub(crate) connect_timeout: Option<Duration>,
 
     /// Send N pre-pings on one connection and show round-trip statistics
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
-    pub count: u32,
+    pub(crate) count: u32,
 
     /// Seconds between pre-pings with --count
     #[arg(long, value_name = "SECONDS", default_value = "1", value_parser = duration::seconds_arg)]
-    pub interval: Duration,
+    pub(crate) interval: Duration,
 
     /// Retry until the server accepts connections or --timeout passes
     #[arg(long)]
-    pub wait: bool,
+    pub(crate) wait: bool,
 
     /// Seconds --wait may take
     #[arg(
@@ -310,190 +354,190 @@ pub struct PingArgs {
         value_parser = duration::seconds_arg,
         requires = "wait"
     )]
-    pub timeout: Duration,
+    pub(crate) timeout: Duration,
 
     /// Processes that run the application, each with its own pool (capacity check)
     #[arg(long, value_name = "N", default_value_t = 1)]
-    pub workers: u32,
+    pub(crate) workers: u32,
 
     /// Connect as this libpq major version does (sslrootcert=system, the home directory differ)
     #[arg(long, value_name = "MAJOR", default_value_t = 18, value_parser = clap::value_parser!(u32).range(10..=18))]
-    pub libpq_version: u32,
+    pub(crate) libpq_version: u32,
 
     #[command(flatten)]
-    pub pool: PoolFlags,
+    pub(crate) pool: PoolFlags,
 }
 
 #[derive(Debug, Args)]
 #[command(arg = format_arg(Format::TABLE_OR_JSON))]
-pub struct PoolBenchArgs {
+pub(crate) struct PoolBenchArgs {
     /// The URL to benchmark [default: --url, then DATABASE_URL, .env, the application's default]
     #[arg(id = "url_argument", value_name = "URL")]
-    pub url: Option<String>,
+    pub(crate) url: Option<String>,
 
     #[command(flatten)]
-    pub pool: PoolFlags,
+    pub(crate) pool: PoolFlags,
 
     /// Hand out idle connections last-in first-out (SQLAlchemy's pool_use_lifo)
     #[arg(long)]
-    pub use_lifo: bool,
+    pub(crate) use_lifo: bool,
 
     /// Send what SQLAlchemy with this driver sends [default: the URL's driver; raw: dbtool's
     /// minimal path, for comparisons with pgbench]
     #[arg(long, value_enum, value_name = "DRIVER")]
-    pub driver: Option<crate::driver::DriverKind>,
+    pub(crate) driver: Option<crate::driver::DriverKind>,
 
     /// Each request commits (the handler calls session.commit()) instead of closing (ROLLBACK)
     #[arg(long)]
-    pub commit: bool,
+    pub(crate) commit: bool,
 
     /// asyncpg: SQLAlchemy's prepared_statement_cache_size, as connect_args would pass it
     /// [default: the URL's, else 100; 0: prepare every statement anew]
     #[arg(long, value_name = "N")]
-    pub statement_cache_size: Option<usize>,
+    pub(crate) statement_cache_size: Option<usize>,
 
     /// psycopg: prepare_threshold, as connect_args would pass it (a number, or none for never)
     /// [default: 5]
     #[arg(long, value_name = "N|none")]
-    pub prepare_threshold: Option<String>,
+    pub(crate) prepare_threshold: Option<String>,
 
     /// Concurrent simulated requests [default: pool_size + max_overflow + 5]; with --rate, the
     /// most requests in flight at once, a bound on memory the report names when hit [default:
     /// 10000]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
-    pub clients: Option<u32>,
+    pub(crate) clients: Option<u32>,
 
     /// The statement each request runs
     #[arg(long, value_name = "SQL", default_value = "SELECT 1", conflicts_with_all = ["sleep_ms", "script"])]
-    pub query: String,
+    pub(crate) query: String,
 
     /// Each request runs pg_sleep for this long (a slow query)
     #[arg(long, value_name = "MS", conflicts_with = "script", value_parser = duration::milliseconds_arg)]
-    pub sleep_ms: Option<Duration>,
+    pub(crate) sleep_ms: Option<Duration>,
 
     /// Each request runs this file's statements in one transaction
     #[arg(long, value_name = "FILE")]
-    pub script: Option<PathBuf>,
+    pub(crate) script: Option<PathBuf>,
 
     /// Milliseconds a request waits after returning its connection
     #[arg(long, value_name = "MS", default_value = "0", value_parser = duration::milliseconds_arg)]
-    pub think_ms: Duration,
+    pub(crate) think_ms: Duration,
 
     /// Seconds to run [default: 10]
     #[arg(long, value_name = "SECONDS", conflicts_with = "transactions", value_parser = duration::seconds_arg)]
-    pub duration: Option<Duration>,
+    pub(crate) duration: Option<Duration>,
 
     /// Run the load this long before measuring: what the warm-up recorded (connections opening,
     /// the first statements prepared) is left out of the report [default: 0]
     #[arg(long, value_name = "SECONDS", default_value = "0", conflicts_with = "transactions", value_parser = duration::seconds_arg)]
-    pub warmup: Duration,
+    pub(crate) warmup: Duration,
 
     /// Stop after this many transactions
     #[arg(long, value_name = "N")]
-    pub transactions: Option<u64>,
+    pub(crate) transactions: Option<u64>,
 
     /// Open loop: start this many requests per second, each on time whatever the others are doing
     /// (it waits in the pool), latency measured from the schedule
     #[arg(long, value_name = "PER_SECOND", value_parser = duration::rate_arg)]
-    pub rate: Option<f64>,
+    pub(crate) rate: Option<f64>,
 
     /// Processes that run the application (uvicorn/gunicorn workers), each with its own pool
     /// and its own event loop; the clients and arrivals are spread over them
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=256))]
-    pub workers: u32,
+    pub(crate) workers: u32,
 
     /// The application's time on its event loop per round trip (SQLAlchemy and the driver), in
     /// microseconds [default: the driver's, recorded from the real libraries]
     #[arg(long, value_name = "US", conflicts_with = "calibrate", value_parser = duration::microseconds_arg)]
-    pub app_cpu_us: Option<Duration>,
+    pub(crate) app_cpu_us: Option<Duration>,
 
     /// The application's time on its event loop to open (and later close) a connection, in
     /// milliseconds [default: the driver's, recorded from the real libraries]
     #[arg(long, value_name = "MS", conflicts_with = "calibrate", value_parser = duration::milliseconds_arg)]
-    pub app_connect_ms: Option<Duration>,
+    pub(crate) app_connect_ms: Option<Duration>,
 
     /// Measure the application's time per round trip first, with this Python's SQLAlchemy and
     /// driver (the application's virtualenv) at this run's load, and use it
     #[arg(long, value_name = "PYTHON")]
-    pub calibrate: Option<String>,
+    pub(crate) calibrate: Option<String>,
 
     /// The handler's own work per request on its event loop, while it holds the connection
     #[arg(long, value_name = "MS", default_value = "0", value_parser = duration::milliseconds_arg)]
-    pub handler_ms: Duration,
+    pub(crate) handler_ms: Duration,
 
     /// Cores the application's workers share [default: one per worker]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
-    pub app_cpus: Option<u32>,
+    pub(crate) app_cpus: Option<u32>,
 
     /// Threads that run the clients of --driver raw, as pgbench's -j [default: the CPUs, at
     /// most the clients]; the application's drivers run one thread per worker
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
-    pub jobs: Option<u32>,
+    pub(crate) jobs: Option<u32>,
 
     /// Run once per value and print one row each: KEY is pool_size, max_overflow or clients
     #[arg(long, value_name = "KEY=V1,V2,...")]
-    pub sweep: Option<String>,
+    pub(crate) sweep: Option<String>,
 
     /// Run the same load again with the advice's recommended pool_size and max_overflow, and
     /// report both runs side by side
     #[arg(long, conflicts_with = "sweep")]
-    pub verify: bool,
+    pub(crate) verify: bool,
 
     /// Draw throughput and p99 latency (over time, or against the swept value) into an SVG file
     #[arg(long, value_name = "FILE.svg")]
-    pub plot: Option<PathBuf>,
+    pub(crate) plot: Option<PathBuf>,
 
     /// Run even when the pool could exceed the connections the server has free
     #[arg(long)]
-    pub force: bool,
+    pub(crate) force: bool,
 
     /// Seconds to wait for each new connection (default: the URL's connect_timeout, else 10)
     #[arg(long, value_name = "SECONDS", value_parser = duration::seconds_arg)]
-    pub connect_timeout: Option<Duration>,
+    pub(crate) connect_timeout: Option<Duration>,
 }
 
 #[derive(Debug, Args)]
 #[command(arg = format_arg(Format::TABLE_OR_JSON))]
-pub struct SettingsArgs {
+pub(crate) struct SettingsArgs {
     #[command(flatten)]
-    pub pool: PoolFlags,
+    pub(crate) pool: PoolFlags,
 }
 
 /// The pool settings as flags; each beats DB_* in the environment and in .env.
 #[derive(Debug, Args, Default)]
-pub struct PoolFlags {
+pub(crate) struct PoolFlags {
     /// Connections kept open (DB_POOL_SIZE)
     #[arg(long, value_name = "N")]
-    pub pool_size: Option<String>,
+    pub(crate) pool_size: Option<String>,
 
     /// Extra connections under load, -1 for no limit (DB_MAX_OVERFLOW)
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
-    pub max_overflow: Option<String>,
+    pub(crate) max_overflow: Option<String>,
 
     /// Seconds a checkout waits for a connection (DB_POOL_TIMEOUT)
     #[arg(long, value_name = "SECONDS")]
-    pub pool_timeout: Option<String>,
+    pub(crate) pool_timeout: Option<String>,
 
     /// Replace connections older than this, -1 never (DB_POOL_RECYCLE)
     #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
-    pub pool_recycle: Option<String>,
+    pub(crate) pool_recycle: Option<String>,
 
     /// Test each connection with SELECT 1 before checkout (DB_POOL_PRE_PING)
     #[arg(long, overrides_with = "no_pre_ping")]
-    pub pre_ping: bool,
+    pub(crate) pre_ping: bool,
 
     /// Do not test connections before checkout
     #[arg(long, overrides_with = "pre_ping")]
-    pub no_pre_ping: bool,
+    pub(crate) no_pre_ping: bool,
 
     /// Seconds a statement may run before the server cancels it, 0 for no limit (DB_STATEMENT_TIMEOUT)
     #[arg(long, value_name = "SECONDS")]
-    pub statement_timeout: Option<String>,
+    pub(crate) statement_timeout: Option<String>,
 }
 
 impl PoolFlags {
     /// Adds the flags that were given to `values`, keyed by their environment variable.
-    pub fn collect_into(&self, values: &mut FlagValues) {
+    pub(crate) fn collect_into(&self, values: &mut FlagValues) {
         values.set("DB_POOL_SIZE", self.pool_size.clone());
         values.set("DB_MAX_OVERFLOW", self.max_overflow.clone());
         values.set("DB_POOL_TIMEOUT", self.pool_timeout.clone());
@@ -510,10 +554,10 @@ impl PoolFlags {
 
 #[derive(Debug, Args)]
 #[command(arg = no_format_arg())]
-pub struct CompletionsArgs {
+pub(crate) struct CompletionsArgs {
     /// The shell to generate the script for
     #[arg(value_enum)]
-    pub shell: clap_complete::Shell,
+    pub(crate) shell: clap_complete::Shell,
 }
 
 /// A value for each required positional argument of a (sub)command — its first possible value,
@@ -534,6 +578,59 @@ pub fn required_positionals(command: &clap::Command) -> Vec<String> {
 mod tests {
     use super::*;
     use clap::CommandFactory;
+
+    #[test]
+    fn completion_scripts_offer_no_format_for_completions_only() {
+        let mut described = Cli::completion_command();
+        described.build();
+        let mut parsed = Cli::command();
+        parsed.build();
+        let formats = |command: &clap::Command| -> Option<Vec<String>> {
+            let arg = command
+                .get_arguments()
+                .find(|arg| arg.get_id() == "format")?;
+            Some(
+                arg.get_possible_values()
+                    .iter()
+                    .map(|v| v.get_name().to_owned())
+                    .collect(),
+            )
+        };
+        assert_eq!(
+            formats(&described),
+            formats(&parsed),
+            "the root keeps --format"
+        );
+        for sub in parsed
+            .get_subcommands()
+            .filter(|sub| sub.get_name() != "help")
+        {
+            let described_sub = described.find_subcommand(sub.get_name()).unwrap();
+            if sub.get_name() == "completions" {
+                assert!(
+                    formats(sub).is_some(),
+                    "parsing still refuses completions --format"
+                );
+                assert_eq!(formats(described_sub), None);
+            } else {
+                assert_eq!(formats(described_sub), formats(sub), "{}", sub.get_name());
+                assert!(formats(sub).is_some(), "{}", sub.get_name());
+            }
+        }
+    }
+
+    #[test]
+    fn table_or_json_is_exactly_what_those_subcommands_accept() {
+        for format in Format::LINT {
+            assert_eq!(
+                format.table_or_json().is_some(),
+                Format::TABLE_OR_JSON.contains(format),
+                "{format:?}"
+            );
+        }
+        assert_eq!(Format::Json.table_or_json(), Some(TableOrJson::Json));
+        assert_eq!(Format::Table.table_or_json(), Some(TableOrJson::Table));
+    }
 
     #[test]
     fn the_command_line_is_consistent() {

@@ -8,11 +8,11 @@ use std::time::Duration;
 
 /// The longest duration dbtool accepts anywhere: PostgreSQL's own bound for its millisecond
 /// settings (`statement_timeout` is an `int` of milliseconds: 2,147,483,647 ms, about 24.8 days).
-pub const MAX: Duration = Duration::from_millis(i32::MAX as u64);
+pub(crate) const MAX: Duration = Duration::from_millis(i32::MAX as u64);
 
 /// The unit a number is given in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Unit {
+pub(crate) enum Unit {
     Seconds,
     Milliseconds,
     Microseconds,
@@ -37,7 +37,7 @@ impl Unit {
     }
 
     /// What a value in this unit must be, for error messages.
-    pub fn expected(self) -> String {
+    pub(crate) fn expected(self) -> String {
         format!(
             "expected {} from 0 to {} (fractions allowed)",
             self.name(),
@@ -48,7 +48,7 @@ impl Unit {
 
 /// Parses a non-negative number of `unit`s no larger than [`MAX`]. The error is what was
 /// expected, to be put after the flag or variable and its value.
-pub fn parse(text: &str, unit: Unit) -> Result<Duration, String> {
+pub(crate) fn parse(text: &str, unit: Unit) -> Result<Duration, String> {
     let number: f64 = text.trim().parse().map_err(|_| unit.expected())?;
     if !number.is_finite() || number < 0.0 || number > unit.max() {
         return Err(unit.expected());
@@ -61,34 +61,24 @@ pub fn parse(text: &str, unit: Unit) -> Result<Duration, String> {
     Duration::try_from_secs_f64(seconds).map_err(|_| unit.expected())
 }
 
-/// Like [`parse`], with `-1` meaning "never" (`None`), as `DB_POOL_RECYCLE` has it.
-pub fn parse_or_never(text: &str, unit: Unit) -> Result<Option<Duration>, String> {
-    match text.trim().parse::<f64>() {
-        Ok(-1.0) => Ok(None),
-        _ => parse(text, unit)
-            .map(Some)
-            .map_err(|expected| format!("{expected}, or -1 for never")),
-    }
-}
-
 /// clap value parser for a flag in seconds.
-pub fn seconds_arg(text: &str) -> Result<Duration, String> {
+pub(crate) fn seconds_arg(text: &str) -> Result<Duration, String> {
     parse(text, Unit::Seconds)
 }
 
 /// clap value parser for a flag in milliseconds.
-pub fn milliseconds_arg(text: &str) -> Result<Duration, String> {
+pub(crate) fn milliseconds_arg(text: &str) -> Result<Duration, String> {
     parse(text, Unit::Milliseconds)
 }
 
 /// clap value parser for a flag in microseconds.
-pub fn microseconds_arg(text: &str) -> Result<Duration, String> {
+pub(crate) fn microseconds_arg(text: &str) -> Result<Duration, String> {
     parse(text, Unit::Microseconds)
 }
 
 /// clap value parser for a lock timeout in seconds: at least a millisecond, since PostgreSQL
 /// counts `lock_timeout` in whole milliseconds and reads 0 as "wait forever".
-pub fn lock_timeout_arg(text: &str) -> Result<Duration, String> {
+pub(crate) fn lock_timeout_arg(text: &str) -> Result<Duration, String> {
     let expected = || {
         format!(
             "expected seconds from 0.001 to {} (fractions allowed; 0 would wait forever)",
@@ -103,7 +93,7 @@ pub fn lock_timeout_arg(text: &str) -> Result<Duration, String> {
 
 /// A rate of transactions per second, from one in a million seconds to a million a second, so
 /// that the interval between two (`1 / rate`) is a representable, non-zero [`Duration`].
-pub fn rate_arg(text: &str) -> Result<f64, String> {
+pub(crate) fn rate_arg(text: &str) -> Result<f64, String> {
     const RANGE: std::ops::RangeInclusive<f64> = 1e-6..=1e6;
     let expected = || "expected transactions per second from 0.000001 to 1000000".to_string();
     let rate: f64 = text.trim().parse().map_err(|_| expected())?;
@@ -115,12 +105,12 @@ pub fn rate_arg(text: &str) -> Result<f64, String> {
 }
 
 /// Seconds as a user wrote them: `30`, `0.5`.
-pub fn format_seconds(duration: Duration) -> String {
+pub(crate) fn format_seconds(duration: Duration) -> String {
     format_number(duration.as_secs_f64())
 }
 
 /// A number without a needless fraction: `30`, `0.5`.
-pub fn format_number(number: f64) -> String {
+pub(crate) fn format_number(number: f64) -> String {
     if number.fract() == 0.0 && number.abs() < 1e15 {
         format!("{}", number as i64)
     } else {
@@ -170,18 +160,7 @@ mod tests {
     }
 
     #[test]
-    fn minus_one_means_never_only_where_allowed() {
-        assert_eq!(parse_or_never("-1", Unit::Seconds), Ok(None));
-        assert_eq!(parse_or_never("-1.0", Unit::Seconds), Ok(None));
-        assert_eq!(
-            parse_or_never("3600", Unit::Seconds),
-            Ok(Some(Duration::from_secs(3600)))
-        );
-        assert!(
-            parse_or_never("-2", Unit::Seconds)
-                .unwrap_err()
-                .ends_with("or -1 for never")
-        );
+    fn minus_one_is_not_a_duration() {
         assert!(parse("-1", Unit::Seconds).is_err());
     }
 

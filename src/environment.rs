@@ -77,7 +77,7 @@ impl Environment {
 
     /// libpq's view: the value when it is set and not empty (`conninfo_add_defaults()` fills a
     /// keyword only from a non-empty variable). A value that is not UTF-8 counts as unset.
-    pub fn libpq(&self, name: &str) -> Option<String> {
+    pub(crate) fn libpq(&self, name: &str) -> Option<String> {
         self.asyncpg(name).filter(|value| !value.is_empty())
     }
 
@@ -89,13 +89,13 @@ impl Environment {
 
     /// `$HOME` as set, even empty (Python's `os.path.expanduser`, and the directory of
     /// `~/.pgpass`); libpq's home directory is `conn::tls`'s `pqGetHomeDirectory()`.
-    pub fn home(&self) -> Option<PathBuf> {
+    pub(crate) fn home(&self) -> Option<PathBuf> {
         self.raw("HOME").map(PathBuf::from)
     }
 
     /// The operating-system user name, libpq's default user: `$USER` (else `$LOGNAME` when USER
     /// is unset), if not empty; else the effective user's name in `/etc/passwd`, else its uid.
-    pub fn os_user(&self) -> String {
+    pub(crate) fn os_user(&self) -> String {
         self.asyncpg("USER")
             .or_else(|| self.asyncpg("LOGNAME"))
             .filter(|user| !user.is_empty())
@@ -107,7 +107,7 @@ impl Environment {
 
     /// asyncpg's default user, `getpass.getuser()`: LOGNAME, USER, LNAME, USERNAME (the first
     /// that is set and not empty), then the password database.
-    pub fn login_name(&self) -> Option<String> {
+    pub(crate) fn login_name(&self) -> Option<String> {
         ["LOGNAME", "USER", "LNAME", "USERNAME"]
             .into_iter()
             .find_map(|name| self.libpq(name))
@@ -115,14 +115,14 @@ impl Environment {
     }
 
     /// Whether `NO_COLOR` asks for no colour: set and not empty, in any encoding (no-color.org).
-    pub fn no_color(&self) -> bool {
+    pub(crate) fn no_color(&self) -> bool {
         self.raw("NO_COLOR").is_some_and(|value| !value.is_empty())
     }
 
     /// The variables in their order as Python's `os.environ` holds them, for pydantic-settings
     /// and python-dotenv: a name that is not UTF-8 cannot be one of the settings and is left
     /// out; a value that is not UTF-8 keeps its bytes as U+FFFD.
-    pub fn python_variables(&self) -> Vec<(String, String)> {
+    pub(crate) fn python_variables(&self) -> Vec<(String, String)> {
         self.variables
             .iter()
             .filter_map(|(name, value)| {

@@ -43,9 +43,9 @@ impl Outcome {
 ///
 /// Errors that do not carry a `Failure` anywhere in their chain exit with code 4 (unexpected).
 #[derive(Debug, thiserror::Error)]
-pub struct Failure {
-    pub outcome: Outcome,
-    pub message: String,
+pub(crate) struct Failure {
+    pub(crate) outcome: Outcome,
+    pub(crate) message: String,
 }
 
 impl fmt::Display for Failure {
@@ -55,7 +55,7 @@ impl fmt::Display for Failure {
 }
 
 /// Invalid input: arguments, URL, setting, config or input file (exit 3).
-pub fn invalid(message: impl Into<String>) -> anyhow::Error {
+pub(crate) fn invalid(message: impl Into<String>) -> anyhow::Error {
     Failure {
         outcome: Outcome::NoAttempt,
         message: message.into(),
@@ -64,7 +64,7 @@ pub fn invalid(message: impl Into<String>) -> anyhow::Error {
 }
 
 /// The server did not answer (exit 2).
-pub fn no_response(message: impl Into<String>) -> anyhow::Error {
+pub(crate) fn no_response(message: impl Into<String>) -> anyhow::Error {
     Failure {
         outcome: Outcome::NoResponse,
         message: message.into(),
@@ -73,7 +73,7 @@ pub fn no_response(message: impl Into<String>) -> anyhow::Error {
 }
 
 /// The check ran and found a problem, or the server answered and refused (exit 1).
-pub fn problems(message: impl Into<String>) -> anyhow::Error {
+pub(crate) fn problems(message: impl Into<String>) -> anyhow::Error {
     Failure {
         outcome: Outcome::Problems,
         message: message.into(),

@@ -14,13 +14,13 @@ use std::fmt;
 
 /// How serious a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Level {
+pub(crate) enum Level {
     Warning,
     Error,
 }
 
 impl Level {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Level::Warning => "warning",
             Level::Error => "error",
@@ -30,13 +30,13 @@ impl Level {
 
 /// One thing that will go wrong or should be looked at; the message says what to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Finding {
-    pub code: Code,
-    pub message: String,
+pub(crate) struct Finding {
+    pub(crate) code: Code,
+    pub(crate) message: String,
 }
 
 impl Finding {
-    pub fn new(code: Code, message: impl Into<String>) -> Finding {
+    pub(crate) fn new(code: Code, message: impl Into<String>) -> Finding {
         Finding {
             code,
             message: message.into(),
@@ -44,27 +44,27 @@ impl Finding {
     }
 
     /// The level its code is registered with.
-    pub fn level(&self) -> Level {
+    pub(crate) fn level(&self) -> Level {
         self.code.level()
     }
 }
 
 /// What the registry says about one code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FindingKind {
+pub(crate) struct FindingKind {
     /// Stable identifier as users see it: kebab-case (`asyncpg-sslmode`), or `naming/…` for
     /// lint-constraints' rules.
-    pub code: &'static str,
-    pub level: Level,
+    pub(crate) code: &'static str,
+    pub(crate) level: Level,
     /// What it means, in one line.
-    pub summary: &'static str,
+    pub(crate) summary: &'static str,
     /// How to fix it, in one line; the message of each finding is specific to its case.
-    pub fix: &'static str,
+    pub(crate) fix: &'static str,
 }
 
 impl Code {
     /// Its entry in [`REGISTRY`].
-    pub fn kind(self) -> &'static FindingKind {
+    pub(crate) fn kind(self) -> &'static FindingKind {
         &REGISTRY[self as usize]
     }
 
@@ -73,7 +73,7 @@ impl Code {
         self.kind().code
     }
 
-    pub fn level(self) -> Level {
+    pub(crate) fn level(self) -> Level {
         self.kind().level
     }
 }
@@ -101,7 +101,7 @@ macro_rules! registry {
         }
 
         /// Every finding code dbtool reports, in [`Code`]'s order.
-        pub static REGISTRY: &[FindingKind] = &[$(
+        pub(crate) static REGISTRY: &[FindingKind] = &[$(
             FindingKind {
                 code: $code,
                 level: Level::$level,

@@ -6,11 +6,11 @@ use tokio::sync::watch;
 
 /// Whether Ctrl-C was pressed since [`Interrupt::listen`].
 #[derive(Debug, Clone)]
-pub struct Interrupt(watch::Receiver<bool>);
+pub(crate) struct Interrupt(watch::Receiver<bool>);
 
 impl Interrupt {
     /// Starts listening for Ctrl-C; call inside the runtime that runs the command.
-    pub fn listen() -> Interrupt {
+    pub(crate) fn listen() -> Interrupt {
         let (sender, receiver) = watch::channel(false);
         tokio::spawn(async move {
             if tokio::signal::ctrl_c().await.is_ok() {
@@ -20,17 +20,12 @@ impl Interrupt {
         Interrupt(receiver)
     }
 
-    /// An interrupt that never comes, for library callers and tests.
-    pub fn never() -> Interrupt {
-        Interrupt(watch::channel(false).1)
-    }
-
-    pub fn requested(&self) -> bool {
+    pub(crate) fn requested(&self) -> bool {
         *self.0.borrow()
     }
 
     /// Resolves when Ctrl-C is pressed; never, when no listener can be set up.
-    pub async fn wait(&self) {
+    pub(crate) async fn wait(&self) {
         let mut receiver = self.0.clone();
         if receiver.wait_for(|pressed| *pressed).await.is_err() {
             std::future::pending::<()>().await;

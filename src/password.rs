@@ -11,7 +11,7 @@ use std::path::PathBuf;
 /// (`_read_password_file`) agree on this part: a plain file that the group or others may read
 /// is ignored with a warning.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PasswordFile {
+pub(crate) enum PasswordFile {
     /// Not there, or not a plain file.
     Missing(PathBuf),
     /// Group or other permission bits set (`mode`, the permission bits): ignored.
@@ -24,7 +24,7 @@ pub enum PasswordFile {
 
 impl PasswordFile {
     /// The file at `path`, as the client finds it there.
-    pub fn at(path: PathBuf) -> PasswordFile {
+    pub(crate) fn at(path: PathBuf) -> PasswordFile {
         match std::fs::metadata(&path) {
             Ok(meta) if meta.is_file() => {
                 let mode = meta.permissions().mode() & 0o777;

@@ -8,18 +8,18 @@ use crate::url::redact_text;
 
 /// Where progress goes and how much of it, from the global flags and `DB_ECHO`.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Progress {
-    pub quiet: bool,
-    pub verbose: u8,
+pub(crate) struct Progress {
+    pub(crate) quiet: bool,
+    pub(crate) verbose: u8,
     /// Echo each SQL statement (`--echo`, `DB_ECHO`).
-    pub echo: bool,
+    pub(crate) echo: bool,
     /// Whether live progress may be drawn: stderr is a terminal, not `--quiet`, not JSON.
-    pub live: bool,
+    pub(crate) live: bool,
 }
 
 impl Progress {
     /// `live` is decided here from stderr; `machine_readable` output (JSON) never gets a spinner.
-    pub fn new(quiet: bool, verbose: u8, machine_readable: bool) -> Progress {
+    pub(crate) fn new(quiet: bool, verbose: u8, machine_readable: bool) -> Progress {
         Progress {
             quiet,
             verbose,
@@ -29,28 +29,28 @@ impl Progress {
     }
 
     /// A warning on stderr, unless `--quiet`.
-    pub fn warn(&self, message: &str) {
+    pub(crate) fn warn(&self, message: &str) {
         if !self.quiet {
             eprintln!("dbtool: warning: {}", redact_text(message));
         }
     }
 
     /// A progress note on stderr, only with `-v`.
-    pub fn info(&self, message: &str) {
+    pub(crate) fn info(&self, message: &str) {
         if self.verbose > 0 {
             eprintln!("dbtool: {}", redact_text(message));
         }
     }
 
     /// An SQL statement about to be sent, on stderr, with `--echo` / DB_ECHO.
-    pub fn echo_sql(&self, sql: &str) {
+    pub(crate) fn echo_sql(&self, sql: &str) {
         if self.echo {
             eprintln!("dbtool: sql: {}", redact_text(sql.trim()));
         }
     }
 
     /// A spinner on stderr for a wait, when live progress may be drawn.
-    pub fn spinner(&self, message: &str) -> Option<Spinner> {
+    pub(crate) fn spinner(&self, message: &str) -> Option<Spinner> {
         self.live.then(|| {
             let bar = indicatif::ProgressBar::new_spinner();
             bar.set_message(redact_text(message));
@@ -61,10 +61,10 @@ impl Progress {
 }
 
 /// A spinner line on stderr; cleared when finished or dropped.
-pub struct Spinner(indicatif::ProgressBar);
+pub(crate) struct Spinner(indicatif::ProgressBar);
 
 impl Spinner {
-    pub fn set_message(&self, message: String) {
+    pub(crate) fn set_message(&self, message: String) {
         self.0.set_message(redact_text(&message));
     }
 }

@@ -1,13 +1,13 @@
 //! The operating system's answers that several layers need: the effective user and its name.
 
 /// The effective user id.
-pub fn effective_uid() -> u32 {
+pub(crate) fn effective_uid() -> u32 {
     // SAFETY: geteuid has no preconditions and cannot fail.
     unsafe { libc::geteuid() }
 }
 
 /// The user name `/etc/passwd` gives `uid`.
-pub fn passwd_name(uid: u32) -> Option<String> {
+pub(crate) fn passwd_name(uid: u32) -> Option<String> {
     let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
     passwd.lines().find_map(|line| {
         let mut fields = line.split(':');

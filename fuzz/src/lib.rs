@@ -8,7 +8,7 @@
 
 use dbtool::check_url::conversions;
 use dbtool::check_url::{CheckUrlConfig, check_url};
-use dbtool::cli::Format;
+use dbtool::cli::TableOrJson;
 use dbtool::environment::Environment;
 use dbtool::lint::config::{LabelSchema, LintOptions};
 use dbtool::lint::naming::NamingConvention;
@@ -115,9 +115,9 @@ pub fn url_check(data: &[u8]) {
         let report = check_url(&config, &environment);
         assert_eq!(report.valid, report.error.is_none(), "{:?}", report.error);
         for (format, color) in [
-            (Format::Table, false),
-            (Format::Table, true),
-            (Format::Json, false),
+            (TableOrJson::Table, false),
+            (TableOrJson::Table, true),
+            (TableOrJson::Json, false),
         ] {
             let mut out = Vec::new();
             dbtool::output::write_check_url(&mut out, &report, format, color)

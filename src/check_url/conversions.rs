@@ -13,10 +13,10 @@ use crate::url::sqlalchemy::{Driver, Scheme, python_int};
 pub struct Conversion {
     /// Stable key, e.g. `libpq_uri`.
     pub key: &'static str,
-    pub label: &'static str,
+    pub(crate) label: &'static str,
     /// `None` when the form cannot express this connection; `note` says why.
     pub value: Option<String>,
-    pub note: Option<String>,
+    pub(crate) note: Option<String>,
 }
 
 /// Stands in for the password while rendering, so the rendered text can be masked safely.

@@ -12,10 +12,10 @@ use crate::url::sqlalchemy::Scheme;
 
 /// One row of the explanation.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Part {
-    pub part: String,
-    pub value: String,
-    pub meaning: String,
+pub(crate) struct Part {
+    pub(crate) part: String,
+    pub(crate) value: String,
+    pub(crate) meaning: String,
 }
 
 fn part(part: impl Into<String>, value: impl Into<String>, meaning: impl Into<String>) -> Part {
@@ -28,7 +28,7 @@ fn part(part: impl Into<String>, value: impl Into<String>, meaning: impl Into<St
 
 /// Every row, in reading order: the scheme, who connects where, the query parameters, then what
 /// the environment and the password file add.
-pub fn explain(
+pub(super) fn explain(
     scheme: &Scheme,
     info: &ConnInfo,
     resolved: &Resolved,

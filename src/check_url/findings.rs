@@ -15,20 +15,20 @@ use crate::url::libpq::{self, Ambiguity, AmbiguityKind, ConnInfo};
 use crate::url::sqlalchemy::{Driver, Scheme, SqlalchemyReading};
 
 /// What the checks look at.
-pub struct Context<'a> {
-    pub url: &'a str,
-    pub scheme: &'a Scheme,
-    pub info: &'a ConnInfo,
+pub(super) struct CheckContext<'a> {
+    pub(crate) url: &'a str,
+    pub(crate) scheme: &'a Scheme,
+    pub(crate) info: &'a ConnInfo,
     /// The URL with the PG* environment and defaults, as libpq will connect.
-    pub resolved: &'a Resolved,
-    pub sqlalchemy: &'a Result<SqlalchemyReading, String>,
+    pub(crate) resolved: &'a Resolved,
+    pub(crate) sqlalchemy: &'a Result<SqlalchemyReading, String>,
     /// Where the application's driver takes the password from, when it reads its arguments.
-    pub driver_password: Option<&'a PasswordSource>,
+    pub(crate) driver_password: Option<&'a PasswordSource>,
     /// The environment the URL is read with.
-    pub environment: &'a Environment,
+    pub(crate) environment: &'a Environment,
 }
 
-impl Context<'_> {
+impl CheckContext<'_> {
     fn get(&self, keyword: &str) -> Option<String> {
         self.info.get(keyword).map(|v| v.into_owned())
     }
@@ -39,7 +39,7 @@ impl Context<'_> {
 }
 
 /// Runs every check, errors first.
-pub fn collect(context: &Context<'_>, show_password: bool) -> Vec<Finding> {
+pub(super) fn collect(context: &CheckContext<'_>, show_password: bool) -> Vec<Finding> {
     let mut findings = Vec::new();
     scheme(context, &mut findings);
     findings.extend(from_ambiguities(
@@ -60,7 +60,7 @@ pub fn collect(context: &Context<'_>, show_password: bool) -> Vec<Finding> {
     findings
 }
 
-fn scheme(context: &Context<'_>, findings: &mut Vec<Finding>) {
+fn scheme(context: &CheckContext<'_>, findings: &mut Vec<Finding>) {
     if context.scheme.dialect == "postgres" {
         findings.push(Finding::new(
             Code::PostgresScheme,
@@ -73,7 +73,7 @@ fn scheme(context: &Context<'_>, findings: &mut Vec<Finding>) {
 /// Places where libpq reads the URL differently from what its author most likely meant.
 ///
 /// Suggestions come back for the libpq URI; they are given the URL's own scheme again.
-pub fn from_ambiguities(
+pub(super) fn from_ambiguities(
     ambiguities: &[Ambiguity],
     scheme: &Scheme,
     show_password: bool,
@@ -126,7 +126,7 @@ pub fn from_ambiguities(
 }
 
 /// SQLAlchemy reads the URL with its own regular expression, then hands the parts to the driver.
-fn sqlalchemy_agreement(context: &Context<'_>, findings: &mut Vec<Finding>) {
+fn sqlalchemy_agreement(context: &CheckContext<'_>, findings: &mut Vec<Finding>) {
     let Ok(reading) = context.sqlalchemy else {
         if context.url[context.scheme.rest_start..]
             .split(['/', '?'])
@@ -220,7 +220,7 @@ fn shown(value: &Option<String>) -> String {
 }
 
 /// Query parameters the driver cannot take.
-fn driver_parameters(context: &Context<'_>, findings: &mut Vec<Finding>) {
+fn driver_parameters(context: &CheckContext<'_>, findings: &mut Vec<Finding>) {
     let driver = context.driver();
     let (Some(accepted), Ok(reading)) = (dialect::accepted_keywords(driver), context.sqlalchemy)
     else {
@@ -321,7 +321,7 @@ fn string_valued_hint(application: &ApplicationReading) -> String {
 }
 
 /// Values libpq accepts in the URL but rejects only when connecting.
-fn connect_time_values(context: &Context<'_>, findings: &mut Vec<Finding>) {
+fn connect_time_values(context: &CheckContext<'_>, findings: &mut Vec<Finding>) {
     if let Some(ports) = context.get("port") {
         for port in ports.split(',').filter(|p| !p.is_empty()) {
             if let Some(message) = invalid_port(port) {
@@ -449,7 +449,7 @@ fn invalid_port(port: &str) -> Option<String> {
 }
 
 /// A password in the URL is a secret in a config value; no password means something else supplies it.
-fn password(context: &Context<'_>, findings: &mut Vec<Finding>) {
+fn password(context: &CheckContext<'_>, findings: &mut Vec<Finding>) {
     let in_url = context
         .info
         .get_bytes("password")
@@ -469,7 +469,7 @@ fn password(context: &Context<'_>, findings: &mut Vec<Finding>) {
 }
 
 /// Which password source applies when the URL has none.
-pub fn password_source(context: &Context<'_>) -> String {
+pub(super) fn password_source(context: &CheckContext<'_>) -> String {
     let driver = context.driver();
     if driver == Driver::Pg8000 {
         return "pg8000 reads neither PGPASSWORD nor ~/.pgpass, so the server must trust this connection \
@@ -530,7 +530,7 @@ pub fn password_source(context: &Context<'_>) -> String {
 }
 
 /// TLS that is off or unverified on a connection that leaves this machine.
-fn tls(context: &Context<'_>, findings: &mut Vec<Finding>) {
+fn tls(context: &CheckContext<'_>, findings: &mut Vec<Finding>) {
     let remote: Vec<String> = match &context.resolved.endpoints {
         Ok(endpoints) => endpoints
             .iter()
@@ -572,7 +572,7 @@ fn tls(context: &Context<'_>, findings: &mut Vec<Finding>) {
 }
 
 /// Where asyncpg, with this URL's ssl, connects differently from libpq (see `conn::tls`).
-fn asyncpg_tls_rules(context: &Context<'_>, findings: &mut Vec<Finding>) {
+fn asyncpg_tls_rules(context: &CheckContext<'_>, findings: &mut Vec<Finding>) {
     let Ok(reading) = context.sqlalchemy else {
         return;
     };
@@ -597,7 +597,7 @@ fn asyncpg_tls_rules(context: &Context<'_>, findings: &mut Vec<Finding>) {
 }
 
 /// `@name` is a Linux abstract socket to libpq 14+, but a TCP host name to asyncpg.
-fn asyncpg_abstract_socket(context: &Context<'_>, findings: &mut Vec<Finding>) {
+fn asyncpg_abstract_socket(context: &CheckContext<'_>, findings: &mut Vec<Finding>) {
     if context.driver() != Driver::Asyncpg {
         return;
     }
@@ -615,7 +615,7 @@ fn asyncpg_abstract_socket(context: &Context<'_>, findings: &mut Vec<Finding>) {
     }
 }
 
-fn multi_host(context: &Context<'_>, findings: &mut Vec<Finding>) {
+fn multi_host(context: &CheckContext<'_>, findings: &mut Vec<Finding>) {
     let endpoints = context.resolved.endpoints.as_deref().unwrap_or_default();
     // asyncpg's own defaults (its socket directories, then localhost) are one machine.
     let chosen = endpoints.iter().any(|e| e.host_origin != Origin::Default);
@@ -633,7 +633,7 @@ fn multi_host(context: &Context<'_>, findings: &mut Vec<Finding>) {
 /// Where the application's stack reads the URL differently from libpq: the driver refusing
 /// what SQLAlchemy passes it, hosts the dialect drops, and a string psql would refuse although
 /// the application reads it.
-pub fn application(
+pub(super) fn application(
     scheme: &Scheme,
     sqlalchemy: &Result<SqlalchemyReading, String>,
     application: &ApplicationReading,
@@ -731,7 +731,7 @@ fn host_query(hosts: &[(String, String)]) -> String {
 
 /// What can be said about a pooler without connecting: a well-known pooler port or host name,
 /// and what transaction pooling does to the URL's driver. `dbtool ping` finds out for sure.
-fn pooler_hints(context: &Context<'_>, findings: &mut Vec<Finding>) {
+fn pooler_hints(context: &CheckContext<'_>, findings: &mut Vec<Finding>) {
     let Ok(endpoints) = &context.resolved.endpoints else {
         return;
     };

@@ -18,7 +18,7 @@ use crate::url::libpq::{ConnInfo, ParseOptions, UriError};
 use crate::url::sqlalchemy::{self, Scheme, SqlalchemyReading};
 use conversions::Conversion;
 
-pub use explain::Part;
+pub(crate) use explain::Part;
 
 /// What `check-url` needs to know, resolved from flags and settings.
 #[derive(Debug, Clone)]
@@ -33,47 +33,47 @@ pub struct CheckUrlConfig {
 
 /// Why the URL cannot be used at all.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ParseFailure {
-    pub message: String,
+pub struct UrlParseFailure {
+    pub(crate) message: String,
     /// Byte offset in the URL as given.
-    pub position: Option<usize>,
+    pub(crate) position: Option<usize>,
 }
 
 /// Everything `check-url` found out about one URL.
 #[derive(Debug, Clone)]
 pub struct CheckUrlReport {
     /// The URL with its password masked (or not, with `--show-password`).
-    pub url_shown: String,
+    pub(crate) url_shown: String,
     pub valid: bool,
-    pub scheme: Option<Scheme>,
+    pub(crate) scheme: Option<Scheme>,
     /// The keyword/value pairs PQconninfoParse sets; the password masked.
-    pub libpq: Vec<(String, String)>,
+    pub(crate) libpq: Vec<(String, String)>,
     /// Query parameters left out of the libpq reading because only the driver takes them.
-    pub driver_only_parameters: Vec<String>,
+    pub(crate) driver_only_parameters: Vec<String>,
     /// The hosts libpq will try (the URL with the PG* environment and defaults); empty when
     /// they cannot be laid out.
-    pub hosts: Vec<Endpoint>,
-    pub sqlalchemy: Option<Result<SqlalchemyReading, String>>,
+    pub(crate) hosts: Vec<Endpoint>,
+    pub(crate) sqlalchemy: Option<Result<SqlalchemyReading, String>>,
     /// The application's reading: the dialect's arguments for the driver and what the driver
     /// makes of them; `Err`: SQLAlchemy cannot build them (password pieces masked).
-    pub application: Option<Result<ApplicationReading, String>>,
+    pub(crate) application: Option<Result<ApplicationReading, String>>,
     /// Who the application's driver connects as, from the same resolution as `hosts`.
-    pub driver_target: Option<DriverTarget>,
-    pub explanation: Vec<Part>,
-    pub findings: Vec<Finding>,
-    pub conversions: Vec<Conversion>,
-    pub error: Option<ParseFailure>,
-    pub outcome: Outcome,
-    pub show_password: bool,
+    pub(crate) driver_target: Option<DriverTarget>,
+    pub(crate) explanation: Vec<Part>,
+    pub(crate) findings: Vec<Finding>,
+    pub(crate) conversions: Vec<Conversion>,
+    pub error: Option<UrlParseFailure>,
+    pub(crate) outcome: Outcome,
+    pub(crate) show_password: bool,
 }
 
 /// The user, database, TLS mode and password source the application's driver connects with.
 #[derive(Debug, Clone)]
-pub struct DriverTarget {
-    pub user: String,
-    pub database: String,
-    pub sslmode: Option<SslMode>,
-    pub password: PasswordSource,
+pub(crate) struct DriverTarget {
+    pub(crate) user: String,
+    pub(crate) database: String,
+    pub(crate) sslmode: Option<SslMode>,
+    pub(crate) password: PasswordSource,
 }
 
 /// Checks one URL with the PG* variables, home directory and user of `env`. Never fails: an
@@ -84,7 +84,7 @@ pub fn check_url(config: &CheckUrlConfig, env: &Environment) -> CheckUrlReport {
     let scheme = match sqlalchemy::parse_scheme(url) {
         Ok(scheme) => scheme,
         Err(error) => {
-            report.error = Some(ParseFailure {
+            report.error = Some(UrlParseFailure {
                 message: error.message,
                 position: Some(error.position),
             });
@@ -132,7 +132,7 @@ pub fn check_url(config: &CheckUrlConfig, env: &Environment) -> CheckUrlReport {
         env,
         config.libpq_major,
     );
-    let context = findings::Context {
+    let context = findings::CheckContext {
         url,
         scheme: &scheme,
         info: &info,
@@ -148,7 +148,7 @@ pub fn check_url(config: &CheckUrlConfig, env: &Environment) -> CheckUrlReport {
     let application = match &application {
         Ok(application) => application,
         Err(message) => {
-            report.error = Some(ParseFailure {
+            report.error = Some(UrlParseFailure {
                 message: format!("the application cannot use this URL: {message}"),
                 position: None,
             });
@@ -201,7 +201,7 @@ enum Explained {
     /// the application starts and fails at connect; no connection is left to explain.
     DriverRefuses(Vec<Finding>),
     /// Neither libpq nor the application can use the URL.
-    Invalid(Vec<Finding>, ParseFailure),
+    Invalid(Vec<Finding>, UrlParseFailure),
 }
 
 /// libpq's reading; where libpq refuses the string but the application reads it (a `%` escape
@@ -229,7 +229,7 @@ fn explained_info(
         },
         _ => Explained::Invalid(
             findings::from_ambiguities(&error.ambiguities, scheme, config.show_password),
-            ParseFailure {
+            UrlParseFailure {
                 message: format!("libpq would reject this URL: {}", error.message),
                 position: error.position.map(|p| crate::url::map_position(p, scheme)),
             },
@@ -514,7 +514,7 @@ mod tests {
                 (plan.user, plan.dbname, plan.password_source),
                 "{url}"
             );
-            assert_eq!(target.sslmode, Some(plan.sslmode), "{url}");
+            assert_eq!(target.sslmode, Some(plan.tls.mode), "{url}");
         }
     }
 

@@ -9,6 +9,7 @@ use crate::exit::{self, Outcome};
 use crate::output;
 
 pub(super) fn run(mut context: Context, args: &CheckUrlArgs) -> Result<Outcome> {
+    let format = context.printer.table_or_json("check-url")?;
     let settings = context.settings(&context.flag_values_with_url(&args.url))?;
     let config = CheckUrlConfig {
         url: settings.database_url().to_string(),
@@ -18,7 +19,7 @@ pub(super) fn run(mut context: Context, args: &CheckUrlArgs) -> Result<Outcome> 
     };
     let report = check_url(&config, context.environment);
     let printer = &context.printer;
-    printer.stdout(|out| output::write_check_url(out, &report, printer.format, printer.color))?;
+    printer.stdout(|out| output::write_check_url(out, &report, format, printer.color))?;
     match &report.error {
         Some(error) if !report.valid => Err(exit::invalid(error.message.clone())),
         _ => Ok(report.outcome),

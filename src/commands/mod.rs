@@ -4,7 +4,7 @@
 
 mod check_url;
 mod completions;
-mod lint;
+mod lint_constraints;
 mod ping;
 mod pool_bench;
 mod settings;
@@ -22,7 +22,7 @@ use crate::output::Printer;
 use crate::settings::{DotenvChoice, FlagValues, Settings};
 
 /// Runs one parsed command line to its outcome, with the environment `main` read.
-pub fn run(cli: Cli, environment: &Environment) -> Result<Outcome> {
+pub(crate) fn run(cli: Cli, environment: &Environment) -> Result<Outcome> {
     let printer = Printer::new(
         cli.global.format.unwrap_or(Format::Table),
         cli.global.color,
@@ -37,7 +37,7 @@ pub fn run(cli: Cli, environment: &Environment) -> Result<Outcome> {
     };
     match &cli.command {
         Command::CheckUrl(args) => check_url::run(context, args),
-        Command::LintConstraints(args) => lint::run(context, args),
+        Command::LintConstraints(args) => lint_constraints::run(context, args),
         Command::Ping(args) => ping::run(context, args),
         Command::PoolBench(args) => pool_bench::run(context, args),
         Command::Settings(args) => settings::run(context, args),
@@ -119,7 +119,7 @@ fn until_interrupted<T, F: Future<Output = T>>(work: impl FnOnce() -> F) -> Resu
 /// One runtime thread: ping and lint-constraints are I/O-bound and the server usually shares
 /// the machine, so more runtime threads only add switches (a large lint-constraints ran 1.2x
 /// slower with two workers). pool-bench's clients do not all run here: it starts threads of its
-/// own, each with a one-thread runtime (`bench::lanes`): `--jobs` lanes for `--driver raw`, one
+/// own, each with a one-thread runtime (`pool_bench::lanes`): `--jobs` lanes for `--driver raw`, one
 /// event loop per `--workers` worker under the application model. This thread runs its monitor
 /// (and, for `--driver raw`, lane 0).
 fn on_runtime<T, F: Future<Output = T>>(work: impl FnOnce(Interrupt) -> F) -> Result<T> {

@@ -9,6 +9,7 @@ use crate::output;
 use crate::ping::{self, PingConfig, PoolSizing};
 
 pub(super) fn run(mut context: Context, args: &PingArgs) -> Result<Outcome> {
+    let format = context.printer.table_or_json("ping")?;
     let mut flags = context.flag_values_with_url(&args.url);
     args.pool.collect_into(&mut flags);
     let settings = context.settings(&flags)?;
@@ -30,13 +31,7 @@ pub(super) fn run(mut context: Context, args: &PingArgs) -> Result<Outcome> {
     let (printer, environment) = (context.printer, context.environment);
     let report = until_interrupted(|| ping::ping(&config, environment, &printer.progress))?;
     printer.stdout(|out| {
-        output::write_ping(
-            out,
-            &report,
-            printer.format,
-            printer.color,
-            printer.progress.quiet,
-        )
+        output::write_ping(out, &report, format, printer.color, printer.progress.quiet)
     })?;
     if let Some(error) = &report.error {
         return Err(exit::invalid(error.clone()));

@@ -4,7 +4,6 @@
 use anyhow::Result;
 
 use super::{Context, on_runtime};
-use crate::bench::{self, AppModel, BenchConfig, CostSource, Workload};
 use crate::cli::PoolBenchArgs;
 use crate::driver::{DriverKind, DriverOptions};
 use crate::environment::Environment;
@@ -12,11 +11,13 @@ use crate::exit::{Outcome, invalid};
 use crate::interrupt::Interrupt;
 use crate::output;
 use crate::pool::PoolSettings;
+use crate::pool_bench::{self, AppModel, BenchConfig, CostSource, Workload};
 use crate::progress::Progress;
 use crate::settings::Settings;
 use crate::url::sqlalchemy::{parse_scheme, read_as_sqlalchemy};
 
 pub(super) fn run(mut context: Context, args: &PoolBenchArgs) -> Result<Outcome> {
+    let format = context.printer.table_or_json("pool-bench")?;
     let mut flags = context.flag_values_with_url(&args.url);
     args.pool.collect_into(&mut flags);
     let settings = context.settings(&flags)?;
@@ -31,7 +32,8 @@ pub(super) fn run(mut context: Context, args: &PoolBenchArgs) -> Result<Outcome>
     let reports = on_runtime(|interrupt| async move {
         let mut reports = Vec::new();
         for (value, config) in runs {
-            let report = bench::run(&config, environment, &printer.progress, &interrupt).await?;
+            let report =
+                pool_bench::run(&config, environment, &printer.progress, &interrupt).await?;
             let stop = report.interrupted;
             reports.push((value, report));
             if stop {
@@ -49,9 +51,8 @@ pub(super) fn run(mut context: Context, args: &PoolBenchArgs) -> Result<Outcome>
         anyhow::Ok(reports)
     })??;
     let swept = sweep.as_ref().map(|s| s.key);
-    printer.stdout(|out| {
-        output::write_bench(out, &reports, swept, verify, printer.format, printer.color)
-    })?;
+    printer
+        .stdout(|out| output::write_bench(out, &reports, swept, verify, format, printer.color))?;
     if let Some(path) = &args.plot {
         output::write_plot(path, &reports, swept)?;
         printer.progress.info(&format!("wrote {}", path.display()));
@@ -66,12 +67,12 @@ pub(super) fn run(mut context: Context, args: &PoolBenchArgs) -> Result<Outcome>
 /// `--verify`: the first run's load again with its recommended pool; `None` (and a warning)
 /// without a recommendation.
 async fn verify_run(
-    first: &bench::BenchReport,
+    first: &pool_bench::BenchReport,
     environment: &Environment,
     progress: &Progress,
     interrupt: &Interrupt,
-) -> Result<Option<bench::BenchReport>> {
-    let Some(config) = bench::with_recommendation(&first.config, &first.advice) else {
+) -> Result<Option<pool_bench::BenchReport>> {
+    let Some(config) = pool_bench::with_recommendation(&first.config, &first.advice) else {
         progress.warn("--verify: no recommendation to verify (no request held a connection)");
         return Ok(None);
     };
@@ -81,7 +82,7 @@ async fn verify_run(
         config.pool.max_overflow.unwrap_or_default()
     ));
     Ok(Some(
-        bench::run(&config, environment, progress, interrupt).await?,
+        pool_bench::run(&config, environment, progress, interrupt).await?,
     ))
 }
 
@@ -141,7 +142,7 @@ fn bench_config(args: &PoolBenchArgs, settings: &Settings) -> Result<BenchConfig
 /// The application around the pool: `None` for the raw path (flags that model an application
 /// are refused there).
 fn app_model(args: &PoolBenchArgs, driver: DriverKind) -> Result<Option<AppModel>> {
-    let Some(default) = bench::default_app_cpu(driver) else {
+    let Some(default) = pool_bench::default_app_cpu(driver) else {
         if args.app_cpu_us.is_some()
             || args.app_connect_ms.is_some()
             || args.calibrate.is_some()
@@ -168,7 +169,7 @@ fn app_model(args: &PoolBenchArgs, driver: DriverKind) -> Result<Option<AppModel
         handler: args.handler_ms,
         connect_cpu: args
             .app_connect_ms
-            .unwrap_or_else(|| bench::default_connect_cpu(driver)),
+            .unwrap_or_else(|| pool_bench::default_connect_cpu(driver)),
         app_cpus: args.app_cpus.unwrap_or(args.workers),
         source,
     }))

@@ -11,7 +11,7 @@ use tokio_postgres::{Client, NoTls};
 use crate::conn::diagnosis;
 use crate::conn::plan::ConnectionPlan;
 use crate::conn::target::{Endpoint, SessionAttrs};
-use crate::conn::transport::{self, Ended, Failure, Io, StageError, Startup};
+use crate::conn::transport::{self, Ended, Io, StageError, StageFailure, Startup};
 use crate::exit::{invalid, no_response, problems};
 
 /// tokio-postgres's startup over a stream [`transport::open_session`] opened.
@@ -41,7 +41,7 @@ impl Startup for TokioStartup<'_> {
 /// host, the next host only after one that did not answer, was starting up (57P03), or did not
 /// satisfy `target_session_attrs` (checked here, for every value libpq knows). Errors carry the
 /// documented exit code and a hint.
-pub async fn open(
+pub(crate) async fn open(
     config: &tokio_postgres::Config,
     target: &ConnectionPlan,
 ) -> Result<(Client, JoinHandle<()>)> {
@@ -80,9 +80,9 @@ pub async fn open(
                     )));
                 }
                 Err(Ended::Transport(error)) => match error.failure {
-                    Failure::NoResponse => failure = Some(no_response(stage_error(error))),
-                    Failure::Unusable => return Err(invalid(stage_error(error))),
-                    Failure::Rejecting | Failure::Handshake => {
+                    StageFailure::NoResponse => failure = Some(no_response(stage_error(error))),
+                    StageFailure::Unusable => return Err(invalid(stage_error(error))),
+                    StageFailure::Rejecting | StageFailure::Handshake => {
                         return Err(problems(stage_error(error)));
                     }
                 },
@@ -130,12 +130,12 @@ fn spawn<T: std::future::Future + Send + 'static>(connection: T) -> JoinHandle<(
 }
 
 /// Connects and spawns the connection task; errors carry the documented exit code and a hint.
-pub async fn connect(target: &ConnectionPlan) -> Result<Client> {
+pub(crate) async fn connect(target: &ConnectionPlan) -> Result<Client> {
     connect_with(target, &target.config).await
 }
 
 /// [`connect`] with other session settings (another application_name, say).
-pub async fn connect_with(
+pub(crate) async fn connect_with(
     target: &ConnectionPlan,
     config: &tokio_postgres::Config,
 ) -> Result<Client> {
@@ -154,7 +154,7 @@ pub async fn connect_with(
 
 /// Maps a tokio-postgres startup error to dbtool's exit codes: a server error means it answered
 /// (1), anything else at connect time means it did not (2).
-pub fn classify(
+pub(crate) fn classify(
     error: &tokio_postgres::Error,
     target: &ConnectionPlan,
     endpoint: &Endpoint,
@@ -162,7 +162,7 @@ pub fn classify(
     let place = endpoint.describe();
     if let Some(db) = error.as_db_error() {
         let code = db.code().code();
-        let session = diagnosis::Session {
+        let session = diagnosis::LoginAttempt {
             user: &target.user,
             dbname: &target.dbname,
             endpoint,
@@ -186,11 +186,11 @@ pub fn classify(
 }
 
 /// What to do when the server wants a password and no source gave one.
-pub const NO_PASSWORD_HINT: &str =
+pub(crate) const NO_PASSWORD_HINT: &str =
     "put it in PGPASSWORD or ~/.pgpass (mode 0600), or in the URL (not recommended)";
 
 /// The error with its sources, as one line.
-pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
     let mut parts = vec![error.to_string()];
     let mut source = error.source();
     while let Some(cause) = source {

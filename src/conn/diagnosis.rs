@@ -7,14 +7,14 @@
 use crate::conn::target::Endpoint;
 
 /// Who was connecting where, for the commands a hint suggests.
-pub struct Session<'a> {
-    pub user: &'a str,
-    pub dbname: &'a str,
-    pub endpoint: &'a Endpoint,
+pub(crate) struct LoginAttempt<'a> {
+    pub(crate) user: &'a str,
+    pub(crate) dbname: &'a str,
+    pub(crate) endpoint: &'a Endpoint,
 }
 
 /// The remedy for the server's error `code` with `message`.
-pub fn hint(code: &str, message: &str, session: &Session<'_>) -> String {
+pub(crate) fn hint(code: &str, message: &str, session: &LoginAttempt<'_>) -> String {
     let (host, port) = (session.endpoint.name(), session.endpoint.port);
     let user = session.user;
     let has = |needle: &str| message.contains(needle);
@@ -116,7 +116,7 @@ mod tests {
         hint(
             code,
             message,
-            &Session {
+            &LoginAttempt {
                 user: "app",
                 dbname: "shop",
                 endpoint: &endpoint,

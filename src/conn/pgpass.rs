@@ -14,7 +14,7 @@ use crate::secret::Secret;
 
 /// The password file libpq would consult, from `passfile` (URL), `PGPASSFILE` or `~/.pgpass`
 /// (`None` without a home directory). An empty `passfile` means `~/.pgpass`, not `PGPASSFILE`.
-pub fn locate(env: &Environment, passfile: Option<&str>) -> Option<PasswordFile> {
+pub(crate) fn locate(env: &Environment, passfile: Option<&str>) -> Option<PasswordFile> {
     let path = match passfile
         .map(str::to_string)
         .or_else(|| env.libpq("PGPASSFILE"))
@@ -27,21 +27,21 @@ pub fn locate(env: &Environment, passfile: Option<&str>) -> Option<PasswordFile>
 
 /// The connection a password is looked up for, after defaults apply.
 #[derive(Debug, Clone)]
-pub struct Lookup<'a> {
-    pub host: &'a str,
-    pub port: &'a str,
-    pub database: &'a str,
-    pub user: &'a str,
+pub(crate) struct Lookup<'a> {
+    pub(crate) host: &'a str,
+    pub(crate) port: &'a str,
+    pub(crate) database: &'a str,
+    pub(crate) user: &'a str,
 }
 
 /// The password of the first matching line of a usable file, if any.
-pub fn find_password(file: &Path, lookup: &Lookup<'_>) -> Option<Secret> {
+pub(crate) fn find_password(file: &Path, lookup: &Lookup<'_>) -> Option<Secret> {
     let text = std::fs::read_to_string(file).ok()?;
     find_in_text(&text, lookup)
 }
 
 /// The line-matching rule, separate from the file for testing.
-pub fn find_in_text(text: &str, lookup: &Lookup<'_>) -> Option<Secret> {
+pub(crate) fn find_in_text(text: &str, lookup: &Lookup<'_>) -> Option<Secret> {
     let host = if lookup.host.is_empty() || lookup.host == crate::conn::DEFAULT_SOCKET_DIR {
         "localhost"
     } else {

@@ -25,29 +25,29 @@ use crate::url::{DatabaseUrl, parse_database_url};
 
 /// What a connecting command brings to the plan besides the URL and the environment.
 #[derive(Debug, Clone, Copy)]
-pub struct Options<'a> {
+pub(crate) struct Options<'a> {
     /// Applies unless the URL or PGAPPNAME sets one.
-    pub application_name: &'a str,
+    pub(crate) application_name: &'a str,
     /// Overrides `connect_timeout` (else PGCONNECT_TIMEOUT, else 10 s).
-    pub connect_timeout: Option<Duration>,
+    pub(crate) connect_timeout: Option<Duration>,
     /// The libpq major version whose TLS rules apply to libpq drivers.
-    pub libpq_major: u32,
+    pub(crate) libpq_major: u32,
 }
 
 /// Where the application's driver goes and as whom, as read before anything is checked: the
 /// resolution (each value with its origin, invalid values kept as errors) and the password with
 /// its source. check-url explains this; [`ConnectionPlan::new`] validates it.
-pub struct Reached {
-    pub resolved: Resolved,
-    pub password: Option<Secret>,
-    pub password_source: PasswordSource,
+pub(crate) struct Reached {
+    pub(crate) resolved: Resolved,
+    pub(crate) password: Option<Secret>,
+    pub(crate) password_source: PasswordSource,
 }
 
 impl Reached {
     /// The driver's resolution of a URL read for connecting: asyncpg's own, else libpq's with
     /// `env`; the password from the URL, else PGPASSWORD, else the password file, each driver its
     /// way.
-    pub fn of(url: &DatabaseUrl, env: &Environment) -> Reached {
+    pub(crate) fn of(url: &DatabaseUrl, env: &Environment) -> Reached {
         let info = &url.info;
         let resolved = match &url.asyncpg {
             None => Resolved::read(info, env),
@@ -71,30 +71,33 @@ impl Reached {
 
 /// Everything needed to connect, decided and checked: what ping, lint-constraints and pool-bench
 /// connect with.
-pub struct ConnectionPlan {
+pub(crate) struct ConnectionPlan {
     /// The URL's scheme: the dialect and the application's driver.
-    pub scheme: Scheme,
-    pub config: tokio_postgres::Config,
+    pub(crate) scheme: Scheme,
+    pub(crate) config: tokio_postgres::Config,
     /// TLS as libpq sets it up, with the libpq version whose rules apply.
-    pub tls: TlsSetup,
-    pub sslmode: SslMode,
+    pub(crate) tls: TlsSetup,
     /// The hosts, in the order the driver tries them; never empty.
-    pub endpoints: Vec<Endpoint>,
-    pub session_attrs: SessionAttrs,
-    pub password: Option<Secret>,
-    pub user: String,
-    pub dbname: String,
-    pub password_source: PasswordSource,
+    pub(crate) endpoints: Vec<Endpoint>,
+    pub(crate) session_attrs: SessionAttrs,
+    pub(crate) password: Option<Secret>,
+    pub(crate) user: String,
+    pub(crate) dbname: String,
+    pub(crate) password_source: PasswordSource,
     /// Why a password file was not used, when it exists but libpq would ignore it.
-    pub passfile_warning: Option<String>,
-    pub connect_timeout: Duration,
+    pub(crate) passfile_warning: Option<String>,
+    pub(crate) connect_timeout: Duration,
 }
 
 impl ConnectionPlan {
     /// The plan for a database URL as the application's driver reads it
     /// ([`parse_database_url`], [`Reached::of`]), with TLS rules, timeout and
     /// `application_name`. An unusable URL or value is an invalid-input error (exit 3).
-    pub fn new(url: &str, env: &Environment, options: &Options<'_>) -> Result<ConnectionPlan> {
+    pub(crate) fn new(
+        url: &str,
+        env: &Environment,
+        options: &Options<'_>,
+    ) -> Result<ConnectionPlan> {
         let url = parse_database_url(url, env)?;
         let Reached {
             resolved,
@@ -151,7 +154,6 @@ impl ConnectionPlan {
         Ok(ConnectionPlan {
             scheme: url.scheme,
             config,
-            sslmode: tls.mode,
             tls,
             endpoints,
             session_attrs,
@@ -166,7 +168,7 @@ impl ConnectionPlan {
 
     /// The startup parameters dbtool's own sessions send (as tokio-postgres sends them): user,
     /// database, client_encoding, and the URL's options and application_name.
-    pub fn startup_parameters(&self) -> Vec<(&'static str, String)> {
+    pub(crate) fn startup_parameters(&self) -> Vec<(&'static str, String)> {
         let mut parameters = vec![
             ("user", self.user.clone()),
             ("database", self.dbname.clone()),
@@ -182,7 +184,7 @@ impl ConnectionPlan {
     }
 
     /// `host:port` of the first host, as pg_isready shows it.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         self.endpoints[0].describe()
     }
 }

@@ -11,7 +11,7 @@ use tokio::net::UnixStream;
 use crate::conn::target::{Endpoint, EndpointKind};
 
 /// Connects to a Unix or abstract endpoint's socket.
-pub async fn connect(endpoint: &Endpoint) -> io::Result<UnixStream> {
+pub(crate) async fn connect(endpoint: &Endpoint) -> io::Result<UnixStream> {
     let path = endpoint
         .socket_path()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a Unix-domain socket"))?;
@@ -39,60 +39,16 @@ fn connect_abstract(_name: &str) -> io::Result<UnixStream> {
     ))
 }
 
-/// A stream whose first read or write fails with a socket's connect error, so that
-/// tokio-postgres reports that error as its own (`error communicating with the server: ...`).
-pub struct Failed(Option<io::Error>);
-
-impl Failed {
-    pub fn new(error: io::Error) -> Failed {
-        Failed(Some(error))
-    }
-
-    fn error(&mut self) -> io::Error {
-        self.0
-            .take()
-            .unwrap_or_else(|| io::Error::from(io::ErrorKind::NotConnected))
-    }
-}
-
-impl AsyncRead for Failed {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        _: &mut Context<'_>,
-        _: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        Poll::Ready(Err(self.error()))
-    }
-}
-
-impl AsyncWrite for Failed {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        _: &mut Context<'_>,
-        _: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Poll::Ready(Err(self.error()))
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Err(self.error()))
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-}
-
 /// A TCP stream registered with the reactor for readability only. tokio registers a socket for
 /// reading and writing; every ACK of what was sent then marks it writable and can wake a thread
 /// parked in `epoll_wait` for nothing. Requests are small: a send that would block (a full
 /// socket buffer) is retried on the next poll.
-pub struct ReadInterestTcp {
+pub(crate) struct ReadInterestTcp {
     fd: tokio::io::unix::AsyncFd<std::net::TcpStream>,
 }
 
 impl ReadInterestTcp {
-    pub fn new(stream: tokio::net::TcpStream) -> io::Result<ReadInterestTcp> {
+    pub(crate) fn new(stream: tokio::net::TcpStream) -> io::Result<ReadInterestTcp> {
         let stream = stream.into_std()?;
         stream.set_nonblocking(true)?;
         // SAFETY: the std stream owns its descriptor, keeps it open for as long as it lives, and

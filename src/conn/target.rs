@@ -36,7 +36,7 @@ pub enum EndpointKind {
 }
 
 impl EndpointKind {
-    pub fn key(self) -> &'static str {
+    pub(crate) fn key(self) -> &'static str {
         match self {
             EndpointKind::Tcp => "tcp",
             EndpointKind::Unix => "unix",
@@ -68,12 +68,12 @@ impl Endpoint {
     }
 
     /// `host:port` or `dir:port`, as pg_isready shows it.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         format!("{}:{}", self.name(), self.port)
     }
 
     /// The socket file for Unix and abstract sockets (`@name/.s.PGSQL.5432` for the latter).
-    pub fn socket_path(&self) -> Option<String> {
+    pub(crate) fn socket_path(&self) -> Option<String> {
         match self.kind {
             EndpointKind::Tcp => None,
             EndpointKind::Unix | EndpointKind::Abstract => Some(format!(
@@ -85,7 +85,7 @@ impl Endpoint {
     }
 
     /// A socket, localhost or a loopback address: this machine.
-    pub fn is_local(&self) -> bool {
+    pub(crate) fn is_local(&self) -> bool {
         self.kind != EndpointKind::Tcp
             || self.host.eq_ignore_ascii_case("localhost")
             || self.hostaddr.is_some_and(|ip| ip.is_loopback())
@@ -95,7 +95,7 @@ impl Endpoint {
 
 /// `target_session_attrs`: which server of several libpq settles for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SessionAttrs {
+pub(crate) enum SessionAttrs {
     Any,
     ReadWrite,
     ReadOnly,
@@ -105,7 +105,7 @@ pub enum SessionAttrs {
 }
 
 impl SessionAttrs {
-    pub const ALL: [SessionAttrs; 6] = [
+    pub(crate) const ALL: [SessionAttrs; 6] = [
         SessionAttrs::Any,
         SessionAttrs::ReadWrite,
         SessionAttrs::ReadOnly,
@@ -115,7 +115,7 @@ impl SessionAttrs {
     ];
 
     /// The keyword value, e.g. `read-write`.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             SessionAttrs::Any => "any",
             SessionAttrs::ReadWrite => "read-write",
@@ -126,7 +126,7 @@ impl SessionAttrs {
         }
     }
 
-    pub fn parse(text: &str) -> Result<SessionAttrs, String> {
+    pub(crate) fn parse(text: &str) -> Result<SessionAttrs, String> {
         SessionAttrs::ALL
             .into_iter()
             .find(|attrs| attrs.name() == text)
@@ -140,7 +140,7 @@ impl SessionAttrs {
 
     /// Whether a server with these properties satisfies the attribute (libpq's checks after
     /// connecting: `SHOW transaction_read_only`, `pg_is_in_recovery()`).
-    pub fn accepts(self, read_only: bool, in_recovery: bool) -> bool {
+    pub(crate) fn accepts(self, read_only: bool, in_recovery: bool) -> bool {
         match self {
             SessionAttrs::Any | SessionAttrs::PreferStandby => true,
             SessionAttrs::ReadWrite => !read_only,
@@ -152,7 +152,7 @@ impl SessionAttrs {
 
     /// The passes libpq makes over the hosts: `prefer-standby` first looks for a standby, then
     /// takes any server.
-    pub fn passes(self) -> &'static [SessionAttrs] {
+    pub(crate) fn passes(self) -> &'static [SessionAttrs] {
         match self {
             SessionAttrs::PreferStandby => &[SessionAttrs::Standby, SessionAttrs::Any],
             SessionAttrs::Any => &[SessionAttrs::Any],
@@ -171,7 +171,7 @@ impl fmt::Display for SessionAttrs {
 }
 
 /// `a, b, c or d`.
-pub fn names<const N: usize>(names: [&str; N]) -> String {
+pub(crate) fn names<const N: usize>(names: [&str; N]) -> String {
     match names.split_last() {
         Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
         _ => names.join(""),
@@ -206,7 +206,7 @@ impl fmt::Display for EndpointError {
 
 /// libpq's sslmode values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SslMode {
+pub(crate) enum SslMode {
     Disable,
     Allow,
     Prefer,
@@ -216,7 +216,7 @@ pub enum SslMode {
 }
 
 impl SslMode {
-    pub const ALL: [SslMode; 6] = [
+    pub(crate) const ALL: [SslMode; 6] = [
         SslMode::Disable,
         SslMode::Allow,
         SslMode::Prefer,
@@ -226,7 +226,7 @@ impl SslMode {
     ];
 
     /// The mode a keyword value names, or libpq's complaint.
-    pub fn parse_text(text: &str) -> std::result::Result<SslMode, String> {
+    pub(crate) fn parse_text(text: &str) -> std::result::Result<SslMode, String> {
         SslMode::ALL
             .into_iter()
             .find(|mode| mode.name() == text)
@@ -238,7 +238,7 @@ impl SslMode {
             })
     }
 
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             SslMode::Disable => "disable",
             SslMode::Allow => "allow",
@@ -252,24 +252,24 @@ impl SslMode {
 
 /// A value with where it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Sourced<T> {
-    pub value: T,
-    pub origin: Origin,
+pub(crate) struct Sourced<T> {
+    pub(crate) value: T,
+    pub(crate) origin: Origin,
 }
 
 /// The target as libpq will read it. Each part that can be invalid carries libpq's complaint,
 /// so check-url can explain the rest of a URL that will fail.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Resolved {
-    pub endpoints: Result<Vec<Endpoint>, EndpointError>,
-    pub user: Sourced<String>,
-    pub dbname: Sourced<String>,
-    pub sslmode: Result<Sourced<SslMode>, String>,
-    pub session_attrs: Result<SessionAttrs, String>,
+pub(crate) struct Resolved {
+    pub(crate) endpoints: Result<Vec<Endpoint>, EndpointError>,
+    pub(crate) user: Sourced<String>,
+    pub(crate) dbname: Sourced<String>,
+    pub(crate) sslmode: Result<Sourced<SslMode>, String>,
+    pub(crate) session_attrs: Result<SessionAttrs, String>,
 }
 
 impl Resolved {
-    pub fn read(info: &ConnInfo, env: &Environment) -> Resolved {
+    pub(crate) fn read(info: &ConnInfo, env: &Environment) -> Resolved {
         let user = match keyword(info, env, "user", "PGUSER") {
             Some((value, origin)) if !value.is_empty() => Sourced { value, origin },
             _ => Sourced {
@@ -313,7 +313,7 @@ impl Resolved {
     /// addresses in its order (a socket file as its directory and port; a host starting with `@`
     /// is a TCP host to asyncpg), user, database, TLS mode and `target_session_attrs`, each with
     /// where asyncpg took it from.
-    pub fn asyncpg(connection: &AsyncpgConnection) -> Resolved {
+    pub(crate) fn asyncpg(connection: &AsyncpgConnection) -> Resolved {
         let origins = connection.origins;
         let endpoint = |kind, host: &str, port: &str| -> Result<Endpoint, EndpointError> {
             Ok(Endpoint {

@@ -38,21 +38,21 @@ use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme
 use crate::environment::Environment;
 use crate::exit::invalid;
 
-pub use crate::conn::target::SslMode;
+pub(crate) use crate::conn::target::SslMode;
 
 /// The libpq major version whose rules apply (check-url's and ping's `--libpq-version`).
-pub const LATEST_LIBPQ: u32 = 18;
+pub(crate) const LATEST_LIBPQ: u32 = 18;
 
 /// Whose connection rules apply: libpq's of this major version (psycopg, psycopg2), or asyncpg's
 /// with its `ssl` argument (`None`: not given).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ClientRules {
+pub(crate) enum ClientRules {
     Libpq(u32),
     Asyncpg { ssl: Option<SslMode> },
 }
 
 impl ClientRules {
-    pub fn describe(self) -> String {
+    pub(crate) fn describe(self) -> String {
         match self {
             ClientRules::Libpq(major) => format!("libpq {major} rules"),
             ClientRules::Asyncpg { .. } => "asyncpg rules".into(),
@@ -62,15 +62,15 @@ impl ClientRules {
 
 /// The TLS files a connection names.
 #[derive(Debug, Clone, Default)]
-pub struct TlsFiles {
-    pub sslrootcert: Option<String>,
-    pub sslcert: Option<String>,
-    pub sslkey: Option<String>,
+pub(crate) struct TlsFiles {
+    pub(crate) sslrootcert: Option<String>,
+    pub(crate) sslcert: Option<String>,
+    pub(crate) sslkey: Option<String>,
 }
 
 /// What the server's certificate is checked against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verification {
+pub(crate) enum Verification {
     Nothing,
     Chain,
     ChainAndHostName,
@@ -78,14 +78,14 @@ pub enum Verification {
 
 /// Whether one try runs over TLS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Encryption {
+pub(crate) enum Encryption {
     Plain,
     Tls,
 }
 
 /// How a try failed, as far as libpq's retry rules care.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TryFailure {
+pub(crate) enum TryFailure {
     /// The server agreed to TLS, then the handshake or a local TLS file failed.
     Tls,
     /// The server answered the startup message with an error.
@@ -94,7 +94,7 @@ pub enum TryFailure {
 
 impl SslMode {
     /// The first try over a TCP connection.
-    pub fn first_try(self) -> Encryption {
+    pub(crate) fn first_try(self) -> Encryption {
         match self {
             SslMode::Disable | SslMode::Allow => Encryption::Plain,
             _ => Encryption::Tls,
@@ -103,13 +103,13 @@ impl SslMode {
 
     /// libpq's one retry on a new connection: `allow` with TLS after a refusal without it,
     /// `prefer` without TLS after a TLS failure or a refusal over TLS.
-    pub fn retry(self, encrypted: bool, failure: TryFailure) -> Option<Encryption> {
+    pub(crate) fn retry(self, encrypted: bool, failure: TryFailure) -> Option<Encryption> {
         self.retry_as(ClientRules::Libpq(LATEST_LIBPQ), encrypted, failure, "")
     }
 
     /// [`SslMode::retry`] by these rules: asyncpg retries only after an authentication error
     /// (SQLSTATE class 28, `code`), never after a TLS failure.
-    pub fn retry_as(
+    pub(crate) fn retry_as(
         self,
         rules: ClientRules,
         encrypted: bool,
@@ -132,18 +132,18 @@ impl SslMode {
 
 /// TLS for a target, as libpq will set it up when a server agrees to TLS.
 #[derive(Debug, Clone)]
-pub struct TlsSetup {
-    pub mode: SslMode,
-    pub verification: Verification,
+pub(crate) struct TlsSetup {
+    pub(crate) mode: SslMode,
+    pub(crate) verification: Verification,
     /// Whose rules were applied.
-    pub rules: ClientRules,
+    pub(crate) rules: ClientRules,
     /// The rustls configuration, or the local problem libpq reports when TLS starts.
-    pub config: Result<Arc<ClientConfig>, String>,
+    pub(crate) config: Result<Arc<ClientConfig>, String>,
 }
 
 impl TlsSetup {
     /// What is verified, for the tls stage's detail.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let verified = match self.verification {
             Verification::ChainAndHostName => "certificate and host name verified",
             Verification::Chain if self.mode == SslMode::VerifyCa => {
@@ -163,7 +163,7 @@ impl TlsSetup {
 
     /// Whether a server without TLS is taken unencrypted on a TLS try: libpq's allow and prefer;
     /// asyncpg's prefer only (its allow retry fails with "rejected SSL upgrade").
-    pub fn takes_a_server_without_tls(&self) -> bool {
+    pub(crate) fn takes_a_server_without_tls(&self) -> bool {
         match self.rules {
             ClientRules::Libpq(_) => matches!(self.mode, SslMode::Allow | SslMode::Prefer),
             ClientRules::Asyncpg { .. } => self.mode == SslMode::Prefer,
@@ -174,7 +174,7 @@ impl TlsSetup {
 /// Sets TLS up as libpq would: `explicit` says whether the URL or PGSSLMODE set the mode (libpq
 /// 16+ rejects a weaker one with `sslrootcert=system`). Fails only where libpq fails before
 /// connecting.
-pub fn setup(
+pub(crate) fn setup(
     mode: SslMode,
     explicit: bool,
     files: &TlsFiles,
@@ -282,16 +282,16 @@ fn asyncpg_setup(ssl: Option<SslMode>, env: &Environment) -> Result<TlsSetup> {
 
 /// What asyncpg reads of the environment that makes it differ from libpq.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct AsyncpgFiles {
+pub(crate) struct AsyncpgFiles {
     /// `PGSSLROOTCERT` or `~/.postgresql/root.crt` exists.
-    pub root_file: bool,
+    pub(crate) root_file: bool,
     /// `PGSSLROOTCERT` names a file that does not exist.
-    pub missing_pgsslrootcert: bool,
+    pub(crate) missing_pgsslrootcert: bool,
 }
 
 impl AsyncpgFiles {
     /// The files this environment names, as asyncpg reads it.
-    pub fn of(env: &Environment) -> AsyncpgFiles {
+    pub(crate) fn of(env: &Environment) -> AsyncpgFiles {
         let named = env.libpq("PGSSLROOTCERT");
         let home_root = home_dir(env, LATEST_LIBPQ).map(|h| h.join(".postgresql/root.crt"));
         AsyncpgFiles {
@@ -307,7 +307,7 @@ impl AsyncpgFiles {
 
 /// Where asyncpg with `ssl` (`None`: not given, prefer) connects differently from libpq with the
 /// same sslmode, here: one sentence each, for check-url's and ping's findings.
-pub fn asyncpg_differences(ssl: Option<SslMode>, files: AsyncpgFiles) -> Vec<String> {
+pub(crate) fn asyncpg_differences(ssl: Option<SslMode>, files: AsyncpgFiles) -> Vec<String> {
     let mode = ssl.unwrap_or(SslMode::Prefer);
     let name = mode.name();
     let mut differences = Vec::new();

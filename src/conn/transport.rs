@@ -16,12 +16,12 @@ use crate::conn::target::{Endpoint, EndpointKind};
 use crate::conn::tls::{Encryption, SslMode, TlsSetup, TryFailure};
 
 /// Any stream tokio-postgres can run a session over.
-pub trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+pub(crate) trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
 /// How a stage ended when it failed: the server did not answer, or answered and refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Failure {
+pub(crate) enum StageFailure {
     NoResponse,
     Rejecting,
     /// The server agreed to TLS and the handshake failed: a refusal `prefer` retries without TLS.
@@ -33,27 +33,27 @@ pub enum Failure {
 
 /// One timed stage of a connection, as ping shows it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Stage {
-    pub name: &'static str,
-    pub ok: bool,
-    pub ms: f64,
-    pub detail: String,
+pub(crate) struct Stage {
+    pub(crate) name: &'static str,
+    pub(crate) ok: bool,
+    pub(crate) ms: f64,
+    pub(crate) detail: String,
 }
 
 /// A failed stage: its kind, what happened and what to do.
 #[derive(Debug, Clone)]
-pub struct StageError {
-    pub failure: Failure,
-    pub detail: String,
-    pub hint: String,
+pub(crate) struct StageError {
+    pub(crate) failure: StageFailure,
+    pub(crate) detail: String,
+    pub(crate) hint: String,
 }
 
-pub fn elapsed_ms(start: Instant) -> f64 {
+pub(crate) fn elapsed_ms(start: Instant) -> f64 {
     start.elapsed().as_secs_f64() * 1000.0
 }
 
 /// DNS: every address of the host, in the resolver's order (none for sockets).
-pub async fn resolve(
+pub(crate) async fn resolve(
     endpoint: &Endpoint,
     timeout: Duration,
 ) -> Result<(Vec<SocketAddr>, String), StageError> {
@@ -79,12 +79,12 @@ pub async fn resolve(
             let lookup = tokio::net::lookup_host((host.as_str(), port));
             match tokio::time::timeout(timeout, lookup).await {
                 Err(_) => Err(StageError {
-                    failure: Failure::NoResponse,
+                    failure: StageFailure::NoResponse,
                     detail: format!("DNS lookup of {host} timed out after {:.1} s", timeout.as_secs_f64()),
                     hint: "check the resolver (/etc/resolv.conf) and the host name".into(),
                 }),
                 Ok(Err(error)) => Err(StageError {
-                    failure: Failure::NoResponse,
+                    failure: StageFailure::NoResponse,
                     detail: format!("could not translate host name {host:?} to an address: {error}"),
                     hint: "check the host name in the URL (a typo, or a name that only resolves inside Docker?)".into(),
                 }),
@@ -99,7 +99,7 @@ pub async fn resolve(
 }
 
 /// Opens the socket: each address in turn until one accepts, or the Unix socket file.
-pub async fn connect(
+pub(crate) async fn connect(
     endpoint: &Endpoint,
     addrs: &[SocketAddr],
     timeout: Duration,
@@ -108,7 +108,7 @@ pub async fn connect(
         return match tokio::time::timeout(timeout, socket::connect(endpoint)).await {
             Ok(Ok(stream)) => Ok((Connected::Unix(stream), format!("connected to {path}"))),
             Ok(Err(error)) => Err(StageError {
-                failure: Failure::NoResponse,
+                failure: StageFailure::NoResponse,
                 detail: format!("could not connect to {path}: {error}"),
                 hint:
                     "is the server running locally and listening on this socket directory and port?"
@@ -136,7 +136,7 @@ pub async fn connect(
         }
     }
     Err(StageError {
-        failure: Failure::NoResponse,
+        failure: StageFailure::NoResponse,
         detail: failures.join("; "),
         hint: "is the server running, and are host and port right? (a firewall or security group can also drop connections)"
             .into(),
@@ -150,7 +150,7 @@ fn read_interest(stream: TcpStream) -> Result<Box<dyn Io>, StageError> {
     match socket::ReadInterestTcp::new(stream) {
         Ok(stream) => Ok(Box::new(stream)),
         Err(error) => Err(StageError {
-            failure: Failure::NoResponse,
+            failure: StageFailure::NoResponse,
             detail: format!("could not register the connection: {error}"),
             hint: "the process may be out of file descriptors or memory".into(),
         }),
@@ -159,14 +159,14 @@ fn read_interest(stream: TcpStream) -> Result<Box<dyn Io>, StageError> {
 
 fn timed_out(place: &str, timeout: Duration) -> StageError {
     StageError {
-        failure: Failure::NoResponse,
+        failure: StageFailure::NoResponse,
         detail: format!("{place}: no answer within {:.1} s", timeout.as_secs_f64()),
         hint: "the server may be overloaded, frozen or behind a firewall that drops packets".into(),
     }
 }
 
 /// An open socket before TLS.
-pub enum Connected {
+pub(crate) enum Connected {
     Tcp(TcpStream),
     Unix(UnixStream),
 }
@@ -176,7 +176,7 @@ const SSL_REQUEST: [u8; 8] = [0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f];
 
 /// Negotiates TLS for one try; returns the stream for the session, whether it is encrypted, and
 /// what happened. A server without TLS is taken unencrypted by `allow` and `prefer`.
-pub async fn negotiate_tls(
+pub(crate) async fn negotiate_tls(
     connected: Connected,
     encryption: Encryption,
     tls: &TlsSetup,
@@ -218,7 +218,7 @@ pub async fn negotiate_tls(
         Err(_) => return Err(timed_out("TLS negotiation", timeout)),
         Ok(Err(error)) => {
             return Err(StageError {
-                failure: Failure::NoResponse,
+                failure: StageFailure::NoResponse,
                 detail: format!("the server closed the connection during TLS negotiation: {error}"),
                 hint: "is this a PostgreSQL server (and not, say, a proxy on the same port)?"
                     .into(),
@@ -239,21 +239,21 @@ pub async fn negotiate_tls(
         }
         b'N' => {
             return Err(StageError {
-                failure: Failure::Rejecting,
+                failure: StageFailure::Rejecting,
                 detail: format!("the server does not support TLS, but sslmode={} requires it", sslmode.name()),
                 hint: "turn on ssl in the server's postgresql.conf, or lower sslmode if the network is trusted".into(),
             });
         }
         other => {
             return Err(StageError {
-                failure: Failure::Rejecting,
+                failure: StageFailure::Rejecting,
                 detail: format!("unexpected answer {other:#04x} to the TLS request"),
                 hint: "is this a PostgreSQL server?".into(),
             });
         }
     }
     let config = tls.config.clone().map_err(|problem| StageError {
-        failure: Failure::Unusable,
+        failure: StageFailure::Unusable,
         detail: problem,
         hint: "fix the TLS file in the URL (sslrootcert, sslcert, sslkey) or under ~/.postgresql"
             .into(),
@@ -261,7 +261,7 @@ pub async fn negotiate_tls(
     let name = match server_name.parse::<IpAddr>() {
         Ok(ip) => ServerName::IpAddress(ip.into()),
         Err(_) => ServerName::try_from(server_name.to_string()).map_err(|_| StageError {
-            failure: Failure::Rejecting,
+            failure: StageFailure::Rejecting,
             detail: format!("{server_name:?} is not a valid TLS server name"),
             hint: "use a DNS name or an IP address as host".into(),
         })?,
@@ -270,7 +270,7 @@ pub async fn negotiate_tls(
     match tokio::time::timeout(timeout, connector.connect(name, stream)).await {
         Err(_) => Err(timed_out("TLS handshake", timeout)),
         Ok(Err(error)) => Err(StageError {
-            failure: Failure::Handshake,
+            failure: StageFailure::Handshake,
             detail: format!("TLS handshake failed: {error}"),
             hint: match sslmode {
                 SslMode::VerifyFull => {
@@ -290,7 +290,7 @@ pub async fn negotiate_tls(
 }
 
 /// How one host's tries ended, when no session opened.
-pub enum Ended<E> {
+pub(crate) enum Ended<E> {
     /// A transport stage failed: connect or TLS.
     Transport(StageError),
     /// The session's startup failed: the server's error, or the client's.
@@ -298,7 +298,7 @@ pub enum Ended<E> {
 }
 
 /// A session's startup over an opened stream, as [`open_session`] runs it.
-pub trait Startup {
+pub(crate) trait Startup {
     type Session;
     type Error;
     /// Starts the session; the detail says who logged in.
@@ -314,7 +314,7 @@ pub trait Startup {
 /// libpq's tries over one host: connect, TLS as the try asks, the session's startup; then, for
 /// `allow` and `prefer`, once more on a new connection after the failures libpq retries. Every
 /// stage is recorded in `stages`, the retried ones too.
-pub async fn open_session<S: Startup>(
+pub(crate) async fn open_session<S: Startup>(
     endpoint: &Endpoint,
     addrs: &[SocketAddr],
     tls: &TlsSetup,
@@ -333,8 +333,11 @@ pub async fn open_session<S: Startup>(
         let (stream, encrypted) = match record(stages, "tls", started, negotiated) {
             Ok(opened) => opened,
             Err(error) => {
-                let failure = matches!(error.failure, Failure::Handshake | Failure::Unusable)
-                    .then_some(TryFailure::Tls);
+                let failure = matches!(
+                    error.failure,
+                    StageFailure::Handshake | StageFailure::Unusable
+                )
+                .then_some(TryFailure::Tls);
                 match failure
                     .and_then(|f| tls.mode.retry(true, f))
                     .filter(|_| !retried)

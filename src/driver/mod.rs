@@ -11,6 +11,6 @@
 
 mod model;
 
-pub use model::{
-    ASYNCPG_FIX, Connection, Driver, DriverKind, DriverOptions, PSYCOPG_FIX, loop_turn,
+pub(crate) use model::{
+    ASYNCPG_FIX, Connection, DriverKind, DriverModel, DriverOptions, PSYCOPG_FIX, loop_turn,
 };

@@ -23,16 +23,16 @@ use crate::wire::{self, Frontend, Pace, Session, WireError};
 /// The asyncpg remedy for transaction pooling, from SQLAlchemy's asyncpg dialect documentation
 /// ("Prepared Statement Name with PGBouncer"), with both statement caches off; proved by
 /// `scripts/prove-pgbouncer-advice.sh`.
-pub const ASYNCPG_FIX: &str = "create_async_engine(url + \"?prepared_statement_cache_size=0\", \
+pub(crate) const ASYNCPG_FIX: &str = "create_async_engine(url + \"?prepared_statement_cache_size=0\", \
      connect_args={\"statement_cache_size\": 0, \"prepared_statement_name_func\": lambda: f\"__asyncpg_{uuid4()}__\"})";
 
 /// psycopg's: never prepare (the URL form reaches psycopg as text and fails, see the fixture's
 /// "probes").
-pub const PSYCOPG_FIX: &str = "connect_args={\"prepare_threshold\": None}";
+pub(crate) const PSYCOPG_FIX: &str = "connect_args={\"prepare_threshold\": None}";
 
 /// The driver whose traffic is reproduced (also `pool-bench --driver`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum DriverKind {
+pub(crate) enum DriverKind {
     Asyncpg,
     Psycopg,
     Psycopg2,
@@ -43,11 +43,11 @@ pub enum DriverKind {
 
 impl DriverKind {
     /// Whether SQLAlchemy drives it from an asyncio event loop (`create_async_engine`).
-    pub fn is_async(self) -> bool {
+    pub(crate) fn is_async(self) -> bool {
         matches!(self, DriverKind::Asyncpg | DriverKind::Psycopg)
     }
 
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             DriverKind::Asyncpg => "asyncpg",
             DriverKind::Psycopg => "psycopg",
@@ -60,7 +60,7 @@ impl DriverKind {
 impl DriverKind {
     /// The model of the driver a URL's scheme names, as SQLAlchemy picks it (`postgresql://`:
     /// psycopg2); `None` for pg8000, whose traffic is not modelled.
-    pub fn of(driver: crate::url::sqlalchemy::Driver) -> Option<DriverKind> {
+    pub(crate) fn of(driver: crate::url::sqlalchemy::Driver) -> Option<DriverKind> {
         use crate::url::sqlalchemy::Driver;
         match driver {
             Driver::Asyncpg => Some(DriverKind::Asyncpg),
@@ -79,12 +79,12 @@ impl fmt::Display for DriverKind {
 
 /// The URL options SQLAlchemy passes to the driver that change what it sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DriverOptions {
+pub(crate) struct DriverOptions {
     /// asyncpg: SQLAlchemy's `prepared_statement_cache_size` (default 100; 0: no cache, every
     /// execution prepares a new statement and closes the previous one).
-    pub statement_cache_size: usize,
+    pub(crate) statement_cache_size: usize,
     /// psycopg: `prepare_threshold` (default 5; `None`: never prepare).
-    pub prepare_threshold: Option<u32>,
+    pub(crate) prepare_threshold: Option<u32>,
 }
 
 impl Default for DriverOptions {
@@ -117,23 +117,23 @@ const TEXT: &[i16] = &[0];
 /// A driver with the application's connect-time settings. Clones share the statement-name
 /// counter, which in asyncpg is process-wide.
 #[derive(Debug, Clone)]
-pub struct Driver {
-    pub kind: DriverKind,
-    pub options: DriverOptions,
+pub(crate) struct DriverModel {
+    pub(crate) kind: DriverKind,
+    pub(crate) options: DriverOptions,
     /// `statement_timeout` in milliseconds (0: none), sent at connect time as the driver sends it.
-    pub statement_timeout_ms: u128,
-    pub application_name: String,
+    pub(crate) statement_timeout_ms: u128,
+    pub(crate) application_name: String,
     /// Startup parameters left out because the server (a pooler) refuses them.
-    pub left_out: Vec<String>,
+    pub(crate) left_out: Vec<String>,
     /// The application's own time around each round trip (pool-bench's application model),
     /// given to every connection this driver opens.
-    pub pacer: Option<Arc<dyn Pace>>,
+    pub(crate) pacer: Option<Arc<dyn Pace>>,
     names: Arc<AtomicU64>,
 }
 
 /// A connection as the driver holds it: the session and what the driver remembers about it.
-pub struct Connection {
-    pub session: Session,
+pub(crate) struct Connection {
+    pub(crate) session: Session,
     /// SQLAlchemy's asyncpg cache, or the raw path's: statement text → name, least recently
     /// used first.
     cached: VecDeque<(String, String)>,
@@ -148,14 +148,14 @@ pub struct Connection {
     next_prepared: u64,
 }
 
-impl Driver {
-    pub fn new(
+impl DriverModel {
+    pub(crate) fn new(
         kind: DriverKind,
         options: DriverOptions,
         statement_timeout_ms: u128,
         application_name: String,
-    ) -> Driver {
-        Driver {
+    ) -> DriverModel {
+        DriverModel {
             kind,
             options,
             statement_timeout_ms,
@@ -169,7 +169,7 @@ impl Driver {
     /// The startup parameters the driver sends, in its words: asyncpg passes `server_settings`
     /// as parameters of their own (`statement_timeout=30000`), libpq-based drivers put them in
     /// `options` (`-c statement_timeout=30000`).
-    pub fn startup_parameters(&self, target: &ConnectionPlan) -> Vec<(String, String)> {
+    pub(crate) fn startup_parameters(&self, target: &ConnectionPlan) -> Vec<(String, String)> {
         let mut parameters = vec![
             ("user".to_string(), target.user.clone()),
             ("database".to_string(), target.dbname.clone()),
@@ -203,7 +203,7 @@ impl Driver {
 
     /// Opens a connection as the driver does; `first` is the engine's first connection, which
     /// also gets the dialect's initialisation.
-    pub async fn connect(
+    pub(crate) async fn connect(
         &self,
         target: &ConnectionPlan,
         first: bool,
@@ -286,7 +286,7 @@ impl Driver {
     }
 
     /// The dialect's pre-ping on a reused connection.
-    pub async fn pre_ping(&self, connection: &mut Connection) -> Result<(), WireError> {
+    pub(crate) async fn pre_ping(&self, connection: &mut Connection) -> Result<(), WireError> {
         match self.kind {
             DriverKind::Asyncpg => {
                 // "create a transaction explicitly to support pgbouncer transaction mode"
@@ -315,7 +315,7 @@ impl Driver {
     /// One request of the `get_db` pattern: the session's BEGIN, the statements, then COMMIT
     /// (`commit`) or the ROLLBACK of the session closing. After a failed statement the
     /// transaction is still ended, as the session's close would.
-    pub async fn request(
+    pub(crate) async fn request(
         &self,
         connection: &mut Connection,
         statements: &[String],
@@ -594,7 +594,7 @@ async fn psycopg_bind_execute(session: &mut Session, name: &str) -> Result<(), W
 /// One turn of the event loop, as asyncio's `call_soon` gives it: the task goes to the back of
 /// the runtime's queue, behind the tasks already ready (tokio's own `yield_now` waits for the
 /// next poll of the I/O driver instead, which with many ready tasks is several turns later).
-pub async fn loop_turn() {
+pub(crate) async fn loop_turn() {
     let mut turned = false;
     std::future::poll_fn(|cx| {
         if turned {

@@ -11,21 +11,21 @@ use crate::exit::invalid;
 use crate::lint::rules::Violation;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Entry {
-    pub schema: String,
-    pub table: String,
-    pub kind: String,
-    pub name: String,
+pub(crate) struct BaselineEntry {
+    pub(crate) schema: String,
+    pub(crate) table: String,
+    pub(crate) kind: String,
+    pub(crate) name: String,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
 struct BaselineFile {
     version: u32,
-    violations: Vec<Entry>,
+    violations: Vec<BaselineEntry>,
 }
 
-fn entry(violation: &Violation) -> Entry {
-    Entry {
+fn entry(violation: &Violation) -> BaselineEntry {
+    BaselineEntry {
         schema: violation.schema.clone(),
         table: violation.table.clone(),
         kind: violation.kind.abbreviation().to_string(),
@@ -33,7 +33,7 @@ fn entry(violation: &Violation) -> Entry {
     }
 }
 
-pub fn write(path: &Path, violations: &[Violation]) -> Result<()> {
+pub(crate) fn write(path: &Path, violations: &[Violation]) -> Result<()> {
     let file = BaselineFile {
         version: 1,
         violations: violations.iter().map(entry).collect(),
@@ -44,7 +44,7 @@ pub fn write(path: &Path, violations: &[Violation]) -> Result<()> {
 }
 
 /// Removes baselined violations; returns the baseline entries that no longer occur.
-pub fn apply(path: &Path, violations: &mut Vec<Violation>) -> Result<Vec<Entry>> {
+pub(crate) fn apply(path: &Path, violations: &mut Vec<Violation>) -> Result<Vec<BaselineEntry>> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         invalid(format!(
             "cannot read the baseline {}: {e}; create it with --write-baseline",
@@ -61,7 +61,7 @@ pub fn apply(path: &Path, violations: &mut Vec<Violation>) -> Result<Vec<Entry>>
     fn key(v: &Violation) -> (&str, &str, &str, &str) {
         (&v.schema, &v.table, v.kind.abbreviation(), &v.name)
     }
-    fn entry_key(e: &Entry) -> (&str, &str, &str, &str) {
+    fn entry_key(e: &BaselineEntry) -> (&str, &str, &str, &str) {
         (&e.schema, &e.table, &e.kind, &e.name)
     }
     let current: FxHashSet<_> = violations.iter().map(key).collect();

@@ -20,12 +20,12 @@ use crate::progress::Progress;
 
 /// Which schemas and tables to read.
 #[derive(Debug, Clone, Default)]
-pub struct Filter {
+pub(crate) struct Filter {
     /// Only these schemas (all user schemas when empty).
-    pub schemas: Vec<String>,
-    pub exclude_schemas: Vec<String>,
+    pub(crate) schemas: Vec<String>,
+    pub(crate) exclude_schemas: Vec<String>,
     /// Glob patterns (`*`, `?`) on `table` or `schema.table`.
-    pub tables: Vec<String>,
+    pub(crate) tables: Vec<String>,
 }
 
 /// The user schemas asked for, the first schema of the search path, the snapshot to share, and
@@ -225,7 +225,7 @@ struct Layout {
 
 /// Reads the schema; nothing is written. Two sessions share one snapshot (READ ONLY, REPEATABLE
 /// READ; the second imports the first's exported snapshot) so the catalog queries run in parallel.
-pub async fn read_schema(
+pub(crate) async fn read_schema(
     client: &Client,
     second: Option<&Client>,
     filter: &Filter,

@@ -98,13 +98,13 @@ fn is_pyproject(path: &Path) -> bool {
 }
 
 /// The Python file the convention was read from, and what was found in it.
-pub type ConventionFrom = (PathBuf, SourceConvention);
+pub(crate) type ConventionFrom = (PathBuf, SourceConvention);
 
 /// The convention: the defaults, then `dbtool.toml` or `pyproject.toml` (`--config` or found
 /// upwards), then `--convention KEY=TEMPLATE`. A Python file (`--convention-from`, else the
 /// config's `convention_from`) replaces the defaults and `[naming_convention]` as a whole; a
 /// config setting both is refused as ambiguous.
-pub fn resolve(
+pub(crate) fn resolve(
     config: Option<&Path>,
     conventions: &[String],
     convention_from: Option<&Path>,

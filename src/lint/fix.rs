@@ -36,10 +36,10 @@ use crate::lint::rules::{Violation, rename_sql};
 /// Two or more objects that would end up with the same name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Collision {
-    pub schema: String,
-    pub name: String,
+    pub(crate) schema: String,
+    pub(crate) name: String,
     /// `table.name` of each object involved.
-    pub objects: Vec<String>,
+    pub(crate) objects: Vec<String>,
 }
 
 /// Marks violations whose rename would collide (`collides`) and returns the collisions.
@@ -197,44 +197,44 @@ fn ordered(
 
 /// The renames of a script, in the order they run.
 #[derive(Debug, Default)]
-pub struct Plan<'a> {
+pub(crate) struct Plan<'a> {
     /// One transaction per table, in an order where a table whose rename takes a name another
     /// table's rename frees comes after it; the tables on a cycle of such waits (and those after
     /// one) share the last transaction. Each ordered so that a name is freed before it is taken.
-    pub transactions: Vec<Vec<&'a Violation>>,
+    pub(crate) transactions: Vec<Vec<&'a Violation>>,
     /// Renames that form a cycle (a swap), or wait for one: no order frees their names.
-    pub cycles: Vec<&'a Violation>,
+    pub(crate) cycles: Vec<&'a Violation>,
 }
 
 /// Where a name must be free: relations per schema (ix, and the indexes behind pk, uq and ex),
 /// constraints per table (everything but ix).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Namespace<'a> {
+enum NameScope<'a> {
     Relation(&'a str),
     Constraint(&'a str, &'a str),
 }
 
-fn namespaces(violation: &Violation) -> impl Iterator<Item = Namespace<'_>> {
+fn namespaces(violation: &Violation) -> impl Iterator<Item = NameScope<'_>> {
     let relation = violation
         .kind
         .is_relation()
-        .then_some(Namespace::Relation(&violation.schema));
+        .then_some(NameScope::Relation(&violation.schema));
     let constraint = violation
         .kind
         .is_constraint()
-        .then_some(Namespace::Constraint(&violation.schema, &violation.table));
+        .then_some(NameScope::Constraint(&violation.schema, &violation.table));
     relation.into_iter().chain(constraint)
 }
 
 /// Orders the renames: a rename that takes a name comes after the rename that frees it, in the
 /// same transaction when they are on the same table, in an earlier one otherwise.
-pub fn plan(violations: &[Violation]) -> Plan<'_> {
+pub(crate) fn plan(violations: &[Violation]) -> Plan<'_> {
     let renames: Vec<&Violation> = violations
         .iter()
         .filter(|v| v.has_fix() && v.expected.as_deref() != Some(v.name.as_str()))
         .collect();
     // Who frees each name: the rename of the object holding it.
-    let mut holder: FxHashMap<(Namespace<'_>, &str), usize> = FxHashMap::default();
+    let mut holder: FxHashMap<(NameScope<'_>, &str), usize> = FxHashMap::default();
     for (i, rename) in renames.iter().enumerate() {
         for namespace in namespaces(rename) {
             holder.insert((namespace, rename.name.as_str()), i);
@@ -377,7 +377,7 @@ pub fn script(violations: &[Violation], lock_timeout: Duration) -> String {
 
 /// `text` made fit for a `--` comment line: a control character (a line break above all, which
 /// would end the comment and run the rest of a hostile name as SQL) written as its escape.
-pub fn comment_text(text: &str) -> Cow<'_, str> {
+pub(crate) fn comment_text(text: &str) -> Cow<'_, str> {
     if !text.chars().any(char::is_control) {
         return Cow::Borrowed(text);
     }

@@ -11,24 +11,24 @@ use crate::lint::sqlfile::SourceFile;
 
 /// The ignore comments of a set of SQL files, by file and the line they apply to.
 #[derive(Debug, Default)]
-pub struct InlineIgnores {
+pub(crate) struct InlineIgnores {
     /// file → line (1-based) → the kinds ignored there (`None`: every kind).
     lines: HashMap<String, HashMap<usize, Option<Vec<Kind>>>>,
 }
 
 /// A comment that could not be read: unknown kinds are never silently taken as "all".
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IgnoreProblem {
-    pub file: String,
-    pub line: usize,
-    pub message: String,
+pub(crate) struct IgnoreProblem {
+    pub(crate) file: String,
+    pub(crate) line: usize,
+    pub(crate) message: String,
 }
 
 const MARKER: &str = "dbtool:";
 
 impl InlineIgnores {
     /// Reads the comments of every file, and the problems with them.
-    pub fn scan(files: &[SourceFile]) -> (InlineIgnores, Vec<IgnoreProblem>) {
+    pub(crate) fn scan(files: &[SourceFile]) -> (InlineIgnores, Vec<IgnoreProblem>) {
         let mut ignores = InlineIgnores::default();
         let mut problems = Vec::new();
         for file in files {
@@ -83,7 +83,7 @@ impl InlineIgnores {
     }
 
     /// Whether a comment suppresses this violation.
-    pub fn covers(&self, violation: &Violation) -> bool {
+    pub(crate) fn covers(&self, violation: &Violation) -> bool {
         let Some(location) = &violation.location else {
             return false;
         };
@@ -98,7 +98,8 @@ impl InlineIgnores {
         }
     }
 
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    fn is_empty(&self) -> bool {
         self.lines.is_empty()
     }
 }

@@ -2,14 +2,14 @@
 //! read into a schema model from a live database (`catalog`) or by replaying SQL files and
 //! Alembic migrations (`sqlfile`, `alembic`), checked (`rules`), and fixed with rename SQL (`fix`).
 
-pub mod alembic;
-pub mod baseline;
-pub mod catalog;
+pub(crate) mod alembic;
+pub(crate) mod baseline;
+pub(crate) mod catalog;
 pub mod config;
 pub mod convention_source;
 pub mod fix;
-pub mod inline_ignore;
-pub mod model;
+pub(crate) mod inline_ignore;
+pub(crate) mod model;
 pub mod naming;
 pub mod rules;
 pub mod sqlfile;
@@ -25,56 +25,56 @@ use crate::environment::Environment;
 use crate::lint::inline_ignore::InlineIgnores;
 use crate::progress::Progress;
 
-pub use fix::Collision;
-pub use rules::Violation;
+pub(crate) use fix::Collision;
+pub(crate) use rules::Violation;
 
 /// What a lint run needs, resolved from flags, settings and `dbtool.toml`.
 #[derive(Debug, Clone)]
-pub struct LintConfig {
-    pub url: String,
-    pub filter: catalog::Filter,
-    pub options: config::LintOptions,
-    pub include_partitions: bool,
-    pub baseline: Option<PathBuf>,
-    pub write_baseline: Option<PathBuf>,
-    pub connect_timeout: Option<std::time::Duration>,
+pub(crate) struct LintConfig {
+    pub(crate) url: String,
+    pub(crate) filter: catalog::Filter,
+    pub(crate) options: config::LintOptions,
+    pub(crate) include_partitions: bool,
+    pub(crate) baseline: Option<PathBuf>,
+    pub(crate) write_baseline: Option<PathBuf>,
+    pub(crate) connect_timeout: Option<std::time::Duration>,
     /// SQL files and directories (`-` for stdin); none means the live database.
-    pub paths: Vec<PathBuf>,
+    pub(crate) paths: Vec<PathBuf>,
     /// Replay the files over the live schema (`--url` given with paths).
-    pub files_over_live: bool,
+    pub(crate) files_over_live: bool,
     /// Alembic's `target_metadata` has `options.convention` (`--alembic-metadata-convention`);
     /// otherwise it has none and SQLAlchemy's built-in `ix` template applies.
-    pub alembic_metadata_convention: bool,
+    pub(crate) alembic_metadata_convention: bool,
 }
 
 /// The result of a lint run.
 #[derive(Debug, Clone)]
-pub struct LintReport {
-    pub violations: Vec<Violation>,
-    pub collisions: Vec<Collision>,
-    pub objects_checked: usize,
-    pub skipped: usize,
-    pub ignored: usize,
-    pub baselined: usize,
+pub(crate) struct LintReport {
+    pub(crate) violations: Vec<Violation>,
+    pub(crate) collisions: Vec<Collision>,
+    pub(crate) objects_checked: usize,
+    pub(crate) skipped: usize,
+    pub(crate) ignored: usize,
+    pub(crate) baselined: usize,
     /// Baseline entries that no longer occur.
-    pub stale_baseline: Vec<baseline::Entry>,
+    pub(crate) stale_baseline: Vec<baseline::BaselineEntry>,
     /// Statements in SQL files that could not be parsed or replayed, and Alembic revision
     /// graph errors.
-    pub errors: Vec<sqlfile::FileError>,
+    pub(crate) errors: Vec<sqlfile::FileError>,
     /// The revision graph, when Alembic migrations were read.
-    pub alembic: Option<alembic::Graph>,
+    pub(crate) alembic: Option<alembic::Graph>,
 }
 
 impl LintReport {
     /// The `--fix-sql` script: every violation that has a fix renamed, one short transaction per
     /// table, each rename waiting at most `lock_timeout` for its lock.
-    pub fn fix_sql(&self, lock_timeout: std::time::Duration) -> String {
+    pub(crate) fn fix_sql(&self, lock_timeout: std::time::Duration) -> String {
         fix::script(&self.violations, lock_timeout)
     }
 }
 
 /// Lints the live database, SQL files, or SQL files replayed over the live database.
-pub async fn lint(
+pub(crate) async fn lint(
     config: &LintConfig,
     env: &Environment,
     progress: &Progress,
@@ -258,7 +258,7 @@ fn check(
 }
 
 /// `*` matches any run of characters, `?` one character.
-pub fn glob(pattern: &str, text: &str) -> bool {
+pub(crate) fn glob(pattern: &str, text: &str) -> bool {
     let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
     let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
     while ti < t.len() {

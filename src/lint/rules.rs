@@ -10,39 +10,39 @@ use crate::lint::naming::{self, CheckOptions, Column, Kind, ObjectRef, push_iden
 /// ([`Violation::message`], [`Violation::fix`]): a large schema has tens of thousands of them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Violation {
-    pub schema: String,
-    pub table: String,
-    pub kind: Kind,
-    pub name: String,
+    pub(crate) schema: String,
+    pub(crate) table: String,
+    pub(crate) kind: Kind,
+    pub(crate) name: String,
     pub expected: Option<String>,
     /// The rule broken, a registered code: `naming/mismatch`.
     pub rule: Code,
-    pub location: Option<Box<Location>>,
+    pub(crate) location: Option<Box<Location>>,
     /// The name is (or looks like) one PostgreSQL chose itself.
-    pub postgres_default: bool,
+    pub(crate) postgres_default: bool,
     /// Defined without a name in a SQL file: the name is PostgreSQL's future choice.
-    pub unnamed: bool,
+    pub(crate) unnamed: bool,
     /// Renaming to the expected name would collide with another object's name.
-    pub collides: bool,
+    pub(crate) collides: bool,
     /// The naming check's own explanation, kept when no expected name can be derived.
-    pub explanation: Option<String>,
+    pub(crate) explanation: Option<String>,
     /// The object's (table, object) index in the schema model it was checked in.
-    pub position: (u32, u32),
+    pub(crate) position: (u32, u32),
 }
 
 impl Violation {
     /// `schema.table.name`, the key of baselines and ignores.
-    pub fn key(&self) -> String {
+    pub(crate) fn key(&self) -> String {
         format!("{}.{}.{}", self.schema, self.table, self.name)
     }
 
     /// Whether there is a rename statement: an expected name that collides with nothing.
-    pub fn has_fix(&self) -> bool {
+    pub(crate) fn has_fix(&self) -> bool {
         self.expected.is_some() && !self.collides
     }
 
     /// The rename statement; `None` when no expected name can be derived or it would collide.
-    pub fn fix(&self) -> Option<String> {
+    pub(crate) fn fix(&self) -> Option<String> {
         if self.collides {
             return None;
         }
@@ -61,7 +61,7 @@ impl Violation {
     }
 
     /// One line saying what is wrong and what the name should be.
-    pub fn message(&self) -> String {
+    pub(crate) fn message(&self) -> String {
         let kind = self.kind.abbreviation();
         let mut message = match (&self.expected, self.unnamed) {
             (Some(expected), true) => format!(
@@ -150,11 +150,11 @@ fn push_debug(out: &mut String, text: &str) {
 #[derive(Debug, Clone, Default)]
 pub struct Findings {
     pub violations: Vec<Violation>,
-    pub objects_checked: usize,
+    pub(crate) objects_checked: usize,
     /// Objects inherited by partitions or child tables, not checked.
-    pub skipped: usize,
+    pub(crate) skipped: usize,
     /// Objects matched by an ignore pattern.
-    pub ignored: usize,
+    pub(crate) ignored: usize,
 }
 
 pub fn check_schema(
@@ -284,9 +284,9 @@ fn check_object(
         LabelSchema::OutsideSearchPath => table.schema != schema.default_schema,
     };
     let naming_table = if declared_schema {
-        naming::Table::in_schema(&table.schema, &table.name)
+        naming::TableRef::in_schema(&table.schema, &table.name)
     } else {
-        naming::Table::new(&table.name)
+        naming::TableRef::new(&table.name)
     };
     let column_names = object.sqlalchemy_columns();
     let columns: Vec<Column<'_>> = column_names.iter().map(|c| Column::new(c)).collect();
@@ -353,7 +353,7 @@ fn rule_code(rule: naming::Rule) -> Code {
 /// `RENAME CONSTRAINT` takes ACCESS EXCLUSIVE on the table. PostgreSQL keeps an index-backed
 /// constraint's name and its index's name equal (each rename renames the other), so the
 /// constraint's name is the index's.
-pub fn rename_sql(schema: &str, table: &str, kind: Kind, from: &str, to: &str) -> String {
+pub(crate) fn rename_sql(schema: &str, table: &str, kind: Kind, from: &str, to: &str) -> String {
     let mut sql = String::with_capacity(48 + schema.len() + table.len() + from.len() + to.len());
     if kind.is_relation() {
         sql.push_str("ALTER INDEX ");

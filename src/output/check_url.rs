@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use serde_json::{Map, Value as Json, json};
 
 use crate::check_url::{CheckUrlReport, DriverTarget};
-use crate::cli::Format;
+use crate::cli::TableOrJson;
 use crate::conn::target::Endpoint;
 use crate::finding::Level;
 use crate::password::PasswordSource;
@@ -15,12 +15,12 @@ use crate::url::dialect::{self, ApplicationReading, AsyncpgAddr, DriverReading, 
 pub fn write_check_url(
     out: &mut dyn Write,
     report: &CheckUrlReport,
-    format: Format,
+    format: TableOrJson,
     color: bool,
 ) -> io::Result<()> {
     match format {
-        Format::Table => write_text(out, report, color),
-        Format::Json | Format::Sarif | Format::Github | Format::Gitlab | Format::Junit => {
+        TableOrJson::Table => write_text(out, report, color),
+        TableOrJson::Json => {
             serde_json::to_writer_pretty(&mut *out, &to_json(report))?;
             writeln!(out)
         }

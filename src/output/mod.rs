@@ -6,39 +6,42 @@
 //! Each report has one `write_*` function that takes the format and writes to a `&mut dyn Write`,
 //! with one private function per format, so every format is testable without a terminal.
 
-mod bench;
 mod check_url;
-mod lint;
+mod lint_constraints;
 mod ping;
+mod pool_bench;
 mod pooler;
 mod settings;
 
 use std::io::{self, IsTerminal, Write};
 
-use crate::cli::{ColorChoice, Format};
+use clap::ValueEnum;
+
+use crate::cli::{ColorChoice, Format, TableOrJson};
 use crate::environment::Environment;
+use crate::exit::invalid;
 use crate::finding::Finding;
 use crate::progress::Progress;
 use crate::url::redact_text;
 
-pub use bench::{write_bench, write_plot};
 pub use check_url::write_check_url;
-pub use lint::{write_file_errors, write_fix_sql, write_lint};
-pub use ping::write_ping;
+pub(crate) use lint_constraints::{write_file_errors, write_fix_sql, write_lint};
+pub(crate) use ping::write_ping;
+pub(crate) use pool_bench::{write_bench, write_plot};
 pub(crate) use pooler::{pooler_json, pooler_line};
-pub use settings::write_settings;
+pub(crate) use settings::write_settings;
 
 /// How and where to print, resolved from the global flags.
 #[derive(Debug, Clone, Copy)]
-pub struct Printer {
-    pub format: Format,
-    pub color: bool,
+pub(crate) struct Printer {
+    pub(crate) format: Format,
+    pub(crate) color: bool,
     /// Diagnostics on stderr while the work runs; handed to the domain code.
-    pub progress: Progress,
+    pub(crate) progress: Progress,
 }
 
 impl Printer {
-    pub fn new(
+    pub(crate) fn new(
         format: Format,
         color: ColorChoice,
         quiet: bool,
@@ -52,8 +55,24 @@ impl Printer {
         }
     }
 
+    /// The format of a subcommand that writes a table or JSON. clap has refused the CI formats
+    /// for it (`cli::format_arg`); should one get here, it is refused, not written as JSON.
+    pub(crate) fn table_or_json(&self, subcommand: &str) -> anyhow::Result<TableOrJson> {
+        self.format.table_or_json().ok_or_else(|| {
+            invalid(format!(
+                "{subcommand} writes a table or JSON; --format {} is for lint-constraints",
+                self.format
+                    .to_possible_value()
+                    .map_or_else(String::new, |v| v.get_name().to_owned())
+            ))
+        })
+    }
+
     /// Runs `write` against a locked, buffered stdout and flushes it.
-    pub fn stdout(&self, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> io::Result<()> {
+    pub(crate) fn stdout(
+        &self,
+        write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+    ) -> io::Result<()> {
         let stdout = io::stdout();
         let mut out = io::BufWriter::with_capacity(64 * 1024, stdout.lock());
         write(&mut out)?;
@@ -105,7 +124,7 @@ pub fn print_help(rendered: &str) -> io::Result<()> {
 }
 
 /// Writes a completion script to stdout.
-pub fn write_completions(
+pub(crate) fn write_completions(
     shell: clap_complete::Shell,
     command: &mut clap::Command,
 ) -> io::Result<()> {
@@ -117,7 +136,7 @@ pub fn write_completions(
 }
 
 /// `text` in bold red (`alert`) or yellow, when colour is on.
-pub fn paint(text: &str, alert: bool, color: bool) -> String {
+pub(crate) fn paint(text: &str, alert: bool, color: bool) -> String {
     match (color, alert) {
         (false, _) => text.to_string(),
         (true, true) => format!("\x1b[1;31m{text}\x1b[0m"),
@@ -126,7 +145,7 @@ pub fn paint(text: &str, alert: bool, color: bool) -> String {
 }
 
 /// A table in dbtool's style: UTF-8 borders, header in bold when colour is on.
-pub fn new_table(header: &[&str], color: bool) -> comfy_table::Table {
+pub(crate) fn new_table(header: &[&str], color: bool) -> comfy_table::Table {
     use comfy_table::{Attribute, Cell, ContentArrangement, Table, presets};
     let mut table = Table::new();
     table.load_preset(presets::UTF8_FULL_CONDENSED);

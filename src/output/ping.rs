@@ -4,22 +4,22 @@ use std::io::{self, Write};
 
 use serde_json::{Value as Json, json};
 
-use crate::cli::Format;
+use crate::cli::TableOrJson;
 use crate::ping::{PingReport, Stage};
 
-pub fn write_ping(
+pub(crate) fn write_ping(
     out: &mut dyn Write,
     report: &PingReport,
-    format: Format,
+    format: TableOrJson,
     color: bool,
     quiet: bool,
 ) -> io::Result<()> {
     match format {
-        Format::Json | Format::Sarif | Format::Github | Format::Gitlab | Format::Junit => {
+        TableOrJson::Json => {
             serde_json::to_writer_pretty(&mut *out, &to_json(report))?;
             writeln!(out)
         }
-        Format::Table => write_text(out, report, color, quiet),
+        TableOrJson::Table => write_text(out, report, color, quiet),
     }
 }
 

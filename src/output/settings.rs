@@ -4,20 +4,18 @@ use std::io::{self, Write};
 
 use serde_json::{Map, Value as Json, json};
 
-use crate::cli::Format;
+use crate::cli::TableOrJson;
 use crate::settings::{Settings, Value};
 
-pub fn write_settings(
+pub(crate) fn write_settings(
     out: &mut dyn Write,
     settings: &Settings,
-    format: Format,
+    format: TableOrJson,
     color: bool,
 ) -> io::Result<()> {
     match format {
-        Format::Table => write_table(out, settings, color),
-        Format::Json | Format::Sarif | Format::Github | Format::Gitlab | Format::Junit => {
-            write_json(out, settings)
-        }
+        TableOrJson::Table => write_table(out, settings, color),
+        TableOrJson::Json => write_json(out, settings),
     }
 }
 
@@ -76,7 +74,7 @@ mod tests {
             ("DB_POOL_SIZE", "7"),
         ]);
         let mut buffer = Vec::new();
-        write_settings(&mut buffer, &settings, Format::Json, false).unwrap();
+        write_settings(&mut buffer, &settings, TableOrJson::Json, false).unwrap();
         let doc: Json = serde_json::from_slice(&buffer).unwrap();
         assert_eq!(
             doc["database_url"]["value"],
@@ -92,7 +90,7 @@ mod tests {
     fn table_hides_the_password() {
         let settings = resolved(&[("DATABASE_URL", "postgresql://app:pw-123@db/app")]);
         let mut buffer = Vec::new();
-        write_settings(&mut buffer, &settings, Format::Table, false).unwrap();
+        write_settings(&mut buffer, &settings, TableOrJson::Table, false).unwrap();
         let text = String::from_utf8(buffer).unwrap();
         assert!(!text.contains("pw-123"));
         assert!(text.contains("DB_STATEMENT_TIMEOUT"));

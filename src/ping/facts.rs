@@ -4,35 +4,35 @@ use crate::wire::{Frontend, Session, WireError};
 
 /// What the server says about itself and its limits.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ServerFacts {
-    pub server_version: String,
-    pub in_recovery: bool,
-    pub read_only: bool,
-    pub max_connections: i64,
-    pub superuser_reserved_connections: i64,
+pub(crate) struct ServerFacts {
+    pub(crate) server_version: String,
+    pub(crate) in_recovery: bool,
+    pub(crate) read_only: bool,
+    pub(crate) max_connections: i64,
+    pub(crate) superuser_reserved_connections: i64,
     /// PostgreSQL 16+.
-    pub reserved_connections: Option<i64>,
-    pub client_backends: i64,
+    pub(crate) reserved_connections: Option<i64>,
+    pub(crate) client_backends: i64,
     /// -1: no limit.
-    pub role_connection_limit: i64,
-    pub statement_timeout_ms: i64,
+    pub(crate) role_connection_limit: i64,
+    pub(crate) statement_timeout_ms: i64,
     /// PostgreSQL 14+.
-    pub idle_session_timeout_ms: Option<i64>,
-    pub idle_in_transaction_session_timeout_ms: i64,
+    pub(crate) idle_session_timeout_ms: Option<i64>,
+    pub(crate) idle_in_transaction_session_timeout_ms: i64,
     /// The server process running this session (`pg_backend_pid()`).
-    pub backend_pid: i32,
+    pub(crate) backend_pid: i32,
 }
 
 impl ServerFacts {
     /// Connections left to roles without superuser or pg_use_reserved_connections.
-    pub fn available_to_ordinary_roles(&self) -> i64 {
+    pub(crate) fn available_to_ordinary_roles(&self) -> i64 {
         self.max_connections
             - self.superuser_reserved_connections
             - self.reserved_connections.unwrap_or(0)
     }
 }
 
-pub const FACTS_SQL: &str = "SELECT current_setting('server_version'), pg_is_in_recovery()::text, \
+pub(super) const FACTS_SQL: &str = "SELECT current_setting('server_version'), pg_is_in_recovery()::text, \
     current_setting('transaction_read_only'), current_setting('max_connections'), \
     current_setting('superuser_reserved_connections'), current_setting('reserved_connections', true), \
     (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')::text, \
@@ -42,7 +42,7 @@ pub const FACTS_SQL: &str = "SELECT current_setting('server_version'), pg_is_in_
     (extract(epoch FROM current_setting('idle_in_transaction_session_timeout')::interval) * 1000)::int8::text, \
     pg_backend_pid()::text";
 
-pub async fn read(client: &mut Session) -> Result<ServerFacts, WireError> {
+pub(super) async fn read(client: &mut Session) -> Result<ServerFacts, WireError> {
     let rows = client.rows(&[Frontend::Query(FACTS_SQL)]).await?;
     let Some(row) = rows.into_iter().next() else {
         return Ok(ServerFacts::default());

@@ -10,7 +10,7 @@ use crate::conn::connect;
 use crate::conn::plan::{self, ConnectionPlan};
 use crate::conn::target::{Endpoint, SessionAttrs};
 use crate::conn::tls::{ClientRules, SslMode};
-use crate::driver::{Driver, DriverKind, DriverOptions};
+use crate::driver::{DriverKind, DriverModel, DriverOptions};
 use crate::environment::Environment;
 use crate::exit::Outcome;
 use crate::finding::{Code, Finding, Level};
@@ -20,41 +20,41 @@ use crate::progress::Progress;
 use crate::wire::{Session, WireError};
 
 use crate::conn::diagnosis;
-pub use crate::conn::transport::Stage;
-use crate::conn::transport::{self, Ended, Failure, Io, StageError, elapsed_ms};
-pub use facts::ServerFacts;
+pub(crate) use crate::conn::transport::Stage;
+use crate::conn::transport::{self, Ended, Io, StageError, StageFailure, elapsed_ms};
+pub(crate) use facts::ServerFacts;
 
 /// The pool settings ping checks capacity against.
 #[derive(Debug, Clone, Copy)]
-pub struct PoolSizing {
-    pub pool_size: u32,
+pub(crate) struct PoolSizing {
+    pub(crate) pool_size: u32,
     /// `None`: no overflow limit.
-    pub max_overflow: Option<u32>,
+    pub(crate) max_overflow: Option<u32>,
     /// `None`: never recycled.
-    pub pool_recycle: Option<Duration>,
-    pub workers: u32,
+    pub(crate) pool_recycle: Option<Duration>,
+    pub(crate) workers: u32,
 }
 
 #[derive(Debug, Clone)]
-pub struct PingConfig {
-    pub url: String,
-    pub connect_timeout: Option<Duration>,
+pub(crate) struct PingConfig {
+    pub(crate) url: String,
+    pub(crate) connect_timeout: Option<Duration>,
     /// Pre-pings on the one connection, like ping(8).
-    pub count: u32,
-    pub interval: Duration,
+    pub(crate) count: u32,
+    pub(crate) interval: Duration,
     /// Retry until accepting or the deadline.
-    pub wait: Option<Duration>,
-    pub sizing: PoolSizing,
+    pub(crate) wait: Option<Duration>,
+    pub(crate) sizing: PoolSizing,
     /// The application's `statement_timeout` (DB_STATEMENT_TIMEOUT): with the URL's driver, it
     /// decides what the application sends at connect time, which a pooler may refuse.
-    pub statement_timeout: Duration,
+    pub(crate) statement_timeout: Duration,
     /// The libpq major version whose connection rules apply (`--libpq-version`).
-    pub libpq_version: u32,
+    pub(crate) libpq_version: u32,
 }
 
 /// pg_isready's four outcomes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
+pub(crate) enum Status {
     Accepting,
     Rejecting,
     NoResponse,
@@ -62,7 +62,7 @@ pub enum Status {
 }
 
 impl Status {
-    pub fn key(self) -> &'static str {
+    pub(crate) fn key(self) -> &'static str {
         match self {
             Status::Accepting => "accepting",
             Status::Rejecting => "rejecting",
@@ -72,7 +72,7 @@ impl Status {
     }
 
     /// pg_isready's words.
-    pub fn words(self) -> &'static str {
+    pub(crate) fn words(self) -> &'static str {
         match self {
             Status::Accepting => "accepting connections",
             Status::Rejecting => "rejecting connections",
@@ -81,7 +81,7 @@ impl Status {
         }
     }
 
-    pub fn outcome(self) -> Outcome {
+    pub(crate) fn outcome(self) -> Outcome {
         match self {
             Status::Accepting => Outcome::Ok,
             Status::Rejecting => Outcome::Problems,
@@ -93,53 +93,53 @@ impl Status {
 
 /// Everything tried against one host.
 #[derive(Debug, Clone)]
-pub struct Attempt {
-    pub target: String,
-    pub status: Status,
-    pub stages: Vec<Stage>,
-    pub hint: Option<String>,
-    pub server: Option<ServerFacts>,
+pub(crate) struct Attempt {
+    pub(crate) target: String,
+    pub(crate) status: Status,
+    pub(crate) stages: Vec<Stage>,
+    pub(crate) hint: Option<String>,
+    pub(crate) server: Option<ServerFacts>,
     /// The pooler between dbtool and the server, when one was found.
-    pub pooler: Option<Pooler>,
+    pub(crate) pooler: Option<Pooler>,
     /// Whether libpq goes on to the next host after this one: it did not answer, was starting
     /// up, or did not satisfy target_session_attrs. Any other refusal ends the connection.
-    pub tries_next_host: bool,
+    pub(crate) tries_next_host: bool,
 }
 
 /// ping(8)-style statistics of repeated pre-pings, in milliseconds.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct RoundTrips {
-    pub count: u32,
-    pub min: f64,
-    pub avg: f64,
-    pub max: f64,
-    pub stddev: f64,
+pub(crate) struct RoundTrips {
+    pub(crate) count: u32,
+    pub(crate) min: f64,
+    pub(crate) avg: f64,
+    pub(crate) max: f64,
+    pub(crate) stddev: f64,
 }
 
 #[derive(Debug, Clone)]
-pub struct PingReport {
-    pub status: Status,
-    pub target: String,
-    pub attempts: Vec<Attempt>,
-    pub hint: Option<String>,
-    pub findings: Vec<Finding>,
-    pub round_trips: Option<RoundTrips>,
+pub(crate) struct PingReport {
+    pub(crate) status: Status,
+    pub(crate) target: String,
+    pub(crate) attempts: Vec<Attempt>,
+    pub(crate) hint: Option<String>,
+    pub(crate) findings: Vec<Finding>,
+    pub(crate) round_trips: Option<RoundTrips>,
     /// With `--wait`: how many tries and how long.
-    pub waited: Option<(u32, f64)>,
-    pub error: Option<String>,
+    pub(crate) waited: Option<(u32, f64)>,
+    pub(crate) error: Option<String>,
 }
 
 impl PingReport {
-    pub fn server(&self) -> Option<&ServerFacts> {
+    pub(crate) fn server(&self) -> Option<&ServerFacts> {
         self.attempts.iter().rev().find_map(|a| a.server.as_ref())
     }
 
-    pub fn pooler(&self) -> Option<&Pooler> {
+    pub(crate) fn pooler(&self) -> Option<&Pooler> {
         self.attempts.iter().rev().find_map(|a| a.pooler.as_ref())
     }
 
     /// Accepting, but with a finding the application will fail on: exit 1.
-    pub fn outcome(&self) -> Outcome {
+    pub(crate) fn outcome(&self) -> Outcome {
         match self.status.outcome() {
             Outcome::Ok if self.findings.iter().any(|f| f.level() == Level::Error) => {
                 Outcome::Problems
@@ -163,7 +163,11 @@ impl PingReport {
 }
 
 /// Runs the ping (and the waiting, and the repeated pre-pings). Never fails: failures are reports.
-pub async fn ping(config: &PingConfig, env: &Environment, progress: &Progress) -> PingReport {
+pub(crate) async fn ping(
+    config: &PingConfig,
+    env: &Environment,
+    progress: &Progress,
+) -> PingReport {
     let options = plan::Options {
         application_name: "dbtool-ping",
         connect_timeout: config.connect_timeout,
@@ -237,7 +241,7 @@ async fn ping_once(
 ) -> (PingReport, Option<Session>) {
     let mut attempts = Vec::new();
     // pg8000's traffic is not modelled: its startup parameters are taken as libpq's.
-    let driver = Driver::new(
+    let driver = DriverModel::new(
         driver.unwrap_or(DriverKind::Raw),
         DriverOptions::default(),
         config.statement_timeout.as_millis(),
@@ -293,7 +297,7 @@ async fn attempt_host(
     target: &ConnectionPlan,
     endpoint: &Endpoint,
     attrs: SessionAttrs,
-    driver: &Driver,
+    driver: &DriverModel,
     progress: &Progress,
 ) -> (Attempt, Option<Session>) {
     let timeout = target.connect_timeout;
@@ -331,7 +335,10 @@ async fn attempt_host(
             // asyncpg goes on to the next host after a TLS failure too (ssl.SSLError and
             // "rejected SSL upgrade" are OSErrors to it); libpq stops.
             attempt.tries_next_host = matches!(target.tls.rules, ClientRules::Asyncpg { .. })
-                && matches!(error.failure, Failure::Handshake | Failure::Rejecting);
+                && matches!(
+                    error.failure,
+                    StageFailure::Handshake | StageFailure::Rejecting
+                );
             attempt.fail(error);
             return (attempt, None);
         }
@@ -374,7 +381,7 @@ async fn find_pooler(
     endpoint: &Endpoint,
     client: &mut Session,
     backend_pid: i32,
-    driver: &Driver,
+    driver: &DriverModel,
     progress: &Progress,
 ) -> Result<(Option<Pooler>, String), StageError> {
     let timeout = target.connect_timeout;
@@ -434,11 +441,11 @@ impl Attempt {
     /// Ends the attempt with a failed stage's status and hint (the stage is recorded already).
     fn fail(&mut self, error: StageError) {
         self.status = match error.failure {
-            Failure::NoResponse => Status::NoResponse,
-            Failure::Rejecting | Failure::Handshake => Status::Rejecting,
-            Failure::Unusable => Status::NoAttempt,
+            StageFailure::NoResponse => Status::NoResponse,
+            StageFailure::Rejecting | StageFailure::Handshake => Status::Rejecting,
+            StageFailure::Unusable => Status::NoAttempt,
         };
-        self.tries_next_host |= error.failure == Failure::NoResponse;
+        self.tries_next_host |= error.failure == StageFailure::NoResponse;
         self.hint = Some(error.hint);
     }
 }
@@ -495,7 +502,7 @@ async fn pre_ping(
         ),
     };
     Err(StageError {
-        failure: Failure::NoResponse,
+        failure: StageFailure::NoResponse,
         detail,
         hint: "the server authenticated the session but stopped answering".into(),
     })
@@ -525,7 +532,7 @@ async fn server_facts(
         Err(_) => format!("no answer within {:.1} s", timeout.as_secs_f64()),
     };
     Err(StageError {
-        failure: Failure::NoResponse,
+        failure: StageFailure::NoResponse,
         detail,
         hint: "the server stopped answering".into(),
     })
@@ -537,34 +544,34 @@ fn auth_error(error: &WireError, target: &ConnectionPlan, endpoint: &Endpoint) -
         WireError::Server { code, message } => (code.as_str(), message.as_str()),
         WireError::PasswordMissing => {
             return StageError {
-                failure: Failure::Rejecting,
+                failure: StageFailure::Rejecting,
                 detail: "the server asks for a password but none was given".into(),
                 hint: connect::NO_PASSWORD_HINT.into(),
             };
         }
         WireError::Unreachable(detail) => {
             return StageError {
-                failure: Failure::NoResponse,
+                failure: StageFailure::NoResponse,
                 detail: detail.clone(),
                 hint: "the server accepted the connection but does not answer: is it overloaded or frozen?".into(),
             };
         }
         other => {
             return StageError {
-                failure: Failure::NoResponse,
+                failure: StageFailure::NoResponse,
                 detail: other.to_string(),
                 hint: "the server closed the connection during startup; check the server log"
                     .into(),
             };
         }
     };
-    let session = diagnosis::Session {
+    let session = diagnosis::LoginAttempt {
         user: &target.user,
         dbname: &target.dbname,
         endpoint,
     };
     StageError {
-        failure: Failure::Rejecting,
+        failure: StageFailure::Rejecting,
         detail: format!("{message} (SQLSTATE {code})"),
         hint: diagnosis::hint(code, message, &session),
     }

@@ -36,24 +36,24 @@ use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
 use crate::conn::plan::ConnectionPlan;
-use crate::driver::{Connection, Driver};
+use crate::driver::{Connection, DriverModel};
 
 /// QueuePool's settings.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct PoolSettings {
-    pub pool_size: u32,
+pub(crate) struct PoolSettings {
+    pub(crate) pool_size: u32,
     /// `None`: no overflow limit (`max_overflow = -1`).
-    pub max_overflow: Option<u32>,
-    pub pool_timeout: Duration,
+    pub(crate) max_overflow: Option<u32>,
+    pub(crate) pool_timeout: Duration,
     /// `None`: never recycled.
-    pub pool_recycle: Option<Duration>,
-    pub pre_ping: bool,
-    pub use_lifo: bool,
+    pub(crate) pool_recycle: Option<Duration>,
+    pub(crate) pre_ping: bool,
+    pub(crate) use_lifo: bool,
 }
 
 impl PoolSettings {
     /// pool_size + max_overflow, `None` without a limit.
-    pub fn capacity(&self) -> Option<u32> {
+    pub(crate) fn capacity(&self) -> Option<u32> {
         self.max_overflow
             .map(|overflow| self.pool_size.saturating_add(overflow))
     }
@@ -61,7 +61,7 @@ impl PoolSettings {
 
 /// Why a checkout failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CheckoutError {
+pub(crate) enum CheckoutError {
     /// No connection within pool_timeout.
     Timeout(String),
     /// Opening a connection failed (SQLSTATE when the server said why).
@@ -73,41 +73,41 @@ pub enum CheckoutError {
 
 /// Counters the report is made of.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct PoolCounters {
-    pub created: u64,
-    pub closed_overflow: u64,
-    pub closed_recycle: u64,
-    pub closed_pre_ping: u64,
-    pub closed_broken: u64,
-    pub peak_open: u64,
-    pub peak_in_use: u64,
-    pub peak_waiting: u64,
+pub(crate) struct PoolCounters {
+    pub(crate) created: u64,
+    pub(crate) closed_overflow: u64,
+    pub(crate) closed_recycle: u64,
+    pub(crate) closed_pre_ping: u64,
+    pub(crate) closed_broken: u64,
+    pub(crate) peak_open: u64,
+    pub(crate) peak_in_use: u64,
+    pub(crate) peak_waiting: u64,
     /// Checkouts that found the pool at its limit and waited for a connection to come back.
-    pub queued: u64,
+    pub(crate) queued: u64,
     /// Times a woken waiter found its connection taken by a checkout that ran first, and
     /// queued again at the back.
-    pub overtaken: u64,
-    pub timeouts: u64,
+    pub(crate) overtaken: u64,
+    pub(crate) timeouts: u64,
 }
 
 /// The pool's state at one moment.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct PoolStatus {
-    pub pool_size: u32,
-    pub idle: u64,
-    pub in_use: u64,
-    pub open: u64,
-    pub waiting: u64,
+pub(crate) struct PoolStatus {
+    pub(crate) pool_size: u32,
+    pub(crate) idle: u64,
+    pub(crate) in_use: u64,
+    pub(crate) open: u64,
+    pub(crate) waiting: u64,
 }
 
 impl PoolStatus {
     /// SQLAlchemy's `_overflow`: open connections beyond pool_size (negative while below it).
-    pub fn overflow(&self) -> i64 {
+    pub(crate) fn overflow(&self) -> i64 {
         self.open as i64 - i64::from(self.pool_size)
     }
 
     /// `QueuePool.status()`.
-    pub fn sqlalchemy_line(&self) -> String {
+    pub(crate) fn sqlalchemy_line(&self) -> String {
         format!(
             "Pool size: {}  Connections in pool: {} Current Overflow: {} Current Checked out connections: {}",
             self.pool_size,
@@ -139,9 +139,9 @@ struct State<I = Idle> {
     invalidated_before: Option<Instant>,
 }
 
-pub struct QueuePool {
+pub(crate) struct QueuePool {
     target: Arc<ConnectionPlan>,
-    driver: Driver,
+    driver: DriverModel,
     settings: PoolSettings,
     state: Mutex<State>,
     /// Whether the engine's first connection (with the dialect's initialisation) was opened.
@@ -149,13 +149,13 @@ pub struct QueuePool {
 }
 
 /// A checked-out connection; give it back with [`QueuePool::checkin`].
-pub struct PooledConnection {
-    pub connection: Connection,
+pub(crate) struct PooledConnection {
+    pub(crate) connection: Connection,
     /// Round trips the checkout itself cost on this connection (the pre-ping), and its time.
-    pub checkout_round_trips: u64,
-    pub checkout_ping: Duration,
+    pub(crate) checkout_round_trips: u64,
+    pub(crate) checkout_ping: Duration,
     /// How long the checkout waited for the pool's limit (zero when a connection was free).
-    pub queued: Duration,
+    pub(crate) queued: Duration,
     created: Instant,
     lane: usize,
 }
@@ -187,10 +187,10 @@ enum Wake {
 
 impl QueuePool {
     /// A pool whose connections the driver opens (with its connect-time settings) on the target.
-    pub fn new(
+    pub(crate) fn new(
         target: Arc<ConnectionPlan>,
         settings: PoolSettings,
-        driver: Driver,
+        driver: DriverModel,
         lanes: usize,
     ) -> QueuePool {
         QueuePool {
@@ -202,17 +202,13 @@ impl QueuePool {
         }
     }
 
-    pub fn settings(&self) -> PoolSettings {
-        self.settings
-    }
-
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    pub fn status(&self) -> PoolStatus {
+    pub(crate) fn status(&self) -> PoolStatus {
         let state = self.lock();
         PoolStatus {
             pool_size: self.settings.pool_size,
@@ -223,12 +219,12 @@ impl QueuePool {
         }
     }
 
-    pub fn counters(&self) -> PoolCounters {
+    pub(crate) fn counters(&self) -> PoolCounters {
         self.lock().counters
     }
 
     /// Starts the counters again (after a warm-up): the peaks from the current state.
-    pub fn reset_counters(&self) {
+    pub(crate) fn reset_counters(&self) {
         let mut state = self.lock();
         state.counters = PoolCounters {
             peak_open: state.open,
@@ -253,7 +249,7 @@ impl QueuePool {
     /// in the queue until a connection is put back, and keeps waiting there — it does not
     /// open one when room appears meanwhile (an overflow connection closed at its checkin
     /// wakes nobody); the checkouts that come after it do.
-    pub async fn checkout(&self, lane: usize) -> Result<PooledConnection, CheckoutError> {
+    pub(crate) async fn checkout(&self, lane: usize) -> Result<PooledConnection, CheckoutError> {
         let mut waited: Option<Instant> = None;
         // Whether this checkout may open a connection: not while it waits in the queue,
         // unless it replaces a connection found unusable or broken.
@@ -405,7 +401,7 @@ impl QueuePool {
     /// SQLAlchemy closes the connection and only lowers its overflow count). A broken connection is closed and counted, and still wakes
     /// the first waiter, who opens a new one in its place (SQLAlchemy puts the invalidated
     /// record back, and the waiter that takes it reconnects).
-    pub fn checkin(&self, connection: PooledConnection, broken: bool) {
+    pub(crate) fn checkin(&self, connection: PooledConnection, broken: bool) {
         let PooledConnection {
             connection,
             created,
@@ -439,7 +435,7 @@ impl QueuePool {
     }
 
     /// Closes every idle connection (the pool's `dispose()`).
-    pub fn dispose(&self) {
+    pub(crate) fn dispose(&self) {
         let mut state = self.lock();
         let closed = state.idle_count();
         state.idle.iter_mut().for_each(VecDeque::clear);

@@ -3,7 +3,7 @@
 //! real SQLAlchemy engine (`scripts/prove-pgbouncer-advice.sh`).
 
 use super::{PoolMode, Pooler, PoolerKind};
-use crate::driver::{Driver, DriverKind};
+use crate::driver::{DriverKind, DriverModel};
 use crate::finding::{Code, Finding};
 
 use crate::driver::{ASYNCPG_FIX, PSYCOPG_FIX};
@@ -12,7 +12,7 @@ use crate::driver::{ASYNCPG_FIX, PSYCOPG_FIX};
 const PGBOUNCER_FIX: &str =
     "or run PgBouncer 1.21 or newer with max_prepared_statements = 200 in pgbouncer.ini";
 
-pub fn behind_pooler(pooler: &Pooler, driver: &Driver, user: &str) -> Vec<Finding> {
+pub(crate) fn behind_pooler(pooler: &Pooler, driver: &DriverModel, user: &str) -> Vec<Finding> {
     let mut findings = Vec::new();
     let who = pooler.kind.describe();
     for refused in &pooler.refused_parameters {
@@ -65,7 +65,13 @@ pub fn behind_pooler(pooler: &Pooler, driver: &Driver, user: &str) -> Vec<Findin
 }
 
 /// A startup parameter the driver sends and the pooler refuses: every connection fails.
-fn refused_parameter(who: &str, name: &str, message: &str, driver: &Driver, user: &str) -> String {
+fn refused_parameter(
+    who: &str,
+    name: &str,
+    message: &str,
+    driver: &DriverModel,
+    user: &str,
+) -> String {
     let timeout_ms = driver.statement_timeout_ms;
     let what = match (name, driver.kind) {
         ("statement_timeout", DriverKind::Asyncpg) => format!(

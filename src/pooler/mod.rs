@@ -26,25 +26,25 @@
 //! the server connection it was prepared on until PgBouncer closes that connection: one
 //! `dbtool_probe_*` statement, which nothing else uses).
 
-pub mod advice;
+pub(crate) mod advice;
 
 use std::time::Duration;
 
 use crate::conn::plan::ConnectionPlan;
 use crate::conn::target::Endpoint;
-use crate::driver::Driver;
+use crate::driver::DriverModel;
 use crate::wire::{self, Frontend, Session, WireError};
 
 /// The pooler's pooling mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PoolMode {
+pub(crate) enum PoolMode {
     Session,
     Transaction,
     Statement,
 }
 
 impl PoolMode {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             PoolMode::Session => "session",
             PoolMode::Transaction => "transaction",
@@ -55,7 +55,7 @@ impl PoolMode {
 
 /// Which pooler answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PoolerKind {
+pub(crate) enum PoolerKind {
     /// With its version when the admin console said it.
     Pgbouncer { version: Option<String> },
     /// A pooler that does not say what it is.
@@ -63,14 +63,14 @@ pub enum PoolerKind {
 }
 
 impl PoolerKind {
-    pub fn key(&self) -> &'static str {
+    pub(crate) fn key(&self) -> &'static str {
         match self {
             PoolerKind::Pgbouncer { .. } => "pgbouncer",
             PoolerKind::Unknown => "unknown",
         }
     }
 
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             PoolerKind::Pgbouncer {
                 version: Some(version),
@@ -83,26 +83,26 @@ impl PoolerKind {
 
 /// A startup parameter the application's driver sends and the pooler refuses.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RefusedParameter {
-    pub name: String,
+pub(crate) struct RefusedParameter {
+    pub(crate) name: String,
     /// The pooler's message.
-    pub message: String,
+    pub(crate) message: String,
 }
 
 /// What the probes found.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Pooler {
-    pub kind: PoolerKind,
+pub(crate) struct Pooler {
+    pub(crate) kind: PoolerKind,
     /// `None` when the probes could not tell (a session lost for another reason).
-    pub mode: Option<PoolMode>,
-    pub prepared_statements_survive: Option<bool>,
+    pub(crate) mode: Option<PoolMode>,
+    pub(crate) prepared_statements_survive: Option<bool>,
     /// The parameters the driver sends that the pooler refuses, in the order it refused them.
-    pub refused_parameters: Vec<RefusedParameter>,
+    pub(crate) refused_parameters: Vec<RefusedParameter>,
     /// What the admin console said (`SHOW CONFIG`): pool_mode and max_prepared_statements.
-    pub configured_mode: Option<String>,
-    pub max_prepared_statements: Option<u64>,
+    pub(crate) configured_mode: Option<String>,
+    pub(crate) max_prepared_statements: Option<u64>,
     /// The observations the answer rests on, in the user's words.
-    pub evidence: Vec<String>,
+    pub(crate) evidence: Vec<String>,
 }
 
 /// The application_name of the sessions the probes open themselves, so a server log or
@@ -118,7 +118,7 @@ fn probe_parameters(target: &ConnectionPlan) -> Vec<(&'static str, String)> {
 }
 
 /// The process id a session's BackendKeyData gave and the one the server runs it in.
-pub async fn backend_pid(session: &mut Session) -> Result<i32, WireError> {
+pub(crate) async fn backend_pid(session: &mut Session) -> Result<i32, WireError> {
     let rows = session
         .rows(&[Frontend::Query("SELECT pg_backend_pid()")])
         .await?;
@@ -127,7 +127,7 @@ pub async fn backend_pid(session: &mut Session) -> Result<i32, WireError> {
 
 /// Opens a session with dbtool's own startup parameters on the first endpoint that takes it
 /// and probes behind it (pool-bench, which has no session of its own to start from).
-pub async fn probe(target: &ConnectionPlan, driver: &Driver) -> Option<Pooler> {
+pub(crate) async fn probe(target: &ConnectionPlan, driver: &DriverModel) -> Option<Pooler> {
     let parameters = probe_parameters(target);
     let parameters: Vec<(&str, &str)> = parameters
         .iter()
@@ -149,12 +149,12 @@ pub async fn probe(target: &ConnectionPlan, driver: &Driver) -> Option<Pooler> {
 
 /// Probes behind `first`, a session already open on `endpoint` with dbtool's own startup
 /// parameters, whose server process is `backend_pid`. `None`: no pooler.
-pub async fn detect(
+pub(crate) async fn detect(
     target: &ConnectionPlan,
     endpoint: &Endpoint,
     first: &mut Session,
     backend_pid: i32,
-    driver: &Driver,
+    driver: &DriverModel,
 ) -> Option<Pooler> {
     if first.process_id == backend_pid {
         return None;
@@ -188,7 +188,7 @@ pub async fn detect(
 async fn open_as_driver(
     target: &ConnectionPlan,
     endpoint: &Endpoint,
-    driver: &Driver,
+    driver: &DriverModel,
     pooler: &mut Pooler,
 ) -> Option<Session> {
     let mut parameters = driver.startup_parameters(target);

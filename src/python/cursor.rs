@@ -13,12 +13,12 @@ pub(super) struct Cursor<'a> {
 }
 
 impl<'a> Cursor<'a> {
-    pub fn new(tokens: &'a [Token], i: usize) -> Self {
+    pub(super) fn new(tokens: &'a [Token], i: usize) -> Self {
         Cursor { tokens, i }
     }
 
     /// The index of the next token.
-    pub fn index(&self) -> usize {
+    pub(super) fn index(&self) -> usize {
         self.i
     }
 
@@ -26,7 +26,7 @@ impl<'a> Cursor<'a> {
         self.tokens.get(self.i).map(|t| &t.kind)
     }
 
-    pub fn at_end(&self) -> bool {
+    pub(super) fn at_end(&self) -> bool {
         self.i >= self.tokens.len()
     }
 
@@ -37,7 +37,7 @@ impl<'a> Cursor<'a> {
             .map_or(Position { line: 0, column: 0 }, |t| t.at)
     }
 
-    pub fn eat(&mut self, op: &str) -> bool {
+    pub(super) fn eat(&mut self, op: &str) -> bool {
         if matches!(self.peek(), Some(TokenKind::Op(o)) if *o == op) {
             self.i += 1;
             true
@@ -46,7 +46,7 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    pub fn eat_name(&mut self, word: &str) -> bool {
+    pub(super) fn eat_name(&mut self, word: &str) -> bool {
         if matches!(self.peek(), Some(TokenKind::Name(n)) if n == word) {
             self.i += 1;
             true
@@ -74,7 +74,7 @@ impl<'a> Cursor<'a> {
 
     /// The whole run as one expression list; what is left after it (Python would refuse it)
     /// makes the expression [`ExprKind::Other`].
-    pub fn whole(tokens: &[Token]) -> Expr {
+    pub(super) fn whole(tokens: &[Token]) -> Expr {
         let mut cursor = Cursor::new(tokens, 0);
         let expr = cursor.expression_list();
         if cursor.at_end() {
@@ -85,7 +85,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// `a, b, c`: one expression, or the tuple of several (a trailing comma makes a tuple).
-    pub fn expression_list(&mut self) -> Expr {
+    pub(super) fn expression_list(&mut self) -> Expr {
         let first = self.expression();
         if !matches!(self.peek(), Some(TokenKind::Op(","))) {
             return first;
@@ -102,7 +102,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// One expression, up to a delimiter at depth 0.
-    pub fn expression(&mut self) -> Expr {
+    pub(super) fn expression(&mut self) -> Expr {
         let at = self.at();
         if self.eat_name("lambda") {
             self.skip_lambda_parameters();
@@ -176,7 +176,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// An atom and its trailers (`.name`, `(...)`, `[...]`).
-    pub fn primary(&mut self) -> Expr {
+    pub(super) fn primary(&mut self) -> Expr {
         let mut expr = self.atom();
         loop {
             let at = expr.at;
@@ -216,7 +216,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// A call's arguments after its `(`, and whether they could all be read.
-    pub fn arguments(&mut self) -> (Vec<Argument>, bool) {
+    pub(super) fn arguments(&mut self) -> (Vec<Argument>, bool) {
         let mut arguments = Vec::new();
         loop {
             if self.eat(")") || self.at_end() {

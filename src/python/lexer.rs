@@ -8,8 +8,8 @@ use super::Position;
 /// One token of a logical line.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Token {
-    pub kind: TokenKind,
-    pub at: Position,
+    pub(crate) kind: TokenKind,
+    pub(crate) at: Position,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -36,15 +36,15 @@ pub(crate) enum StrLiteral {
 /// A logical line: its tokens and the column its first token starts at.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Line {
-    pub indent: usize,
-    pub tokens: Vec<Token>,
+    pub(crate) indent: usize,
+    pub(crate) tokens: Vec<Token>,
 }
 
 /// Input Python itself would refuse.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct LexError {
-    pub at: Position,
-    pub message: String,
+    pub(crate) at: Position,
+    pub(crate) message: String,
 }
 
 const OPERATORS: [&str; 47] = [

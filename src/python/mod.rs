@@ -27,9 +27,9 @@ pub(crate) use tree::{Argument, Call, DictEntry, Expr, ExprKind, Located, Statem
 
 /// A place in the source, both 1-based; the column counts characters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Position {
-    pub line: usize,
-    pub column: usize,
+pub(crate) struct Position {
+    pub(crate) line: usize,
+    pub(crate) column: usize,
 }
 
 impl fmt::Display for Position {

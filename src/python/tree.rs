@@ -8,14 +8,14 @@ use super::lexer::StrLiteral;
 /// A statement, where it starts, the calls written in it and the block it opens.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Located {
-    pub statement: Statement,
-    pub at: Position,
+    pub(crate) statement: Statement,
+    pub(crate) at: Position,
     /// Every call written in the statement itself (not in its block), outermost first: in a
     /// `class` header, a decorator, a lambda or an expression this tree does not model too.
-    pub calls: Vec<Call>,
+    pub(crate) calls: Vec<Call>,
     /// The block it opens: what follows its colon on the same line, then the more indented lines
     /// after it. Empty for a simple statement, unless Python would refuse the indentation.
-    pub body: Vec<Located>,
+    pub(crate) body: Vec<Located>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -71,7 +71,7 @@ pub(crate) enum Statement {
 impl Statement {
     /// What a plain or annotated assignment binds: its targets and the value (none for an
     /// annotation without a value, an augmented assignment or any other statement).
-    pub fn assignment(&self) -> Option<(&[Expr], &Expr)> {
+    pub(crate) fn assignment(&self) -> Option<(&[Expr], &Expr)> {
         match self {
             Statement::Assign { targets, value } => Some((targets, value)),
             Statement::AnnotatedAssign {
@@ -87,15 +87,15 @@ impl Statement {
 /// One `context as alias` of a `with` statement.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct WithItem {
-    pub context: Expr,
-    pub alias: Option<Expr>,
+    pub(crate) context: Expr,
+    pub(crate) alias: Option<Expr>,
 }
 
 /// An expression and where it starts.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Expr {
-    pub kind: ExprKind,
-    pub at: Position,
+    pub(crate) kind: ExprKind,
+    pub(crate) at: Position,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -134,12 +134,12 @@ pub(crate) enum DictEntry {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Call {
     /// What is called: a name (`MetaData`, `sa.MetaData`) or any other expression.
-    pub function: Box<Expr>,
+    pub(crate) function: Box<Expr>,
     /// In the order written.
-    pub arguments: Vec<Argument>,
+    pub(crate) arguments: Vec<Argument>,
     /// False when something after an argument is not Python this tree reads (Python would
     /// refuse it): the arguments before it are listed, the rest are not.
-    pub complete: bool,
+    pub(crate) complete: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -153,7 +153,7 @@ pub(crate) enum Argument {
 }
 
 impl Argument {
-    pub fn value(&self) -> &Expr {
+    pub(crate) fn value(&self) -> &Expr {
         match self {
             Argument::Positional(e)
             | Argument::Keyword(_, e)
@@ -165,7 +165,7 @@ impl Argument {
 
 impl Expr {
     /// The dotted name, when this is one.
-    pub fn dotted(&self) -> Option<&[String]> {
+    pub(crate) fn dotted(&self) -> Option<&[String]> {
         match &self.kind {
             ExprKind::Name(parts) => Some(parts),
             _ => None,
@@ -173,19 +173,19 @@ impl Expr {
     }
 
     /// Whether this is the plain name `name` (`None`, `True`, `NC`).
-    pub fn is_name(&self, name: &str) -> bool {
+    pub(crate) fn is_name(&self, name: &str) -> bool {
         matches!(self.dotted(), Some([only]) if only == name)
     }
 
     /// The value of a string literal.
-    pub fn text(&self) -> Option<&str> {
+    pub(crate) fn text(&self) -> Option<&str> {
         match &self.kind {
             ExprKind::Str(StrLiteral::Text(text)) => Some(text),
             _ => None,
         }
     }
 
-    pub fn call(&self) -> Option<&Call> {
+    pub(crate) fn call(&self) -> Option<&Call> {
         match &self.kind {
             ExprKind::Call(call) => Some(call),
             _ => None,
@@ -193,7 +193,7 @@ impl Expr {
     }
 
     /// The elements of a list or tuple display.
-    pub fn elements(&self) -> Option<&[Expr]> {
+    pub(crate) fn elements(&self) -> Option<&[Expr]> {
         match &self.kind {
             ExprKind::List(items) | ExprKind::Tuple(items) => Some(items),
             _ => None,
@@ -201,7 +201,7 @@ impl Expr {
     }
 
     /// What this is, for a message: "the name a.b", "a string", "a call of f()", "a lambda".
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match &self.kind {
             ExprKind::Name(parts) => format!("the name {}", parts.join(".")),
             ExprKind::Attribute(..) => "an attribute".to_string(),
@@ -222,7 +222,7 @@ impl Expr {
     }
 
     /// Calls in this expression, outermost first.
-    pub fn calls(&self, found: &mut Vec<Call>) {
+    pub(crate) fn calls(&self, found: &mut Vec<Call>) {
         match &self.kind {
             ExprKind::Call(call) => {
                 found.push(call.clone());
@@ -260,22 +260,22 @@ impl Expr {
 
 impl Call {
     /// Where the call is written: where its function starts.
-    pub fn at(&self) -> Position {
+    pub(crate) fn at(&self) -> Position {
         self.function.at
     }
 
     /// The called name's parts (`["sa", "MetaData"]`); empty when the function is not a name.
-    pub fn dotted(&self) -> &[String] {
+    pub(crate) fn dotted(&self) -> &[String] {
         self.function.dotted().unwrap_or_default()
     }
 
     /// The last part of the called name: `Column` for `sa.Column`.
-    pub fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         self.dotted().last().map_or("", String::as_str)
     }
 
     /// The positional arguments, `*args` left out.
-    pub fn positional(&self) -> Vec<&Expr> {
+    pub(crate) fn positional(&self) -> Vec<&Expr> {
         self.arguments
             .iter()
             .filter_map(|argument| match argument {
@@ -285,7 +285,7 @@ impl Call {
             .collect()
     }
 
-    pub fn keyword(&self, name: &str) -> Option<&Expr> {
+    pub(crate) fn keyword(&self, name: &str) -> Option<&Expr> {
         self.arguments.iter().find_map(|argument| match argument {
             Argument::Keyword(key, value) if key == name => Some(value),
             _ => None,
@@ -293,7 +293,7 @@ impl Call {
     }
 
     /// The argument bound to `parameter`: the `index`th positional one, or the keyword.
-    pub fn argument(&self, index: usize, parameter: &str) -> Option<&Expr> {
+    pub(crate) fn argument(&self, index: usize, parameter: &str) -> Option<&Expr> {
         self.positional()
             .get(index)
             .copied()
@@ -302,7 +302,7 @@ impl Call {
 
     /// Whether some arguments are not known: `*args` or `**kwargs` was passed, or the argument
     /// list could not be read to its end.
-    pub fn unpacked(&self) -> bool {
+    pub(crate) fn unpacked(&self) -> bool {
         !self.complete
             || self
                 .arguments

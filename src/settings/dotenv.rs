@@ -21,8 +21,8 @@ use std::fmt;
 /// One statement python-dotenv parsed: `KEY=value`, or `KEY` alone (`value` is `None`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Assignment {
-    pub key: String,
-    pub value: Option<String>,
+    pub(crate) key: String,
+    pub(crate) value: Option<String>,
 }
 
 /// What python-dotenv makes of a file: its assignments, and the statements it skipped.
@@ -39,7 +39,7 @@ pub struct Parsed {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NotUtf8 {
     /// 1-based line of the first invalid byte.
-    pub line: usize,
+    pub(crate) line: usize,
 }
 
 impl fmt::Display for NotUtf8 {

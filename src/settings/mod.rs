@@ -31,7 +31,7 @@ use pydantic::Int;
 
 /// Where a setting's value came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Source {
+pub(crate) enum Source {
     Flag,
     Env,
     Dotenv(PathBuf),
@@ -40,7 +40,7 @@ pub enum Source {
 
 impl Source {
     /// The short name used in JSON: `flag`, `env`, `dotenv` or `default`.
-    pub fn key(&self) -> &'static str {
+    pub(crate) fn key(&self) -> &'static str {
         match self {
             Source::Flag => "flag",
             Source::Env => "env",
@@ -63,7 +63,7 @@ impl fmt::Display for Source {
 /// The type of a setting: the field's type in the application (which decides how pydantic
 /// converts its text) and the range dbtool can use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
+enum SettingKind {
     /// `str`: any text.
     Url,
     /// `int`; dbtool needs it no smaller than the given minimum.
@@ -81,11 +81,11 @@ pub struct Definition {
     /// The environment variable, e.g. `DB_POOL_SIZE`.
     pub env: &'static str,
     /// The flag that overrides it, e.g. `--pool-size`.
-    pub flag: &'static str,
-    pub default: &'static str,
+    pub(crate) flag: &'static str,
+    pub(crate) default: &'static str,
     /// The meaning, in the words of the reference document.
-    pub meaning: &'static str,
-    kind: Kind,
+    pub(crate) meaning: &'static str,
+    kind: SettingKind,
 }
 
 /// The settings, in the order of the reference document's `.env.example`.
@@ -95,28 +95,28 @@ pub const DEFINITIONS: [Definition; 8] = [
         flag: "--url",
         default: "postgresql+asyncpg://super@localhost:5432/super",
         meaning: "SQLAlchemy connection URL: dialect+driver://user:password@host:port/database.",
-        kind: Kind::Url,
+        kind: SettingKind::Url,
     },
     Definition {
         env: "DB_POOL_SIZE",
         flag: "--pool-size",
         default: "5",
         meaning: "Number of persistent connections kept open. These connections are always available, even when idle.",
-        kind: Kind::Integer { min: 0 },
+        kind: SettingKind::Integer { min: 0 },
     },
     Definition {
         env: "DB_MAX_OVERFLOW",
         flag: "--max-overflow",
         default: "10",
         meaning: "Extra connections created under load, beyond pool_size. These are closed when no longer needed. Total max = pool_size + max_overflow (-1: no limit).",
-        kind: Kind::Integer { min: -1 },
+        kind: SettingKind::Integer { min: -1 },
     },
     Definition {
         env: "DB_POOL_TIMEOUT",
         flag: "--pool-timeout",
         default: "30",
         meaning: "Seconds to wait for an available connection before raising TimeoutError.",
-        kind: Kind::Seconds {
+        kind: SettingKind::Seconds {
             disable_with_minus_one: false,
         },
     },
@@ -125,7 +125,7 @@ pub const DEFINITIONS: [Definition; 8] = [
         flag: "--pool-recycle",
         default: "3600",
         meaning: "Recreate connections older than this (seconds). Set lower than your database's idle timeout (-1: never).",
-        kind: Kind::Seconds {
+        kind: SettingKind::Seconds {
             disable_with_minus_one: true,
         },
     },
@@ -134,21 +134,21 @@ pub const DEFINITIONS: [Definition; 8] = [
         flag: "--pre-ping",
         default: "true",
         meaning: "Test each connection with SELECT 1 before checkout. Catches dead connections before your query fails.",
-        kind: Kind::Boolean,
+        kind: SettingKind::Boolean,
     },
     Definition {
         env: "DB_ECHO",
         flag: "--echo",
         default: "false",
         meaning: "Log all SQL statements. Enable for debugging, disable in production.",
-        kind: Kind::Boolean,
+        kind: SettingKind::Boolean,
     },
     Definition {
         env: "DB_STATEMENT_TIMEOUT",
         flag: "--statement-timeout",
         default: "30",
         meaning: "Max seconds a query can run before being killed (0: no limit).",
-        kind: Kind::Seconds {
+        kind: SettingKind::Seconds {
             disable_with_minus_one: false,
         },
     },
@@ -156,7 +156,7 @@ pub const DEFINITIONS: [Definition; 8] = [
 
 /// A parsed setting value.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Value {
+pub(crate) enum Value {
     /// A URL; may hold a password, so show it only through [`Value::display`].
     Url(String),
     Integer(i64),
@@ -167,7 +167,7 @@ pub enum Value {
 
 impl Value {
     /// The value as shown to a user: passwords masked, whole seconds without a fraction.
-    pub fn display(&self) -> String {
+    pub(crate) fn display(&self) -> String {
         match self {
             Value::Url(url) => redact_url(url),
             Value::Integer(n) => n.to_string(),
@@ -180,10 +180,10 @@ impl Value {
 
 /// One resolved setting.
 #[derive(Debug, Clone)]
-pub struct Setting {
-    pub definition: &'static Definition,
-    pub value: Value,
-    pub source: Source,
+pub(crate) struct Setting {
+    pub(crate) definition: &'static Definition,
+    pub(crate) value: Value,
+    pub(crate) source: Source,
 }
 
 /// Values given on the command line, still as text, keyed by environment variable name.
@@ -191,13 +191,13 @@ pub struct Setting {
 pub struct FlagValues(HashMap<&'static str, String>);
 
 impl FlagValues {
-    pub fn set(&mut self, env: &'static str, value: Option<String>) {
+    pub(crate) fn set(&mut self, env: &'static str, value: Option<String>) {
         if let Some(value) = value {
             self.0.insert(env, value);
         }
     }
 
-    pub fn get(&self, env: &str) -> Option<&str> {
+    pub(crate) fn get(&self, env: &str) -> Option<&str> {
         self.0.get(env).map(String::as_str)
     }
 }
@@ -228,22 +228,22 @@ fn environ_value<'a>(variables: &'a [(String, String)], name: &str) -> Option<&'
 /// All settings, resolved.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    pub entries: Vec<Setting>,
+    pub(crate) entries: Vec<Setting>,
     /// The `.env` file that was read, if any.
-    pub dotenv_path: Option<PathBuf>,
+    pub(crate) dotenv_path: Option<PathBuf>,
     /// The lines of that file where a statement starts that python-dotenv cannot parse: the
     /// application skips each with a warning, and so does dbtool.
-    pub skipped_lines: Vec<usize>,
+    pub(crate) skipped_lines: Vec<usize>,
 }
 
 /// A setting's text and where it came from, before conversion.
-struct Found {
+struct FoundSetting {
     definition: &'static Definition,
     text: String,
     source: Source,
 }
 
-impl Found {
+impl FoundSetting {
     /// Whether the application reads this text too (not a flag, not dbtool's copy of a default).
     fn read_by_application(&self) -> bool {
         matches!(self.source, Source::Env | Source::Dotenv(_))
@@ -261,7 +261,7 @@ impl Settings {
     ) -> Result<Settings> {
         let variables = environment.python_variables();
         let dotenv_file = load_dotenv(dotenv, &variables)?;
-        let found: Vec<Found> = DEFINITIONS
+        let found: Vec<FoundSetting> = DEFINITIONS
             .iter()
             .map(|definition| lookup(definition, flags, &variables, dotenv_file.as_ref()))
             .collect();
@@ -308,10 +308,6 @@ impl Settings {
         }
     }
 
-    pub fn database_url_source(&self) -> &Source {
-        &self.get("DATABASE_URL").source
-    }
-
     fn integer(&self, env: &str) -> i64 {
         match self.get(env).value {
             Value::Integer(n) => n,
@@ -333,34 +329,34 @@ impl Settings {
         }
     }
 
-    pub fn pool_size(&self) -> u32 {
+    pub(crate) fn pool_size(&self) -> u32 {
         u32::try_from(self.integer("DB_POOL_SIZE")).unwrap_or(u32::MAX)
     }
 
     /// `None` means no overflow limit (`-1`).
-    pub fn max_overflow(&self) -> Option<u32> {
+    pub(crate) fn max_overflow(&self) -> Option<u32> {
         u32::try_from(self.integer("DB_MAX_OVERFLOW")).ok()
     }
 
-    pub fn pool_timeout(&self) -> Duration {
+    pub(crate) fn pool_timeout(&self) -> Duration {
         self.seconds("DB_POOL_TIMEOUT").unwrap_or_default()
     }
 
     /// `None` means connections are never recycled (`-1`).
-    pub fn pool_recycle(&self) -> Option<Duration> {
+    pub(crate) fn pool_recycle(&self) -> Option<Duration> {
         self.seconds("DB_POOL_RECYCLE")
     }
 
-    pub fn pool_pre_ping(&self) -> bool {
+    pub(crate) fn pool_pre_ping(&self) -> bool {
         self.boolean("DB_POOL_PRE_PING")
     }
 
-    pub fn echo(&self) -> bool {
+    pub(crate) fn echo(&self) -> bool {
         self.boolean("DB_ECHO")
     }
 
     /// Zero means no limit.
-    pub fn statement_timeout(&self) -> Duration {
+    pub(crate) fn statement_timeout(&self) -> Duration {
         self.seconds("DB_STATEMENT_TIMEOUT").unwrap_or_default()
     }
 }
@@ -437,8 +433,8 @@ fn lookup(
     flags: &FlagValues,
     variables: &[(String, String)],
     dotenv: Option<&DotenvFile>,
-) -> Found {
-    let found = |text: &str, source: Source| Found {
+) -> FoundSetting {
+    let found = |text: &str, source: Source| FoundSetting {
         definition,
         text: text.to_string(),
         source,
@@ -468,71 +464,75 @@ enum Accepted {
 
 /// Converts a setting's text as pydantic converts it for the field's type; `None` when pydantic
 /// refuses it.
-fn convert(kind: Kind, text: &str) -> Option<Accepted> {
+fn convert(kind: SettingKind, text: &str) -> Option<Accepted> {
     match kind {
-        Kind::Url => Some(Accepted::Text(text.to_string())),
-        Kind::Integer { .. } => pydantic::parse_int(text).map(Accepted::Int),
-        Kind::Seconds { .. } => pydantic::parse_float(text).map(Accepted::Float),
-        Kind::Boolean => pydantic::parse_bool(text).map(Accepted::Bool),
+        SettingKind::Url => Some(Accepted::Text(text.to_string())),
+        SettingKind::Integer { .. } => pydantic::parse_int(text).map(Accepted::Int),
+        SettingKind::Seconds { .. } => pydantic::parse_float(text).map(Accepted::Float),
+        SettingKind::Boolean => pydantic::parse_bool(text).map(Accepted::Bool),
     }
 }
 
 /// What dbtool can use of the application's value; the error says what dbtool expects.
-fn usable(kind: Kind, accepted: &Accepted) -> std::result::Result<Value, String> {
+fn usable(kind: SettingKind, accepted: &Accepted) -> std::result::Result<Value, String> {
     match (kind, accepted) {
-        (Kind::Url, Accepted::Text(url)) if !url.trim().is_empty() => Ok(Value::Url(url.clone())),
-        (Kind::Url, _) => Err(expected(kind)),
-        (Kind::Integer { min }, Accepted::Int(Int::Small(n))) if *n >= min => {
+        (SettingKind::Url, Accepted::Text(url)) if !url.trim().is_empty() => {
+            Ok(Value::Url(url.clone()))
+        }
+        (SettingKind::Url, _) => Err(expected(kind)),
+        (SettingKind::Integer { min }, Accepted::Int(Int::Small(n))) if *n >= min => {
             Ok(Value::Integer(*n))
         }
-        (Kind::Integer { .. }, _) => Err(expected(kind)),
+        (SettingKind::Integer { .. }, _) => Err(expected(kind)),
         (
-            Kind::Seconds {
+            SettingKind::Seconds {
                 disable_with_minus_one: true,
             },
             Accepted::Float(seconds),
         ) if *seconds == -1.0 => Ok(Value::Seconds(None)),
-        (Kind::Seconds { .. }, Accepted::Float(seconds))
+        (SettingKind::Seconds { .. }, Accepted::Float(seconds))
             if seconds.is_finite() && (0.0..=duration::MAX.as_secs_f64()).contains(seconds) =>
         {
             Duration::try_from_secs_f64(*seconds)
                 .map(|d| Value::Seconds(Some(d)))
                 .map_err(|_| expected(kind))
         }
-        (Kind::Seconds { .. }, _) => Err(expected(kind)),
-        (Kind::Boolean, Accepted::Bool(b)) => Ok(Value::Boolean(*b)),
-        (Kind::Boolean, _) => Err(expected(kind)),
+        (SettingKind::Seconds { .. }, _) => Err(expected(kind)),
+        (SettingKind::Boolean, Accepted::Bool(b)) => Ok(Value::Boolean(*b)),
+        (SettingKind::Boolean, _) => Err(expected(kind)),
     }
 }
 
 /// What dbtool accepts for a kind of setting, for error messages.
-fn expected(kind: Kind) -> String {
+fn expected(kind: SettingKind) -> String {
     match kind {
-        Kind::Url => {
+        SettingKind::Url => {
             "expected a connection URL such as postgresql+asyncpg://user@host:5432/db".to_string()
         }
-        Kind::Integer { min: 0 } => "expected a whole number ≥ 0".to_string(),
-        Kind::Integer { min: -1 } => "expected a whole number ≥ 0, or -1 for no limit".to_string(),
-        Kind::Integer { min } => format!("expected a whole number ≥ {min}"),
-        Kind::Seconds {
+        SettingKind::Integer { min: 0 } => "expected a whole number ≥ 0".to_string(),
+        SettingKind::Integer { min: -1 } => {
+            "expected a whole number ≥ 0, or -1 for no limit".to_string()
+        }
+        SettingKind::Integer { min } => format!("expected a whole number ≥ {min}"),
+        SettingKind::Seconds {
             disable_with_minus_one: true,
         } => format!("{}, or -1 for never", Unit::Seconds.expected()),
-        Kind::Seconds { .. } => Unit::Seconds.expected(),
-        Kind::Boolean => {
+        SettingKind::Seconds { .. } => Unit::Seconds.expected(),
+        SettingKind::Boolean => {
             "expected a boolean: true/false, 1/0, yes/no, on/off, t/f or y/n".to_string()
         }
     }
 }
 
 /// `NAME="text" (from source)`, with a flag's own name and a URL's password hidden.
-fn named(found: &Found) -> String {
+fn named(found: &FoundSetting) -> String {
     let shown = match found.definition.kind {
-        Kind::Url => redact_url(&found.text),
+        SettingKind::Url => redact_url(&found.text),
         _ => found.text.clone(),
     };
     let name = match (found.source.clone(), &found.definition.kind) {
         // The URL may be a positional argument as well as --url.
-        (Source::Flag, Kind::Url) => "URL",
+        (Source::Flag, SettingKind::Url) => "URL",
         (Source::Flag, _) => found.definition.flag,
         _ => found.definition.env,
     };
@@ -540,7 +540,7 @@ fn named(found: &Found) -> String {
 }
 
 /// The error for a text pydantic refuses: the application does not start with it either.
-fn refusal(found: &Found) -> anyhow::Error {
+fn refusal(found: &FoundSetting) -> anyhow::Error {
     let application = if found.read_by_application() {
         " (the application refuses it too)"
     } else {
@@ -555,7 +555,7 @@ fn refusal(found: &Found) -> anyhow::Error {
 
 /// The error for a value pydantic accepts but dbtool cannot use: the one place where dbtool
 /// must differ from the application, said in one line.
-fn unusable(found: &Found, expected: &str) -> anyhow::Error {
+fn unusable(found: &FoundSetting, expected: &str) -> anyhow::Error {
     if found.read_by_application() {
         invalid(format!(
             "{} is accepted by the application, but dbtool cannot use it: {expected}; fix or unset it",
@@ -583,7 +583,7 @@ mod tests {
 
     /// Resolves one setting's text from `source` as `resolve` does; the error as text.
     fn resolve_one(env: &str, text: &str, source: Source) -> std::result::Result<Value, String> {
-        let found = Found {
+        let found = FoundSetting {
             definition: definition(env),
             text: text.to_string(),
             source,
@@ -631,7 +631,7 @@ mod tests {
             skipped_lines: Vec::new(),
         };
         let mut flags = FlagValues::default();
-        let text_and_source = |found: Found| (found.text, found.source);
+        let text_and_source = |found: FoundSetting| (found.text, found.source);
         let none = Vec::new();
         assert_eq!(
             text_and_source(lookup(d, &flags, &none, None)),
@@ -729,7 +729,7 @@ mod tests {
             "{error}"
         );
         assert!(!error.contains("application"), "{error}");
-        let found = Found {
+        let found = FoundSetting {
             definition: definition("DB_POOL_SIZE"),
             text: "x".into(),
             source: Source::Env,

@@ -6,7 +6,8 @@ pub mod libpq;
 mod redact;
 pub mod sqlalchemy;
 
-pub use redact::{redact_message, redact_text, redact_url};
+pub(crate) use redact::redact_message;
+pub use redact::{redact_text, redact_url};
 
 use anyhow::Result;
 
@@ -29,13 +30,13 @@ pub enum Origin {
 /// A database URL read for connecting, as the application's driver reads it.
 #[derive(Debug, Clone)]
 pub struct DatabaseUrl {
-    pub scheme: Scheme,
+    pub(crate) scheme: Scheme,
     /// libpq's reading, or for a driver the conninfo that reaches what the application reaches
     /// ([`dialect::ApplicationReading::libpq_equivalent`]).
     pub info: ConnInfo,
     /// For asyncpg, its own resolution: hosts, ports, user, database, password source and TLS
     /// mode by asyncpg's rules, which replace libpq's.
-    pub asyncpg: Option<dialect::AsyncpgConnection>,
+    pub(crate) asyncpg: Option<dialect::AsyncpgConnection>,
 }
 
 /// Parses a database URL for connecting: its scheme and the reading of the application's driver
@@ -72,7 +73,7 @@ pub fn parse_database_url(url: &str, env: &Environment) -> Result<DatabaseUrl> {
 
 /// Why the application cannot connect with a URL.
 #[derive(Debug)]
-pub enum Unusable {
+pub(crate) enum Unusable {
     /// SQLAlchemy cannot build the driver's arguments (the message redacted).
     Application(String),
     /// The driver refuses its arguments.
@@ -86,7 +87,7 @@ pub enum Unusable {
 /// everything itself), and wherever libpq refuses the string (a `%` escape SQLAlchemy takes
 /// literally); otherwise libpq's reading `parsed`. `application` is the dialect's and driver's
 /// reading of `sqlalchemy` for libpq `libpq_major`.
-pub fn connecting_url(
+pub(crate) fn connecting_url(
     scheme: Scheme,
     parsed: Result<ConnInfo, UriError>,
     sqlalchemy: &Result<sqlalchemy::SqlalchemyReading, String>,
@@ -131,7 +132,7 @@ fn libpq_uri(url: &str, scheme: &Scheme) -> String {
 }
 
 /// Maps a position in the libpq URI back to the URL as the user wrote it.
-pub fn map_position(position: usize, scheme: &Scheme) -> usize {
+pub(crate) fn map_position(position: usize, scheme: &Scheme) -> usize {
     let prefix = scheme.dialect.len() + 3;
     if position >= prefix {
         position - prefix + scheme.rest_start
@@ -142,7 +143,7 @@ pub fn map_position(position: usize, scheme: &Scheme) -> usize {
 
 /// Parses as libpq does. For drivers that do not use libpq, query parameters only the driver knows
 /// (asyncpg's `ssl`, say) are set aside first: libpq never sees them.
-pub fn libpq_reading(
+pub(crate) fn libpq_reading(
     url: &str,
     scheme: &Scheme,
     options: ParseOptions,

@@ -50,7 +50,7 @@ pub fn redact_url(url: &str) -> String {
 /// password masked: the password as libpq and as SQLAlchemy find it, raw and decoded, and its
 /// parts between `@`, `:` and `/` (a misplaced `@` can make SQLAlchemy quote a piece of the
 /// password as a port).
-pub fn redact_message(message: &str, url: &str) -> String {
+pub(crate) fn redact_message(message: &str, url: &str) -> String {
     let (libpq_password, _) = userinfo_password(url);
     let mut secrets: Vec<String> = Vec::new();
     for range in libpq_password

@@ -15,7 +15,7 @@ use regex::Regex;
 use crate::secret::Secret;
 
 /// The dialect names dbtool understands. `postgres` is libpq's alias, rejected by SQLAlchemy ≥ 1.4.
-pub const KNOWN_DIALECTS: [&str; 2] = ["postgresql", "postgres"];
+pub(crate) const KNOWN_DIALECTS: [&str; 2] = ["postgresql", "postgres"];
 
 /// A SQLAlchemy PostgreSQL driver (DBAPI).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,7 +28,7 @@ pub enum Driver {
 }
 
 impl Driver {
-    pub const ALL: [Driver; 5] = [
+    pub(crate) const ALL: [Driver; 5] = [
         Driver::Asyncpg,
         Driver::Psycopg,
         Driver::Psycopg2,
@@ -36,7 +36,7 @@ impl Driver {
         Driver::Psycopg2cffi,
     ];
 
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Driver::Asyncpg => "asyncpg",
             Driver::Psycopg => "psycopg",
@@ -51,14 +51,14 @@ impl Driver {
     }
 
     /// Whether the driver builds a libpq connection string from the URL's parts.
-    pub fn uses_libpq(self) -> bool {
+    pub(crate) fn uses_libpq(self) -> bool {
         matches!(
             self,
             Driver::Psycopg | Driver::Psycopg2 | Driver::Psycopg2cffi
         )
     }
 
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             Driver::Asyncpg => "asyncpg: async driver speaking the protocol itself (not libpq)",
             Driver::Psycopg => "psycopg 3: sync and async driver on libpq",
@@ -73,12 +73,12 @@ impl Driver {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scheme {
     /// As written, e.g. `postgresql+asyncpg`.
-    pub written: String,
-    pub dialect: String,
+    pub(crate) written: String,
+    pub(crate) dialect: String,
     /// `None`: SQLAlchemy's default driver, psycopg2.
     pub driver: Option<Driver>,
     /// Byte offset where the part after `://` starts.
-    pub rest_start: usize,
+    pub(crate) rest_start: usize,
 }
 
 impl Scheme {
@@ -93,8 +93,8 @@ impl Scheme {
 /// Why a URL is not a SQLAlchemy PostgreSQL URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SchemeError {
-    pub message: String,
-    pub position: usize,
+    pub(crate) message: String,
+    pub(crate) position: usize,
 }
 
 /// Splits `dialect[+driver]://`; an unknown dialect or driver is an error listing the known ones.
@@ -163,7 +163,7 @@ pub struct SqlalchemyReading {
 }
 
 impl SqlalchemyReading {
-    pub fn query_value(&self, key: &str) -> Option<&[String]> {
+    pub(crate) fn query_value(&self, key: &str) -> Option<&[String]> {
         self.query
             .iter()
             .find(|(k, _)| k == key)

@@ -22,13 +22,13 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::conn::plan::ConnectionPlan;
 use crate::conn::target::{Endpoint, SessionAttrs};
-use crate::conn::transport::{self, Failure, Io};
+use crate::conn::transport::{self, Io, StageFailure};
 use crate::secret::Secret;
 
 /// Opens a session on the first of the target's endpoints that takes it, in libpq's order, with
 /// the startup `parameters` the driver sends; each endpoint's stages are bounded by the target's
 /// connect timeout.
-pub async fn open(
+pub(crate) async fn open(
     target: &ConnectionPlan,
     parameters: &[(&str, &str)],
 ) -> Result<Session, WireError> {
@@ -93,7 +93,7 @@ impl transport::Startup for WireStartup<'_> {
 
 /// One endpoint, as libpq tries it (TLS retries included), each stage bounded by the target's
 /// connect timeout.
-pub async fn open_endpoint(
+pub(crate) async fn open_endpoint(
     target: &ConnectionPlan,
     endpoint: &Endpoint,
     parameters: &[(&str, &str)],
@@ -120,7 +120,7 @@ pub async fn open_endpoint(
     .await;
     opened.map_err(|ended| match ended {
         transport::Ended::Startup(error) => error,
-        transport::Ended::Transport(error) if error.failure == Failure::NoResponse => {
+        transport::Ended::Transport(error) if error.failure == StageFailure::NoResponse => {
             WireError::Unreachable(format!("{place}: {}", error.detail))
         }
         transport::Ended::Transport(error) => {
@@ -131,7 +131,7 @@ pub async fn open_endpoint(
 
 /// Why a session failed: the server's error, or the connection.
 #[derive(Debug, thiserror::Error)]
-pub enum WireError {
+pub(crate) enum WireError {
     #[error("{message} (SQLSTATE {code})")]
     Server { code: String, message: String },
     #[error("the server asks for a password but none was given")]
@@ -151,7 +151,7 @@ pub enum WireError {
 
 impl WireError {
     /// The SQLSTATE, when the server sent the error.
-    pub fn code(&self) -> Option<&str> {
+    pub(crate) fn code(&self) -> Option<&str> {
         match self {
             WireError::Server { code, .. } => Some(code),
             _ => None,
@@ -174,7 +174,7 @@ impl WireError {
 
 /// One frontend message of the extended or simple protocol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Frontend<'a> {
+pub(crate) enum Frontend<'a> {
     /// `Q`: a simple query, answered up to its ReadyForQuery.
     Query(&'a str),
     /// `P`: prepare `text` as the statement `name` (`""`: the unnamed statement), with these
@@ -265,7 +265,7 @@ impl Frontend<'_> {
 /// The application's own time around the session's traffic (pool-bench's application model):
 /// called on the thread that drives the session, it may block that thread, as the application's
 /// Python blocks its event loop.
-pub trait Pace: Send + Sync + std::fmt::Debug {
+pub(crate) trait Pace: Send + Sync + std::fmt::Debug {
     /// Before each round trip is sent: the application's work to build and handle it.
     fn round_trip(&self);
     /// The request handler's own work while it holds the connection.
@@ -275,40 +275,40 @@ pub trait Pace: Send + Sync + std::fmt::Debug {
 }
 
 /// An open, authenticated session.
-pub struct Session {
+pub(crate) struct Session {
     stream: Box<dyn Io>,
     read: BytesMut,
     write: BytesMut,
     /// The backend's process id (`pg_backend_pid()`).
-    pub process_id: i32,
+    pub(crate) process_id: i32,
     /// What the server reported at startup about being writable (PostgreSQL 14+ reports both):
     /// `default_transaction_read_only` and `in_hot_standby`.
-    pub default_read_only: Option<bool>,
-    pub hot_standby: Option<bool>,
+    pub(crate) default_read_only: Option<bool>,
+    pub(crate) hot_standby: Option<bool>,
     /// Round trips so far: each simple query, each Sync, and each flushed prepare the driver
     /// waits on.
-    pub round_trips: u64,
+    pub(crate) round_trips: u64,
     /// Statements run so far: each simple query and each Execute.
-    pub statements: u64,
+    pub(crate) statements: u64,
     /// The transaction status of the last ReadyForQuery: `I` idle, `T` in a transaction, `E`
     /// in a failed transaction.
-    pub transaction_status: u8,
+    pub(crate) transaction_status: u8,
     /// Where [`Session::rows`] collects the rows of its exchange; `None` (pool-bench's
     /// requests): rows are read and dropped.
     collected: Option<Vec<Row>>,
     closed: bool,
     /// The application's time per round trip, when pool-bench models the application.
-    pub pacer: Option<Arc<dyn Pace>>,
+    pub(crate) pacer: Option<Arc<dyn Pace>>,
 }
 
 /// A row's values in text format (`None`: SQL NULL).
-pub type Row = Vec<Option<String>>;
+pub(crate) type Row = Vec<Option<String>>;
 
 impl Session {
     /// Sends the startup message with `parameters` (user, database, and whatever the driver
     /// sends: application_name, options, its server settings), authenticates, and reads up to
     /// the first ReadyForQuery.
-    pub async fn start(
+    pub(crate) async fn start(
         stream: Box<dyn Io>,
         parameters: &[(&str, &str)],
         user: &str,
@@ -436,7 +436,7 @@ impl Session {
     /// on), up to the statement's description. The first server error is returned once the
     /// exchange is complete, so the session stays usable, as a driver's would after an error
     /// (after a failed flushed prepare the caller sends the Sync that ends the failed batch).
-    pub async fn exchange(&mut self, messages: &[Frontend<'_>]) -> Result<(), WireError> {
+    pub(crate) async fn exchange(&mut self, messages: &[Frontend<'_>]) -> Result<(), WireError> {
         let start = self.write.len();
         for message in messages {
             if let Err(error) = message.encode(&mut self.write) {
@@ -509,20 +509,20 @@ impl Session {
     }
 
     /// The request handler's own work on the application's loop (nothing without a pacer).
-    pub fn handler_work(&self) {
+    pub(crate) fn handler_work(&self) {
         if let Some(pacer) = &self.pacer {
             pacer.handler();
         }
     }
 
     /// A simple query, answered up to its ReadyForQuery.
-    pub async fn simple(&mut self, text: &str) -> Result<(), WireError> {
+    pub(crate) async fn simple(&mut self, text: &str) -> Result<(), WireError> {
         self.exchange(&[Frontend::Query(text)]).await
     }
 
     /// [`Session::exchange`], keeping the rows the server sends (in text format: the caller
     /// binds with text result formats).
-    pub async fn rows(&mut self, messages: &[Frontend<'_>]) -> Result<Vec<Row>, WireError> {
+    pub(crate) async fn rows(&mut self, messages: &[Frontend<'_>]) -> Result<Vec<Row>, WireError> {
         self.collected = Some(Vec::new());
         let result = self.exchange(messages).await;
         let rows = self.collected.take().unwrap_or_default();
@@ -530,12 +530,12 @@ impl Session {
     }
 
     /// Whether the connection has been lost.
-    pub fn is_closed(&self) -> bool {
+    pub(crate) fn is_closed(&self) -> bool {
         self.closed
     }
 
     /// Says goodbye (`X`) and closes the stream.
-    pub async fn terminate(mut self) {
+    pub(crate) async fn terminate(mut self) {
         frontend::terminate(&mut self.write);
         let _ = self.flush().await;
         let _ = self.stream.shutdown().await;

@@ -284,11 +284,11 @@ fn a_server_that_does_not_answer_exits_2() {
 
 #[test]
 fn long_names_composite_keys_schemas_and_quoting_follow_sqlalchemy() {
-    use dbtool::lint::naming::{Column, Declared, Kind, NamingConvention, ObjectRef, Table};
+    use dbtool::lint::naming::{Column, Declared, Kind, NamingConvention, ObjectRef, TableRef};
     let convention = NamingConvention::app_default();
     let long_table = "a_table_whose_name_is_long_enough_to_matter_here";
     let name = |kind: Kind,
-                table: Table<'_>,
+                table: TableRef<'_>,
                 columns: &[Column<'_>],
                 referred: Option<(&str, &[&str])>| {
         let mut object = ObjectRef::new(kind, table).with_columns(columns);
@@ -301,10 +301,10 @@ fn long_names_composite_keys_schemas_and_quoting_follow_sqlalchemy() {
             .unwrap()
             .database
     };
-    let long_pk = name(Kind::Pk, Table::new(long_table), &[], None);
+    let long_pk = name(Kind::Pk, TableRef::new(long_table), &[], None);
     let long_ix = name(
         Kind::Ix,
-        Table::new(long_table),
+        TableRef::new(long_table),
         &[Column::new("column_with_a_long_name_as_well")],
         None,
     );
@@ -314,13 +314,13 @@ fn long_names_composite_keys_schemas_and_quoting_follow_sqlalchemy() {
     );
     let composite_fk = name(
         Kind::Fk,
-        Table::new("lines"),
+        TableRef::new("lines"),
         &[Column::new("order_id"), Column::new("order_no")],
         Some(("orders2", &["id", "no"])),
     );
     let billing_ix = name(
         Kind::Ix,
-        Table::in_schema("billing", "lines"),
+        TableRef::in_schema("billing", "lines"),
         &[Column::new("note")],
         None,
     );

@@ -2,8 +2,8 @@
 //! may panic (errors are fine).
 
 use dbtool::lint::naming::{
-    Column, Declared, IndexElem, Kind, NamingConvention, ObjectRef, PgNamespace, Table, Template,
-    Unnamed, check, choose_postgres_name, make_object_name, quote_ident,
+    Column, Declared, IndexElem, Kind, NamingConvention, ObjectRef, PgNamespace, TableRef,
+    Template, Unnamed, check, choose_postgres_name, make_object_name, quote_ident,
     recognise_postgres_default,
 };
 
@@ -73,7 +73,7 @@ proptest! {
 
         let cols = [Column::new(&c1), Column::with_key(&c2, &t)];
         let schema = (round % 2 == 0).then_some(c2.as_str());
-        let mut obj = ObjectRef::new(kind, Table { name: &t, schema }).with_columns(&cols[..ncols]);
+        let mut obj = ObjectRef::new(kind, TableRef { name: &t, schema }).with_columns(&cols[..ncols]);
         if round % 3 != 0 {
             obj = obj.referring_to(&c1, &[]);
         }

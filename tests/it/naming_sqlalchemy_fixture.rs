@@ -5,7 +5,7 @@
 
 use dbtool::lint::naming::truncate::postgres_truncate;
 use dbtool::lint::naming::{
-    Column, Declared, Kind, NamingConvention, ObjectRef, Origin, Rule, Table, check,
+    Column, Declared, Kind, NameOrigin, NamingConvention, ObjectRef, Rule, TableRef, check,
 };
 use serde_json::Value;
 
@@ -38,7 +38,7 @@ fn convention_of(group: &Value) -> NamingConvention {
 struct Case<'a> {
     id: &'a str,
     kind: Kind,
-    table: Table<'a>,
+    table: TableRef<'a>,
     columns: Vec<Column<'a>>,
     referred_table: Option<&'a str>,
     referred_columns: Vec<&'a str>,
@@ -62,7 +62,7 @@ impl<'a> Case<'a> {
         Case {
             id: s(&v["id"]).expect("id"),
             kind: s(&v["kind"]).expect("kind").parse().expect("known kind"),
-            table: Table {
+            table: TableRef {
                 name: s(&v["table"]).expect("table"),
                 schema: s(&v["schema"]),
             },
@@ -179,7 +179,7 @@ fn check_accepts_what_sqlalchemy_emits() {
                     )
                     .ok()
                     .flatten()
-                    .is_some_and(|n| n.origin == Origin::Explicit);
+                    .is_some_and(|n| n.origin == NameOrigin::Explicit);
             if v["doubled"].as_bool() == Some(true) {
                 let model = s(&v["constraint_name"]).expect("model name");
                 let prefix = s(&v["convention_prefix"]).expect("prefix").chars().count();
@@ -251,7 +251,7 @@ fn sqlalchemy_errors_are_errors_here_too() {
         let err = match NamingConvention::from_pairs(pairs) {
             Err(e) => e,
             Ok(convention) => {
-                let obj = ObjectRef::new(kind, Table::new("t")).with_columns(&a);
+                let obj = ObjectRef::new(kind, TableRef::new("t")).with_columns(&a);
                 let obj = if kind == Kind::Fk {
                     obj.referring_to("p", &["id"])
                 } else {

@@ -14,22 +14,22 @@ use crate::lint::sqlfile::FileError;
 
 /// What `--format json` reports under `alembic`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Graph {
-    pub heads: Vec<String>,
-    pub revisions: Vec<Revision>,
+pub(crate) struct Graph {
+    pub(crate) heads: Vec<String>,
+    pub(crate) revisions: Vec<Revision>,
     /// Revision ids in replay order.
-    pub order: Vec<String>,
+    pub(crate) order: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Revision {
-    pub revision: String,
-    pub down_revisions: Vec<String>,
-    pub file: String,
+pub(crate) struct Revision {
+    pub(crate) revision: String,
+    pub(crate) down_revisions: Vec<String>,
+    pub(crate) file: String,
 }
 
 /// The graph, the indexes of `migrations` to replay in order, and the graph errors.
-pub fn build(migrations: &[Migration]) -> (Graph, Vec<usize>, Vec<FileError>) {
+pub(crate) fn build(migrations: &[Migration]) -> (Graph, Vec<usize>, Vec<FileError>) {
     let (revisions, mut errors) = Revisions::read(migrations);
     errors.extend(revisions.unknown_down_revisions());
     let order = revisions.replay_order();

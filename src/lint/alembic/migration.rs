@@ -5,29 +5,29 @@ use crate::lint::sqlfile::{FileError, SourceFile};
 use crate::python::{self, Expr, Located, Position, Statement};
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Migration {
-    pub file: String,
-    pub revision: String,
+pub(crate) struct Migration {
+    pub(crate) file: String,
+    pub(crate) revision: String,
     /// Where `revision = ...` is written.
-    pub at: Position,
+    pub(crate) at: Position,
     /// Empty for a base revision; two or more for a merge.
-    pub down_revisions: Vec<String>,
+    pub(crate) down_revisions: Vec<String>,
     /// The statements of `upgrade()`.
-    pub upgrade: Vec<Located>,
+    pub(crate) upgrade: Vec<Located>,
     /// The source, for positions inside string literals.
-    pub text: String,
+    pub(crate) text: String,
 }
 
 /// What a `.py` input turned out to be.
 #[derive(Debug)]
-pub enum Read {
+pub(crate) enum Read {
     Migration(Migration),
     /// No top-level `revision = ...`: `env.py`, `__init__.py`, a helper module.
     NotAMigration,
     Error(FileError),
 }
 
-pub fn read(file: &SourceFile) -> Read {
+pub(crate) fn read(file: &SourceFile) -> Read {
     let error = |at: Position, message: String| {
         Read::Error(FileError {
             file: file.name.clone(),

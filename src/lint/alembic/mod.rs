@@ -24,26 +24,26 @@ use crate::lint::model::Schema;
 use crate::lint::naming::NamingConvention;
 use crate::lint::sqlfile::{FileError, SourceFile};
 
-pub use graph::Graph;
-pub use translate::{Skipped, Translated};
+pub(crate) use graph::Graph;
+pub(crate) use translate::{Skipped, Translated};
 
 /// The migrations among the `.py` inputs, ready to replay.
 #[derive(Debug, Clone)]
-pub struct Migrations {
-    pub graph: Graph,
+pub(crate) struct Migrations {
+    pub(crate) graph: Graph,
     /// In replay order.
-    pub translated: Vec<Translated>,
+    pub(crate) translated: Vec<Translated>,
     /// Graph errors and files that could not be read.
-    pub errors: Vec<FileError>,
-    pub skipped: Vec<Skipped>,
+    pub(crate) errors: Vec<FileError>,
+    pub(crate) skipped: Vec<Skipped>,
     /// `.py` files with no `revision = ...` (`env.py`, `__init__.py`), not read further.
-    pub not_migrations: Vec<String>,
+    pub(crate) not_migrations: Vec<String>,
 }
 
 /// Reads `.py` inputs as Alembic migrations; `convention` is the naming convention of the
 /// migration context's MetaData (`env.py`'s `target_metadata`), which names what the
 /// migrations leave unnamed.
-pub fn read(files: &[SourceFile], convention: &NamingConvention) -> Migrations {
+pub(crate) fn read(files: &[SourceFile], convention: &NamingConvention) -> Migrations {
     let mut migrations = Vec::new();
     let mut errors = Vec::new();
     let mut not_migrations = Vec::new();
@@ -74,8 +74,8 @@ pub fn read(files: &[SourceFile], convention: &NamingConvention) -> Migrations {
 }
 
 /// Points locations in the generated SQL back at the Python it was generated from.
-pub fn relocate(schema: &mut Schema, errors: &mut [FileError], translated: &[Translated]) {
-    let origins: HashMap<&str, &[translate::Origin]> = translated
+pub(crate) fn relocate(schema: &mut Schema, errors: &mut [FileError], translated: &[Translated]) {
+    let origins: HashMap<&str, &[translate::PythonOrigin]> = translated
         .iter()
         .map(|t| (t.sql.name.as_str(), t.origins.as_slice()))
         .collect();

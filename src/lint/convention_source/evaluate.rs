@@ -1,7 +1,7 @@
 //! Finding the convention in a module and evaluating it, literals only (see the module docs of
 //! `convention_source` for what is accepted).
 
-use super::found::{Entry, Found, SourceConvention, SourceError};
+use super::found::{ConventionEntry, Found, SourceConvention, SourceError};
 use super::module::{Bound, InScope, Module, single_targets};
 use crate::lint::naming::{Kind, NamingConvention};
 use crate::python::{Argument, DictEntry, Expr, ExprKind, Position, StrLiteral};
@@ -41,7 +41,7 @@ impl Place {
 }
 
 /// A convention found: how, where, and its entries.
-type Candidate = (Found, Position, Vec<Entry>);
+type Candidate = (Found, Position, Vec<ConventionEntry>);
 
 /// Finds the convention the module gives SQLAlchemy (the module docs give the order).
 pub(super) fn find(module: &Module) -> Result<SourceConvention, SourceError> {
@@ -65,7 +65,7 @@ pub(super) fn find(module: &Module) -> Result<SourceConvention, SourceError> {
 
 /// The candidate, when there is one or all agree.
 fn the_one(found: Vec<Candidate>) -> Result<Candidate, SourceError> {
-    let content = |entries: &[Entry]| -> Vec<(String, String)> {
+    let content = |entries: &[ConventionEntry]| -> Vec<(String, String)> {
         entries
             .iter()
             .map(|e| (e.key.clone(), e.template.clone()))
@@ -91,9 +91,9 @@ fn the_one(found: Vec<Candidate>) -> Result<Candidate, SourceError> {
 }
 
 /// `MetaData.__init__`: `naming_convention if naming_convention else DEFAULT_NAMING_CONVENTION`.
-fn metadata_result(at: Position, entries: Vec<Entry>) -> Candidate {
+fn metadata_result(at: Position, entries: Vec<ConventionEntry>) -> Candidate {
     if entries.is_empty() {
-        let default = Entry {
+        let default = ConventionEntry {
             key: "ix".to_string(),
             template: "ix_%(column_0_label)s".to_string(),
             at,
@@ -105,7 +105,7 @@ fn metadata_result(at: Position, entries: Vec<Entry>) -> Candidate {
 }
 
 /// Validates each entry where it is written, then builds the convention.
-fn to_convention(entries: &[Entry]) -> Result<NamingConvention, SourceError> {
+fn to_convention(entries: &[ConventionEntry]) -> Result<NamingConvention, SourceError> {
     for entry in entries {
         NamingConvention::parse(&entry.key, &entry.template).map_err(|e| SourceError {
             at: entry.at,
@@ -187,12 +187,13 @@ impl Evaluator<'_> {
         place: Place,
         depth: usize,
         what: &str,
-    ) -> Result<Vec<Entry>, SourceError> {
-        let mut entries: Vec<Entry> = Vec::new();
-        let mut insert = |entry: Entry| match entries.iter_mut().find(|e| e.key == entry.key) {
-            Some(existing) => existing.template = entry.template,
-            None => entries.push(entry),
-        };
+    ) -> Result<Vec<ConventionEntry>, SourceError> {
+        let mut entries: Vec<ConventionEntry> = Vec::new();
+        let mut insert =
+            |entry: ConventionEntry| match entries.iter_mut().find(|e| e.key == entry.key) {
+                Some(existing) => existing.template = entry.template,
+                None => entries.push(entry),
+            };
         match &expr.kind {
             ExprKind::Dict(items) => {
                 for item in items {
@@ -200,7 +201,7 @@ impl Evaluator<'_> {
                         DictEntry::Pair(key, value) => {
                             let key = self.key(key, place, depth)?;
                             let template = self.string(value, place, depth, &key)?;
-                            insert(Entry {
+                            insert(ConventionEntry {
                                 key,
                                 template,
                                 at: value.at,
@@ -224,7 +225,7 @@ impl Evaluator<'_> {
                         Argument::Keyword(key, value) => {
                             let key = self.checked_key(key.clone(), value.at)?;
                             let template = self.string(value, place, depth, &key)?;
-                            vec![Entry {
+                            vec![ConventionEntry {
                                 key,
                                 template,
                                 at: value.at,

@@ -7,23 +7,23 @@ use crate::python::Position;
 /// Why no convention could be read, and where.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{at}: {message}")]
-pub struct SourceError {
-    pub at: Position,
-    pub message: String,
+pub(crate) struct SourceError {
+    pub(crate) at: Position,
+    pub(crate) message: String,
 }
 
 /// One entry of the dict, as Python holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Entry {
+pub struct ConventionEntry {
     /// `ix`, or a class name (`Index`) when the key is the class itself.
     pub key: String,
     pub template: String,
-    pub at: Position,
+    pub(crate) at: Position,
 }
 
 /// How the convention was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Found {
+pub(crate) enum Found {
     /// `MetaData(naming_convention=...)`.
     MetaData,
     /// `MetaData(...)` without a convention: SQLAlchemy's `DEFAULT_NAMING_CONVENTION`.
@@ -38,16 +38,16 @@ pub enum Found {
 #[derive(Debug, Clone)]
 pub struct SourceConvention {
     /// The entries in dict order, as Python would print them.
-    pub entries: Vec<Entry>,
+    pub entries: Vec<ConventionEntry>,
     pub convention: NamingConvention,
-    pub found: Found,
+    pub(crate) found: Found,
     /// The `MetaData(...)` call, the assignment or the constant.
-    pub at: Position,
+    pub(crate) at: Position,
 }
 
 impl SourceConvention {
     /// Says where the convention came from, for `-v`.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let what = match self.found {
             Found::MetaData => "MetaData(naming_convention=...)",
             Found::SqlalchemyDefault => {

@@ -33,13 +33,13 @@ use std::path::Path;
 
 use anyhow::Result;
 
-pub use found::{Entry, Found, SourceConvention, SourceError};
+pub(crate) use found::{SourceConvention, SourceError};
 
 use crate::exit::invalid;
 use crate::python;
 
 /// Reads the convention from Python source text.
-pub fn parse(source: &str) -> Result<SourceConvention, SourceError> {
+pub(crate) fn parse(source: &str) -> Result<SourceConvention, SourceError> {
     let statements = python::parse(source).map_err(|e| SourceError {
         at: e.at,
         message: format!("not valid Python: {}", e.message),
@@ -61,6 +61,7 @@ pub fn read(path: &Path) -> Result<SourceConvention> {
 
 #[cfg(test)]
 mod tests {
+    use super::found::Found;
     use super::*;
     use crate::lint::naming::{Kind, NamingConvention};
     use crate::python::Position;

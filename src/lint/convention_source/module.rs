@@ -7,15 +7,15 @@ use crate::python::{Call, Expr, ExprKind, Located, Position, Statement};
 /// A statement with where it runs.
 #[derive(Debug)]
 pub(super) struct InScope<'m> {
-    pub statement: &'m Statement,
-    pub calls: &'m [Call],
-    pub at: Position,
+    pub(crate) statement: &'m Statement,
+    pub(crate) calls: &'m [Call],
+    pub(crate) at: Position,
     /// The `class`/`def` header line whose body holds it; 0 for the module.
-    pub scope: usize,
+    pub(crate) scope: usize,
     /// Whether the scope is a function body (which runs after the module, when called).
-    pub in_function: bool,
+    pub(crate) in_function: bool,
     /// Whether it sits in an `if`/`try`/`for`/`while`/`match` body of its scope.
-    pub conditional: bool,
+    pub(crate) conditional: bool,
 }
 
 /// What a name is bound to by one statement.
@@ -32,11 +32,11 @@ pub(super) enum Bound<'m> {
 
 #[derive(Debug)]
 pub(super) struct Binding<'m> {
-    pub bound: Bound<'m>,
-    pub at: Position,
-    pub scope: usize,
-    pub in_function: bool,
-    pub conditional: bool,
+    pub(crate) bound: Bound<'m>,
+    pub(crate) at: Position,
+    pub(crate) scope: usize,
+    pub(crate) in_function: bool,
+    pub(crate) conditional: bool,
 }
 
 /// Where the statements of a block run.
@@ -49,11 +49,11 @@ struct Scope {
 
 pub(super) struct Module<'m> {
     /// In source order.
-    pub statements: Vec<InScope<'m>>,
+    pub(crate) statements: Vec<InScope<'m>>,
 }
 
 impl<'m> Module<'m> {
-    pub fn new(statements: &'m [Located]) -> Module<'m> {
+    pub(super) fn new(statements: &'m [Located]) -> Module<'m> {
         let mut module = Module {
             statements: Vec::new(),
         };
@@ -95,7 +95,7 @@ impl<'m> Module<'m> {
     }
 
     /// Every binding of `name` in `scope`, in source order.
-    pub fn bindings(&self, name: &str, scope: usize) -> Vec<Binding<'m>> {
+    pub(super) fn bindings(&self, name: &str, scope: usize) -> Vec<Binding<'m>> {
         let mut found = Vec::new();
         for in_scope in self.statements.iter().filter(|s| s.scope == scope) {
             let binding = |bound| Binding {
@@ -136,7 +136,7 @@ impl<'m> Module<'m> {
 
     /// The first statement after `after` (and before `before`, if given) that changes the dict
     /// bound to `name` in place: `name[k] = v`, `name |= ...`, `name.update(...)`, `del name[k]`.
-    pub fn first_change(
+    pub(super) fn first_change(
         &self,
         name: &str,
         after: Position,
@@ -170,7 +170,7 @@ impl<'m> Module<'m> {
     }
 
     /// Whether the module has `from ... import *`, and the first such module.
-    pub fn star_import(&self) -> Option<&'m str> {
+    pub(super) fn star_import(&self) -> Option<&'m str> {
         self.statements.iter().find_map(|s| match s.statement {
             Statement::StarImport(module) => Some(module.as_str()),
             _ => None,

@@ -41,7 +41,7 @@
 
 use std::fmt;
 
-use crate::lint::naming::convention::{NamingConvention, Origin};
+use crate::lint::naming::convention::{NameOrigin, NamingConvention};
 use crate::lint::naming::model::ObjectRef;
 use crate::lint::naming::postgres_names::recognise_postgres_default;
 use crate::lint::naming::quote::quote_ident;
@@ -61,7 +61,7 @@ pub enum Rule {
 
 impl Rule {
     /// A stable identifier for reports.
-    pub fn id(self) -> &'static str {
+    pub(crate) fn id(self) -> &'static str {
         match self {
             Rule::NameMismatch => "naming/mismatch",
             Rule::DoubledConvention => "naming/doubled-convention",
@@ -77,13 +77,13 @@ impl fmt::Display for Rule {
 
 /// A name that does not follow the convention.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Violation {
+pub struct NameViolation {
     /// The rule broken.
     pub rule: Rule,
     /// The object's kind.
-    pub kind: Kind,
+    pub(crate) kind: Kind,
     /// The name found in the database.
-    pub actual: String,
+    pub(crate) actual: String,
     /// The name it should have, as PostgreSQL would store it; `None` when
     /// it cannot be computed (a doubled name that was also truncated: the
     /// message says why and what to do).
@@ -96,10 +96,10 @@ pub struct Violation {
 
 /// Policy knobs for [`check_with`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CheckOptions {
+pub(crate) struct CheckOptions {
     /// Accept a unique index named by the `uq` template as well as by `ix`
     /// (module docs). Default: true.
-    pub unique_index_accepts_uq: bool,
+    pub(crate) unique_index_accepts_uq: bool,
 }
 
 impl Default for CheckOptions {
@@ -115,18 +115,18 @@ pub fn check(
     convention: &NamingConvention,
     obj: &ObjectRef<'_>,
     actual: &str,
-) -> Result<Option<Violation>, NamingError> {
+) -> Result<Option<NameViolation>, NamingError> {
     check_with(convention, obj, actual, &CheckOptions::default())
 }
 
 /// Checks the database name `actual` of `obj`. `Ok(None)` when it is right
 /// or when the convention has no template for the kind.
-pub fn check_with(
+pub(crate) fn check_with(
     convention: &NamingConvention,
     obj: &ObjectRef<'_>,
     actual: &str,
     options: &CheckOptions,
-) -> Result<Option<Violation>, NamingError> {
+) -> Result<Option<NameViolation>, NamingError> {
     Ok(failure(convention, obj, actual, options)?
         .map(|failure| violation(obj, actual, failure, convention.max_identifier_length())))
 }
@@ -134,15 +134,15 @@ pub fn check_with(
 /// The rule a name breaks and the name it should have, without the message [`check_with`]
 /// writes: what a linter of many objects needs first.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Verdict {
+pub(crate) struct Verdict {
     /// The rule broken.
-    pub rule: Rule,
-    /// As in [`Violation::expected`].
-    pub expected: Option<String>,
+    pub(crate) rule: Rule,
+    /// As in [`NameViolation::expected`].
+    pub(crate) expected: Option<String>,
 }
 
 /// [`check_with`]'s verdict alone.
-pub fn verdict(
+pub(crate) fn verdict(
     convention: &NamingConvention,
     obj: &ObjectRef<'_>,
     actual: &str,
@@ -150,11 +150,11 @@ pub fn verdict(
 ) -> Result<Option<Verdict>, NamingError> {
     Ok(
         failure(convention, obj, actual, options)?.map(|failure| match failure {
-            Failure::Mismatch(expected) => Verdict {
+            Misnaming::Mismatch(expected) => Verdict {
                 rule: Rule::NameMismatch,
                 expected: Some(expected),
             },
-            Failure::Doubled(expected) => Verdict {
+            Misnaming::Doubled(expected) => Verdict {
                 rule: Rule::DoubledConvention,
                 expected,
             },
@@ -163,8 +163,8 @@ pub fn verdict(
 }
 
 /// Whether `actual` is (or looks like) the name PostgreSQL would give `obj`
-/// ([`Violation::postgres_default`]).
-pub fn is_postgres_default(obj: &ObjectRef<'_>, actual: &str) -> bool {
+/// ([`NameViolation::postgres_default`]).
+pub(crate) fn is_postgres_default(obj: &ObjectRef<'_>, actual: &str) -> bool {
     let columns: Vec<&str> = obj.columns.iter().map(|c| c.name).collect();
     recognise_postgres_default(obj.kind, obj.table.name, &columns, actual).is_some()
 }
@@ -174,7 +174,7 @@ fn failure(
     obj: &ObjectRef<'_>,
     actual: &str,
     options: &CheckOptions,
-) -> Result<Option<Failure>, NamingError> {
+) -> Result<Option<Misnaming>, NamingError> {
     let Some(template) = convention.template(obj.kind) else {
         return Ok(None);
     };
@@ -197,7 +197,7 @@ fn failure(
 
 /// Why a name is wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Failure {
+enum Misnaming {
     /// Carries the expected (database) name.
     Mismatch(String),
     /// Carries the singly-converted name, when it can be known.
@@ -210,11 +210,11 @@ fn judge(
     template: &Template,
     obj: &ObjectRef<'_>,
     actual: &str,
-) -> Result<Option<Failure>, NamingError> {
+) -> Result<Option<Misnaming>, NamingError> {
     if !template.uses_constraint_name() {
-        let name = convention.finish(template.render(obj, None)?, Origin::Convention);
+        let name = convention.finish(template.render(obj, None)?, NameOrigin::Convention);
         return Ok((actual != name.database && actual != name.rendered)
-            .then_some(Failure::Mismatch(name.database)));
+            .then_some(Misnaming::Mismatch(name.database)));
     }
     let segments = template.segments(obj)?;
     let has_shape = segments.iter().any(|s| !s.is_empty());
@@ -223,7 +223,7 @@ fn judge(
         if has_shape && recover(&segments, inner).is_some() {
             // What the model declared is `inner`, unless a cut took its end (and put a hash there).
             let expected = head.is_none().then(|| inner.to_owned());
-            return Ok(Some(Failure::Doubled(expected)));
+            return Ok(Some(Misnaming::Doubled(expected)));
         }
         if head.is_none() {
             return Ok(None);
@@ -233,14 +233,14 @@ fn judge(
     if let Some(head) = head {
         if let Some(rest) = head.strip_prefix(prefix) {
             let doubled = !prefix.is_empty() && doubled_remnant(template, prefix, rest);
-            return Ok(doubled.then_some(Failure::Doubled(None)));
+            return Ok(doubled.then_some(Misnaming::Doubled(None)));
         }
         if prefix.starts_with(head) {
             return Ok(None);
         }
     }
-    let name = convention.finish(segments.join(actual), Origin::Convention);
-    Ok(Some(Failure::Mismatch(name.database)))
+    let name = convention.finish(segments.join(actual), NameOrigin::Convention);
+    Ok(Some(Misnaming::Mismatch(name.database)))
 }
 
 /// The start of the full name that a cut `actual` still holds: SQLAlchemy's kept head, or, for a
@@ -276,7 +276,7 @@ fn recover<'n>(segments: &[String], name: &'n str) -> Option<&'n str> {
     (segments.join(inner) == name).then_some(inner)
 }
 
-fn violation(obj: &ObjectRef<'_>, actual: &str, failure: Failure, max: usize) -> Violation {
+fn violation(obj: &ObjectRef<'_>, actual: &str, failure: Misnaming, max: usize) -> NameViolation {
     let postgres_default = is_postgres_default(obj, actual);
     let what = describe(obj);
     let default_note = if postgres_default {
@@ -285,7 +285,7 @@ fn violation(obj: &ObjectRef<'_>, actual: &str, failure: Failure, max: usize) ->
         ""
     };
     let (rule, expected, message) = match failure {
-        Failure::Mismatch(expected) => {
+        Misnaming::Mismatch(expected) => {
             let message = format!(
                 "{what} is named {}{default_note}; the naming convention gives {}",
                 quote_ident(actual),
@@ -293,7 +293,7 @@ fn violation(obj: &ObjectRef<'_>, actual: &str, failure: Failure, max: usize) ->
             );
             (Rule::NameMismatch, Some(expected), message)
         }
-        Failure::Doubled(expected) => {
+        Misnaming::Doubled(expected) => {
             let message = match &expected {
                 Some(e) => format!(
                     "{what} is named {}: the naming convention was applied twice (declare the name with conv() or without the prefix); it should be {}",
@@ -308,7 +308,7 @@ fn violation(obj: &ObjectRef<'_>, actual: &str, failure: Failure, max: usize) ->
             (Rule::DoubledConvention, expected, message)
         }
     };
-    Violation {
+    NameViolation {
         rule,
         kind: obj.kind,
         actual: actual.to_owned(),
@@ -338,7 +338,7 @@ fn describe(obj: &ObjectRef<'_>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lint::naming::model::{Column, Table};
+    use crate::lint::naming::model::{Column, TableRef};
     use crate::lint::naming::truncate::clip_bytes;
 
     fn conv() -> NamingConvention {
@@ -348,7 +348,7 @@ mod tests {
     #[test]
     fn accepts_convention_names() {
         let email = [Column::new("email")];
-        let t = Table::new("users");
+        let t = TableRef::new("users");
         let c = conv();
         assert_eq!(
             check(&c, &ObjectRef::new(Kind::Pk, t), "pk_users"),
@@ -384,7 +384,7 @@ mod tests {
     #[test]
     fn reports_postgres_defaults() {
         let email = [Column::new("email")];
-        let obj = ObjectRef::new(Kind::Uq, Table::new("users")).with_columns(&email);
+        let obj = ObjectRef::new(Kind::Uq, TableRef::new("users")).with_columns(&email);
         let v = check(&conv(), &obj, "users_email_key1").unwrap().unwrap();
         assert_eq!(v.rule, Rule::NameMismatch);
         assert_eq!(v.expected.as_deref(), Some("uq_users_email"));
@@ -397,7 +397,7 @@ mod tests {
     #[test]
     fn check_constraint_names() {
         let age = [Column::new("age")];
-        let obj = ObjectRef::new(Kind::Ck, Table::new("users")).with_columns(&age);
+        let obj = ObjectRef::new(Kind::Ck, TableRef::new("users")).with_columns(&age);
         let v = check(&conv(), &obj, "users_age_check").unwrap().unwrap();
         assert_eq!(v.expected.as_deref(), Some("ck_users_users_age_check"));
         assert!(v.postgres_default);
@@ -415,7 +415,7 @@ mod tests {
     #[test]
     fn truncated_check_names_are_accepted() {
         let table = "customer_subscription_billing_history_entries_archive_2024_q4";
-        let obj = ObjectRef::new(Kind::Ck, Table::new(table));
+        let obj = ObjectRef::new(Kind::Ck, TableRef::new(table));
         // SQLAlchemy 2.1.9 output for constraint_name
         // "identifier_must_be_strictly_positive_for_all_archived_rows"
         assert_eq!(
@@ -445,7 +445,7 @@ mod tests {
         assert!(v.is_some());
         // a doubled name, truncated: what follows the second prefix ends in
         // the hash of the doubled name, not in what the model declared
-        let short = ObjectRef::new(Kind::Ck, Table::new("t"));
+        let short = ObjectRef::new(Kind::Ck, TableRef::new("t"));
         let doubled = format!("ck_t_ck_t_{}_abcd", "x".repeat(45));
         let v = check(&conv(), &short, &doubled).unwrap().unwrap();
         assert_eq!((v.rule, v.expected), (Rule::DoubledConvention, None));
@@ -464,7 +464,7 @@ mod tests {
         let fine = format!("ck_t_{}_abcd", "x".repeat(50));
         assert_eq!(check(&suffixed, &short, &fine), Ok(None));
         // cut by PostgreSQL at 63 bytes (2-byte characters: 62 bytes kept)
-        let ru = ObjectRef::new(Kind::Ck, Table::new("т"));
+        let ru = ObjectRef::new(Kind::Ck, TableRef::new("т"));
         let name = format!("ck_т_{}", "я".repeat(40));
         let stored = clip_bytes(&name, 63);
         assert_eq!(check(&conv(), &ru, stored), Ok(None));
@@ -475,7 +475,7 @@ mod tests {
         let c = NamingConvention::from_pairs([("ck", "ck_%(table_name)s__%(constraint_name)s")])
             .unwrap();
         // SQLAlchemy 2.1.9, CheckConstraint(..., name="ck_subscription_renewal_attempts__positive")
-        let attempts = ObjectRef::new(Kind::Ck, Table::new("subscription_renewal_attempts"));
+        let attempts = ObjectRef::new(Kind::Ck, TableRef::new("subscription_renewal_attempts"));
         let v = check(
             &c,
             &attempts,
@@ -494,7 +494,7 @@ mod tests {
             (30, true),
         ] {
             let table = "t".repeat(length);
-            let object = ObjectRef::new(Kind::Ck, Table::new(&table));
+            let object = ObjectRef::new(Kind::Ck, TableRef::new(&table));
             let prefix = format!("ck_{table}__");
             let head: String = format!("{prefix}{prefix}x").chars().take(55).collect();
             let verdict = check(&c, &object, &format!("{head}_1234")).unwrap();
@@ -511,7 +511,7 @@ mod tests {
         );
         assert_eq!(check(&c, &attempts, &other), Ok(None));
         // The whole second prefix kept, then cut: the expected name is not invented.
-        let renewals = ObjectRef::new(Kind::Ck, Table::new("subscription_renewals"));
+        let renewals = ObjectRef::new(Kind::Ck, TableRef::new("subscription_renewals"));
         let v = check(
             &c,
             &renewals,
@@ -537,7 +537,7 @@ mod tests {
     #[test]
     fn unique_indexes() {
         let email = [Column::new("email")];
-        let t = Table::new("users");
+        let t = TableRef::new("users");
         let ix = ObjectRef::new(Kind::Ix, t)
             .with_columns(&email)
             .unique(true);
@@ -560,7 +560,7 @@ mod tests {
     fn postgres_truncated_convention_names() {
         let c = conv();
         let col = [Column::new("電子メールアドレスの確認済みフラグ")];
-        let obj = ObjectRef::new(Kind::Ix, Table::new("顧客テーブル")).with_columns(&col);
+        let obj = ObjectRef::new(Kind::Ix, TableRef::new("顧客テーブル")).with_columns(&col);
         let full = "ix_顧客テーブル_電子メールアドレスの確認済みフラグ";
         assert_eq!(check(&c, &obj, clip_bytes(full, 63)), Ok(None));
         assert_eq!(check(&c, &obj, full), Ok(None));
@@ -570,7 +570,7 @@ mod tests {
     fn errors_propagate() {
         let c = NamingConvention::from_pairs([("fk", "fk_%(referred_column_3_name)s")]).unwrap();
         let cols = [Column::new("a")];
-        let fk = ObjectRef::new(Kind::Fk, Table::new("t"))
+        let fk = ObjectRef::new(Kind::Fk, TableRef::new("t"))
             .with_columns(&cols)
             .referring_to("p", &["id"]);
         assert!(check(&c, &fk, "x").is_err());
@@ -579,7 +579,7 @@ mod tests {
     #[test]
     fn identity_template_accepts_everything() {
         let c = NamingConvention::from_pairs([("ck", "%(constraint_name)s")]).unwrap();
-        let obj = ObjectRef::new(Kind::Ck, Table::new("t"));
+        let obj = ObjectRef::new(Kind::Ck, TableRef::new("t"));
         assert_eq!(check(&c, &obj, "anything"), Ok(None));
         assert_eq!(check(&c, &obj, ""), Ok(None));
     }
@@ -587,7 +587,7 @@ mod tests {
     #[test]
     fn messages_quote_identifiers() {
         let cols = [Column::new("OrgID")];
-        let obj = ObjectRef::new(Kind::Fk, Table::in_schema("Tenant", "UserAccount"))
+        let obj = ObjectRef::new(Kind::Fk, TableRef::in_schema("Tenant", "UserAccount"))
             .with_columns(&cols)
             .referring_to("Org", &["ID"]);
         let v = check(&conv(), &obj, "UserAccount_OrgID_fkey")

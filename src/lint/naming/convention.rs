@@ -1,7 +1,7 @@
 //! A naming convention and the names SQLAlchemy derives from it.
 //!
 //! [`NamingConvention::name_for`] reproduces, for one object, what
-//! SQLAlchemy does between `Table(...)` and the emitted DDL:
+//! SQLAlchemy does between `TableRef(...)` and the emitted DDL:
 //!
 //! * `_constraint_name_for_table` (`sqlalchemy/sql/naming.py`): a `conv()`
 //!   name is kept verbatim; otherwise, when the kind has a template and the
@@ -37,7 +37,7 @@ pub enum Declared<'a> {
 
 /// Where a computed name comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Origin {
+pub enum NameOrigin {
     /// Expanded from the convention's template.
     Convention,
     /// The declared name, kept as is.
@@ -56,7 +56,7 @@ pub struct Name {
     /// As PostgreSQL stores it: `rendered` cut to the maximum in bytes.
     pub database: String,
     /// Where it comes from.
-    pub origin: Origin,
+    pub origin: NameOrigin,
 }
 
 /// A set of templates, one per kind at most, and the identifier limit.
@@ -75,7 +75,7 @@ impl Default for NamingConvention {
 
 impl NamingConvention {
     /// No templates at all.
-    pub fn empty() -> Self {
+    pub(crate) fn empty() -> Self {
         NamingConvention {
             templates: BTreeMap::new(),
             max_identifier_length: POSTGRES_MAX_IDENTIFIER_LENGTH,
@@ -146,7 +146,7 @@ impl NamingConvention {
     /// Parses and validates one `key: template` entry: the key must be
     /// known, every token must exist, and `referred_*` tokens are only
     /// allowed for `fk`.
-    pub fn parse(key: &str, template: &str) -> Result<(Kind, Template), NamingError> {
+    pub(crate) fn parse(key: &str, template: &str) -> Result<(Kind, Template), NamingError> {
         let kind = key.parse::<Kind>()?;
         let template = Template::parse(template)?;
         template.validate_for(kind)?;
@@ -158,11 +158,6 @@ impl NamingConvention {
         let (kind, template) = Self::parse(key, template)?;
         self.templates.insert(kind, template);
         Ok(kind)
-    }
-
-    /// Removes the template for `kind`, so that it is not checked.
-    pub fn remove(&mut self, kind: Kind) -> Option<Template> {
-        self.templates.remove(&kind)
     }
 
     /// Sets the maximum identifier length (PostgreSQL's
@@ -184,7 +179,8 @@ impl NamingConvention {
     }
 
     /// The configured entries, in kind order.
-    pub fn templates(&self) -> impl Iterator<Item = (Kind, &Template)> {
+    #[cfg(test)]
+    fn templates(&self) -> impl Iterator<Item = (Kind, &Template)> {
         self.templates.iter().map(|(k, t)| (*k, t))
     }
 
@@ -198,10 +194,10 @@ impl NamingConvention {
     ) -> Result<Option<Name>, NamingError> {
         let template = self.templates.get(&obj.kind);
         let (full, origin) = match (declared, template) {
-            (Declared::Conv(name), _) => (name.to_owned(), Origin::Conv),
-            (Declared::Unnamed, Some(t)) => (t.render(obj, None)?, Origin::Convention),
+            (Declared::Conv(name), _) => (name.to_owned(), NameOrigin::Conv),
+            (Declared::Unnamed, Some(t)) => (t.render(obj, None)?, NameOrigin::Convention),
             (Declared::Named(name), Some(t)) if t.mentions_constraint_name() => {
-                (t.render(obj, Some(name))?, Origin::Convention)
+                (t.render(obj, Some(name))?, NameOrigin::Convention)
             }
             (Declared::Named(name), _) => {
                 if name.chars().count() > self.max_identifier_length {
@@ -210,7 +206,7 @@ impl NamingConvention {
                         max: self.max_identifier_length,
                     });
                 }
-                (name.to_owned(), Origin::Explicit)
+                (name.to_owned(), NameOrigin::Explicit)
             }
             (Declared::Unnamed, None) => return Ok(None),
         };
@@ -218,10 +214,10 @@ impl NamingConvention {
     }
 
     /// Applies both truncations to a full name.
-    pub(crate) fn finish(&self, full: String, origin: Origin) -> Name {
+    pub(crate) fn finish(&self, full: String, origin: NameOrigin) -> Name {
         let rendered = match origin {
-            Origin::Explicit => full.clone(),
-            Origin::Convention | Origin::Conv => {
+            NameOrigin::Explicit => full.clone(),
+            NameOrigin::Convention | NameOrigin::Conv => {
                 sqlalchemy_truncate(&full, self.max_identifier_length).into_owned()
             }
         };
@@ -238,13 +234,13 @@ impl NamingConvention {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lint::naming::model::{Column, Table};
+    use crate::lint::naming::model::{Column, TableRef};
 
     #[test]
     fn app_default_names() {
         let conv = NamingConvention::app_default();
         let email = [Column::new("email")];
-        let table = Table::new("users");
+        let table = TableRef::new("users");
         let name = |obj: ObjectRef<'_>, d| conv.name_for(&obj, d).unwrap().unwrap().database;
         assert_eq!(
             name(ObjectRef::new(Kind::Pk, table), Declared::Unnamed),
@@ -259,7 +255,7 @@ mod tests {
         );
         assert_eq!(
             name(
-                ObjectRef::new(Kind::Ix, Table::in_schema("app", "users")).with_columns(&email),
+                ObjectRef::new(Kind::Ix, TableRef::in_schema("app", "users")).with_columns(&email),
                 Declared::Unnamed
             ),
             "ix_app_users_email"
@@ -267,7 +263,7 @@ mod tests {
         let org = [Column::new("org_id")];
         assert_eq!(
             name(
-                ObjectRef::new(Kind::Fk, Table::in_schema("app", "users"))
+                ObjectRef::new(Kind::Fk, TableRef::in_schema("app", "users"))
                     .with_columns(&org)
                     .referring_to("orgs", &["id"]),
                 Declared::Unnamed
@@ -307,14 +303,14 @@ mod tests {
     #[test]
     fn explicit_names_are_kept_unless_the_template_mentions_constraint_name() {
         let conv = NamingConvention::app_default();
-        let obj = ObjectRef::new(Kind::Uq, Table::new("orgs"));
+        let obj = ObjectRef::new(Kind::Uq, TableRef::new("orgs"));
         let n = conv
             .name_for(&obj, Declared::Named("org_name"))
             .unwrap()
             .unwrap();
         assert_eq!(
             (n.database.as_str(), n.origin),
-            ("org_name", Origin::Explicit)
+            ("org_name", NameOrigin::Explicit)
         );
         let long = "e".repeat(64);
         assert!(matches!(
@@ -331,7 +327,7 @@ mod tests {
         let conv = NamingConvention::app_default();
         let table = "顧客テーブル";
         let col = [Column::new("電子メールアドレスの確認済みフラグ")];
-        let obj = ObjectRef::new(Kind::Ix, Table::new(table)).with_columns(&col);
+        let obj = ObjectRef::new(Kind::Ix, TableRef::new(table)).with_columns(&col);
         let n = conv.name_for(&obj, Declared::Unnamed).unwrap().unwrap();
         assert_eq!(n.full, n.rendered, "fits 63 characters");
         assert!(n.rendered.len() > 63 && n.database.len() <= 63);

@@ -9,7 +9,7 @@
 
 /// A keyword's grammar category (the non-unreserved ones).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeywordCategory {
+pub(crate) enum KeywordCategory {
     /// `RESERVED_KEYWORD`.
     Reserved,
     /// `COL_NAME_KEYWORD`: can be a column name, not a function or type.
@@ -193,7 +193,7 @@ const TYPE_FUNC_NAME: &[&str] = &[
 
 /// The category of `word` (lower case) if it is a keyword that needs
 /// quoting as an identifier; `None` for unreserved keywords and non-keywords.
-pub fn keyword_category(word: &str) -> Option<KeywordCategory> {
+pub(crate) fn keyword_category(word: &str) -> Option<KeywordCategory> {
     // Keywords are 2 to 17 lower-case letters and underscores: most identifiers stop here.
     if !(2..=17).contains(&word.len()) || !word.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
     {

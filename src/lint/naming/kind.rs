@@ -47,7 +47,7 @@ impl Kind {
     }
 
     /// The SQLAlchemy class, also accepted as a convention key.
-    pub fn sqlalchemy_class(self) -> &'static str {
+    pub(crate) fn sqlalchemy_class(self) -> &'static str {
         match self {
             Kind::Pk => "PrimaryKeyConstraint",
             Kind::Fk => "ForeignKeyConstraint",
@@ -61,7 +61,7 @@ impl Kind {
     /// The label PostgreSQL appends to a name it chooses itself
     /// (`ChooseIndexName` in `indexcmds.c`; `fkey` in `tablecmds.c`;
     /// `check` in `heap.c`, `AddRelationNewConstraints`).
-    pub fn postgres_label(self) -> &'static str {
+    pub(crate) fn postgres_label(self) -> &'static str {
         match self {
             Kind::Pk => "pkey",
             Kind::Fk => "fkey",
@@ -74,13 +74,13 @@ impl Kind {
 
     /// Whether PostgreSQL stores an index (a `pg_class` relation) under this
     /// name: true for pk, uq, ix and ex.
-    pub fn is_relation(self) -> bool {
+    pub(crate) fn is_relation(self) -> bool {
         matches!(self, Kind::Pk | Kind::Uq | Kind::Ix | Kind::Ex)
     }
 
     /// Whether PostgreSQL stores a `pg_constraint` row under this name:
     /// true for everything but plain indexes.
-    pub fn is_constraint(self) -> bool {
+    pub(crate) fn is_constraint(self) -> bool {
         self != Kind::Ix
     }
 

@@ -17,11 +17,11 @@
 //!   ([`postgres_names`]).
 //!
 //! ```
-//! use dbtool::lint::naming::{check, Column, Declared, Kind, NamingConvention, ObjectRef, Table};
+//! use dbtool::lint::naming::{check, Column, Declared, Kind, NamingConvention, ObjectRef, TableRef};
 //!
 //! let convention = NamingConvention::app_default();
 //! let email = [Column::new("email")];
-//! let uq = ObjectRef::new(Kind::Uq, Table::new("users")).with_columns(&email);
+//! let uq = ObjectRef::new(Kind::Uq, TableRef::new("users")).with_columns(&email);
 //!
 //! let name = convention.name_for(&uq, Declared::Unnamed).unwrap().unwrap();
 //! assert_eq!(name.database, "uq_users_email");
@@ -37,28 +37,27 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod check;
-pub mod convention;
+pub(crate) mod check;
+pub(crate) mod convention;
 mod error;
 mod keywords;
 mod kind;
-pub mod model;
+pub(crate) mod model;
 pub mod postgres_names;
-pub mod quote;
-pub mod template;
+pub(crate) mod quote;
+pub(crate) mod template;
 pub mod truncate;
 
-pub use check::{
-    CheckOptions, Rule, Verdict, Violation, check, check_with, is_postgres_default, verdict,
-};
-pub use convention::{Declared, Name, NamingConvention, Origin};
-pub use error::NamingError;
-pub use keywords::{KeywordCategory, keyword_category};
+pub(crate) use check::{CheckOptions, check_with, is_postgres_default, verdict};
+pub use check::{Rule, check};
+pub use convention::{Declared, NameOrigin, NamingConvention};
+pub(crate) use error::NamingError;
 pub use kind::Kind;
-pub use model::{Column, ObjectRef, Table};
+pub use model::{Column, ObjectRef, TableRef};
 pub use postgres_names::{
-    IndexElem, PgNamespace, PostgresDefault, Unnamed, choose_postgres_name, make_object_name,
+    IndexElem, PgNamespace, Unnamed, choose_postgres_name, make_object_name,
     recognise_postgres_default,
 };
-pub use quote::{is_bare_identifier, push_ident, quote_ident};
-pub use template::{Template, Token};
+pub(crate) use quote::push_ident;
+pub use quote::quote_ident;
+pub use template::Template;

@@ -9,10 +9,10 @@ use crate::lint::naming::Kind;
 
 /// The table an object belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Table<'a> {
-    /// The table name (`Table.name`).
+pub struct TableRef<'a> {
+    /// The table name (`TableRef.name`).
     pub name: &'a str,
-    /// The schema the SQLAlchemy `Table` is declared with (`schema=`, or the
+    /// The schema the SQLAlchemy `TableRef` is declared with (`schema=`, or the
     /// `MetaData(schema=...)` default), or `None` when it relies on the
     /// search path. Only `%(column_N_label)s` uses it: the label is
     /// `<schema>_<table>_<column>`, with `.` in the schema replaced by `_`
@@ -20,15 +20,15 @@ pub struct Table<'a> {
     pub schema: Option<&'a str>,
 }
 
-impl<'a> Table<'a> {
+impl<'a> TableRef<'a> {
     /// A table without a declared schema.
     pub fn new(name: &'a str) -> Self {
-        Table { name, schema: None }
+        TableRef { name, schema: None }
     }
 
     /// A table declared with `schema=`.
     pub fn in_schema(schema: &'a str, name: &'a str) -> Self {
-        Table {
+        TableRef {
             name,
             schema: Some(schema),
         }
@@ -39,10 +39,10 @@ impl<'a> Table<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Column<'a> {
     /// `Column.name`, the database name.
-    pub name: &'a str,
+    pub(crate) name: &'a str,
     /// `Column.key`; `None` means "same as the name", which is always the
     /// case for reflected columns.
-    pub key: Option<&'a str>,
+    pub(crate) key: Option<&'a str>,
 }
 
 impl<'a> Column<'a> {
@@ -60,7 +60,7 @@ impl<'a> Column<'a> {
     }
 
     /// The effective key.
-    pub fn key(&self) -> &'a str {
+    pub(crate) fn key(&self) -> &'a str {
         self.key.unwrap_or(self.name)
     }
 }
@@ -86,7 +86,7 @@ pub struct ObjectRef<'a> {
     /// What kind of object.
     pub kind: Kind,
     /// Its table.
-    pub table: Table<'a>,
+    pub table: TableRef<'a>,
     /// Its columns, as described above.
     pub columns: &'a [Column<'a>],
     /// For a foreign key: the referred table's name, never its schema.
@@ -99,7 +99,7 @@ pub struct ObjectRef<'a> {
 
 impl<'a> ObjectRef<'a> {
     /// An object with no columns; add them with [`ObjectRef::with_columns`].
-    pub fn new(kind: Kind, table: Table<'a>) -> Self {
+    pub fn new(kind: Kind, table: TableRef<'a>) -> Self {
         ObjectRef {
             kind,
             table,
@@ -132,7 +132,8 @@ impl<'a> ObjectRef<'a> {
     /// SQLAlchemy's column list for index (or exclusion) elements: a plain
     /// column is itself, an expression is the first column it references
     /// (`None` when it references none), and repeats are dropped.
-    pub fn index_columns(elements: &[Option<Column<'a>>]) -> Vec<Column<'a>> {
+    #[cfg(test)]
+    fn index_columns(elements: &[Option<Column<'a>>]) -> Vec<Column<'a>> {
         let mut out: Vec<Column<'a>> = Vec::new();
         for column in elements.iter().flatten() {
             if !out.iter().any(|c| c.name == column.name) {
@@ -169,7 +170,7 @@ mod tests {
     #[test]
     fn builder() {
         let cols = [Column::new("org_id")];
-        let fk = ObjectRef::new(Kind::Fk, Table::in_schema("app", "users"))
+        let fk = ObjectRef::new(Kind::Fk, TableRef::in_schema("app", "users"))
             .with_columns(&cols)
             .referring_to("orgs", &["id"]);
         assert_eq!(fk.referred_table, Some("orgs"));

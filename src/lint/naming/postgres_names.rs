@@ -38,7 +38,7 @@ use crate::lint::naming::Kind;
 use crate::lint::naming::truncate::clip_bytes;
 
 /// PostgreSQL's `NAMEDATALEN`: names hold at most `NAMEDATALEN - 1` bytes.
-pub const NAMEDATALEN: usize = 64;
+pub(crate) const NAMEDATALEN: usize = 64;
 
 const MAX_NAME_BYTES: usize = NAMEDATALEN - 1;
 
@@ -125,14 +125,14 @@ fn join_names<S: AsRef<str>>(names: &[S]) -> String {
 pub struct Unnamed<'a> {
     /// What is created: pk, uq (UNIQUE constraint), ix (`CREATE [UNIQUE]`
     /// INDEX), ex (EXCLUDE), fk or ck.
-    pub kind: Kind,
+    pub(crate) kind: Kind,
     /// The table name.
-    pub table: &'a str,
+    pub(crate) table: &'a str,
     /// pk/uq/ix/ex: the key elements. fk: the local columns. ck: the
     /// columns the expression references (repeats allowed).
-    pub elements: &'a [IndexElem<'a>],
+    pub(crate) elements: &'a [IndexElem<'a>],
     /// pk/uq/ix/ex: the INCLUDE columns.
-    pub include: &'a [&'a str],
+    pub(crate) include: &'a [&'a str],
 }
 
 impl<'a> Unnamed<'a> {
@@ -159,7 +159,7 @@ impl<'a> Unnamed<'a> {
     }
 
     /// The `name2` part PostgreSQL uses, if any.
-    pub fn name_addition(&self) -> Option<String> {
+    pub(crate) fn name_addition(&self) -> Option<String> {
         match self.kind {
             Kind::Pk => None,
             Kind::Fk => Some(join_names(&element_names(self.elements))),
@@ -218,7 +218,8 @@ impl PgNamespace {
 
     /// Records what creating an object of `kind` named `name` adds: an
     /// index relation for pk/uq/ix/ex, a constraint for all but ix.
-    pub fn reserve(&mut self, kind: Kind, name: &str) {
+    #[cfg(test)]
+    fn reserve(&mut self, kind: Kind, name: &str) {
         if kind.is_relation() {
             self.add_relation(name);
         }
@@ -228,12 +229,12 @@ impl PgNamespace {
     }
 
     /// Whether a relation has this name.
-    pub fn has_relation(&self, name: &str) -> bool {
+    pub(crate) fn has_relation(&self, name: &str) -> bool {
         self.relations.contains(name)
     }
 
     /// Whether a constraint has this name.
-    pub fn has_constraint(&self, name: &str) -> bool {
+    pub(crate) fn has_constraint(&self, name: &str) -> bool {
         self.constraints.contains(name)
     }
 
@@ -250,7 +251,8 @@ impl PgNamespace {
 
     /// The name PostgreSQL will give `obj` in this schema, then records it
     /// (so that the next call sees it, as after `CommandCounterIncrement`).
-    pub fn choose_and_reserve(&mut self, obj: &Unnamed<'_>) -> String {
+    #[cfg(test)]
+    fn choose_and_reserve(&mut self, obj: &Unnamed<'_>) -> String {
         let name = choose_postgres_name(self, obj);
         self.reserve(obj.kind, &name);
         name
@@ -280,7 +282,7 @@ pub struct PostgresDefault {
     /// (`<table...>_..._<label>[N]`), as for expression indexes.
     pub exact: bool,
     /// The collision number PostgreSQL appended (`users_email_key1` → 1).
-    pub suffix: Option<u64>,
+    pub(crate) suffix: Option<u64>,
 }
 
 /// Whether `name` is (or looks like) a name PostgreSQL chose itself for an

@@ -10,7 +10,7 @@
 use crate::lint::naming::keywords::keyword_category;
 
 /// Whether `name` can be written without quotes.
-pub fn is_bare_identifier(name: &str) -> bool {
+pub(crate) fn is_bare_identifier(name: &str) -> bool {
     let mut bytes = name.bytes();
     let first_ok = matches!(bytes.next(), Some(b'a'..=b'z' | b'_'));
     first_ok
@@ -26,7 +26,7 @@ pub fn quote_ident(name: &str) -> String {
 }
 
 /// Appends `name` as PostgreSQL's `quote_ident` would write it.
-pub fn push_ident(out: &mut String, name: &str) {
+pub(crate) fn push_ident(out: &mut String, name: &str) {
     if is_bare_identifier(name) {
         out.push_str(name);
     } else {

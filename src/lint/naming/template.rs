@@ -35,7 +35,7 @@ use crate::lint::naming::{Kind, NamingError};
 
 /// Which attribute of a column a token reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ColumnAttr {
+pub(crate) enum ColumnAttr {
     /// `Column.name`.
     Name,
     /// `Column.key`.
@@ -65,7 +65,7 @@ impl ColumnAttr {
 
 /// How the multi-column forms join their values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Separator {
+pub(crate) enum Separator {
     /// `column_0N_name`: joined with nothing.
     Nothing,
     /// `column_0_N_name`: joined with `_`.
@@ -90,7 +90,7 @@ impl Separator {
 
 /// A token SQLAlchemy understands.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Token {
+pub(crate) enum TemplateToken {
     /// `%(table_name)s`.
     TableName,
     /// `%(constraint_name)s`: the name given in the model.
@@ -128,14 +128,14 @@ pub enum Token {
     },
 }
 
-impl Token {
+impl TemplateToken {
     /// Parses a token name with SQLAlchemy's rules (module docs); `None`
     /// where SQLAlchemy raises `KeyError`.
-    pub fn parse(key: &str) -> Option<Token> {
+    pub(crate) fn parse(key: &str) -> Option<TemplateToken> {
         match key {
-            "table_name" => return Some(Token::TableName),
-            "constraint_name" => return Some(Token::ConstraintName),
-            "referred_table_name" => return Some(Token::ReferredTableName),
+            "table_name" => return Some(TemplateToken::TableName),
+            "constraint_name" => return Some(TemplateToken::ConstraintName),
+            "referred_table_name" => return Some(TemplateToken::ReferredTableName),
             _ => {}
         }
         let (referred, rest) = match key.strip_prefix("referred_column_") {
@@ -149,8 +149,8 @@ impl Token {
                 .and_then(ColumnAttr::from_suffix)
             {
                 return match (referred, attr) {
-                    (false, attr) => Some(Token::Columns { attr, separator }),
-                    (true, ColumnAttr::Name) => Some(Token::ReferredColumns { separator }),
+                    (false, attr) => Some(TemplateToken::Columns { attr, separator }),
+                    (true, ColumnAttr::Name) => Some(TemplateToken::ReferredColumns { separator }),
                     (true, _) => None,
                 };
             }
@@ -165,38 +165,44 @@ impl Token {
         let index = digits.parse::<usize>().unwrap_or(usize::MAX);
         let digits = digits.to_owned();
         match (referred, attr) {
-            (false, attr) => Some(Token::Column {
+            (false, attr) => Some(TemplateToken::Column {
                 index,
                 attr,
                 digits,
             }),
-            (true, ColumnAttr::Name) => Some(Token::ReferredColumn { index, digits }),
+            (true, ColumnAttr::Name) => Some(TemplateToken::ReferredColumn { index, digits }),
             (true, _) => None,
         }
     }
 
     /// Whether the token reads a foreign key's referred side.
-    pub fn is_fk_only(&self) -> bool {
+    pub(crate) fn is_fk_only(&self) -> bool {
         matches!(
             self,
-            Token::ReferredTableName | Token::ReferredColumn { .. } | Token::ReferredColumns { .. }
+            TemplateToken::ReferredTableName
+                | TemplateToken::ReferredColumn { .. }
+                | TemplateToken::ReferredColumns { .. }
         )
     }
 }
 
-impl fmt::Display for Token {
+impl fmt::Display for TemplateToken {
     /// The token's name as written in a template.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Token::TableName => f.write_str("table_name"),
-            Token::ConstraintName => f.write_str("constraint_name"),
-            Token::ReferredTableName => f.write_str("referred_table_name"),
-            Token::Column { attr, digits, .. } => write!(f, "column_{digits}_{}", attr.suffix()),
-            Token::Columns { attr, separator } => {
+            TemplateToken::TableName => f.write_str("table_name"),
+            TemplateToken::ConstraintName => f.write_str("constraint_name"),
+            TemplateToken::ReferredTableName => f.write_str("referred_table_name"),
+            TemplateToken::Column { attr, digits, .. } => {
+                write!(f, "column_{digits}_{}", attr.suffix())
+            }
+            TemplateToken::Columns { attr, separator } => {
                 write!(f, "column_{}_{}", separator.spelling(), attr.suffix())
             }
-            Token::ReferredColumn { digits, .. } => write!(f, "referred_column_{digits}_name"),
-            Token::ReferredColumns { separator } => {
+            TemplateToken::ReferredColumn { digits, .. } => {
+                write!(f, "referred_column_{digits}_name")
+            }
+            TemplateToken::ReferredColumns { separator } => {
                 write!(f, "referred_column_{}_name", separator.spelling())
             }
         }
@@ -204,16 +210,16 @@ impl fmt::Display for Token {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Part {
+enum TemplatePart {
     Literal(String),
-    Token(Token),
+    Token(TemplateToken),
 }
 
 /// A parsed naming convention template.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Template {
     source: String,
-    parts: Vec<Part>,
+    parts: Vec<TemplatePart>,
 }
 
 impl Template {
@@ -256,12 +262,12 @@ impl Template {
                     return Err(unsupported());
                 }
                 let key = &directive[2..close];
-                let token =
-                    Token::parse(key).ok_or_else(|| NamingError::UnknownToken(key.to_owned()))?;
+                let token = TemplateToken::parse(key)
+                    .ok_or_else(|| NamingError::UnknownToken(key.to_owned()))?;
                 if !literal.is_empty() {
-                    parts.push(Part::Literal(std::mem::take(&mut literal)));
+                    parts.push(TemplatePart::Literal(std::mem::take(&mut literal)));
                 }
-                parts.push(Part::Token(token));
+                parts.push(TemplatePart::Token(token));
                 close + 2
             } else {
                 return Err(unsupported());
@@ -271,7 +277,7 @@ impl Template {
         }
         literal.push_str(rest);
         if !literal.is_empty() {
-            parts.push(Part::Literal(literal));
+            parts.push(TemplatePart::Literal(literal));
         }
         Ok(Template {
             source: source.to_owned(),
@@ -285,30 +291,30 @@ impl Template {
     }
 
     /// The tokens, in order.
-    pub fn tokens(&self) -> impl Iterator<Item = &Token> {
+    pub(crate) fn tokens(&self) -> impl Iterator<Item = &TemplateToken> {
         self.parts.iter().filter_map(|p| match p {
-            Part::Token(t) => Some(t),
-            Part::Literal(_) => None,
+            TemplatePart::Token(t) => Some(t),
+            TemplatePart::Literal(_) => None,
         })
     }
 
     /// The text before the first token (`ck_` in `ck_%(table_name)s_%(constraint_name)s`).
     pub fn leading_literal(&self) -> &str {
         match self.parts.first() {
-            Some(Part::Literal(text)) => text,
+            Some(TemplatePart::Literal(text)) => text,
             _ => "",
         }
     }
 
     /// Whether `%(constraint_name)s` is used.
-    pub fn uses_constraint_name(&self) -> bool {
-        self.tokens().any(|t| *t == Token::ConstraintName)
+    pub(crate) fn uses_constraint_name(&self) -> bool {
+        self.tokens().any(|t| *t == TemplateToken::ConstraintName)
     }
 
     /// SQLAlchemy's own test for applying a convention to an explicitly
     /// named constraint: the *text* `constraint_name` occurs anywhere in the
     /// template (`"constraint_name" in convention`, `_constraint_name_for_table`).
-    pub fn mentions_constraint_name(&self) -> bool {
+    pub(crate) fn mentions_constraint_name(&self) -> bool {
         self.source.contains("constraint_name")
     }
 
@@ -326,13 +332,13 @@ impl Template {
     /// Expands every token except `constraint_name` and returns the text
     /// between its occurrences: `k` occurrences give `k + 1` segments, and
     /// the name is `segments.join(constraint_name)`.
-    pub fn segments(&self, obj: &ObjectRef<'_>) -> Result<Vec<String>, NamingError> {
+    pub(crate) fn segments(&self, obj: &ObjectRef<'_>) -> Result<Vec<String>, NamingError> {
         let mut segments = vec![String::new()];
         for part in &self.parts {
             match part {
-                Part::Literal(text) => push(&mut segments, text),
-                Part::Token(Token::ConstraintName) => segments.push(String::new()),
-                Part::Token(token) => push(&mut segments, &expand(token, obj)?),
+                TemplatePart::Literal(text) => push(&mut segments, text),
+                TemplatePart::Token(TemplateToken::ConstraintName) => segments.push(String::new()),
+                TemplatePart::Token(token) => push(&mut segments, &expand(token, obj)?),
             }
         }
         Ok(segments)
@@ -340,7 +346,7 @@ impl Template {
 
     /// Expands the template. `constraint_name` is the name given in the
     /// model; it is required when the template uses it.
-    pub fn render(
+    pub(crate) fn render(
         &self,
         obj: &ObjectRef<'_>,
         constraint_name: Option<&str>,
@@ -381,7 +387,7 @@ fn column_value(obj: &ObjectRef<'_>, index: usize, attr: ColumnAttr) -> String {
 fn referred_column<'a>(
     obj: &ObjectRef<'a>,
     index: usize,
-    token: &Token,
+    token: &TemplateToken,
 ) -> Result<&'a str, NamingError> {
     fk_only(obj, token)?;
     obj.referred_columns
@@ -393,7 +399,7 @@ fn referred_column<'a>(
         })
 }
 
-fn fk_only(obj: &ObjectRef<'_>, token: &Token) -> Result<(), NamingError> {
+fn fk_only(obj: &ObjectRef<'_>, token: &TemplateToken) -> Result<(), NamingError> {
     if obj.kind == Kind::Fk {
         Ok(())
     } else {
@@ -404,25 +410,27 @@ fn fk_only(obj: &ObjectRef<'_>, token: &Token) -> Result<(), NamingError> {
     }
 }
 
-fn expand(token: &Token, obj: &ObjectRef<'_>) -> Result<String, NamingError> {
+fn expand(token: &TemplateToken, obj: &ObjectRef<'_>) -> Result<String, NamingError> {
     Ok(match token {
-        Token::TableName => obj.table.name.to_owned(),
+        TemplateToken::TableName => obj.table.name.to_owned(),
         // handled by the caller
-        Token::ConstraintName => String::new(),
-        Token::ReferredTableName => {
+        TemplateToken::ConstraintName => String::new(),
+        TemplateToken::ReferredTableName => {
             fk_only(obj, token)?;
             obj.referred_table
                 .ok_or(NamingError::MissingReferredTable)?
                 .to_owned()
         }
-        Token::Column { index, attr, .. } => column_value(obj, *index, *attr),
-        Token::Columns { attr, separator } => (0..obj.columns.len())
+        TemplateToken::Column { index, attr, .. } => column_value(obj, *index, *attr),
+        TemplateToken::Columns { attr, separator } => (0..obj.columns.len())
             .map(|i| column_value(obj, i, *attr))
             .collect::<Vec<_>>()
             .join(separator.as_str()),
-        Token::ReferredColumn { index, .. } => referred_column(obj, *index, token)?.to_owned(),
+        TemplateToken::ReferredColumn { index, .. } => {
+            referred_column(obj, *index, token)?.to_owned()
+        }
         // SQLAlchemy iterates the foreign key's elements, one per local column.
-        Token::ReferredColumns { separator } => (0..obj.columns.len())
+        TemplateToken::ReferredColumns { separator } => (0..obj.columns.len())
             .map(|i| referred_column(obj, i, token))
             .collect::<Result<Vec<_>, _>>()?
             .join(separator.as_str()),
@@ -432,10 +440,10 @@ fn expand(token: &Token, obj: &ObjectRef<'_>) -> Result<String, NamingError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lint::naming::model::{Column, Table};
+    use crate::lint::naming::model::{Column, TableRef};
 
-    fn tok(key: &str) -> Option<Token> {
-        Token::parse(key)
+    fn tok(key: &str) -> Option<TemplateToken> {
+        TemplateToken::parse(key)
     }
 
     #[test]
@@ -493,7 +501,7 @@ mod tests {
     fn index_values() {
         assert_eq!(
             tok("column_07_key"),
-            Some(Token::Column {
+            Some(TemplateToken::Column {
                 index: 7,
                 attr: ColumnAttr::Key,
                 digits: "07".into()
@@ -502,7 +510,7 @@ mod tests {
         let huge = tok("column_99999999999999999999999_name");
         assert!(matches!(
             huge,
-            Some(Token::Column {
+            Some(TemplateToken::Column {
                 index: usize::MAX,
                 ..
             })
@@ -541,7 +549,7 @@ mod tests {
     #[test]
     fn literal_percent_and_constants() {
         let t = Template::parse("uq_100%%_%(table_name)s%%").unwrap();
-        let obj = ObjectRef::new(Kind::Uq, Table::new("t"));
+        let obj = ObjectRef::new(Kind::Uq, TableRef::new("t"));
         assert_eq!(t.render(&obj, None).unwrap(), "uq_100%_t%");
         let constant = Template::parse("pk").unwrap();
         assert_eq!(constant.render(&obj, None).unwrap(), "pk");
@@ -555,7 +563,7 @@ mod tests {
             Column::new("org_id"),
         ];
         let obj =
-            ObjectRef::new(Kind::Ix, Table::in_schema("tenant.a", "users")).with_columns(&cols);
+            ObjectRef::new(Kind::Ix, TableRef::in_schema("tenant.a", "users")).with_columns(&cols);
         let render = |s: &str| Template::parse(s).unwrap().render(&obj, None).unwrap();
         assert_eq!(render("%(column_0_name)s"), "user_name");
         assert_eq!(render("%(column_0_key)s"), "uname");
@@ -563,7 +571,7 @@ mod tests {
         assert_eq!(render("%(column_0N_key)s"), "unameorg_id");
         assert_eq!(render("%(column_0_N_name)s"), "user_name_org_id");
         assert_eq!(render("x%(column_5_name)sy"), "xy");
-        let plain = ObjectRef::new(Kind::Ix, Table::new("users")).with_columns(&cols);
+        let plain = ObjectRef::new(Kind::Ix, TableRef::new("users")).with_columns(&cols);
         let t = Template::parse("%(column_0_label)s").unwrap();
         assert_eq!(t.render(&plain, None).unwrap(), "users_user_name");
     }
@@ -571,7 +579,7 @@ mod tests {
     #[test]
     fn foreign_key_tokens() {
         let cols = [Column::new("a"), Column::with_key("b", "bk")];
-        let fk = ObjectRef::new(Kind::Fk, Table::new("t"))
+        let fk = ObjectRef::new(Kind::Fk, TableRef::new("t"))
             .with_columns(&cols)
             .referring_to("p", &["id", "id2"]);
         let t = Template::parse(
@@ -584,7 +592,7 @@ mod tests {
             out.render(&fk, None),
             Err(NamingError::ReferredColumnOutOfRange { available: 2, .. })
         ));
-        let uq = ObjectRef::new(Kind::Uq, Table::new("t")).with_columns(&cols);
+        let uq = ObjectRef::new(Kind::Uq, TableRef::new("t")).with_columns(&cols);
         assert!(matches!(
             Template::parse("%(referred_table_name)s")
                 .unwrap()
@@ -607,7 +615,7 @@ mod tests {
 
     #[test]
     fn constraint_name_segments() {
-        let obj = ObjectRef::new(Kind::Ck, Table::new("t"));
+        let obj = ObjectRef::new(Kind::Ck, TableRef::new("t"));
         let t =
             Template::parse("ck_%(table_name)s_%(constraint_name)s_%(constraint_name)s").unwrap();
         assert_eq!(t.segments(&obj).unwrap(), ["ck_t_", "_", ""]);

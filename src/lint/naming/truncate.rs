@@ -26,10 +26,10 @@ use std::borrow::Cow;
 use md5::{Digest, Md5};
 
 /// PostgreSQL's default `max_identifier_length` (`NAMEDATALEN - 1`).
-pub const POSTGRES_MAX_IDENTIFIER_LENGTH: usize = 63;
+pub(crate) const POSTGRES_MAX_IDENTIFIER_LENGTH: usize = 63;
 
 /// The last four hex digits of the MD5 of `name`'s UTF-8 bytes.
-pub fn md5_suffix(name: &str) -> String {
+pub(crate) fn md5_suffix(name: &str) -> String {
     let digest = Md5::digest(name.as_bytes());
     let n = digest.len();
     format!("{:02x}{:02x}", digest[n - 2], digest[n - 1])
@@ -37,7 +37,7 @@ pub fn md5_suffix(name: &str) -> String {
 
 /// SQLAlchemy's truncation of a convention-generated name to `max_chars`
 /// characters (see the module docs). Names that fit are returned as is.
-pub fn sqlalchemy_truncate(name: &str, max_chars: usize) -> Cow<'_, str> {
+pub(crate) fn sqlalchemy_truncate(name: &str, max_chars: usize) -> Cow<'_, str> {
     let len = name.chars().count();
     if len <= max_chars {
         return Cow::Borrowed(name);
@@ -54,7 +54,7 @@ pub fn sqlalchemy_truncate(name: &str, max_chars: usize) -> Cow<'_, str> {
 
 /// The longest prefix of `s` of at most `limit` bytes that ends on a
 /// character boundary (`pg_mbcliplen` for UTF-8).
-pub fn clip_bytes(s: &str, limit: usize) -> &str {
+pub(crate) fn clip_bytes(s: &str, limit: usize) -> &str {
     if s.len() <= limit {
         return s;
     }
@@ -75,7 +75,7 @@ pub fn postgres_truncate(name: &str, max_bytes: usize) -> &str {
 /// `max_chars`: exactly `max_chars - 3` characters, `_` at position
 /// `max_chars - 8`, and four lowercase hex digits at the end. Returns the
 /// kept head (the first `max_chars - 8` characters) when it does.
-pub fn sqlalchemy_truncated_head(name: &str, max_chars: usize) -> Option<&str> {
+pub(crate) fn sqlalchemy_truncated_head(name: &str, max_chars: usize) -> Option<&str> {
     let keep = max_chars.checked_sub(8)?;
     if name.chars().count() != keep + 5 {
         return None;

@@ -18,7 +18,7 @@ use super::create::{merge_index_constraints, needs_sequence};
 use super::defs::{CheckDef, Def, ForeignDef, IndexDef, from_constraint};
 use super::index::add_index;
 use super::partition;
-use super::session::{Outcome, Problem, Session, already_exists, missing};
+use super::session::{Handled, Problem, ReplaySession, already_exists, missing};
 use super::state::{Rel, TableId, Target, ident};
 use crate::lint::naming::Kind;
 
@@ -42,12 +42,12 @@ enum Work<'a> {
 
 /// One `ALTER TABLE` on one table.
 struct Alter<'s, 'f> {
-    session: &'s mut Session<'f>,
+    session: &'s mut ReplaySession<'f>,
     table: TableId,
     only: bool,
 }
 
-pub(crate) fn alter_table(s: &mut Session<'_>, stmt: &AlterTableStmt) -> Outcome {
+pub(crate) fn alter_table(s: &mut ReplaySession<'_>, stmt: &AlterTableStmt) -> Handled {
     let Some(rv) = stmt.relation.as_ref() else {
         return Ok(());
     };
@@ -101,7 +101,7 @@ fn def_node(cmd: &AlterTableCmd) -> Option<&NodeEnum> {
 }
 
 impl<'stmt> Alter<'_, '_> {
-    fn run(&mut self, work: Work<'stmt>, passes: &mut [Vec<Work<'stmt>>; PASSES]) -> Outcome {
+    fn run(&mut self, work: Work<'stmt>, passes: &mut [Vec<Work<'stmt>>; PASSES]) -> Handled {
         let table = self.table;
         let recurse = !self.only;
         match work {
@@ -129,7 +129,7 @@ impl<'stmt> Alter<'_, '_> {
         &mut self,
         cmd: &'stmt AlterTableCmd,
         passes: &mut [Vec<Work<'stmt>>; PASSES],
-    ) -> Outcome {
+    ) -> Handled {
         let cascade = cmd.behavior == DropBehavior::DropCascade as i32;
         let name = ident(&cmd.name);
         match (AlterTableType::try_from(cmd.subtype), def_node(cmd)) {
@@ -198,7 +198,7 @@ impl<'stmt> Alter<'_, '_> {
         cd: &'stmt ColumnDef,
         if_not_exists: bool,
         passes: &mut [Vec<Work<'stmt>>; PASSES],
-    ) -> Outcome {
+    ) -> Handled {
         let db = &mut *self.session.db;
         let column = ident(&cd.colname);
         let t = &db.tables[self.table];
@@ -261,7 +261,7 @@ impl<'stmt> Alter<'_, '_> {
         column: &str,
         missing_ok: bool,
         cascade: bool,
-    ) -> Outcome {
+    ) -> Handled {
         let db = &mut *self.session.db;
         let t = &db.tables[table];
         let Some(position) = t.columns.iter().position(|c| c == column) else {
@@ -308,7 +308,7 @@ impl<'stmt> Alter<'_, '_> {
 
     /// `ADD [CONSTRAINT name] PRIMARY KEY | UNIQUE USING INDEX index`: the index becomes the
     /// constraint, renamed to the constraint's name if one is given.
-    fn using_index(&mut self, def: IndexDef) -> Outcome {
+    fn using_index(&mut self, def: IndexDef) -> Handled {
         let db = &mut *self.session.db;
         let index_name = def.using_index.clone().unwrap_or_default();
         let schema = db.tables[self.table].schema.clone();
@@ -348,7 +348,12 @@ impl<'stmt> Alter<'_, '_> {
 }
 
 /// `ALTER INDEX parent ATTACH PARTITION child` (what pg_dump writes for partitioned indexes).
-fn alter_index(s: &mut Session<'_>, rv: &RangeVar, cmds: &[Node], missing_ok: bool) -> Outcome {
+fn alter_index(
+    s: &mut ReplaySession<'_>,
+    rv: &RangeVar,
+    cmds: &[Node],
+    missing_ok: bool,
+) -> Handled {
     for cmd in commands(cmds) {
         let Some(NodeEnum::PartitionCmd(p)) = def_node(cmd) else {
             continue;

@@ -4,7 +4,7 @@
 //! in `tablecmds.c`): they are named `<table>_<columns>_fkeyN` and so move later names on.
 
 use super::defs::{CheckDef, ForeignDef};
-use super::session::{Outcome, Problem, Session};
+use super::session::{Handled, Problem, ReplaySession};
 use super::state::{Db, Elem, Obj, ObjId, Ref, TableId, Target, ident};
 use crate::lint::model::Location;
 use crate::lint::naming::{IndexElem, Kind, Unnamed};
@@ -97,12 +97,12 @@ fn link_check(db: &mut Db, check: &Obj, child: TableId, at: &Location) {
 /// A CHECK constraint of a table definition or `ADD CONSTRAINT`; `recurse` copies it to the
 /// children (ALTER TABLE without ONLY).
 pub(crate) fn add_check(
-    s: &mut Session<'_>,
+    s: &mut ReplaySession<'_>,
     table: TableId,
     def: CheckDef,
     location: Location,
     recurse: bool,
-) -> Outcome {
+) -> Handled {
     let name = match &def.name {
         Some(name) => name.clone(),
         None => check_name(s.db, table, &def.refs),
@@ -141,11 +141,11 @@ pub(crate) fn add_check(
 /// A foreign key of a table definition or `ADD CONSTRAINT`, with its copies on the partitions
 /// and the hidden ones for the partitions of the referenced table.
 pub(crate) fn add_foreign_key(
-    s: &mut Session<'_>,
+    s: &mut ReplaySession<'_>,
     table: TableId,
     def: ForeignDef,
     location: Location,
-) -> Outcome {
+) -> Handled {
     let target_rv = &def.table;
     let target = s.db.lookup_table(&target_rv.schemaname, &target_rv.relname);
     let referred = match target {
@@ -308,12 +308,12 @@ pub(crate) fn clone_referenced_for_partition(db: &mut Db, parent: TableId, parti
 /// `ALTER TABLE ... DROP CONSTRAINT`: with what was inherited from it and, with CASCADE, the
 /// foreign keys that rely on a dropped key.
 pub(crate) fn drop_constraint(
-    s: &mut Session<'_>,
+    s: &mut ReplaySession<'_>,
     table: TableId,
     name: &str,
     missing_ok: bool,
     cascade: bool,
-) -> Outcome {
+) -> Handled {
     let t = &s.db.tables[table];
     let Some(obj) = t
         .objects

@@ -6,7 +6,9 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use super::state::{Db, Elem, Expr, Obj, Ref, TableId, TableKind, TableState, Target, index_elems};
+use super::state::{
+    Db, Elem, Obj, Ref, SqlExpr, TableId, TableKind, TableState, Target, index_elems,
+};
 use crate::lint::model::{Object, Referred, Schema, Table};
 use crate::lint::naming::Kind;
 use crate::lint::naming::postgres_names::index_column_names;
@@ -137,7 +139,7 @@ fn from_model(object: Object, ids: &HashMap<(String, String), TableId>) -> Obj {
             .enumerate()
             .map(|(i, c)| match c {
                 Some(c) => Elem::Column(c),
-                None => Elem::Expr(Expr {
+                None => Elem::Expr(SqlExpr {
                     name: None,
                     columns: object
                         .expression_columns

@@ -19,7 +19,7 @@ use pg_query::protobuf::{
 
 use super::defs::{CheckDef, Def, ForeignDef, IndexDef, from_constraint};
 use super::expr::strings;
-use super::session::{Outcome, Problem, Session, already_exists, missing, relation_schema};
+use super::session::{Handled, Problem, ReplaySession, already_exists, missing, relation_schema};
 use super::state::{Rel, TableId, TableKind, TableState, ident};
 use super::{constraints, index, partition};
 use crate::lint::model::Location;
@@ -94,7 +94,11 @@ pub(crate) fn needs_sequence(cd: &ColumnDef) -> bool {
     serial || identity
 }
 
-pub(crate) fn create_table(s: &mut Session<'_>, stmt: &CreateStmt, kind: TableKind) -> Outcome {
+pub(crate) fn create_table(
+    s: &mut ReplaySession<'_>,
+    stmt: &CreateStmt,
+    kind: TableKind,
+) -> Handled {
     let Some(rv) = stmt.relation.as_ref() else {
         return Ok(());
     };
@@ -207,7 +211,13 @@ pub(crate) fn merge_index_constraints(defs: Vec<IndexDef>) -> Vec<IndexDef> {
 }
 
 /// `LIKE source INCLUDING CONSTRAINTS | INDEXES` (`expandTableLikeClause`).
-fn copy_like(s: &mut Session<'_>, source: TableId, table: TableId, options: u32, at: &Location) {
+fn copy_like(
+    s: &mut ReplaySession<'_>,
+    source: TableId,
+    table: TableId,
+    options: u32,
+    at: &Location,
+) {
     let objects: Vec<_> = s.db.tables[source]
         .objects
         .iter()
@@ -243,7 +253,7 @@ fn copy_like(s: &mut Session<'_>, source: TableId, table: TableId, options: u32,
 }
 
 /// `CREATE TABLE ... AS`, `CREATE MATERIALIZED VIEW`.
-pub(crate) fn create_table_as(s: &mut Session<'_>, c: &CreateTableAsStmt) -> Outcome {
+pub(crate) fn create_table_as(s: &mut ReplaySession<'_>, c: &CreateTableAsStmt) -> Handled {
     let Some(into) = c.into.as_deref() else {
         return Ok(());
     };
@@ -257,11 +267,11 @@ pub(crate) fn create_table_as(s: &mut Session<'_>, c: &CreateTableAsStmt) -> Out
 
 /// A table whose columns come from a query: only the names given are known.
 pub(crate) fn create_from_into(
-    s: &mut Session<'_>,
+    s: &mut ReplaySession<'_>,
     into: &IntoClause,
     kind: TableKind,
     if_not_exists: bool,
-) -> Outcome {
+) -> Handled {
     let Some(rv) = into.rel.as_ref() else {
         return Ok(());
     };

@@ -5,7 +5,7 @@ use pg_query::protobuf::{ConstrType, Constraint, IndexElem, IndexStmt, Node, Ran
 use serde_json::{Value, json};
 
 use super::expr::{column_refs, index_colname, plain_column, strings, tree};
-use super::state::{Elem, Expr, Obj, ident, index_elems};
+use super::state::{Elem, Obj, SqlExpr, ident, index_elems};
 use crate::lint::model::Location;
 use crate::lint::naming::Kind;
 use crate::lint::naming::postgres_names::index_column_names;
@@ -21,37 +21,37 @@ pub(crate) enum Def {
 /// A primary key, unique or exclusion constraint, or a `CREATE INDEX`.
 #[derive(Debug, Clone)]
 pub(crate) struct IndexDef {
-    pub kind: Kind,
-    pub name: Option<String>,
-    pub elems: Vec<Elem>,
-    pub include: Vec<String>,
+    pub(crate) kind: Kind,
+    pub(crate) name: Option<String>,
+    pub(crate) elems: Vec<Elem>,
+    pub(crate) include: Vec<String>,
     /// Method, WHERE clause, exclusion operators, NULLS NOT DISTINCT.
-    pub shape: Value,
-    pub where_refs: Vec<String>,
-    pub unique: bool,
-    pub deferrable: (bool, bool),
+    pub(crate) shape: Value,
+    pub(crate) where_refs: Vec<String>,
+    pub(crate) unique: bool,
+    pub(crate) deferrable: (bool, bool),
     /// `ADD CONSTRAINT ... USING INDEX name`.
-    pub using_index: Option<String>,
-    pub offset: i32,
+    pub(crate) using_index: Option<String>,
+    pub(crate) offset: i32,
 }
 
 #[derive(Debug, Clone)]
 pub(crate) struct CheckDef {
-    pub name: Option<String>,
-    pub refs: Vec<String>,
-    pub shape: Value,
-    pub no_inherit: bool,
-    pub offset: i32,
+    pub(crate) name: Option<String>,
+    pub(crate) refs: Vec<String>,
+    pub(crate) shape: Value,
+    pub(crate) no_inherit: bool,
+    pub(crate) offset: i32,
 }
 
 #[derive(Debug, Clone)]
 pub(crate) struct ForeignDef {
-    pub name: Option<String>,
-    pub columns: Vec<String>,
-    pub table: RangeVar,
-    pub ref_columns: Vec<String>,
-    pub shape: Value,
-    pub offset: i32,
+    pub(crate) name: Option<String>,
+    pub(crate) columns: Vec<String>,
+    pub(crate) table: RangeVar,
+    pub(crate) ref_columns: Vec<String>,
+    pub(crate) shape: Value,
+    pub(crate) offset: i32,
 }
 
 fn name_of(conname: &str) -> Option<String> {
@@ -160,7 +160,7 @@ pub(crate) fn elem(e: &IndexElem) -> Elem {
     };
     match plain_column(expr) {
         Some(column) => Elem::Column(column),
-        None => Elem::Expr(Expr {
+        None => Elem::Expr(SqlExpr {
             name: index_colname(expr),
             columns: column_refs(expr),
             tree: tree(expr),

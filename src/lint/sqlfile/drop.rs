@@ -4,7 +4,7 @@ use pg_query::NodeEnum;
 use pg_query::protobuf::{DropBehavior, DropStmt, Node, ObjectType};
 
 use super::expr::{qualified, string};
-use super::session::{Outcome, Problem, Session};
+use super::session::{Handled, Problem, ReplaySession};
 use super::state::{Rel, ident};
 use crate::lint::naming::Kind;
 
@@ -18,7 +18,7 @@ fn object_name(node: &Node) -> Option<(String, String)> {
     }
 }
 
-pub(crate) fn drop(s: &mut Session<'_>, d: &DropStmt) -> Outcome {
+pub(crate) fn drop(s: &mut ReplaySession<'_>, d: &DropStmt) -> Handled {
     let Ok(kind) = ObjectType::try_from(d.remove_type) else {
         return Ok(());
     };
@@ -61,7 +61,7 @@ pub(crate) fn drop(s: &mut Session<'_>, d: &DropStmt) -> Outcome {
     Ok(())
 }
 
-fn drop_index(s: &mut Session<'_>, schema: &str, name: &str) -> Result<(), String> {
+fn drop_index(s: &mut ReplaySession<'_>, schema: &str, name: &str) -> Result<(), String> {
     let Some((table, position)) = s.db.lookup_index(schema, name) else {
         return Err(format!("index \"{name}\" does not exist"));
     };
@@ -77,7 +77,7 @@ fn drop_index(s: &mut Session<'_>, schema: &str, name: &str) -> Result<(), Strin
     Ok(())
 }
 
-fn drop_domain(s: &mut Session<'_>, schema: &str, name: &str) {
+fn drop_domain(s: &mut ReplaySession<'_>, schema: &str, name: &str) {
     let schemas: Vec<String> = if schema.is_empty() {
         s.db.search_path.clone()
     } else {
@@ -93,7 +93,7 @@ fn drop_domain(s: &mut Session<'_>, schema: &str, name: &str) {
     }
 }
 
-fn drop_schema(s: &mut Session<'_>, name: &str) -> Result<(), String> {
+fn drop_schema(s: &mut ReplaySession<'_>, name: &str) -> Result<(), String> {
     if !s.db.schemas.contains_key(name) {
         return Err(format!("schema \"{name}\" does not exist"));
     }

@@ -13,13 +13,13 @@ use pg_query::protobuf::{
 
 use super::defs::{Def, from_constraint};
 use super::expr::{qualified, string};
-use super::session::{Outcome, Problem, Session, already_exists, relation_schema};
+use super::session::{Handled, Problem, ReplaySession, already_exists, relation_schema};
 use super::state::{Db, Rel, TableKind, default_search_path, ident};
 use super::{alter, create, drop, index, rename};
 use crate::lint::naming::{Kind, Unnamed};
 
 /// Replays one statement.
-pub(crate) fn execute(s: &mut Session<'_>, node: &NodeEnum) -> Outcome {
+pub(crate) fn execute(s: &mut ReplaySession<'_>, node: &NodeEnum) -> Handled {
     match node {
         NodeEnum::CreateStmt(c) => create::create_table(s, c, TableKind::Table),
         NodeEnum::CreateForeignTableStmt(c) => match &c.base_stmt {
@@ -64,7 +64,7 @@ pub(crate) fn execute(s: &mut Session<'_>, node: &NodeEnum) -> Outcome {
 /// as renamed: `IF NOT EXISTS (...) THEN <ALTER ... RENAME ...>; END IF;`. The rename is replayed
 /// where the object still has its old name; where it does not, the rename was done already and
 /// the guard skips it, as the server would.
-fn guarded_rename(s: &mut Session<'_>, d: &DoStmt) -> Outcome {
+fn guarded_rename(s: &mut ReplaySession<'_>, d: &DoStmt) -> Handled {
     let body = d.args.iter().find_map(|arg| match arg.node.as_ref() {
         Some(NodeEnum::DefElem(e)) if e.defname == "as" => e.arg.as_deref().and_then(string),
         _ => None,
@@ -90,7 +90,7 @@ fn guarded_rename(s: &mut Session<'_>, d: &DoStmt) -> Outcome {
     Ok(())
 }
 
-fn create_schema(s: &mut Session<'_>, c: &CreateSchemaStmt) -> Outcome {
+fn create_schema(s: &mut ReplaySession<'_>, c: &CreateSchemaStmt) -> Handled {
     let name = if c.schemaname.is_empty() {
         c.authrole
             .as_ref()
@@ -152,7 +152,7 @@ fn const_string(node: &Node) -> Option<String> {
 }
 
 /// `SELECT pg_catalog.set_config('search_path', '...', false)` (pg_dump) and `SELECT ... INTO`.
-fn select_stmt(s: &mut Session<'_>, select: &SelectStmt) -> Outcome {
+fn select_stmt(s: &mut ReplaySession<'_>, select: &SelectStmt) -> Handled {
     if let Some(into) = &select.into_clause {
         return create::create_from_into(s, into, TableKind::Table, false);
     }
@@ -221,7 +221,7 @@ pub(crate) fn split_identifier_string(value: &str) -> Vec<String> {
 }
 
 /// A sequence, view or composite type: only its name matters.
-fn other_relation(s: &mut Session<'_>, rv: &RangeVar, may_exist: bool) -> Outcome {
+fn other_relation(s: &mut ReplaySession<'_>, rv: &RangeVar, may_exist: bool) -> Handled {
     let schema = relation_schema(s.db, rv)?;
     let name = ident(&rv.relname);
     if s.db.lookup(&schema, &name).is_some() {
@@ -235,7 +235,7 @@ fn other_relation(s: &mut Session<'_>, rv: &RangeVar, may_exist: bool) -> Outcom
     Ok(())
 }
 
-fn create_domain(s: &mut Session<'_>, d: &CreateDomainStmt) -> Outcome {
+fn create_domain(s: &mut ReplaySession<'_>, d: &CreateDomainStmt) -> Handled {
     let Some((schema, name)) = qualified(&d.domainname) else {
         return Ok(());
     };
@@ -277,7 +277,7 @@ fn find_domain(db: &Db, names: &[Node]) -> Option<(String, String)> {
         .map(|s| (s.clone(), name))
 }
 
-fn alter_domain(s: &mut Session<'_>, d: &AlterDomainStmt) -> Outcome {
+fn alter_domain(s: &mut ReplaySession<'_>, d: &AlterDomainStmt) -> Handled {
     let Some((schema, domain)) = find_domain(s.db, &d.type_name) else {
         return Ok(());
     };

@@ -5,7 +5,7 @@
 use pg_query::protobuf::IndexStmt;
 
 use super::defs::{IndexDef, from_index_stmt};
-use super::session::{Outcome, Problem, Session, already_exists, missing};
+use super::session::{Handled, Problem, ReplaySession, already_exists, missing};
 use super::state::{Db, ObjId, TableId, TableKind};
 use crate::lint::model::Location;
 use crate::lint::naming::{IndexElem, Kind, Unnamed};
@@ -28,7 +28,7 @@ pub(crate) fn choose_index_name(
 
 /// Adds an index or index-backed constraint; `recurse` also gives the partitions theirs.
 pub(crate) fn add_index(
-    s: &mut Session<'_>,
+    s: &mut ReplaySession<'_>,
     table: TableId,
     def: IndexDef,
     location: Location,
@@ -100,7 +100,7 @@ pub(crate) fn attach_or_clone(
 }
 
 /// `CREATE [UNIQUE] INDEX [CONCURRENTLY] [IF NOT EXISTS] [name] ON [ONLY] table ...`.
-pub(crate) fn create_index(s: &mut Session<'_>, stmt: &IndexStmt) -> Outcome {
+pub(crate) fn create_index(s: &mut ReplaySession<'_>, stmt: &IndexStmt) -> Handled {
     let Some(rv) = stmt.relation.as_ref() else {
         return Ok(());
     };

@@ -11,12 +11,12 @@ use anyhow::{Context, Result, bail};
 use super::SourceFile;
 
 /// The name standard input is reported under.
-pub const STDIN_NAME: &str = "<stdin>";
+pub(crate) const STDIN_NAME: &str = "<stdin>";
 
 /// Reads every input in order: a file as is, a directory as its `*.sql` and `*.py` files (recursively,
 /// sorted by path), `-` as standard input (at most once). Text must be UTF-8; a leading byte
 /// order mark is dropped.
-pub fn read_inputs<P: AsRef<Path>>(paths: &[P]) -> Result<Vec<SourceFile>> {
+pub(crate) fn read_inputs<P: AsRef<Path>>(paths: &[P]) -> Result<Vec<SourceFile>> {
     read_inputs_from(paths, &mut std::io::stdin().lock())
 }
 

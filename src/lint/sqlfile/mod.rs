@@ -72,7 +72,7 @@ use pg_query::NodeEnum;
 
 use crate::lint::model::Schema;
 
-pub use input::{STDIN_NAME, read_inputs};
+pub(crate) use input::read_inputs;
 
 /// One SQL input.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,7 +85,7 @@ pub struct SourceFile {
 /// A statement that could not be parsed or replayed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileError {
-    pub file: String,
+    pub(crate) file: String,
     /// 1-based.
     pub line: usize,
     /// 1-based, in characters.
@@ -164,7 +164,8 @@ fn replay_file(db: &mut state::Db, file: &SourceFile, errors: &mut Vec<FileError
                 savepoints.transaction(db, stmt);
                 continue;
             }
-            let mut session = session::Session::new(db, &file.name, &lines, chunk.start, start);
+            let mut session =
+                session::ReplaySession::new(db, &file.name, &lines, chunk.start, start);
             if let Err(problem) = exec::execute(&mut session, &node) {
                 let offset = usize::try_from(problem.offset).unwrap_or(start);
                 errors.push(error(chunk.start + offset, problem.message));

@@ -8,16 +8,16 @@ use pg_query::protobuf::RawStmt;
 
 /// Why a statement did not parse, and where (a byte offset into it), when known.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct ParseFailure {
-    pub message: String,
-    pub offset: Option<usize>,
+pub(crate) struct SqlParseFailure {
+    pub(crate) message: String,
+    pub(crate) offset: Option<usize>,
 }
 
 /// The raw statements of `sql` (normally one).
-pub(crate) fn parse(sql: &str) -> Result<Vec<RawStmt>, ParseFailure> {
+pub(crate) fn parse(sql: &str) -> Result<Vec<RawStmt>, SqlParseFailure> {
     match try_parse(sql) {
         Ok(stmts) => Ok(stmts),
-        Err(message) => Err(ParseFailure {
+        Err(message) => Err(SqlParseFailure {
             offset: error_offset(sql),
             message,
         }),

@@ -6,7 +6,7 @@ use pg_query::protobuf::PartitionCmd;
 
 use super::constraints::{clone_foreign_key, clone_referenced_for_partition, inherit_checks};
 use super::index::attach_or_clone;
-use super::session::{Outcome, Problem, Session, missing};
+use super::session::{Handled, Problem, ReplaySession, missing};
 use super::state::{Db, TableId};
 use crate::lint::model::Location;
 use crate::lint::naming::Kind;
@@ -42,11 +42,11 @@ pub(crate) fn clone_into_partition(
 
 /// `ALTER TABLE parent ATTACH PARTITION child ...`.
 pub(crate) fn attach(
-    s: &mut Session<'_>,
+    s: &mut ReplaySession<'_>,
     parent: TableId,
     cmd: &PartitionCmd,
     offset: i32,
-) -> Outcome {
+) -> Handled {
     let Some(rv) = cmd.name.as_ref() else {
         return Ok(());
     };
@@ -74,7 +74,7 @@ pub(crate) fn attach(
 }
 
 /// `ALTER TABLE parent DETACH PARTITION child`: what was inherited becomes the child's own.
-pub(crate) fn detach(s: &mut Session<'_>, parent: TableId, cmd: &PartitionCmd) -> Outcome {
+pub(crate) fn detach(s: &mut ReplaySession<'_>, parent: TableId, cmd: &PartitionCmd) -> Handled {
     let Some(rv) = cmd.name.as_ref() else {
         return Ok(());
     };

@@ -8,11 +8,11 @@
 use pg_query::protobuf::{AlterObjectSchemaStmt, ObjectType, RangeVar, RenameStmt};
 
 use super::expr::rename_refs;
-use super::session::{Outcome, Problem, Session, already_exists, missing};
+use super::session::{Handled, Problem, ReplaySession, already_exists, missing};
 use super::state::{Db, Elem, Rel, TableId, Target, ident};
 use crate::lint::naming::Kind;
 
-pub(crate) fn rename(s: &mut Session<'_>, r: &RenameStmt) -> Outcome {
+pub(crate) fn rename(s: &mut ReplaySession<'_>, r: &RenameStmt) -> Handled {
     let Ok(kind) = ObjectType::try_from(r.rename_type) else {
         return Ok(());
     };
@@ -50,7 +50,12 @@ pub(crate) fn rename(s: &mut Session<'_>, r: &RenameStmt) -> Outcome {
     }
 }
 
-fn rename_relation(s: &mut Session<'_>, rv: &RangeVar, new: &str, missing_ok: bool) -> Outcome {
+fn rename_relation(
+    s: &mut ReplaySession<'_>,
+    rv: &RangeVar,
+    new: &str,
+    missing_ok: bool,
+) -> Handled {
     let Some((schema, rel)) = s.db.lookup(&rv.schemaname, &rv.relname) else {
         return if missing_ok { Ok(()) } else { Err(missing(rv)) };
     };
@@ -84,7 +89,7 @@ fn rename_relation(s: &mut Session<'_>, rv: &RangeVar, new: &str, missing_ok: bo
 }
 
 /// Renames a column of `table` (and its children unless `recurse` is false) everywhere.
-fn rename_column(db: &mut Db, table: TableId, old: &str, new: &str, recurse: bool) -> Outcome {
+fn rename_column(db: &mut Db, table: TableId, old: &str, new: &str, recurse: bool) -> Handled {
     let t = &mut db.tables[table];
     let Some(position) = t.columns.iter().position(|c| c == old) else {
         return Err(Problem::new(format!("column \"{old}\" does not exist"), -1));
@@ -135,7 +140,7 @@ fn rename_column(db: &mut Db, table: TableId, old: &str, new: &str, recurse: boo
 }
 
 /// `RENAME CONSTRAINT`: an inherited CHECK is renamed in the children too.
-fn rename_constraint(db: &mut Db, table: TableId, old: &str, new: &str) -> Outcome {
+fn rename_constraint(db: &mut Db, table: TableId, old: &str, new: &str) -> Handled {
     let t = &db.tables[table];
     let Some(position) = t
         .objects
@@ -177,7 +182,7 @@ fn rename_constraint(db: &mut Db, table: TableId, old: &str, new: &str) -> Outco
     Ok(())
 }
 
-fn rename_schema(db: &mut Db, old: &str, new: &str) -> Outcome {
+fn rename_schema(db: &mut Db, old: &str, new: &str) -> Handled {
     if db.schemas.contains_key(new) {
         return Err(Problem::new(format!("schema \"{new}\" already exists"), -1));
     }
@@ -214,7 +219,7 @@ fn rename_schema(db: &mut Db, old: &str, new: &str) -> Outcome {
 }
 
 /// `ALTER TABLE ... SET SCHEMA`: the table's indexes and constraints move with it.
-pub(crate) fn set_schema(s: &mut Session<'_>, a: &AlterObjectSchemaStmt) -> Outcome {
+pub(crate) fn set_schema(s: &mut ReplaySession<'_>, a: &AlterObjectSchemaStmt) -> Handled {
     let Some(rv) = a.relation.as_ref() else {
         return Ok(());
     };

@@ -1,6 +1,6 @@
 //! The vocabulary of one replayed statement, shared by the dispatcher (`exec`) and
-//! the statement handlers: the [`Session`] (the database and where the statement is), the
-//! [`Problem`] a statement can fail with, the [`Outcome`] of a step, and the problems and
+//! the statement handlers: the [`ReplaySession`] (the database and where the statement is), the
+//! [`Problem`] a statement can fail with, the [`Handled`] of a step, and the problems and
 //! lookups every handler needs (a missing relation, a name already taken, the schema of a new
 //! relation). It imports no handler.
 
@@ -14,8 +14,8 @@ use crate::lint::model::Location;
 /// offset into the parsed text, or -1 for the statement itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Problem {
-    pub message: String,
-    pub offset: i32,
+    pub(crate) message: String,
+    pub(crate) offset: i32,
 }
 
 impl Problem {
@@ -27,11 +27,11 @@ impl Problem {
     }
 }
 
-pub(crate) type Outcome = Result<(), Problem>;
+pub(crate) type Handled = Result<(), Problem>;
 
 /// The database and where in which file the current statement is.
-pub(crate) struct Session<'a> {
-    pub db: &'a mut Db,
+pub(crate) struct ReplaySession<'a> {
+    pub(crate) db: &'a mut Db,
     file: &'a str,
     lines: &'a LineIndex<'a>,
     /// Byte offset of the parsed text in the file.
@@ -40,7 +40,7 @@ pub(crate) struct Session<'a> {
     stmt: usize,
 }
 
-impl<'a> Session<'a> {
+impl<'a> ReplaySession<'a> {
     pub(crate) fn new(
         db: &'a mut Db,
         file: &'a str,
@@ -48,7 +48,7 @@ impl<'a> Session<'a> {
         base: usize,
         stmt: usize,
     ) -> Self {
-        Session {
+        ReplaySession {
             db,
             file,
             lines,

@@ -21,8 +21,8 @@
 /// One statement: `text[start..end]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Chunk {
-    pub start: usize,
-    pub end: usize,
+    pub(crate) start: usize,
+    pub(crate) end: usize,
 }
 
 /// The statements of `text`, in order.
@@ -39,12 +39,12 @@ struct Scanner<'a> {
     chunks: Vec<Chunk>,
     /// Only blanks since the last newline.
     at_line_start: bool,
-    statement: Statement,
+    statement: PsqlStatement,
 }
 
 /// What psql tracks about the statement being read.
 #[derive(Default)]
-struct Statement {
+struct PsqlStatement {
     start: Option<usize>,
     paren_depth: usize,
     begin_depth: usize,
@@ -58,7 +58,7 @@ struct Statement {
 
 const MAX_WORDS: usize = 64;
 
-impl Statement {
+impl PsqlStatement {
     fn is_routine(&self) -> bool {
         let ids = &self.identifiers;
         ids[0] == b'c'
@@ -117,7 +117,7 @@ impl<'a> Scanner<'a> {
             pos,
             chunks: Vec::new(),
             at_line_start: true,
-            statement: Statement::default(),
+            statement: PsqlStatement::default(),
         }
     }
 
@@ -306,7 +306,7 @@ impl<'a> Scanner<'a> {
         if let Some(start) = self.statement.start {
             self.chunks.push(Chunk { start, end });
         }
-        self.statement = Statement::default();
+        self.statement = PsqlStatement::default();
     }
 }
 

@@ -39,24 +39,24 @@ pub(crate) enum TableKind {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Elem {
     Column(String),
-    Expr(Expr),
+    Expr(SqlExpr),
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Expr {
+pub(crate) struct SqlExpr {
     /// `FigureIndexColname`: the function name for `lower(email)`, `None` for `a + b`.
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     /// The columns it references, in source order.
-    pub columns: Vec<String>,
+    pub(crate) columns: Vec<String>,
     /// The parse tree without locations, for comparisons.
-    pub tree: Value,
+    pub(crate) tree: Value,
 }
 
 /// The referenced side of a foreign key.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Ref {
-    pub target: Target,
-    pub columns: Vec<String>,
+    pub(crate) target: Target,
+    pub(crate) columns: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -72,26 +72,26 @@ pub(crate) enum Target {
 /// A constraint or index.
 #[derive(Debug, Clone)]
 pub(crate) struct Obj {
-    pub id: ObjId,
-    pub kind: Kind,
-    pub name: String,
-    pub unnamed: bool,
+    pub(crate) id: ObjId,
+    pub(crate) kind: Kind,
+    pub(crate) name: String,
+    pub(crate) unnamed: bool,
     /// pk/uq/ix/ex: the key elements; fk: the local columns.
-    pub elems: Vec<Elem>,
-    pub include: Vec<String>,
+    pub(crate) elems: Vec<Elem>,
+    pub(crate) include: Vec<String>,
     /// pk/uq/ix/ex: the index column names PostgreSQL stored (keys and INCLUDE).
-    pub colnames: Vec<String>,
+    pub(crate) colnames: Vec<String>,
     /// ck: the columns the expression references; indexes: the WHERE clause's.
-    pub refs: Vec<String>,
+    pub(crate) refs: Vec<String>,
     /// What else makes two definitions the same (expression, method, operators, actions).
-    pub shape: Value,
-    pub referred: Option<Ref>,
-    pub unique: bool,
-    pub no_inherit: bool,
-    pub inherited: bool,
-    pub parent: Option<ObjId>,
-    pub hidden: bool,
-    pub location: Option<Location>,
+    pub(crate) shape: Value,
+    pub(crate) referred: Option<Ref>,
+    pub(crate) unique: bool,
+    pub(crate) no_inherit: bool,
+    pub(crate) inherited: bool,
+    pub(crate) parent: Option<ObjId>,
+    pub(crate) hidden: bool,
+    pub(crate) location: Option<Location>,
 }
 
 impl Obj {
@@ -160,17 +160,17 @@ pub(crate) fn index_elems(elems: &[Elem]) -> Vec<IndexElem<'_>> {
 /// A table, partitioned table, materialized view or foreign table.
 #[derive(Debug, Clone)]
 pub(crate) struct TableState {
-    pub schema: String,
-    pub name: String,
-    pub kind: TableKind,
-    pub columns: Vec<String>,
-    pub partitioned: bool,
-    pub partition_of: Option<TableId>,
-    pub parents: Vec<TableId>,
+    pub(crate) schema: String,
+    pub(crate) name: String,
+    pub(crate) kind: TableKind,
+    pub(crate) columns: Vec<String>,
+    pub(crate) partitioned: bool,
+    pub(crate) partition_of: Option<TableId>,
+    pub(crate) parents: Vec<TableId>,
     /// From the base schema: a child whose parent is unknown.
-    pub base_child: bool,
-    pub objects: Vec<Obj>,
-    pub dropped: bool,
+    pub(crate) base_child: bool,
+    pub(crate) objects: Vec<Obj>,
+    pub(crate) dropped: bool,
 }
 
 impl TableState {
@@ -208,7 +208,7 @@ pub(crate) enum Rel {
 /// The names taken in one schema.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Namespace {
-    pub relations: HashMap<String, Rel>,
+    pub(crate) relations: HashMap<String, Rel>,
     constraints: HashMap<String, usize>,
     cache: Option<PgNamespace>,
 }
@@ -257,12 +257,12 @@ impl Namespace {
 /// The database being replayed.
 #[derive(Debug, Clone)]
 pub(crate) struct Db {
-    pub tables: Vec<TableState>,
-    pub schemas: BTreeMap<String, Namespace>,
-    pub search_path: Vec<String>,
+    pub(crate) tables: Vec<TableState>,
+    pub(crate) schemas: BTreeMap<String, Namespace>,
+    pub(crate) search_path: Vec<String>,
     /// Domain constraint names, per (schema, domain).
-    pub domains: HashMap<(String, String), Vec<String>>,
-    pub default_schema: String,
+    pub(crate) domains: HashMap<(String, String), Vec<String>>,
+    pub(crate) default_schema: String,
     next_id: ObjId,
 }
 

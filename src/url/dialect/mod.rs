@@ -18,11 +18,9 @@ use crate::environment::Environment;
 use crate::url::libpq::keyword;
 use crate::url::sqlalchemy::{Driver, SqlalchemyReading, python_int, python_repr};
 
+pub(crate) use asyncpg::SQLALCHEMY_ASYNCPG_OWN;
 use asyncpg::SSL_MODES;
-pub use asyncpg::{
-    ASYNCPG_CONNECT, AsyncpgAddr, AsyncpgConnection, AsyncpgOrigins, SQLALCHEMY_ASYNCPG_OWN,
-    asyncpg_connection, find_in_password_file,
-};
+pub use asyncpg::{ASYNCPG_CONNECT, AsyncpgAddr, AsyncpgConnection, asyncpg_connection};
 
 /// A Python value as SQLAlchemy passes it to the driver.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,7 +45,7 @@ impl PyValue {
     }
 
     /// Python's `repr()`.
-    pub fn py_repr(&self) -> String {
+    pub(crate) fn py_repr(&self) -> String {
         match self {
             PyValue::None => "None".into(),
             PyValue::Int(n) => n.to_string(),
@@ -102,7 +100,7 @@ impl Kwargs {
         Some(self.0.remove(index).1)
     }
 
-    pub fn contains(&self, key: &str) -> bool {
+    pub(crate) fn contains(&self, key: &str) -> bool {
         self.get(key).is_some()
     }
 }
@@ -299,7 +297,7 @@ fn coerce_int(opts: &mut Kwargs, key: &str) -> Result<(), String> {
 /// receives is what counts); for pg8000, modelled only up to its arguments, where the dialect
 /// rewrites the hosts (`?host=` replaces the one before the path). A plain `postgresql://` URL
 /// keeps libpq's reading, which psql shares.
-pub fn application_reading_connects(
+pub(crate) fn application_reading_connects(
     scheme: &crate::url::sqlalchemy::Scheme,
     url: &SqlalchemyReading,
 ) -> bool {
@@ -494,7 +492,7 @@ pub const PG8000_CONNECT: &[&str] = &[
 
 /// The keyword arguments the driver's `connect()` takes through SQLAlchemy: its signature (and
 /// for asyncpg, SQLAlchemy's own), or `None` for libpq drivers, which take libpq's keywords.
-pub fn accepted_keywords(driver: Driver) -> Option<Vec<&'static str>> {
+pub(crate) fn accepted_keywords(driver: Driver) -> Option<Vec<&'static str>> {
     match driver {
         Driver::Asyncpg => Some(
             ASYNCPG_CONNECT
@@ -510,7 +508,7 @@ pub fn accepted_keywords(driver: Driver) -> Option<Vec<&'static str>> {
 
 /// What the driver makes of the keyword arguments.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DriverReading {
+pub(crate) enum DriverReading {
     /// psycopg and psycopg2: the conninfo libpq receives, or the driver's error.
     Libpq(Result<String, String>),
     /// asyncpg's own resolution, or its error.
@@ -521,17 +519,17 @@ pub enum DriverReading {
 
 /// The application's reading of a URL: SQLAlchemy's arguments, then the driver's.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApplicationReading {
-    pub driver: Driver,
-    pub connect: ConnectArgs,
-    pub reading: DriverReading,
+pub(crate) struct ApplicationReading {
+    pub(crate) driver: Driver,
+    pub(crate) connect: ConnectArgs,
+    pub(crate) reading: DriverReading,
 }
 
 impl ApplicationReading {
     /// `make_url`'s reading (as [`crate::url::sqlalchemy::read_as_sqlalchemy`] gives it) →
     /// create_connect_args → the driver. `Err`: SQLAlchemy cannot build the driver's arguments
     /// (the application cannot start), as Python prints the exception.
-    pub fn read(
+    pub(crate) fn read(
         sqlalchemy: &Result<SqlalchemyReading, String>,
         driver: Driver,
         libpq_major: u32,
@@ -556,7 +554,7 @@ impl ApplicationReading {
     }
 
     /// The driver's refusal, when it refuses its arguments (at connect time).
-    pub fn driver_error(&self) -> Option<&str> {
+    pub(crate) fn driver_error(&self) -> Option<&str> {
         match &self.reading {
             DriverReading::Libpq(Err(error)) | DriverReading::Asyncpg(Err(error)) => Some(error),
             _ => None,
@@ -564,7 +562,7 @@ impl ApplicationReading {
     }
 
     /// [`Self::libpq_equivalent`], parsed as libpq `libpq_major` parses a conninfo.
-    pub fn libpq_info(&self, libpq_major: u32) -> Option<crate::url::libpq::ConnInfo> {
+    pub(crate) fn libpq_info(&self, libpq_major: u32) -> Option<crate::url::libpq::ConnInfo> {
         let conninfo = self.libpq_equivalent(libpq_major)?;
         crate::url::libpq::parse_conninfo_with(
             &conninfo,
@@ -578,7 +576,7 @@ impl ApplicationReading {
     /// user, password, database, TLS mode and `target_session_attrs` the dialect passes (asyncpg's
     /// own defaults are [`AsyncpgConnection`]'s, not this string's). `None` when the driver
     /// refuses its arguments.
-    pub fn libpq_equivalent(&self, libpq_major: u32) -> Option<String> {
+    pub(crate) fn libpq_equivalent(&self, libpq_major: u32) -> Option<String> {
         match &self.reading {
             DriverReading::Libpq(result) => result.as_ref().ok().cloned(),
             DriverReading::Asyncpg(Err(_)) => None,

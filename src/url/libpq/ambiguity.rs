@@ -18,7 +18,7 @@ use crate::url::libpq::keywords::{KEYWORDS, keyword_index};
 use crate::url::libpq::notes::{Ambiguity, AmbiguityKind};
 use crate::url::libpq::options::ParseOptions;
 use crate::url::libpq::secrets::Secrets;
-use crate::url::libpq::uri::{Failure, Origin, Trace, libpq_userinfo_at};
+use crate::url::libpq::uri::{Trace, UriFailure, UriSection, libpq_userinfo_at};
 
 /// A replacement of `range` in the input; `secret` replacements are shown
 /// as `***` in the redacted suggestion.
@@ -395,7 +395,7 @@ fn suggest_keyword(name: &[u8], opts: ParseOptions) -> Option<&'static str> {
 fn failure_checks(ctx: &mut Ctx<'_>, trace: &Trace) {
     let uri = ctx.uri;
     match &trace.failure {
-        Some(Failure::UnknownKeyword {
+        Some(UriFailure::UnknownKeyword {
             key,
             decoded,
             value,
@@ -470,7 +470,7 @@ fn failure_checks(ctx: &mut Ctx<'_>, trace: &Trace) {
                 );
             }
         }
-        Some(Failure::ExtraSeparator { param, second_eq }) => {
+        Some(UriFailure::ExtraSeparator { param, second_eq }) => {
             let first_eq = uri[param.clone()]
                 .iter()
                 .position(|&b| b == b'=')
@@ -506,7 +506,7 @@ fn failure_checks(ctx: &mut Ctx<'_>, trace: &Trace) {
 
 fn origin_checks(ctx: &mut Ctx<'_>, trace: &Trace) {
     let uri = ctx.uri;
-    let mut by_kw: BTreeMap<usize, Vec<&Origin>> = BTreeMap::new();
+    let mut by_kw: BTreeMap<usize, Vec<&UriSection>> = BTreeMap::new();
     for (k, o) in &trace.origins {
         by_kw.entry(*k).or_default().push(o);
     }
@@ -516,15 +516,15 @@ fn origin_checks(ctx: &mut Ctx<'_>, trace: &Trace) {
         }
         let name = KEYWORDS[k].name;
         let last_key = origins.iter().rev().find_map(|o| match o {
-            Origin::Query { key } => Some(key.clone()),
+            UriSection::Query { key } => Some(key.clone()),
             _ => None,
         });
         let position = last_key.as_ref().map(|r| r.start);
         let from_uri = origins.iter().find_map(|o| match o {
-            Origin::UserInfo => Some("user info"),
-            Origin::Authority => Some("host part"),
-            Origin::Path => Some("path"),
-            Origin::Query { .. } => None,
+            UriSection::UserInfo => Some("user info"),
+            UriSection::Authority => Some("host part"),
+            UriSection::Path => Some("path"),
+            UriSection::Query { .. } => None,
         });
         if let Some(part) = from_uri {
             ctx.note(
@@ -538,7 +538,7 @@ fn origin_checks(ctx: &mut Ctx<'_>, trace: &Trace) {
         let queries: Vec<String> = origins
             .iter()
             .filter_map(|o| match o {
-                Origin::Query { key } => {
+                UriSection::Query { key } => {
                     Some(String::from_utf8_lossy(&lenient_decode(&uri[key.clone()])).into_owned())
                 }
                 _ => None,

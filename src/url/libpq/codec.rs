@@ -142,12 +142,12 @@ fn push_escaped(out: &mut String, b: u8) {
 /// (`@ : / ? , & = [ ] %`), no spaces (which libpq 18 trims or rejects) and no
 /// `+`/`#` that other URI parsers would misread.  libpq decodes the result back
 /// to exactly `s`.
-pub fn encode_component(s: &str) -> String {
+pub(crate) fn encode_component(s: &str) -> String {
     encode_bytes(s.as_bytes())
 }
 
 /// [`encode_component`] for arbitrary bytes (libpq values need not be UTF-8).
-pub fn encode_bytes(bytes: &[u8]) -> String {
+pub(crate) fn encode_bytes(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len());
     for &b in bytes {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {

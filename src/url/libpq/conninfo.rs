@@ -94,14 +94,6 @@ impl ConnInfo {
         Ok(())
     }
 
-    /// Removes `keyword`; returns whether it was set.
-    pub fn unset(&mut self, keyword: &str) -> bool {
-        keyword_index(keyword.as_bytes())
-            .and_then(|i| self.values.get_mut(i))
-            .and_then(Option::take)
-            .is_some()
-    }
-
     /// Raw value of `keyword`, if the string set it.
     pub fn get_bytes(&self, keyword: &str) -> Option<&[u8]> {
         let i = keyword_index(keyword.as_bytes())?;
@@ -114,7 +106,7 @@ impl ConnInfo {
     }
 
     /// Whether `keyword` was set (possibly to the empty string).
-    pub fn contains(&self, keyword: &str) -> bool {
+    pub(crate) fn contains(&self, keyword: &str) -> bool {
         self.get_bytes(keyword).is_some()
     }
 
@@ -134,7 +126,7 @@ impl ConnInfo {
     }
 
     /// Number of set options.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.values.iter().filter(|v| v.is_some()).count()
     }
 

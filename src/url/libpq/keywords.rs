@@ -17,7 +17,7 @@
 
 /// How libpq's connection dialog should display a keyword (`dispchar`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum DispChar {
+pub(crate) enum DispChar {
     /// `""`: ordinary field.
     Normal,
     /// `"*"`: password field, hide the value.
@@ -36,9 +36,9 @@ pub struct Keyword {
     /// Compiled-in default (SSL + GSSAPI build), if any.
     pub default: Option<&'static str>,
     /// libpq's dialog label.
-    pub label: &'static str,
+    pub(crate) label: &'static str,
     /// libpq's display hint.
-    pub dispchar: DispChar,
+    pub(crate) dispchar: DispChar,
     /// First PostgreSQL major version whose libpq knows the keyword
     /// (`9` = already present in 9.2).
     pub since: u32,
@@ -132,7 +132,7 @@ pub const KEYWORDS: &[Keyword] = &[
 
 /// Index of `name` in [`KEYWORDS`] (exact, case-sensitive match, like
 /// libpq's `conninfo_find`), regardless of version.
-pub fn keyword_index(name: &[u8]) -> Option<usize> {
+pub(super) fn keyword_index(name: &[u8]) -> Option<usize> {
     KEYWORDS.iter().position(|k| k.name.as_bytes() == name)
 }
 

@@ -81,10 +81,10 @@ mod options;
 mod secrets;
 mod uri;
 
-pub use codec::{encode_bytes, encode_component};
-pub use conninfo::{ConnInfo, SetError, render_uri};
+pub(crate) use codec::encode_component;
+pub use conninfo::{ConnInfo, render_uri};
 pub use error::UriError;
-pub use keywords::{DispChar, KEYWORDS, Keyword, keyword};
+pub use keywords::{KEYWORDS, keyword};
 pub use notes::{Ambiguity, AmbiguityKind};
 pub use options::ParseOptions;
 
@@ -92,12 +92,6 @@ pub use options::ParseOptions;
 fn c_string(bytes: &[u8]) -> &[u8] {
     let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
     &bytes[..end]
-}
-
-/// Whether libpq would treat `s` as a URI (it starts with `postgresql://`
-/// or `postgres://`).
-pub fn is_uri(s: &str) -> bool {
-    uri::uri_prefix_length(s.as_bytes()) != 0
 }
 
 /// Parses a connection URI as libpq 18's `PQconninfoParse()` would.

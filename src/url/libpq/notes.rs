@@ -60,7 +60,7 @@ pub struct Ambiguity {
     /// Human-readable explanation; never contains secret values.
     pub message: String,
     /// 0-based byte offset in the input, when meaningful.
-    pub position: Option<usize>,
+    pub(crate) position: Option<usize>,
     /// A rewritten connection string meaning what the author most likely
     /// meant.  Contains the password (encoded) if the input did.
     pub suggestion: Option<String>,

@@ -16,7 +16,7 @@ pub struct ParseOptions {
 
 impl ParseOptions {
     /// The newest libpq this crate models.
-    pub const LATEST: u32 = 18;
+    pub(crate) const LATEST: u32 = 18;
 
     /// Options for the given libpq major version.
     pub const fn libpq(major: u32) -> Self {

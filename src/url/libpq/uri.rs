@@ -28,7 +28,7 @@ pub(crate) fn uri_prefix_length(s: &[u8]) -> usize {
 
 /// Where a keyword's value came from (for ambiguity notes).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Origin {
+pub(crate) enum UriSection {
     UserInfo,
     Authority,
     Path,
@@ -41,13 +41,13 @@ pub(crate) enum Origin {
 /// One raw query parameter as split by libpq.
 #[derive(Debug, Clone)]
 pub(crate) struct RawParam {
-    pub key: Range<usize>,
-    pub value: Option<Range<usize>>,
+    pub(crate) key: Range<usize>,
+    pub(crate) value: Option<Range<usize>>,
 }
 
 /// What went wrong, in a form the ambiguity analysis can use.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Failure {
+pub(crate) enum UriFailure {
     NoPrefix,
     Decode(DecodeError),
     ExtraSeparator {
@@ -66,19 +66,19 @@ pub(crate) enum Failure {
 /// Everything the parser learned about the input's structure.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Trace {
-    pub prefix_len: usize,
+    pub(crate) prefix_len: usize,
     /// libpq's user-info terminator (`@`), if it found one.
-    pub userinfo_at: Option<usize>,
+    pub(crate) userinfo_at: Option<usize>,
     /// Raw host-list text (between user info and `/`/`?`/end).
-    pub authority: Option<Range<usize>>,
+    pub(crate) authority: Option<Range<usize>>,
     /// Raw path (database name) text.
-    pub path: Option<Range<usize>>,
+    pub(crate) path: Option<Range<usize>>,
     /// Index of the first byte after the `?`.
-    pub query_start: Option<usize>,
-    pub params: Vec<RawParam>,
+    pub(crate) query_start: Option<usize>,
+    pub(crate) params: Vec<RawParam>,
     /// `(keyword index, origin)` for every store, in order.
-    pub origins: Vec<(usize, Origin)>,
-    pub failure: Option<Failure>,
+    pub(crate) origins: Vec<(usize, UriSection)>,
+    pub(crate) failure: Option<UriFailure>,
 }
 
 /// libpq's look-ahead: the first `@` before any `/` ("Look ahead for
@@ -102,7 +102,7 @@ fn lossy(b: &[u8]) -> String {
 }
 
 impl Parser<'_> {
-    fn fail(&mut self, failure: Failure, message: String, position: Option<usize>) -> UriError {
+    fn fail(&mut self, failure: UriFailure, message: String, position: Option<usize>) -> UriError {
         self.trace.failure = Some(failure);
         UriError::new(message, position)
     }
@@ -122,7 +122,7 @@ impl Parser<'_> {
                 lossy(raw)
             };
             let position = pos.get(e.at()).copied();
-            self.fail(Failure::Decode(e), e.message(&quoted), position)
+            self.fail(UriFailure::Decode(e), e.message(&quoted), position)
         })
     }
 
@@ -133,7 +133,7 @@ impl Parser<'_> {
         keyword: &str,
         raw: &[u8],
         pos: &[usize],
-        origin: Origin,
+        origin: UriSection,
     ) -> Result<(), UriError> {
         let index = keyword_index(keyword.as_bytes()).unwrap_or_default();
         let secret = KEYWORDS.get(index).is_some_and(|k| k.is_secret());
@@ -158,7 +158,7 @@ impl Parser<'_> {
                 "invalid URI propagated to internal parser routine: \"{}\"",
                 self.quoted_uri()
             );
-            return Err(self.fail(Failure::NoPrefix, msg, Some(0)));
+            return Err(self.fail(UriFailure::NoPrefix, msg, Some(0)));
         }
         let start = prefix_len;
         let mut p;
@@ -175,14 +175,14 @@ impl Parser<'_> {
             let user = start..q;
             if !user.is_empty() {
                 let pos: Vec<usize> = user.clone().collect();
-                self.store_uri_part("user", &uri[user], &pos, Origin::UserInfo)?;
+                self.store_uri_part("user", &uri[user], &pos, UriSection::UserInfo)?;
             }
             if at(q) == b':' {
                 // while (*p != '@') ++p;  -- the *first* '@' after the ':'
                 let pw = q + 1..at_sign;
                 if !pw.is_empty() {
                     let pos: Vec<usize> = pw.clone().collect();
-                    self.store_uri_part("password", &uri[pw], &pos, Origin::UserInfo)?;
+                    self.store_uri_part("password", &uri[pw], &pos, UriSection::UserInfo)?;
                 }
             }
             p = at_sign + 1;
@@ -213,14 +213,14 @@ impl Parser<'_> {
                         "end of string reached when looking for matching \"]\" in IPv6 host address in URI: \"{}\"",
                         self.quoted_uri()
                     );
-                    return Err(self.fail(Failure::Structure, msg, Some(open)));
+                    return Err(self.fail(UriFailure::Structure, msg, Some(open)));
                 }
                 if p == host_start {
                     let msg = format!(
                         "IPv6 host address may not be empty in URI: \"{}\"",
                         self.quoted_uri()
                     );
-                    return Err(self.fail(Failure::Structure, msg, Some(open)));
+                    return Err(self.fail(UriFailure::Structure, msg, Some(open)));
                 }
                 host = host_start..p;
                 // Cut off the bracket and advance
@@ -236,7 +236,7 @@ impl Parser<'_> {
                         p + 1,
                         self.quoted_uri()
                     );
-                    return Err(self.fail(Failure::Structure, msg, Some(p)));
+                    return Err(self.fail(UriFailure::Structure, msg, Some(p)));
                 }
             } else {
                 // not an IPv6 address: DNS-named or IPv4 netloc
@@ -276,10 +276,10 @@ impl Parser<'_> {
 
         // Save final values for host and port.
         if !hostbuf.is_empty() {
-            self.store_uri_part("host", &hostbuf, &hostpos, Origin::Authority)?;
+            self.store_uri_part("host", &hostbuf, &hostpos, UriSection::Authority)?;
         }
         if !portbuf.is_empty() {
-            self.store_uri_part("port", &portbuf, &portpos, Origin::Authority)?;
+            self.store_uri_part("port", &portbuf, &portpos, UriSection::Authority)?;
         }
 
         if prevchar != 0 && prevchar != b'?' {
@@ -295,7 +295,7 @@ impl Parser<'_> {
             // Avoid setting dbname to an empty string (raw emptiness test).
             if !db.is_empty() {
                 let pos: Vec<usize> = db.clone().collect();
-                self.store_uri_part("dbname", &uri[db], &pos, Origin::Path)?;
+                self.store_uri_part("dbname", &uri[db], &pos, UriSection::Path)?;
             }
         }
 
@@ -331,7 +331,7 @@ impl Parser<'_> {
                             "extra key/value separator \"=\" in URI query parameter: \"{}\"",
                             lossy(&uri[key_start..key_end])
                         );
-                        let failure = Failure::ExtraSeparator {
+                        let failure = UriFailure::ExtraSeparator {
                             param: key_start..param_end,
                             second_eq: p,
                         };
@@ -356,7 +356,7 @@ impl Parser<'_> {
                             key: key_start..value_end,
                             value: None,
                         });
-                        return Err(self.fail(Failure::MissingSeparator, msg, Some(key_start)));
+                        return Err(self.fail(UriFailure::MissingSeparator, msg, Some(key_start)));
                     }
                     break;
                 } else {
@@ -399,11 +399,11 @@ impl Parser<'_> {
                         .secrets
                         .touches(key_pos.iter().chain(&val_pos).copied());
                     self.info.store(index, decoded, sensitive);
-                    self.trace.origins.push((index, Origin::Query { key }));
+                    self.trace.origins.push((index, UriSection::Query { key }));
                 }
                 None => {
                     let msg = format!("invalid URI query parameter: \"{}\"", lossy(&keyword));
-                    let failure = Failure::UnknownKeyword {
+                    let failure = UriFailure::UnknownKeyword {
                         key: key.clone(),
                         decoded: keyword.clone(),
                         value: decoded,

@@ -2,18 +2,18 @@
 //! `sa.ForeignKeyConstraint` make, read into what the SQL needs.
 
 use super::arguments::{Given, Refusal, Step, flag, missing, name_arg, text};
-use super::names::{Object, name_for};
+use super::names::{ConventionObject, name_for};
 use super::sql::{column_list, constraint_prefix, qualified};
 use crate::lint::naming::{Kind, NamingConvention, quote_ident};
 use crate::python::{Call, ExprKind, Position};
 
 /// `sa.ForeignKey("table.column")` on a column, or the columns of `sa.ForeignKeyConstraint`.
 pub(super) struct ForeignKey {
-    pub name: Given,
+    pub(crate) name: Given,
     /// `[schema.]table`, as written.
-    pub referred_table: Vec<String>,
-    pub referred_columns: Vec<String>,
-    pub at: Position,
+    pub(crate) referred_table: Vec<String>,
+    pub(crate) referred_columns: Vec<String>,
+    pub(crate) at: Position,
 }
 
 impl ForeignKey {
@@ -57,9 +57,10 @@ impl ForeignKey {
         schema: Option<&'a str>,
         table: &'a str,
         local: &'a [String],
-    ) -> Object<'a> {
+    ) -> ConventionObject<'a> {
         let referred = self.referred_table.last().map_or("", String::as_str);
-        Object::new(Kind::Fk, schema, table, local).referring_to(referred, &self.referred_columns)
+        ConventionObject::new(Kind::Fk, schema, table, local)
+            .referring_to(referred, &self.referred_columns)
     }
 
     pub(super) fn sql(&self, local: &[String], name: Option<String>) -> String {
@@ -75,16 +76,16 @@ impl ForeignKey {
 
 /// An `sa.Column(...)`: its name, what of its type matters for names, and its flags.
 pub(super) struct ColumnDef {
-    pub name: String,
-    pub at: Position,
-    pub type_name: String,
-    pub primary_key: bool,
-    pub unique: bool,
-    pub index: bool,
-    pub identity: bool,
-    pub autoincrement_off: bool,
-    pub server_default: bool,
-    pub foreign_keys: Vec<ForeignKey>,
+    pub(crate) name: String,
+    pub(crate) at: Position,
+    pub(crate) type_name: String,
+    pub(crate) primary_key: bool,
+    pub(crate) unique: bool,
+    pub(crate) index: bool,
+    pub(crate) identity: bool,
+    pub(crate) autoincrement_off: bool,
+    pub(crate) server_default: bool,
+    pub(crate) foreign_keys: Vec<ForeignKey>,
 }
 
 impl ColumnDef {
@@ -171,7 +172,7 @@ impl ColumnDef {
         let name = name_for(
             convention,
             &Given::Unnamed,
-            Object::new(Kind::Ix, schema, table, &this).unique(self.unique),
+            ConventionObject::new(Kind::Ix, schema, table, &this).unique(self.unique),
             self.at,
         )?
         .ok_or_else(|| {

@@ -6,7 +6,7 @@ use super::arguments::{
     Given, Refusal, Step, flag, missing, name_arg, names, optional_text, sql_text, text,
 };
 use super::columns::{ColumnDef, ForeignKey};
-use super::names::{Object, name_for};
+use super::names::{ConventionObject, name_for};
 use super::sql::{Rendered, column_list, constraint_prefix, one_line, qualified};
 use crate::lint::naming::{Kind, NamingConvention, quote_ident};
 use crate::python::{Call, Position};
@@ -116,12 +116,12 @@ fn column_items(columns: &[ColumnDef], serial: Option<usize>) -> Vec<(String, Po
 }
 
 impl NewTable<'_> {
-    fn object<'a>(&'a self, kind: Kind, columns: &'a [String]) -> Object<'a> {
-        Object::new(kind, self.schema, self.name, columns)
+    fn object<'a>(&'a self, kind: Kind, columns: &'a [String]) -> ConventionObject<'a> {
+        ConventionObject::new(kind, self.schema, self.name, columns)
     }
 
     /// `CONSTRAINT name ` for a constraint of this table, or nothing when PostgreSQL names it.
-    fn prefix(&self, given: &Given, object: Object<'_>, at: Position) -> Step<String> {
+    fn prefix(&self, given: &Given, object: ConventionObject<'_>, at: Position) -> Step<String> {
         Ok(constraint_prefix(
             name_for(self.convention, given, object, at)?.as_deref(),
         ))

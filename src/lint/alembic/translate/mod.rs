@@ -2,7 +2,7 @@
 //! line per column, constraint or statement, each line remembering the Python it came from.
 //! The SQL is then replayed by [`crate::lint::sqlfile`] like any other file, so unnamed
 //! constraints get the names PostgreSQL will give them there, and violations point back at
-//! the Python through [`Origin`].
+//! the Python through [`PythonOrigin`].
 //!
 //! Names follow SQLAlchemy's rules for the migration context's `MetaData` (the convention
 //! passed in, [`NamingConvention::name_for`]): `op.f("...")` is used as is (after SQLAlchemy's
@@ -40,18 +40,18 @@ use sql::Rendered;
 
 /// The Python a line of the generated SQL comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Origin {
-    pub at: Position,
+pub(crate) struct PythonOrigin {
+    pub(crate) at: Position,
     /// The line is `op.execute`'s own SQL: its columns count from `at`.
-    pub verbatim: bool,
+    pub(crate) verbatim: bool,
 }
 
 /// A statement of `upgrade()` that was not replayed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Skipped {
-    pub file: String,
-    pub at: Position,
-    pub message: String,
+pub(crate) struct Skipped {
+    pub(crate) file: String,
+    pub(crate) at: Position,
+    pub(crate) message: String,
 }
 
 impl fmt::Display for Skipped {
@@ -67,14 +67,14 @@ impl fmt::Display for Skipped {
 /// The generated SQL (named after the `.py` file), where each of its lines comes from, and
 /// what was skipped.
 #[derive(Debug, Clone)]
-pub struct Translated {
-    pub sql: SourceFile,
+pub(crate) struct Translated {
+    pub(crate) sql: SourceFile,
     /// `origins[n]` is the origin of line `n + 1`.
-    pub origins: Vec<Origin>,
-    pub skipped: Vec<Skipped>,
+    pub(crate) origins: Vec<PythonOrigin>,
+    pub(crate) skipped: Vec<Skipped>,
 }
 
-pub fn translate(migration: &Migration, convention: &NamingConvention) -> Translated {
+pub(crate) fn translate(migration: &Migration, convention: &NamingConvention) -> Translated {
     let mut writer = Writer {
         convention,
         source: &migration.text,
@@ -164,7 +164,7 @@ struct Writer<'a> {
     source: &'a str,
     file: &'a str,
     sql: String,
-    origins: Vec<Origin>,
+    origins: Vec<PythonOrigin>,
     skipped: Vec<Skipped>,
 }
 
@@ -172,7 +172,7 @@ impl Writer<'_> {
     fn line(&mut self, text: &str, at: Position) {
         self.sql.push_str(text);
         self.sql.push('\n');
-        self.origins.push(Origin {
+        self.origins.push(PythonOrigin {
             at,
             verbatim: false,
         });
@@ -263,7 +263,7 @@ impl Writer<'_> {
         for (n, text) in sql.split('\n').enumerate() {
             self.sql.push_str(text);
             self.sql.push('\n');
-            self.origins.push(Origin {
+            self.origins.push(PythonOrigin {
                 at: Position {
                     line: at.line + n,
                     column: if n == 0 { at.column } else { 1 },
@@ -381,7 +381,7 @@ mod tests {
         assert_eq!(t.sql.text, "CREATE INDEX ix_x ON t (a)\n;\n");
         assert_eq!(
             t.origins[0],
-            Origin {
+            PythonOrigin {
                 at: Position {
                     line: 9,
                     column: 17

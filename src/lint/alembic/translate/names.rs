@@ -2,11 +2,11 @@
 //! convention.
 
 use super::arguments::{Given, Refusal, Step};
-use crate::lint::naming::{Column, Declared, Kind, NamingConvention, ObjectRef, Table};
+use crate::lint::naming::{Column, Declared, Kind, NamingConvention, ObjectRef, TableRef};
 use crate::python::Position;
 
 /// What SQLAlchemy's `ConventionDict` reads from an object.
-pub(super) struct Object<'a> {
+pub(super) struct ConventionObject<'a> {
     kind: Kind,
     schema: Option<&'a str>,
     table: &'a str,
@@ -15,14 +15,14 @@ pub(super) struct Object<'a> {
     unique: bool,
 }
 
-impl<'a> Object<'a> {
+impl<'a> ConventionObject<'a> {
     pub(super) fn new(
         kind: Kind,
         schema: Option<&'a str>,
         table: &'a str,
         columns: &'a [String],
     ) -> Self {
-        Object {
+        ConventionObject {
             kind,
             schema,
             table,
@@ -49,13 +49,13 @@ impl<'a> Object<'a> {
 pub(super) fn name_for(
     convention: &NamingConvention,
     given: &Given,
-    object: Object<'_>,
+    object: ConventionObject<'_>,
     at: Position,
 ) -> Step<Option<String>> {
     let columns: Vec<Column> = object.columns.iter().map(|c| Column::new(c)).collect();
     let table = match object.schema {
-        Some(schema) => Table::in_schema(schema, object.table),
-        None => Table::new(object.table),
+        Some(schema) => TableRef::in_schema(schema, object.table),
+        None => TableRef::new(object.table),
     };
     let referred_columns: Vec<&str> = object
         .referred

@@ -7,7 +7,7 @@ use super::arguments::{
 };
 use super::columns::ColumnDef;
 use super::create_table::create_table;
-use super::names::{Object, name_for};
+use super::names::{ConventionObject, name_for};
 use super::sql::{
     Rendered, column_list, constraint_prefix, if_exists, index_elements, one_line, qualified,
 };
@@ -16,19 +16,19 @@ use crate::python::{Call, Expr, ExprKind, Position};
 
 /// The table a `with op.batch_alter_table(...) as alias:` block alters.
 pub(super) struct Batch<'a> {
-    pub alias: &'a str,
-    pub table: String,
-    pub schema: Option<String>,
+    pub(crate) alias: &'a str,
+    pub(crate) table: String,
+    pub(crate) schema: Option<String>,
 }
 
 /// One call being rendered, with what its arguments are read against.
 pub(super) struct Operation<'a> {
     /// The naming convention of the migration context's MetaData.
-    pub convention: &'a NamingConvention,
-    pub call: &'a Call,
-    pub at: Position,
+    pub(crate) convention: &'a NamingConvention,
+    pub(crate) call: &'a Call,
+    pub(crate) at: Position,
     /// The block it is written in, for `batch_op.*()`.
-    pub batch: Option<&'a Batch<'a>>,
+    pub(crate) batch: Option<&'a Batch<'a>>,
 }
 
 /// The SQL of one operation; operations that name nothing render nothing.
@@ -98,7 +98,7 @@ impl Operation<'_> {
     }
 
     /// The name SQLAlchemy renders for a new object.
-    fn name(&self, given: &Given, object: Object<'_>) -> Step<Option<String>> {
+    fn name(&self, given: &Given, object: ConventionObject<'_>) -> Step<Option<String>> {
         name_for(self.convention, given, object, self.at)
     }
 
@@ -120,7 +120,8 @@ fn create_index(op: &Operation) -> Step<Vec<Rendered>> {
     let name = op
         .name(
             &given,
-            Object::new(Kind::Ix, schema.as_deref(), &table, &named_columns).unique(unique),
+            ConventionObject::new(Kind::Ix, schema.as_deref(), &table, &named_columns)
+                .unique(unique),
         )?
         .ok_or_else(|| missing(op.at, "index name"))?;
     let elements = index_elements(columns)?;
@@ -151,7 +152,7 @@ fn add_key(op: &Operation, kind: Kind) -> Step<Vec<Rendered>> {
     };
     let name = op.name(
         &given,
-        Object::new(kind, schema.as_deref(), &table, &columns),
+        ConventionObject::new(kind, schema.as_deref(), &table, &columns),
     )?;
     op.line(format!(
         "ALTER TABLE {} ADD {}{what} ({});",
@@ -168,7 +169,7 @@ fn create_check_constraint(op: &Operation) -> Step<Vec<Rendered>> {
     let schema = op.schema("schema")?;
     let name = op.name(
         &given,
-        Object::new(Kind::Ck, schema.as_deref(), &table, &[]),
+        ConventionObject::new(Kind::Ck, schema.as_deref(), &table, &[]),
     )?;
     op.line(format!(
         "ALTER TABLE {} ADD {}CHECK ({});",
@@ -188,7 +189,7 @@ fn create_foreign_key(op: &Operation) -> Step<Vec<Rendered>> {
     let referent_schema = optional_text(op.call.keyword("referent_schema"))?;
     let name = op.name(
         &given,
-        Object::new(Kind::Fk, source_schema.as_deref(), &source, &local)
+        ConventionObject::new(Kind::Fk, source_schema.as_deref(), &source, &local)
             .referring_to(&referent, &remote),
     )?;
     op.line(format!(
@@ -229,7 +230,7 @@ fn add_column(op: &Operation) -> Step<Vec<Rendered>> {
     if column.unique && !column.index {
         let name = op.name(
             &Given::Unnamed,
-            Object::new(Kind::Uq, schema.as_deref(), &table, &this),
+            ConventionObject::new(Kind::Uq, schema.as_deref(), &table, &this),
         )?;
         out.push(Rendered::Line(
             format!(
@@ -277,7 +278,10 @@ fn drop_constraint(op: &Operation) -> Step<Vec<Rendered>> {
         (_, Given::Unnamed) => return Err(missing(op.at, "constraint_name")),
         (None, Given::Named(name) | Given::Converted(name)) => name.clone(),
         (Some(kind), given) => op
-            .name(given, Object::new(kind, schema.as_deref(), &table, &[]))?
+            .name(
+                given,
+                ConventionObject::new(kind, schema.as_deref(), &table, &[]),
+            )?
             .ok_or_else(|| missing(op.at, "constraint_name"))?,
     };
     op.line(format!(

@@ -17,7 +17,6 @@ use crate::secret::Secret;
 use crate::url::Origin;
 use crate::url::sqlalchemy::python_repr;
 
-pub use password::find_in_password_file;
 pub(in crate::url::dialect) use tls::SSL_MODES;
 
 /// An address asyncpg tries: a Unix socket file or a TCP host and port.
@@ -29,12 +28,12 @@ pub enum AsyncpgAddr {
 
 /// Where asyncpg took each part of the connection from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AsyncpgOrigins {
-    pub host: Origin,
-    pub port: Origin,
-    pub user: Origin,
-    pub database: Origin,
-    pub sslmode: Origin,
+pub(crate) struct AsyncpgOrigins {
+    pub(crate) host: Origin,
+    pub(crate) port: Origin,
+    pub(crate) user: Origin,
+    pub(crate) database: Origin,
+    pub(crate) sslmode: Origin,
 }
 
 /// What asyncpg resolves from the keyword arguments, as `connect_utils` does without a DSN.
@@ -52,13 +51,13 @@ pub struct AsyncpgConnection {
     pub password_in_file: Option<Secret>,
     pub sslmode: &'static str,
     pub target_session_attrs: String,
-    pub origins: AsyncpgOrigins,
+    pub(crate) origins: AsyncpgOrigins,
     /// asyncpg's warning about a password file it ignored.
-    pub passfile_warning: Option<String>,
+    pub(crate) passfile_warning: Option<String>,
 }
 
 /// The keywords SQLAlchemy's `AsyncAdapt_asyncpg_dbapi.connect` keeps for itself.
-pub const SQLALCHEMY_ASYNCPG_OWN: [&str; 3] = [
+pub(crate) const SQLALCHEMY_ASYNCPG_OWN: [&str; 3] = [
     "prepared_statement_cache_size",
     "prepared_statement_name_func",
     "async_creator_fn",

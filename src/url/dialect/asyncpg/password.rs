@@ -81,7 +81,7 @@ pub(super) fn password(
 /// line that matches. Its reading differs from libpq's: lines are stripped, and `\` escapes
 /// only keep a `:` from separating — the backslashes stay in the values. A line with fewer than
 /// five fields makes asyncpg fail (`ValueError`) when the lookup reaches it.
-pub fn find_in_password_file(
+pub(crate) fn find_in_password_file(
     text: &str,
     hosts: &[(String, i64)],
     database: &str,

@@ -34,23 +34,23 @@ const COVERED_QUANTILE: f64 = 0.999;
 const QUEUEING_SHARE: f64 = 0.01;
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Advice {
+pub(crate) struct Advice {
     /// Connections the offered load keeps busy on average (had none waited).
-    pub connections_needed: f64,
-    pub capacity: Option<u32>,
+    pub(crate) connections_needed: f64,
+    pub(crate) capacity: Option<u32>,
     /// What the load asked for; `None` when no request held a connection.
-    pub demand: Option<Demand>,
+    pub(crate) demand: Option<Demand>,
     /// Queueing shows the pool, not the load, set the throughput.
-    pub pool_was_limit: bool,
-    pub recommended: Option<Recommended>,
-    pub text: Vec<String>,
+    pub(crate) pool_was_limit: bool,
+    pub(crate) recommended: Option<Recommended>,
+    pub(crate) text: Vec<String>,
     /// What set the throughput (see [`Advice::settle_limit`]).
-    pub limit: Limit,
+    pub(crate) limit: Limit,
 }
 
 /// What set a run's throughput.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Limit {
+pub(crate) enum Limit {
     /// A worker's event loop was busy most of the time: more workers, not more connections.
     EventLoop,
     /// Requests queued in the pool for connections.
@@ -63,7 +63,7 @@ pub enum Limit {
 }
 
 impl Limit {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Limit::EventLoop => "event_loop",
             Limit::Pool => "pool",
@@ -75,37 +75,37 @@ impl Limit {
 
 /// A worker loop busy more than this share of the run is the limit: a request that is ready
 /// waits for the loop more often than not, and each further request waits longer.
-pub const LOOP_BUSY_LIMIT: f64 = 0.8;
+pub(super) const LOOP_BUSY_LIMIT: f64 = 0.8;
 
 /// What the application model saw, as the advice reads it.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct LoopLoad {
+pub(crate) struct LoopLoad {
     /// The busiest worker loop's busy share of the run.
-    pub busiest: f64,
-    pub workers: u32,
+    pub(crate) busiest: f64,
+    pub(crate) workers: u32,
     /// The application's own time per request on its loop, in ms.
-    pub per_request_ms: f64,
-    pub round_trips: f64,
-    pub app_cpu_us: f64,
-    pub handler_ms: f64,
+    pub(crate) per_request_ms: f64,
+    pub(crate) round_trips: f64,
+    pub(crate) app_cpu_us: f64,
+    pub(crate) handler_ms: f64,
 }
 
 /// What the load offered, and the connections it wants.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Demand {
-    pub offered: Offered,
-    pub hold_mean_ms: f64,
-    pub hold_p99_ms: f64,
+pub(crate) struct Demand {
+    pub(crate) offered: Offered,
+    pub(crate) hold_mean_ms: f64,
+    pub(crate) hold_p99_ms: f64,
     /// Connections busy on average had none waited.
-    pub mean: f64,
+    pub(crate) mean: f64,
     /// Connections wanted at once at the p99.9 of the demand's distribution.
-    pub p999: u32,
+    pub(crate) p999: u32,
     /// The distribution's assumption, in words.
-    pub assumption: String,
+    pub(crate) assumption: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Offered {
+pub(crate) enum Offered {
     /// Open loop: arrivals per second.
     Rate(f64),
     /// Closed loop: clients, each thinking this long between requests.
@@ -114,49 +114,49 @@ pub enum Offered {
 
 /// The recommended pool settings, per worker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Recommended {
-    pub pool_size: u32,
-    pub max_overflow: u32,
+pub(crate) struct Recommended {
+    pub(crate) pool_size: u32,
+    pub(crate) max_overflow: u32,
     /// The capacity the load wants, before the server's cap.
-    pub wanted: u32,
+    pub(crate) wanted: u32,
     /// Connections per worker the server has free, when that lowered the recommendation.
-    pub capped_by_server: Option<u32>,
+    pub(crate) capped_by_server: Option<u32>,
 }
 
 impl Recommended {
-    pub fn capacity(&self) -> u32 {
+    pub(crate) fn capacity(&self) -> u32 {
         self.pool_size + self.max_overflow
     }
 }
 
 /// What the run measured, as the advice reads it.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Measured {
-    pub tps: f64,
-    pub hold_mean_ms: f64,
-    pub hold_p99_ms: f64,
+pub(super) struct Measured {
+    pub(crate) tps: f64,
+    pub(crate) hold_mean_ms: f64,
+    pub(crate) hold_p99_ms: f64,
     /// Requests that held a connection.
-    pub holds: u64,
+    pub(crate) holds: u64,
     /// Checkouts attempted (handed a connection or timed out).
-    pub checkouts: u64,
+    pub(crate) checkouts: u64,
     /// Checkouts that waited at the pool's limit, and the p99 of that wait over all checkouts.
-    pub queued: u64,
-    pub queue_wait_p99_ms: f64,
-    pub peak_waiting: u64,
-    pub timeouts: u64,
+    pub(crate) queued: u64,
+    pub(crate) queue_wait_p99_ms: f64,
+    pub(crate) peak_waiting: u64,
+    pub(crate) timeouts: u64,
     /// Open loop: arrivals that found every request slot taken and started late.
-    pub held_back: u64,
+    pub(crate) held_back: u64,
 }
 
 /// The server's connections when the run started.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ServerRoom {
-    pub max_connections: i64,
+pub(crate) struct ServerRoom {
+    pub(crate) max_connections: i64,
     /// Connections free for the application: max_connections − reserved − in use.
-    pub free: i64,
+    pub(crate) free: i64,
 }
 
-pub fn advise(
+pub(super) fn advise(
     pool: &PoolSettings,
     offered: Offered,
     measured: &Measured,
@@ -220,7 +220,7 @@ impl Advice {
     /// Decides what set the throughput — a worker's event loop first (its figures said first,
     /// since more connections cannot help it), then the pool, then the server when the load
     /// was not served as offered (`saturated`) — and says so.
-    pub fn settle_limit(&mut self, event_loop: Option<LoopLoad>, saturated: bool, tps: f64) {
+    pub(crate) fn settle_limit(&mut self, event_loop: Option<LoopLoad>, saturated: bool, tps: f64) {
         self.limit = match event_loop {
             Some(load) if load.busiest > LOOP_BUSY_LIMIT => Limit::EventLoop,
             _ if self.pool_was_limit => Limit::Pool,

@@ -26,7 +26,7 @@ use serde_json::Value;
 use super::app_model::Calibration;
 use super::config::{BenchConfig, Workload};
 use crate::conn::plan::ConnectionPlan;
-use crate::driver::{Driver, DriverKind};
+use crate::driver::{DriverKind, DriverModel};
 use crate::exit::{invalid, problems};
 
 /// The reference application, handed to the interpreter on its standard input (`python -`), so
@@ -48,7 +48,7 @@ pub(super) async fn calibrate(
     python: &str,
     config: &BenchConfig,
     target: &ConnectionPlan,
-    driver: &Driver,
+    driver: &DriverModel,
 ) -> Result<Calibration> {
     if let Workload::Script(_) = config.workload {
         return Err(invalid(
@@ -66,7 +66,7 @@ pub(super) async fn calibrate(
 }
 
 /// What the interpreter printed, with what it was asked.
-struct Output {
+struct ReferenceAppOutput {
     python: String,
     stdout: String,
     stderr: String,
@@ -81,7 +81,7 @@ struct Output {
 async fn round_trips_per_request(
     config: &BenchConfig,
     target: &ConnectionPlan,
-    driver: &Driver,
+    driver: &DriverModel,
 ) -> Result<f64> {
     let mut driver = driver.clone();
     driver.pacer = None;
@@ -106,7 +106,11 @@ async fn round_trips_per_request(
 }
 
 /// Runs the reference application under the run's load and waits for it.
-fn run_reference_app(python: &str, config: &BenchConfig, driver: DriverKind) -> Result<Output> {
+fn run_reference_app(
+    python: &str,
+    config: &BenchConfig,
+    driver: DriverKind,
+) -> Result<ReferenceAppOutput> {
     let workers = config.workers.max(1);
     let mut command = Command::new(python);
     command
@@ -160,7 +164,7 @@ fn run_reference_app(python: &str, config: &BenchConfig, driver: DriverKind) -> 
         command.arg("--commit");
     }
     let (stdout, stderr, status) = wait(python, command)?;
-    Ok(Output {
+    Ok(ReferenceAppOutput {
         python: python.to_string(),
         stdout,
         stderr,
@@ -216,7 +220,7 @@ fn wait(python: &str, mut command: Command) -> Result<(String, String, Option<i3
 }
 
 /// The calibration from what the interpreter printed.
-fn read_output(output: &Output, round_trips: f64) -> Result<Calibration> {
+fn read_output(output: &ReferenceAppOutput, round_trips: f64) -> Result<Calibration> {
     let python = &output.python;
     let last_line = output.stdout.lines().rev().find(|l| !l.trim().is_empty());
     let json: Option<Value> = last_line.and_then(|line| serde_json::from_str(line).ok());
@@ -292,7 +296,7 @@ fn read_output(output: &Output, round_trips: f64) -> Result<Calibration> {
 
 impl Calibration {
     /// The application's time per round trip.
-    pub fn per_round_trip(&self) -> Duration {
+    pub(crate) fn per_round_trip(&self) -> Duration {
         self.cpu_per_request
             .div_f64(self.round_trips_per_request.max(1.0))
     }

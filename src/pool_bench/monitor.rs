@@ -15,15 +15,15 @@ use crate::progress::Spinner;
 
 /// One second of the run.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Tick {
-    pub t: u64,
-    pub tps: f64,
-    pub p99_ms: f64,
-    pub open: u64,
-    pub in_use: u64,
-    pub idle: u64,
-    pub waiting: u64,
-    pub errors: u64,
+pub(crate) struct Tick {
+    pub(crate) t: u64,
+    pub(crate) tps: f64,
+    pub(crate) p99_ms: f64,
+    pub(crate) open: u64,
+    pub(crate) in_use: u64,
+    pub(crate) idle: u64,
+    pub(crate) waiting: u64,
+    pub(crate) errors: u64,
 }
 
 /// How often the monitor looks whether the run ended, between its once-a-second samples.

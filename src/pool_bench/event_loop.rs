@@ -108,24 +108,24 @@ struct Clock {
 
 /// One worker loop's accounting.
 #[derive(Debug, Default, Clone, Copy, PartialEq)]
-pub struct LoopStats {
+pub(crate) struct LoopStats {
     /// The application's time the model asked for.
-    pub modelled: Duration,
+    pub(crate) modelled: Duration,
     /// Time the loop was blocked for it: slept, plus the thread's own CPU counted against it.
-    pub busy: Duration,
+    pub(crate) busy: Duration,
     /// Time spent waiting for a shared core (`--app-cpus`).
-    pub core_wait: Duration,
-    pub steps: u64,
+    pub(crate) core_wait: Duration,
+    pub(crate) steps: u64,
 }
 
 impl LoopStats {
     /// busy ÷ modelled: 1.0 when the emulation blocked the loop exactly as long as the model
     /// asked; `None` before any modelled time.
-    pub fn accuracy(&self) -> Option<f64> {
+    pub(crate) fn accuracy(&self) -> Option<f64> {
         (!self.modelled.is_zero()).then(|| self.busy.as_secs_f64() / self.modelled.as_secs_f64())
     }
 
-    pub fn add(&mut self, other: &LoopStats) {
+    pub(crate) fn add(&mut self, other: &LoopStats) {
         self.modelled += other.modelled;
         self.busy += other.busy;
         self.core_wait += other.core_wait;

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use super::recorder::{LaneRecorder, Recorder};
 use super::workers::Workers;
-use crate::driver::Driver;
+use crate::driver::DriverModel;
 use crate::pool::{CheckoutError, PooledConnection, QueuePool};
 use crate::wire::WireError;
 
@@ -17,7 +17,7 @@ use crate::wire::WireError;
 pub(super) struct Requests {
     pub(super) workers: Arc<Workers>,
     pub(super) recorder: Arc<Recorder>,
-    pub(super) driver: Driver,
+    pub(super) driver: DriverModel,
     /// The workload's statements, sent as the driver sends them.
     pub(super) statements: Arc<[String]>,
     pub(super) commit: bool,
@@ -43,7 +43,7 @@ pub(super) fn loop_turns_after_checkin(config: &super::BenchConfig) -> u32 {
 }
 
 /// How a request ended.
-pub(super) enum Ended {
+pub(super) enum RequestEnd {
     /// It ran (successfully or not) and returned its connection at this instant.
     Ran(Instant),
     /// The checkout timed out in the pool.
@@ -55,7 +55,7 @@ pub(super) enum Ended {
 impl Requests {
     /// Runs one request on `lane`. Its latency counts from `intended` (the closed loop's start, the
     /// open loop's scheduled time), its checkout wait from `started` (when it reached the pool).
-    pub(super) async fn run(&self, lane: usize, intended: Instant, started: Instant) -> Ended {
+    pub(super) async fn run(&self, lane: usize, intended: Instant, started: Instant) -> RequestEnd {
         let record = self.recorder.lane(lane);
         let _in_flight = record.request_started();
         let (pool, pool_lane) = self.workers.pool(lane);
@@ -63,16 +63,16 @@ impl Requests {
             Ok(connection) => connection,
             Err(CheckoutError::Timeout(_)) => {
                 record.timed_out();
-                return Ended::TimedOut;
+                return RequestEnd::TimedOut;
             }
             Err(CheckoutError::Connect { code, message }) => {
                 record.error(code.unwrap_or_else(|| "connect".into()), Some(&message));
-                return Ended::ConnectFailed;
+                return RequestEnd::ConnectFailed;
             }
         };
         let checked_out = Instant::now();
         record.waited(checked_out - started, connection.queued);
-        Ended::Ran(
+        RequestEnd::Ran(
             self.transact(pool, record, connection, intended, checked_out)
                 .await,
         )

@@ -10,7 +10,7 @@ use crate::cli::Format;
 use crate::finding::Code;
 use crate::lint::{LintReport, Violation};
 
-pub fn write_lint(
+pub(crate) fn write_lint(
     out: &mut dyn Write,
     report: &LintReport,
     format: Format,
@@ -28,13 +28,13 @@ pub fn write_lint(
 
 /// Statements of SQL files that could not be parsed or replayed, one `FILE:LINE:COLUMN: message`
 /// line each on stderr (the JSON report carries them too).
-pub fn write_file_errors(errors: &[crate::lint::sqlfile::FileError]) {
+pub(crate) fn write_file_errors(errors: &[crate::lint::sqlfile::FileError]) {
     for error in errors {
         eprintln!("{}", crate::url::redact_text(&error.to_string()));
     }
 }
 
-pub fn write_fix_sql(
+pub(crate) fn write_fix_sql(
     out: &mut dyn Write,
     report: &LintReport,
     lock_timeout: std::time::Duration,
@@ -160,7 +160,7 @@ impl<'a> From<&'a Violation> for JsonViolation<'a> {
 #[derive(Serialize)]
 struct JsonRest<'a> {
     collisions: Json,
-    stale_baseline: &'a [crate::lint::baseline::Entry],
+    stale_baseline: &'a [crate::lint::baseline::BaselineEntry],
     errors: Json,
     /// `{heads, revisions, order}` when Alembic migrations were read.
     #[serde(skip_serializing_if = "Option::is_none")]

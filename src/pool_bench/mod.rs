@@ -38,7 +38,7 @@ use anyhow::Result;
 use crate::conn::connect;
 use crate::conn::plan::{self, ConnectionPlan};
 use crate::conn::tls::LATEST_LIBPQ;
-use crate::driver::Driver;
+use crate::driver::DriverModel;
 use crate::environment::Environment;
 use crate::exit::{invalid, problems};
 use crate::interrupt::Interrupt;
@@ -46,13 +46,10 @@ use crate::pool::QueuePool;
 use crate::pooler;
 use crate::progress::Progress;
 
-pub use advice::{Advice, Demand, Limit, Offered, Recommended, ServerRoom};
-pub use app_model::{
-    AppModel, AppReport, Calibration, CostSource, default_app_cpu, default_connect_cpu,
-};
-pub use config::{BenchConfig, Workload};
-pub use monitor::Tick;
-pub use report::{BenchReport, Percentiles, WireCost};
+pub(crate) use advice::{Advice, Offered, ServerRoom};
+pub(crate) use app_model::{AppModel, AppReport, CostSource, default_app_cpu, default_connect_cpu};
+pub(crate) use config::{BenchConfig, Workload};
+pub(crate) use report::{BenchReport, Percentiles};
 
 use event_loop::{Cores, EventLoop};
 use lanes::Lanes;
@@ -114,7 +111,7 @@ async fn check_server_capacity(
 }
 
 /// Runs one configuration to its report. `interrupt` ends the run early (Ctrl-C).
-pub async fn run(
+pub(crate) async fn run(
     config: &BenchConfig,
     env: &Environment,
     progress: &Progress,
@@ -127,7 +124,7 @@ pub async fn run(
     };
     let target = ConnectionPlan::new(&config.url, env, &options)?;
     let (room, server) = check_server_capacity(&target, config).await?;
-    let mut driver = Driver::new(
+    let mut driver = DriverModel::new(
         config.driver,
         config.driver_options,
         config.statement_timeout.as_millis(),
@@ -233,7 +230,7 @@ async fn warm_up(
 async fn calibrated(
     config: &BenchConfig,
     target: &ConnectionPlan,
-    driver: &Driver,
+    driver: &DriverModel,
     progress: &Progress,
 ) -> Result<Option<BenchConfig>> {
     let (Some(python), Some(app)) = (&config.calibrate, &config.app) else {
@@ -267,7 +264,7 @@ async fn calibrated(
 fn start_workers(
     config: &BenchConfig,
     target: &Arc<ConnectionPlan>,
-    driver: &Driver,
+    driver: &DriverModel,
 ) -> Result<(Lanes, Workers)> {
     let Some(app) = &config.app else {
         let lanes = Lanes::start(config.jobs, false)?;
@@ -294,7 +291,7 @@ fn start_workers(
 /// The configuration `--verify` runs: the same load with the recommended pool. `None` without a
 /// recommendation. The recommendation was already held to the connections the server had free,
 /// so the capacity check is not repeated (the first run's connections may still be closing).
-pub fn with_recommendation(config: &BenchConfig, advice: &Advice) -> Option<BenchConfig> {
+pub(crate) fn with_recommendation(config: &BenchConfig, advice: &Advice) -> Option<BenchConfig> {
     let recommended = advice.recommended?;
     let mut verify = config.clone();
     verify.pool.pool_size = recommended.pool_size;

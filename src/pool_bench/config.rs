@@ -9,7 +9,7 @@ use crate::pool::PoolSettings;
 
 /// What each simulated request does while it holds a connection.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Workload {
+pub(crate) enum Workload {
     Query(String),
     Sleep(Duration),
     /// Several statements, run in one transaction.
@@ -18,7 +18,7 @@ pub enum Workload {
 
 impl Workload {
     /// The statements one request sends, in order.
-    pub fn statements(&self) -> Vec<String> {
+    pub(crate) fn statements(&self) -> Vec<String> {
         match self {
             Workload::Query(sql) => vec![sql.clone()],
             Workload::Sleep(duration) => {
@@ -30,41 +30,41 @@ impl Workload {
 }
 
 #[derive(Debug, Clone)]
-pub struct BenchConfig {
-    pub url: String,
-    pub pool: PoolSettings,
-    pub statement_timeout: Duration,
-    pub clients: u32,
-    pub workload: Workload,
+pub(crate) struct BenchConfig {
+    pub(crate) url: String,
+    pub(crate) pool: PoolSettings,
+    pub(crate) statement_timeout: Duration,
+    pub(crate) clients: u32,
+    pub(crate) workload: Workload,
     /// The driver whose traffic each request reproduces.
-    pub driver: DriverKind,
-    pub driver_options: DriverOptions,
+    pub(crate) driver: DriverKind,
+    pub(crate) driver_options: DriverOptions,
     /// The handler commits (COMMIT) instead of letting the session close (ROLLBACK).
-    pub commit: bool,
-    pub think: Duration,
-    pub duration: Option<Duration>,
+    pub(crate) commit: bool,
+    pub(crate) think: Duration,
+    pub(crate) duration: Option<Duration>,
     /// Run this long before measuring (`--warmup`), with `duration` only.
-    pub warmup: Duration,
-    pub transactions: Option<u64>,
+    pub(crate) warmup: Duration,
+    pub(crate) transactions: Option<u64>,
     /// Open-loop arrivals per second.
-    pub rate: Option<f64>,
-    pub workers: u32,
+    pub(crate) rate: Option<f64>,
+    pub(crate) workers: u32,
     /// Threads the clients of `--driver raw` run on (pgbench's `-j`); the application model runs
     /// one thread per worker instead.
-    pub jobs: usize,
-    pub force: bool,
-    pub connect_timeout: Option<Duration>,
+    pub(crate) jobs: usize,
+    pub(crate) force: bool,
+    pub(crate) connect_timeout: Option<Duration>,
     /// The application around the pool: its workers' event loops and its time per round trip;
     /// `None` for the raw path.
-    pub app: Option<AppModel>,
+    pub(crate) app: Option<AppModel>,
     /// `--calibrate`: the interpreter whose SQLAlchemy and driver set the app model's time per
     /// round trip before the run.
-    pub calibrate: Option<String>,
+    pub(crate) calibrate: Option<String>,
 }
 
 impl BenchConfig {
     /// The handler's own work per request (zero without an application model).
-    pub fn handler(&self) -> Duration {
+    pub(crate) fn handler(&self) -> Duration {
         self.app.as_ref().map_or(Duration::ZERO, |app| app.handler)
     }
 }

@@ -19,13 +19,13 @@ use crate::pooler::Pooler;
 
 /// Latency percentiles in milliseconds.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Percentiles {
-    pub mean: f64,
-    pub p50: f64,
-    pub p90: f64,
-    pub p99: f64,
-    pub p999: f64,
-    pub max: f64,
+pub(crate) struct Percentiles {
+    pub(crate) mean: f64,
+    pub(crate) p50: f64,
+    pub(crate) p90: f64,
+    pub(crate) p99: f64,
+    pub(crate) p999: f64,
+    pub(crate) max: f64,
 }
 
 impl Percentiles {
@@ -46,41 +46,41 @@ impl Percentiles {
 }
 
 #[derive(Debug, Clone)]
-pub struct BenchReport {
-    pub config: BenchConfig,
-    pub transactions: u64,
-    pub elapsed: f64,
-    pub tps: f64,
-    pub latency: Percentiles,
-    pub wait: Percentiles,
+pub(crate) struct BenchReport {
+    pub(crate) config: BenchConfig,
+    pub(crate) transactions: u64,
+    pub(crate) elapsed: f64,
+    pub(crate) tps: f64,
+    pub(crate) latency: Percentiles,
+    pub(crate) wait: Percentiles,
     /// The part of the checkout wait spent at the pool's limit.
-    pub queue_wait: Percentiles,
+    pub(crate) queue_wait: Percentiles,
     /// How long a request held its connection (pre-ping included).
-    pub hold: Percentiles,
-    pub timeouts: u64,
+    pub(crate) hold: Percentiles,
+    pub(crate) timeouts: u64,
     /// Open loop: arrivals that found every request slot (`--clients`) taken and started late.
-    pub held_back: u64,
-    pub errors: BTreeMap<String, u64>,
+    pub(crate) held_back: u64,
+    pub(crate) errors: BTreeMap<String, u64>,
     /// The server's first message for each SQLSTATE in `errors`.
-    pub error_messages: BTreeMap<String, String>,
-    pub connections: PoolCounters,
-    pub server_max_connections: Option<i64>,
+    pub(crate) error_messages: BTreeMap<String, String>,
+    pub(crate) connections: PoolCounters,
+    pub(crate) server_max_connections: Option<i64>,
     /// Connections the server had free when the run started.
-    pub server_free_connections: Option<i64>,
-    pub server_peak_backends: Option<i64>,
-    pub timeline: Vec<Tick>,
-    pub final_status: PoolStatus,
+    pub(crate) server_free_connections: Option<i64>,
+    pub(crate) server_peak_backends: Option<i64>,
+    pub(crate) timeline: Vec<Tick>,
+    pub(crate) final_status: PoolStatus,
     /// Mean time a connection is held per transaction, in ms (Little's law input).
-    pub mean_hold_ms: f64,
+    pub(crate) mean_hold_ms: f64,
     /// What one request cost on the wire, as the driver sends it.
-    pub wire: WireCost,
-    pub advice: Advice,
-    pub interrupted: bool,
+    pub(crate) wire: WireCost,
+    pub(crate) advice: Advice,
+    pub(crate) interrupted: bool,
     /// The pooler between pool-bench and the server, and what it means for the driver.
-    pub pooler: Option<Pooler>,
-    pub pooler_findings: Vec<Finding>,
+    pub(crate) pooler: Option<Pooler>,
+    pub(crate) pooler_findings: Vec<Finding>,
     /// The application model's accounting; `None` for the raw path.
-    pub app: Option<AppReport>,
+    pub(crate) app: Option<AppReport>,
 }
 
 impl BenchReport {
@@ -150,12 +150,12 @@ const POOLER_SQLSTATES: [&str; 3] = ["26000", "42P05", "08P01"];
 
 /// Round trips and statements per request, as measured on the connections.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct WireCost {
+pub(crate) struct WireCost {
     /// At checkout: the pre-ping.
-    pub checkout_round_trips: f64,
+    pub(crate) checkout_round_trips: f64,
     /// The request itself: BEGIN, the workload, COMMIT or ROLLBACK, preparing when needed.
-    pub request_round_trips: f64,
-    pub request_statements: f64,
+    pub(crate) request_round_trips: f64,
+    pub(crate) request_statements: f64,
 }
 
 impl WireCost {
@@ -170,7 +170,7 @@ impl WireCost {
     }
 
     /// Every round trip a request holds a connection for.
-    pub fn round_trips(&self) -> f64 {
+    pub(crate) fn round_trips(&self) -> f64 {
         self.checkout_round_trips + self.request_round_trips
     }
 }

@@ -16,7 +16,7 @@ use super::config::BenchConfig;
 use super::lanes::Lanes;
 use super::monitor::Ending;
 use super::recorder::Recorder;
-use super::request::{CONNECT_FAILURE_PAUSE, Ended, Requests};
+use super::request::{CONNECT_FAILURE_PAUSE, RequestEnd, Requests};
 
 /// Starts `config.clients` clients sharing the requests' context and the transaction budget
 /// (`config.transactions`).
@@ -87,12 +87,12 @@ impl Client {
         let mut now = Instant::now();
         while self.may_start(now) {
             match self.requests.run(self.lane, now, now).await {
-                Ended::Ran(ended) => now = ended,
-                Ended::TimedOut => {
+                RequestEnd::Ran(ended) => now = ended,
+                RequestEnd::TimedOut => {
                     now = Instant::now();
                     continue;
                 }
-                Ended::ConnectFailed => {
+                RequestEnd::ConnectFailed => {
                     tokio::time::sleep(CONNECT_FAILURE_PAUSE).await;
                     now = Instant::now();
                     continue;

@@ -7,23 +7,25 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use serde_json::{Value as Json, json};
 
-use crate::bench::{Advice, AppReport, BenchReport, CostSource, Offered, Percentiles, Workload};
-use crate::cli::Format;
+use crate::cli::TableOrJson;
+use crate::pool_bench::{
+    Advice, AppReport, BenchReport, CostSource, Offered, Percentiles, Workload,
+};
 
-pub type Run = (Option<String>, BenchReport);
+pub(super) type Run = (Option<String>, BenchReport);
 
 /// `verify`: `runs` is the measured run, then (when there was a recommendation) the same load
 /// with the recommended pool.
-pub fn write_bench(
+pub(crate) fn write_bench(
     out: &mut dyn Write,
     runs: &[Run],
     sweep_key: Option<&str>,
     verify: bool,
-    format: Format,
+    format: TableOrJson,
     color: bool,
 ) -> io::Result<()> {
     match format {
-        Format::Table => match (sweep_key, verify, runs) {
+        TableOrJson::Table => match (sweep_key, verify, runs) {
             (Some(key), _, _) => write_sweep(out, runs, key, color),
             (None, true, [(_, measured), (_, verified)]) => {
                 write_report(out, measured, color)?;
@@ -34,7 +36,7 @@ pub fn write_bench(
                 .iter()
                 .try_for_each(|(_, report)| write_report(out, report, color)),
         },
-        _ => {
+        TableOrJson::Json => {
             let doc = match (sweep_key, verify, runs) {
                 (None, true, [(_, measured), (_, verified)]) => {
                     let mut doc = to_json(measured);
@@ -502,7 +504,7 @@ fn advice_json(advice: &Advice) -> Json {
 }
 
 /// Throughput and p99 latency against the swept value, or over time for one run.
-pub fn write_plot(path: &Path, runs: &[Run], sweep_key: Option<&str>) -> Result<()> {
+pub(crate) fn write_plot(path: &Path, runs: &[Run], sweep_key: Option<&str>) -> Result<()> {
     use plotters::prelude::*;
     let (label, points): (&str, Vec<(f64, f64, f64)>) = match sweep_key {
         Some(key) => (

@@ -14,23 +14,23 @@ use crate::driver::DriverKind;
 /// The application model of a run. `None` in a [`super::BenchConfig`] for `--driver raw`, which
 /// is dbtool's own minimal client with no application around it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct AppModel {
+pub(crate) struct AppModel {
     /// The application's time on its loop per round trip (SQLAlchemy and the driver).
-    pub app_cpu: Duration,
+    pub(crate) app_cpu: Duration,
     /// The handler's own work on the loop while it holds the connection.
-    pub handler: Duration,
+    pub(crate) handler: Duration,
     /// The application's time on its loop to open a connection and later close it: QueuePool
     /// closes overflow connections returned while `pool_size` sit idle and opens new ones
     /// under the next burst, and each blocks the worker's loop for this long.
-    pub connect_cpu: Duration,
+    pub(crate) connect_cpu: Duration,
     /// Cores the workers' loops run on; at least the number of workers gives each its own.
-    pub app_cpus: u32,
-    pub source: CostSource,
+    pub(crate) app_cpus: u32,
+    pub(crate) source: CostSource,
 }
 
 /// Where [`AppModel::app_cpu`] came from.
 #[derive(Debug, Clone, PartialEq)]
-pub enum CostSource {
+pub(crate) enum CostSource {
     /// `--app-cpu-us`.
     Flag,
     /// The driver's default, recorded by `scripts/record-app-cpu.sh`.
@@ -40,7 +40,7 @@ pub enum CostSource {
 }
 
 impl CostSource {
-    pub fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         match self {
             CostSource::Flag => "flag",
             CostSource::Default => "default",
@@ -51,27 +51,27 @@ impl CostSource {
 
 /// What a calibration run of the real stack measured.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Calibration {
+pub(crate) struct Calibration {
     /// The interpreter given to `--calibrate`.
-    pub python: String,
-    pub python_version: String,
+    pub(crate) python: String,
+    pub(crate) python_version: String,
     /// Package → version, as the interpreter imported them (SQLAlchemy and the driver).
-    pub versions: BTreeMap<String, String>,
+    pub(crate) versions: BTreeMap<String, String>,
     /// Clients (closed loop) or arrivals per second (open loop) of the one worker calibrated.
-    pub load: String,
-    pub requests: u64,
+    pub(crate) load: String,
+    pub(crate) requests: u64,
     /// Process CPU time per request, the handler's work and the connections' taken off.
-    pub cpu_per_request: Duration,
+    pub(crate) cpu_per_request: Duration,
     /// Process CPU time to open and close one connection through SQLAlchemy.
-    pub connect_cpu: Duration,
+    pub(crate) connect_cpu: Duration,
     /// Connections the reference application opened in its window.
-    pub connections_opened: u64,
+    pub(crate) connections_opened: u64,
     /// Round trips per request, as the driver model sends them on a reused connection.
-    pub round_trips_per_request: f64,
+    pub(crate) round_trips_per_request: f64,
     /// Process CPU time ÷ wall time of the calibration's window.
-    pub loop_utilization: f64,
-    pub tps: f64,
-    pub p99_ms: f64,
+    pub(crate) loop_utilization: f64,
+    pub(crate) tps: f64,
+    pub(crate) p99_ms: f64,
 }
 
 /// The driver's default application time per round trip, without `--calibrate` or
@@ -80,7 +80,7 @@ pub struct Calibration {
 /// psycopg2-binary 2.9.13 on CPython 3.11.7, 10 clients, `SELECT 1`, pool 5+10 with pre-ping,
 /// the server and the application on separate cores of an Intel Xeon virtual machine).
 /// `None` for the raw path, which has no application.
-pub fn default_app_cpu(driver: DriverKind) -> Option<Duration> {
+pub(crate) fn default_app_cpu(driver: DriverKind) -> Option<Duration> {
     let micros = match driver {
         DriverKind::Asyncpg => 80,
         DriverKind::Psycopg => 160,
@@ -92,7 +92,7 @@ pub fn default_app_cpu(driver: DriverKind) -> Option<Duration> {
 
 /// The driver's default application time to open and close a connection, recorded with
 /// [`default_app_cpu`]'s figures.
-pub fn default_connect_cpu(driver: DriverKind) -> Duration {
+pub(crate) fn default_connect_cpu(driver: DriverKind) -> Duration {
     let micros = match driver {
         DriverKind::Asyncpg => 1710,
         DriverKind::Psycopg => 900,
@@ -105,7 +105,7 @@ pub fn default_connect_cpu(driver: DriverKind) -> Duration {
 impl AppModel {
     /// The application's own time per request while it holds the connection: its round trips
     /// and the handler's work.
-    pub fn own_time_per_request(&self, round_trips: f64) -> Duration {
+    pub(crate) fn own_time_per_request(&self, round_trips: f64) -> Duration {
         self.app_cpu.mul_f64(round_trips.max(0.0)) + self.handler
     }
 }
@@ -113,22 +113,22 @@ impl AppModel {
 /// What the application model did in a run: each worker loop's accounting, and the hold time
 /// split into the application's own work and the rest.
 #[derive(Debug, Clone, PartialEq)]
-pub struct AppReport {
-    pub model: AppModel,
-    pub loops: Vec<LoopStats>,
+pub(crate) struct AppReport {
+    pub(crate) model: AppModel,
+    pub(crate) loops: Vec<LoopStats>,
     /// Each worker loop's busy time ÷ the run's elapsed time.
-    pub utilization: Vec<f64>,
+    pub(crate) utilization: Vec<f64>,
     /// All loops' busy time ÷ the time the model asked for (1.0: exact).
-    pub accuracy: Option<f64>,
+    pub(crate) accuracy: Option<f64>,
     /// The application's own time per request while it holds the connection: its round trips
     /// (pre-ping included) × the time per round trip, and the handler's work.
-    pub hold_application_ms: f64,
+    pub(crate) hold_application_ms: f64,
     /// The rest of the hold: the database's answers, and waiting for the loop to read them.
-    pub hold_database_ms: f64,
+    pub(crate) hold_database_ms: f64,
 }
 
 impl AppReport {
-    pub fn of(
+    pub(crate) fn of(
         model: &AppModel,
         loops: Vec<LoopStats>,
         elapsed: f64,
@@ -159,7 +159,7 @@ impl AppReport {
     }
 
     /// The busiest worker loop's utilization.
-    pub fn busiest(&self) -> f64 {
+    pub(crate) fn busiest(&self) -> f64 {
         self.utilization.iter().copied().fold(0.0, f64::max)
     }
 
