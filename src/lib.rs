@@ -4,6 +4,7 @@
 //! returns the outcome that `main` maps to an exit code.
 
 pub mod bench;
+pub(crate) mod check_migrations;
 pub mod check_url;
 pub mod cli;
 mod commands;

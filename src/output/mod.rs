@@ -7,6 +7,7 @@
 //! with one private function per format, so every format is testable without a terminal.
 
 mod bench;
+mod check_migrations;
 mod check_url;
 mod lint;
 mod ping;
@@ -22,6 +23,7 @@ use crate::progress::Progress;
 use crate::url::redact_text;
 
 pub use bench::{write_bench, write_plot};
+pub(crate) use check_migrations::write_check_migrations;
 pub use check_url::write_check_url;
 pub use lint::{write_file_errors, write_fix_sql, write_lint};
 pub use ping::write_ping;
