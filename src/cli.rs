@@ -292,7 +292,12 @@ pub struct CheckMigrationsArgs {
 
     /// Alembic's version table, NAME or SCHEMA.NAME as env.py's version_table and
     /// version_table_schema (case-sensitive) [default: alembic_version on the search path]
-    #[arg(long, value_name = "NAME", default_value = "alembic_version")]
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "alembic_version",
+        hide_default_value = true
+    )]
     pub(crate) version_table: String,
 
     /// Seconds to wait for the connection (default: the URL's connect_timeout, else 10)
