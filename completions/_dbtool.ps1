@@ -37,6 +37,7 @@ Register-ArgumentCompleter -Native -CommandName 'dbtool' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('check-url', 'check-url', [CompletionResultType]::ParameterValue, 'Parse and explain a connection URL as SQLAlchemy, its driver and libpq read it')
             [CompletionResult]::new('lint-constraints', 'lint-constraints', [CompletionResultType]::ParameterValue, 'Check constraint and index names against the SQLAlchemy naming convention')
+            [CompletionResult]::new('check-migrations', 'check-migrations', [CompletionResultType]::ParameterValue, 'Say where the database stands against the Alembic migrations: current revisions, heads, the revisions an upgrade would run (read-only; never runs the migrations)')
             [CompletionResult]::new('ping', 'ping', [CompletionResultType]::ParameterValue, 'Connect step by step and say where and why a connection fails (pg_isready, with reasons)')
             [CompletionResult]::new('pool-bench', 'pool-bench', [CompletionResultType]::ParameterValue, 'Run the application''s pool (QueuePool semantics) under synthetic load and show its statistics')
             [CompletionResult]::new('settings', 'settings', [CompletionResultType]::ParameterValue, 'Show the effective settings and where each came from')
@@ -91,6 +92,25 @@ Register-ArgumentCompleter -Native -CommandName 'dbtool' -ScriptBlock {
             [CompletionResult]::new('--no-dotenv', '--no-dotenv', [CompletionResultType]::ParameterName, 'Do not read any .env file')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'dbtool;check-migrations' {
+            [CompletionResult]::new('--version-table', '--version-table', [CompletionResultType]::ParameterName, 'Alembic''s version table, NAME or SCHEMA.NAME as env.py''s version_table and version_table_schema (case-sensitive) [default: alembic_version on the search path]')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for the connection (default: the URL''s connect_timeout, else 10)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format; json prints exactly one JSON document on stdout')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Connection URL [default: DATABASE_URL, then .env, then the application''s default]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is honoured with auto)')
+            [CompletionResult]::new('--env-file', '--env-file', [CompletionResultType]::ParameterName, 'Read settings from this file instead of ./.env')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more about what dbtool does (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more about what dbtool does (repeat for more)')
+            [CompletionResult]::new('--echo', '--echo', [CompletionResultType]::ParameterName, 'Print each SQL statement dbtool sends to stderr (the DB_ECHO setting)')
+            [CompletionResult]::new('--no-dotenv', '--no-dotenv', [CompletionResultType]::ParameterName, 'Do not read any .env file')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
@@ -219,6 +239,7 @@ Register-ArgumentCompleter -Native -CommandName 'dbtool' -ScriptBlock {
         'dbtool;help' {
             [CompletionResult]::new('check-url', 'check-url', [CompletionResultType]::ParameterValue, 'Parse and explain a connection URL as SQLAlchemy, its driver and libpq read it')
             [CompletionResult]::new('lint-constraints', 'lint-constraints', [CompletionResultType]::ParameterValue, 'Check constraint and index names against the SQLAlchemy naming convention')
+            [CompletionResult]::new('check-migrations', 'check-migrations', [CompletionResultType]::ParameterValue, 'Say where the database stands against the Alembic migrations: current revisions, heads, the revisions an upgrade would run (read-only; never runs the migrations)')
             [CompletionResult]::new('ping', 'ping', [CompletionResultType]::ParameterValue, 'Connect step by step and say where and why a connection fails (pg_isready, with reasons)')
             [CompletionResult]::new('pool-bench', 'pool-bench', [CompletionResultType]::ParameterValue, 'Run the application''s pool (QueuePool semantics) under synthetic load and show its statistics')
             [CompletionResult]::new('settings', 'settings', [CompletionResultType]::ParameterValue, 'Show the effective settings and where each came from')
@@ -230,6 +251,9 @@ Register-ArgumentCompleter -Native -CommandName 'dbtool' -ScriptBlock {
             break
         }
         'dbtool;help;lint-constraints' {
+            break
+        }
+        'dbtool;help;check-migrations' {
             break
         }
         'dbtool;help;ping' {

@@ -16,6 +16,9 @@ _dbtool() {
             ",$1")
                 cmd="dbtool"
                 ;;
+            dbtool,check-migrations)
+                cmd="dbtool__subcmd__check__subcmd__migrations"
+                ;;
             dbtool,check-url)
                 cmd="dbtool__subcmd__check__subcmd__url"
                 ;;
@@ -36,6 +39,9 @@ _dbtool() {
                 ;;
             dbtool,settings)
                 cmd="dbtool__subcmd__settings"
+                ;;
+            dbtool__subcmd__help,check-migrations)
+                cmd="dbtool__subcmd__help__subcmd__check__subcmd__migrations"
                 ;;
             dbtool__subcmd__help,check-url)
                 cmd="dbtool__subcmd__help__subcmd__check__subcmd__url"
@@ -65,7 +71,7 @@ _dbtool() {
 
     case "${cmd}" in
         dbtool)
-            opts="-q -v -h -V --url --color --quiet --verbose --echo --env-file --no-dotenv --format --help --version check-url lint-constraints ping pool-bench settings completions help"
+            opts="-q -v -h -V --url --color --quiet --verbose --echo --env-file --no-dotenv --format --help --version check-url lint-constraints check-migrations ping pool-bench settings completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -85,6 +91,44 @@ _dbtool() {
                     ;;
                 --format)
                     COMPREPLY=($(compgen -W "table json sarif github gitlab junit" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbtool__subcmd__check__subcmd__migrations)
+            opts="-q -v -h -V --version-table --connect-timeout --format --url --color --quiet --verbose --echo --env-file --no-dotenv --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --version-table)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --env-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -155,8 +199,22 @@ _dbtool() {
             return 0
             ;;
         dbtool__subcmd__help)
-            opts="check-url lint-constraints ping pool-bench settings completions help"
+            opts="check-url lint-constraints check-migrations ping pool-bench settings completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbtool__subcmd__help__subcmd__check__subcmd__migrations)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

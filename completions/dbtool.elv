@@ -34,6 +34,7 @@ set edit:completion:arg-completer[dbtool] = {|@words|
             cand --version 'Print version'
             cand check-url 'Parse and explain a connection URL as SQLAlchemy, its driver and libpq read it'
             cand lint-constraints 'Check constraint and index names against the SQLAlchemy naming convention'
+            cand check-migrations 'Say where the database stands against the Alembic migrations: current revisions, heads, the revisions an upgrade would run (read-only; never runs the migrations)'
             cand ping 'Connect step by step and say where and why a connection fails (pg_isready, with reasons)'
             cand pool-bench 'Run the application''s pool (QueuePool semantics) under synthetic load and show its statistics'
             cand settings 'Show the effective settings and where each came from'
@@ -86,6 +87,24 @@ set edit:completion:arg-completer[dbtool] = {|@words|
             cand --no-dotenv 'Do not read any .env file'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'dbtool;check-migrations'= {
+            cand --version-table 'Alembic''s version table, NAME or SCHEMA.NAME as env.py''s version_table and version_table_schema (case-sensitive) [default: alembic_version on the search path]'
+            cand --connect-timeout 'Seconds to wait for the connection (default: the URL''s connect_timeout, else 10)'
+            cand --format 'Output format; json prints exactly one JSON document on stdout'
+            cand --url 'Connection URL [default: DATABASE_URL, then .env, then the application''s default]'
+            cand --color 'When to use colours (NO_COLOR is honoured with auto)'
+            cand --env-file 'Read settings from this file instead of ./.env'
+            cand -q 'Print only results and errors'
+            cand --quiet 'Print only results and errors'
+            cand -v 'Say more about what dbtool does (repeat for more)'
+            cand --verbose 'Say more about what dbtool does (repeat for more)'
+            cand --echo 'Print each SQL statement dbtool sends to stderr (the DB_ECHO setting)'
+            cand --no-dotenv 'Do not read any .env file'
+            cand -h 'Print help'
+            cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -209,6 +228,7 @@ set edit:completion:arg-completer[dbtool] = {|@words|
         &'dbtool;help'= {
             cand check-url 'Parse and explain a connection URL as SQLAlchemy, its driver and libpq read it'
             cand lint-constraints 'Check constraint and index names against the SQLAlchemy naming convention'
+            cand check-migrations 'Say where the database stands against the Alembic migrations: current revisions, heads, the revisions an upgrade would run (read-only; never runs the migrations)'
             cand ping 'Connect step by step and say where and why a connection fails (pg_isready, with reasons)'
             cand pool-bench 'Run the application''s pool (QueuePool semantics) under synthetic load and show its statistics'
             cand settings 'Show the effective settings and where each came from'
@@ -218,6 +238,8 @@ set edit:completion:arg-completer[dbtool] = {|@words|
         &'dbtool;help;check-url'= {
         }
         &'dbtool;help;lint-constraints'= {
+        }
+        &'dbtool;help;check-migrations'= {
         }
         &'dbtool;help;ping'= {
         }

@@ -213,6 +213,10 @@ pub(crate) enum Command {
     /// Check constraint and index names against the SQLAlchemy naming convention
     LintConstraints(LintArgs),
 
+    /// Say where the database stands against the Alembic migrations: current revisions, heads,
+    /// the revisions an upgrade would run (read-only; never runs the migrations)
+    CheckMigrations(CheckMigrationsArgs),
+
     /// Connect step by step and say where and why a connection fails (pg_isready, with reasons)
     Ping(PingArgs),
 
@@ -317,6 +321,28 @@ pub(crate) struct LintArgs {
     /// Report only violations not recorded in FILE
     #[arg(long, value_name = "FILE")]
     pub(crate) baseline: Option<PathBuf>,
+
+    /// Seconds to wait for the connection (default: the URL's connect_timeout, else 10)
+    #[arg(long, value_name = "SECONDS", value_parser = duration::seconds_arg)]
+    pub(crate) connect_timeout: Option<Duration>,
+}
+
+#[derive(Debug, Args)]
+#[command(arg = format_arg(Format::TABLE_OR_JSON))]
+pub(crate) struct CheckMigrationsArgs {
+    /// Alembic versions/ directories or migration files (*.py), read without running them
+    #[arg(value_name = "VERSIONS", required = true)]
+    pub(crate) versions: Vec<PathBuf>,
+
+    /// Alembic's version table, NAME or SCHEMA.NAME as env.py's version_table and
+    /// version_table_schema (case-sensitive) [default: alembic_version on the search path]
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "alembic_version",
+        hide_default_value = true
+    )]
+    pub(crate) version_table: String,
 
     /// Seconds to wait for the connection (default: the URL's connect_timeout, else 10)
     #[arg(long, value_name = "SECONDS", value_parser = duration::seconds_arg)]
@@ -705,12 +731,13 @@ mod tests {
     #[test]
     fn each_subcommand_takes_only_its_own_formats() {
         let table_or_json: &[&str] = &["table", "json"];
-        let expected: [(&str, &[&str]); 6] = [
+        let expected: [(&str, &[&str]); 7] = [
             ("check-url", table_or_json),
             (
                 "lint-constraints",
                 &["table", "json", "sarif", "github", "gitlab", "junit"],
             ),
+            ("check-migrations", table_or_json),
             ("ping", table_or_json),
             ("pool-bench", table_or_json),
             ("settings", table_or_json),

@@ -273,6 +273,10 @@ registry! {
     NamingDoubledConvention: "naming/doubled-convention", Error,
         "The naming convention was applied twice",
         "declare the name with conv() or without the prefix, then rename it";
+    // check-migrations: where the database stands against the code.
+    UnknownDbRevision: "unknown-db-revision", Error,
+        "The database is at an Alembic revision no migration in the code defines (ahead of the code, or another branch), so alembic upgrade cannot locate it",
+        "deploy the code that has the revision, or pass the versions directory that defines it";
 }
 
 #[cfg(test)]

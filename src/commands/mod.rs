@@ -2,6 +2,7 @@
 //! runtime and Ctrl-C, the report → `output`. The only layer that knows both the domain modules
 //! and `output`; `lib.rs` just dispatches here.
 
+mod check_migrations;
 mod check_url;
 mod completions;
 mod lint_constraints;
@@ -37,6 +38,7 @@ pub(crate) fn run(cli: Cli, environment: &Environment) -> Result<Outcome> {
     };
     match &cli.command {
         Command::CheckUrl(args) => check_url::run(context, args),
+        Command::CheckMigrations(args) => check_migrations::run(context, args),
         Command::LintConstraints(args) => lint_constraints::run(context, args),
         Command::Ping(args) => ping::run(context, args),
         Command::PoolBench(args) => pool_bench::run(context, args),

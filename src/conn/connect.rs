@@ -185,6 +185,24 @@ pub(crate) fn classify(
     ))
 }
 
+/// Classifies an error of a query on an open session: the connection lost is no response (2),
+/// a server that answered and refused (a revoked privilege, a timeout) is a problem (1);
+/// `reading` says what was being read ("reading the catalogs").
+pub(crate) fn query_failure(
+    error: anyhow::Error,
+    target: &ConnectionPlan,
+    reading: &str,
+) -> anyhow::Error {
+    match error.downcast_ref::<tokio_postgres::Error>() {
+        Some(pg) if pg.as_db_error().is_none() => no_response(format!(
+            "{}: the server went away while {reading}: {error:#}",
+            target.describe()
+        )),
+        Some(_) => problems(format!("{error:#}")),
+        None => error,
+    }
+}
+
 /// What to do when the server wants a password and no source gave one.
 pub(crate) const NO_PASSWORD_HINT: &str =
     "put it in PGPASSWORD or ~/.pgpass (mode 0600), or in the URL (not recommended)";

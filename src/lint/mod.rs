@@ -199,15 +199,7 @@ async fn read_live(
     phase("connected");
     let schema = catalog::read_schema(&client, second.as_ref(), &config.filter, progress)
         .await
-        .map_err(|e| match e.downcast_ref::<tokio_postgres::Error>() {
-            Some(pg) if pg.as_db_error().is_none() => crate::exit::no_response(format!(
-                "{}: the server went away while reading the catalogs: {e:#}",
-                target.describe()
-            )),
-            // The server answered and refused a catalog query (a revoked privilege, a timeout).
-            Some(_) => crate::exit::problems(format!("{e:#}")),
-            None => e,
-        })?;
+        .map_err(|e| connect::query_failure(e, &target, "reading the catalogs"))?;
     drop((client, second));
     phase("read the catalogs");
     Ok(schema)

@@ -6,6 +6,7 @@
 //! Each report has one `write_*` function that takes the format and writes to a `&mut dyn Write`,
 //! with one private function per format, so every format is testable without a terminal.
 
+mod check_migrations;
 mod check_url;
 mod lint_constraints;
 mod ping;
@@ -24,6 +25,7 @@ use crate::finding::Finding;
 use crate::progress::Progress;
 use crate::url::redact_text;
 
+pub(crate) use check_migrations::write_check_migrations;
 pub use check_url::write_check_url;
 pub(crate) use lint_constraints::{write_file_errors, write_fix_sql, write_lint};
 pub(crate) use ping::write_ping;

@@ -1,0 +1,197 @@
+//! `dbtool check-migrations`: will this deploy's Alembic migrations apply to this database?
+//! So far, where the database stands: its current revisions (`version_table`), the code's
+//! heads and graph errors (`lint::alembic`'s reader, never running the migrations), and the
+//! revisions an upgrade would run, in Alembic's order (`standing`).
+//!
+//! Not yet: replaying the pending revisions over the live schema, history drift and the
+//! blockers (locks, sizes, timeouts) of issue 28.
+
+mod standing;
+mod version_table;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Result;
+
+use crate::conn::connect;
+use crate::conn::plan::{self, ConnectionPlan};
+use crate::conn::tls::LATEST_LIBPQ;
+use crate::environment::Environment;
+use crate::exit;
+use crate::finding::{Finding, Level};
+use crate::lint::alembic::{Graph, graph, migration};
+use crate::lint::sqlfile::{self, FileError, SourceFile};
+use crate::progress::Progress;
+use crate::python::{self, Statement};
+
+pub(crate) use standing::Pending;
+pub(crate) use version_table::VersionTable;
+
+/// What a run needs, validated from the flags and settings.
+#[derive(Debug, Clone)]
+pub(crate) struct CheckMigrationsConfig {
+    pub(crate) url: String,
+    pub(crate) version_table: VersionTable,
+    /// `versions/` directories and migration files.
+    pub(crate) versions: Vec<PathBuf>,
+    pub(crate) connect_timeout: Option<Duration>,
+}
+
+/// Where the database stands against the code.
+#[derive(Debug, Clone)]
+pub(crate) struct MigrationsReport {
+    /// `--version-table` as given.
+    pub(crate) version_table: String,
+    /// The table as PostgreSQL names it, or none: nothing applied.
+    pub(crate) version_table_found: Option<String>,
+    pub(crate) current: Vec<String>,
+    pub(crate) heads: Vec<String>,
+    /// None when it cannot be known (a current revision not in the code, a cycle).
+    pub(crate) pending: Option<Vec<Pending>>,
+    pub(crate) findings: Vec<Finding>,
+    /// Graph errors and unreadable migration files, as lint-constraints reports them.
+    pub(crate) errors: Vec<FileError>,
+}
+
+impl MigrationsReport {
+    /// Nothing wrong: no error finding and no graph or file error.
+    pub(crate) fn is_clean(&self) -> bool {
+        self.errors.is_empty() && self.findings.iter().all(|f| f.level() != Level::Error)
+    }
+}
+
+/// The migrations as read from VERSIONS: the graph, each revision's message, the errors.
+struct Versions {
+    graph: Graph,
+    messages: std::collections::BTreeMap<String, String>,
+    errors: Vec<FileError>,
+}
+
+/// Reads the code first (bad input exits 3 before any connection), then the database.
+pub(crate) async fn check(
+    config: &CheckMigrationsConfig,
+    env: &Environment,
+    progress: &Progress,
+) -> Result<MigrationsReport> {
+    let code = read_versions(&config.versions, progress)?;
+    let applied = read_applied(config, env, progress).await?;
+    let standing = standing::stand(&code.graph, &applied.current, |revision| {
+        code.messages.get(revision).cloned().unwrap_or_default()
+    });
+    Ok(MigrationsReport {
+        version_table: config.version_table.to_string(),
+        version_table_found: applied.found,
+        current: applied.current,
+        heads: code.graph.heads.clone(),
+        pending: standing.pending,
+        findings: standing.findings,
+        errors: code.errors,
+    })
+}
+
+/// Reads the migration files without running them.
+fn read_versions(versions: &[PathBuf], progress: &Progress) -> Result<Versions> {
+    for path in versions {
+        if !path.is_dir() && path.extension().is_none_or(|e| e != "py") {
+            return Err(exit::invalid(format!(
+                "{}: not a versions directory or a migration (.py) file; pass Alembic's versions/ directory",
+                path.display()
+            )));
+        }
+    }
+    let files: Vec<SourceFile> = sqlfile::read_inputs(versions)
+        .map_err(|e| exit::invalid(format!("{e:#}")))?
+        .into_iter()
+        .filter(|f| f.name.ends_with(".py"))
+        .collect();
+    let mut migrations = Vec::new();
+    let mut errors = Vec::new();
+    for file in &files {
+        match migration::read(file) {
+            migration::Read::Migration(m) => migrations.push(m),
+            migration::Read::NotAMigration => progress.info(&format!(
+                "{}: not an Alembic migration (no revision = ...), not read",
+                file.name
+            )),
+            migration::Read::Error(e) => errors.push(e),
+        }
+    }
+    if migrations.is_empty() && errors.is_empty() {
+        return Err(exit::invalid(format!(
+            "no Alembic migration in {} (no .py file assigns revision = \"...\"); pass the versions/ directory",
+            versions
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    let (graph, _, graph_errors) = graph::build(&migrations);
+    errors.extend(graph_errors);
+    let messages = migrations
+        .iter()
+        .map(|m| (m.revision.clone(), message(&m.text)))
+        .collect();
+    Ok(Versions {
+        graph,
+        messages,
+        errors,
+    })
+}
+
+/// Alembic's `Script.doc`: the module docstring, stripped, up to its first blank line.
+fn message(source: &str) -> String {
+    let Ok(statements) = python::parse(source) else {
+        return String::new();
+    };
+    let doc = match statements.first().map(|s| &s.statement) {
+        Some(Statement::Expression(expr)) => expr.text().unwrap_or_default(),
+        _ => "",
+    };
+    let doc = doc.trim();
+    doc.split("\n\n").next().unwrap_or_default().to_string()
+}
+
+/// Connects and reads the version table. Nothing is written.
+async fn read_applied(
+    config: &CheckMigrationsConfig,
+    env: &Environment,
+    progress: &Progress,
+) -> Result<version_table::Applied> {
+    let options = plan::Options {
+        application_name: "dbtool-check-migrations",
+        connect_timeout: config.connect_timeout,
+        libpq_major: LATEST_LIBPQ,
+    };
+    let target = ConnectionPlan::new(&config.url, env, &options)?;
+    if let Some(warning) = &target.passfile_warning {
+        progress.warn(warning);
+    }
+    let client = connect::connect(&target).await?;
+    version_table::read(&client, &config.version_table, progress)
+        .await
+        .map_err(|e| connect::query_failure(e, &target, "reading the version table"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::message;
+
+    #[test]
+    fn the_message_is_the_docstrings_first_paragraph_as_alembic_shows_it() {
+        assert_eq!(
+            message("\"\"\"add orders\n\nRevision ID: c3\n\"\"\"\nrevision = 'c3'\n"),
+            "add orders"
+        );
+        assert_eq!(
+            message("\"\"\"\n  two lines\nof text  \n\nmore\"\"\"\n"),
+            "two lines\nof text  "
+        );
+        assert_eq!(
+            message("revision = 'c3'\n\"\"\"not a docstring\"\"\"\n"),
+            ""
+        );
+        assert_eq!(message("# comment\n'single'\n"), "single");
+    }
+}
