@@ -50,8 +50,15 @@ pub(crate) async fn open(
     for &attrs in target.session_attrs.passes() {
         for endpoint in &target.endpoints {
             let place = endpoint.describe();
-            let stage_error =
-                |error: StageError| format!("{place}: {}; {}", error.detail, error.hint);
+            // A TCP failure names each address it tried; for a host given as an address
+            // that is the place itself, said once.
+            let stage_error = |error: StageError| {
+                let detail = error
+                    .detail
+                    .strip_prefix(&format!("{place}: "))
+                    .unwrap_or(&error.detail);
+                format!("{place}: {detail}; {}", error.hint)
+            };
             let addrs = match transport::resolve(endpoint, timeout).await {
                 Ok((addrs, _)) => addrs,
                 Err(error) => {

@@ -267,7 +267,8 @@ fn bad_input_exits_3_and_an_unreachable_server_2_without_the_password() {
             "not a versions directory or a migration (.py) file",
         ),
         (vec![no_migrations], 3, "no Alembic migration in"),
-        (vec![&versions], 2, "Connection refused"),
+        // The place once: "127.0.0.1:1: 127.0.0.1:1: ..." said it twice.
+        (vec![&versions], 2, "error: 127.0.0.1:1: Connection refused"),
     ] {
         let result = run(dbtool(dir.path())
             .args(["check-migrations", "--url", unreachable])
