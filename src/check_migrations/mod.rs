@@ -20,7 +20,7 @@ use crate::conn::tls::LATEST_LIBPQ;
 use crate::environment::Environment;
 use crate::exit;
 use crate::finding::{Finding, Level};
-use crate::lint::alembic::{Graph, graph, migration};
+use crate::lint::alembic::{self, Graph, Revisions};
 use crate::lint::sqlfile::{self, FileError, SourceFile};
 use crate::progress::Progress;
 use crate::python::{self, Statement};
@@ -105,17 +105,17 @@ fn read_versions(versions: &[PathBuf], progress: &Progress) -> Result<Versions> 
         .into_iter()
         .filter(|f| f.name.ends_with(".py"))
         .collect();
-    let mut migrations = Vec::new();
-    let mut errors = Vec::new();
-    for file in &files {
-        match migration::read(file) {
-            migration::Read::Migration(m) => migrations.push(m),
-            migration::Read::NotAMigration => progress.info(&format!(
-                "{}: not an Alembic migration (no revision = ...), not read",
-                file.name
-            )),
-            migration::Read::Error(e) => errors.push(e),
-        }
+    let Revisions {
+        migrations,
+        graph,
+        errors,
+        not_migrations,
+        ..
+    } = alembic::read_revisions(&files);
+    for name in &not_migrations {
+        progress.info(&format!(
+            "{name}: not an Alembic migration (no revision = ...), not read"
+        ));
     }
     if migrations.is_empty() && errors.is_empty() {
         return Err(exit::invalid(format!(
@@ -127,8 +127,6 @@ fn read_versions(versions: &[PathBuf], progress: &Progress) -> Result<Versions> 
                 .join(", ")
         )));
     }
-    let (graph, _, graph_errors) = graph::build(&migrations);
-    errors.extend(graph_errors);
     let messages = migrations
         .iter()
         .map(|m| (m.revision.clone(), message(&m.text)))

@@ -44,18 +44,13 @@ pub(crate) struct Migrations {
 /// migration context's MetaData (`env.py`'s `target_metadata`), which names what the
 /// migrations leave unnamed.
 pub(crate) fn read(files: &[SourceFile], convention: &NamingConvention) -> Migrations {
-    let mut migrations = Vec::new();
-    let mut errors = Vec::new();
-    let mut not_migrations = Vec::new();
-    for file in files {
-        match migration::read(file) {
-            migration::Read::Migration(m) => migrations.push(m),
-            migration::Read::NotAMigration => not_migrations.push(file.name.clone()),
-            migration::Read::Error(e) => errors.push(e),
-        }
-    }
-    let (graph, order, graph_errors) = graph::build(&migrations);
-    errors.extend(graph_errors);
+    let Revisions {
+        migrations,
+        graph,
+        order,
+        errors,
+        not_migrations,
+    } = read_revisions(files);
     let translated: Vec<Translated> = order
         .iter()
         .map(|&i| translate::translate(&migrations[i], convention))
@@ -69,6 +64,41 @@ pub(crate) fn read(files: &[SourceFile], convention: &NamingConvention) -> Migra
         translated,
         errors,
         skipped,
+        not_migrations,
+    }
+}
+
+/// The migrations among the `.py` inputs and their revision graph, not yet translated.
+pub(crate) struct Revisions {
+    pub(crate) migrations: Vec<migration::Migration>,
+    pub(crate) graph: Graph,
+    /// Indexes into `migrations`, in replay order.
+    pub(crate) order: Vec<usize>,
+    /// Files that could not be read, and graph errors.
+    pub(crate) errors: Vec<FileError>,
+    /// `.py` files with no `revision = ...`.
+    pub(crate) not_migrations: Vec<String>,
+}
+
+/// Reads each file's revision and `upgrade()` and orders the revisions by `down_revision`.
+pub(crate) fn read_revisions(files: &[SourceFile]) -> Revisions {
+    let mut migrations = Vec::new();
+    let mut errors = Vec::new();
+    let mut not_migrations = Vec::new();
+    for file in files {
+        match migration::read(file) {
+            migration::Read::Migration(m) => migrations.push(m),
+            migration::Read::NotAMigration => not_migrations.push(file.name.clone()),
+            migration::Read::Error(e) => errors.push(e),
+        }
+    }
+    let (graph, order, graph_errors) = graph::build(&migrations);
+    errors.extend(graph_errors);
+    Revisions {
+        migrations,
+        graph,
+        order,
+        errors,
         not_migrations,
     }
 }
