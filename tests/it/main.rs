@@ -9,6 +9,7 @@ mod completions;
 mod convention_from;
 mod driver_traffic;
 mod exit_codes;
+mod explain;
 mod findings;
 mod fuzz_corpus;
 mod hardening;
