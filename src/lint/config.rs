@@ -149,7 +149,7 @@ pub(crate) fn resolve(
                     "[naming_convention] and [lint]"
                 };
                 invalid(format!(
-                    "invalid {}{}: {first}; see the README for {sections}",
+                    "invalid {}{}: {first}; see docs/lint-constraints.md for {sections}",
                     path.display(),
                     line.map(|l| format!(" line {l}")).unwrap_or_default()
                 ))

@@ -1,9 +1,10 @@
 //! Every repository path a comment cites exists: a comment that sends the reader to a file that
 //! was renamed or never written is worse than none.
 //!
-//! The test reads the comments of every source file under `src/`, `tests/`, `scripts/`, `fuzz/`
-//! and `.ci/` (data is left out: fixtures, snapshots, proptest regressions, fuzz corpora, build
-//! output): `//`, `///`, `//!` and `/* */` comments in Rust and C, `#` comments in shell, Python,
+//! The test reads every line of the documentation (the Markdown files at the top, in `docs/` and
+//! beside the sources) and the comments of every source file under `src/`, `tests/`,
+//! `scripts/`, `fuzz/` and `.ci/` (data is left out: fixtures, snapshots, proptest regressions,
+//! fuzz corpora, build output): `//`, `///`, `//!` and `/* */` comments in Rust and C, `#` comments in shell, Python,
 //! TOML and YAML files and in scripts without an extension that start with `#!`, and Python
 //! docstrings. A comment cites a path when one of its words starts with a top-level directory
 //! (one of [`TOP_DIRS`], the directories of the repository and those it may grow) or is a
@@ -66,6 +67,9 @@ const DATA: [&str; 6] = [
     "fuzz/target",
 ];
 
+/// Output that tools write when they run, cited as where to look: it need not exist.
+const GENERATED: [&str; 2] = ["fuzz/artifacts/", "fuzz/target/"];
+
 /// How a file writes its comments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Syntax {
@@ -73,6 +77,8 @@ enum Syntax {
     Slashes,
     /// `#` to the end of the line; `python` also takes docstrings.
     Hashes { python: bool },
+    /// Documentation: every line is read.
+    Markdown,
 }
 
 /// A path a comment cites, and where.
@@ -89,6 +95,7 @@ fn syntax_of(path: &Path, text: &str) -> Option<Syntax> {
         Some("rs" | "c" | "h") => Some(Syntax::Slashes),
         Some("py") => Some(Syntax::Hashes { python: true }),
         Some("sh" | "toml" | "yml" | "yaml") => Some(Syntax::Hashes { python: false }),
+        Some("md") => Some(Syntax::Markdown),
         None if text.starts_with("#!") => Some(Syntax::Hashes {
             python: text.lines().next().is_some_and(|l| l.contains("python")),
         }),
@@ -215,6 +222,7 @@ fn is_missing(root: &Path, path: &str) -> bool {
     if OTHER_TREES
         .iter()
         .any(|(prefix, _)| path.starts_with(prefix))
+        || GENERATED.iter().any(|prefix| path.starts_with(prefix))
     {
         return false;
     }
@@ -230,6 +238,11 @@ fn citations(file: &str, text: &str, syntax: Syntax) -> Vec<Citation> {
     let comments = match syntax {
         Syntax::Slashes => slash_comments(text),
         Syntax::Hashes { python } => hash_comments(text, python),
+        Syntax::Markdown => text
+            .lines()
+            .enumerate()
+            .map(|(index, line)| (index + 1, line.to_string()))
+            .collect(),
     };
     comments
         .iter()
@@ -290,7 +303,7 @@ fn read_sources(root: &Path, dir: &Path, files: &mut Vec<(String, String, Syntax
 }
 
 #[test]
-fn every_path_cited_in_a_comment_exists() {
+fn every_path_cited_in_a_comment_or_the_docs_exists() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     for (prefix, whose) in OTHER_TREES {
         assert!(
@@ -300,9 +313,26 @@ fn every_path_cited_in_a_comment_exists() {
         );
     }
     let mut files = Vec::new();
-    for dir in ["src", "tests", "scripts", "fuzz", ".ci"] {
+    for dir in ["src", "tests", "scripts", "fuzz", ".ci", "docs"] {
         read_sources(root, &root.join(dir), &mut files);
     }
+    // The documentation at the top: README.md, ARCHITECTURE.md, TESTING.md, ...
+    for entry in std::fs::read_dir(root).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if path.is_file() && name.ends_with(".md") {
+            files.push((
+                name,
+                std::fs::read_to_string(&path).unwrap(),
+                Syntax::Markdown,
+            ));
+        }
+    }
+    assert!(
+        files.iter().any(|(file, ..)| file == "README.md")
+            && files.iter().any(|(file, ..)| file == "docs/pool-bench.md"),
+        "the documentation was not read"
+    );
     let found: Vec<Citation> = files
         .iter()
         .flat_map(|(file, text, syntax)| citations(file, text, *syntax))

@@ -7,6 +7,7 @@ mod cited_paths;
 mod cli;
 mod completions;
 mod convention_from;
+mod docs;
 mod driver_traffic;
 mod exit_codes;
 mod explain;

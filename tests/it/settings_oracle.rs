@@ -80,7 +80,7 @@ fn fields() -> Vec<(String, &'static str)> {
         .collect()
 }
 
-/// Whether dbtool can use the application's value; the bounds README's "Settings" names.
+/// Whether dbtool can use the application's value; the bounds docs/settings.md names.
 fn usable(field: &str, value: &Json) -> bool {
     let text = value.as_str().unwrap_or_default();
     let seconds = |allow_never: bool| {
