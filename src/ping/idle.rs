@@ -174,7 +174,8 @@ pub(crate) async fn probe(
     let mut keepalive_driver = driver.clone();
     keepalive_driver.tcp = Some(TcpSettings::keepalive_every(keepalive_every));
     let started = Instant::now();
-    let spread = open(&driver, target, SPREAD as usize)
+    let mut pids = Vec::new();
+    let spread = open(&driver, target, SPREAD as usize, &mut pids)
         .await
         .map_err(|error| {
             format!(
@@ -183,7 +184,7 @@ pub(crate) async fn probe(
                 SPREAD as usize + KEEPALIVE
             )
         })?;
-    let with_keepalive = match open(&keepalive_driver, target, KEEPALIVE).await {
+    let with_keepalive = match open(&keepalive_driver, target, KEEPALIVE, &mut pids).await {
         Ok(opened) => opened,
         Err(error) => {
             drop(spread);
@@ -254,11 +255,12 @@ pub(crate) async fn probe(
                 });
                 let (Some(died), 0) = (report.died, refining) else { continue };
                 let lived = report.lived.unwrap_or_default();
-                let room = (started + up_to).saturating_duration_since(Instant::now());
+                // A round may end a little after UP_TO: "about UP_TO".
+                let room = (started + up_to.mul_f64(1.1)).saturating_duration_since(Instant::now());
                 if died.saturating_sub(lived) <= floor || died > room {
                     continue;
                 }
-                match open(&driver, target, REFINE as usize).await {
+                match open(&driver, target, REFINE as usize, &mut pids).await {
                     Ok(opened) => {
                         for (j, opened) in opened.into_iter().enumerate() {
                             let idle = lived + (died - lived).mul_f64((j + 1) as f64 / f64::from(REFINE + 1));
@@ -283,6 +285,9 @@ pub(crate) async fn probe(
     drop(spinner);
     // The connections still idle are closed here (dropping them closes their sockets).
     drop(tasks);
+    if !pooler {
+        leave_nothing_behind(&driver, target, &pids, &mut report).await;
+    }
     report.keepalive_survives = keepalive_survives(&report);
     report.elapsed = started.elapsed();
     Ok(report)
@@ -314,15 +319,70 @@ async fn open(
     driver: &DriverModel,
     target: &ConnectionPlan,
     count: usize,
+    pids: &mut Vec<i32>,
 ) -> Result<Vec<(Connection, Instant)>, WireError> {
     let opening = (0..count).map(|_| async {
         let connection = driver.connect(target, false).await?;
         Ok::<_, WireError>((connection, Instant::now()))
     });
-    futures_util::future::join_all(opening)
-        .await
-        .into_iter()
-        .collect()
+    let opened: Vec<_> = futures_util::future::join_all(opening).await;
+    pids.extend(
+        opened
+            .iter()
+            .flatten()
+            .map(|(connection, _)| connection.session.process_id),
+    );
+    opened.into_iter().collect()
+}
+
+/// Ends the server sessions of probe connections whose goodbye never reached the server (a
+/// silent or resetting path drops it too), so the pass leaves no idle sessions behind: only
+/// dbtool's own, by their process ids and application_name. Without a pooler only: behind one,
+/// the process ids are the pooler's.
+async fn leave_nothing_behind(
+    driver: &DriverModel,
+    target: &ConnectionPlan,
+    pids: &[i32],
+    report: &mut IdleReport,
+) {
+    if pids.is_empty() {
+        return;
+    }
+    let list: Vec<String> = pids.iter().map(i32::to_string).collect();
+    let sql = format!(
+        "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity \
+         WHERE application_name = '{}' AND pid IN ({}) AND pid <> pg_backend_pid()",
+        driver.application_name,
+        list.join(", ")
+    );
+    let ended = async {
+        let mut connection = driver.connect(target, false).await?;
+        let rows = connection
+            .session
+            .rows(&[crate::wire::Frontend::Query(&sql)])
+            .await;
+        connection.session.terminate().await;
+        rows
+    };
+    match tokio::time::timeout(target.connect_timeout * 2, ended).await {
+        Ok(Ok(rows)) => {
+            let count = rows
+                .first()
+                .and_then(|row| row.first().cloned().flatten())
+                .unwrap_or_default();
+            if count != "0" && !count.is_empty() {
+                report.notes.push(format!(
+                    "ended {count} server session(s) of the probe's that the path had cut off (the server still held them)"
+                ));
+            }
+        }
+        Ok(Err(error)) => report.notes.push(format!(
+            "could not end the probe's server sessions the path cut off: {error}; they end with the server's TCP keepalives"
+        )),
+        Err(_) => report.notes.push(
+            "could not end the probe's server sessions the path cut off: no answer in time".into(),
+        ),
+    }
 }
 
 /// A plain connection: idle `idle`, then probed; dropped unprobed once a shorter idle time died.
@@ -394,7 +454,10 @@ async fn probe_one(
     }
     let sent = Instant::now();
     match tokio::time::timeout(ANSWER_WITHIN, driver.pre_ping(connection)).await {
-        Ok(Ok(())) => probe.answer_ms = Some(sent.elapsed().as_secs_f64() * 1000.0),
+        Ok(Ok(())) => {
+            probe.answer_ms = Some(sent.elapsed().as_secs_f64() * 1000.0);
+            let _ = tokio::time::timeout(ANSWER_WITHIN, connection.session.close()).await;
+        }
         Ok(Err(error)) => (probe.died, probe.detail) = classify(&error, pooler),
         Err(_) => {
             probe.died = Some(Death::Silent);

@@ -558,6 +558,15 @@ impl Session {
         }
     }
 
+    /// Says goodbye (`X`) and shuts the stream down, keeping the session (for a caller that
+    /// holds it by reference).
+    pub(crate) async fn close(&mut self) {
+        frontend::terminate(&mut self.write);
+        let _ = self.flush().await;
+        let _ = self.stream.shutdown().await;
+        self.closed = true;
+    }
+
     /// Says goodbye (`X`) and closes the stream.
     pub(crate) async fn terminate(mut self) {
         frontend::terminate(&mut self.write);
