@@ -138,6 +138,14 @@ pub(crate) fn advice(report: &IdleReport, app: &Application) -> Vec<String> {
         && report.keepalive_survives != Some(false);
     let idle = (report.lived.unwrap_or(died / 2).as_secs() / 2).max(1);
     match app.driver {
+        DriverKind::Asyncpg if keepalives_help => lines.push(format!(
+            "asyncpg has no keepalive option, but SQLAlchemy's connect event can set them on its socket: \
+             @event.listens_for(engine.sync_engine, \"connect\") def keepalive(conn, _): \
+             sock = conn.driver_connection._transport.get_extra_info(\"socket\"); \
+             sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1); \
+             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, {idle}); \
+             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, {idle})"
+        )),
         DriverKind::Asyncpg => lines.push(
             "asyncpg: no TCP keepalive option; pool_recycle is what keeps connections inside the cutoff"
                 .into(),
@@ -164,6 +172,14 @@ pub(crate) fn advice(report: &IdleReport, app: &Application) -> Vec<String> {
             "PgBouncer: if the cutoff lies between the pooler and the server, tcp_keepalive = 1 and tcp_keepidle = {idle} in pgbouncer.ini"
         )),
         _ => {}
+    }
+    if how == Death::Silent && app.driver == DriverKind::Asyncpg {
+        lines.push(
+            "asyncpg on a silent path: pool_recycle replaces a dead connection at checkout only after \
+             SQLAlchemy's 2 s graceful-close timeout, and engine.dispose() of one hangs (asyncpg's close() \
+             waits for an answer): keepalives are the fix, pool_recycle the fallback"
+                .into(),
+        );
     }
     if report.keepalive_survives == Some(true) {
         lines.push(format!(

@@ -475,7 +475,8 @@ fn reference_app(path: &Path2, dir: &Path, port: u16, pool_recycle: &str) -> (Va
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/reference_app.py");
     let url = format!("postgresql://postgres@{SERVER_ADDRESS}:{port}/postgres");
     let output = isolated("ip", dir)
-        .args(["netns", "exec", &path.client])
+        // A hang past the run's own grace is a failure, not a stuck test.
+        .args(["netns", "exec", &path.client, "timeout", "-s", "KILL", "60"])
         .arg(python)
         .arg(script)
         .args([
@@ -490,7 +491,7 @@ fn reference_app(path: &Path2, dir: &Path, port: u16, pool_recycle: &str) -> (Va
             "--warmup",
             "0",
             "--duration",
-            "10",
+            "8",
             "--pool-recycle",
             pool_recycle,
         ])
@@ -527,9 +528,12 @@ fn the_reference_application_hangs_past_a_silent_cutoff_and_runs_clean_with_the_
     assert_eq!(failing["requests"], 1, "{failing:#}\n{stderr}");
     assert!(stderr.contains("still running"), "{failing:#}\n{stderr}");
 
-    // With the pool_recycle dbtool advises every request completes, on a new connection.
+    // With the pool_recycle dbtool advises both requests complete: the dead connection is
+    // replaced at checkout (after SQLAlchemy's 2 s graceful-close timeout, which the advice
+    // names). The window ends before the last connection idles past the cutoff, since
+    // engine.dispose() of a dead asyncpg connection would hang.
     let (clean, stderr) = reference_app(&path, dir.path(), cluster.port, &advised);
-    assert_eq!(clean["requests"], 3, "{clean:#}\n{stderr}");
+    assert_eq!(clean["requests"], 2, "{clean:#}\n{stderr}");
     assert_eq!(
         clean["errors"],
         serde_json::json!({}),
