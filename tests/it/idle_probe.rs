@@ -175,6 +175,11 @@ fn cutoff_near(report: &Value, configured_s: f64, how: &str) -> Value {
         "cutoff {cutoff} s (resolution {resolution} s) is not within one step of {configured_s} s: {idle:#}"
     );
     assert!(resolution <= 1.0, "the pass did not refine: {idle:#}");
+    // The figures, for `cargo test -- --nocapture` (README, "The idle cutoff").
+    eprintln!(
+        "idle probe: {how} configured {configured_s} s, measured {}–{cutoff} s (resolution {resolution} s) in {} s",
+        idle["lived_s"], idle["elapsed_s"]
+    );
     idle
 }
 
@@ -349,6 +354,10 @@ fn pgbouncer_client_idle_timeout_is_the_pooler_closing() {
     let cutoff = idle["cutoff_s"].as_f64().unwrap();
     assert!((3.0..=4.0).contains(&cutoff), "{idle:#}\n{}", bouncer.log());
     assert_eq!(idle["how"], "pooler_closed", "{idle:#}");
+    eprintln!(
+        "idle probe: pooler_closed configured 3 s, measured {}–{cutoff} s (resolution {}) in {} s",
+        idle["lived_s"], idle["resolution_s"], idle["elapsed_s"]
+    );
     assert!(
         idle["message"]
             .as_str()

@@ -194,7 +194,7 @@ fn every_missing_requirement_is_said_and_any_required_one_fails() {
 fn an_unknown_requirement_is_refused_with_the_known_names() {
     assert_eq!(
         parse("pgbouncer,pgbounce"),
-        Err("DBTOOL_TEST_REQUIRE=\"pgbouncer,pgbounce\": unknown requirement \"pgbounce\"; known: all, pgbouncer, libpq-oracle, libpq-connect, local-cluster".to_string())
+        Err("DBTOOL_TEST_REQUIRE=\"pgbouncer,pgbounce\": unknown requirement \"pgbounce\"; known: all, pgbouncer, libpq-oracle, libpq-connect, local-cluster, network-namespaces".to_string())
     );
     assert_eq!(parse("all"), Ok(Requirement::ALL.to_vec()));
     assert_eq!(parse(""), Ok(Vec::new()));
