@@ -123,6 +123,7 @@ Register-ArgumentCompleter -Native -CommandName 'dbtool' -ScriptBlock {
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds --wait may take')
             [CompletionResult]::new('--workers', '--workers', [CompletionResultType]::ParameterName, 'Processes that run the application, each with its own pool (capacity check)')
             [CompletionResult]::new('--libpq-version', '--libpq-version', [CompletionResultType]::ParameterName, 'Connect as this libpq major version does (sslrootcert=system, the home directory differ)')
+            [CompletionResult]::new('--idle-probe', '--idle-probe', [CompletionResultType]::ParameterName, 'Measure how long a connection may sit idle on this path before it dies, and how it dies, trying idle times up to UP_TO (seconds, or 10m, 1h); the pass takes about UP_TO')
             [CompletionResult]::new('--pool-size', '--pool-size', [CompletionResultType]::ParameterName, 'Connections kept open (DB_POOL_SIZE)')
             [CompletionResult]::new('--max-overflow', '--max-overflow', [CompletionResultType]::ParameterName, 'Extra connections under load, -1 for no limit (DB_MAX_OVERFLOW)')
             [CompletionResult]::new('--pool-timeout', '--pool-timeout', [CompletionResultType]::ParameterName, 'Seconds a checkout waits for a connection (DB_POOL_TIMEOUT)')

@@ -449,7 +449,7 @@ _dbtool() {
             return 0
             ;;
         dbtool__subcmd__ping)
-            opts="-q -v -h -V --connect-timeout --count --interval --wait --timeout --workers --libpq-version --pool-size --max-overflow --pool-timeout --pool-recycle --pre-ping --no-pre-ping --statement-timeout --format --url --color --quiet --verbose --echo --env-file --no-dotenv --help --version"
+            opts="-q -v -h -V --connect-timeout --count --interval --wait --timeout --workers --libpq-version --idle-probe --pool-size --max-overflow --pool-timeout --pool-recycle --pre-ping --no-pre-ping --statement-timeout --format --url --color --quiet --verbose --echo --env-file --no-dotenv --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -476,6 +476,10 @@ _dbtool() {
                     return 0
                     ;;
                 --libpq-version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --idle-probe)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

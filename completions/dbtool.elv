@@ -116,6 +116,7 @@ set edit:completion:arg-completer[dbtool] = {|@words|
             cand --timeout 'Seconds --wait may take'
             cand --workers 'Processes that run the application, each with its own pool (capacity check)'
             cand --libpq-version 'Connect as this libpq major version does (sslrootcert=system, the home directory differ)'
+            cand --idle-probe 'Measure how long a connection may sit idle on this path before it dies, and how it dies, trying idle times up to UP_TO (seconds, or 10m, 1h); the pass takes about UP_TO'
             cand --pool-size 'Connections kept open (DB_POOL_SIZE)'
             cand --max-overflow 'Extra connections under load, -1 for no limit (DB_MAX_OVERFLOW)'
             cand --pool-timeout 'Seconds a checkout waits for a connection (DB_POOL_TIMEOUT)'

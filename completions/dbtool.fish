@@ -120,6 +120,7 @@ complete -c dbtool -n "__fish_dbtool_using_subcommand ping" -l interval -d 'Seco
 complete -c dbtool -n "__fish_dbtool_using_subcommand ping" -l timeout -d 'Seconds --wait may take' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand ping" -l workers -d 'Processes that run the application, each with its own pool (capacity check)' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand ping" -l libpq-version -d 'Connect as this libpq major version does (sslrootcert=system, the home directory differ)' -r
+complete -c dbtool -n "__fish_dbtool_using_subcommand ping" -l idle-probe -d 'Measure how long a connection may sit idle on this path before it dies, and how it dies, trying idle times up to UP_TO (seconds, or 10m, 1h); the pass takes about UP_TO' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand ping" -l pool-size -d 'Connections kept open (DB_POOL_SIZE)' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand ping" -l max-overflow -d 'Extra connections under load, -1 for no limit (DB_MAX_OVERFLOW)' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand ping" -l pool-timeout -d 'Seconds a checkout waits for a connection (DB_POOL_TIMEOUT)' -r

@@ -19,6 +19,10 @@ if [ "$what" = all ]; then
   fi
   # PgBouncer, for the tests behind a real pooler (tests/it/poolers.rs).
   command -v pgbouncer >/dev/null || [ -x /usr/sbin/pgbouncer ] || missing+=(pgbouncer)
+  # Network namespaces (ip) with a stateful firewall (nft, conntrack) between client and server,
+  # for the idle-probe tests (tests/it/idle_probe.rs).
+  command -v ip >/dev/null || [ -x /usr/sbin/ip ] || missing+=(iproute2)
+  command -v nft >/dev/null || [ -x /usr/sbin/nft ] || missing+=(nftables)
   # libpq's headers for the libpq differential test (scripts/libpq-oracle).
   [ -f /usr/include/postgresql/libpq-fe.h ] || missing+=(libpq-dev)
   # Virtual environments for the packaging tests (scripts/test-packaging.sh), and SQLite, which

@@ -409,6 +409,11 @@ pub(crate) struct PingArgs {
     #[arg(long, value_name = "MAJOR", default_value_t = 18, value_parser = clap::value_parser!(u32).range(10..=18))]
     pub(crate) libpq_version: u32,
 
+    /// Measure how long a connection may sit idle on this path before it dies, and how it dies,
+    /// trying idle times up to UP_TO (seconds, or 10m, 1h); the pass takes about UP_TO
+    #[arg(long, value_name = "UP_TO", value_parser = duration::idle_probe_arg)]
+    pub(crate) idle_probe: Option<Duration>,
+
     #[command(flatten)]
     pub(crate) pool: PoolFlags,
 }

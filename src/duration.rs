@@ -66,6 +66,28 @@ pub(crate) fn seconds_arg(text: &str) -> Result<Duration, String> {
     parse(text, Unit::Seconds)
 }
 
+/// clap value parser for `ping --idle-probe`: seconds, or a number with `s`, `m` or `h`; from
+/// 1 s to a day (a path's idle cutoffs are seconds to hours, and the pass takes this long).
+pub(crate) fn idle_probe_arg(text: &str) -> Result<Duration, String> {
+    let expected = || {
+        "expected an idle time from 1 s to a day: seconds (600) or with a unit (90s, 10m, 1h)"
+            .to_string()
+    };
+    let text = text.trim();
+    let (number, unit) = match text.char_indices().last() {
+        Some((at, 's')) => (&text[..at], 1.0),
+        Some((at, 'm')) => (&text[..at], 60.0),
+        Some((at, 'h')) => (&text[..at], 3600.0),
+        _ => (text, 1.0),
+    };
+    let number: f64 = number.trim().parse().map_err(|_| expected())?;
+    let seconds = number * unit;
+    if !seconds.is_finite() || !(1.0..=86_400.0).contains(&seconds) {
+        return Err(expected());
+    }
+    Duration::try_from_secs_f64(seconds).map_err(|_| expected())
+}
+
 /// clap value parser for a flag in milliseconds.
 pub(crate) fn milliseconds_arg(text: &str) -> Result<Duration, String> {
     parse(text, Unit::Milliseconds)
@@ -121,6 +143,19 @@ pub(crate) fn format_number(number: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn idle_probe_times_take_a_unit_and_stay_within_a_day() {
+        assert_eq!(idle_probe_arg("600"), Ok(Duration::from_secs(600)));
+        assert_eq!(idle_probe_arg("10m"), Ok(Duration::from_secs(600)));
+        assert_eq!(idle_probe_arg("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(idle_probe_arg("24h"), Ok(Duration::from_secs(86_400)));
+        for bad in [
+            "0", "0.5", "25h", "86401", "-5", "nan", "inf", "10x", "", "m", "1e400",
+        ] {
+            assert!(idle_probe_arg(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn seconds_accept_fractions_up_to_the_maximum() {

@@ -262,6 +262,27 @@ pub(crate) fn example(code: Code) -> Example {
                 "dbtool ping against a server with idle_session_timeout = 60s and DB_POOL_RECYCLE=3600",
             ),
         ),
+        Code::IdleRecycleAboveCutoff => (
+            PING,
+            Situation(
+                "dbtool ping --idle-probe 10m from a pod behind a NAT gateway that forgets idle flows \
+                 after 350 s, with DB_POOL_RECYCLE=3600",
+            ),
+        ),
+        Code::IdleSilentCutoff => (
+            PING,
+            Situation(
+                "dbtool ping --idle-probe 10m where a firewall drops the packets of a flow it \
+                 forgot, so the next query on an idle connection hangs instead of failing",
+            ),
+        ),
+        Code::IdleClosedWithoutPrePing => (
+            PING,
+            Situation(
+                "DB_POOL_PRE_PING=false dbtool ping --idle-probe 10m against a server with \
+                 idle_session_timeout = 5min",
+            ),
+        ),
         Code::PoolerRefusesStartupParameter => (
             POOLER,
             Situation(

@@ -253,6 +253,16 @@ registry! {
     RecycleAfterIdleTimeout: "recycle-after-idle-timeout", Warning,
         "pool_recycle is off or not below the server's idle_session_timeout, so the server ends pooled connections first",
         "set DB_POOL_RECYCLE below idle_session_timeout";
+    // ping --idle-probe: the application's settings held against the measured idle cutoff.
+    IdleRecycleAboveCutoff: "idle-recycle-above-cutoff", Error,
+        "pool_recycle is off or not below the idle cutoff ping --idle-probe measured, so pooled connections die in the pool",
+        "set DB_POOL_RECYCLE to the value the message gives, below the cutoff";
+    IdleSilentCutoff: "idle-silent-cutoff", Warning,
+        "The path drops idle connections silently: a query on one hangs until the kernel gives up, pre-ping included",
+        "keep DB_POOL_RECYCLE below the cutoff, and bound the hang (tcp_user_timeout for libpq drivers, command_timeout for asyncpg)";
+    IdleClosedWithoutPrePing: "idle-closed-without-pre-ping", Warning,
+        "Connections idle past the cutoff are closed and pre-ping is off, so the first request on one fails",
+        "set DB_POOL_PRE_PING=true, or DB_POOL_RECYCLE below the cutoff";
     // ping and pool-bench: a pooler in front of the server (`pooler::advice`).
     PoolerRefusesStartupParameter: "pooler-refuses-startup-parameter", Error,
         "The pooler refuses a startup parameter the driver sends, so every connection fails",

@@ -1,8 +1,8 @@
-//! `dbtool ping`: the staged connection check, with --wait and --count.
+//! `dbtool ping`: the staged connection check, with --wait, --count and --idle-probe.
 
 use anyhow::Result;
 
-use super::{Context, until_interrupted};
+use super::{Context, on_runtime};
 use crate::cli::PingArgs;
 use crate::exit::{self, Outcome};
 use crate::output;
@@ -27,14 +27,38 @@ pub(super) fn run(mut context: Context, args: &PingArgs) -> Result<Outcome> {
         },
         statement_timeout: settings.statement_timeout(),
         libpq_version: args.libpq_version,
+        idle_probe: args.idle_probe,
+        pre_ping: settings.pool_pre_ping(),
     };
     let (printer, environment) = (context.printer, context.environment);
-    let report = until_interrupted(|| ping::ping(&config, environment, &printer.progress))?;
+    // The idle probe stops on Ctrl-C itself and reports what it knows; a plain ping is dropped.
+    let reports_when_interrupted = config.idle_probe.is_some();
+    let report = on_runtime(|interrupt| async move {
+        let ping = ping::ping(&config, environment, &printer.progress, &interrupt);
+        if reports_when_interrupted {
+            return Some(ping.await);
+        }
+        tokio::select! {
+            report = ping => Some(report),
+            _ = interrupt.wait() => None,
+        }
+    })?;
+    let interrupted = || exit::Failure {
+        outcome: Outcome::Interrupted,
+        message: "interrupted; every connection was closed".into(),
+    };
+    let report = report.ok_or_else(interrupted)?;
     printer.stdout(|out| {
         output::write_ping(out, &report, format, printer.color, printer.progress.quiet)
     })?;
     if let Some(error) = &report.error {
         return Err(exit::invalid(error.clone()));
+    }
+    if let Some(error) = &report.idle_error {
+        return Err(exit::problems(error.clone()));
+    }
+    if report.idle.as_ref().is_some_and(|idle| idle.interrupted) {
+        return Err(interrupted().into());
     }
     Ok(report.outcome())
 }

@@ -72,6 +72,7 @@ pub(crate) async fn open(
                 endpoint,
                 &addrs,
                 &target.tls,
+                &target.tcp,
                 timeout,
                 &mut stages,
                 &mut startup,

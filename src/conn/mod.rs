@@ -6,6 +6,7 @@ pub(crate) mod pgpass;
 pub(crate) mod plan;
 pub(crate) mod socket;
 pub mod target;
+pub(crate) mod tcp;
 pub(crate) mod tls;
 pub(crate) mod transport;
 

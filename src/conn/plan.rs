@@ -13,6 +13,7 @@ use anyhow::Result;
 
 use crate::conn::pgpass::{self, Lookup};
 use crate::conn::target::{Endpoint, EndpointError, Origin, Resolved, SessionAttrs};
+use crate::conn::tcp::TcpSettings;
 use crate::conn::tls::{self, ClientRules, SslMode, TlsFiles, TlsSetup};
 use crate::environment::Environment;
 use crate::exit::invalid;
@@ -87,6 +88,9 @@ pub(crate) struct ConnectionPlan {
     /// Why a password file was not used, when it exists but libpq would ignore it.
     pub(crate) passfile_warning: Option<String>,
     pub(crate) connect_timeout: Duration,
+    /// The socket options the driver sets: libpq's keepalives and `tcp_user_timeout`; none for
+    /// asyncpg.
+    pub(crate) tcp: TcpSettings,
 }
 
 impl ConnectionPlan {
@@ -147,6 +151,10 @@ impl ConnectionPlan {
         let tls = tls::setup(sslmode.value, explicit_sslmode, &files, rules, env)?;
         // dbtool opens the streams (TLS included) and checks target_session_attrs itself.
         config.ssl_mode(tokio_postgres::config::SslMode::Disable);
+        let tcp = match &url.asyncpg {
+            None => TcpSettings::libpq(info).map_err(invalid)?,
+            Some(_) => TcpSettings::default(),
+        };
         let passfile_warning = match &url.asyncpg {
             None => passfile_warning(info, env),
             Some(connection) => connection.passfile_warning.clone(),
@@ -163,6 +171,7 @@ impl ConnectionPlan {
             password_source,
             passfile_warning,
             connect_timeout,
+            tcp,
         })
     }
 

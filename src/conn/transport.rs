@@ -13,6 +13,7 @@ use tokio::net::{TcpStream, UnixStream};
 
 use crate::conn::socket;
 use crate::conn::target::{Endpoint, EndpointKind};
+use crate::conn::tcp::TcpSettings;
 use crate::conn::tls::{Encryption, SslMode, TlsSetup, TryFailure};
 
 /// Any stream tokio-postgres can run a session over.
@@ -102,6 +103,7 @@ pub(crate) async fn resolve(
 pub(crate) async fn connect(
     endpoint: &Endpoint,
     addrs: &[SocketAddr],
+    tcp: &TcpSettings,
     timeout: Duration,
 ) -> Result<(Connected, String), StageError> {
     if let Some(path) = endpoint.socket_path() {
@@ -122,6 +124,10 @@ pub(crate) async fn connect(
         match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {
             Ok(Ok(stream)) => {
                 let _ = stream.set_nodelay(true);
+                if let Err(error) = tcp.apply(&stream) {
+                    failures.push(format!("{addr}: setting the socket options: {error}"));
+                    continue;
+                }
                 let mut detail = format!("connected to {addr}");
                 if !failures.is_empty() {
                     detail.push_str(&format!(" (after {})", failures.join("; ")));
@@ -318,6 +324,7 @@ pub(crate) async fn open_session<S: Startup>(
     endpoint: &Endpoint,
     addrs: &[SocketAddr],
     tls: &TlsSetup,
+    tcp: &TcpSettings,
     timeout: Duration,
     stages: &mut Vec<Stage>,
     startup: &mut S,
@@ -326,7 +333,7 @@ pub(crate) async fn open_session<S: Startup>(
     let mut retried = false;
     loop {
         let started = Instant::now();
-        let connected = connect(endpoint, addrs, timeout).await;
+        let connected = connect(endpoint, addrs, tcp, timeout).await;
         let connected = record(stages, "connect", started, connected).map_err(Ended::Transport)?;
         let started = Instant::now();
         let negotiated = negotiate_tls(connected, encryption, tls, &endpoint.name(), timeout).await;

@@ -18,6 +18,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::conn::plan::ConnectionPlan;
+use crate::conn::tcp::TcpSettings;
 use crate::wire::{self, Frontend, Pace, Session, WireError};
 
 /// The asyncpg remedy for transaction pooling, from SQLAlchemy's asyncpg dialect documentation
@@ -128,6 +129,8 @@ pub(crate) struct DriverModel {
     /// The application's own time around each round trip (pool-bench's application model),
     /// given to every connection this driver opens.
     pub(crate) pacer: Option<Arc<dyn Pace>>,
+    /// Socket options instead of the plan's (ping --idle-probe's keepalive set).
+    pub(crate) tcp: Option<TcpSettings>,
     names: Arc<AtomicU64>,
 }
 
@@ -162,6 +165,7 @@ impl DriverModel {
             application_name,
             left_out: Vec::new(),
             pacer: None,
+            tcp: None,
             names: Arc::new(AtomicU64::new(0)),
         }
     }
@@ -213,7 +217,8 @@ impl DriverModel {
             .iter()
             .map(|(key, value)| (key.as_str(), value.as_str()))
             .collect();
-        let mut session = wire::open(target, &parameters).await?;
+        let tcp = self.tcp.as_ref().unwrap_or(&target.tcp);
+        let mut session = wire::open(target, tcp, &parameters).await?;
         session.pacer = self.pacer.clone();
         if let Some(pacer) = &session.pacer {
             pacer.connect();

@@ -5,7 +5,8 @@ use std::io::{self, Write};
 use serde_json::{Value as Json, json};
 
 use crate::cli::TableOrJson;
-use crate::ping::{PingReport, Stage};
+use crate::ping::idle::{Death, seconds};
+use crate::ping::{IdleReport, PingReport, Stage, idle_advice};
 
 pub(crate) fn write_ping(
     out: &mut dyn Write,
@@ -124,6 +125,9 @@ fn write_text(
     if let Some((tries, seconds)) = report.waited {
         writeln!(out, "waited {seconds:.1} s over {tries} attempt(s)")?;
     }
+    if let Some(idle) = &report.idle {
+        write_idle(out, idle, &report.idle_advice, color)?;
+    }
     for finding in &report.findings {
         writeln!(
             out,
@@ -137,6 +141,119 @@ fn write_text(
         writeln!(out, "hint: {hint}")?;
     }
     Ok(())
+}
+
+/// The idle probe: one row per connection probed, then the cutoff, how, and what to set.
+fn write_idle(
+    out: &mut dyn Write,
+    idle: &IdleReport,
+    advice: &[String],
+    color: bool,
+) -> io::Result<()> {
+    let mut table = super::new_table(&["idle s", "keepalive", "lived", "how / answer"], color);
+    let mut probes: Vec<_> = idle.probes.iter().collect();
+    probes.sort_by_key(|p| (p.keepalive, p.idle));
+    for probe in probes {
+        table.add_row([
+            format!("{:.1}", probe.idle.as_secs_f64()),
+            if probe.keepalive {
+                format!("every {} s", seconds(idle.keepalive_every))
+            } else {
+                "-".into()
+            },
+            if probe.died.is_none() { "yes" } else { "DIED" }.into(),
+            match probe.died {
+                None => format!("{:.1} ms", probe.answer_ms.unwrap_or_default()),
+                Some(death) => format!("{}: {}", death.key(), probe.detail),
+            },
+        ]);
+    }
+    writeln!(
+        out,
+        "idle probe: up to {} s, {} connection(s), {:.1} s{}",
+        seconds(idle.up_to),
+        idle.probes.len(),
+        idle.elapsed.as_secs_f64(),
+        if idle.interrupted {
+            " (interrupted: what is known so far)"
+        } else {
+            ""
+        }
+    )?;
+    writeln!(out, "{table}")?;
+    match (idle.cutoff(), idle.how) {
+        (Some(died), Some(how)) => {
+            writeln!(
+                out,
+                "idle cutoff: between {} and {} s (resolution {} s): {}",
+                idle.lived.map_or("0".into(), seconds),
+                seconds(died),
+                idle.resolution().map_or("?".into(), seconds),
+                how.words()
+            )?;
+            if let Some(message) = &idle.message {
+                writeln!(out, "  the driver saw: {message}")?;
+            }
+            if how == Death::Silent {
+                writeln!(
+                    out,
+                    "  the application would hang about {} s on such a connection before the driver hears of it",
+                    seconds(idle_advice::silent_hang(idle))
+                )?;
+            }
+            writeln!(
+                out,
+                "keepalives every {} s: {}",
+                seconds(idle.keepalive_every),
+                match idle.keepalive_survives {
+                    Some(true) => "the connections survived the cutoff",
+                    Some(false) => "the connections died all the same",
+                    None =>
+                        "not known (not probed past the cutoff, or the interval is not below it)",
+                }
+            )?;
+        }
+        _ => writeln!(
+            out,
+            "idle cutoff: none up to {} s",
+            idle.lived.map_or("0".into(), seconds)
+        )?,
+    }
+    for note in &idle.notes {
+        writeln!(out, "note: {note}")?;
+    }
+    for line in advice {
+        writeln!(out, "advice: {line}")?;
+    }
+    Ok(())
+}
+
+fn idle_json(idle: &IdleReport, advice: &[String]) -> Json {
+    let secs = |d: std::time::Duration| (d.as_secs_f64() * 1000.0).round() / 1000.0;
+    json!({
+        "up_to_s": secs(idle.up_to),
+        "cutoff_s": idle.cutoff().map(secs),
+        "lived_s": idle.lived.map(secs),
+        "resolution_s": idle.resolution().map(secs),
+        "how": idle.how.map(Death::key),
+        "message": idle.message,
+        "hang_s": (idle.how == Some(Death::Silent)).then(|| secs(idle_advice::silent_hang(idle))),
+        "keepalive_every_s": secs(idle.keepalive_every),
+        "keepalive_survives": idle.keepalive_survives,
+        "recycle_s": idle_advice::fitting_recycle(idle),
+        "elapsed_s": secs(idle.elapsed),
+        "interrupted": idle.interrupted,
+        "notes": idle.notes,
+        "advice": advice,
+        "probes": idle.probes.iter().map(|p| json!({
+            "idle_s": secs(p.idle),
+            "keepalive": p.keepalive,
+            "lived": p.died.is_none(),
+            "how": p.died.map(Death::key),
+            "detail": p.detail,
+            "answer_ms": p.answer_ms,
+        })).collect::<Vec<_>>(),
+    })
 }
 
 fn stages_json(stages: &[Stage]) -> Json {
@@ -188,6 +305,12 @@ fn to_json(report: &PingReport) -> Json {
     }
     if let Some(error) = &report.error {
         doc["error"] = json!(error);
+    }
+    if let Some(idle) = &report.idle {
+        doc["idle"] = idle_json(idle, &report.idle_advice);
+    }
+    if let Some(error) = &report.idle_error {
+        doc["idle_error"] = json!(error);
     }
     doc
 }

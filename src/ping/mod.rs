@@ -2,6 +2,8 @@
 //! that says where and why a connection fails, and what to do about it.
 
 mod facts;
+pub(crate) mod idle;
+pub(crate) mod idle_advice;
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -14,6 +16,7 @@ use crate::driver::{DriverKind, DriverModel, DriverOptions};
 use crate::environment::Environment;
 use crate::exit::Outcome;
 use crate::finding::{Code, Finding, Level};
+use crate::interrupt::Interrupt;
 use crate::pooler::{self, Pooler};
 use crate::progress::Progress;
 
@@ -23,6 +26,7 @@ use crate::conn::diagnosis;
 pub(crate) use crate::conn::transport::Stage;
 use crate::conn::transport::{self, Ended, Io, StageError, StageFailure, elapsed_ms};
 pub(crate) use facts::ServerFacts;
+pub(crate) use idle::IdleReport;
 
 /// The pool settings ping checks capacity against.
 #[derive(Debug, Clone, Copy)]
@@ -50,6 +54,10 @@ pub(crate) struct PingConfig {
     pub(crate) statement_timeout: Duration,
     /// The libpq major version whose connection rules apply (`--libpq-version`).
     pub(crate) libpq_version: u32,
+    /// `--idle-probe UP_TO`: measure the path's idle cutoff after the ping.
+    pub(crate) idle_probe: Option<Duration>,
+    /// DB_POOL_PRE_PING, held against how idle connections die.
+    pub(crate) pre_ping: bool,
 }
 
 /// pg_isready's four outcomes.
@@ -127,6 +135,11 @@ pub(crate) struct PingReport {
     /// With `--wait`: how many tries and how long.
     pub(crate) waited: Option<(u32, f64)>,
     pub(crate) error: Option<String>,
+    /// With `--idle-probe`: what the pass found, and what to set.
+    pub(crate) idle: Option<IdleReport>,
+    pub(crate) idle_advice: Vec<String>,
+    /// Why the idle probe could not run (its connections were refused).
+    pub(crate) idle_error: Option<String>,
 }
 
 impl PingReport {
@@ -158,6 +171,9 @@ impl PingReport {
             round_trips: None,
             waited: None,
             error: Some(format!("{error:#}")),
+            idle: None,
+            idle_advice: Vec::new(),
+            idle_error: None,
         }
     }
 }
@@ -167,6 +183,7 @@ pub(crate) async fn ping(
     config: &PingConfig,
     env: &Environment,
     progress: &Progress,
+    interrupt: &Interrupt,
 ) -> PingReport {
     let options = plan::Options {
         application_name: "dbtool-ping",
@@ -198,10 +215,16 @@ pub(crate) async fn ping(
             if config.wait.is_some() {
                 report.waited = Some((tries, started.elapsed().as_secs_f64()));
             }
-            if let Some(mut client) = client
-                && config.count > 1
+            if let Some(mut client) = client {
+                if config.count > 1 {
+                    report.round_trips = Some(repeat(&mut client, config, progress).await);
+                }
+                client.terminate().await;
+            }
+            if let Some(up_to) = config.idle_probe
+                && report.status == Status::Accepting
             {
-                report.round_trips = Some(repeat(&mut client, config, progress).await);
+                idle_probe(&mut report, &target, config, up_to, progress, interrupt).await;
             }
             return report;
         }
@@ -216,6 +239,55 @@ pub(crate) async fn ping(
             .unwrap_or_default()
             .saturating_sub(started.elapsed());
         tokio::time::sleep(remaining.min(Duration::from_millis(500))).await;
+    }
+}
+
+/// `--idle-probe`: the pass with the application's driver (less what the pooler refused), its
+/// findings and advice added to the report.
+async fn idle_probe(
+    report: &mut PingReport,
+    target: &ConnectionPlan,
+    config: &PingConfig,
+    up_to: Duration,
+    progress: &Progress,
+    interrupt: &Interrupt,
+) {
+    let kind = DriverKind::of(target.scheme.effective_driver()).unwrap_or(DriverKind::Raw);
+    let mut driver = DriverModel::new(
+        kind,
+        DriverOptions::default(),
+        config.statement_timeout.as_millis(),
+        "dbtool-idle-probe".into(),
+    );
+    let pooler = report.pooler();
+    if let Some(pooler) = pooler {
+        driver.left_out = pooler
+            .refused_parameters
+            .iter()
+            .map(|refused| refused.name.clone())
+            .collect();
+    }
+    let application = idle_advice::Application {
+        driver: kind,
+        pool_recycle: config.sizing.pool_recycle,
+        pre_ping: config.pre_ping,
+        pooler: pooler.is_some(),
+    };
+    let probe = idle::IdleProbe {
+        target,
+        driver,
+        up_to,
+        pooler: pooler.is_some(),
+    };
+    match idle::probe(probe, progress, interrupt).await {
+        Ok(idle) => {
+            report
+                .findings
+                .extend(idle_advice::findings(&idle, &application));
+            report.idle_advice = idle_advice::advice(&idle, &application);
+            report.idle = Some(idle);
+        }
+        Err(error) => report.idle_error = Some(error),
     }
 }
 
@@ -289,6 +361,9 @@ fn finish(attempts: Vec<Attempt>, findings: Vec<Finding>) -> PingReport {
         round_trips: None,
         waited: None,
         error: None,
+        idle: None,
+        idle_advice: Vec::new(),
+        idle_error: None,
     }
 }
 
@@ -324,6 +399,7 @@ async fn attempt_host(
         endpoint,
         &addrs,
         &target.tls,
+        &target.tcp,
         timeout,
         &mut attempt.stages,
         &mut startup,

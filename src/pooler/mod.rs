@@ -134,7 +134,8 @@ pub(crate) async fn probe(target: &ConnectionPlan, driver: &DriverModel) -> Opti
         .map(|(key, value)| (*key, value.as_str()))
         .collect();
     for endpoint in &target.endpoints {
-        let Ok(mut first) = wire::open_endpoint(target, endpoint, &parameters).await else {
+        let Ok(mut first) = wire::open_endpoint(target, endpoint, &target.tcp, &parameters).await
+        else {
             continue;
         };
         let found = match backend_pid(&mut first).await {
@@ -197,7 +198,7 @@ async fn open_as_driver(
             .iter()
             .map(|(key, value)| (key.as_str(), value.as_str()))
             .collect();
-        match wire::open_endpoint(target, endpoint, &borrowed).await {
+        match wire::open_endpoint(target, endpoint, &target.tcp, &borrowed).await {
             Ok(session) => return Some(session),
             Err(WireError::Server { code, message }) if code == "08P01" => {
                 let Some(name) = refused_parameter(&message) else {
@@ -248,7 +249,8 @@ async fn admin_console(target: &ConnectionPlan, endpoint: &Endpoint, pooler: &mu
         ("database", "pgbouncer"),
         ("application_name", PROBE_APPLICATION_NAME),
     ];
-    let Ok(mut console) = wire::open_endpoint(target, endpoint, &parameters).await else {
+    let Ok(mut console) = wire::open_endpoint(target, endpoint, &target.tcp, &parameters).await
+    else {
         return;
     };
     // The console speaks the simple protocol only.
@@ -288,7 +290,7 @@ async fn fingerprint(target: &ConnectionPlan, endpoint: &Endpoint, pooler: &mut 
         ("application_name", PROBE_APPLICATION_NAME),
         ("dbtool.pooler_probe", "1"),
     ];
-    match wire::open_endpoint(target, endpoint, &parameters).await {
+    match wire::open_endpoint(target, endpoint, &target.tcp, &parameters).await {
         Err(WireError::Server { message, .. })
             if message == "unsupported startup parameter: dbtool.pooler_probe" =>
         {
@@ -407,7 +409,8 @@ async fn statement_mode_survival(
         .iter()
         .map(|(key, value)| (*key, value.as_str()))
         .collect();
-    let Ok(mut holder) = wire::open_endpoint(target, endpoint, &parameters).await else {
+    let Ok(mut holder) = wire::open_endpoint(target, endpoint, &target.tcp, &parameters).await
+    else {
         return;
     };
     let execute = [

@@ -22,20 +22,23 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::conn::plan::ConnectionPlan;
 use crate::conn::target::{Endpoint, SessionAttrs};
+use crate::conn::tcp::TcpSettings;
 use crate::conn::transport::{self, Io, StageFailure};
 use crate::secret::Secret;
 
 /// Opens a session on the first of the target's endpoints that takes it, in libpq's order, with
 /// the startup `parameters` the driver sends; each endpoint's stages are bounded by the target's
 /// connect timeout.
+/// `tcp`: the socket options, the plan's unless ping --idle-probe's keepalive set asks otherwise.
 pub(crate) async fn open(
     target: &ConnectionPlan,
+    tcp: &TcpSettings,
     parameters: &[(&str, &str)],
 ) -> Result<Session, WireError> {
     let mut failure = None;
     for &attrs in target.session_attrs.passes() {
         for endpoint in &target.endpoints {
-            match open_endpoint(target, endpoint, parameters).await {
+            match open_endpoint(target, endpoint, tcp, parameters).await {
                 Ok(session) if session.satisfies(attrs) => return Ok(session),
                 Ok(session) => {
                     failure = Some(WireError::Unreachable(format!(
@@ -96,6 +99,7 @@ impl transport::Startup for WireStartup<'_> {
 pub(crate) async fn open_endpoint(
     target: &ConnectionPlan,
     endpoint: &Endpoint,
+    tcp: &TcpSettings,
     parameters: &[(&str, &str)],
 ) -> Result<Session, WireError> {
     let timeout = target.connect_timeout;
@@ -113,6 +117,7 @@ pub(crate) async fn open_endpoint(
         endpoint,
         &addresses,
         &target.tls,
+        tcp,
         timeout,
         &mut stages,
         &mut startup,
@@ -532,6 +537,34 @@ impl Session {
     /// Whether the connection has been lost.
     pub(crate) fn is_closed(&self) -> bool {
         self.closed
+    }
+
+    /// What the other end sent while the session sat idle, read without sending anything: the
+    /// error a server or pooler sends before it closes an idle session (PostgreSQL's 57P05 for
+    /// `idle_session_timeout`), or the end of the stream or a reset; `None` when nothing came.
+    pub(crate) async fn closed_while_idle(&mut self) -> Option<WireError> {
+        let mut error = None;
+        loop {
+            let next =
+                tokio::time::timeout(std::time::Duration::from_millis(5), self.next_message());
+            match next.await {
+                Err(_) => return error,
+                Ok(Ok(Message::ErrorResponse(body))) => {
+                    error.get_or_insert(WireError::from_server(&body));
+                }
+                Ok(Ok(_)) => {}
+                Ok(Err(lost)) => return Some(error.unwrap_or(lost)),
+            }
+        }
+    }
+
+    /// Says goodbye (`X`) and shuts the stream down, keeping the session (for a caller that
+    /// holds it by reference).
+    pub(crate) async fn close(&mut self) {
+        frontend::terminate(&mut self.write);
+        let _ = self.flush().await;
+        let _ = self.stream.shutdown().await;
+        self.closed = true;
     }
 
     /// Says goodbye (`X`) and closes the stream.

@@ -15,6 +15,7 @@ mod findings;
 mod fuzz_corpus;
 mod hardening;
 mod hostile_arguments;
+mod idle_probe;
 mod layers;
 mod libpq_cases;
 mod libpq_libpq_001_uri;

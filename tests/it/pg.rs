@@ -31,6 +31,8 @@ pub struct ClusterOptions {
     pub abstract_socket: Option<String>,
     /// Replace pg_hba.conf with these lines (after the TLS options wrote theirs).
     pub hba: Option<String>,
+    /// Run the server in this network namespace (`ip netns exec`; as root only).
+    pub netns: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -51,6 +53,7 @@ pub struct Cluster {
     pub port: u16,
     pub socket_dir: PathBuf,
     pub password: Option<String>,
+    netns: Option<String>,
 }
 
 /// Where the tests connect: a cluster of ours, or the server `DBTOOL_TEST_DATABASE_URL` names.
@@ -259,6 +262,7 @@ impl Cluster {
             port: 0,
             socket_dir: root.join("sock"),
             password: options.password.clone(),
+            netns: options.netns.clone(),
         };
         register(&cluster);
         let mut last_error = String::new();
@@ -291,7 +295,25 @@ impl Cluster {
             self.root.join("server.log").display().to_string(),
         ];
         all.extend(args.iter().map(|s| s.to_string()));
-        run(&self.bindir.join("pg_ctl"), &all, self.owner)
+        let pg_ctl = self.bindir.join("pg_ctl");
+        match &self.netns {
+            // Entering a namespace needs root: `ip` enters it, runuser drops to the owner.
+            Some(netns) => {
+                let mut wrapped: Vec<String> = vec!["netns".into(), "exec".into(), netns.clone()];
+                if self.owner.is_some() {
+                    wrapped.extend([
+                        "runuser".into(),
+                        "-u".into(),
+                        "postgres".into(),
+                        "--".into(),
+                    ]);
+                }
+                wrapped.push(pg_ctl.display().to_string());
+                wrapped.extend(all);
+                run(Path::new("/usr/sbin/ip"), &wrapped, None)
+            }
+            None => run(&pg_ctl, &all, self.owner),
+        }
     }
 
     /// A URL for database `db` as the superuser over TCP, with the password if there is one.
@@ -665,6 +687,17 @@ impl Pgbouncer {
         pool_size: u32,
         console: bool,
     ) -> Result<Pgbouncer, String> {
+        Pgbouncer::start_configured(cluster, pool_mode, pool_size, console, "")
+    }
+
+    /// With `extra` lines in the `[pgbouncer]` section (`client_idle_timeout = 3`).
+    pub fn start_configured(
+        cluster: &Cluster,
+        pool_mode: &str,
+        pool_size: u32,
+        console: bool,
+        extra: &str,
+    ) -> Result<Pgbouncer, String> {
         let program =
             pgbouncer_program().ok_or("pgbouncer is not installed (apt-get install pgbouncer)")?;
         let owner = cluster.owner;
@@ -683,7 +716,7 @@ impl Pgbouncer {
                 "[databases]\n* = host=127.0.0.1 port={server}\n\n[pgbouncer]\nlisten_addr = 127.0.0.1\n\
                  listen_port = {port}\nunix_socket_dir = {dir}\nauth_type = trust\nauth_file = {dir}/userlist.txt\n\
                  pool_mode = {pool_mode}\ndefault_pool_size = {pool_size}\nmax_client_conn = 200\n\
-                 {admin}logfile = {dir}/pgbouncer.log\npidfile = {dir}/pgbouncer.pid\n",
+                 {admin}logfile = {dir}/pgbouncer.log\npidfile = {dir}/pgbouncer.pid\n{extra}\n",
                 server = cluster.port,
                 dir = root.display(),
                 admin = if console { "admin_users = postgres\n" } else { "" },

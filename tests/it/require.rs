@@ -24,14 +24,18 @@ pub enum Requirement {
     /// Clusters the harness starts itself (no `DBTOOL_TEST_DATABASE_URL`): tests that start,
     /// stop, freeze or reconfigure servers.
     LocalCluster,
+    /// Root, `ip` (iproute2) and `nft` (nftables): the idle-probe tests build network
+    /// namespaces with a stateful firewall between client and server.
+    NetworkNamespaces,
 }
 
 impl Requirement {
-    const ALL: [Requirement; 4] = [
+    const ALL: [Requirement; 5] = [
         Requirement::Pgbouncer,
         Requirement::LibpqOracle,
         Requirement::LibpqConnect,
         Requirement::LocalCluster,
+        Requirement::NetworkNamespaces,
     ];
 
     /// The name `DBTOOL_TEST_REQUIRE` lists.
@@ -41,6 +45,7 @@ impl Requirement {
             Requirement::LibpqOracle => "libpq-oracle",
             Requirement::LibpqConnect => "libpq-connect",
             Requirement::LocalCluster => "local-cluster",
+            Requirement::NetworkNamespaces => "network-namespaces",
         }
     }
 
@@ -52,6 +57,13 @@ impl Requirement {
             Requirement::LibpqOracle => set("LIBPQ_ORACLE") && set("LIBPQ_ORACLE_MAJOR"),
             Requirement::LibpqConnect => set("LIBPQ_CONNECT") && set("LIBPQ_ORACLE_MAJOR"),
             Requirement::LocalCluster => matches!(shared(), Server::Local(_)),
+            Requirement::NetworkNamespaces => {
+                // SAFETY: geteuid has no preconditions.
+                let root = unsafe { libc::geteuid() } == 0;
+                root && ["/usr/sbin/ip", "/usr/sbin/nft", "/usr/sbin/runuser"]
+                    .iter()
+                    .all(|p| std::path::Path::new(p).is_file())
+            }
         };
         (!met).then_some(match self {
             Requirement::Pgbouncer => "pgbouncer is not installed (apt-get install pgbouncer)",
@@ -63,6 +75,9 @@ impl Requirement {
             }
             Requirement::LocalCluster => {
                 "DBTOOL_TEST_DATABASE_URL is set, and this test needs clusters the harness starts itself"
+            }
+            Requirement::NetworkNamespaces => {
+                "network namespaces need root, iproute2, nftables and runuser (scripts/install-system-packages.sh)"
             }
         })
     }
@@ -179,7 +194,7 @@ fn every_missing_requirement_is_said_and_any_required_one_fails() {
 fn an_unknown_requirement_is_refused_with_the_known_names() {
     assert_eq!(
         parse("pgbouncer,pgbounce"),
-        Err("DBTOOL_TEST_REQUIRE=\"pgbouncer,pgbounce\": unknown requirement \"pgbounce\"; known: all, pgbouncer, libpq-oracle, libpq-connect, local-cluster".to_string())
+        Err("DBTOOL_TEST_REQUIRE=\"pgbouncer,pgbounce\": unknown requirement \"pgbounce\"; known: all, pgbouncer, libpq-oracle, libpq-connect, local-cluster, network-namespaces".to_string())
     );
     assert_eq!(parse("all"), Ok(Requirement::ALL.to_vec()));
     assert_eq!(parse(""), Ok(Vec::new()));
