@@ -223,6 +223,10 @@ pub(crate) enum Command {
     /// Run the application's pool (QueuePool semantics) under synthetic load and show its statistics
     PoolBench(Box<PoolBenchArgs>),
 
+    /// The connection budget: will the deployment's pools fit the role's limit, and what each
+    /// application holds now (read-only)
+    Connections(ConnectionsArgs),
+
     /// Show the effective settings and where each came from
     Settings(SettingsArgs),
 
@@ -392,6 +396,38 @@ pub(crate) struct PingArgs {
 
     #[command(flatten)]
     pub(crate) pool: PoolFlags,
+}
+
+#[derive(Debug, Args)]
+#[command(arg = format_arg(Format::TABLE_OR_JSON))]
+pub(crate) struct ConnectionsArgs {
+    /// The URL the application connects with [default: --url, then DATABASE_URL, .env, the
+    /// application's default]
+    #[arg(id = "url_argument", value_name = "URL")]
+    pub(crate) url: Option<String>,
+
+    /// A service: its application_name, replicas, worker processes per replica and each
+    /// worker's pool (repeatable; pool from DB_POOL_SIZE and DB_MAX_OVERFLOW when omitted),
+    /// e.g. web=3x4:5+10
+    #[arg(long = "service", value_name = "NAME=REPLICASxWORKERS[:POOL+OVERFLOW]")]
+    pub(crate) services: Vec<String>,
+
+    /// Extra replicas of each service during a rolling deploy
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub(crate) surge: u32,
+
+    /// A fixed holder of N connections: a migration job, cron, an admin pool (repeatable)
+    #[arg(long = "extra", value_name = "NAME=N")]
+    pub(crate) extras: Vec<String>,
+
+    /// Sample pg_stat_activity every 50 ms for this long and report each application's peaks
+    #[arg(long, value_name = "SECONDS", value_parser = duration::seconds_arg)]
+    pub(crate) watch: Option<Duration>,
+
+    /// Seconds a connection attempt may take (default: the URL's connect_timeout, else
+    /// PGCONNECT_TIMEOUT, else 10)
+    #[arg(long, value_name = "SECONDS", value_parser = duration::seconds_arg)]
+    pub(crate) connect_timeout: Option<Duration>,
 }
 
 #[derive(Debug, Args)]

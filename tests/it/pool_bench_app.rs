@@ -15,7 +15,7 @@ use crate::pg::TestDb;
 
 /// A Python with the pinned SQLAlchemy and drivers, made once under target/ (PyPI, or the
 /// machine's wheel cache). Fails, never skips, when it cannot be made.
-fn app_python() -> &'static Path {
+pub fn app_python() -> &'static Path {
     static PYTHON: OnceLock<PathBuf> = OnceLock::new();
     PYTHON.get_or_init(|| {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
