@@ -51,7 +51,7 @@ pub(super) fn run(mut context: Context, args: &ConnectionsArgs) -> Result<Outcom
 }
 
 /// The first name given twice.
-fn duplicate<'a>(names: impl Iterator<Item = &'a String>) -> Option<&'a String> {
+fn duplicate<'a>(mut names: impl Iterator<Item = &'a String>) -> Option<&'a String> {
     let mut seen = std::collections::BTreeSet::new();
-    names.into_iter().find(|name| !seen.insert(*name))
+    names.find(|name| !seen.insert(*name))
 }

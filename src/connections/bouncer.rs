@@ -142,8 +142,14 @@ pub(crate) async fn read(target: &ConnectionPlan, found: Pooler) -> BehindPooler
         .iter()
         .find(|row| column(row, "name").as_deref() == Some(target.dbname.as_str()))
     {
-        limits.pool_size = count(database, "pool_size");
-        limits.reserve_pool_size = count(database, "reserve_pool");
+        // -1 (or an older PgBouncer's empty column): the global default applies.
+        let own = |name: &str| {
+            column(database, name)
+                .and_then(|v| v.trim().parse::<i64>().ok())
+                .and_then(|v| u64::try_from(v).ok())
+        };
+        limits.pool_size = own("pool_size").unwrap_or(limits.pool_size);
+        limits.reserve_pool_size = own("reserve_pool").unwrap_or(limits.reserve_pool_size);
         if let Some(mode) = column(database, "pool_mode").filter(|m| !m.is_empty()) {
             limits.pool_mode = mode;
         }

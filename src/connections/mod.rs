@@ -25,7 +25,7 @@ use crate::finding::{Code, Finding, Level};
 use crate::pooler::{self, Pooler};
 use crate::progress::Progress;
 
-pub(crate) use bouncer::{BouncerLimits, BouncerPool};
+use bouncer::{BouncerLimits, BouncerPool};
 use live::Live;
 use plan::{Budget, Extra, Outsiders, Service, Verdict};
 use server::Identity;
@@ -114,20 +114,17 @@ pub(crate) async fn connections(
     let driver = DriverKind::of(target.scheme.effective_driver());
     let pooler = behind_pooler(&target, driver).await;
 
-    let mut budget = Budget::new(
+    let owned = |name: &str| {
+        config.services.iter().any(|s| s.name == name)
+            || config.extras.iter().any(|e| e.name == name)
+    };
+    let budget = Budget::new(
         config.services.clone(),
         config.extras.clone(),
         config.surge,
-        plan::limit(&identity.limits, Outsiders::default()),
+        plan::limit(&identity.limits, outsiders(&backends, &identity, owned)),
     );
-    let outsiders = outsiders(&backends, &identity, |name| budget.owns(name));
-    budget = Budget::new(
-        config.services.clone(),
-        config.extras.clone(),
-        config.surge,
-        plan::limit(&identity.limits, outsiders),
-    );
-    let live = live::summarize(&backends, |name| budget.owns(name));
+    let live = live::summarize(&backends, owned);
     let watch = match config.watch {
         Some(duration) => {
             let spinner = progress.spinner(&format!(

@@ -228,14 +228,15 @@ pub(crate) fn limit(server: &ServerLimits, outsiders: Outsiders) -> Limit {
             note: "kept for superusers".into(),
         });
     }
-    match server.reserved_connections {
-        Some(reserved) if !server.superuser && !server.uses_reserved => terms.push(LimitTerm {
+    if let Some(reserved) = server.reserved_connections
+        && !server.superuser
+        && !server.uses_reserved
+    {
+        terms.push(LimitTerm {
             name: "reserved_connections",
             value: -(reserved as i64),
             note: "kept for pg_use_reserved_connections".into(),
-        }),
-        Some(_) => {}
-        None => {}
+        });
     }
     terms.push(LimitTerm {
         name: "other sessions",
@@ -337,11 +338,6 @@ impl Budget {
             verdict,
             largest_per_worker,
         }
-    }
-
-    /// Whether `name` (an application_name) is a service's or an extra's.
-    pub(crate) fn owns(&self, name: &str) -> bool {
-        self.services.iter().any(|s| s.name == name) || self.extras.iter().any(|e| e.name == name)
     }
 
     /// A pool_size + max_overflow split of `per_worker` in the ratio of the settings' default

@@ -68,7 +68,7 @@ impl Backend {
 
 /// Client backends, and other roles' sessions in a database that this role may not see.
 const ACTIVITY_SQL: &str = "SELECT pid::text, coalesce(usename, ''), coalesce(datname, ''), \
-    coalesce(application_name, ''), client_addr::text, state, \
+    coalesce(application_name, ''), host(client_addr), state, \
     extract(epoch FROM now() - xact_start)::float8::text, \
     extract(epoch FROM now() - state_change)::float8::text, \
     (pid = pg_backend_pid())::text, (backend_type IS NULL)::text \

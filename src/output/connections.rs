@@ -281,6 +281,9 @@ fn write_watch(out: &mut dyn Write, report: &ConnectionsReport, color: bool) -> 
         "watched {:.1} s, {} samples:",
         watch.seconds, watch.samples
     )?;
+    if watch.applications.is_empty() {
+        return writeln!(out, "  no session besides dbtool's");
+    }
     let mut table = super::new_table(
         &[
             "application_name",
