@@ -363,7 +363,10 @@ fn the_verdict_matches_whether_real_workers_meet_53300() {
         let deadline = Instant::now() + Duration::from_secs(20);
         let left = "SELECT count(*)::text FROM pg_stat_activity WHERE usename = 'app'";
         while query_column(&poll, left).unwrap()[0] != "0" {
-            assert!(Instant::now() < deadline, "the workers' sessions did not end");
+            assert!(
+                Instant::now() < deadline,
+                "the workers' sessions did not end"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         let service = format!("web=1x{workers}:{pool}+{overflow}");
@@ -386,6 +389,13 @@ fn the_verdict_matches_whether_real_workers_meet_53300() {
             refused > 0,
             "{service}: verdict {} but the workers met 53300 {refused} times: {app}",
             report["plan"]["verdict"]
+        );
+        eprintln!(
+            "{service}: worst case {}, limit {}, verdict {}; the workers made {} requests, 53300 {refused} times",
+            report["plan"]["worst_case"],
+            report["plan"]["limit"]["value"],
+            report["plan"]["verdict"],
+            app["requests"]
         );
         verdicts.push((service, over));
     }
