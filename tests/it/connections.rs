@@ -518,6 +518,18 @@ fn behind_pgbouncer_the_plan_meets_the_poolers_limits() {
         "{report}"
     );
 
+    // A pool larger than the server allows: the pooler itself meets 53300.
+    let large = Pgbouncer::start(&cluster, "transaction", 120).unwrap_or_else(|e| panic!("{e}"));
+    let (result, report) = connections(&large.url("postgres"), &["--service", "web=1x2:4+0"]);
+    assert_eq!(result.code, 1, "{}", result.stderr);
+    assert!(
+        report["findings"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("PgBouncer may open 120 server connections"),
+        "{report}"
+    );
+
     let closed =
         Pgbouncer::start_with(&cluster, "session", 4, false).unwrap_or_else(|e| panic!("{e}"));
     let (result, report) = connections(&closed.url("postgres"), &["--service", "web=1x2:4+0"]);
@@ -531,4 +543,120 @@ fn behind_pgbouncer_the_plan_meets_the_poolers_limits() {
             .contains("stats_users"),
         "{report}"
     );
+}
+
+/// The most clients waiting for a server connection in PgBouncer's `SHOW POOLS` for database
+/// postgres, read by the harness on its own console session every 20 ms while `busy` runs.
+fn peak_waiting(bouncer: &Pgbouncer, busy: impl FnOnce() -> Value) -> (u64, Value) {
+    let url = format!("postgresql://postgres@127.0.0.1:{}/pgbouncer", bouncer.port);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stopped = stop.clone();
+    let sampler = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                .await
+                .expect("the admin console answers");
+            tokio::spawn(connection);
+            let mut peak = 0;
+            while !stopped.load(std::sync::atomic::Ordering::SeqCst) {
+                for message in client.simple_query("SHOW POOLS").await.unwrap() {
+                    if let tokio_postgres::SimpleQueryMessage::Row(row) = message
+                        && row.get("database") == Some("postgres")
+                    {
+                        let waiting: u64 = row.get("cl_waiting").unwrap().parse().unwrap();
+                        peak = peak.max(waiting);
+                    }
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            peak
+        })
+    });
+    let result = busy();
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    (sampler.join().unwrap(), result)
+}
+
+/// The oracle behind PgBouncer in session pooling (default_pool_size 4): real SQLAlchemy +
+/// asyncpg workers wait for server connections, as `SHOW POOLS` counts them, exactly when the
+/// plan says they will. In transaction pooling the same plan fits (clients wait only while
+/// every server connection runs a transaction, which is load, not the plan) and real psycopg2
+/// workers (no prepared statements, which transaction pooling loses) run without an error.
+#[test]
+fn behind_pgbouncer_the_verdict_matches_show_pools() {
+    if !require(&[Requirement::LocalCluster, Requirement::Pgbouncer]) {
+        return;
+    }
+    let cluster = Cluster::start(ClusterOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    let mut seen = Vec::new();
+    for (mode, pool, overflow) in [("session", 2, 2), ("session", 4, 4), ("transaction", 4, 4)] {
+        let bouncer = Pgbouncer::start(&cluster, mode, 4).unwrap_or_else(|e| panic!("{e}"));
+        let url = bouncer.url("postgres");
+        let service = format!("web=1x1:{pool}+{overflow}");
+        let (result, report) = connections(&url, &["--service", &service]);
+        let over = report["plan"]["verdict"] == "over";
+        assert_eq!(result.code, i32::from(over), "{}", result.stderr);
+        let driver = if mode == "session" {
+            "asyncpg"
+        } else {
+            "psycopg2"
+        };
+        let app_url = url.replacen("postgresql://", &format!("postgresql+{driver}://"), 1);
+        // A first run opens the pool's server connections, so that clients of the measured run
+        // wait only for a server connection in use, not for one being opened (which SHOW POOLS
+        // counts as waiting too).
+        let warm = reference_app(
+            &app_url,
+            1,
+            pool,
+            overflow,
+            &["--duration", "0.5", "--statement-timeout", "0"],
+        )
+        .output()
+        .expect("the reference application runs");
+        assert!(
+            warm.status.success(),
+            "{}",
+            String::from_utf8_lossy(&warm.stderr)
+        );
+        let (waiting, app) = peak_waiting(&bouncer, || {
+            // PgBouncer 1.18 refuses statement_timeout as a startup parameter: none is sent.
+            let output = reference_app(
+                &app_url,
+                1,
+                pool,
+                overflow,
+                &["--duration", "1.5", "--statement-timeout", "0"],
+            )
+            .output()
+            .expect("the reference application runs");
+            assert!(
+                output.status.success(),
+                "{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            serde_json::from_slice(&output.stdout).unwrap()
+        });
+        assert_eq!(app["errors"], serde_json::json!({}), "{app}");
+        eprintln!(
+            "{mode} pooling, {service}: verdict {}; SHOW POOLS: at most {waiting} client(s) waiting",
+            report["plan"]["verdict"]
+        );
+        if mode == "session" {
+            assert_eq!(
+                over,
+                waiting > 0,
+                "{mode} {service}: verdict {} but at most {waiting} clients waited: {report}",
+                report["plan"]["verdict"]
+            );
+            seen.push(over);
+        } else {
+            assert_eq!(report["plan"]["verdict"], "fits", "{report}");
+        }
+    }
+    assert!(seen.contains(&true) && seen.contains(&false));
 }
