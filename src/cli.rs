@@ -767,7 +767,7 @@ mod tests {
     #[test]
     fn each_subcommand_takes_only_its_own_formats() {
         let table_or_json: &[&str] = &["table", "json"];
-        let expected: [(&str, &[&str]); 7] = [
+        let expected: [(&str, &[&str]); 8] = [
             ("check-url", table_or_json),
             (
                 "lint-constraints",
@@ -776,6 +776,7 @@ mod tests {
             ("check-migrations", table_or_json),
             ("ping", table_or_json),
             ("pool-bench", table_or_json),
+            ("connections", table_or_json),
             ("settings", table_or_json),
             ("completions", &[]),
         ];

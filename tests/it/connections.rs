@@ -545,9 +545,12 @@ fn behind_pgbouncer_the_plan_meets_the_poolers_limits() {
     );
 }
 
-/// The most clients waiting for a server connection in PgBouncer's `SHOW POOLS` for database
-/// postgres, read by the harness on its own console session every 20 ms while `busy` runs.
-fn peak_waiting(bouncer: &Pgbouncer, busy: impl FnOnce() -> Value) -> (u64, Value) {
+/// The clients waiting for a server connection in PgBouncer's `SHOW POOLS` for database
+/// postgres, read by the harness on its own console session every 20 ms while `busy` runs: the
+/// median over the samples, so that a client waiting a moment while PgBouncer resets or hands
+/// over a server connection (seen under load) does not count, and clients that wait for a
+/// session to end do.
+fn waiting_median(bouncer: &Pgbouncer, busy: impl FnOnce() -> Value) -> (u64, Value) {
     let url = format!("postgresql://postgres@127.0.0.1:{}/pgbouncer", bouncer.port);
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let stopped = stop.clone();
@@ -561,19 +564,20 @@ fn peak_waiting(bouncer: &Pgbouncer, busy: impl FnOnce() -> Value) -> (u64, Valu
                 .await
                 .expect("the admin console answers");
             tokio::spawn(connection);
-            let mut peak = 0;
+            let mut samples = Vec::new();
             while !stopped.load(std::sync::atomic::Ordering::SeqCst) {
                 for message in client.simple_query("SHOW POOLS").await.unwrap() {
                     if let tokio_postgres::SimpleQueryMessage::Row(row) = message
                         && row.get("database") == Some("postgres")
                     {
                         let waiting: u64 = row.get("cl_waiting").unwrap().parse().unwrap();
-                        peak = peak.max(waiting);
+                        samples.push(waiting);
                     }
                 }
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
-            peak
+            samples.sort_unstable();
+            samples.get(samples.len() / 2).copied().unwrap_or(0)
         })
     });
     let result = busy();
@@ -623,7 +627,7 @@ fn behind_pgbouncer_the_verdict_matches_show_pools() {
             "{}",
             String::from_utf8_lossy(&warm.stderr)
         );
-        let (waiting, app) = peak_waiting(&bouncer, || {
+        let (waiting, app) = waiting_median(&bouncer, || {
             // PgBouncer 1.18 refuses statement_timeout as a startup parameter: none is sent.
             let output = reference_app(
                 &app_url,
@@ -643,14 +647,14 @@ fn behind_pgbouncer_the_verdict_matches_show_pools() {
         });
         assert_eq!(app["errors"], serde_json::json!({}), "{app}");
         eprintln!(
-            "{mode} pooling, {service}: verdict {}; SHOW POOLS: at most {waiting} client(s) waiting",
+            "{mode} pooling, {service}: verdict {}; SHOW POOLS: {waiting} client(s) waiting (median)",
             report["plan"]["verdict"]
         );
         if mode == "session" {
             assert_eq!(
                 over,
                 waiting > 0,
-                "{mode} {service}: verdict {} but at most {waiting} clients waited: {report}",
+                "{mode} {service}: verdict {} but {waiting} clients waited (median): {report}",
                 report["plan"]["verdict"]
             );
             seen.push(over);
