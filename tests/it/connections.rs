@@ -228,6 +228,17 @@ fn the_sessions_open_now_by_application_and_what_an_ordinary_role_cannot_see() {
         "{live}"
     );
     assert_eq!(live["longest_transaction"]["state"], "idle in transaction");
+    // --watch sees the same sessions, the one idle in its transaction too.
+    let (_, report) = connections(&admin, &["--watch", "0.3"]);
+    let watched = report["watch"]["applications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["application_name"] == "web")
+        .unwrap_or_else(|| panic!("{}", report["watch"]));
+    assert_eq!(watched["peak_open"], 2, "{watched}");
+    assert_eq!(watched["peak_idle_in_transaction"], 1, "{watched}");
+    assert_eq!(watched["peak_in_use"], 1, "{watched}");
     // The URL's driver says how to set application_name.
     let codes_now = codes(&report);
     assert!(
@@ -663,4 +674,37 @@ fn behind_pgbouncer_the_verdict_matches_show_pools() {
         }
     }
     assert!(seen.contains(&true) && seen.contains(&false));
+}
+
+/// The table an on-call engineer reads, whole: the plan, the limit with its terms, the verdict
+/// and the largest pool that fits (the port and the server version replaced).
+#[test]
+fn the_plan_as_a_table_whole() {
+    if !require(&[Requirement::LocalCluster]) {
+        return;
+    }
+    let cluster = small_cluster();
+    let dir = tempfile::tempdir().unwrap();
+    let result = run(dbtool(dir.path()).args([
+        "connections",
+        "--no-dotenv",
+        "--color",
+        "never",
+        &app_url(&cluster),
+        "--service",
+        "web=2x4",
+        "--service",
+        "worker=1x2:2+3",
+        "--extra",
+        "migrations=1",
+        "--surge",
+        "1",
+    ]));
+    assert_eq!(result.code, 1, "{}", result.stderr);
+    let version = query_column(&cluster.url("postgres"), "SHOW server_version").unwrap();
+    let text = result
+        .stdout
+        .replace(&format!("127.0.0.1:{}", cluster.port), "127.0.0.1:[PORT]")
+        .replace(&version[0], "[VERSION]");
+    insta::assert_snapshot!("connections_plan_table", text);
 }
