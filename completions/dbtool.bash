@@ -28,6 +28,9 @@ _dbtool() {
             dbtool,connections)
                 cmd="dbtool__subcmd__connections"
                 ;;
+            dbtool,explain)
+                cmd="dbtool__subcmd__explain"
+                ;;
             dbtool,help)
                 cmd="dbtool__subcmd__help"
                 ;;
@@ -55,6 +58,9 @@ _dbtool() {
             dbtool__subcmd__help,connections)
                 cmd="dbtool__subcmd__help__subcmd__connections"
                 ;;
+            dbtool__subcmd__help,explain)
+                cmd="dbtool__subcmd__help__subcmd__explain"
+                ;;
             dbtool__subcmd__help,help)
                 cmd="dbtool__subcmd__help__subcmd__help"
                 ;;
@@ -77,7 +83,7 @@ _dbtool() {
 
     case "${cmd}" in
         dbtool)
-            opts="-q -v -h -V --url --color --quiet --verbose --echo --env-file --no-dotenv --format --help --version check-url lint-constraints check-migrations ping pool-bench connections settings completions help"
+            opts="-q -v -h -V --url --color --quiet --verbose --echo --env-file --no-dotenv --format --help --version check-url lint-constraints check-migrations ping pool-bench connections settings explain completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -254,8 +260,38 @@ _dbtool() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        dbtool__subcmd__explain)
+            opts="-q -v -h -V --format --url --color --quiet --verbose --echo --env-file --no-dotenv --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --env-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         dbtool__subcmd__help)
-            opts="check-url lint-constraints check-migrations ping pool-bench connections settings completions help"
+            opts="check-url lint-constraints check-migrations ping pool-bench connections settings explain completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -311,6 +347,20 @@ _dbtool() {
             return 0
             ;;
         dbtool__subcmd__help__subcmd__connections)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbtool__subcmd__help__subcmd__explain)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -39,6 +39,7 @@ set edit:completion:arg-completer[dbtool] = {|@words|
             cand pool-bench 'Run the application''s pool (QueuePool semantics) under synthetic load and show its statistics'
             cand connections 'The connection budget: will the deployment''s pools fit the role''s limit, and what each application holds now (read-only)'
             cand settings 'Show the effective settings and where each came from'
+            cand explain 'Explain a finding code: what it means, how to fix it, an example (without CODE: list them)'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -56,8 +57,8 @@ set edit:completion:arg-completer[dbtool] = {|@words|
             cand --verbose 'Say more about what dbtool does (repeat for more)'
             cand --echo 'Print each SQL statement dbtool sends to stderr (the DB_ECHO setting)'
             cand --no-dotenv 'Do not read any .env file'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -104,8 +105,8 @@ set edit:completion:arg-completer[dbtool] = {|@words|
             cand --verbose 'Say more about what dbtool does (repeat for more)'
             cand --echo 'Print each SQL statement dbtool sends to stderr (the DB_ECHO setting)'
             cand --no-dotenv 'Do not read any .env file'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -134,8 +135,8 @@ set edit:completion:arg-completer[dbtool] = {|@words|
             cand --verbose 'Say more about what dbtool does (repeat for more)'
             cand --echo 'Print each SQL statement dbtool sends to stderr (the DB_ECHO setting)'
             cand --no-dotenv 'Do not read any .env file'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -204,8 +205,8 @@ set edit:completion:arg-completer[dbtool] = {|@words|
             cand --verbose 'Say more about what dbtool does (repeat for more)'
             cand --echo 'Print each SQL statement dbtool sends to stderr (the DB_ECHO setting)'
             cand --no-dotenv 'Do not read any .env file'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -227,8 +228,24 @@ set edit:completion:arg-completer[dbtool] = {|@words|
             cand --verbose 'Say more about what dbtool does (repeat for more)'
             cand --echo 'Print each SQL statement dbtool sends to stderr (the DB_ECHO setting)'
             cand --no-dotenv 'Do not read any .env file'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'dbtool;explain'= {
+            cand --format 'Output format; json prints exactly one JSON document on stdout'
+            cand --url 'Connection URL [default: DATABASE_URL, then .env, then the application''s default]'
+            cand --color 'When to use colours (NO_COLOR is honoured with auto)'
+            cand --env-file 'Read settings from this file instead of ./.env'
+            cand -q 'Print only results and errors'
+            cand --quiet 'Print only results and errors'
+            cand -v 'Say more about what dbtool does (repeat for more)'
+            cand --verbose 'Say more about what dbtool does (repeat for more)'
+            cand --echo 'Print each SQL statement dbtool sends to stderr (the DB_ECHO setting)'
+            cand --no-dotenv 'Do not read any .env file'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -255,6 +272,7 @@ set edit:completion:arg-completer[dbtool] = {|@words|
             cand pool-bench 'Run the application''s pool (QueuePool semantics) under synthetic load and show its statistics'
             cand connections 'The connection budget: will the deployment''s pools fit the role''s limit, and what each application holds now (read-only)'
             cand settings 'Show the effective settings and where each came from'
+            cand explain 'Explain a finding code: what it means, how to fix it, an example (without CODE: list them)'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -271,6 +289,8 @@ set edit:completion:arg-completer[dbtool] = {|@words|
         &'dbtool;help;connections'= {
         }
         &'dbtool;help;settings'= {
+        }
+        &'dbtool;help;explain'= {
         }
         &'dbtool;help;completions'= {
         }

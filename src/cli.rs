@@ -28,8 +28,10 @@ pub struct Cli {
     pub(crate) command: Command,
 }
 
-/// Flags every subcommand accepts, before or after its name.
+/// Flags every subcommand accepts, before or after its name; each subcommand's help lists its
+/// own options first and these under their own heading.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Connection URL [default: DATABASE_URL, then .env, then the application's default]
     #[arg(long, global = true, value_name = "URL")]
@@ -198,6 +200,17 @@ impl Cli {
     }
 }
 
+/// Each subcommand's examples, at the end of its --help (not -h).
+const CHECK_URL_EXAMPLES: &str = "Examples:\n  # Explain the URL the application reads (--url, DATABASE_URL, then .env)\n  dbtool check-url\n\n  # A URL with asyncpg, whose TLS and parameters differ from libpq's\n  dbtool check-url 'postgresql+asyncpg://app@db.internal:5432/app?sslmode=require'\n\n  # Fail a CI job on warnings too, reading the findings as JSON\n  dbtool check-url --strict --format json \"$DATABASE_URL\"";
+const LINT_EXAMPLES: &str = "Examples:\n  # Lint the live database's constraint and index names\n  dbtool lint-constraints --url postgresql://app@localhost/app\n\n  # Lint Alembic migrations offline with the convention from the models\n  dbtool lint-constraints --convention-from app/models/base.py alembic/versions\n\n  # Write the renames as SQL that is safe on a busy database\n  dbtool lint-constraints --fix-sql > fix.sql";
+const CHECK_MIGRATIONS_EXAMPLES: &str = "Examples:\n  # Before `alembic upgrade head`: where the database stands, what will run\n  dbtool check-migrations alembic/versions\n\n  # A version table in another schema, as JSON\n  dbtool check-migrations --version-table ops.alembic_version --format json alembic/versions";
+const PING_EXAMPLES: &str = "Examples:\n  # Connect as the application would, step by step\n  dbtool ping\n\n  # Wait up to 60 s for the database in a deploy script (like pg_isready)\n  dbtool ping --wait --timeout 60\n\n  # Round-trip statistics of 20 pre-pings through PgBouncer\n  dbtool ping --count 20 'postgresql+asyncpg://app@pgbouncer:6432/app'";
+const POOL_BENCH_EXAMPLES: &str = "Examples:\n  # 30 clients against the application's pool, 10 s\n  dbtool pool-bench --clients 30 --duration 10\n\n  # Predict the application: calibrate from its own Python, 2 workers\n  dbtool pool-bench --calibrate .venv/bin/python --workers 2 --clients 30 --sleep-ms 5\n\n  # Compare pool sizes\n  dbtool pool-bench --clients 40 --sweep pool_size=5,10,20";
+const CONNECTIONS_EXAMPLES: &str = "Examples:\n  # Will 3 replicas of 4 workers (and a migration job) fit during a rolling deploy?\n  dbtool connections --service web=3x4:5+10 --extra migrations=1 --surge 1\n\n  # What each application used over 30 s, as JSON\n  dbtool connections --service web=3x4 --watch 30 --format json";
+const SETTINGS_EXAMPLES: &str = "Examples:\n  # Every setting, its value and where it came from\n  dbtool settings\n\n  # What a pool flag would change, as JSON\n  dbtool settings --pool-size 20 --format json";
+const EXPLAIN_EXAMPLES: &str = "Examples:\n  # What a finding means and how to fix it\n  dbtool explain asyncpg-sslmode\n\n  # Every code\n  dbtool explain";
+const COMPLETIONS_EXAMPLES: &str = "Examples:\n  # Bash, for the current user\n  dbtool completions bash > ~/.local/share/bash-completion/completions/dbtool\n\n  # Zsh\n  dbtool completions zsh > \"${fpath[1]}/_dbtool\"";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
     Auto,
@@ -230,12 +243,16 @@ pub(crate) enum Command {
     /// Show the effective settings and where each came from
     Settings(SettingsArgs),
 
+    /// Explain a finding code: what it means, how to fix it, an example (without CODE: list them)
+    Explain(ExplainArgs),
+
     /// Print a shell completion script
     Completions(CompletionsArgs),
 }
 
 #[derive(Debug, Args)]
 #[command(arg = format_arg(Format::TABLE_OR_JSON))]
+#[command(after_long_help = CHECK_URL_EXAMPLES)]
 pub(crate) struct CheckUrlArgs {
     /// The URL to check [default: --url, then DATABASE_URL, .env, the application's default]
     #[arg(id = "url_argument", value_name = "URL")]
@@ -256,6 +273,7 @@ pub(crate) struct CheckUrlArgs {
 
 #[derive(Debug, Args)]
 #[command(arg = format_arg(Format::LINT))]
+#[command(after_long_help = LINT_EXAMPLES)]
 pub(crate) struct LintArgs {
     /// SQL files, Alembic migrations (*.py, in revision order) or directories (*.sql and *.py,
     /// recursively; - for stdin) to lint offline; with --url, replayed over the live schema.
@@ -333,6 +351,7 @@ pub(crate) struct LintArgs {
 
 #[derive(Debug, Args)]
 #[command(arg = format_arg(Format::TABLE_OR_JSON))]
+#[command(after_long_help = CHECK_MIGRATIONS_EXAMPLES)]
 pub(crate) struct CheckMigrationsArgs {
     /// Alembic versions/ directories or migration files (*.py), read without running them
     #[arg(value_name = "VERSIONS", required = true)]
@@ -355,6 +374,7 @@ pub(crate) struct CheckMigrationsArgs {
 
 #[derive(Debug, Args)]
 #[command(arg = format_arg(Format::TABLE_OR_JSON))]
+#[command(after_long_help = PING_EXAMPLES)]
 pub(crate) struct PingArgs {
     /// The URL to ping [default: --url, then DATABASE_URL, .env, the application's default]
     #[arg(id = "url_argument", value_name = "URL")]
@@ -400,6 +420,7 @@ pub(crate) struct PingArgs {
 
 #[derive(Debug, Args)]
 #[command(arg = format_arg(Format::TABLE_OR_JSON))]
+#[command(after_long_help = CONNECTIONS_EXAMPLES)]
 pub(crate) struct ConnectionsArgs {
     /// The URL the application connects with [default: --url, then DATABASE_URL, .env, the
     /// application's default]
@@ -432,6 +453,7 @@ pub(crate) struct ConnectionsArgs {
 
 #[derive(Debug, Args)]
 #[command(arg = format_arg(Format::TABLE_OR_JSON))]
+#[command(after_long_help = POOL_BENCH_EXAMPLES)]
 pub(crate) struct PoolBenchArgs {
     /// The URL to benchmark [default: --url, then DATABASE_URL, .env, the application's default]
     #[arg(id = "url_argument", value_name = "URL")]
@@ -560,6 +582,7 @@ pub(crate) struct PoolBenchArgs {
 
 #[derive(Debug, Args)]
 #[command(arg = format_arg(Format::TABLE_OR_JSON))]
+#[command(after_long_help = SETTINGS_EXAMPLES)]
 pub(crate) struct SettingsArgs {
     #[command(flatten)]
     pub(crate) pool: PoolFlags,
@@ -615,7 +638,17 @@ impl PoolFlags {
 }
 
 #[derive(Debug, Args)]
+#[command(arg = format_arg(Format::TABLE_OR_JSON))]
+#[command(after_long_help = EXPLAIN_EXAMPLES)]
+pub(crate) struct ExplainArgs {
+    /// A finding code as dbtool reports it, e.g. asyncpg-sslmode or naming/mismatch
+    #[arg(value_name = "CODE")]
+    pub(crate) code: Option<String>,
+}
+
+#[derive(Debug, Args)]
 #[command(arg = no_format_arg())]
+#[command(after_long_help = COMPLETIONS_EXAMPLES)]
 pub(crate) struct CompletionsArgs {
     /// The shell to generate the script for
     #[arg(value_enum)]
@@ -767,7 +800,7 @@ mod tests {
     #[test]
     fn each_subcommand_takes_only_its_own_formats() {
         let table_or_json: &[&str] = &["table", "json"];
-        let expected: [(&str, &[&str]); 8] = [
+        let expected: [(&str, &[&str]); 9] = [
             ("check-url", table_or_json),
             (
                 "lint-constraints",
@@ -778,6 +811,7 @@ mod tests {
             ("pool-bench", table_or_json),
             ("connections", table_or_json),
             ("settings", table_or_json),
+            ("explain", table_or_json),
             ("completions", &[]),
         ];
         let mut command = Cli::command();

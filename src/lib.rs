@@ -21,6 +21,7 @@ mod driver;
 mod duration;
 pub mod environment;
 pub mod exit;
+mod explain;
 pub mod finding;
 mod interrupt;
 pub mod lint;

@@ -120,3 +120,34 @@ fn every_run_of_the_binary_goes_through_this_module() {
         found.join("\n")
     );
 }
+
+/// Splits a command line of plain words, single-quoted parts and backslash escapes (what
+/// `explain` writes), as a POSIX shell does.
+pub fn shell_words(line: &str) -> Vec<String> {
+    let (mut words, mut word, mut quoted, mut started) = (Vec::new(), String::new(), false, false);
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' => (quoted, started) = (!quoted, true),
+            '\\' if !quoted => {
+                word.extend(chars.next());
+                started = true;
+            }
+            ' ' if !quoted => {
+                if started {
+                    words.push(std::mem::take(&mut word));
+                }
+                started = false;
+            }
+            _ => {
+                word.push(c);
+                started = true;
+            }
+        }
+    }
+    assert!(!quoted, "unbalanced quotes in {line}");
+    if started {
+        words.push(word);
+    }
+    words
+}

@@ -10,6 +10,7 @@ mod connections;
 mod convention_from;
 mod driver_traffic;
 mod exit_codes;
+mod explain;
 mod findings;
 mod fuzz_corpus;
 mod hardening;

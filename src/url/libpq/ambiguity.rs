@@ -338,7 +338,7 @@ fn plus_check(ctx: &mut Ctx<'_>, trace: &Trace) {
 }
 
 /// Case-insensitive edit distance (small strings only).
-fn distance(a: &[u8], b: &[u8]) -> usize {
+pub(crate) fn distance(a: &[u8], b: &[u8]) -> usize {
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     for (i, &ca) in a.iter().enumerate() {
         let mut cur = vec![i + 1; b.len() + 1];

@@ -81,6 +81,7 @@ mod options;
 mod secrets;
 mod uri;
 
+pub(crate) use ambiguity::distance;
 pub(crate) use codec::encode_component;
 pub use conninfo::{ConnInfo, render_uri};
 pub use error::UriError;
