@@ -40,6 +40,7 @@ Register-ArgumentCompleter -Native -CommandName 'dbtool' -ScriptBlock {
             [CompletionResult]::new('check-migrations', 'check-migrations', [CompletionResultType]::ParameterValue, 'Say where the database stands against the Alembic migrations: current revisions, heads, the revisions an upgrade would run (read-only; never runs the migrations)')
             [CompletionResult]::new('ping', 'ping', [CompletionResultType]::ParameterValue, 'Connect step by step and say where and why a connection fails (pg_isready, with reasons)')
             [CompletionResult]::new('pool-bench', 'pool-bench', [CompletionResultType]::ParameterValue, 'Run the application''s pool (QueuePool semantics) under synthetic load and show its statistics')
+            [CompletionResult]::new('connections', 'connections', [CompletionResultType]::ParameterValue, 'The connection budget: will the deployment''s pools fit the role''s limit, and what each application holds now (read-only)')
             [CompletionResult]::new('settings', 'settings', [CompletionResultType]::ParameterValue, 'Show the effective settings and where each came from')
             [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Explain a finding code: what it means, how to fix it, an example (without CODE: list them)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
@@ -198,6 +199,28 @@ Register-ArgumentCompleter -Native -CommandName 'dbtool' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'dbtool;connections' {
+            [CompletionResult]::new('--service', '--service', [CompletionResultType]::ParameterName, 'A service: its application_name, replicas, worker processes per replica and each worker''s pool (repeatable; pool from DB_POOL_SIZE and DB_MAX_OVERFLOW when omitted), e.g. web=3x4:5+10')
+            [CompletionResult]::new('--surge', '--surge', [CompletionResultType]::ParameterName, 'Extra replicas of each service during a rolling deploy')
+            [CompletionResult]::new('--extra', '--extra', [CompletionResultType]::ParameterName, 'A fixed holder of N connections: a migration job, cron, an admin pool (repeatable)')
+            [CompletionResult]::new('--watch', '--watch', [CompletionResultType]::ParameterName, 'Sample pg_stat_activity every 50 ms for this long and report each application''s peaks')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Seconds a connection attempt may take (default: the URL''s connect_timeout, else PGCONNECT_TIMEOUT, else 10)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format; json prints exactly one JSON document on stdout')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Connection URL [default: DATABASE_URL, then .env, then the application''s default]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is honoured with auto)')
+            [CompletionResult]::new('--env-file', '--env-file', [CompletionResultType]::ParameterName, 'Read settings from this file instead of ./.env')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more about what dbtool does (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more about what dbtool does (repeat for more)')
+            [CompletionResult]::new('--echo', '--echo', [CompletionResultType]::ParameterName, 'Print each SQL statement dbtool sends to stderr (the DB_ECHO setting)')
+            [CompletionResult]::new('--no-dotenv', '--no-dotenv', [CompletionResultType]::ParameterName, 'Do not read any .env file')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'dbtool;settings' {
             [CompletionResult]::new('--pool-size', '--pool-size', [CompletionResultType]::ParameterName, 'Connections kept open (DB_POOL_SIZE)')
             [CompletionResult]::new('--max-overflow', '--max-overflow', [CompletionResultType]::ParameterName, 'Extra connections under load, -1 for no limit (DB_MAX_OVERFLOW)')
@@ -261,6 +284,7 @@ Register-ArgumentCompleter -Native -CommandName 'dbtool' -ScriptBlock {
             [CompletionResult]::new('check-migrations', 'check-migrations', [CompletionResultType]::ParameterValue, 'Say where the database stands against the Alembic migrations: current revisions, heads, the revisions an upgrade would run (read-only; never runs the migrations)')
             [CompletionResult]::new('ping', 'ping', [CompletionResultType]::ParameterValue, 'Connect step by step and say where and why a connection fails (pg_isready, with reasons)')
             [CompletionResult]::new('pool-bench', 'pool-bench', [CompletionResultType]::ParameterValue, 'Run the application''s pool (QueuePool semantics) under synthetic load and show its statistics')
+            [CompletionResult]::new('connections', 'connections', [CompletionResultType]::ParameterValue, 'The connection budget: will the deployment''s pools fit the role''s limit, and what each application holds now (read-only)')
             [CompletionResult]::new('settings', 'settings', [CompletionResultType]::ParameterValue, 'Show the effective settings and where each came from')
             [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Explain a finding code: what it means, how to fix it, an example (without CODE: list them)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
@@ -280,6 +304,9 @@ Register-ArgumentCompleter -Native -CommandName 'dbtool' -ScriptBlock {
             break
         }
         'dbtool;help;pool-bench' {
+            break
+        }
+        'dbtool;help;connections' {
             break
         }
         'dbtool;help;settings' {

@@ -37,6 +37,7 @@ set edit:completion:arg-completer[dbtool] = {|@words|
             cand check-migrations 'Say where the database stands against the Alembic migrations: current revisions, heads, the revisions an upgrade would run (read-only; never runs the migrations)'
             cand ping 'Connect step by step and say where and why a connection fails (pg_isready, with reasons)'
             cand pool-bench 'Run the application''s pool (QueuePool semantics) under synthetic load and show its statistics'
+            cand connections 'The connection budget: will the deployment''s pools fit the role''s limit, and what each application holds now (read-only)'
             cand settings 'Show the effective settings and where each came from'
             cand explain 'Explain a finding code: what it means, how to fix it, an example (without CODE: list them)'
             cand completions 'Print a shell completion script'
@@ -189,6 +190,27 @@ set edit:completion:arg-completer[dbtool] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'dbtool;connections'= {
+            cand --service 'A service: its application_name, replicas, worker processes per replica and each worker''s pool (repeatable; pool from DB_POOL_SIZE and DB_MAX_OVERFLOW when omitted), e.g. web=3x4:5+10'
+            cand --surge 'Extra replicas of each service during a rolling deploy'
+            cand --extra 'A fixed holder of N connections: a migration job, cron, an admin pool (repeatable)'
+            cand --watch 'Sample pg_stat_activity every 50 ms for this long and report each application''s peaks'
+            cand --connect-timeout 'Seconds a connection attempt may take (default: the URL''s connect_timeout, else PGCONNECT_TIMEOUT, else 10)'
+            cand --format 'Output format; json prints exactly one JSON document on stdout'
+            cand --url 'Connection URL [default: DATABASE_URL, then .env, then the application''s default]'
+            cand --color 'When to use colours (NO_COLOR is honoured with auto)'
+            cand --env-file 'Read settings from this file instead of ./.env'
+            cand -q 'Print only results and errors'
+            cand --quiet 'Print only results and errors'
+            cand -v 'Say more about what dbtool does (repeat for more)'
+            cand --verbose 'Say more about what dbtool does (repeat for more)'
+            cand --echo 'Print each SQL statement dbtool sends to stderr (the DB_ECHO setting)'
+            cand --no-dotenv 'Do not read any .env file'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'dbtool;settings'= {
             cand --pool-size 'Connections kept open (DB_POOL_SIZE)'
             cand --max-overflow 'Extra connections under load, -1 for no limit (DB_MAX_OVERFLOW)'
@@ -249,6 +271,7 @@ set edit:completion:arg-completer[dbtool] = {|@words|
             cand check-migrations 'Say where the database stands against the Alembic migrations: current revisions, heads, the revisions an upgrade would run (read-only; never runs the migrations)'
             cand ping 'Connect step by step and say where and why a connection fails (pg_isready, with reasons)'
             cand pool-bench 'Run the application''s pool (QueuePool semantics) under synthetic load and show its statistics'
+            cand connections 'The connection budget: will the deployment''s pools fit the role''s limit, and what each application holds now (read-only)'
             cand settings 'Show the effective settings and where each came from'
             cand explain 'Explain a finding code: what it means, how to fix it, an example (without CODE: list them)'
             cand completions 'Print a shell completion script'
@@ -263,6 +286,8 @@ set edit:completion:arg-completer[dbtool] = {|@words|
         &'dbtool;help;ping'= {
         }
         &'dbtool;help;pool-bench'= {
+        }
+        &'dbtool;help;connections'= {
         }
         &'dbtool;help;settings'= {
         }

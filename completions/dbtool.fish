@@ -46,6 +46,7 @@ complete -c dbtool -n "__fish_dbtool_needs_command" -f -a "lint-constraints" -d 
 complete -c dbtool -n "__fish_dbtool_needs_command" -f -a "check-migrations" -d 'Say where the database stands against the Alembic migrations: current revisions, heads, the revisions an upgrade would run (read-only; never runs the migrations)'
 complete -c dbtool -n "__fish_dbtool_needs_command" -f -a "ping" -d 'Connect step by step and say where and why a connection fails (pg_isready, with reasons)'
 complete -c dbtool -n "__fish_dbtool_needs_command" -f -a "pool-bench" -d 'Run the application\'s pool (QueuePool semantics) under synthetic load and show its statistics'
+complete -c dbtool -n "__fish_dbtool_needs_command" -f -a "connections" -d 'The connection budget: will the deployment\'s pools fit the role\'s limit, and what each application holds now (read-only)'
 complete -c dbtool -n "__fish_dbtool_needs_command" -f -a "settings" -d 'Show the effective settings and where each came from'
 complete -c dbtool -n "__fish_dbtool_needs_command" -f -a "explain" -d 'Explain a finding code: what it means, how to fix it, an example (without CODE: list them)'
 complete -c dbtool -n "__fish_dbtool_needs_command" -f -a "completions" -d 'Print a shell completion script'
@@ -191,6 +192,24 @@ complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l echo -d 'Pr
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l no-dotenv -d 'Do not read any .env file'
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -s V -l version -d 'Print version'
+complete -c dbtool -n "__fish_dbtool_using_subcommand connections" -l service -d 'A service: its application_name, replicas, worker processes per replica and each worker\'s pool (repeatable; pool from DB_POOL_SIZE and DB_MAX_OVERFLOW when omitted), e.g. web=3x4:5+10' -r
+complete -c dbtool -n "__fish_dbtool_using_subcommand connections" -l surge -d 'Extra replicas of each service during a rolling deploy' -r
+complete -c dbtool -n "__fish_dbtool_using_subcommand connections" -l extra -d 'A fixed holder of N connections: a migration job, cron, an admin pool (repeatable)' -r
+complete -c dbtool -n "__fish_dbtool_using_subcommand connections" -l watch -d 'Sample pg_stat_activity every 50 ms for this long and report each application\'s peaks' -r
+complete -c dbtool -n "__fish_dbtool_using_subcommand connections" -l connect-timeout -d 'Seconds a connection attempt may take (default: the URL\'s connect_timeout, else PGCONNECT_TIMEOUT, else 10)' -r
+complete -c dbtool -n "__fish_dbtool_using_subcommand connections" -l format -d 'Output format; json prints exactly one JSON document on stdout' -r -f -a "table\t''
+json\t''"
+complete -c dbtool -n "__fish_dbtool_using_subcommand connections" -l url -d 'Connection URL [default: DATABASE_URL, then .env, then the application\'s default]' -r
+complete -c dbtool -n "__fish_dbtool_using_subcommand connections" -l color -d 'When to use colours (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c dbtool -n "__fish_dbtool_using_subcommand connections" -l env-file -d 'Read settings from this file instead of ./.env' -r -F
+complete -c dbtool -n "__fish_dbtool_using_subcommand connections" -s q -l quiet -d 'Print only results and errors'
+complete -c dbtool -n "__fish_dbtool_using_subcommand connections" -s v -l verbose -d 'Say more about what dbtool does (repeat for more)'
+complete -c dbtool -n "__fish_dbtool_using_subcommand connections" -l echo -d 'Print each SQL statement dbtool sends to stderr (the DB_ECHO setting)'
+complete -c dbtool -n "__fish_dbtool_using_subcommand connections" -l no-dotenv -d 'Do not read any .env file'
+complete -c dbtool -n "__fish_dbtool_using_subcommand connections" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dbtool -n "__fish_dbtool_using_subcommand connections" -s V -l version -d 'Print version'
 complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -l pool-size -d 'Connections kept open (DB_POOL_SIZE)' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -l max-overflow -d 'Extra connections under load, -1 for no limit (DB_MAX_OVERFLOW)' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -l pool-timeout -d 'Seconds a checkout waits for a connection (DB_POOL_TIMEOUT)' -r
@@ -235,12 +254,13 @@ complete -c dbtool -n "__fish_dbtool_using_subcommand completions" -l echo -d 'P
 complete -c dbtool -n "__fish_dbtool_using_subcommand completions" -l no-dotenv -d 'Do not read any .env file'
 complete -c dbtool -n "__fish_dbtool_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c dbtool -n "__fish_dbtool_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c dbtool -n "__fish_dbtool_using_subcommand help; and not __fish_seen_subcommand_from check-url lint-constraints check-migrations ping pool-bench settings explain completions help" -f -a "check-url" -d 'Parse and explain a connection URL as SQLAlchemy, its driver and libpq read it'
-complete -c dbtool -n "__fish_dbtool_using_subcommand help; and not __fish_seen_subcommand_from check-url lint-constraints check-migrations ping pool-bench settings explain completions help" -f -a "lint-constraints" -d 'Check constraint and index names against the SQLAlchemy naming convention'
-complete -c dbtool -n "__fish_dbtool_using_subcommand help; and not __fish_seen_subcommand_from check-url lint-constraints check-migrations ping pool-bench settings explain completions help" -f -a "check-migrations" -d 'Say where the database stands against the Alembic migrations: current revisions, heads, the revisions an upgrade would run (read-only; never runs the migrations)'
-complete -c dbtool -n "__fish_dbtool_using_subcommand help; and not __fish_seen_subcommand_from check-url lint-constraints check-migrations ping pool-bench settings explain completions help" -f -a "ping" -d 'Connect step by step and say where and why a connection fails (pg_isready, with reasons)'
-complete -c dbtool -n "__fish_dbtool_using_subcommand help; and not __fish_seen_subcommand_from check-url lint-constraints check-migrations ping pool-bench settings explain completions help" -f -a "pool-bench" -d 'Run the application\'s pool (QueuePool semantics) under synthetic load and show its statistics'
-complete -c dbtool -n "__fish_dbtool_using_subcommand help; and not __fish_seen_subcommand_from check-url lint-constraints check-migrations ping pool-bench settings explain completions help" -f -a "settings" -d 'Show the effective settings and where each came from'
-complete -c dbtool -n "__fish_dbtool_using_subcommand help; and not __fish_seen_subcommand_from check-url lint-constraints check-migrations ping pool-bench settings explain completions help" -f -a "explain" -d 'Explain a finding code: what it means, how to fix it, an example (without CODE: list them)'
-complete -c dbtool -n "__fish_dbtool_using_subcommand help; and not __fish_seen_subcommand_from check-url lint-constraints check-migrations ping pool-bench settings explain completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c dbtool -n "__fish_dbtool_using_subcommand help; and not __fish_seen_subcommand_from check-url lint-constraints check-migrations ping pool-bench settings explain completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c dbtool -n "__fish_dbtool_using_subcommand help; and not __fish_seen_subcommand_from check-url lint-constraints check-migrations ping pool-bench connections settings explain completions help" -f -a "check-url" -d 'Parse and explain a connection URL as SQLAlchemy, its driver and libpq read it'
+complete -c dbtool -n "__fish_dbtool_using_subcommand help; and not __fish_seen_subcommand_from check-url lint-constraints check-migrations ping pool-bench connections settings explain completions help" -f -a "lint-constraints" -d 'Check constraint and index names against the SQLAlchemy naming convention'
+complete -c dbtool -n "__fish_dbtool_using_subcommand help; and not __fish_seen_subcommand_from check-url lint-constraints check-migrations ping pool-bench connections settings explain completions help" -f -a "check-migrations" -d 'Say where the database stands against the Alembic migrations: current revisions, heads, the revisions an upgrade would run (read-only; never runs the migrations)'
+complete -c dbtool -n "__fish_dbtool_using_subcommand help; and not __fish_seen_subcommand_from check-url lint-constraints check-migrations ping pool-bench connections settings explain completions help" -f -a "ping" -d 'Connect step by step and say where and why a connection fails (pg_isready, with reasons)'
+complete -c dbtool -n "__fish_dbtool_using_subcommand help; and not __fish_seen_subcommand_from check-url lint-constraints check-migrations ping pool-bench connections settings explain completions help" -f -a "pool-bench" -d 'Run the application\'s pool (QueuePool semantics) under synthetic load and show its statistics'
+complete -c dbtool -n "__fish_dbtool_using_subcommand help; and not __fish_seen_subcommand_from check-url lint-constraints check-migrations ping pool-bench connections settings explain completions help" -f -a "connections" -d 'The connection budget: will the deployment\'s pools fit the role\'s limit, and what each application holds now (read-only)'
+complete -c dbtool -n "__fish_dbtool_using_subcommand help; and not __fish_seen_subcommand_from check-url lint-constraints check-migrations ping pool-bench connections settings explain completions help" -f -a "settings" -d 'Show the effective settings and where each came from'
+complete -c dbtool -n "__fish_dbtool_using_subcommand help; and not __fish_seen_subcommand_from check-url lint-constraints check-migrations ping pool-bench connections settings explain completions help" -f -a "explain" -d 'Explain a finding code: what it means, how to fix it, an example (without CODE: list them)'
+complete -c dbtool -n "__fish_dbtool_using_subcommand help; and not __fish_seen_subcommand_from check-url lint-constraints check-migrations ping pool-bench connections settings explain completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c dbtool -n "__fish_dbtool_using_subcommand help; and not __fish_seen_subcommand_from check-url lint-constraints check-migrations ping pool-bench connections settings explain completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

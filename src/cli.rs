@@ -206,6 +206,7 @@ const LINT_EXAMPLES: &str = "Examples:\n  # Lint the live database's constraint 
 const CHECK_MIGRATIONS_EXAMPLES: &str = "Examples:\n  # Before `alembic upgrade head`: where the database stands, what will run\n  dbtool check-migrations alembic/versions\n\n  # A version table in another schema, as JSON\n  dbtool check-migrations --version-table ops.alembic_version --format json alembic/versions";
 const PING_EXAMPLES: &str = "Examples:\n  # Connect as the application would, step by step\n  dbtool ping\n\n  # Wait up to 60 s for the database in a deploy script (like pg_isready)\n  dbtool ping --wait --timeout 60\n\n  # Round-trip statistics of 20 pre-pings through PgBouncer\n  dbtool ping --count 20 'postgresql+asyncpg://app@pgbouncer:6432/app'";
 const POOL_BENCH_EXAMPLES: &str = "Examples:\n  # 30 clients against the application's pool, 10 s\n  dbtool pool-bench --clients 30 --duration 10\n\n  # Predict the application: calibrate from its own Python, 2 workers\n  dbtool pool-bench --calibrate .venv/bin/python --workers 2 --clients 30 --sleep-ms 5\n\n  # Compare pool sizes\n  dbtool pool-bench --clients 40 --sweep pool_size=5,10,20";
+const CONNECTIONS_EXAMPLES: &str = "Examples:\n  # Will 3 replicas of 4 workers (and a migration job) fit during a rolling deploy?\n  dbtool connections --service web=3x4:5+10 --extra migrations=1 --surge 1\n\n  # What each application used over 30 s, as JSON\n  dbtool connections --service web=3x4 --watch 30 --format json";
 const SETTINGS_EXAMPLES: &str = "Examples:\n  # Every setting, its value and where it came from\n  dbtool settings\n\n  # What a pool flag would change, as JSON\n  dbtool settings --pool-size 20 --format json";
 const EXPLAIN_EXAMPLES: &str = "Examples:\n  # What a finding means and how to fix it\n  dbtool explain asyncpg-sslmode\n\n  # Every code\n  dbtool explain";
 const COMPLETIONS_EXAMPLES: &str = "Examples:\n  # Bash, for the current user\n  dbtool completions bash > ~/.local/share/bash-completion/completions/dbtool\n\n  # Zsh\n  dbtool completions zsh > \"${fpath[1]}/_dbtool\"";
@@ -234,6 +235,10 @@ pub(crate) enum Command {
 
     /// Run the application's pool (QueuePool semantics) under synthetic load and show its statistics
     PoolBench(Box<PoolBenchArgs>),
+
+    /// The connection budget: will the deployment's pools fit the role's limit, and what each
+    /// application holds now (read-only)
+    Connections(ConnectionsArgs),
 
     /// Show the effective settings and where each came from
     Settings(SettingsArgs),
@@ -416,6 +421,39 @@ pub(crate) struct PingArgs {
 
     #[command(flatten)]
     pub(crate) pool: PoolFlags,
+}
+
+#[derive(Debug, Args)]
+#[command(arg = format_arg(Format::TABLE_OR_JSON))]
+#[command(after_long_help = CONNECTIONS_EXAMPLES)]
+pub(crate) struct ConnectionsArgs {
+    /// The URL the application connects with [default: --url, then DATABASE_URL, .env, the
+    /// application's default]
+    #[arg(id = "url_argument", value_name = "URL")]
+    pub(crate) url: Option<String>,
+
+    /// A service: its application_name, replicas, worker processes per replica and each
+    /// worker's pool (repeatable; pool from DB_POOL_SIZE and DB_MAX_OVERFLOW when omitted),
+    /// e.g. web=3x4:5+10
+    #[arg(long = "service", value_name = "NAME=REPLICASxWORKERS[:POOL+OVERFLOW]")]
+    pub(crate) services: Vec<String>,
+
+    /// Extra replicas of each service during a rolling deploy
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub(crate) surge: u32,
+
+    /// A fixed holder of N connections: a migration job, cron, an admin pool (repeatable)
+    #[arg(long = "extra", value_name = "NAME=N")]
+    pub(crate) extras: Vec<String>,
+
+    /// Sample pg_stat_activity every 50 ms for this long and report each application's peaks
+    #[arg(long, value_name = "SECONDS", value_parser = duration::seconds_arg)]
+    pub(crate) watch: Option<Duration>,
+
+    /// Seconds a connection attempt may take (default: the URL's connect_timeout, else
+    /// PGCONNECT_TIMEOUT, else 10)
+    #[arg(long, value_name = "SECONDS", value_parser = duration::seconds_arg)]
+    pub(crate) connect_timeout: Option<Duration>,
 }
 
 #[derive(Debug, Args)]
@@ -767,7 +805,7 @@ mod tests {
     #[test]
     fn each_subcommand_takes_only_its_own_formats() {
         let table_or_json: &[&str] = &["table", "json"];
-        let expected: [(&str, &[&str]); 8] = [
+        let expected: [(&str, &[&str]); 9] = [
             ("check-url", table_or_json),
             (
                 "lint-constraints",
@@ -776,6 +814,7 @@ mod tests {
             ("check-migrations", table_or_json),
             ("ping", table_or_json),
             ("pool-bench", table_or_json),
+            ("connections", table_or_json),
             ("settings", table_or_json),
             ("explain", table_or_json),
             ("completions", &[]),

@@ -52,6 +52,7 @@ const PING: &[&str] = &["ping"];
 const POOLER: &[&str] = &["ping", "pool-bench"];
 const LINT: &[&str] = &["lint-constraints"];
 const MIGRATIONS: &[&str] = &["check-migrations"];
+const CONNECTIONS: &[&str] = &["connections"];
 
 /// The example of `code`.
 pub(crate) fn example(code: Code) -> Example {
@@ -303,6 +304,32 @@ pub(crate) fn example(code: Code) -> Example {
             POOLER,
             Situation(
                 "dbtool ping through a pooler whose pool mode cannot be read (no SHOW CONFIG access)",
+            ),
+        ),
+        Code::ConnectionBudgetExceeded => (
+            CONNECTIONS,
+            Situation(
+                "dbtool connections --service web=1x3:5+10 as an ordinary role against max_connections = 30: 45 connections for 27 slots",
+            ),
+        ),
+        Code::UnattributedConnections => (
+            CONNECTIONS,
+            Situation("dbtool connections while sessions without application_name are open"),
+        ),
+        Code::ActivityHidden => (
+            CONNECTIONS,
+            Situation("dbtool connections as a role with neither superuser nor pg_read_all_stats"),
+        ),
+        Code::PoolerLimitsUnknown => (
+            CONNECTIONS,
+            Situation(
+                "dbtool connections through PgBouncer as a user in neither admin_users nor stats_users",
+            ),
+        ),
+        Code::PoolerSessionWait => (
+            CONNECTIONS,
+            Situation(
+                "dbtool connections --service web=1x1:4+4 through PgBouncer in session pooling with default_pool_size = 4",
             ),
         ),
         Code::NamingMismatch => (

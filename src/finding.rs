@@ -263,6 +263,22 @@ registry! {
     IdleClosedWithoutPrePing: "idle-closed-without-pre-ping", Warning,
         "Connections idle past the cutoff are closed and pre-ping is off, so the first request on one fails",
         "set DB_POOL_PRE_PING=true, or DB_POOL_RECYCLE below the cutoff";
+    // connections: the deployment's connection budget (`connections`).
+    ConnectionBudgetExceeded: "connection-budget-exceeded", Error,
+        "The deployment can open more connections than the role may (or than the pooler takes): the rest are refused with SQLSTATE 53300",
+        "lower pool_size + max_overflow per worker to what the message says fits, or put PgBouncer in front";
+    UnattributedConnections: "unattributed-connections", Warning,
+        "Sessions without application_name: nothing says which application holds them",
+        "set application_name in the driver's connect arguments (asyncpg: server_settings; libpq drivers: application_name)";
+    ActivityHidden: "activity-hidden", Warning,
+        "The role has neither superuser nor pg_read_all_stats, so other roles' sessions show no state, address or times",
+        "GRANT pg_read_all_stats TO the role, or run dbtool connections as one that has it";
+    PoolerLimitsUnknown: "pooler-limits-unknown", Warning,
+        "A pooler is in front of the server but its limits could not be read, so the plan cannot be checked against them",
+        "add the user to PgBouncer's stats_users (or admin_users) so SHOW CONFIG and SHOW POOLS answer";
+    PoolerSessionWait: "pooler-session-wait", Error,
+        "Session pooling with fewer server connections than the plan's clients: the clients beyond them wait for a server connection",
+        "raise the database's pool_size, or use transaction pooling";
     // ping and pool-bench: a pooler in front of the server (`pooler::advice`).
     PoolerRefusesStartupParameter: "pooler-refuses-startup-parameter", Error,
         "The pooler refuses a startup parameter the driver sends, so every connection fails",

@@ -16,6 +16,7 @@ pub mod check_url;
 pub mod cli;
 mod commands;
 pub mod conn;
+mod connections;
 mod driver;
 mod duration;
 pub mod environment;

@@ -5,6 +5,7 @@
 mod check_migrations;
 mod check_url;
 mod completions;
+mod connections;
 mod explain;
 mod lint_constraints;
 mod ping;
@@ -43,6 +44,7 @@ pub(crate) fn run(cli: Cli, environment: &Environment) -> Result<Outcome> {
         Command::LintConstraints(args) => lint_constraints::run(context, args),
         Command::Ping(args) => ping::run(context, args),
         Command::PoolBench(args) => pool_bench::run(context, args),
+        Command::Connections(args) => connections::run(context, args),
         Command::Settings(args) => settings::run(context, args),
         Command::Explain(args) => explain::run(context, args),
         Command::Completions(args) => completions::run(args),

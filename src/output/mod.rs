@@ -8,6 +8,7 @@
 
 mod check_migrations;
 mod check_url;
+mod connections;
 mod explain;
 mod lint_constraints;
 mod ping;
@@ -28,6 +29,7 @@ use crate::url::redact_text;
 
 pub(crate) use check_migrations::write_check_migrations;
 pub use check_url::write_check_url;
+pub(crate) use connections::write_connections;
 pub(crate) use explain::write_explain;
 pub(crate) use lint_constraints::{write_file_errors, write_fix_sql, write_lint};
 pub(crate) use ping::write_ping;

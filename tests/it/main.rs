@@ -6,6 +6,7 @@ mod ci_examples;
 mod cited_paths;
 mod cli;
 mod completions;
+mod connections;
 mod convention_from;
 mod docs;
 mod driver_traffic;
