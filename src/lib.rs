@@ -11,6 +11,7 @@
 
 #![warn(unreachable_pub)]
 
+mod app;
 pub(crate) mod check_migrations;
 pub mod check_url;
 pub mod cli;

@@ -197,7 +197,9 @@ impl Lexer {
                 }
                 self.i += 1;
             }
-            return Ok(TokenKind::Number(self.chars[start..self.i].iter().collect()));
+            return Ok(TokenKind::Number(
+                self.chars[start..self.i].iter().collect(),
+            ));
         }
         let rest = &self.chars[self.i..];
         let Some(op) = OPERATORS

@@ -298,12 +298,12 @@ fn import(tokens: &[Token]) -> Statement {
         let bound = alias
             .map(str::to_string)
             .unwrap_or_else(|| path.split('.').next().unwrap_or("").to_string());
-        let from = if module.is_empty() {
-            path
+        let (from, name) = if module.is_empty() {
+            (path, None)
         } else {
-            module.clone()
+            (module.clone(), Some(path))
         };
-        bindings.push((bound, from));
+        bindings.push((bound, from, name));
     }
     Statement::Import(bindings)
 }
@@ -430,17 +430,17 @@ mod tests {
         assert_eq!(
             parsed[0].statement,
             Statement::Import(vec![
-                ("c".into(), "app.core".into()),
-                ("X".into(), "app.core".into())
+                ("c".into(), "app.core".into(), Some("conventions".into())),
+                ("X".into(), "app.core".into(), Some("X".into()))
             ])
         );
         assert_eq!(
             parsed[1].statement,
-            Statement::Import(vec![("a".into(), "a.b".into())])
+            Statement::Import(vec![("a".into(), "a.b".into(), None)])
         );
         assert_eq!(
             parsed[2].statement,
-            Statement::Import(vec![("d".into(), "a.b".into())])
+            Statement::Import(vec![("d".into(), "a.b".into(), None)])
         );
         assert_eq!(parsed[3].statement, Statement::StarImport("m".into()));
         assert!(matches!(

@@ -21,8 +21,8 @@ pub(crate) struct Located {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Statement {
     /// `import a.b as c`, `from m import x as y`: each bound name with the module it comes from
-    /// (`a.b`, `m`).
-    Import(Vec<(String, String)>),
+    /// (`a.b`, `m`) and, for `from`, the name imported (`x`).
+    Import(Vec<(String, String, Option<String>)>),
     /// `from m import *`.
     StarImport(String),
     /// `a = b = value`.

@@ -107,7 +107,7 @@ impl<'m> Module<'m> {
             };
             match in_scope.statement {
                 Statement::Import(names) => {
-                    for (bound, module) in names {
+                    for (bound, module, _) in names {
                         if bound == name {
                             found.push(binding(Bound::Import(module)));
                         }
