@@ -163,3 +163,185 @@ fn the_oracle_was_recorded_with_the_pinned_versions() {
         );
     }
 }
+
+const CONFIG: &str = "from pydantic_settings import BaseSettings, SettingsConfigDict\n\n\nclass Settings(BaseSettings):\n    model_config = SettingsConfigDict(env_file=\".env\", extra=\"ignore\")\n\n    database_url: str = \"postgresql+asyncpg://app:s3cret@db:5432/app\"\n    db_statement_timeout: int = 30\n\n\nsettings = Settings()\n";
+
+/// Writes `files` under `dir/svc` and runs `dbtool ARGS --app-from svc` there.
+fn app_run(files: &[(&str, &str)], args: &[&str], env: &[(&str, &str)]) -> crate::cli::Run {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, text) in files {
+        let target = dir.path().join("svc").join(path);
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::write(target, text).unwrap();
+    }
+    let mut command = crate::cli::dbtool(dir.path());
+    command.args(args).args(["--app-from", "svc"]);
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    crate::cli::run(&mut command)
+}
+
+/// One error line naming `place`, exit 3.
+fn assert_bad_input(run: &crate::cli::Run, place: &str, words: &str) {
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert_eq!(run.stderr.trim().lines().count(), 1, "{}", run.stderr);
+    assert!(run.stderr.contains(place), "{place}: {}", run.stderr);
+    assert!(run.stderr.contains(words), "{words}: {}", run.stderr);
+}
+
+#[test]
+fn bad_applications_are_one_line_with_file_and_line() {
+    let engine = "from sqlalchemy.ext.asyncio import create_async_engine\nfrom app.config import settings\n\nengine = create_async_engine(settings.database_url)\n";
+    let run = app_run(
+        &[("app/config.py", "x = (1,\n"), ("app/db.py", engine)],
+        &["settings"],
+        &[],
+    );
+    assert_bad_input(&run, "svc/app/config.py:", "syntax error");
+    let run = app_run(
+        &[
+            ("app/config.py", "from app.db import settings\n"),
+            ("app/db.py", engine),
+        ],
+        &["settings"],
+        &[],
+    );
+    assert_bad_input(&run, "svc/app/db.py:2", "import cycle");
+    let run = app_run(&[("app/config.py", CONFIG)], &["settings"], &[]);
+    assert_bad_input(&run, "no create_async_engine", "--app-from");
+    let run = app_run(
+        &[(
+            "app/db.py",
+            "import os\nfrom sqlalchemy import create_engine\n\nengine = create_engine(os.environ[\"DATABASE_URL\"])\n",
+        )],
+        &["settings"],
+        &[],
+    );
+    assert_bad_input(&run, "svc/app/db.py:4", "no BaseSettings subclass");
+    let run = app_run(
+        &[("app/config.py", CONFIG), ("app/db.py", engine)],
+        &["settings"],
+        &[("DB_STATEMENT_TIMEOUT", "1e3")],
+    );
+    assert_bad_input(&run, "DB_STATEMENT_TIMEOUT=\"1e3\"", "svc/app/config.py:8");
+}
+
+#[test]
+fn several_engine_calls_are_picked_with_app_engine() {
+    let one = "from sqlalchemy.ext.asyncio import create_async_engine\nfrom app.config import settings\n\nengine = create_async_engine(settings.database_url, pool_size=3)\n";
+    let two = "from sqlalchemy import create_engine\n\nreport = create_engine('postgresql://r@replica/db', pool_size=1)\n";
+    let files = [
+        ("app/config.py", CONFIG),
+        ("app/db.py", one),
+        ("app/report.py", two),
+    ];
+    let run = app_run(&files, &["settings"], &[]);
+    assert_bad_input(&run, "svc/app/db.py:4, svc/app/report.py:3", "--app-engine");
+    let run = app_run(
+        &files,
+        &["settings", "--format", "json", "--app-engine", "app/db.py"],
+        &[],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let json: Json = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(json["db_pool_size"]["value"], 3);
+    assert_eq!(json["db_pool_size"]["source"], "app");
+    let run = app_run(
+        &files,
+        &[
+            "settings",
+            "--format",
+            "json",
+            "--app-engine",
+            "app/report.py:3",
+        ],
+        &[],
+    );
+    let json: Json = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(json["database_url"]["value"], "postgresql://r@replica/db");
+}
+
+#[test]
+fn the_engine_is_shown_with_sources_and_unfollowed_values_fall_back() {
+    let engine = "from sqlalchemy.ext.asyncio import create_async_engine\nfrom app.config import settings\n\nengine = create_async_engine(\n    settings.database_url,\n    pool_size=settings.db_statement_timeout // 10,\n    pool_timeout=float(f\"{settings.db_statement_timeout}\"),\n    connect_args={\"server_settings\": {\"statement_timeout\": str(settings.db_statement_timeout * 1000), \"application_name\": \"api\"}, \"password\": \"hunter2\"},\n)\n";
+    let files = [("app/config.py", CONFIG), ("app/db.py", engine)];
+    let run = app_run(
+        &files,
+        &["settings", "--format", "json", "--pool-timeout", "7"],
+        &[("db_statement_timeout", "40")],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("svc/app/db.py:7: pool_timeout= cannot be followed (an f-string)"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stdout.contains("s3cret") && !run.stdout.contains("hunter2"),
+        "{}",
+        run.stdout
+    );
+    let json: Json = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(json["db_pool_size"]["value"], 4);
+    assert_eq!(json["db_statement_timeout"]["value"], 40);
+    assert_eq!(json["db_pool_timeout"]["source"], "flag");
+    assert_eq!(json["db_max_overflow"]["value"], 10);
+    assert!(
+        json["db_max_overflow"]["from"]
+            .as_str()
+            .unwrap()
+            .contains("SQLAlchemy's default")
+    );
+    let arguments = &json["engine"]["arguments"];
+    assert_eq!(
+        arguments["url"]["value"],
+        "postgresql+asyncpg://app:***@db:5432/app"
+    );
+    assert!(
+        arguments["pool_size"]["source"]
+            .as_str()
+            .unwrap()
+            .contains("svc/app/db.py:6: settings.db_statement_timeout = env db_statement_timeout"),
+        "{arguments}"
+    );
+    assert_eq!(arguments["pool_timeout"]["followed"], false);
+    assert_eq!(
+        arguments["connect_args"]["value"]["server_settings"]["statement_timeout"],
+        "40000"
+    );
+    let table = app_run(&files, &["settings"], &[]);
+    assert_eq!(table.code, 0, "{}", table.stderr);
+    assert!(
+        table
+            .stdout
+            .contains("engine: create_async_engine() at svc/app/db.py:4"),
+        "{}",
+        table.stdout
+    );
+    assert!(!table.stdout.contains("s3cret"), "{}", table.stdout);
+}
+
+#[test]
+fn app_from_is_read_from_dbtool_toml() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = dir.path().join("backend/app");
+    std::fs::create_dir_all(&app).unwrap();
+    std::fs::write(app.join("config.py"), CONFIG).unwrap();
+    std::fs::write(
+        app.join("db.py"),
+        "from sqlalchemy.ext.asyncio import create_async_engine\nfrom .config import settings\n\nengine = create_async_engine(settings.database_url, pool_size=9)\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("pyproject.toml"),
+        "[tool.dbtool]\napp_from = \"backend\"\n",
+    )
+    .unwrap();
+    let run =
+        crate::cli::run(crate::cli::dbtool(dir.path()).args(["settings", "--format", "json"]));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let json: Json = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(json["db_pool_size"]["value"], 9);
+}
