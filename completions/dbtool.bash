@@ -71,7 +71,7 @@ _dbtool() {
 
     case "${cmd}" in
         dbtool)
-            opts="-q -v -h -V --url --color --quiet --verbose --echo --env-file --no-dotenv --format --help --version check-url lint-constraints check-migrations ping pool-bench settings completions help"
+            opts="-q -v -h -V --url --color --quiet --verbose --echo --env-file --no-dotenv --app-from --app-engine --format --help --version check-url lint-constraints check-migrations ping pool-bench settings completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -89,6 +89,17 @@ _dbtool() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --app-from)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
+                --app-engine)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --format)
                     COMPREPLY=($(compgen -W "table json sarif github gitlab junit" -- "${cur}"))
                     return 0
@@ -101,7 +112,7 @@ _dbtool() {
             return 0
             ;;
         dbtool__subcmd__check__subcmd__migrations)
-            opts="-q -v -h -V --version-table --connect-timeout --format --url --color --quiet --verbose --echo --env-file --no-dotenv --help --version"
+            opts="-q -v -h -V --version-table --connect-timeout --format --url --color --quiet --verbose --echo --env-file --no-dotenv --app-from --app-engine --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -131,6 +142,17 @@ _dbtool() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --app-from)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
+                --app-engine)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -139,7 +161,7 @@ _dbtool() {
             return 0
             ;;
         dbtool__subcmd__check__subcmd__url)
-            opts="-q -v -h -V --strict --show-password --libpq-version --format --url --color --quiet --verbose --echo --env-file --no-dotenv --help --version"
+            opts="-q -v -h -V --strict --show-password --libpq-version --format --url --color --quiet --verbose --echo --env-file --no-dotenv --app-from --app-engine --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -165,6 +187,17 @@ _dbtool() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --app-from)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
+                --app-engine)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -173,7 +206,7 @@ _dbtool() {
             return 0
             ;;
         dbtool__subcmd__completions)
-            opts="-q -v -h -V --url --color --quiet --verbose --echo --env-file --no-dotenv --help --version bash elvish fish powershell zsh"
+            opts="-q -v -h -V --url --color --quiet --verbose --echo --env-file --no-dotenv --app-from --app-engine --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -188,6 +221,17 @@ _dbtool() {
                     return 0
                     ;;
                 --env-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --app-from)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
+                --app-engine)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -325,7 +369,7 @@ _dbtool() {
             return 0
             ;;
         dbtool__subcmd__lint__subcmd__constraints)
-            opts="-q -v -h -V --schema --exclude-schema --table --convention --convention-from --config --label-schema --include-partitions --alembic-metadata-convention --fix-sql --lock-timeout --write-baseline --baseline --connect-timeout --format --url --color --quiet --verbose --echo --env-file --no-dotenv --help --version"
+            opts="-q -v -h -V --schema --exclude-schema --table --convention --convention-from --config --label-schema --include-partitions --alembic-metadata-convention --fix-sql --lock-timeout --write-baseline --baseline --connect-timeout --format --url --color --quiet --verbose --echo --env-file --no-dotenv --app-from --app-engine --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -391,6 +435,17 @@ _dbtool() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --app-from)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
+                --app-engine)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -399,7 +454,7 @@ _dbtool() {
             return 0
             ;;
         dbtool__subcmd__ping)
-            opts="-q -v -h -V --connect-timeout --count --interval --wait --timeout --workers --libpq-version --pool-size --max-overflow --pool-timeout --pool-recycle --pre-ping --no-pre-ping --statement-timeout --format --url --color --quiet --verbose --echo --env-file --no-dotenv --help --version"
+            opts="-q -v -h -V --connect-timeout --count --interval --wait --timeout --workers --libpq-version --pool-size --max-overflow --pool-timeout --pool-recycle --pre-ping --no-pre-ping --statement-timeout --format --url --color --quiet --verbose --echo --env-file --no-dotenv --app-from --app-engine --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -465,6 +520,17 @@ _dbtool() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --app-from)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
+                --app-engine)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -473,7 +539,7 @@ _dbtool() {
             return 0
             ;;
         dbtool__subcmd__pool__subcmd__bench)
-            opts="-q -v -h -V --pool-size --max-overflow --pool-timeout --pool-recycle --pre-ping --no-pre-ping --statement-timeout --use-lifo --driver --commit --statement-cache-size --prepare-threshold --clients --query --sleep-ms --script --think-ms --duration --warmup --transactions --rate --workers --app-cpu-us --app-connect-ms --calibrate --handler-ms --app-cpus --jobs --sweep --verify --plot --force --connect-timeout --format --url --color --quiet --verbose --echo --env-file --no-dotenv --help --version"
+            opts="-q -v -h -V --pool-size --max-overflow --pool-timeout --pool-recycle --pre-ping --no-pre-ping --statement-timeout --use-lifo --driver --commit --statement-cache-size --prepare-threshold --clients --query --sleep-ms --script --think-ms --duration --warmup --transactions --rate --workers --app-cpu-us --app-connect-ms --calibrate --handler-ms --app-cpus --jobs --sweep --verify --plot --force --connect-timeout --format --url --color --quiet --verbose --echo --env-file --no-dotenv --app-from --app-engine --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -603,6 +669,17 @@ _dbtool() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --app-from)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
+                --app-engine)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -611,7 +688,7 @@ _dbtool() {
             return 0
             ;;
         dbtool__subcmd__settings)
-            opts="-q -v -h -V --pool-size --max-overflow --pool-timeout --pool-recycle --pre-ping --no-pre-ping --statement-timeout --format --url --color --quiet --verbose --echo --env-file --no-dotenv --help --version"
+            opts="-q -v -h -V --pool-size --max-overflow --pool-timeout --pool-recycle --pre-ping --no-pre-ping --statement-timeout --format --url --color --quiet --verbose --echo --env-file --no-dotenv --app-from --app-engine --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -650,6 +727,17 @@ _dbtool() {
                     return 0
                     ;;
                 --env-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --app-from)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
+                --app-engine)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
