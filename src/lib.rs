@@ -11,7 +11,6 @@
 
 #![warn(unreachable_pub)]
 
-mod app;
 pub(crate) mod check_migrations;
 pub mod check_url;
 pub mod cli;

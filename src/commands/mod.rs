@@ -15,12 +15,12 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use crate::app::{self, AppChoice};
 use crate::cli::{Cli, Command, Format, GlobalArgs};
 use crate::environment::Environment;
 use crate::exit::{self, Outcome};
 use crate::interrupt::Interrupt;
 use crate::output::Printer;
+use crate::settings::app::{self, AppChoice};
 use crate::settings::{DotenvChoice, FlagValues, Settings};
 
 /// Runs one parsed command line to its outcome, with the environment `main` read.

@@ -13,6 +13,7 @@
 //! `tests/fixtures/settings_oracle.json`, made by `scripts/gen_settings_fixture.py` with the
 //! real pydantic-settings, checks all of this case by case.
 
+pub(crate) mod app;
 pub mod dotenv;
 pub mod pydantic;
 
@@ -239,7 +240,7 @@ pub struct Settings {
     /// application skips each with a warning, and so does dbtool.
     pub(crate) skipped_lines: Vec<usize>,
     /// The application read with `--app-from`, whose engine call gives the settings.
-    pub(crate) app: Option<crate::app::App>,
+    pub(crate) app: Option<app::App>,
 }
 
 /// A setting's text and where it came from, before conversion.
@@ -278,7 +279,7 @@ impl Settings {
         flags: &FlagValues,
         dotenv: &DotenvChoice,
         environment: &Environment,
-        app: Option<crate::app::App>,
+        app: Option<app::App>,
     ) -> Result<Settings> {
         let variables = environment.python_variables();
         let dotenv_file = match app {
