@@ -83,7 +83,7 @@ _dbtool() {
 
     case "${cmd}" in
         dbtool)
-            opts="-q -v -h -V --url --color --quiet --verbose --echo --env-file --no-dotenv --format --help --version check-url lint-constraints check-migrations ping pool-bench connections settings explain completions help"
+            opts="-q -v -h -V --url --color --quiet --verbose --echo --env-file --no-dotenv --app-from --app-engine --format --help --version check-url lint-constraints check-migrations ping pool-bench connections settings explain completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -101,6 +101,17 @@ _dbtool() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --app-from)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
+                --app-engine)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --format)
                     COMPREPLY=($(compgen -W "table json sarif github gitlab junit" -- "${cur}"))
                     return 0
@@ -113,7 +124,7 @@ _dbtool() {
             return 0
             ;;
         dbtool__subcmd__check__subcmd__migrations)
-            opts="-q -v -h -V --version-table --connect-timeout --format --url --color --quiet --verbose --echo --env-file --no-dotenv --help --version"
+            opts="-q -v -h -V --version-table --connect-timeout --format --url --color --quiet --verbose --echo --env-file --no-dotenv --app-from --app-engine --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -143,6 +154,17 @@ _dbtool() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --app-from)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
+                --app-engine)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -151,7 +173,7 @@ _dbtool() {
             return 0
             ;;
         dbtool__subcmd__check__subcmd__url)
-            opts="-q -v -h -V --strict --show-password --libpq-version --format --url --color --quiet --verbose --echo --env-file --no-dotenv --help --version"
+            opts="-q -v -h -V --strict --show-password --libpq-version --format --url --color --quiet --verbose --echo --env-file --no-dotenv --app-from --app-engine --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -177,6 +199,17 @@ _dbtool() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --app-from)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
+                --app-engine)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -185,7 +218,7 @@ _dbtool() {
             return 0
             ;;
         dbtool__subcmd__completions)
-            opts="-q -v -h -V --url --color --quiet --verbose --echo --env-file --no-dotenv --help --version bash elvish fish powershell zsh"
+            opts="-q -v -h -V --url --color --quiet --verbose --echo --env-file --no-dotenv --app-from --app-engine --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -203,6 +236,17 @@ _dbtool() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --app-from)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
+                --app-engine)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -211,7 +255,7 @@ _dbtool() {
             return 0
             ;;
         dbtool__subcmd__connections)
-            opts="-q -v -h -V --service --surge --extra --watch --connect-timeout --format --url --color --quiet --verbose --echo --env-file --no-dotenv --help --version"
+            opts="-q -v -h -V --service --surge --extra --watch --connect-timeout --format --url --color --quiet --verbose --echo --env-file --no-dotenv --app-from --app-engine --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -253,6 +297,17 @@ _dbtool() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --app-from)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
+                --app-engine)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -261,7 +316,7 @@ _dbtool() {
             return 0
             ;;
         dbtool__subcmd__explain)
-            opts="-q -v -h -V --format --url --color --quiet --verbose --echo --env-file --no-dotenv --help --version"
+            opts="-q -v -h -V --format --url --color --quiet --verbose --echo --env-file --no-dotenv --app-from --app-engine --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -280,6 +335,17 @@ _dbtool() {
                     return 0
                     ;;
                 --env-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --app-from)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
+                --app-engine)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -445,7 +511,7 @@ _dbtool() {
             return 0
             ;;
         dbtool__subcmd__lint__subcmd__constraints)
-            opts="-q -v -h -V --schema --exclude-schema --table --convention --convention-from --config --label-schema --include-partitions --alembic-metadata-convention --fix-sql --lock-timeout --write-baseline --baseline --connect-timeout --format --url --color --quiet --verbose --echo --env-file --no-dotenv --help --version"
+            opts="-q -v -h -V --schema --exclude-schema --table --convention --convention-from --config --label-schema --include-partitions --alembic-metadata-convention --fix-sql --lock-timeout --write-baseline --baseline --connect-timeout --format --url --color --quiet --verbose --echo --env-file --no-dotenv --app-from --app-engine --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -511,6 +577,17 @@ _dbtool() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --app-from)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
+                --app-engine)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -519,7 +596,7 @@ _dbtool() {
             return 0
             ;;
         dbtool__subcmd__ping)
-            opts="-q -v -h -V --connect-timeout --count --interval --wait --timeout --workers --libpq-version --idle-probe --pool-size --max-overflow --pool-timeout --pool-recycle --pre-ping --no-pre-ping --statement-timeout --format --url --color --quiet --verbose --echo --env-file --no-dotenv --help --version"
+            opts="-q -v -h -V --connect-timeout --count --interval --wait --timeout --workers --libpq-version --idle-probe --pool-size --max-overflow --pool-timeout --pool-recycle --pre-ping --no-pre-ping --statement-timeout --format --url --color --quiet --verbose --echo --env-file --no-dotenv --app-from --app-engine --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -589,6 +666,17 @@ _dbtool() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --app-from)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
+                --app-engine)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -597,7 +685,7 @@ _dbtool() {
             return 0
             ;;
         dbtool__subcmd__pool__subcmd__bench)
-            opts="-q -v -h -V --pool-size --max-overflow --pool-timeout --pool-recycle --pre-ping --no-pre-ping --statement-timeout --use-lifo --driver --commit --statement-cache-size --prepare-threshold --clients --query --sleep-ms --script --think-ms --duration --warmup --transactions --rate --workers --app-cpu-us --app-connect-ms --calibrate --handler-ms --app-cpus --jobs --sweep --verify --plot --force --connect-timeout --format --url --color --quiet --verbose --echo --env-file --no-dotenv --help --version"
+            opts="-q -v -h -V --pool-size --max-overflow --pool-timeout --pool-recycle --pre-ping --no-pre-ping --statement-timeout --use-lifo --driver --commit --statement-cache-size --prepare-threshold --clients --query --sleep-ms --script --think-ms --duration --warmup --transactions --rate --workers --app-cpu-us --app-connect-ms --calibrate --handler-ms --app-cpus --jobs --sweep --verify --plot --force --connect-timeout --format --url --color --quiet --verbose --echo --env-file --no-dotenv --app-from --app-engine --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -727,6 +815,17 @@ _dbtool() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --app-from)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
+                --app-engine)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -735,7 +834,7 @@ _dbtool() {
             return 0
             ;;
         dbtool__subcmd__settings)
-            opts="-q -v -h -V --pool-size --max-overflow --pool-timeout --pool-recycle --pre-ping --no-pre-ping --statement-timeout --format --url --color --quiet --verbose --echo --env-file --no-dotenv --help --version"
+            opts="-q -v -h -V --pool-size --max-overflow --pool-timeout --pool-recycle --pre-ping --no-pre-ping --statement-timeout --format --url --color --quiet --verbose --echo --env-file --no-dotenv --app-from --app-engine --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -774,6 +873,17 @@ _dbtool() {
                     return 0
                     ;;
                 --env-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --app-from)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
+                --app-engine)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

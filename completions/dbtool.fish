@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_dbtool_global_optspecs
-    string join \n url= color= q/quiet v/verbose echo env-file= no-dotenv format= h/help V/version
+    string join \n url= color= q/quiet v/verbose echo env-file= no-dotenv app-from= app-engine= format= h/help V/version
 end
 
 function __fish_dbtool_needs_command
@@ -29,6 +29,8 @@ complete -c dbtool -n "__fish_dbtool_needs_command" -l color -d 'When to use col
 always\t''
 never\t''"
 complete -c dbtool -n "__fish_dbtool_needs_command" -l env-file -d 'Read settings from this file instead of ./.env' -r -F
+complete -c dbtool -n "__fish_dbtool_needs_command" -l app-from -d 'Read the settings and the engine from the application\'s code in DIR (the directory it starts from) [default: app_from in dbtool.toml or [tool.dbtool]]' -r -f -a "(__fish_complete_directories)"
+complete -c dbtool -n "__fish_dbtool_needs_command" -l app-engine -d 'With --app-from: the create_async_engine/create_engine call to use, where there are several' -r
 complete -c dbtool -n "__fish_dbtool_needs_command" -l format -d 'Output format: each subcommand\'s --help lists those it writes [default: table]' -r -f -a "table\t''
 json\t''
 sarif\t'SARIF 2.1.0'
@@ -59,6 +61,8 @@ complete -c dbtool -n "__fish_dbtool_using_subcommand check-url" -l color -d 'Wh
 always\t''
 never\t''"
 complete -c dbtool -n "__fish_dbtool_using_subcommand check-url" -l env-file -d 'Read settings from this file instead of ./.env' -r -F
+complete -c dbtool -n "__fish_dbtool_using_subcommand check-url" -l app-from -d 'Read the settings and the engine from the application\'s code in DIR (the directory it starts from) [default: app_from in dbtool.toml or [tool.dbtool]]' -r -f -a "(__fish_complete_directories)"
+complete -c dbtool -n "__fish_dbtool_using_subcommand check-url" -l app-engine -d 'With --app-from: the create_async_engine/create_engine call to use, where there are several' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand check-url" -l strict -d 'Treat warnings as problems too (exit 1)'
 complete -c dbtool -n "__fish_dbtool_using_subcommand check-url" -l show-password -d 'Show the password instead of *** (never in logs you share)'
 complete -c dbtool -n "__fish_dbtool_using_subcommand check-url" -s q -l quiet -d 'Print only results and errors'
@@ -91,6 +95,8 @@ complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l color
 always\t''
 never\t''"
 complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l env-file -d 'Read settings from this file instead of ./.env' -r -F
+complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l app-from -d 'Read the settings and the engine from the application\'s code in DIR (the directory it starts from) [default: app_from in dbtool.toml or [tool.dbtool]]' -r -f -a "(__fish_complete_directories)"
+complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l app-engine -d 'With --app-from: the create_async_engine/create_engine call to use, where there are several' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l include-partitions -d 'Also check constraints and indexes that partitions and child tables inherit'
 complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l alembic-metadata-convention -d 'Alembic migrations: env.py\'s target_metadata has the naming convention being checked, so Alembic names unnamed constraints by it and applies %(constraint_name)s templates to plain names (default: a MetaData without a convention, names used as written)'
 complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l fix-sql -d 'Print a SQL script that renames every violation, instead of the report: one short transaction per table, safe to run again after a partial run'
@@ -109,6 +115,8 @@ complete -c dbtool -n "__fish_dbtool_using_subcommand check-migrations" -l color
 always\t''
 never\t''"
 complete -c dbtool -n "__fish_dbtool_using_subcommand check-migrations" -l env-file -d 'Read settings from this file instead of ./.env' -r -F
+complete -c dbtool -n "__fish_dbtool_using_subcommand check-migrations" -l app-from -d 'Read the settings and the engine from the application\'s code in DIR (the directory it starts from) [default: app_from in dbtool.toml or [tool.dbtool]]' -r -f -a "(__fish_complete_directories)"
+complete -c dbtool -n "__fish_dbtool_using_subcommand check-migrations" -l app-engine -d 'With --app-from: the create_async_engine/create_engine call to use, where there are several' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand check-migrations" -s q -l quiet -d 'Print only results and errors'
 complete -c dbtool -n "__fish_dbtool_using_subcommand check-migrations" -s v -l verbose -d 'Say more about what dbtool does (repeat for more)'
 complete -c dbtool -n "__fish_dbtool_using_subcommand check-migrations" -l echo -d 'Print each SQL statement dbtool sends to stderr (the DB_ECHO setting)'
@@ -134,6 +142,8 @@ complete -c dbtool -n "__fish_dbtool_using_subcommand ping" -l color -d 'When to
 always\t''
 never\t''"
 complete -c dbtool -n "__fish_dbtool_using_subcommand ping" -l env-file -d 'Read settings from this file instead of ./.env' -r -F
+complete -c dbtool -n "__fish_dbtool_using_subcommand ping" -l app-from -d 'Read the settings and the engine from the application\'s code in DIR (the directory it starts from) [default: app_from in dbtool.toml or [tool.dbtool]]' -r -f -a "(__fish_complete_directories)"
+complete -c dbtool -n "__fish_dbtool_using_subcommand ping" -l app-engine -d 'With --app-from: the create_async_engine/create_engine call to use, where there are several' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand ping" -l wait -d 'Retry until the server accepts connections or --timeout passes'
 complete -c dbtool -n "__fish_dbtool_using_subcommand ping" -l pre-ping -d 'Test each connection with SELECT 1 before checkout (DB_POOL_PRE_PING)'
 complete -c dbtool -n "__fish_dbtool_using_subcommand ping" -l no-pre-ping -d 'Do not test connections before checkout'
@@ -180,6 +190,8 @@ complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l color -d 'W
 always\t''
 never\t''"
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l env-file -d 'Read settings from this file instead of ./.env' -r -F
+complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l app-from -d 'Read the settings and the engine from the application\'s code in DIR (the directory it starts from) [default: app_from in dbtool.toml or [tool.dbtool]]' -r -f -a "(__fish_complete_directories)"
+complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l app-engine -d 'With --app-from: the create_async_engine/create_engine call to use, where there are several' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l pre-ping -d 'Test each connection with SELECT 1 before checkout (DB_POOL_PRE_PING)'
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l no-pre-ping -d 'Do not test connections before checkout'
 complete -c dbtool -n "__fish_dbtool_using_subcommand pool-bench" -l use-lifo -d 'Hand out idle connections last-in first-out (SQLAlchemy\'s pool_use_lifo)'
@@ -204,6 +216,8 @@ complete -c dbtool -n "__fish_dbtool_using_subcommand connections" -l color -d '
 always\t''
 never\t''"
 complete -c dbtool -n "__fish_dbtool_using_subcommand connections" -l env-file -d 'Read settings from this file instead of ./.env' -r -F
+complete -c dbtool -n "__fish_dbtool_using_subcommand connections" -l app-from -d 'Read the settings and the engine from the application\'s code in DIR (the directory it starts from) [default: app_from in dbtool.toml or [tool.dbtool]]' -r -f -a "(__fish_complete_directories)"
+complete -c dbtool -n "__fish_dbtool_using_subcommand connections" -l app-engine -d 'With --app-from: the create_async_engine/create_engine call to use, where there are several' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand connections" -s q -l quiet -d 'Print only results and errors'
 complete -c dbtool -n "__fish_dbtool_using_subcommand connections" -s v -l verbose -d 'Say more about what dbtool does (repeat for more)'
 complete -c dbtool -n "__fish_dbtool_using_subcommand connections" -l echo -d 'Print each SQL statement dbtool sends to stderr (the DB_ECHO setting)'
@@ -222,6 +236,8 @@ complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -l color -d 'Whe
 always\t''
 never\t''"
 complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -l env-file -d 'Read settings from this file instead of ./.env' -r -F
+complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -l app-from -d 'Read the settings and the engine from the application\'s code in DIR (the directory it starts from) [default: app_from in dbtool.toml or [tool.dbtool]]' -r -f -a "(__fish_complete_directories)"
+complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -l app-engine -d 'With --app-from: the create_async_engine/create_engine call to use, where there are several' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -l pre-ping -d 'Test each connection with SELECT 1 before checkout (DB_POOL_PRE_PING)'
 complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -l no-pre-ping -d 'Do not test connections before checkout'
 complete -c dbtool -n "__fish_dbtool_using_subcommand settings" -s q -l quiet -d 'Print only results and errors'
@@ -237,6 +253,8 @@ complete -c dbtool -n "__fish_dbtool_using_subcommand explain" -l color -d 'When
 always\t''
 never\t''"
 complete -c dbtool -n "__fish_dbtool_using_subcommand explain" -l env-file -d 'Read settings from this file instead of ./.env' -r -F
+complete -c dbtool -n "__fish_dbtool_using_subcommand explain" -l app-from -d 'Read the settings and the engine from the application\'s code in DIR (the directory it starts from) [default: app_from in dbtool.toml or [tool.dbtool]]' -r -f -a "(__fish_complete_directories)"
+complete -c dbtool -n "__fish_dbtool_using_subcommand explain" -l app-engine -d 'With --app-from: the create_async_engine/create_engine call to use, where there are several' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand explain" -s q -l quiet -d 'Print only results and errors'
 complete -c dbtool -n "__fish_dbtool_using_subcommand explain" -s v -l verbose -d 'Say more about what dbtool does (repeat for more)'
 complete -c dbtool -n "__fish_dbtool_using_subcommand explain" -l echo -d 'Print each SQL statement dbtool sends to stderr (the DB_ECHO setting)'
@@ -248,6 +266,8 @@ complete -c dbtool -n "__fish_dbtool_using_subcommand completions" -l color -d '
 always\t''
 never\t''"
 complete -c dbtool -n "__fish_dbtool_using_subcommand completions" -l env-file -d 'Read settings from this file instead of ./.env' -r -F
+complete -c dbtool -n "__fish_dbtool_using_subcommand completions" -l app-from -d 'Read the settings and the engine from the application\'s code in DIR (the directory it starts from) [default: app_from in dbtool.toml or [tool.dbtool]]' -r -f -a "(__fish_complete_directories)"
+complete -c dbtool -n "__fish_dbtool_using_subcommand completions" -l app-engine -d 'With --app-from: the create_async_engine/create_engine call to use, where there are several' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand completions" -s q -l quiet -d 'Print only results and errors'
 complete -c dbtool -n "__fish_dbtool_using_subcommand completions" -s v -l verbose -d 'Say more about what dbtool does (repeat for more)'
 complete -c dbtool -n "__fish_dbtool_using_subcommand completions" -l echo -d 'Print each SQL statement dbtool sends to stderr (the DB_ECHO setting)'

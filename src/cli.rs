@@ -66,6 +66,15 @@ pub struct GlobalArgs {
     /// Do not read any .env file
     #[arg(long, global = true)]
     pub(crate) no_dotenv: bool,
+
+    /// Read the settings and the engine from the application's code in DIR (the directory it
+    /// starts from) [default: app_from in dbtool.toml or [tool.dbtool]]
+    #[arg(long, global = true, value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
+    pub(crate) app_from: Option<PathBuf>,
+
+    /// With --app-from: the create_async_engine/create_engine call to use, where there are several
+    #[arg(long, global = true, value_name = "FILE[:LINE]")]
+    pub(crate) app_engine: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -22,6 +22,7 @@ use crate::environment::Environment;
 use crate::exit::{self, Outcome};
 use crate::interrupt::Interrupt;
 use crate::output::Printer;
+use crate::settings::app::{self, AppChoice};
 use crate::settings::{DotenvChoice, FlagValues, Settings};
 
 /// Runs one parsed command line to its outcome, with the environment `main` read.
@@ -83,7 +84,36 @@ impl Context<'_> {
             (Some(path), false) => DotenvChoice::File(path.clone()),
             (None, false) => DotenvChoice::WorkingDirectory,
         };
-        let settings = Settings::resolve(flags, &dotenv, self.environment)?;
+        let app = match self
+            .global
+            .app_from
+            .clone()
+            .or_else(crate::lint::config::app_from)
+        {
+            Some(dir) => {
+                let choice = AppChoice {
+                    engine: self.global.app_engine.clone(),
+                    env_file: self.global.env_file.clone(),
+                    no_dotenv: self.global.no_dotenv,
+                };
+                let app = app::read(&dir, &choice, self.environment)?;
+                self.printer.progress.info(&format!(
+                    "read the engine from {} ({}())",
+                    app.engine.place, app.engine.function
+                ));
+                for warning in &app.warnings {
+                    self.printer.progress.warn(warning);
+                }
+                Some(app)
+            }
+            None if self.global.app_engine.is_some() => {
+                return Err(exit::invalid(
+                    "--app-engine needs --app-from DIR (or app_from in dbtool.toml)",
+                ));
+            }
+            None => None,
+        };
+        let settings = Settings::resolve_with_app(flags, &dotenv, self.environment, app)?;
         if let Some(path) = &settings.dotenv_path {
             self.printer
                 .progress

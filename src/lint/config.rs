@@ -25,6 +25,11 @@ pub enum LabelSchema {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileConfig {
+    /// The application's directory for `--app-from`, relative to the config file's directory:
+    /// read by [`app_from`] for every subcommand, declared here so that lint accepts the key.
+    #[serde(default)]
+    #[expect(dead_code, reason = "read by app_from(), which every subcommand calls")]
+    app_from: Option<PathBuf>,
     #[serde(default)]
     naming_convention: BTreeMap<String, String>,
     #[serde(default)]
@@ -76,6 +81,23 @@ fn find_config(start: &Path) -> Option<PathBuf> {
         let pyproject = dir.join("pyproject.toml");
         has_dbtool_table(&pyproject).then_some(pyproject)
     })
+}
+
+/// `app_from` of the configuration found upwards from the working directory, relative to it;
+/// a configuration that cannot be read is left to lint-constraints to report.
+pub(crate) fn app_from() -> Option<PathBuf> {
+    let path = find_config(&std::env::current_dir().ok()?)?;
+    let table = std::fs::read_to_string(&path)
+        .ok()?
+        .parse::<toml::Table>()
+        .ok()?;
+    let section = if is_pyproject(&path) {
+        table.get("tool")?.get("dbtool")?
+    } else {
+        &toml::Value::Table(table)
+    };
+    let relative = section.get("app_from")?.as_str()?;
+    Some(path.parent()?.join(relative))
 }
 
 /// Whether `path` is a pyproject.toml with `[tool.dbtool]` (one that cannot be read or parsed

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use serde_json::{Map, Value as Json, json};
 
 use crate::cli::TableOrJson;
-use crate::settings::{Settings, Value};
+use crate::settings::{Settings, Source, Value};
 
 pub(crate) fn write_settings(
     out: &mut dyn Write,
@@ -29,7 +29,23 @@ fn write_table(out: &mut dyn Write, settings: &Settings, color: bool) -> io::Res
             setting.definition.meaning.to_string(),
         ]);
     }
-    writeln!(out, "{table}")
+    writeln!(out, "{table}")?;
+    if let Some(app) = &settings.app {
+        let mut engine = super::new_table(&["engine argument", "value", "source"], color);
+        for argument in &app.engine.arguments {
+            let value = argument
+                .value
+                .as_ref()
+                .map_or_else(|| "?".to_string(), |v| v.to_json(true).to_string());
+            engine.add_row([argument.name.clone(), value, argument.source.clone()]);
+        }
+        writeln!(
+            out,
+            "engine: {}() at {}\n{engine}",
+            app.engine.function, app.engine.place
+        )?;
+    }
+    Ok(())
 }
 
 fn write_json(out: &mut dyn Write, settings: &Settings) -> io::Result<()> {
@@ -45,7 +61,38 @@ fn write_json(out: &mut dyn Write, settings: &Settings) -> io::Result<()> {
         };
         object.insert(
             setting.definition.env.to_ascii_lowercase(),
-            json!({ "value": value, "source": setting.source.key() }),
+            match &setting.source {
+                Source::App(origin) => json!({ "value": value, "source": "app", "from": origin }),
+                source => json!({ "value": value, "source": source.key() }),
+            },
+        );
+    }
+    if let Some(app) = &settings.app {
+        let arguments: Map<String, Json> = app
+            .engine
+            .arguments
+            .iter()
+            .map(|argument| {
+                let value = argument
+                    .value
+                    .as_ref()
+                    .map_or(Json::Null, |v| v.to_json(true));
+                let entry = json!({
+                    "value": value,
+                    "followed": argument.value.is_some(),
+                    "source": argument.source,
+                });
+                (argument.name.clone(), entry)
+            })
+            .collect();
+        object.insert(
+            "engine".to_string(),
+            json!({
+                "call": app.engine.place,
+                "function": app.engine.function,
+                "arguments": arguments,
+                "warnings": app.warnings,
+            }),
         );
     }
     serde_json::to_writer_pretty(&mut *out, &Json::Object(object))?;

@@ -112,6 +112,12 @@ impl<'a> Cursor<'a> {
                 at,
             };
         }
+        let start = self.i;
+        let binary = self.binary(0);
+        if self.at_delimiter() {
+            return binary;
+        }
+        self.i = start;
         let primary = self.primary();
         if self.at_delimiter() {
             return primary;
@@ -122,6 +128,30 @@ impl<'a> Cursor<'a> {
             "an expression"
         };
         other(what, at)
+    }
+
+    /// Primaries joined by the operators of [`BINARY`] from precedence `level` up, as Python
+    /// nests them (`a + b * c` is `a + (b * c)`; each level is left-associative).
+    fn binary(&mut self, level: usize) -> Expr {
+        let Some(operators) = BINARY.get(level) else {
+            return self.primary();
+        };
+        let mut left = self.binary(level + 1);
+        loop {
+            let Some(TokenKind::Op(op)) = self.peek() else {
+                return left;
+            };
+            if !operators.contains(op) {
+                return left;
+            }
+            self.i += 1;
+            let right = self.binary(level + 1);
+            let at = left.at;
+            left = Expr {
+                kind: ExprKind::BinOp(Box::new(left), op, Box::new(right)),
+                at,
+            };
+        }
     }
 
     /// Skips a lambda's parameters and its colon.
@@ -204,9 +234,14 @@ impl<'a> Cursor<'a> {
                     at,
                 };
             } else if self.eat("[") {
-                self.skip_past_close();
+                let start = self.at();
+                let mut index = self.expression_list();
+                if !self.eat("]") {
+                    self.skip_past_close();
+                    index = other("an expression", start);
+                }
                 expr = Expr {
-                    kind: ExprKind::Subscript(Box::new(expr)),
+                    kind: ExprKind::Subscript(Box::new(expr), Box::new(index)),
                     at,
                 };
             } else {
@@ -250,12 +285,15 @@ impl<'a> Cursor<'a> {
         self.i += 1;
         let kind = match kind {
             TokenKind::Name(name) => ExprKind::Name(vec![name.clone()]),
-            TokenKind::Number => ExprKind::Number,
+            TokenKind::Number(text) => ExprKind::Number(text.clone()),
             TokenKind::Str(first) => ExprKind::Str(self.adjacent_strings(first.clone())),
             TokenKind::Op("...") => ExprKind::Ellipsis,
-            TokenKind::Op("-") if matches!(self.peek(), Some(TokenKind::Number)) => {
+            TokenKind::Op("-") if matches!(self.peek(), Some(TokenKind::Number(_))) => {
+                let Some(TokenKind::Number(text)) = self.peek() else {
+                    unreachable!("just matched")
+                };
                 self.i += 1;
-                ExprKind::Number
+                ExprKind::Number(format!("-{text}"))
             }
             TokenKind::Op("(") => return self.parenthesized(at),
             TokenKind::Op("[") => return self.elements("]", at),
@@ -358,6 +396,9 @@ impl<'a> Cursor<'a> {
         }
     }
 }
+
+/// The binary operators [`ExprKind::BinOp`] reads, lowest precedence first.
+const BINARY: [&[&str]; 3] = [&["|"], &["+", "-"], &["*", "/", "//", "%"]];
 
 fn other(what: &'static str, at: Position) -> Expr {
     Expr {

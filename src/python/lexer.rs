@@ -1,7 +1,7 @@
 //! Python's tokenizer, as far as reading literals, assignments and calls needs it: logical lines
 //! (brackets and backslashes join physical lines, comments and blank lines vanish) with their
 //! indentation, names, operators, and string literals decoded as Python decodes them (prefixes,
-//! triple quotes, escapes). Numbers are kept as opaque tokens.
+//! triple quotes, escapes). Numbers are kept as written.
 
 use super::Position;
 
@@ -18,7 +18,8 @@ pub(crate) enum TokenKind {
     Name(String),
     /// One string literal; adjacent ones are concatenated by the parser.
     Str(StrLiteral),
-    Number,
+    /// A number literal as written (`5`, `1_000`, `2.5e3`, `0x1F`, `3j`).
+    Number(String),
     /// Punctuation or an operator: `(`, `=`, `**`, `|=`, ...
     Op(&'static str),
 }
@@ -196,7 +197,9 @@ impl Lexer {
                 }
                 self.i += 1;
             }
-            return Ok(TokenKind::Number);
+            return Ok(TokenKind::Number(
+                self.chars[start..self.i].iter().collect(),
+            ));
         }
         let rest = &self.chars[self.i..];
         let Some(op) = OPERATORS

@@ -156,7 +156,10 @@ fn simple(tokens: &[Token]) -> Statement {
                 });
             }
             "pass" if tokens.len() == 1 => return Statement::Pass,
-            "return" | "raise" | "assert" | "global" | "nonlocal" | "break" | "continue" => {
+            "return" => {
+                return Statement::Return((tokens.len() > 1).then(|| Cursor::whole(&tokens[1..])));
+            }
+            "raise" | "assert" | "global" | "nonlocal" | "break" | "continue" => {
                 return Statement::Other(word.clone());
             }
             _ => {}
@@ -295,12 +298,12 @@ fn import(tokens: &[Token]) -> Statement {
         let bound = alias
             .map(str::to_string)
             .unwrap_or_else(|| path.split('.').next().unwrap_or("").to_string());
-        let from = if module.is_empty() {
-            path
+        let (from, name) = if module.is_empty() {
+            (path, None)
         } else {
-            module.clone()
+            (module.clone(), Some(path))
         };
-        bindings.push((bound, from));
+        bindings.push((bound, from, name));
     }
     Statement::Import(bindings)
 }
@@ -427,17 +430,17 @@ mod tests {
         assert_eq!(
             parsed[0].statement,
             Statement::Import(vec![
-                ("c".into(), "app.core".into()),
-                ("X".into(), "app.core".into())
+                ("c".into(), "app.core".into(), Some("conventions".into())),
+                ("X".into(), "app.core".into(), Some("X".into()))
             ])
         );
         assert_eq!(
             parsed[1].statement,
-            Statement::Import(vec![("a".into(), "a.b".into())])
+            Statement::Import(vec![("a".into(), "a.b".into(), None)])
         );
         assert_eq!(
             parsed[2].statement,
-            Statement::Import(vec![("d".into(), "a.b".into())])
+            Statement::Import(vec![("d".into(), "a.b".into(), None)])
         );
         assert_eq!(parsed[3].statement, Statement::StarImport("m".into()));
         assert!(matches!(
@@ -453,7 +456,7 @@ mod tests {
             "revision: str = 'abc'\ndown_revision = ('a', 'b')\ndef upgrade() -> None:\n    \
              op.create_index(op.f('ix_t_a'), 't', ['a'], unique=False)\n    \
              with op.batch_alter_table('t', schema=None) as batch_op:\n        pass\n    \
-             for x in y:\n        pass\n    x = 1 + 2\n",
+             for x in y:\n        pass\n    x = 1 + 2 * 3\n    return x or y\n",
         );
         let (targets, value) = read[0].statement.assignment().unwrap();
         assert!(targets[0].is_name("revision") && value.text() == Some("abc"));
@@ -491,9 +494,17 @@ mod tests {
         );
         assert_eq!(body[1].body[0].statement, Statement::Pass);
         assert_eq!(body[2].statement, Statement::Conditional("for".to_string()));
+        let Statement::Assign { value, .. } = &body[3].statement else {
+            panic!("{body:?}")
+        };
+        let ExprKind::BinOp(left, "+", right) = &value.kind else {
+            panic!("{value:?}")
+        };
+        assert_eq!(left.kind, ExprKind::Number("1".into()));
+        assert!(matches!(right.kind, ExprKind::BinOp(_, "*", _)));
         assert!(matches!(
-            &body[3].statement,
-            Statement::Assign { value, .. } if matches!(value.kind, ExprKind::Other(_))
+            &body[4].statement,
+            Statement::Return(Some(value)) if matches!(value.kind, ExprKind::Other(_))
         ));
     }
 

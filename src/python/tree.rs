@@ -21,8 +21,8 @@ pub(crate) struct Located {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Statement {
     /// `import a.b as c`, `from m import x as y`: each bound name with the module it comes from
-    /// (`a.b`, `m`).
-    Import(Vec<(String, String)>),
+    /// (`a.b`, `m`) and, for `from`, the name imported (`x`).
+    Import(Vec<(String, String, Option<String>)>),
     /// `from m import *`.
     StarImport(String),
     /// `a = b = value`.
@@ -63,7 +63,9 @@ pub(crate) enum Statement {
     Pass,
     /// An expression on its own: a call, a docstring, `...`.
     Expression(Expr),
-    /// Another simple statement (`return`, `raise`, `assert`, `global`, `nonlocal`, `break`,
+    /// `return value`, `return`.
+    Return(Option<Expr>),
+    /// Another simple statement (`raise`, `assert`, `global`, `nonlocal`, `break`,
     /// `continue`), by its keyword.
     Other(String),
 }
@@ -106,8 +108,8 @@ pub(crate) enum ExprKind {
     Attribute(Box<Expr>, String),
     /// One or more adjacent string literals.
     Str(StrLiteral),
-    /// A number, its value not kept.
-    Number,
+    /// A number as written, with its sign when negative (`-1`, `2.5`, `1_000`).
+    Number(String),
     /// `...`.
     Ellipsis,
     List(Vec<Expr>),
@@ -115,8 +117,11 @@ pub(crate) enum ExprKind {
     Tuple(Vec<Expr>),
     Dict(Vec<DictEntry>),
     Call(Call),
-    /// `value[...]`, what is inside the brackets not kept.
-    Subscript(Box<Expr>),
+    /// `value[index]`; an index this tree does not read (a slice) is [`ExprKind::Other`].
+    Subscript(Box<Expr>, Box<Expr>),
+    /// `left op right` for the arithmetic operators and `|` (`a * 1000`, `int | None`), nested
+    /// by Python's precedence.
+    BinOp(Box<Expr>, &'static str, Box<Expr>),
     /// `lambda ...: ...`, its body not kept.
     Lambda,
     /// Anything else, described for messages: "an expression" (an operator, a conditional),
@@ -208,15 +213,16 @@ impl Expr {
             ExprKind::Str(StrLiteral::Text(_)) => "a string".to_string(),
             ExprKind::Str(StrLiteral::Bytes) => "a bytes literal".to_string(),
             ExprKind::Str(StrLiteral::Formatted) => "an f-string".to_string(),
-            ExprKind::Number => "a number".to_string(),
+            ExprKind::Number(_) => "a number".to_string(),
             ExprKind::Ellipsis => "an ellipsis".to_string(),
             ExprKind::List(_) => "a list".to_string(),
             ExprKind::Tuple(_) => "a tuple".to_string(),
             ExprKind::Dict(_) => "a dict".to_string(),
             ExprKind::Call(call) if call.dotted().is_empty() => "a call".to_string(),
             ExprKind::Call(call) => format!("a call of {}()", call.dotted().join(".")),
-            ExprKind::Subscript(_) => "a subscript".to_string(),
+            ExprKind::Subscript(..) => "a subscript".to_string(),
             ExprKind::Lambda => "a lambda".to_string(),
+            ExprKind::BinOp(..) => "an expression".to_string(),
             ExprKind::Other(what) => (*what).to_string(),
         }
     }
@@ -231,7 +237,11 @@ impl Expr {
                     argument.value().calls(found);
                 }
             }
-            ExprKind::Attribute(base, _) | ExprKind::Subscript(base) => base.calls(found),
+            ExprKind::Attribute(base, _) => base.calls(found),
+            ExprKind::Subscript(base, index) | ExprKind::BinOp(base, _, index) => {
+                base.calls(found);
+                index.calls(found);
+            }
             ExprKind::List(items) | ExprKind::Tuple(items) => {
                 for item in items {
                     item.calls(found);
@@ -250,7 +260,7 @@ impl Expr {
             }
             ExprKind::Name(_)
             | ExprKind::Str(_)
-            | ExprKind::Number
+            | ExprKind::Number(_)
             | ExprKind::Ellipsis
             | ExprKind::Lambda
             | ExprKind::Other(_) => {}

@@ -13,6 +13,7 @@
 //! `tests/fixtures/settings_oracle.json`, made by `scripts/gen_settings_fixture.py` with the
 //! real pydantic-settings, checks all of this case by case.
 
+pub(crate) mod app;
 pub mod dotenv;
 pub mod pydantic;
 
@@ -36,6 +37,8 @@ pub(crate) enum Source {
     Env,
     Dotenv(PathBuf),
     Default,
+    /// The application's engine call (`--app-from`): where the value came from, in words.
+    App(String),
 }
 
 impl Source {
@@ -46,6 +49,7 @@ impl Source {
             Source::Env => "env",
             Source::Dotenv(_) => "dotenv",
             Source::Default => "default",
+            Source::App(_) => "app",
         }
     }
 }
@@ -55,6 +59,7 @@ impl fmt::Display for Source {
         match self {
             Source::Dotenv(path) => write!(f, ".env ({})", path.display()),
             Source::Flag => f.write_str("command line"),
+            Source::App(origin) => f.write_str(origin),
             other => f.write_str(other.key()),
         }
     }
@@ -234,6 +239,8 @@ pub struct Settings {
     /// The lines of that file where a statement starts that python-dotenv cannot parse: the
     /// application skips each with a warning, and so does dbtool.
     pub(crate) skipped_lines: Vec<usize>,
+    /// The application read with `--app-from`, whose engine call gives the settings.
+    pub(crate) app: Option<app::App>,
 }
 
 /// A setting's text and where it came from, before conversion.
@@ -246,7 +253,10 @@ struct FoundSetting {
 impl FoundSetting {
     /// Whether the application reads this text too (not a flag, not dbtool's copy of a default).
     fn read_by_application(&self) -> bool {
-        matches!(self.source, Source::Env | Source::Dotenv(_))
+        matches!(
+            self.source,
+            Source::Env | Source::Dotenv(_) | Source::App(_)
+        )
     }
 }
 
@@ -259,11 +269,36 @@ impl Settings {
         dotenv: &DotenvChoice,
         environment: &Environment,
     ) -> Result<Settings> {
+        Settings::resolve_with_app(flags, dotenv, environment, None)
+    }
+
+    /// [`Settings::resolve`], with the application's engine call (`--app-from`) between the
+    /// flags and dbtool's own lookup: what the call passes or leaves to SQLAlchemy's defaults
+    /// is the value; what cannot be followed falls back to the environment, `.env`, default.
+    pub(crate) fn resolve_with_app(
+        flags: &FlagValues,
+        dotenv: &DotenvChoice,
+        environment: &Environment,
+        app: Option<app::App>,
+    ) -> Result<Settings> {
         let variables = environment.python_variables();
-        let dotenv_file = load_dotenv(dotenv, &variables)?;
+        let dotenv_file = match app {
+            Some(_) => None,
+            None => load_dotenv(dotenv, &variables)?,
+        };
         let found: Vec<FoundSetting> = DEFINITIONS
             .iter()
-            .map(|definition| lookup(definition, flags, &variables, dotenv_file.as_ref()))
+            .map(|definition| {
+                let from_app = app.as_ref().and_then(|app| app.setting(definition.env));
+                match (flags.get(definition.env), from_app) {
+                    (None, Some((text, origin))) => FoundSetting {
+                        definition,
+                        text,
+                        source: Source::App(origin),
+                    },
+                    _ => lookup(definition, flags, &variables, dotenv_file.as_ref()),
+                }
+            })
             .collect();
         let accepted = found
             .iter()
@@ -282,14 +317,19 @@ impl Settings {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        let (dotenv_path, skipped_lines) = match dotenv_file {
-            Some(file) => (Some(file.path), file.skipped_lines),
-            None => (None, Vec::new()),
+        let (dotenv_path, skipped_lines) = match (dotenv_file, &app) {
+            (Some(file), _) => (Some(file.path), file.skipped_lines),
+            (None, Some(app)) => (
+                app.env_files.last().cloned(),
+                app.skipped.iter().map(|(_, line)| *line).collect(),
+            ),
+            (None, None) => (None, Vec::new()),
         };
         Ok(Settings {
             entries,
             dotenv_path,
             skipped_lines,
+            app,
         })
     }
 
@@ -541,6 +581,9 @@ fn named(found: &FoundSetting) -> String {
 
 /// The error for a text pydantic refuses: the application does not start with it either.
 fn refusal(found: &FoundSetting) -> anyhow::Error {
+    if let Source::App(_) = found.source {
+        return unusable(found, &expected(found.definition.kind));
+    }
     let application = if found.read_by_application() {
         " (the application refuses it too)"
     } else {

@@ -1,5 +1,6 @@
 //! dbtool's integration tests: one binary, the real `dbtool` executable, a real PostgreSQL.
 
+mod app_from;
 mod check_migrations;
 mod check_url;
 mod ci_examples;

@@ -273,7 +273,7 @@ impl Evaluator<'_> {
                     format!("{what} is a string, not a dict; {WRITE_A_LITERAL}"),
                 );
             }
-            ExprKind::Subscript(_) => {
+            ExprKind::Subscript(..) => {
                 return error(
                     expr.at,
                     format!("{what} is taken from a subscript; {WRITE_A_LITERAL}"),
@@ -375,7 +375,7 @@ impl Evaluator<'_> {
                     "the value for {key:?} is a function, which dbtool cannot run; use the plain tokens (%(column_0_name)s ...) or pass --convention KEY=TEMPLATE"
                 ),
             ),
-            ExprKind::Name(_) | ExprKind::Dict(_) | ExprKind::Call(_) | ExprKind::Subscript(_) => {
+            ExprKind::Name(_) | ExprKind::Dict(_) | ExprKind::Call(_) | ExprKind::Subscript(..) => {
                 error(
                     at,
                     format!(

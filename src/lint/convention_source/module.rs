@@ -107,7 +107,7 @@ impl<'m> Module<'m> {
             };
             match in_scope.statement {
                 Statement::Import(names) => {
-                    for (bound, module) in names {
+                    for (bound, module, _) in names {
                         if bound == name {
                             found.push(binding(Bound::Import(module)));
                         }
@@ -146,7 +146,7 @@ impl<'m> Module<'m> {
         let item_of_name = |t: &Expr| {
             single_targets(t)
                 .iter()
-                .any(|t| matches!(&t.kind, ExprKind::Subscript(base) if base.is_name(name)))
+                .any(|t| matches!(&t.kind, ExprKind::Subscript(base, _) if base.is_name(name)))
         };
         self.statements
             .iter()

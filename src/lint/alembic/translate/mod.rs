@@ -140,6 +140,7 @@ fn describe(statement: &Statement) -> String {
         Statement::Delete(_) => format!("a `del` statement {followed}"),
         Statement::Decorator(_) => format!("a decorator {followed}"),
         Statement::Other(word) => format!("a `{word}` statement {followed}"),
+        Statement::Return(_) => format!("a `return` statement {followed}"),
         Statement::Pass | Statement::Expression(_) => String::new(),
     }
 }
