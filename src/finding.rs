@@ -277,6 +277,22 @@ registry! {
     UnknownDbRevision: "unknown-db-revision", Error,
         "The database is at an Alembic revision no migration in the code defines (ahead of the code, or another branch), so alembic upgrade cannot locate it",
         "deploy the code that has the revision, or pass the versions directory that defines it";
+    // check-migrations: the pending revisions replayed over the live schema.
+    PendingMissingObject: "pending-missing-object", Error,
+        "A pending revision drops, renames or alters an object by a name this database does not have, so alembic upgrade fails there",
+        "refer to the object by the name the database has (the message says which), or rename it back before deploying";
+    PendingNameTaken: "pending-name-taken", Error,
+        "A pending revision creates an object under a name this database already uses (relation names per schema, constraint names per table)",
+        "give the new object another name, or drop or rename the existing one in an earlier revision";
+    PendingStatementFails: "pending-statement-fails", Error,
+        "A pending revision runs a statement PostgreSQL rejects on this database, so alembic upgrade fails there",
+        "change the statement as PostgreSQL's error says";
+    IfNotExistsSkips: "if-not-exists-skips", Warning,
+        "An if_not_exists create whose name belongs to another object: PostgreSQL skips it with a notice and the object the revision means is never made",
+        "give the new object a name of its own, or drop if_not_exists=True so that the clash fails loudly";
+    PendingCodeNotFollowed: "pending-code-not-followed", Warning,
+        "A statement of a pending revision only running Python could follow (a non-literal op.execute, a loop, a helper call): what it does is not checked",
+        "check it by hand, or write it as op.* calls with literal names";
 }
 
 #[cfg(test)]

@@ -56,7 +56,30 @@ fn write_text(out: &mut dyn Write, report: &MigrationsReport, color: bool) -> io
             writeln!(out, "{table}")?;
         }
     }
-    for finding in &report.findings {
+    if report.pending.as_ref().is_some_and(|p| !p.is_empty()) {
+        let replay_fails = report
+            .operations
+            .iter()
+            .any(|o| o.finding.level() == Level::Error);
+        if report.heads.len() > 1 {
+            writeln!(
+                out,
+                "Upgrade:       `alembic upgrade head` stops on {} heads before it runs any revision (the checks below are of `alembic upgrade heads`)",
+                report.heads.len()
+            )?;
+        } else if let Some(revision) = &report.fails_in {
+            writeln!(
+                out,
+                "Upgrade:       fails in revision {revision} (the first error below)"
+            )?;
+        } else if !replay_fails {
+            writeln!(
+                out,
+                "Upgrade:       every pending operation finds what it names in this database"
+            )?;
+        }
+    }
+    for finding in report.all_findings() {
         let level = super::paint(
             finding.level().name(),
             finding.level() == Level::Error,
@@ -81,7 +104,8 @@ fn write_json(out: &mut dyn Write, report: &MigrationsReport) -> io::Result<()> 
         "current": report.current,
         "heads": report.heads,
         "pending": report.pending,
-        "findings": super::findings_json(&report.findings),
+        "fails_in": report.fails_in,
+        "findings": findings_json(report),
         "errors": report
             .errors
             .iter()
@@ -90,4 +114,27 @@ fn write_json(out: &mut dyn Write, report: &MigrationsReport) -> io::Result<()> 
     });
     serde_json::to_writer_pretty(&mut *out, &document)?;
     writeln!(out)
+}
+
+/// Where the database stands, then one entry per pending operation with its revision, file,
+/// line, operation, object, what the database has and the fix.
+fn findings_json(report: &MigrationsReport) -> serde_json::Value {
+    let mut findings = match super::findings_json(&report.findings) {
+        serde_json::Value::Array(list) => list,
+        _ => Vec::new(),
+    };
+    for operation in &report.operations {
+        let mut entry = json!({
+            "code": operation.finding.code.as_str(),
+            "level": operation.finding.level().name(),
+            "message": operation.finding.message,
+        });
+        if let (Some(map), Ok(serde_json::Value::Object(more))) =
+            (entry.as_object_mut(), serde_json::to_value(operation))
+        {
+            map.extend(more);
+        }
+        findings.push(entry);
+    }
+    serde_json::Value::Array(findings)
 }
