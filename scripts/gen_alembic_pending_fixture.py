@@ -35,6 +35,8 @@ import sqlalchemy
 
 ADMIN_URL = os.environ["ALEMBIC_FIXTURE_URL"]  # a superuser on a throwaway cluster
 PG_DUMP = os.environ.get("PG_DUMP", "pg_dump")
+# the databases made here: several runs may share a cluster
+PREFIX = f"pending_{os.getpid()}"
 
 ENV_PY = """\
 import logging
@@ -264,6 +266,9 @@ FIXED = [
     ("unique_name_taken_by_an_index", "shop", "d4", ["CREATE INDEX uq_users_email_address ON messages (id)"]),
     ("renamed_but_never_referenced", "shop", "g7", ["ALTER TABLE tags RENAME CONSTRAINT uq_tags_post_id_label TO uq_tags_label"]),
     ("check_dropped_if_exists", "shop", "e5", ["ALTER TABLE messages DROP CONSTRAINT messages_body_check"]),
+    ("primary_key_dropped_then_referenced", "shop", "a1", ["ALTER TABLE users DROP CONSTRAINT users_pkey"]),
+    ("table_name_taken_by_an_index", "shop", "f6", ["CREATE INDEX tags ON users (id)"]),
+    ("table_exists_with_other_columns", "shop", "f6", ["CREATE TABLE tags (x integer)"]),
     ("version_ahead", "shop", "c3", ["UPDATE alembic_version SET version_num = 'ffff0000beef'"]),
     ("two_heads", "shop_branched", "c3", []),
 ]
@@ -290,7 +295,7 @@ def failing_revision(stderr):
 
 def run_case(work, index, name, project, stop, steps):
     project_dir = os.path.join(work, project)
-    db = f"pending_{index}"
+    db = f"{PREFIX}_{index}"
     admin(f"DROP DATABASE IF EXISTS {db}")
     admin(f"CREATE DATABASE {db}")
     if stop is not None:
@@ -329,7 +334,7 @@ def random_cases(count, seed, work):
     database accepts."""
     rng = random.Random(seed)
     cases = []
-    probe = "pending_probe"
+    probe = f"{PREFIX}_probe"
     while len(cases) < count:
         project = rng.choice(["shop"] * 9 + ["shop_branched"])
         revisions = PROJECTS[project]

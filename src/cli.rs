@@ -76,7 +76,7 @@ pub(crate) enum Format {
     Github,
     /// GitLab Code Quality report
     Gitlab,
-    /// JUnit XML, one failure per violation
+    /// JUnit XML, one failure per error
     Junit,
 }
 
@@ -101,8 +101,8 @@ impl Format {
 
     /// What check-url, ping, pool-bench and settings write.
     pub(crate) const TABLE_OR_JSON: &'static [Format] = &[Format::Table, Format::Json];
-    /// What lint-constraints writes: the reports and the CI formats.
-    pub(crate) const LINT: &'static [Format] = &[
+    /// What lint-constraints and check-migrations write: the reports and the CI formats.
+    pub(crate) const WITH_CI: &'static [Format] = &[
         Format::Table,
         Format::Json,
         Format::Sarif,
@@ -251,7 +251,7 @@ pub(crate) struct CheckUrlArgs {
 }
 
 #[derive(Debug, Args)]
-#[command(arg = format_arg(Format::LINT))]
+#[command(arg = format_arg(Format::WITH_CI))]
 pub(crate) struct LintArgs {
     /// SQL files, Alembic migrations (*.py, in revision order) or directories (*.sql and *.py,
     /// recursively; - for stdin) to lint offline; with --url, replayed over the live schema.
@@ -303,6 +303,12 @@ pub(crate) struct LintArgs {
     #[arg(long)]
     pub(crate) fix_sql: bool,
 
+    /// With --fix-sql: Alembic versions/ directories (or migration files) whose revisions may
+    /// still run here; a rename of a constraint or index they drop or rename by its old name is
+    /// left out, with the revision named (repeatable)
+    #[arg(long, value_name = "VERSIONS", requires = "fix_sql")]
+    pub(crate) keep_names_for: Vec<PathBuf>,
+
     /// With --fix-sql: seconds a rename may wait for its lock before its table's transaction
     /// gives up (queries on the table wait at most this long behind it)
     #[arg(
@@ -328,7 +334,7 @@ pub(crate) struct LintArgs {
 }
 
 #[derive(Debug, Args)]
-#[command(arg = format_arg(Format::TABLE_OR_JSON))]
+#[command(arg = format_arg(Format::WITH_CI))]
 pub(crate) struct CheckMigrationsArgs {
     /// Alembic versions/ directories or migration files (*.py), read without running them
     #[arg(value_name = "VERSIONS", required = true)]
@@ -647,7 +653,7 @@ mod tests {
 
     #[test]
     fn table_or_json_is_exactly_what_those_subcommands_accept() {
-        for format in Format::LINT {
+        for format in Format::WITH_CI {
             assert_eq!(
                 format.table_or_json().is_some(),
                 Format::TABLE_OR_JSON.contains(format),

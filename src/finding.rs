@@ -277,6 +277,9 @@ registry! {
     UnknownDbRevision: "unknown-db-revision", Error,
         "The database is at an Alembic revision no migration in the code defines (ahead of the code, or another branch), so alembic upgrade cannot locate it",
         "deploy the code that has the revision, or pass the versions directory that defines it";
+    MigrationGraphError: "migration-graph-error", Error,
+        "The migrations cannot be read or ordered (several heads, an unknown down_revision, a duplicate revision, a cycle, a file that is not Python), so alembic upgrade head cannot run them",
+        "do what the message says: alembic merge heads for several heads, correct the file otherwise";
     // check-migrations: the pending revisions replayed over the live schema.
     PendingMissingObject: "pending-missing-object", Error,
         "A pending revision drops, renames or alters an object by a name this database does not have, so alembic upgrade fails there",

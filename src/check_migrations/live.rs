@@ -80,7 +80,8 @@ async fn names(client: &Client, progress: &Progress) -> Result<LiveBase> {
         .iter()
         .map(|row| (row.get(0), row.get(1)))
         .collect();
-    let schemas_sql = format!("SELECT n.nspname::text FROM pg_catalog.pg_namespace n WHERE {USER_SCHEMA}");
+    let schemas_sql =
+        format!("SELECT n.nspname::text FROM pg_catalog.pg_namespace n WHERE {USER_SCHEMA}");
     progress.echo_sql(&schemas_sql);
     let schemas = client
         .query(schemas_sql.as_str(), &[])

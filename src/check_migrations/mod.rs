@@ -64,10 +64,7 @@ pub(crate) struct MigrationsReport {
 impl MigrationsReport {
     /// Nothing wrong: no error finding and no graph or file error.
     pub(crate) fn is_clean(&self) -> bool {
-        self.errors.is_empty()
-            && self
-                .all_findings()
-                .all(|f| f.level() != Level::Error)
+        self.errors.is_empty() && self.all_findings().all(|f| f.level() != Level::Error)
     }
 
     /// Every finding: where the database stands, then the pending operations'.

@@ -98,7 +98,10 @@ pub(crate) fn check(
         .collect();
     for error in &replay.errors {
         if let Some(migration) = by_file.get(error.file.as_str()) {
-            findings.push((order[error.file.as_str()], context.failure(migration, error)));
+            findings.push((
+                order[error.file.as_str()],
+                context.failure(migration, error),
+            ));
         }
     }
     for notice in &replay.notices {
@@ -189,10 +192,7 @@ impl Context<'_> {
             "{}:{}: revision {}: {operation}",
             migration.file, error.line, migration.revision
         );
-        let mut message = format!(
-            "{where_} fails on this database with \"{}\"",
-            error.message
-        );
+        let mut message = format!("{where_} fails on this database with \"{}\"", error.message);
         if let Some(has) = &database_has {
             message.push_str(&format!("; {has}"));
         }
@@ -214,10 +214,11 @@ impl Context<'_> {
 
     /// The history's table with the index (or index-backed constraint) `name`.
     fn history_table_of_index(&self, name: &str) -> Option<&Table> {
-        self.history
-            .tables
-            .iter()
-            .find(|t| t.objects.iter().any(|o| o.name == name && relation_kind(o.kind)))
+        self.history.tables.iter().find(|t| {
+            t.objects
+                .iter()
+                .any(|o| o.name == name && relation_kind(o.kind))
+        })
     }
 
     /// What the database has where a statement names `name` (a constraint, index, relation,
@@ -458,7 +459,7 @@ fn skips(migration: &Migration, notice: &FileError) -> OperationFinding {
         database_has: notice
             .message
             .split_once("taken by ")
-            .map(|(_, by)| format!("the database has {by}")),
+            .map(|(_, by)| format!("the database has {}", by.split(';').next().unwrap_or(by))),
         postgres_error: None,
         fix,
     }
@@ -475,7 +476,9 @@ fn quoted_or_word(message: &str) -> Option<String> {
 fn not_followed(migration: &Migration, skipped: &alembic::Skipped) -> OperationFinding {
     let operation = operation_at(&migration.upgrade, skipped.at.line)
         .unwrap_or_else(|| "a statement".to_string());
-    let fix = "check by hand what it does to this database, or write it as op.* calls with literal names".to_string();
+    let fix =
+        "check by hand what it does to this database, or write it as op.* calls with literal names"
+            .to_string();
     OperationFinding {
         finding: Finding::new(
             Code::PendingCodeNotFollowed,

@@ -262,7 +262,10 @@ mod tests {
         assert_eq!(pending(&g, &["c3"]).unwrap(), ["x3", "d4", "e5"]);
         assert_eq!(pending(&g, &["c3", "x3"]).unwrap(), ["d4", "e5"]);
         assert!(pending(&g, &["e5"]).unwrap().is_empty());
-        assert_eq!(history(&g, &["d4".to_string()]), ["a1", "b2", "x3", "c3", "d4"]);
+        assert_eq!(
+            history(&g, &["d4".to_string()]),
+            ["a1", "b2", "x3", "c3", "d4"]
+        );
         assert!(history(&g, &[]).is_empty());
         assert!(history(&g, &["zz".to_string()]).is_empty());
     }

@@ -127,13 +127,12 @@ pub(crate) fn create_index(s: &mut ReplaySession<'_>, stmt: &IndexStmt) -> Handl
         if !stmt.if_not_exists {
             return Err(already_exists(name, -1));
         }
-        let same = s.db.tables[table]
-            .objects
-            .iter()
-            .any(|o| o.kind == Kind::Ix && o.name == *name && o.unique == def.unique && o.elems == def.elems);
+        let same = s.db.tables[table].objects.iter().any(|o| {
+            o.kind == Kind::Ix && o.name == *name && o.unique == def.unique && o.elems == def.elems
+        });
         if !same && let Some(owner) = s.db.describe_relation(&schema, name) {
             s.notice(format!(
-                "CREATE INDEX IF NOT EXISTS {name} creates nothing: the name is taken by {owner}, not by this index on {}",
+                "CREATE INDEX IF NOT EXISTS {name} creates nothing: the name is taken by {owner}; this index on {} is not made",
                 s.db.tables[table].name
             ));
         }

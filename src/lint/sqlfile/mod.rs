@@ -73,6 +73,7 @@ use pg_query::NodeEnum;
 use crate::lint::model::Schema;
 
 pub(crate) use input::read_inputs;
+pub(crate) use parse::parse as parse_statements;
 
 /// One SQL input.
 #[derive(Debug, Clone, PartialEq, Eq)]
