@@ -73,6 +73,7 @@ Register-ArgumentCompleter -Native -CommandName 'dbtool' -ScriptBlock {
             [CompletionResult]::new('--convention-from', '--convention-from', [CompletionResultType]::ParameterName, 'Read the convention from the application''s Python file (MetaData(naming_convention=...) or the dict it names), without running Python; replaces dbtool.toml''s [naming_convention]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read this dbtool.toml instead of searching upwards from the working directory')
             [CompletionResult]::new('--label-schema', '--label-schema', [CompletionResultType]::ParameterName, 'When column_0_label includes the schema')
+            [CompletionResult]::new('--keep-names-for', '--keep-names-for', [CompletionResultType]::ParameterName, 'With --fix-sql: Alembic versions/ directories (or migration files) whose revisions may still run here; a rename of a constraint or index they drop or rename by its old name is left out, with the revision named (repeatable)')
             [CompletionResult]::new('--lock-timeout', '--lock-timeout', [CompletionResultType]::ParameterName, 'With --fix-sql: seconds a rename may wait for its lock before its table''s transaction gives up (queries on the table wait at most this long behind it)')
             [CompletionResult]::new('--write-baseline', '--write-baseline', [CompletionResultType]::ParameterName, 'Record today''s violations in FILE')
             [CompletionResult]::new('--baseline', '--baseline', [CompletionResultType]::ParameterName, 'Report only violations not recorded in FILE')
@@ -109,8 +110,8 @@ Register-ArgumentCompleter -Native -CommandName 'dbtool' -ScriptBlock {
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more about what dbtool does (repeat for more)')
             [CompletionResult]::new('--echo', '--echo', [CompletionResultType]::ParameterName, 'Print each SQL statement dbtool sends to stderr (the DB_ECHO setting)')
             [CompletionResult]::new('--no-dotenv', '--no-dotenv', [CompletionResultType]::ParameterName, 'Do not read any .env file')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break

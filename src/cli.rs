@@ -737,13 +737,11 @@ mod tests {
     #[test]
     fn each_subcommand_takes_only_its_own_formats() {
         let table_or_json: &[&str] = &["table", "json"];
+        let with_ci: &[&str] = &["table", "json", "sarif", "github", "gitlab", "junit"];
         let expected: [(&str, &[&str]); 7] = [
             ("check-url", table_or_json),
-            (
-                "lint-constraints",
-                &["table", "json", "sarif", "github", "gitlab", "junit"],
-            ),
-            ("check-migrations", table_or_json),
+            ("lint-constraints", with_ci),
+            ("check-migrations", with_ci),
             ("ping", table_or_json),
             ("pool-bench", table_or_json),
             ("settings", table_or_json),
