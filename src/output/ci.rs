@@ -38,10 +38,10 @@ impl Annotation {
         }
     }
 
-    /// The message, then the fix on a line of its own.
+    /// The message, then the fix after `separator` (`"\nfix: "`).
     fn body(&self, separator: &str) -> String {
         match &self.fix {
-            Some(fix) => format!("{}{separator}fix: {fix}", self.message),
+            Some(fix) => format!("{}{separator}{fix}", self.message),
             None => self.message.clone(),
         }
     }
@@ -70,7 +70,7 @@ pub(crate) fn write_github(
             out,
             "::{command} {}::{}",
             properties.join(","),
-            escape_data(&a.body("\n"))
+            escape_data(&a.body("\nfix: "))
         )?;
     }
     writeln!(out, "{summary}")
@@ -107,7 +107,7 @@ pub(crate) fn write_gitlab(
             let (path, line) = a.path();
             json!({
                 "type": "issue",
-                "description": a.body(" "),
+                "description": a.body(" Fix: "),
                 "check_name": a.code.as_str(),
                 "categories": [category],
                 "fingerprint": fingerprint,
@@ -163,13 +163,13 @@ pub(crate) fn write_junit(
                 r#"      <failure type="{}" message="{}">{}</failure>"#,
                 xml_escape(a.code.as_str()),
                 xml_escape(&a.message),
-                xml_escape(&a.body("\n"))
+                xml_escape(&a.body("\nfix: "))
             )?;
         } else {
             writeln!(
                 out,
                 r#"      <system-out>{}</system-out>"#,
-                xml_escape(&a.body("\n"))
+                xml_escape(&a.body("\nfix: "))
             )?;
         }
         writeln!(out, "    </testcase>")?;
