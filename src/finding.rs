@@ -293,6 +293,9 @@ registry! {
     IfNotExistsSkips: "if-not-exists-skips", Warning,
         "An if_not_exists create whose name belongs to another object: PostgreSQL skips it with a notice and the object the revision means is never made",
         "give the new object a name of its own, or drop if_not_exists=True so that the clash fails loudly";
+    HistoryDrift: "history-drift", Warning,
+        "The live schema differs from what the migrations' history up to the current revision makes: a constraint or index missing, named differently, or extra",
+        "bring the database back in line with the history (rename or drop by hand), or write the next revisions for what the database has";
     PendingCodeNotFollowed: "pending-code-not-followed", Warning,
         "A statement of a pending revision only running Python could follow (a non-literal op.execute, a loop, a helper call): what it does is not checked",
         "check it by hand, or write it as op.* calls with literal names";

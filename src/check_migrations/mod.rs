@@ -5,8 +5,12 @@
 //! revisions replayed over the live schema, read in READ ONLY transactions (`live`), failing
 //! where PostgreSQL would (`replay`).
 //!
-//! Not yet: history drift and the blockers (locks, sizes, timeouts) of issue 28.
+//! History drift (`drift`): the live schema against the history replayed up to the current
+//! revision, checked when revisions are pending.
+//!
+//! Not yet: the blockers (locks, sizes, timeouts) of issue 28.
 
+mod drift;
 mod live;
 mod replay;
 mod standing;
@@ -135,7 +139,7 @@ pub(crate) async fn check(
         current: database.current,
         heads: code.graph.heads.clone(),
         pending: standing.pending,
-        findings: standing.findings,
+        findings: [standing.findings, pending_check.drift].concat(),
         operations: pending_check.findings,
         // `alembic upgrade head` stops on several heads before it runs any revision
         fails_in: pending_check.fails_in.filter(|_| !several_heads),

@@ -50,6 +50,8 @@ pub(crate) struct OperationFinding {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct PendingCheck {
     pub(crate) findings: Vec<OperationFinding>,
+    /// History drift (`drift`): warnings about the database as a whole.
+    pub(crate) drift: Vec<Finding>,
     /// The revision `alembic upgrade` stops in: the first with an error.
     pub(crate) fails_in: Option<String>,
 }
@@ -120,7 +122,16 @@ pub(crate) fn check(
         .iter()
         .find(|f| f.finding.level() == Level::Error)
         .map(|f| f.revision.clone());
-    PendingCheck { findings, fails_in }
+    let reported: std::collections::BTreeSet<&str> = findings
+        .iter()
+        .filter_map(|f| f.object.as_deref())
+        .collect();
+    let drift = super::drift::drift(&live_schema, &history_schema, &reported);
+    PendingCheck {
+        findings,
+        drift,
+        fails_in,
+    }
 }
 
 /// The schema the history leaves, from an empty database.

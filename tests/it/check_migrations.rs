@@ -625,3 +625,30 @@ fn ci_formats_point_at_the_revision_line_and_exit_codes_hold() {
         assert_eq!(result.code, 0, "{format}: {}", result.stdout);
     }
 }
+
+#[test]
+fn history_drift_names_what_the_database_calls_otherwise() {
+    let dir = tempfile::tempdir().unwrap();
+    // uq_tags_post_id_label renamed by hand; no pending revision refers to it: a warning
+    let (result, json) = check_pending(&pending_case("renamed_but_never_referenced"), dir.path());
+    assert_eq!(result.code, 0, "{json}");
+    let drift = operations(&json, "history-drift");
+    assert!(
+        drift.iter().any(|f| {
+            let message = f["message"].as_str().unwrap();
+            message.contains(
+                "names uq \"uq_tags_post_id_label\", the database calls it \"uq_tags_label\"",
+            )
+        }),
+        "{json}"
+    );
+    // a clean database has no drift
+    let (_, json) = check_pending(&pending_case("clean_middle"), dir.path());
+    assert!(operations(&json, "history-drift").is_empty(), "{json}");
+    // and what a pending revision refers to is its error, not also drift
+    let (_, json) = check_pending(
+        &pending_case("fix_sql_renamed_fk_then_dropped_by_old_name"),
+        dir.path(),
+    );
+    assert!(operations(&json, "history-drift").is_empty(), "{json}");
+}
