@@ -34,7 +34,7 @@ versions=$(mktemp -d /tmp/check-migrations-bench.XXXXXX)
 trap 'rm -rf "$versions"' EXIT
 printf 'revision = "r0000"\ndown_revision = None\n\ndef upgrade():\n    pass\n' > "$versions/r0000.py"
 for ((r = 1; r <= revisions; r++)); do
-  t=$(( (r * 7) % tables + 2 ))
+  t=$(( r % (tables - 1) + 2 ))
   printf -v id 'r%04d' "$r"
   printf -v down 'r%04d' "$((r - 1))"
   cat > "$versions/$id.py" <<PY
