@@ -139,7 +139,7 @@ _dbtool() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json sarif github gitlab junit" -- "${cur}"))
                     return 0
                     ;;
                 --url)
@@ -511,7 +511,7 @@ _dbtool() {
             return 0
             ;;
         dbtool__subcmd__lint__subcmd__constraints)
-            opts="-q -v -h -V --schema --exclude-schema --table --convention --convention-from --config --label-schema --include-partitions --alembic-metadata-convention --fix-sql --lock-timeout --write-baseline --baseline --connect-timeout --format --url --color --quiet --verbose --echo --env-file --no-dotenv --app-from --app-engine --help --version"
+            opts="-q -v -h -V --schema --exclude-schema --table --convention --convention-from --config --label-schema --include-partitions --alembic-metadata-convention --fix-sql --keep-names-for --lock-timeout --write-baseline --baseline --connect-timeout --format --url --color --quiet --verbose --echo --env-file --no-dotenv --app-from --app-engine --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -543,6 +543,10 @@ _dbtool() {
                     ;;
                 --label-schema)
                     COMPREPLY=($(compgen -W "outside-search-path always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --keep-names-for)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --lock-timeout)

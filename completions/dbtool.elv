@@ -74,6 +74,7 @@ set edit:completion:arg-completer[dbtool] = {|@words|
             cand --convention-from 'Read the convention from the application''s Python file (MetaData(naming_convention=...) or the dict it names), without running Python; replaces dbtool.toml''s [naming_convention]'
             cand --config 'Read this dbtool.toml instead of searching upwards from the working directory'
             cand --label-schema 'When column_0_label includes the schema'
+            cand --keep-names-for 'With --fix-sql: Alembic versions/ directories (or migration files) whose revisions may still run here; a rename of a constraint or index they drop or rename by its old name is left out, with the revision named (repeatable)'
             cand --lock-timeout 'With --fix-sql: seconds a rename may wait for its lock before its table''s transaction gives up (queries on the table wait at most this long behind it)'
             cand --write-baseline 'Record today''s violations in FILE'
             cand --baseline 'Report only violations not recorded in FILE'

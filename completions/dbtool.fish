@@ -36,7 +36,7 @@ json\t''
 sarif\t'SARIF 2.1.0'
 github\t'GitHub workflow annotations'
 gitlab\t'GitLab Code Quality report'
-junit\t'JUnit XML, one failure per violation'"
+junit\t'JUnit XML, one failure per error'"
 complete -c dbtool -n "__fish_dbtool_needs_command" -s q -l quiet -d 'Print only results and errors'
 complete -c dbtool -n "__fish_dbtool_needs_command" -s v -l verbose -d 'Say more about what dbtool does (repeat for more)'
 complete -c dbtool -n "__fish_dbtool_needs_command" -l echo -d 'Print each SQL statement dbtool sends to stderr (the DB_ECHO setting)'
@@ -80,6 +80,7 @@ complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l confi
 complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l label-schema -d 'When column_0_label includes the schema' -r -f -a "outside-search-path\t'Tables outside the first schema of the search path are declared with `schema=`'
 always\t''
 never\t''"
+complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l keep-names-for -d 'With --fix-sql: Alembic versions/ directories (or migration files) whose revisions may still run here; a rename of a constraint or index they drop or rename by its old name is left out, with the revision named (repeatable)' -r -F
 complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l lock-timeout -d 'With --fix-sql: seconds a rename may wait for its lock before its table\'s transaction gives up (queries on the table wait at most this long behind it)' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l write-baseline -d 'Record today\'s violations in FILE' -r -F
 complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l baseline -d 'Report only violations not recorded in FILE' -r -F
@@ -89,7 +90,7 @@ json\t''
 sarif\t'SARIF 2.1.0'
 github\t'GitHub workflow annotations'
 gitlab\t'GitLab Code Quality report'
-junit\t'JUnit XML, one failure per violation'"
+junit\t'JUnit XML, one failure per error'"
 complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l url -d 'Connection URL [default: DATABASE_URL, then .env, then the application\'s default]' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -l color -d 'When to use colours (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
 always\t''
@@ -109,7 +110,11 @@ complete -c dbtool -n "__fish_dbtool_using_subcommand lint-constraints" -s V -l 
 complete -c dbtool -n "__fish_dbtool_using_subcommand check-migrations" -l version-table -d 'Alembic\'s version table, NAME or SCHEMA.NAME as env.py\'s version_table and version_table_schema (case-sensitive) [default: alembic_version on the search path]' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand check-migrations" -l connect-timeout -d 'Seconds to wait for the connection (default: the URL\'s connect_timeout, else 10)' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand check-migrations" -l format -d 'Output format; json prints exactly one JSON document on stdout' -r -f -a "table\t''
-json\t''"
+json\t''
+sarif\t'SARIF 2.1.0'
+github\t'GitHub workflow annotations'
+gitlab\t'GitLab Code Quality report'
+junit\t'JUnit XML, one failure per error'"
 complete -c dbtool -n "__fish_dbtool_using_subcommand check-migrations" -l url -d 'Connection URL [default: DATABASE_URL, then .env, then the application\'s default]' -r
 complete -c dbtool -n "__fish_dbtool_using_subcommand check-migrations" -l color -d 'When to use colours (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
 always\t''

@@ -87,7 +87,7 @@ pub(crate) enum Format {
     Github,
     /// GitLab Code Quality report
     Gitlab,
-    /// JUnit XML, one failure per violation
+    /// JUnit XML, one failure per error
     Junit,
 }
 
@@ -112,8 +112,8 @@ impl Format {
 
     /// What check-url, ping, pool-bench and settings write.
     pub(crate) const TABLE_OR_JSON: &'static [Format] = &[Format::Table, Format::Json];
-    /// What lint-constraints writes: the reports and the CI formats.
-    pub(crate) const LINT: &'static [Format] = &[
+    /// What lint-constraints and check-migrations write: the reports and the CI formats.
+    pub(crate) const WITH_CI: &'static [Format] = &[
         Format::Table,
         Format::Json,
         Format::Sarif,
@@ -281,7 +281,7 @@ pub(crate) struct CheckUrlArgs {
 }
 
 #[derive(Debug, Args)]
-#[command(arg = format_arg(Format::LINT))]
+#[command(arg = format_arg(Format::WITH_CI))]
 #[command(after_long_help = LINT_EXAMPLES)]
 pub(crate) struct LintArgs {
     /// SQL files, Alembic migrations (*.py, in revision order) or directories (*.sql and *.py,
@@ -334,6 +334,12 @@ pub(crate) struct LintArgs {
     #[arg(long)]
     pub(crate) fix_sql: bool,
 
+    /// With --fix-sql: Alembic versions/ directories (or migration files) whose revisions may
+    /// still run here; a rename of a constraint or index they drop or rename by its old name is
+    /// left out, with the revision named (repeatable)
+    #[arg(long, value_name = "VERSIONS", requires = "fix_sql")]
+    pub(crate) keep_names_for: Vec<PathBuf>,
+
     /// With --fix-sql: seconds a rename may wait for its lock before its table's transaction
     /// gives up (queries on the table wait at most this long behind it)
     #[arg(
@@ -359,7 +365,7 @@ pub(crate) struct LintArgs {
 }
 
 #[derive(Debug, Args)]
-#[command(arg = format_arg(Format::TABLE_OR_JSON))]
+#[command(arg = format_arg(Format::WITH_CI))]
 #[command(after_long_help = CHECK_MIGRATIONS_EXAMPLES)]
 pub(crate) struct CheckMigrationsArgs {
     /// Alembic versions/ directories or migration files (*.py), read without running them
@@ -730,7 +736,7 @@ mod tests {
 
     #[test]
     fn table_or_json_is_exactly_what_those_subcommands_accept() {
-        for format in Format::LINT {
+        for format in Format::WITH_CI {
             assert_eq!(
                 format.table_or_json().is_some(),
                 Format::TABLE_OR_JSON.contains(format),
@@ -814,13 +820,11 @@ mod tests {
     #[test]
     fn each_subcommand_takes_only_its_own_formats() {
         let table_or_json: &[&str] = &["table", "json"];
+        let with_ci: &[&str] = &["table", "json", "sarif", "github", "gitlab", "junit"];
         let expected: [(&str, &[&str]); 9] = [
             ("check-url", table_or_json),
-            (
-                "lint-constraints",
-                &["table", "json", "sarif", "github", "gitlab", "junit"],
-            ),
-            ("check-migrations", table_or_json),
+            ("lint-constraints", with_ci),
+            ("check-migrations", with_ci),
             ("ping", table_or_json),
             ("pool-bench", table_or_json),
             ("connections", table_or_json),

@@ -346,6 +346,55 @@ pub(crate) fn example(code: Code) -> Example {
                  constraint ck_users_ck_users_age: the convention was applied to a name that already had it",
             ),
         ),
+        Code::MigrationGraphError => (
+            MIGRATIONS,
+            Situation(
+                "dbtool check-migrations alembic/versions where two revisions name the same \
+                 down_revision and nothing merges them: two heads, so `alembic upgrade head` stops",
+            ),
+        ),
+        Code::PendingMissingObject => (
+            MIGRATIONS,
+            Situation(
+                "a pending revision runs op.drop_constraint(\"messages_author_id_fkey\", \"messages\") \
+                 on a database where lint-constraints --fix-sql renamed it to fk_messages_author_id_users",
+            ),
+        ),
+        Code::PendingNameTaken => (
+            MIGRATIONS,
+            Situation(
+                "a pending revision creates the index ix_users_email on a database where someone \
+                 already created an index of that name by hand",
+            ),
+        ),
+        Code::PendingStatementFails => (
+            MIGRATIONS,
+            Situation(
+                "a pending revision adds a foreign key to a table the database does not have, so \
+                 PostgreSQL refuses the statement",
+            ),
+        ),
+        Code::IfNotExistsSkips => (
+            MIGRATIONS,
+            Situation(
+                "a pending revision runs op.create_index(..., if_not_exists=True) with a name an \
+                 index on another table already has: PostgreSQL skips it silently",
+            ),
+        ),
+        Code::HistoryDrift => (
+            MIGRATIONS,
+            Situation(
+                "dbtool check-migrations on a database whose constraint the applied revisions \
+                 name uq_users_email but which calls it users_email_key",
+            ),
+        ),
+        Code::PendingCodeNotFollowed => (
+            MIGRATIONS,
+            Situation(
+                "a pending revision calls op.execute(sql) with SQL built at run time, or loops \
+                 over tables: dbtool cannot follow it without running it",
+            ),
+        ),
         Code::UnknownDbRevision => (
             MIGRATIONS,
             Situation(

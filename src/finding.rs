@@ -303,6 +303,28 @@ registry! {
     UnknownDbRevision: "unknown-db-revision", Error,
         "The database is at an Alembic revision no migration in the code defines (ahead of the code, or another branch), so alembic upgrade cannot locate it",
         "deploy the code that has the revision, or pass the versions directory that defines it";
+    MigrationGraphError: "migration-graph-error", Error,
+        "The migrations cannot be read or ordered (several heads, an unknown down_revision, a duplicate revision, a cycle, a file that is not Python), so alembic upgrade head cannot run them",
+        "do what the message says: alembic merge heads for several heads, correct the file otherwise";
+    // check-migrations: the pending revisions replayed over the live schema.
+    PendingMissingObject: "pending-missing-object", Error,
+        "A pending revision drops, renames or alters an object by a name this database does not have, so alembic upgrade fails there",
+        "refer to the object by the name the database has (the message says which), or rename it back before deploying";
+    PendingNameTaken: "pending-name-taken", Error,
+        "A pending revision creates an object under a name this database already uses (relation names per schema, constraint names per table)",
+        "give the new object another name, or drop or rename the existing one in an earlier revision";
+    PendingStatementFails: "pending-statement-fails", Error,
+        "A pending revision runs a statement PostgreSQL rejects on this database, so alembic upgrade fails there",
+        "change the statement as PostgreSQL's error says";
+    IfNotExistsSkips: "if-not-exists-skips", Warning,
+        "An if_not_exists create whose name belongs to another object: PostgreSQL skips it with a notice and the object the revision means is never made",
+        "give the new object a name of its own, or drop if_not_exists=True so that the clash fails loudly";
+    HistoryDrift: "history-drift", Warning,
+        "The live schema differs from what the migrations' history up to the current revision makes: a constraint or index missing, named differently, or extra",
+        "bring the database back in line with the history (rename or drop by hand), or write the next revisions for what the database has";
+    PendingCodeNotFollowed: "pending-code-not-followed", Warning,
+        "A statement of a pending revision only running Python could follow (a non-literal op.execute, a loop, a helper call): what it does is not checked",
+        "check it by hand, or write it as op.* calls with literal names";
 }
 
 #[cfg(test)]

@@ -1,11 +1,18 @@
 //! `dbtool check-migrations`: will this deploy's Alembic migrations apply to this database?
-//! So far, where the database stands: its current revisions (`version_table`), the code's
-//! heads and graph errors (`lint::alembic`'s reader, never running the migrations), and the
-//! revisions an upgrade would run, in Alembic's order (`standing`).
+//! Where the database stands: its current revisions (`version_table`), the code's heads and
+//! graph errors (`lint::alembic`'s reader, never running the migrations), and the revisions an
+//! upgrade would run, in Alembic's order (`standing`). Then the pending references: those
+//! revisions replayed over the live schema, read in READ ONLY transactions (`live`), failing
+//! where PostgreSQL would (`replay`).
 //!
-//! Not yet: replaying the pending revisions over the live schema, history drift and the
-//! blockers (locks, sizes, timeouts) of issue 28.
+//! History drift (`drift`): the live schema against the history replayed up to the current
+//! revision, checked when revisions are pending.
+//!
+//! Not yet: the blockers (locks, sizes, timeouts) of issue 28.
 
+mod drift;
+mod live;
+mod replay;
 mod standing;
 mod version_table;
 
@@ -14,17 +21,17 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use crate::conn::connect;
-use crate::conn::plan::{self, ConnectionPlan};
-use crate::conn::tls::LATEST_LIBPQ;
 use crate::environment::Environment;
 use crate::exit;
 use crate::finding::{Finding, Level};
+use crate::lint::alembic::migration::Migration;
 use crate::lint::alembic::{self, Graph, Revisions};
+use crate::lint::naming::NamingConvention;
 use crate::lint::sqlfile::{self, FileError, SourceFile};
 use crate::progress::Progress;
 use crate::python::{self, Statement};
 
+pub(crate) use replay::OperationFinding;
 pub(crate) use standing::Pending;
 pub(crate) use version_table::VersionTable;
 
@@ -50,6 +57,10 @@ pub(crate) struct MigrationsReport {
     /// None when it cannot be known (a current revision not in the code, a cycle).
     pub(crate) pending: Option<Vec<Pending>>,
     pub(crate) findings: Vec<Finding>,
+    /// What the replay of the pending revisions over the live schema found, in upgrade order.
+    pub(crate) operations: Vec<OperationFinding>,
+    /// The pending revision `alembic upgrade` would stop in, if any.
+    pub(crate) fails_in: Option<String>,
     /// Graph errors and unreadable migration files, as lint-constraints reports them.
     pub(crate) errors: Vec<FileError>,
 }
@@ -57,15 +68,39 @@ pub(crate) struct MigrationsReport {
 impl MigrationsReport {
     /// Nothing wrong: no error finding and no graph or file error.
     pub(crate) fn is_clean(&self) -> bool {
-        self.errors.is_empty() && self.findings.iter().all(|f| f.level() != Level::Error)
+        self.errors.is_empty() && self.all_findings().all(|f| f.level() != Level::Error)
+    }
+
+    /// Every finding: where the database stands, then the pending operations'.
+    pub(crate) fn all_findings(&self) -> impl Iterator<Item = &Finding> {
+        self.findings
+            .iter()
+            .chain(self.operations.iter().map(|o| &o.finding))
     }
 }
 
 /// The migrations as read from VERSIONS: the graph, each revision's message, the errors.
 struct Versions {
     graph: Graph,
+    migrations: Vec<Migration>,
     messages: std::collections::BTreeMap<String, String>,
     errors: Vec<FileError>,
+}
+
+impl Versions {
+    /// The migrations of `revisions`, in that order.
+    fn chain<'v>(&'v self, revisions: impl Iterator<Item = &'v str>) -> replay::Chain<'v> {
+        let by_revision: std::collections::HashMap<&str, &Migration> = self
+            .migrations
+            .iter()
+            .map(|m| (m.revision.as_str(), m))
+            .collect();
+        replay::Chain {
+            migrations: revisions
+                .filter_map(|r| by_revision.get(r).copied())
+                .collect(),
+        }
+    }
 }
 
 /// Reads the code first (bad input exits 3 before any connection), then the database.
@@ -75,17 +110,39 @@ pub(crate) async fn check(
     progress: &Progress,
 ) -> Result<MigrationsReport> {
     let code = read_versions(&config.versions, progress)?;
-    let applied = read_applied(config, env, progress).await?;
-    let standing = standing::stand(&code.graph, &applied.current, |revision| {
+    let database = live::read(config, env, progress).await?;
+    let standing = standing::stand(&code.graph, &database.current, |revision| {
         code.messages.get(revision).cloned().unwrap_or_default()
     });
+    let mut pending_check = replay::PendingCheck::default();
+    let several_heads = code.graph.heads.len() > 1;
+    if let Some(pending) = &standing.pending
+        && !pending.is_empty()
+    {
+        let started = std::time::Instant::now();
+        let history = standing::history(&code.graph, &database.current);
+        pending_check = replay::check(
+            &code.chain(pending.iter().map(|p| p.revision.as_str())),
+            &code.chain(history.iter().map(String::as_str)),
+            database.base,
+            &NamingConvention::sqlalchemy_builtin(),
+        );
+        progress.info(&format!(
+            "replayed {} pending revision(s) over the live schema in {:.0} ms",
+            pending.len(),
+            started.elapsed().as_secs_f64() * 1000.0
+        ));
+    }
     Ok(MigrationsReport {
         version_table: config.version_table.to_string(),
-        version_table_found: applied.found,
-        current: applied.current,
+        version_table_found: database.version_table_found,
+        current: database.current,
         heads: code.graph.heads.clone(),
         pending: standing.pending,
-        findings: standing.findings,
+        findings: [standing.findings, pending_check.drift].concat(),
+        operations: pending_check.findings,
+        // `alembic upgrade head` stops on several heads before it runs any revision
+        fails_in: pending_check.fails_in.filter(|_| !several_heads),
         errors: code.errors,
     })
 }
@@ -133,6 +190,7 @@ fn read_versions(versions: &[PathBuf], progress: &Progress) -> Result<Versions> 
         .collect();
     Ok(Versions {
         graph,
+        migrations,
         messages,
         errors,
     })
@@ -149,27 +207,6 @@ fn message(source: &str) -> String {
     };
     let doc = doc.trim();
     doc.split("\n\n").next().unwrap_or_default().to_string()
-}
-
-/// Connects and reads the version table. Nothing is written.
-async fn read_applied(
-    config: &CheckMigrationsConfig,
-    env: &Environment,
-    progress: &Progress,
-) -> Result<version_table::Applied> {
-    let options = plan::Options {
-        application_name: "dbtool-check-migrations",
-        connect_timeout: config.connect_timeout,
-        libpq_major: LATEST_LIBPQ,
-    };
-    let target = ConnectionPlan::new(&config.url, env, &options)?;
-    if let Some(warning) = &target.passfile_warning {
-        progress.warn(warning);
-    }
-    let client = connect::connect(&target).await?;
-    version_table::read(&client, &config.version_table, progress)
-        .await
-        .map_err(|e| connect::query_failure(e, &target, "reading the version table"))
 }
 
 #[cfg(test)]

@@ -76,6 +76,27 @@ pub(crate) fn stand(
     }
 }
 
+/// The revisions the database has run, as Alembic would have run them from nothing up to
+/// `current`: the history the live schema should match. Empty when a current revision is not
+/// in the code or the graph has a cycle.
+pub(crate) fn history(graph: &Graph, current: &[String]) -> Vec<String> {
+    let map = RevisionMap::of(graph);
+    let Some(current) = current
+        .iter()
+        .map(|r| map.index.get(r.as_str()).copied())
+        .collect::<Option<Vec<usize>>>()
+    else {
+        return Vec::new();
+    };
+    if graph.order.len() < graph.revisions.len() {
+        return Vec::new();
+    }
+    map.upgrade_order(&current, &[])
+        .into_iter()
+        .map(|i| graph.revisions[i].revision.clone())
+        .collect()
+}
+
 /// What to say about a database revision the code does not define. `alembic_version` holds only
 /// the heads, not their history, so nothing in the database says which of the code's revisions
 /// the unknown one descends from.
@@ -241,6 +262,12 @@ mod tests {
         assert_eq!(pending(&g, &["c3"]).unwrap(), ["x3", "d4", "e5"]);
         assert_eq!(pending(&g, &["c3", "x3"]).unwrap(), ["d4", "e5"]);
         assert!(pending(&g, &["e5"]).unwrap().is_empty());
+        assert_eq!(
+            history(&g, &["d4".to_string()]),
+            ["a1", "b2", "x3", "c3", "d4"]
+        );
+        assert!(history(&g, &[]).is_empty());
+        assert!(history(&g, &["zz".to_string()]).is_empty());
     }
 
     #[test]

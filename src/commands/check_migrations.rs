@@ -9,7 +9,6 @@ use crate::exit::{self, Outcome};
 use crate::output;
 
 pub(super) fn run(mut context: Context, args: &CheckMigrationsArgs) -> Result<Outcome> {
-    let format = context.printer.table_or_json("check-migrations")?;
     let version_table = VersionTable::parse(&args.version_table).map_err(exit::invalid)?;
     let settings = context.settings(&context.flag_values())?;
     let config = CheckMigrationsConfig {
@@ -22,7 +21,9 @@ pub(super) fn run(mut context: Context, args: &CheckMigrationsArgs) -> Result<Ou
     let report =
         until_interrupted(|| check_migrations::check(&config, environment, &printer.progress))??;
     output::write_file_errors(&report.errors);
-    printer.stdout(|out| output::write_check_migrations(out, &report, format, printer.color))?;
+    printer.stdout(|out| {
+        output::write_check_migrations(out, &report, printer.format, printer.color)
+    })?;
     Ok(if report.is_clean() {
         Outcome::Ok
     } else {

@@ -42,6 +42,7 @@ pub(super) fn run(mut context: Context, args: &LintArgs) -> Result<Outcome> {
         paths: args.paths.clone(),
         files_over_live: context.global.url.is_some(),
         alembic_metadata_convention: args.alembic_metadata_convention,
+        keep_names_for: args.keep_names_for.clone(),
     };
     let report =
         until_interrupted(|| lint::lint(&config, context.environment, &printer.progress))??;

@@ -42,6 +42,8 @@ pub(crate) struct LintConfig {
     pub(crate) paths: Vec<PathBuf>,
     /// Replay the files over the live schema (`--url` given with paths).
     pub(crate) files_over_live: bool,
+    /// `--keep-names-for`: migrations whose drops and renames by name hold back renames.
+    pub(crate) keep_names_for: Vec<PathBuf>,
     /// Alembic's `target_metadata` has `options.convention` (`--alembic-metadata-convention`);
     /// otherwise it has none and SQLAlchemy's built-in `ix` template applies.
     pub(crate) alembic_metadata_convention: bool,
@@ -63,13 +65,47 @@ pub(crate) struct LintReport {
     pub(crate) errors: Vec<sqlfile::FileError>,
     /// The revision graph, when Alembic migrations were read.
     pub(crate) alembic: Option<alembic::Graph>,
+    /// Names `--keep-names-for`'s migrations drop or rename: `--fix-sql` leaves those out.
+    pub(crate) references: Vec<alembic::Reference>,
 }
 
 impl LintReport {
     /// The `--fix-sql` script: every violation that has a fix renamed, one short transaction per
     /// table, each rename waiting at most `lock_timeout` for its lock.
+    ///
+    /// A rename of an object a migration of `--keep-names-for` drops or renames by its old name
+    /// is left out, with a comment naming the migration: renamed now, that revision would fail
+    /// where it has not run yet (`constraint ... does not exist`).
     pub(crate) fn fix_sql(&self, lock_timeout: std::time::Duration) -> String {
-        fix::script(&self.violations, lock_timeout)
+        let referring = |v: &Violation| {
+            self.references
+                .iter()
+                .find(|r| r.name == v.name && r.table.as_ref().is_none_or(|t| *t == v.table))
+        };
+        let (held, renamed): (Vec<&Violation>, Vec<&Violation>) = self
+            .violations
+            .iter()
+            .partition(|v| v.has_fix() && referring(v).is_some());
+        let renamed: Vec<Violation> = renamed.into_iter().cloned().collect();
+        let mut script = fix::script(&renamed, lock_timeout);
+        for v in held {
+            if let Some(r) = referring(v) {
+                let line = format!(
+                    "not renamed: {} on {}.{} (to {}): {}:{} {} it by this name; renamed now, that revision fails where it has not run yet. Rename it once the revision has run everywhere, or change the revision to the new name",
+                    v.name,
+                    v.schema,
+                    v.table,
+                    v.expected.as_deref().unwrap_or_default(),
+                    r.file,
+                    r.line,
+                    r.action
+                );
+                script.push_str("-- ");
+                script.push_str(&fix::comment_text(&line));
+                script.push('\n');
+            }
+        }
+        script
     }
 }
 
@@ -81,13 +117,15 @@ pub(crate) async fn lint(
 ) -> Result<LintReport> {
     if config.paths.is_empty() {
         let schema = read_live(config, env, progress).await?;
-        return check(
+        let mut report = check(
             &schema,
             config,
             Vec::new(),
             &InlineIgnores::default(),
             progress,
-        );
+        )?;
+        report.references = kept_names(config, progress)?;
+        return Ok(report);
     }
     let inputs =
         sqlfile::read_inputs(&config.paths).map_err(|e| crate::exit::invalid(format!("{e:#}")))?;
@@ -135,7 +173,41 @@ pub(crate) async fn lint(
     }
     let mut report = check(&replay.schema, config, errors, &ignores, progress)?;
     report.alembic = graph;
+    report.references = kept_names(config, progress)?;
     Ok(report)
+}
+
+/// What the migrations of `--keep-names-for` drop or rename by name.
+fn kept_names(config: &LintConfig, progress: &Progress) -> Result<Vec<alembic::Reference>> {
+    if config.keep_names_for.is_empty() {
+        return Ok(Vec::new());
+    }
+    let files: Vec<sqlfile::SourceFile> = sqlfile::read_inputs(&config.keep_names_for)
+        .map_err(|e| crate::exit::invalid(format!("{e:#}")))?
+        .into_iter()
+        .filter(|f| f.name.ends_with(".py"))
+        .collect();
+    let context_convention = if config.alembic_metadata_convention {
+        config.options.convention.clone()
+    } else {
+        naming::NamingConvention::sqlalchemy_builtin()
+    };
+    let migrations = alembic::read(&files, &context_convention);
+    if migrations.graph.revisions.is_empty() {
+        return Err(crate::exit::invalid(format!(
+            "--keep-names-for: no Alembic migration in {}; pass the versions directory",
+            config
+                .keep_names_for
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    for skipped in &migrations.skipped {
+        progress.warn(&skipped.to_string());
+    }
+    Ok(alembic::references::references(&migrations.translated))
 }
 
 /// The files to replay: SQL files in the order given, Alembic migrations (`*.py`) in revision
@@ -246,6 +318,7 @@ fn check(
         stale_baseline,
         errors,
         alembic: None,
+        references: Vec::new(),
     })
 }
 

@@ -6,8 +6,8 @@ use std::io::{self, Write};
 use serde::Serialize;
 use serde_json::{Value as Json, json};
 
+use super::ci::{self, Annotation};
 use crate::cli::Format;
-use crate::finding::Code;
 use crate::lint::{LintReport, Violation};
 
 pub(crate) fn write_lint(
@@ -339,19 +339,11 @@ struct SarifLog<'a> {
 }
 
 fn write_sarif(out: &mut dyn Write, report: &LintReport) -> io::Result<()> {
-    let mut rules: Vec<Code> = report.violations.iter().map(|v| v.rule).collect();
-    rules.sort_unstable_by_key(|rule| rule.as_str());
-    rules.dedup();
     let doc = SarifLog {
         schema: "https://json.schemastore.org/sarif-2.1.0.json",
         version: "2.1.0",
         runs: [SarifRun {
-            tool: json!({"driver": {
-                "name": "dbtool",
-                "version": env!("CARGO_PKG_VERSION"),
-                "informationUri": "https://github.com/dbtool/dbtool",
-                "rules": rules.iter().map(|r| json!({"id": r.as_str(), "shortDescription": {"text": r.kind().summary}})).collect::<Vec<_>>(),
-            }}),
+            tool: ci::sarif_tool(report.violations.iter().map(|v| v.rule).collect()),
             results: SarifResults(&report.violations),
         }],
     };
@@ -362,176 +354,52 @@ fn write_sarif(out: &mut dyn Write, report: &LintReport) -> io::Result<()> {
     out.flush()
 }
 
-/// GitHub workflow commands: `%`, CR and LF escaped in the message, also `:` and `,` in properties.
+/// A violation as the CI formats show it.
+fn annotation(v: &Violation) -> Annotation {
+    Annotation {
+        code: v.rule,
+        title: format!("{} {}", v.rule, v.name),
+        message: v.message(),
+        fix: v.fix(),
+        location: v
+            .location
+            .as_ref()
+            .map(|l| (l.file.clone(), l.line, l.column)),
+        subject: v.key(),
+        identity: format!(
+            "{}\u{1f}{}\u{1f}{}",
+            v.kind.abbreviation(),
+            v.key(),
+            v.location.as_ref().map_or("", |l| l.file.as_str())
+        ),
+        class: format!("{}.{}", v.schema, v.table),
+    }
+}
+
+fn annotations(report: &LintReport) -> Vec<Annotation> {
+    report.violations.iter().map(annotation).collect()
+}
+
 fn write_github(out: &mut dyn Write, report: &LintReport) -> io::Result<()> {
-    for v in &report.violations {
-        let mut properties = vec![format!(
-            "title={}",
-            escape_property(&format!("{} {}", v.rule, v.name))
-        )];
-        if let Some(location) = &v.location {
-            properties.insert(
-                0,
-                format!(
-                    "file={},line={},col={}",
-                    escape_property(&location.file),
-                    location.line,
-                    location.column
-                ),
-            );
-        }
-        let mut message = v.message();
-        if let Some(fix) = v.fix() {
-            message.push_str(&format!("\nfix: {fix}"));
-        }
-        writeln!(
-            out,
-            "::error {}::{}",
-            properties.join(","),
-            escape_data(&message)
-        )?;
-    }
-    writeln!(out, "{}", summary_line(report))
+    ci::write_github(out, &annotations(report), &summary_line(report))
 }
 
-/// Where a violation is, for reports that need a path: the SQL file, else the database object
-/// (`database:schema.table.name`), which GitLab shows as text.
-fn report_path(v: &Violation) -> (String, usize) {
-    match &v.location {
-        Some(location) => (location.file.clone(), location.line),
-        None => (format!("database:{}", v.key()), 1),
-    }
-}
-
-/// Fingerprints stable across runs (no line numbers, which move when a file is edited) and
-/// unique per violation: the md5 of rule, kind and object, with an occurrence number for the
-/// rare object reported twice.
-fn fingerprints(violations: &[Violation]) -> Vec<String> {
-    use md5::{Digest, Md5};
-    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-    violations
-        .iter()
-        .map(|v| {
-            let identity = format!(
-                "{}\u{1f}{}\u{1f}{}\u{1f}{}",
-                v.rule,
-                v.kind.abbreviation(),
-                v.key(),
-                v.location.as_ref().map_or("", |l| l.file.as_str())
-            );
-            let occurrence = seen.entry(identity.clone()).or_insert(0);
-            *occurrence += 1;
-            let digest = Md5::digest(format!("{identity}\u{1f}{occurrence}").as_bytes());
-            digest.iter().map(|b| format!("{b:02x}")).collect()
-        })
-        .collect()
-}
-
-/// GitLab Code Quality (the Code Climate subset GitLab reads): a JSON array of issues.
 fn write_gitlab(out: &mut dyn Write, report: &LintReport) -> io::Result<()> {
-    let issues: Vec<Json> = report
-        .violations
-        .iter()
-        .zip(fingerprints(&report.violations))
-        .map(|(v, fingerprint)| {
-            let (path, line) = report_path(v);
-            let mut description = v.message();
-            if let Some(fix) = v.fix() {
-                description.push_str(&format!(" Fix: {fix}"));
-            }
-            json!({
-                "type": "issue",
-                "description": description,
-                "check_name": v.rule.as_str(),
-                "categories": ["Style"],
-                "fingerprint": fingerprint,
-                "severity": "major",
-                "location": {"path": path, "lines": {"begin": line}},
-            })
-        })
-        .collect();
-    let mut out = io::BufWriter::with_capacity(64 * 1024, out);
-    serde_json::to_writer_pretty(&mut out, &issues)?;
-    writeln!(out)?;
-    out.flush()
+    ci::write_gitlab(out, &annotations(report), "Style")
 }
 
-/// JUnit XML as GitLab and Jenkins read it: one test case per violation, failed, and one that
-/// passes for the whole check, so a clean run is a report with a passing test and not an empty one.
 fn write_junit(out: &mut dyn Write, report: &LintReport) -> io::Result<()> {
-    let mut out = io::BufWriter::with_capacity(64 * 1024, out);
-    let failures = report.violations.len();
-    let tests = failures + 1;
-    writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
-    writeln!(
-        out,
-        r#"<testsuites name="dbtool lint-constraints" tests="{tests}" failures="{failures}" errors="0">"#
-    )?;
-    writeln!(
-        out,
-        r#"  <testsuite name="dbtool lint-constraints" tests="{tests}" failures="{failures}" errors="0" skipped="0">"#
-    )?;
-    for v in &report.violations {
-        let (path, line) = report_path(v);
-        let mut body = v.message();
-        if let Some(fix) = v.fix() {
-            body.push_str(&format!("\nfix: {fix}"));
-        }
-        writeln!(
-            out,
-            r#"    <testcase classname="{}" name="{}" file="{}" line="{line}">"#,
-            xml_escape(&format!("{}.{}", v.schema, v.table)),
-            xml_escape(&format!("{} {} {}", v.rule, v.kind.abbreviation(), v.name)),
-            xml_escape(&path),
-        )?;
-        writeln!(
-            out,
-            r#"      <failure type="{}" message="{}">{}</failure>"#,
-            xml_escape(v.rule.as_str()),
-            xml_escape(&v.message()),
-            xml_escape(&body)
-        )?;
-        writeln!(out, "    </testcase>")?;
+    let mut annotations = annotations(report);
+    for (a, v) in annotations.iter_mut().zip(&report.violations) {
+        a.title = format!("{} {} {}", v.rule, v.kind.abbreviation(), v.name);
     }
-    writeln!(
+    ci::write_junit(
         out,
-        r#"    <testcase classname="dbtool" name="naming convention"><system-out>{}</system-out></testcase>"#,
-        xml_escape(&summary_line(report))
-    )?;
-    writeln!(out, "  </testsuite>")?;
-    writeln!(out, "</testsuites>")?;
-    out.flush()
-}
-
-/// Text for XML attributes and content; characters XML 1.0 cannot carry become U+FFFD.
-fn xml_escape(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '"' => escaped.push_str("&quot;"),
-            '\'' => escaped.push_str("&apos;"),
-            '\n' => escaped.push_str("&#10;"),
-            '\t' | '\r' => escaped.push(c),
-            c if (c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => {
-                escaped.push('\u{fffd}')
-            }
-            c => escaped.push(c),
-        }
-    }
-    escaped
-}
-
-fn escape_data(text: &str) -> String {
-    text.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
-}
-
-fn escape_property(text: &str) -> String {
-    escape_data(text).replace(':', "%3A").replace(',', "%2C")
+        "dbtool lint-constraints",
+        "naming convention",
+        &annotations,
+        &summary_line(report),
+    )
 }
 
 #[cfg(test)]
@@ -560,6 +428,7 @@ mod tests {
             stale_baseline: Vec::new(),
             errors: Vec::new(),
             alembic: None,
+            references: Vec::new(),
         }
     }
 

@@ -8,6 +8,7 @@
 
 mod check_migrations;
 mod check_url;
+mod ci;
 mod connections;
 mod explain;
 mod lint_constraints;
@@ -66,7 +67,7 @@ impl Printer {
     pub(crate) fn table_or_json(&self, subcommand: &str) -> anyhow::Result<TableOrJson> {
         self.format.table_or_json().ok_or_else(|| {
             invalid(format!(
-                "{subcommand} writes a table or JSON; --format {} is for lint-constraints",
+                "{subcommand} writes a table or JSON; --format {} is for lint-constraints and check-migrations",
                 self.format
                     .to_possible_value()
                     .map_or_else(String::new, |v| v.get_name().to_owned())

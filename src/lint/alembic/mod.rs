@@ -16,6 +16,7 @@
 
 pub(crate) mod graph;
 pub(crate) mod migration;
+pub(crate) mod references;
 pub(crate) mod translate;
 
 use std::collections::HashMap;
@@ -25,6 +26,7 @@ use crate::lint::naming::NamingConvention;
 use crate::lint::sqlfile::{FileError, SourceFile};
 
 pub(crate) use graph::Graph;
+pub(crate) use references::Reference;
 pub(crate) use translate::{Skipped, Translated};
 
 /// The migrations among the `.py` inputs, ready to replay.

@@ -31,6 +31,29 @@ const ADD_OTHER_CONSTRAINT: usize = 5;
 const MISC: usize = 6;
 const PASSES: usize = 7;
 
+/// `ALTER TABLE` on an index, sequence or view: PostgreSQL refuses what this replay models
+/// (adding or dropping columns and constraints, partitions, inheritance), and nothing else
+/// names anything.
+fn not_a_table(rv: &RangeVar, cmds: &[Node]) -> Handled {
+    let refused = commands(cmds).find_map(|cmd| match AlterTableType::try_from(cmd.subtype) {
+        Ok(AlterTableType::AtAddConstraint) => Some("ADD CONSTRAINT"),
+        Ok(AlterTableType::AtDropConstraint) => Some("DROP CONSTRAINT"),
+        Ok(AlterTableType::AtAddColumn) => Some("ADD COLUMN"),
+        Ok(AlterTableType::AtDropColumn) => Some("DROP COLUMN"),
+        _ => None,
+    });
+    match refused {
+        Some(action) => Err(Problem::new(
+            format!(
+                "ALTER action {action} cannot be performed on relation \"{}\"",
+                ident(&rv.relname)
+            ),
+            rv.location,
+        )),
+        None => Ok(()),
+    }
+}
+
 /// One piece of work in a pass.
 enum Work<'a> {
     Cmd(&'a AlterTableCmd),
@@ -56,7 +79,7 @@ pub(crate) fn alter_table(s: &mut ReplaySession<'_>, stmt: &AlterTableStmt) -> H
     }
     let table = match s.db.lookup(&rv.schemaname, &rv.relname) {
         Some((_, Rel::Table(id))) => id,
-        Some(_) => return Ok(()),
+        Some(_) => return not_a_table(rv, &stmt.cmds),
         None if stmt.missing_ok => return Ok(()),
         None => return Err(missing(rv)),
     };

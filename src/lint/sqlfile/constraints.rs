@@ -148,6 +148,9 @@ pub(crate) fn add_foreign_key(
 ) -> Handled {
     let target_rv = &def.table;
     let target = s.db.lookup_table(&target_rv.schemaname, &target_rv.relname);
+    if s.db.complete {
+        complete_foreign_key(s.db, table, &def, target)?;
+    }
     let referred = match target {
         Some(id) => Target::Table(id),
         None => Target::Named {
@@ -187,6 +190,62 @@ pub(crate) fn add_foreign_key(
     }
     for partition in s.db.partitions(table) {
         clone_foreign_key(s.db, id, table, partition, &location);
+    }
+    Ok(())
+}
+
+/// What PostgreSQL checks of a new foreign key when every table is known: the referenced
+/// table, the columns on both sides, and a primary key or unique constraint (or a plain unique
+/// index) on exactly the referenced columns.
+fn complete_foreign_key(
+    db: &Db,
+    table: TableId,
+    def: &ForeignDef,
+    target: Option<TableId>,
+) -> Handled {
+    let Some(target) = target else {
+        return Err(super::session::missing(&def.table));
+    };
+    let missing = |column: &String| {
+        Problem::new(
+            format!("column \"{column}\" referenced in foreign key constraint does not exist"),
+            def.offset,
+        )
+    };
+    if let Some(column) = db.tables[table].missing_column(true, &def.columns) {
+        return Err(missing(column));
+    }
+    let referenced = if def.ref_columns.is_empty() {
+        primary_key(db, target)
+    } else {
+        def.ref_columns.clone()
+    };
+    if let Some(column) = db.tables[target].missing_column(true, &referenced) {
+        return Err(missing(column));
+    }
+    let mut wanted: Vec<&String> = referenced.iter().collect();
+    wanted.sort();
+    let keyed = db.tables[target].objects.iter().any(|o| {
+        let unique = matches!(o.kind, Kind::Pk | Kind::Uq) || (o.kind == Kind::Ix && o.unique);
+        let mut columns: Vec<&String> = o
+            .elems
+            .iter()
+            .filter_map(|e| match e {
+                Elem::Column(c) => Some(c),
+                Elem::Expr(_) => None,
+            })
+            .collect();
+        columns.sort();
+        unique && columns.len() == o.elems.len() && columns == wanted
+    });
+    if !keyed && !referenced.is_empty() {
+        return Err(Problem::new(
+            format!(
+                "there is no unique constraint matching given keys for referenced table \"{}\"",
+                db.tables[target].name
+            ),
+            def.offset,
+        ));
     }
     Ok(())
 }

@@ -104,12 +104,41 @@ pub(crate) fn create_table(
     };
     let schema = relation_schema(s.db, rv)?;
     let name = ident(&rv.relname);
-    if s.db.lookup(&schema, &name).is_some() {
-        return if stmt.if_not_exists {
-            Ok(())
-        } else {
-            Err(already_exists(&name, rv.location))
-        };
+    if let Some((_, rel)) = s.db.lookup(&schema, &name) {
+        if !stmt.if_not_exists {
+            return Err(already_exists(&name, rv.location));
+        }
+        let written: Vec<String> = stmt
+            .table_elts
+            .iter()
+            .filter_map(|n| match n.node.as_ref() {
+                Some(NodeEnum::ColumnDef(c)) => Some(ident(&c.colname)),
+                _ => None,
+            })
+            .collect();
+        match rel {
+            Rel::Table(existing) => {
+                let mut have = s.db.tables[existing].columns.clone();
+                let mut want = written.clone();
+                have.sort();
+                want.sort();
+                if have != want && !written.is_empty() {
+                    let have = s.db.tables[existing].columns.join(", ");
+                    s.notice(format!(
+                        "CREATE TABLE IF NOT EXISTS {name} creates nothing: table {schema}.{name} exists with the columns ({have}), not ({})",
+                        written.join(", ")
+                    ));
+                }
+            }
+            _ => {
+                if let Some(owner) = s.db.describe_relation(&schema, &name) {
+                    s.notice(format!(
+                        "CREATE TABLE IF NOT EXISTS {name} creates nothing: the name is taken by {owner}"
+                    ));
+                }
+            }
+        }
+        return Ok(());
     }
     let mut parents = Vec::new();
     for node in &stmt.inh_relations {

@@ -6,7 +6,7 @@ use pg_query::protobuf::IndexStmt;
 
 use super::defs::{IndexDef, from_index_stmt};
 use super::session::{Handled, Problem, ReplaySession, already_exists, missing};
-use super::state::{Db, ObjId, TableId, TableKind};
+use super::state::{Db, Elem, ObjId, TableId, TableKind};
 use crate::lint::model::Location;
 use crate::lint::naming::{IndexElem, Kind, Unnamed};
 
@@ -39,6 +39,18 @@ pub(crate) fn add_index(
         Some(name) => name.clone(),
         None => choose_index_name(s.db, table, def.kind, &def.colnames()),
     };
+    let keys = def.elems.iter().filter_map(|e| match e {
+        Elem::Column(c) => Some(c),
+        Elem::Expr(_) => None,
+    });
+    if let Some(column) = s.db.tables[table].missing_column(s.db.complete, keys) {
+        let message = if def.kind.is_constraint() {
+            format!("column \"{column}\" named in key does not exist")
+        } else {
+            format!("column \"{column}\" does not exist")
+        };
+        return Err(Problem::new(message, def.offset));
+    }
     let schema = s.db.tables[table].schema.clone();
     if s.db.lookup(&schema, &name).is_some() {
         return Err(already_exists(&name, def.offset));
@@ -112,11 +124,19 @@ pub(crate) fn create_index(s: &mut ReplaySession<'_>, stmt: &IndexStmt) -> Handl
     if let Some(name) = &def.name
         && s.db.lookup(&schema, name).is_some()
     {
-        return if stmt.if_not_exists {
-            Ok(())
-        } else {
-            Err(already_exists(name, -1))
-        };
+        if !stmt.if_not_exists {
+            return Err(already_exists(name, -1));
+        }
+        let same = s.db.tables[table].objects.iter().any(|o| {
+            o.kind == Kind::Ix && o.name == *name && o.unique == def.unique && o.elems == def.elems
+        });
+        if !same && let Some(owner) = s.db.describe_relation(&schema, name) {
+            s.notice(format!(
+                "CREATE INDEX IF NOT EXISTS {name} creates nothing: the name is taken by {owner}; this index on {} is not made",
+                s.db.tables[table].name
+            ));
+        }
+        return Ok(());
     }
     let location = s.at(-1);
     add_index(s, table, def, location, rv.inh)?;

@@ -73,6 +73,7 @@ use pg_query::NodeEnum;
 use crate::lint::model::Schema;
 
 pub(crate) use input::read_inputs;
+pub(crate) use parse::parse as parse_statements;
 
 /// One SQL input.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,6 +109,42 @@ impl fmt::Display for FileError {
 pub struct Replay {
     pub schema: Schema,
     pub errors: Vec<FileError>,
+    /// Statements PostgreSQL would skip with only a NOTICE where that hides something: an
+    /// `IF NOT EXISTS` whose name belongs to another object.
+    pub notices: Vec<FileError>,
+}
+
+/// A live database to replay over: its tables, and what the table model leaves out.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LiveBase {
+    pub(crate) schema: Schema,
+    /// (schema, name) of every other relation: sequences, views, materialized views, foreign
+    /// tables, composite types, indexes of those, tables an extension owns. They take names.
+    pub(crate) other_relations: Vec<(String, String)>,
+    /// The session's `current_schemas(false)`: where unqualified names are created and found.
+    pub(crate) search_path: Vec<String>,
+    /// Every user schema, those without tables included.
+    pub(crate) schemas: Vec<String>,
+}
+
+/// Replays `files` over a live database, as `alembic upgrade` would run them on it.
+pub(crate) fn replay_over(files: &[SourceFile], base: LiveBase) -> Replay {
+    let mut db = state::Db::new();
+    db.complete = true;
+    db.load(base.schema);
+    for schema in &base.schemas {
+        db.namespace(schema);
+    }
+    for (schema, name) in &base.other_relations {
+        let namespace = db.namespace(schema);
+        if !namespace.relations.contains_key(name) {
+            namespace.add_relation(name, state::Rel::Other);
+        }
+    }
+    if !base.search_path.is_empty() {
+        db.search_path = base.search_path;
+    }
+    replay_files(db, files)
 }
 
 /// Replays `files` in order on top of `base` (a live schema) or an empty database.
@@ -120,17 +157,28 @@ pub fn replay(files: &[SourceFile], base: Option<Schema>) -> Replay {
     if let Some(base) = base {
         db.load(base);
     }
+    replay_files(db, files)
+}
+
+fn replay_files(mut db: state::Db, files: &[SourceFile]) -> Replay {
     let mut errors = Vec::new();
+    let mut notices = Vec::new();
     for file in files {
-        replay_file(&mut db, file, &mut errors);
+        replay_file(&mut db, file, &mut errors, &mut notices);
     }
     Replay {
         schema: db.to_schema(),
         errors,
+        notices,
     }
 }
 
-fn replay_file(db: &mut state::Db, file: &SourceFile, errors: &mut Vec<FileError>) {
+fn replay_file(
+    db: &mut state::Db,
+    file: &SourceFile,
+    errors: &mut Vec<FileError>,
+    notices: &mut Vec<FileError>,
+) {
     let lines = position::LineIndex::new(&file.text);
     let error = |offset: usize, message: String| {
         let (line, column) = lines.position(offset);
@@ -165,7 +213,7 @@ fn replay_file(db: &mut state::Db, file: &SourceFile, errors: &mut Vec<FileError
                 continue;
             }
             let mut session =
-                session::ReplaySession::new(db, &file.name, &lines, chunk.start, start);
+                session::ReplaySession::new(db, &file.name, &lines, chunk.start, start, notices);
             if let Err(problem) = exec::execute(&mut session, &node) {
                 let offset = usize::try_from(problem.offset).unwrap_or(start);
                 errors.push(error(chunk.start + offset, problem.message));

@@ -6,6 +6,7 @@
 
 use pg_query::protobuf::RangeVar;
 
+use super::FileError;
 use super::position::LineIndex;
 use super::state::Db;
 use crate::lint::model::Location;
@@ -38,6 +39,8 @@ pub(crate) struct ReplaySession<'a> {
     base: usize,
     /// Byte offset of the statement in the parsed text.
     stmt: usize,
+    /// What PostgreSQL would only say as a NOTICE, of the statements replayed so far.
+    notices: &'a mut Vec<FileError>,
 }
 
 impl<'a> ReplaySession<'a> {
@@ -47,6 +50,7 @@ impl<'a> ReplaySession<'a> {
         lines: &'a LineIndex<'a>,
         base: usize,
         stmt: usize,
+        notices: &'a mut Vec<FileError>,
     ) -> Self {
         ReplaySession {
             db,
@@ -54,7 +58,19 @@ impl<'a> ReplaySession<'a> {
             lines,
             base,
             stmt,
+            notices,
         }
+    }
+
+    /// Records a NOTICE at the statement: something it skips without an error.
+    pub(crate) fn notice(&mut self, message: String) {
+        let at = self.at(-1);
+        self.notices.push(FileError {
+            file: at.file,
+            line: at.line,
+            column: at.column,
+            message,
+        });
     }
 
     /// The file position of a node location (relative to the parsed text; -1: the statement).

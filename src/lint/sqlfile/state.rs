@@ -189,6 +189,20 @@ impl TableState {
         }
     }
 
+    /// In a complete replay, the first of `columns` the table does not have.
+    pub(crate) fn missing_column<'c>(
+        &self,
+        complete: bool,
+        columns: impl IntoIterator<Item = &'c String>,
+    ) -> Option<&'c String> {
+        if !complete {
+            return None;
+        }
+        columns
+            .into_iter()
+            .find(|c| !self.columns.iter().any(|have| have == *c))
+    }
+
     pub(crate) fn has_constraint(&self, name: &str) -> bool {
         self.objects
             .iter()
@@ -263,6 +277,9 @@ pub(crate) struct Db {
     /// Domain constraint names, per (schema, domain).
     pub(crate) domains: HashMap<(String, String), Vec<String>>,
     pub(crate) default_schema: String,
+    /// Every relation and column is known (a replay over a live database): a reference to one
+    /// that is not there fails, as in PostgreSQL, instead of pointing at something elsewhere.
+    pub(crate) complete: bool,
     next_id: ObjId,
 }
 
@@ -281,6 +298,7 @@ impl Db {
             search_path: default_search_path(),
             domains: HashMap::new(),
             default_schema: "public".to_owned(),
+            complete: false,
             next_id: 1,
         }
     }
@@ -352,6 +370,27 @@ impl Db {
             .iter()
             .position(|o| o.kind.is_relation() && o.name == name)?;
         Some((table, position))
+    }
+
+    /// What holds the relation name `name` in `schema`, in words: "table orders",
+    /// "unique constraint orders_email_key on orders (email)", "a sequence, view or type".
+    pub(crate) fn describe_relation(&self, schema: &str, name: &str) -> Option<String> {
+        let (schema, rel) = self.lookup(schema, name)?;
+        Some(match rel {
+            Rel::Table(table) => format!("table {schema}.{}", self.tables[table].name),
+            Rel::Index(table) => {
+                let name = ident(name);
+                match self.tables[table]
+                    .objects
+                    .iter()
+                    .find(|o| o.kind.is_relation() && o.name == name)
+                {
+                    Some(obj) => describe_object(&self.tables[table], obj),
+                    None => format!("an index on {schema}.{}", self.tables[table].name),
+                }
+            }
+            Rel::Other => format!("a sequence, view or other relation in schema {schema}"),
+        })
     }
 
     /// The name PostgreSQL gives `unnamed` in `schema` now.
@@ -531,4 +570,48 @@ impl Db {
         self.namespace(&schema).remove_relation(&name);
         self.tables[table].dropped = true;
     }
+}
+
+/// An object in words: "foreign key fk_a_b_users on a (b) referencing users (id)".
+pub(crate) fn describe_object(table: &TableState, obj: &Obj) -> String {
+    let kind = match obj.kind {
+        Kind::Pk => "primary key",
+        Kind::Uq => "unique constraint",
+        Kind::Fk => "foreign key",
+        Kind::Ck => "check constraint",
+        Kind::Ix if obj.unique => "unique index",
+        Kind::Ix => "index",
+        _ => "exclusion constraint",
+    };
+    let columns: Vec<&str> = obj
+        .elems
+        .iter()
+        .map(|e| match e {
+            Elem::Column(c) => c.as_str(),
+            Elem::Expr(_) => "(expression)",
+        })
+        .chain(if obj.kind == Kind::Ck {
+            obj.refs.iter().map(String::as_str).collect::<Vec<_>>()
+        } else {
+            Vec::new()
+        })
+        .collect();
+    let mut text = format!(
+        "{kind} {} on {}.{} ({})",
+        obj.name,
+        table.schema,
+        table.name,
+        columns.join(", ")
+    );
+    if let Some(referred) = &obj.referred {
+        let target = match &referred.target {
+            Target::Named { schema, table } => format!("{schema}.{table}"),
+            Target::Table(_) => "a table".to_owned(),
+        };
+        text.push_str(&format!(
+            " referencing {target} ({})",
+            referred.columns.join(", ")
+        ));
+    }
+    text
 }
