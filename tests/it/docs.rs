@@ -5,7 +5,7 @@
 //! front of a cluster of the harness: its command names PgBouncer as `127.0.0.1:6432`, which is
 //! swapped for the real port both ways, and its output is compared with numbers (timings,
 //! versions, counts) masked and table padding collapsed: the written output stands while only
-//! those differ. A change to the output fails this test;
+//! those differ. A `(server)` block runs against the cluster itself, named `127.0.0.1:5432`. A change to the output fails this test;
 //! `DBTOOL_UPDATE_DOCS=1 cargo test --test it docs` rewrites the blocks.
 
 use regex::Regex;
@@ -16,21 +16,28 @@ use crate::require::{Requirement, require};
 
 /// Where a `(pgbouncer)` example says PgBouncer listens.
 const BOUNCER_IN_DOCS: &str = "127.0.0.1:6432";
+/// Where a `(server)` example says PostgreSQL listens.
+const SERVER_IN_DOCS: &str = "127.0.0.1:5432";
 
 const README: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
 
-/// A PgBouncer in transaction pooling for the `(pgbouncer)` examples, started on first use.
+/// A cluster and a PgBouncer in transaction pooling in front of it, for the `(server)` and
+/// `(pgbouncer)` examples, started on first use.
 struct Bouncer(Option<(Cluster, Pgbouncer)>);
 
 impl Bouncer {
-    fn address(&mut self) -> String {
-        let (_, bouncer) = self.0.get_or_insert_with(|| {
+    /// `host:port` of the cluster (`server`) or of PgBouncer.
+    fn address(&mut self, server: bool) -> String {
+        let (cluster, bouncer) = self.0.get_or_insert_with(|| {
             let cluster =
                 Cluster::start(ClusterOptions::default()).unwrap_or_else(|e| panic!("{e}"));
             let bouncer =
                 Pgbouncer::start(&cluster, "transaction", 2).unwrap_or_else(|e| panic!("{e}"));
             (cluster, bouncer)
         });
+        if server {
+            return format!("127.0.0.1:{}", cluster.port);
+        }
         let url = bouncer.url("postgres");
         let rest = url.split_once('@').unwrap().1;
         rest.split_once('/').unwrap().0.to_string()
@@ -61,22 +68,28 @@ fn regenerated(readme: &str, bouncer: &mut Bouncer) -> (String, usize) {
         let command = lines.next().expect("a command line");
         let words = shell_words(command.strip_prefix("$ ").expect("a `$ dbtool` line"));
         assert_eq!(words[0], "dbtool", "{command}");
-        let pooled = line.contains("(pgbouncer)");
+        let server = line.contains("(server)");
+        let pooled = server || line.contains("(pgbouncer)");
+        let in_docs = if server {
+            SERVER_IN_DOCS
+        } else {
+            BOUNCER_IN_DOCS
+        };
         let address = if pooled {
-            bouncer.address()
+            bouncer.address(server)
         } else {
             String::new()
         };
         let args = words[1..].iter().map(|word| {
             if pooled {
-                word.replace(BOUNCER_IN_DOCS, &address)
+                word.replace(in_docs, &address)
             } else {
                 word.clone()
             }
         });
         let mut result = run(dbtool(root).args(args));
         if pooled {
-            result.stdout = result.stdout.replace(&address, BOUNCER_IN_DOCS);
+            result.stdout = result.stdout.replace(&address, in_docs);
         }
         assert!(
             result.stderr.is_empty() && result.code <= 1,
