@@ -621,31 +621,14 @@ fn behind_pgbouncer_the_verdict_matches_show_pools() {
             "psycopg2"
         };
         let app_url = url.replacen("postgresql://", &format!("postgresql+{driver}://"), 1);
-        // A first run opens the pool's server connections, so that clients of the measured run
-        // wait only for a server connection in use, not for one being opened (which SHOW POOLS
-        // counts as waiting too).
-        let warm = reference_app(
-            &app_url,
-            1,
-            pool,
-            overflow,
-            &["--duration", "0.5", "--statement-timeout", "0"],
-        )
-        .output()
-        .expect("the reference application runs");
-        assert!(
-            warm.status.success(),
-            "{}",
-            String::from_utf8_lossy(&warm.stderr)
-        );
-        let (waiting, app) = waiting_median(&bouncer, || {
-            // PgBouncer 1.18 refuses statement_timeout as a startup parameter: none is sent.
+        // PgBouncer 1.18 refuses statement_timeout as a startup parameter: none is sent.
+        let run_app = |duration: &str| {
             let output = reference_app(
                 &app_url,
                 1,
                 pool,
                 overflow,
-                &["--duration", "1.5", "--statement-timeout", "0"],
+                &["--duration", duration, "--statement-timeout", "0"],
             )
             .output()
             .expect("the reference application runs");
@@ -654,7 +637,14 @@ fn behind_pgbouncer_the_verdict_matches_show_pools() {
                 "{}",
                 String::from_utf8_lossy(&output.stderr)
             );
-            serde_json::from_slice(&output.stdout).unwrap()
+            output.stdout
+        };
+        // A first run opens the pool's server connections, so that clients of the measured run
+        // wait only for a server connection in use, not for one being opened (which SHOW POOLS
+        // counts as waiting too).
+        run_app("0.5");
+        let (waiting, app) = waiting_median(&bouncer, || {
+            serde_json::from_slice::<serde_json::Value>(&run_app("1.5")).unwrap()
         });
         assert_eq!(app["errors"], serde_json::json!({}), "{app}");
         eprintln!(

@@ -23,9 +23,9 @@ const README: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
 
 /// A cluster and a PgBouncer in transaction pooling in front of it, for the `(server)` and
 /// `(pgbouncer)` examples, started on first use.
-struct Bouncer(Option<(Cluster, Pgbouncer)>);
+struct Servers(Option<(Cluster, Pgbouncer)>);
 
-impl Bouncer {
+impl Servers {
     /// `host:port` of the cluster (`server`) or of PgBouncer.
     fn address(&mut self, server: bool) -> String {
         let (cluster, bouncer) = self.0.get_or_insert_with(|| {
@@ -54,7 +54,7 @@ fn masked(text: &str) -> String {
 }
 
 /// The README with every example block's output replaced by what its command prints now.
-fn regenerated(readme: &str, bouncer: &mut Bouncer) -> (String, usize) {
+fn regenerated(readme: &str, servers: &mut Servers) -> (String, usize) {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let (mut out, mut examples, mut lines) = (String::new(), 0, readme.lines());
     while let Some(line) = lines.next() {
@@ -76,7 +76,7 @@ fn regenerated(readme: &str, bouncer: &mut Bouncer) -> (String, usize) {
             BOUNCER_IN_DOCS
         };
         let address = if pooled {
-            bouncer.address(server)
+            servers.address(server)
         } else {
             String::new()
         };
@@ -126,7 +126,7 @@ fn the_readme_examples_are_what_the_binary_prints() {
         return;
     }
     let readme = std::fs::read_to_string(README).unwrap();
-    let (generated, examples) = regenerated(&readme, &mut Bouncer(None));
+    let (generated, examples) = regenerated(&readme, &mut Servers(None));
     assert!(
         examples >= 3,
         "only {examples} example blocks in the README"
